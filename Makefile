@@ -1,0 +1,20 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/kb: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -e .
+	touch $@
+
+.PHONY: run test install-test
+run: $(BIN)/kb
+	$(BIN)/kb serve
+
+install-test: $(BIN)/kb
+	$(BIN)/pip install -q -e '.[test]'
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install-test
+	$(BIN)/python -m pytest -q

@@ -1,0 +1,176 @@
+"""Text analysis per language, as small Whoosh pipelines, plus query-language detection.
+
+    en: words | lowercase | stop words | Snowball English stem | fold accents
+    ru: words | lowercase | stop words | Snowball Russian stem  | fold ё->е
+    uk: words | lowercase | stop words | pymorphy3 Ukrainian lemma | fold ё->е
+
+Within every language, a Latin-script token is stemmed as English, so "invoices" in a Russian
+article still matches "invoice". Folding runs after stemming, where the stemmer and the
+morphological dictionary still see correctly spelt words.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import pymorphy3
+import Stemmer
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
+from whoosh.lang.stopwords import stoplists
+
+LANGUAGES = ("en", "ru", "uk")
+WORD_PATTERN = r"\w+"
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+UK_ONLY = set("іїєґ")
+RU_ONLY = set("ыэъё")
+
+# Words that carry no meaning in a help-center query or article: greetings and politeness
+# ("здравствуйте, подскажите, пожалуйста...") must not steer ranking.
+POLITENESS = {
+    "hello", "hi", "hey", "please", "thanks", "thank", "regards",
+    "здравствуйте", "привет", "добрый", "день", "вечер", "утро", "подскажите", "пожалуйста",
+    "спасибо", "скажите", "помогите", "вітаю", "привіт", "добрий", "доброго", "дня",
+    "підкажіть", "будь", "ласка", "дякую", "допоможіть",
+}
+UK_STOP_WORDS = {
+    "і", "й", "та", "в", "у", "на", "з", "із", "зі", "до", "по", "за", "від", "для", "про", "що",
+    "як", "це", "ця", "цей", "ці", "не", "так", "але", "або", "чи", "ж", "же", "би", "б", "мені",
+    "мене", "мій", "моє", "моя", "мої", "ви", "вас", "ваш", "ваша", "ваше", "ваші", "я", "ми", "він",
+    "вона", "воно", "вони", "його", "її", "їх", "там", "тут", "коли", "якщо", "щоб", "який", "яка",
+    "яке", "які", "можна", "треба", "є", "був", "була", "було", "бути", "під", "при", "через",
+}
+STOP_WORDS = {
+    "en": set(stoplists["en"]) | {"i", "my", "me", "do", "does", "how", "what", "why", "get"} | POLITENESS,
+    "ru": set(stoplists["ru"]) | {"мне", "мой", "моя", "моё", "мои", "это", "как"} | POLITENESS,
+    "uk": UK_STOP_WORDS | POLITENESS,
+}
+
+_english = Stemmer.Stemmer("english")
+_russian = Stemmer.Stemmer("russian")
+
+
+@functools.lru_cache(maxsize=1)
+def _ukrainian_morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer(lang="uk")
+
+
+@functools.lru_cache(maxsize=1)
+def _russian_morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem_en(word: str) -> str:
+    return _english.stemWord(word)
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem_ru(word: str) -> str:
+    return _russian.stemWord(word)
+
+
+@functools.lru_cache(maxsize=200_000)
+def lemma_uk(word: str) -> str:
+    """Ukrainian dictionary form (pymorphy3); Whoosh has no Ukrainian stemmer."""
+    return _ukrainian_morph().parse(word)[0].normal_form
+
+
+def fold(word: str) -> str:
+    """ё -> е, and accents off Latin letters (é -> e); Cyrillic letters are left intact."""
+    word = word.replace("ё", "е")
+    if word.isascii() or CYRILLIC.search(word):
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+class ScriptStemFilter(Filter):
+    """Stems each token by its script: Cyrillic with the language's stemmer, Latin as English."""
+
+    def __init__(self, cyrillic_fn):
+        self.cyrillic_fn = cyrillic_fn
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.cyrillic_fn is other.cyrillic_fn
+
+    def __call__(self, tokens):
+        for token in tokens:
+            if not token.stopped:
+                text = token.text
+                token.text = self.cyrillic_fn(text) if CYRILLIC.search(text) else stem_en(text)
+            yield token
+
+
+class FoldFilter(Filter):
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = fold(token.text)
+            yield token
+
+
+STEMMERS = {"en": stem_en, "ru": stem_ru, "uk": lemma_uk}
+
+
+def language_analyzer(language: str):
+    """The Whoosh analyzer for article text in ``language``."""
+    return (RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
+            | StopFilter(stoplist=STOP_WORDS[language], minsize=1)
+            | ScriptStemFilter(STEMMERS[language]) | FoldFilter())
+
+
+def plain_analyzer():
+    """Lowercased, folded words with no stemming: spelling suggestions and prefix completion."""
+    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | FoldFilter()
+
+
+def words(text: str) -> list[str]:
+    """Lowercased word tokens of a text, in order."""
+    return re.findall(WORD_PATTERN, text.lower())
+
+
+@functools.lru_cache(maxsize=50_000)
+def _known(word: str, language: str) -> bool:
+    morph = _ukrainian_morph() if language == "uk" else _russian_morph()
+    return morph.word_is_known(word)
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """Language of a query or document: en, ru or uk.
+
+    Script decides Latin vs Cyrillic; letters unique to one language (і, ї, є, ґ vs ы, э, ъ, ё)
+    decide most Cyrillic texts; otherwise the dictionary that knows more of the words wins.
+    ``default`` breaks ties between Russian and Ukrainian (e.g. the user's UI language).
+    """
+    tokens = words(text)
+    cyrillic = [t for t in tokens if CYRILLIC.search(t)]
+    latin = [t for t in tokens if t.isascii() and t.isalpha()]
+    if not cyrillic:
+        return "en" if latin or default not in LANGUAGES else default
+    if len(latin) > 2 * len(cyrillic):
+        return "en"
+    letters = set("".join(cyrillic))
+    uk_marks, ru_marks = len(letters & UK_ONLY), len(letters & RU_ONLY)
+    if uk_marks != ru_marks:
+        return "uk" if uk_marks > ru_marks else "ru"
+    sample = cyrillic[:30]
+    uk_known = sum(_known(t, "uk") for t in sample)
+    ru_known = sum(_known(t, "ru") for t in sample)
+    if uk_known != ru_known:
+        return "uk" if uk_known > ru_known else "ru"
+    return default if default in ("ru", "uk") else "ru"
+
+
+URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
+INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+SYMBOLS_RE = re.compile(r"[^\w\s\-'.,?!:/#+@&]")
+MAX_QUERY_CHARS = 500
+
+
+def clean_query(text: str) -> str:
+    """What a real query needs before ranking: no URLs, invisible characters or emoji,
+    whitespace collapsed, bounded length. Words, numbers and error codes are kept."""
+    text = unicodedata.normalize("NFKC", text or "")[:MAX_QUERY_CHARS * 2]
+    text = INVISIBLE_RE.sub("", text)
+    text = URL_RE.sub(" ", text)
+    text = SYMBOLS_RE.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip()[:MAX_QUERY_CHARS]

@@ -1,0 +1,99 @@
+"""The catalog: every indexed article in memory, looked up by slug, translation or page URL.
+
+It is saved beside the search index (``catalog.json``) and swapped with it, so pages, API and
+search always agree on one generation of the knowledge base.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+import yaml
+
+from indexer.articles import LANGUAGES, Article
+
+CATEGORIES_FILE = "categories.yml"
+
+
+def load_categories(articles_dir: str | Path) -> dict[str, dict]:
+    """Category names per language from ``articles/categories.yml`` (missing file -> {})."""
+    path = Path(articles_dir) / CATEGORIES_FILE
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): dict(v or {}) for k, v in data.items()}
+
+
+class Catalog:
+    """Articles of one index generation, with the lookups the pages and the widget need."""
+
+    def __init__(self, articles: list[Article], categories: dict[str, dict] | None = None):
+        self.articles = {a.id: a for a in articles}
+        self.categories = categories or {}
+        self._by_key: dict[str, dict[str, Article]] = {}
+        for article in articles:
+            self._by_key.setdefault(article.translation_key, {})[article.language] = article
+
+    # --- persistence -------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        data = {"categories": self.categories, "articles": [a.to_dict() for a in self.articles.values()]}
+        Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Catalog":
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls([Article.from_dict(a) for a in data["articles"]], data.get("categories"))
+
+    # --- lookups -----------------------------------------------------------------------------
+    def get(self, slug: str, language: str) -> Article | None:
+        return self.articles.get(f"{language}/{slug}")
+
+    def translations(self, translation_key: str) -> dict[str, Article]:
+        """All language versions of one article, by language."""
+        return dict(self._by_key.get(translation_key, {}))
+
+    def best_version(self, translation_key: str, language: str) -> Article | None:
+        """The version in ``language`` if it exists, else English, else any."""
+        versions = self._by_key.get(translation_key, {})
+        for lang in (language, "en", *LANGUAGES):
+            if lang in versions:
+                return versions[lang]
+        return None
+
+    def public(self, language: str | None = None, category: str | None = None) -> list[Article]:
+        """Published public articles, optionally of one language and category, by title."""
+        found = [a for a in self.articles.values() if a.is_public
+                 and (language is None or a.language == language)
+                 and (category is None or a.category == category)]
+        return sorted(found, key=lambda a: a.title.lower())
+
+    def category_name(self, category: str, language: str) -> str:
+        names = self.categories.get(category, {})
+        return names.get(language) or names.get("en") or category.replace("-", " ").capitalize()
+
+    def category_list(self, language: str) -> list[dict]:
+        """Categories that have public articles, with localized names and counts, in order."""
+        counts: dict[str, int] = {}
+        keys = {a.translation_key: a.category for a in self.articles.values() if a.is_public}
+        for category in keys.values():
+            counts[category] = counts.get(category, 0) + 1
+        order = {k: (v.get("order", 999), k) for k, v in self.categories.items()}
+        return [{"id": c, "name": self.category_name(c, language), "count": n,
+                 "description": self.categories.get(c, {}).get(f"description_{language}", "")}
+                for c, n in sorted(counts.items(), key=lambda kv: order.get(kv[0], (999, kv[0])))]
+
+    def for_url(self, page_path: str, language: str, limit: int = 5) -> list[Article]:
+        """Articles whose front-matter ``urls`` patterns match a product page path, one per
+        translation, in the user's language where possible. The most specific pattern first."""
+        matches: dict[str, int] = {}
+        for article in self.articles.values():
+            if not article.is_public:
+                continue
+            for pattern in article.urls:
+                if fnmatch.fnmatchcase(page_path, pattern):
+                    specificity = len(pattern.replace("*", ""))
+                    key = article.translation_key
+                    matches[key] = max(matches.get(key, -1), specificity)
+        ranked = sorted(matches, key=lambda k: -matches[k])[:limit]
+        return [a for a in (self.best_version(k, language) for k in ranked) if a is not None]

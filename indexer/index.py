@@ -1,0 +1,171 @@
+"""Building the index: articles on disk -> Whoosh sections + catalog (+ vectors), generation by generation.
+
+Layout of the index folder::
+
+    index/
+      CURRENT            name of the generation being served (replaced atomically)
+      gen-<time>-<n>/
+        whoosh/          keyword index (indexer.keyword)
+        catalog.json     articles of this generation (indexer.catalog)
+        manifest.json    article id -> content hash, for incremental updates
+
+A full rebuild writes a new generation beside the served one and switches ``CURRENT`` only when
+it is complete, so a crash mid-rebuild leaves the previous index serving. An incremental update
+re-indexes only articles whose content hash changed, inside the current generation.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from indexer import keyword
+from indexer.articles import Article, ArticleError, load_articles
+from indexer.catalog import Catalog, load_categories
+from indexer.synonyms import load_synonyms
+
+CURRENT = "CURRENT"
+SYNONYMS = "synonyms.json"
+KEEP_GENERATIONS = 2
+
+
+@dataclass
+class IndexReport:
+    generation: str = ""
+    full: bool = False
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[ArticleError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        kind = "full rebuild" if self.full else "incremental update"
+        return (f"{kind} {self.generation}: {len(self.added)} added, {len(self.updated)} updated, "
+                f"{len(self.removed)} removed, {self.unchanged} unchanged, {len(self.errors)} errors "
+                f"in {self.seconds:.2f}s")
+
+
+def current_generation(index_dir: str | Path) -> Path | None:
+    """The generation folder being served, or None before the first build."""
+    pointer = Path(index_dir) / CURRENT
+    if not pointer.exists():
+        return None
+    generation = Path(index_dir) / pointer.read_text().strip()
+    return generation if generation.is_dir() else None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _new_generation(index_dir: Path) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for n in range(1000):
+        path = index_dir / f"gen-{stamp}-{n}"
+        if not path.exists():
+            path.mkdir(parents=True)
+            return path
+    raise RuntimeError("cannot create a new index generation")
+
+
+def _prune(index_dir: Path, keep: Path) -> None:
+    """Remove old generations, keeping the newest few (a reader may still have one open)."""
+    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir() and p != keep)
+    for old in generations[:max(0, len(generations) - (KEEP_GENERATIONS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _read_manifest(generation: Path) -> dict[str, str]:
+    path = generation / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def write_generation_files(generation: Path, articles: list[Article], categories: dict,
+                           synonyms: list[list[str]]) -> None:
+    """Catalog first, manifest last: a manifest on disk means everything before it is complete."""
+    _write_atomic(generation / SYNONYMS, json.dumps(synonyms, ensure_ascii=False))
+    Catalog(articles, categories).save(generation / "catalog.json.tmp")
+    os.replace(generation / "catalog.json.tmp", generation / "catalog.json")
+    _write_atomic(generation / "manifest.json", json.dumps({a.id: a.content_hash for a in articles}))
+
+
+def _full_build(index_dir: Path, articles: list[Article], categories: dict, synonyms, embedder, progress) -> Path:
+    generation = _new_generation(index_dir)
+    try:
+        (generation / "whoosh").mkdir()
+        ix = whoosh_index.create_in(generation / "whoosh", keyword.build_schema())
+        writer = ix.writer(limitmb=256, procs=1)
+        for article in articles:
+            keyword.add_article(writer, article)
+        writer.commit()
+        _update_vectors(generation, None, articles, embedder, progress)
+        write_generation_files(generation, articles, categories, synonyms)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    _write_atomic(index_dir / CURRENT, generation.name)
+    _prune(index_dir, keep=generation)
+    return generation
+
+
+def _incremental(generation: Path, articles: list[Article], categories: dict, synonyms,
+                 report: IndexReport, embedder, progress) -> None:
+    old = _read_manifest(generation)
+    new = {a.id: a for a in articles}
+    report.added = [i for i in new if i not in old]
+    report.updated = [i for i in new if i in old and old[i] != new[i].content_hash]
+    report.removed = [i for i in old if i not in new]
+    report.unchanged = len(new) - len(report.added) - len(report.updated)
+    if report.changed:
+        ix = whoosh_index.open_dir(generation / "whoosh")
+        writer = ix.writer()
+        for article_id in report.updated + report.removed:
+            keyword.delete_article(writer, article_id)
+        for article_id in report.added + report.updated:
+            keyword.add_article(writer, new[article_id])
+        writer.commit()
+    _update_vectors(generation, generation, articles, embedder, progress)
+    write_generation_files(generation, articles, categories, synonyms)
+
+
+def _update_vectors(target: Path, previous: Path | None, articles, embedder, progress) -> None:
+    """Section embeddings beside the keyword index (only when semantic search is enabled)."""
+    if embedder is None:
+        return
+    from indexer.semantic import update_vectors
+    update_vectors(target, previous, articles, embedder, progress=progress)
+
+
+def build_index(articles_dir: str | Path, index_dir: str | Path, embedder=None, full: bool = False,
+                progress: bool = False) -> IndexReport:
+    """Index the articles under ``articles_dir``; broken articles are reported and skipped."""
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    articles, errors = load_articles(articles_dir)
+    categories = load_categories(articles_dir)
+    synonyms = load_synonyms(articles_dir)
+    report = IndexReport(errors=errors)
+    generation = current_generation(index_dir)
+    if full or generation is None or not (generation / "manifest.json").exists():
+        generation = _full_build(index_dir, articles, categories, synonyms, embedder, progress)
+        report.full = True
+        report.added = [a.id for a in articles]
+    else:
+        _incremental(generation, articles, categories, synonyms, report, embedder, progress)
+    report.generation = generation.name
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,272 @@
+"""The search service: one object that answers every search in the product.
+
+API, help-center pages, widget and ``kb eval`` all call ``SearchService.search``; ranking
+lives in ``indexer.keyword`` (Whoosh BM25F), ``indexer.semantic`` (embeddings) and
+``indexer.hybrid`` (fusion). This module turns ranked article ids into results people see:
+one result per article (the user's language first), best section, snippet, facets, paging.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from indexer.analysis import LANGUAGES, clean_query, detect_language
+from indexer.articles import Article
+from indexer.catalog import Catalog
+from indexer.index import SYNONYMS, current_generation
+from indexer.keyword import KeywordRanker, ParsedQuery, snippet
+from indexer.render import sanitize_html
+
+MODES = ("keyword", "semantic", "hybrid")
+
+
+@dataclass
+class RankingSettings:
+    """Knobs of the ranking, kept in configuration (tuned with ``kb eval``)."""
+
+    candidates: int = 100               # sections taken from each ranker before grouping
+    other_language_weight: float = 0.9  # a match in another language than the user's
+    fusion: str = "rrf"                 # hybrid: "rrf" or "score"
+    semantic_weight: float = 0.5        # hybrid: share of the semantic ranker
+    rrf_k: int = 60
+
+
+@dataclass
+class Hit:
+    """One article in a result list, pointing at its best section."""
+
+    id: str               # "en/reset-password"
+    slug: str
+    language: str
+    title: str
+    category: str
+    summary: str
+    translation_key: str
+    anchor: str           # best section's anchor; "" = top of the article
+    section: str          # best section's heading; "" = the introduction
+    snippet: str          # sanitized HTML; matched words in <mark>
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    language: str         # the language the query was treated as (given or detected)
+    mode: str
+    total: int            # articles matched, after one-per-translation grouping and filters
+    page: int
+    per_page: int
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)  # {"category": {...}, "language": {...}}
+    did_you_mean: str | None = None
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "hits": [h.to_dict() for h in self.hits]}
+
+
+@dataclass
+class _Group:
+    """All matched language versions of one article (one translation key)."""
+
+    key: str
+    score: float
+    versions: dict[str, int] = field(default_factory=dict)   # language -> best section position
+
+
+class SearchService:
+    """Answers searches on the index generation currently served in ``index_dir``.
+
+    The service notices a new generation or an incremental update (``kb index``) by itself and
+    reopens the index, so a long-running server never serves stale results.
+    """
+
+    def __init__(self, index_dir: str | Path, embedder=None, default_mode: str = "keyword",
+                 settings: RankingSettings | None = None):
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self.default_mode = default_mode if default_mode in MODES else "keyword"
+        self.settings = settings or RankingSettings()
+        self.semantic_error: str | None = None
+        self._stamp: tuple | None = None
+        self._lock = threading.Lock()
+        self.catalog = Catalog([])
+        self.keyword: KeywordRanker | None = None
+        self.semantic = None
+        self.reload()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def has_index(self) -> bool:
+        return current_generation(self.index_dir) is not None
+
+    def _current_stamp(self) -> tuple | None:
+        generation = current_generation(self.index_dir)
+        if generation is None:
+            return None
+        manifest = generation / "manifest.json"
+        return (generation.name, manifest.stat().st_mtime_ns if manifest.exists() else 0)
+
+    def reload(self) -> None:
+        """(Re)open the served generation: catalog, keyword index and vectors."""
+        with self._lock:
+            stamp = self._current_stamp()
+            if stamp is None or stamp == self._stamp:
+                return
+            generation = current_generation(self.index_dir)
+            synonyms = json.loads((generation / SYNONYMS).read_text(encoding="utf-8"))
+            ranker = KeywordRanker(whoosh_index.open_dir(generation / "whoosh"), synonyms)
+            self.catalog = Catalog.load(generation / "catalog.json")
+            if self.keyword is not None:
+                self.keyword.close()
+            self.keyword = ranker
+            self.semantic = self._open_semantic(generation)
+            self._stamp = stamp
+
+    def _open_semantic(self, generation: Path):
+        if self.embedder is None:
+            return None
+        from indexer.semantic import SemanticRanker
+        try:
+            return SemanticRanker(generation, self.embedder)
+        except Exception as exc:  # a missing or broken vector store: keyword search still serves
+            self.semantic_error = f"vectors unavailable: {exc}"
+            return None
+
+    def _fresh(self) -> None:
+        if self._current_stamp() != self._stamp:
+            self.reload()
+
+    def health(self) -> dict:
+        self._fresh()
+        semantic = "ok" if self.semantic is not None else (self.semantic_error or "disabled")
+        return {
+            "index": self._stamp[0] if self._stamp else None,
+            "articles": len(self.catalog.articles),
+            "keyword": "ok" if self.keyword is not None else "no index",
+            "semantic": semantic,
+            "mode": self.default_mode if self.semantic is not None else "keyword",
+        }
+
+    # --- ranking -----------------------------------------------------------------------------
+    def _effective_mode(self, mode: str | None) -> str:
+        mode = mode or self.default_mode
+        return mode if self.semantic is not None or mode == "keyword" else "keyword"
+
+    def _rank_sections(self, text: str, language: str, mode: str, limit: int, categories,
+                       parsed: ParsedQuery) -> list[tuple[str, float]]:
+        keyword_ranked = self.keyword.rank(parsed.query, limit, categories) if mode != "semantic" else []
+        if mode == "keyword":
+            return keyword_ranked
+        semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories))
+        if mode == "semantic":
+            return semantic_ranked
+        from indexer.semantic import fuse
+        return fuse(keyword_ranked, semantic_ranked, self.settings)
+
+    def _allowed(self, categories):
+        """Predicate on section keys: public articles, optionally of some categories."""
+        articles = self.catalog.articles
+
+        def allowed(key: str) -> bool:
+            article = articles.get(key.rsplit("#", 1)[0])
+            return (article is not None and article.is_public
+                    and (not categories or article.category in categories))
+        return allowed
+
+    def _group(self, ranked: list[tuple[str, float]], language: str) -> list[_Group]:
+        groups: dict[str, _Group] = {}
+        for key, score in ranked:
+            article_id, position = key.rsplit("#", 1)
+            article = self.catalog.articles.get(article_id)
+            if article is None or not article.is_public:
+                continue
+            weight = 1.0 if article.language == language else self.settings.other_language_weight
+            group = groups.setdefault(article.translation_key, _Group(article.translation_key, 0.0))
+            group.versions.setdefault(article.language, int(position))
+            group.score = max(group.score, score * weight)
+        return sorted(groups.values(), key=lambda g: -g.score)
+
+    def _display_version(self, group: _Group, language: str, languages) -> Article | None:
+        versions = {lang: a for lang, a in self.catalog.translations(group.key).items()
+                    if a.is_public and (not languages or lang in languages)}
+        for lang in (language, *group.versions, "en", *versions):
+            if lang in versions:
+                return versions[lang]
+        return None
+
+    def _hit(self, group: _Group, article: Article, parsed: ParsedQuery) -> Hit:
+        position = group.versions.get(article.language)
+        if position is None:  # shown in the user's language, matched in another: same place
+            position = next(iter(group.versions.values()))
+        position = position if position < len(article.sections) else 0
+        section = article.sections[position] if article.sections else None
+        text = section.text if section and section.text else article.summary
+        return Hit(
+            id=article.id, slug=article.slug, language=article.language, title=article.title,
+            category=article.category, summary=article.summary,
+            translation_key=article.translation_key,
+            anchor=section.anchor if section else "", section=section.heading if section else "",
+            snippet=sanitize_html(snippet(text, parsed.terms.get(article.language, set()),
+                                          article.language)),
+            score=round(group.score, 4),
+        )
+
+    # --- public API --------------------------------------------------------------------------
+    def search(self, query: str, *, language: str | None = None, categories=(), languages=(),
+               page: int = 1, per_page: int = 10, mode: str | None = None) -> SearchResults:
+        """Ranked articles for a search-box query (see module docstring)."""
+        self._fresh()
+        text = clean_query(query)
+        language = language if language in LANGUAGES else detect_language(text)
+        mode = self._effective_mode(mode)
+        results = SearchResults(query=query, language=language, mode=mode, total=0,
+                                page=page, per_page=per_page)
+        if self.keyword is None or not text:
+            return results
+        parsed = self.keyword.parse(text, language)
+        limit = max(self.settings.candidates, page * per_page * 4)
+        ranked = self._rank_sections(text, language, mode, limit, tuple(categories), parsed)
+        shown: list[tuple[_Group, Article]] = []
+        category_counts: dict[str, int] = {}
+        language_counts: dict[str, int] = {}
+        for group in self._group(ranked, language):
+            article = self._display_version(group, language, ())
+            if article is None:
+                continue
+            category_counts[article.category] = category_counts.get(article.category, 0) + 1
+            for lang, version in self.catalog.translations(group.key).items():
+                if version.is_public:
+                    language_counts[lang] = language_counts.get(lang, 0) + 1
+            if languages:
+                article = self._display_version(group, language, languages)
+                if article is None:
+                    continue
+            shown.append((group, article))
+        start = (page - 1) * per_page
+        results.total = len(shown)
+        results.hits = [self._hit(g, a, parsed) for g, a in shown[start:start + per_page]]
+        results.facets = {"category": category_counts, "language": language_counts}
+        results.did_you_mean = parsed.corrected
+        return results
+
+    def suggest(self, prefix: str, *, language: str | None = None, limit: int = 8) -> list[Hit]:
+        """Search-as-you-type: articles whose title or headings complete what was typed."""
+        self._fresh()
+        text = clean_query(prefix)
+        if self.keyword is None or not text:
+            return []
+        language = language if language in LANGUAGES else detect_language(text)
+        q = self.keyword.completion_query(text, language)
+        parsed = self.keyword.parse(text, language)
+        hits = []
+        for group in self._group(self.keyword.rank(q, limit * 6), language)[:limit]:
+            article = self._display_version(group, language, ())
+            if article is not None:
+                hits.append(self._hit(group, article, parsed))
+        return hits

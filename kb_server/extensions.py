@@ -1,0 +1,15 @@
+"""Flask extensions, created unbound and attached in ``create_app`` (the ``init_app`` pattern)."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+csrf = CSRFProtect()
