@@ -81,9 +81,16 @@ def _new_generation(index_dir: Path) -> Path:
     raise RuntimeError("cannot create a new index generation")
 
 
+def _generation_order(path: Path) -> tuple:
+    """Oldest first: ``gen-<time>-<n>`` by time, then n as a number (``-10`` after ``-9``)."""
+    stamp, _, n = path.name[len("gen-"):].rpartition("-")
+    return (stamp, int(n)) if n.isdigit() else (path.name, -1)
+
+
 def _prune(index_dir: Path, keep: Path) -> None:
     """Remove old generations, keeping the newest few (a reader may still have one open)."""
-    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir() and p != keep)
+    generations = sorted((p for p in index_dir.glob("gen-*") if p.is_dir() and p != keep),
+                         key=_generation_order)
     for old in generations[:max(0, len(generations) - (KEEP_GENERATIONS - 1))]:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -108,10 +115,14 @@ def _full_build(index_dir: Path, articles: list[Article], categories: dict, syno
         (generation / "whoosh").mkdir()
         ix = whoosh_index.create_in(generation / "whoosh", keyword.build_schema())
         writer = ix.writer(limitmb=256, procs=1)
-        for article in articles:
-            keyword.add_article(writer, article)
+        try:
+            for article in articles:
+                keyword.add_article(writer, article)
+        except BaseException:
+            writer.cancel()   # release the index lock and files before the folder is removed
+            raise
         writer.commit()
-        _update_vectors(generation, None, articles, embedder, progress)
+        _update_vectors(generation, current_generation(index_dir), articles, embedder, progress)
         write_generation_files(generation, articles, categories, synonyms)
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
@@ -132,10 +143,16 @@ def _incremental(generation: Path, articles: list[Article], categories: dict, sy
     if report.changed:
         ix = whoosh_index.open_dir(generation / "whoosh")
         writer = ix.writer()
-        for article_id in report.updated + report.removed:
-            keyword.delete_article(writer, article_id)
-        for article_id in report.added + report.updated:
-            keyword.add_article(writer, new[article_id])
+        try:
+            # "added" too: after a run that died between the commit and the manifest, they are
+            # already in the index and must not be indexed twice
+            for article_id in report.updated + report.removed + report.added:
+                keyword.delete_article(writer, article_id)
+            for article_id in report.added + report.updated:
+                keyword.add_article(writer, new[article_id])
+        except BaseException:
+            writer.cancel()   # nothing half-applied; the lock is released for the next run
+            raise
         writer.commit()
     _update_vectors(generation, generation, articles, embedder, progress)
     write_generation_files(generation, articles, categories, synonyms)

@@ -45,8 +45,8 @@ def build_schema() -> Schema:
         "complete": TEXT(analyzer=plain_analyzer()),
     }
     for lang in LANGUAGES:
-        for name, boost in FIELD_BOOSTS.items():
-            fields[f"{name}_{lang}"] = TEXT(analyzer=ANALYZERS[lang], field_boost=boost)
+        for name in TEXT_FIELDS:
+            fields[f"{name}_{lang}"] = TEXT(analyzer=ANALYZERS[lang])
     return Schema(**fields)
 
 
@@ -147,8 +147,8 @@ class KeywordRanker:
             for phrase in self.expanders[lang].expansions(typed):
                 weighted += [(t, weight * SYNONYM_WEIGHT / len(phrase)) for t in phrase]
             terms[lang] = {t for t, _ in weighted}
-            clauses += [query.Term(f"{name}_{lang}", t, boost=w)
-                        for t, w in weighted for name in TEXT_FIELDS]
+            clauses += [query.Term(f"{name}_{lang}", t, boost=w * boost)
+                        for t, w in weighted for name, boost in FIELD_BOOSTS.items()]
         corrected = " ".join(fixes.get(t, t) for t in tokens) if fixes else None
         return ParsedQuery(query.Or(clauses) if clauses else None, terms, corrected)
 

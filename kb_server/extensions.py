@@ -13,3 +13,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
 csrf = CSRFProtect()
+
+
+def public_limit():
+    """Rate limit for public endpoints (per client address), from ``RATELIMIT_PUBLIC``."""
+    from flask import current_app
+    return limiter.limit(lambda: current_app.config["RATELIMIT_PUBLIC"])

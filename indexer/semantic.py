@@ -1,0 +1,220 @@
+"""Semantic ranking: section embeddings beside the keyword index, and hybrid fusion.
+
+Each article section is embedded with its title (and heading) as context; a long section is
+split into overlapping windows, each one a row pointing at the same section key as the
+keyword index (``en/reset-password#2``). The vectors of one index generation live in one file,
+``vectors.npz``, replaced atomically; rows of an article whose content hash (and model) did not
+change are copied from the previous store, never re-embedded.
+
+``nearest`` is the only place that searches vectors (exact, numpy); an approximate index can
+replace it when a knowledge base grows large enough to need one.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from indexer.articles import Article
+from indexer.embeddings import Embedder, QueryCache
+
+STORE = "vectors.npz"
+CHUNK_WORDS = 160        # words per window of a long section
+CHUNK_OVERLAP = 40       # words shared by consecutive windows
+BATCH_SIZE = 32
+
+
+# --- chunking ----------------------------------------------------------------------------------
+def _windows(words: list[str]) -> Iterable[list[str]]:
+    if len(words) <= CHUNK_WORDS:
+        yield words
+        return
+    step = CHUNK_WORDS - CHUNK_OVERLAP
+    for start in range(0, len(words) - CHUNK_OVERLAP, step):
+        yield words[start:start + CHUNK_WORDS]
+
+
+def article_chunks(article: Article) -> list[tuple[str, str]]:
+    """(section key, passage text) rows of one article: title context + section text windows."""
+    rows = []
+    for position, section in enumerate(article.sections):
+        context = f"{article.title}. {section.heading}" if section.heading else article.title
+        words = section.text.split()
+        if position == 0 and article.summary:
+            words = article.summary.split() + words
+        for window in _windows(words):
+            rows.append((f"{article.id}#{position}", f"{context}\n{' '.join(window)}".strip()))
+    return rows or [(f"{article.id}#0", article.title)]
+
+
+# --- the vector store --------------------------------------------------------------------------
+@dataclass
+class VectorStore:
+    """Rows of vectors with the section key, article id and article hash of each row."""
+
+    model: str
+    vectors: np.ndarray      # (rows, dim) float32, L2-normalised
+    keys: np.ndarray         # (rows,) section keys
+    articles: np.ndarray     # (rows,) article ids
+    hashes: np.ndarray       # (rows,) content hash of the row's article
+
+    @classmethod
+    def empty(cls, model: str, dim: int) -> "VectorStore":
+        none = np.array([], dtype=str)
+        return cls(model, np.zeros((0, dim), dtype=np.float32), none, none, none)
+
+    @classmethod
+    def load(cls, path: Path) -> "VectorStore":
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            return cls(meta["model"], data["vectors"], data["keys"], data["articles"], data["hashes"])
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, vectors=self.vectors, keys=self.keys, articles=self.articles,
+                 hashes=self.hashes, meta=np.array(json.dumps({"model": self.model})))
+        os.replace(tmp, path)
+
+    def reusable(self, model: str) -> dict[str, tuple[str, np.ndarray]]:
+        """article id -> (hash, row indices), when this store was made by ``model``."""
+        if self.model != model or not len(self.keys):
+            return {}
+        rows: dict[str, list[int]] = {}
+        for i, article_id in enumerate(self.articles.tolist()):
+            rows.setdefault(article_id, []).append(i)
+        return {a: (str(self.hashes[r[0]]), np.array(r)) for a, r in rows.items()}
+
+
+def _embed_batches(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
+    batches = range(0, len(texts), BATCH_SIZE)
+    if progress:
+        from tqdm import tqdm
+        batches = tqdm(batches, desc="embedding sections", unit="batch")
+    parts = [embedder.embed_passages(texts[i:i + BATCH_SIZE]) for i in batches]
+    return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def update_vectors(target: Path, previous: Path | None, articles: list[Article],
+                   embedder: Embedder, progress: bool = False) -> int:
+    """Write the vector store of ``target`` for ``articles``; returns how many rows were embedded.
+
+    Rows of articles unchanged since ``previous`` (same content hash, same model) are reused.
+    """
+    old = VectorStore.empty(embedder.name, embedder.dim)
+    if previous is not None and (Path(previous) / STORE).exists():
+        old = VectorStore.load(Path(previous) / STORE)
+    reuse = old.reusable(embedder.name)
+    kept_rows, keys, owners, hashes, texts = [], [], [], [], []
+    for article in articles:
+        found = reuse.get(article.id)
+        if found and found[0] == article.content_hash:
+            kept_rows.append(found[1])
+            continue
+        for key, text in article_chunks(article):
+            keys.append(key)
+            owners.append(article.id)
+            hashes.append(article.content_hash)
+            texts.append(text)
+    fresh = _embed_batches(embedder, texts, progress)
+    kept = np.concatenate(kept_rows) if kept_rows else np.array([], dtype=int)
+    store = VectorStore(
+        embedder.name,
+        np.vstack([old.vectors[kept], fresh]).astype(np.float32),
+        np.concatenate([old.keys[kept], np.array(keys, dtype=str)]),
+        np.concatenate([old.articles[kept], np.array(owners, dtype=str)]),
+        np.concatenate([old.hashes[kept], np.array(hashes, dtype=str)]),
+    )
+    store.save(Path(target) / STORE)
+    return len(texts)
+
+
+# --- search ------------------------------------------------------------------------------------
+def nearest(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosine scores of the ``k`` rows closest to ``query``, best first (exact)."""
+    scores = vectors @ query
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.array([], dtype=int), np.array([], dtype=np.float32)
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top])]
+    return top, scores[top]
+
+
+class SemanticRanker:
+    """Ranks sections of one index generation by cosine similarity to the query."""
+
+    def __init__(self, generation: Path, embedder: Embedder, query_cache_size: int | None = None):
+        self.store = VectorStore.load(Path(generation) / STORE)
+        if self.store.model != embedder.name:
+            raise RuntimeError(f"vectors were made by {self.store.model}, not {embedder.name}: "
+                               "run `kb index --full`")
+        self.encode = QueryCache(embedder, **({"size": query_cache_size} if query_cache_size is not None else {}))
+
+    def rank(self, text: str, limit: int, allowed: Callable[[str], bool] | None = None,
+             use_cache: bool = True) -> list[tuple[str, float]]:
+        """Top sections as (section key, cosine), best first; a section scores its best window."""
+        vector = self.encode(text, use_cache)
+        want = limit * 3
+        while True:
+            rows, scores = nearest(self.store.vectors, vector, want)
+            ranked: dict[str, float] = {}
+            for row, score in zip(rows.tolist(), scores.tolist()):
+                key = str(self.store.keys[row])
+                if key not in ranked and (allowed is None or allowed(key)):
+                    ranked[key] = score
+            if len(ranked) >= limit or want >= len(self.store.keys):
+                return list(ranked.items())[:limit]
+            want *= 4
+
+
+# --- hybrid fusion -----------------------------------------------------------------------------
+def _article(key: str) -> str:
+    return key.rsplit("#", 1)[0]
+
+
+def _by_article(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Article ids in rank order, each with its best section's score."""
+    best: dict[str, float] = {}
+    for key, score in ranked:
+        best.setdefault(_article(key), score)
+    return list(best.items())
+
+
+def _rrf(ranked: list[tuple[str, float]], k: int) -> dict[str, float]:
+    return {item: 1.0 / (k + rank + 1) for rank, (item, _) in enumerate(ranked)}
+
+
+def _minmax(ranked: list[tuple[str, float]]) -> dict[str, float]:
+    if not ranked:
+        return {}
+    scores = [s for _, s in ranked]
+    low, high = min(scores), max(scores)
+    span = high - low
+    return {item: ((s - low) / span if span > 0 else 1.0) for item, s in ranked}
+
+
+def _combine(keyword: list, semantic: list, settings) -> dict[str, float]:
+    normalise = (lambda r: _rrf(r, settings.rrf_k)) if settings.fusion == "rrf" else _minmax
+    kw, sem = normalise(keyword), normalise(semantic)
+    weight = settings.semantic_weight
+    return {item: (1 - weight) * kw.get(item, 0.0) + weight * sem.get(item, 0.0)
+            for item in kw.keys() | sem.keys()}
+
+
+def fuse(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]],
+         settings) -> list[tuple[str, float]]:
+    """Hybrid ranking: scores fused per article (RRF or min-max score fusion, weights from
+    ``settings``), each article represented by its best fused section, best first."""
+    articles = _combine(_by_article(keyword), _by_article(semantic), settings)
+    sections = _combine(keyword, semantic, settings)
+    best_section: dict[str, tuple[float, str]] = {}
+    for key, score in sections.items():
+        article = _article(key)
+        if score > best_section.get(article, (-1.0, ""))[0]:
+            best_section[article] = (score, key)
+    fused = [(best_section[a][1], score) for a, score in articles.items()]
+    return sorted(fused, key=lambda item: -item[1])

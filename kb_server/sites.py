@@ -1,0 +1,125 @@
+"""Sites that embed the widget: lookup by key, CORS for their origins, the default demo site.
+
+A request names its site with ``?site=KEY`` (or ``"site"`` in a JSON body). No site means the
+help center itself. An unknown key is a 404 JSON error. CORS headers are sent only to origins
+that some configured site allows.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from kb_server.extensions import db
+from kb_server.jsonapi import APIError
+from kb_server.models import Site
+
+DEMO_SITE_KEY = "demo"
+log = logging.getLogger(__name__)
+
+
+def get_site(key: str) -> Site | None:
+    return db.session.execute(db.select(Site).filter_by(key=key)).scalar_one_or_none()
+
+
+def site_from_request(data: dict | None = None) -> Site | None:
+    """The site named by the request (``site`` parameter or JSON field), or None for the help
+    center. Raises a 404 ``APIError`` for an unknown key."""
+    key = (data or {}).get("site") if data is not None else None
+    key = key or request.args.get("site", "")
+    if not key:
+        return None
+    if not isinstance(key, str) or len(key) > 64:
+        raise APIError("'site' must be a site key")
+    site = get_site(key)
+    if site is None:
+        raise APIError(f"unknown site key {key!r}", 404)
+    return site
+
+
+def allowed_categories(site: Site | None) -> tuple[str, ...]:
+    """Categories a site shows (empty = all)."""
+    return tuple(site.categories or ()) if site else ()
+
+
+def ensure_demo_site(app: Flask) -> None:
+    """Create the demo site (embedded by /demo) on first run, for the app's own origins."""
+    if get_site(DEMO_SITE_KEY) is None:
+        origins = app.config.get("DEMO_SITE_ORIGINS") or ["http://127.0.0.1:5000", "http://localhost:5000"]
+        db.session.add(Site(key=DEMO_SITE_KEY, name="Demo product", origins=list(origins),
+                            default_language="en", categories=[]))
+        db.session.commit()
+
+
+# --- CORS ----------------------------------------------------------------------------------
+# Flask-CORS takes its allowed origins once, at start-up; sites (and their origins) change at
+# run time with ``kb site add``, so a small pair of request hooks does the job instead.
+
+CORS_PREFIX = "/api/v1/"
+CORS_EXCLUDED = ("/api/v1/tickets",)          # the staff API is never called from browsers
+CORS_METHODS = "GET, POST, OPTIONS"
+CORS_HEADERS = "Content-Type"
+CORS_MAX_AGE = "600"                            # seconds a browser may cache a preflight
+
+
+def normalize_origin(origin: str) -> str:
+    """``https://App.example.com/`` -> ``https://app.example.com`` (how origins are compared)."""
+    return origin.strip().rstrip("/").lower()
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """Whether some configured site allows this browser origin."""
+    if not origin or origin == "null":
+        return False
+    wanted = normalize_origin(origin)
+    try:
+        all_origins = db.session.execute(db.select(Site.origins)).scalars().all()
+    except SQLAlchemyError:     # a broken database must not turn every API answer into a 500
+        log.exception("cannot read site origins")
+        db.session.rollback()
+        return False
+    return any(normalize_origin(o) == wanted for origins in all_origins for o in origins or ())
+
+
+def _cors_path(path: str) -> bool:
+    return path.startswith(CORS_PREFIX) and not any(
+        path == p or path.startswith(p + "/") for p in CORS_EXCLUDED)
+
+
+def _answer_preflight():
+    """Answer a CORS preflight (``OPTIONS`` + ``Access-Control-Request-Method``) on a public API
+    route before rate limits and CSRF run; the after-request hook adds the CORS headers."""
+    if (request.method == "OPTIONS" and request.url_rule is not None
+            and request.headers.get("Access-Control-Request-Method")
+            and _cors_path(request.path)):
+        response = current_app.response_class(status=204)
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
+        return response
+    return None
+
+
+def _add_cors_headers(response):
+    """Echo the origin of a configured site (never ``*``); responses vary by ``Origin``."""
+    if not _cors_path(request.path):
+        return response
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin")
+    if origin and origin_allowed(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+    else:   # not a configured site: no CORS headers at all, the browser blocks the response
+        for header in ("Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
+                       "Access-Control-Max-Age"):
+            response.headers.pop(header, None)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the CORS hooks and create the demo site."""
+    # First in line, so a preflight is neither rate-limited nor CSRF-checked.
+    app.before_request_funcs.setdefault(None, []).insert(0, _answer_preflight)
+    app.after_request(_add_cors_headers)
+    with app.app_context():
+        ensure_demo_site(app)
