@@ -40,10 +40,13 @@ UK_STOP_WORDS = {
     "вона", "воно", "вони", "його", "її", "їх", "там", "тут", "коли", "якщо", "щоб", "який", "яка",
     "яке", "які", "можна", "треба", "є", "був", "була", "було", "бути", "під", "при", "через",
 }
+EN_STOP_WORDS = set(stoplists["en"]) | {"i", "my", "me", "do", "does", "how", "what", "why", "get"}
+# Latin-script tokens are treated as English in every language (stemmed as English), so English
+# stop words apply to them too; the scripts do not overlap, so no Cyrillic word is affected.
 STOP_WORDS = {
-    "en": set(stoplists["en"]) | {"i", "my", "me", "do", "does", "how", "what", "why", "get"} | POLITENESS,
-    "ru": set(stoplists["ru"]) | {"мне", "мой", "моя", "моё", "мои", "это", "как"} | POLITENESS,
-    "uk": UK_STOP_WORDS | POLITENESS,
+    "en": EN_STOP_WORDS | POLITENESS,
+    "ru": set(stoplists["ru"]) | {"мне", "мой", "моя", "моё", "мои", "это", "как"} | EN_STOP_WORDS | POLITENESS,
+    "uk": UK_STOP_WORDS | EN_STOP_WORDS | POLITENESS,
 }
 
 _english = Stemmer.Stemmer("english")

@@ -113,6 +113,20 @@ def _line_of_key(front_matter: str, key: str) -> int:
     return 1
 
 
+def _yaml_error_line(exc: yaml.YAMLError, front_matter: str) -> int:
+    """File line of a YAML error. At the end of the front matter (an unclosed bracket or quote)
+    the parser's position is the closing ``---``; the line where the construct began is the one
+    to fix."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return 1
+    last = max(len(front_matter.splitlines()) - 1, 0)
+    if mark.line > last:
+        context = getattr(exc, "context_mark", None)
+        return (context.line if context is not None else last) + 2
+    return mark.line + 2
+
+
 def _as_list(value, path: str, line: int, key: str) -> list[str]:
     if value is None:
         return []
@@ -132,8 +146,7 @@ def parse_article(text: str, path: str = "<string>", default_language: str | Non
     try:
         meta = yaml.safe_load(raw) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
+        line = _yaml_error_line(exc, raw)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ArticleError(path, line, f"invalid YAML front matter: {problem}") from None
     if not isinstance(meta, dict):
@@ -188,29 +201,37 @@ def load_articles(root: str | Path) -> tuple[list[Article], list[ArticleError]]:
     """Parse every article under ``root``; broken files are reported, the rest are returned.
 
     A file in a top-level language folder (``articles/ru/...``) defaults to that language.
-    Duplicate (language, slug) pairs are errors for the second file; the first one wins.
+    Duplicate (language, slug) pairs are errors: the file named after the slug keeps it
+    (``reset-password.md``, not a copy that forgot to change the slug), else the first file.
     """
     root = Path(root)
-    articles: list[Article] = []
+    parsed: list[tuple[Article, str]] = []
     errors: list[ArticleError] = []
-    seen: dict[str, str] = {}
     for path in iter_article_files(root):
-        rel = str(path.relative_to(root))
+        rel = path.relative_to(root).as_posix()
         folder = rel.split("/", 1)[0]
         try:
-            article = parse_article(path.read_text(encoding="utf-8"), rel,
-                                    default_language=folder if folder in LANGUAGES else None)
+            text = path.read_text(encoding="utf-8-sig")   # a BOM from a Windows editor is fine
+            article = parse_article(text, rel, default_language=folder if folder in LANGUAGES else None)
         except ArticleError as exc:
             errors.append(exc)
             continue
         except UnicodeDecodeError:
             errors.append(ArticleError(rel, 1, "file is not valid UTF-8"))
             continue
-        if article.id in seen:
-            errors.append(ArticleError(rel, _line_of_key(FRONT_MATTER_RE.match(
-                path.read_text(encoding="utf-8")).group(1), "slug"),
-                f"duplicate slug {article.slug!r} in language {article.language!r} (already used by {seen[article.id]})"))
+        parsed.append((article, text))
+    owner: dict[str, str] = {}
+    for article, _ in parsed:
+        if article.id not in owner or Path(article.path).stem == article.slug != Path(owner[article.id]).stem:
+            owner[article.id] = article.path
+    articles: list[Article] = []
+    for article, text in parsed:
+        if owner[article.id] != article.path:
+            errors.append(ArticleError(
+                article.path, _line_of_key(FRONT_MATTER_RE.match(text).group(1), "slug"),
+                f"duplicate slug {article.slug!r} in language {article.language!r} "
+                f"(already used by {owner[article.id]})"))
             continue
-        seen[article.id] = rel
         articles.append(article)
+    errors.sort(key=lambda e: e.path)
     return articles, errors

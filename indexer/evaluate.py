@@ -27,9 +27,9 @@ def load_beir(path: str | Path) -> tuple[list[dict], list[dict], dict[str, set[s
     path = Path(path)
     read = lambda name: [json.loads(l) for l in (path / name).read_text(encoding="utf-8").splitlines() if l.strip()]
     qrels: dict[str, set[str]] = {}
-    for line in (path / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+    for line in (path / "qrels.tsv").read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
-        if len(parts) >= 3 and float(parts[2]) > 0:
+        if len(parts) >= 3 and parts[2].strip().isdigit() and int(parts[2]) > 0:
             qrels.setdefault(parts[0], set()).add(parts[1])
     return read("corpus.jsonl"), read("queries.jsonl"), qrels
 

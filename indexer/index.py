@@ -73,11 +73,17 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _new_generation(index_dir: Path) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    for n in range(1000):
+    # Never reuse a pruned name: a new generation must sort after every existing one, or
+    # pruning would take it for old (and could delete the one a server is still reading).
+    taken = [int(p.name.rsplit("-", 1)[1]) for p in index_dir.glob(f"gen-{stamp}-*")
+             if p.name.rsplit("-", 1)[1].isdigit()]
+    for n in range(max(taken, default=-1) + 1, 100_000):
         path = index_dir / f"gen-{stamp}-{n}"
-        if not path.exists():
+        try:
             path.mkdir(parents=True)
             return path
+        except FileExistsError:   # another build took it a moment ago
+            continue
     raise RuntimeError("cannot create a new index generation")
 
 

@@ -67,7 +67,8 @@ def section_documents(article: Article):
             "article_id": article.id,
             "public": "1" if article.is_public else "0",
             "category": article.category,
-            "spell": f"{article.title} {section.heading} {body}",
+            # public words only: a spelling suggestion must not reveal internal or draft articles
+            "spell": f"{article.title} {section.heading} {tags} {body}" if article.is_public else "",
             "complete": f"{article.title} {section.heading}",
             f"title_{lang}": article.title,
             f"heading_{lang}": section.heading,
@@ -116,7 +117,7 @@ class KeywordRanker:
     # --- query building ----------------------------------------------------------------------
     def _known(self, lang: str, term: str) -> bool:
         reader = self.searcher.reader()
-        return any(reader.doc_frequency(f"{name}_{lang}", term) for name in ("title", "body"))
+        return any(reader.doc_frequency(f"{name}_{lang}", term) for name in TEXT_FIELDS)
 
     def _corrections(self, tokens: list[str]) -> dict[str, str]:
         """Misspelt query words -> the closest word in the knowledge base."""
@@ -125,7 +126,10 @@ class KeywordRanker:
         for token in tokens:
             if len(token) < 4 or token.isdigit():
                 continue
-            if any(self._known(lang, t) for lang in LANGUAGES for t in analyze(token, lang)):
+            analyzed = {lang: analyze(token, lang) for lang in LANGUAGES}
+            if not any(analyzed.values()):   # a stop word in every language ("they", "yours")
+                continue
+            if any(self._known(lang, t) for lang, terms in analyzed.items() for t in terms):
                 continue
             maxdist = 1 if len(token) < 7 else 2
             suggestions = corrector.suggest(fold(token), limit=1, maxdist=maxdist, prefix=1)

@@ -15,7 +15,10 @@ from markdown.extensions.toc import slugify_unicode, unique
 
 EXTENSIONS = ["tables", "fenced_code", "sane_lists", "toc", "attr_list"]
 HEADING_RE = re.compile(r"^(#{1,4})[ \t]+(.+?)[ \t#]*$")
-FENCE_RE = re.compile(r"^(```|~~~)")
+FENCE_RE = re.compile(r"^(`{3,}|~{3,})(.*)$")
+HTML_HEADING_RE = re.compile(r"<h([1-6])\b([^>]*)>(.*?)</h\1>", re.S)
+HTML_ID_RE = re.compile(r'\bid="([^"]*)"')
+ATTR_LIST_RE = re.compile(r"[ ]+\{:?[ ]*[^}\n ][^\n]*\}[ ]*$")   # as Markdown's attr_list
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4",
@@ -35,7 +38,8 @@ ALLOWED_ATTRIBUTES = {
 def sanitize_html(html: str) -> str:
     """Allow-list sanitizer for every HTML we render (articles, snippets, ticket text)."""
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer",
+                     filter_style_properties={"text-align"})   # table alignment, no overlays
 
 
 def html_to_text(html: str) -> str:
@@ -72,11 +76,20 @@ def _markdown(text: str) -> str:
 def split_sections(body: str) -> list[tuple[str, int, str]]:
     """Split Markdown source at ATX headings outside code fences -> (heading, level, source)."""
     chunks: list[tuple[str, int, list[str]]] = [("", 0, [])]
-    in_fence = False
+    fence = ""   # the open fence ("```", "~~~~"...): only a like fence at least as long closes it
     for line in body.splitlines():
-        if FENCE_RE.match(line.strip()):
-            in_fence = not in_fence
-        match = None if in_fence else HEADING_RE.match(line)
+        marker = FENCE_RE.match(line.strip())
+        if marker and marker.group(1)[0] == "`" and "`" in marker.group(2):
+            marker = None   # ```inline code``` on one line, not a fence
+        if fence:
+            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence) \
+                    and not marker.group(2).strip():
+                fence = ""
+            match = None
+        elif marker:
+            fence, match = marker.group(1), None
+        else:
+            match = HEADING_RE.match(line)
         if match:
             chunks.append((match.group(2).strip(), len(match.group(1)), []))
         else:
@@ -87,12 +100,25 @@ def split_sections(body: str) -> list[tuple[str, int, str]]:
 def render_markdown(body: str) -> Rendered:
     """Render an article body; the heading ids in ``html`` match the section anchors."""
     html = sanitize_html(_markdown(body))
-    used_ids: set[str] = set()
+    # The ids the rendered headings really got ({#custom} ids, de-duplication across all levels):
+    # anchors are taken from there so deep links always land.
+    rendered = [(int(m.group(1)), HTML_ID_RE.search(m.group(2)), html_to_text(m.group(3)))
+                for m in HTML_HEADING_RE.finditer(html)]
+    cursor = 0
+    used_ids: set[str] = {html_lib.unescape(i.group(1)) for _, i, _ in rendered if i}
     sections: list[Section] = []
     toc: list[dict] = []
     for heading, level, source in split_sections(body):
+        heading = ATTR_LIST_RE.sub("", heading)
         heading_text = html_to_text(_markdown(heading)) if heading else ""
-        anchor = unique(slugify_unicode(heading_text, "-"), used_ids) if heading else ""
+        anchor = ""
+        if heading:
+            found = next((n for n in range(cursor, len(rendered))
+                          if rendered[n][0] == level and rendered[n][2] == heading_text), None)
+            if found is not None and rendered[found][1]:
+                anchor, cursor = html_lib.unescape(rendered[found][1].group(1)), found + 1
+            else:
+                anchor = unique(slugify_unicode(heading_text, "-"), used_ids)
         text = html_to_text(_markdown(source))
         if heading:
             toc.append({"anchor": anchor, "heading": heading_text, "level": level})

@@ -98,6 +98,7 @@ class SearchService:
         self._lock = threading.Lock()
         self.catalog = Catalog([])
         self.keyword: KeywordRanker | None = None
+        self._retired: KeywordRanker | None = None
         self.semantic = None
         self.reload()
 
@@ -122,8 +123,11 @@ class SearchService:
             synonyms = json.loads((generation / SYNONYMS).read_text(encoding="utf-8"))
             ranker = KeywordRanker(whoosh_index.open_dir(generation / "whoosh"), synonyms)
             self.catalog = Catalog.load(generation / "catalog.json")
-            if self.keyword is not None:
-                self.keyword.close()
+            # a search running in another thread may still use the previous ranker: close it one
+            # reload later, never under a running search (whoosh would raise ReaderClosed)
+            if self._retired is not None:
+                self._retired.close()
+            self._retired = self.keyword
             self.keyword = ranker
             self.semantic = self._open_semantic(generation)
             self._stamp = stamp
@@ -222,6 +226,7 @@ class SearchService:
                page: int = 1, per_page: int = 10, mode: str | None = None) -> SearchResults:
         """Ranked articles for a search-box query (see module docstring)."""
         self._fresh()
+        page, per_page = max(1, page), max(1, per_page)
         text = clean_query(query)
         language = language if language in LANGUAGES else detect_language(text)
         mode = self._effective_mode(mode)
@@ -255,7 +260,8 @@ class SearchService:
         results.did_you_mean = parsed.corrected
         return results
 
-    def suggest(self, prefix: str, *, language: str | None = None, limit: int = 8) -> list[Hit]:
+    def suggest(self, prefix: str, *, language: str | None = None, limit: int = 8,
+                categories=()) -> list[Hit]:
         """Search-as-you-type: articles whose title or headings complete what was typed."""
         self._fresh()
         text = clean_query(prefix)
@@ -265,7 +271,7 @@ class SearchService:
         q = self.keyword.completion_query(text, language)
         parsed = self.keyword.parse(text, language)
         hits = []
-        for group in self._group(self.keyword.rank(q, limit * 6), language)[:limit]:
+        for group in self._group(self.keyword.rank(q, limit * 6, tuple(categories)), language)[:limit]:
             article = self._display_version(group, language, ())
             if article is not None:
                 hits.append(self._hit(group, article, parsed))

@@ -9,6 +9,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from kb_server import create_app
+from kb_server.sites_cli import site_group
+from kb_server.tickets.cli import tickets
 from indexer.articles import load_articles
 from indexer.evaluate import METRIC_KEYS, evaluate
 
@@ -16,6 +18,10 @@ from indexer.evaluate import METRIC_KEYS, evaluate
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
 def main() -> None:
     """Linezero: self-hosted knowledge base and self-service search."""
+
+
+main.add_command(tickets)
+main.add_command(site_group)
 
 
 @main.command("check")

@@ -1,0 +1,358 @@
+"""``kb bench``: a reproducible performance benchmark on a synthetic knowledge base.
+
+``run_bench(count)`` writes ``count`` synthetic articles (``indexer.synthetic``, seeded) into a
+temporary folder and measures, through the product's own code:
+
+=======================  ===================================================================
+key                      meaning
+=======================  ===================================================================
+articles                 articles written (en/ru/uk about 50/30/20, many translated)
+sections                 sections (Whoosh documents) in the built index
+generate_s               seconds to write the synthetic Markdown files (not product code)
+index_s                  full index build: ``indexer.index.build_index`` (parse, catalog, Whoosh)
+keyword_p50_ms, _p95_ms, in-process ``SearchService.search(q, mode="keyword")`` latency over the
+keyword_p99_ms           reproducible query set (after a short warm-up)
+keyword_mean_ms          mean of the same
+keyword_cpu_p95_ms       p95 of the CPU time of the searching thread per query: less sensitive
+                         than wall time to other processes competing for the CPUs
+keyword_zero_rate        share of those queries with no result
+queries                  number of timed queries
+update_s                 one article edited on disk -> incremental ``build_index`` -> service
+                         reopened -> a search for a word new in that article finds it
+http_p50_ms, _p95_ms     ``GET /api/v1/search`` latency through the real app under waitress on
+                         127.0.0.1, with ``http_clients`` concurrent keep-alive clients
+http_rps                 completed requests per second in that run
+http_requests            requests completed; http_errors: non-200 answers or failures
+peak_rss_mb              peak resident memory of this process (ru_maxrss)
+cpus, load_avg           CPU count and 1-minute load average at the end (context for timings)
+total_s                  wall time of the whole run
+=======================  ===================================================================
+
+The keys are flat and stable (``kb bench --json``). Semantic keys (``embed_sections_per_s``,
+``semantic_p95_ms``, ``hybrid_p95_ms``, ``hybrid_cached_p95_ms``) come from a step that runs
+when ``modes`` contains "semantic" or "hybrid"; widget keys from a widget step: each step is a
+function ``step(ctx: BenchContext) -> dict`` registered in ``STEPS`` (see below). The HTTP
+clients run as threads in the benchmarking process, so they share its GIL with the server:
+``http_*`` are conservative numbers for one server process.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import math
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from indexer.index import build_index
+from indexer.search import SearchService
+from indexer.synthetic import DEFAULT_SEED, Query, SyntheticKB, generate_kb, generate_queries
+
+# Keys every run reports (semantic and widget steps add theirs when enabled).
+BENCH_KEYS = (
+    "articles", "sections", "generate_s", "index_s", "queries", "keyword_p50_ms",
+    "keyword_p95_ms", "keyword_p99_ms", "keyword_mean_ms", "keyword_cpu_p95_ms",
+    "keyword_zero_rate", "update_s", "http_p50_ms", "http_p95_ms", "http_rps", "http_requests",
+    "http_errors", "peak_rss_mb", "cpus", "load_avg", "total_s",
+)
+SEMANTIC_KEYS = ("embed_sections_per_s", "semantic_p95_ms", "hybrid_p95_ms", "hybrid_cached_p95_ms")
+WARMUP_QUERIES = 20
+UPDATE_TIMEOUT_S = 300.0
+
+
+@dataclass
+class BenchOptions:
+    count: int = 10_000
+    seed: int = DEFAULT_SEED
+    queries: int = 500
+    http_clients: int = 8
+    http_requests: int = 2000
+    http_seconds: float = 60.0
+    modes: tuple[str, ...] = ("keyword",)
+
+
+@dataclass
+class BenchContext:
+    """What the steps share: options, folders, the synthetic KB, the queries, the service."""
+
+    options: BenchOptions
+    log: Callable[[str], None]
+    workdir: Path
+    articles_dir: Path
+    index_dir: Path
+    embedder: object | None = None
+    kb: SyntheticKB | None = None
+    queries: list[Query] = field(default_factory=list)
+    service: SearchService | None = None
+    results: dict = field(default_factory=dict)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+# --- steps ---------------------------------------------------------------------------------
+def step_generate(ctx: BenchContext) -> dict:
+    started = time.perf_counter()
+    ctx.kb = generate_kb(ctx.articles_dir, ctx.options.count, ctx.options.seed)
+    ctx.queries = generate_queries(ctx.options.queries, ctx.options.seed, ctx.kb.topics)
+    langs = ", ".join(f"{lang} {n}" for lang, n in sorted(ctx.kb.by_language().items()))
+    ctx.log(f"  {len(ctx.kb.articles)} articles ({langs}; {ctx.kb.translated()} with translations)")
+    return {"articles": len(ctx.kb.articles), "generate_s": round(time.perf_counter() - started, 2)}
+
+
+def step_index(ctx: BenchContext) -> dict:
+    started = time.perf_counter()
+    report = build_index(ctx.articles_dir, ctx.index_dir, full=True)
+    seconds = time.perf_counter() - started
+    if report.errors:
+        raise RuntimeError(f"synthetic articles failed to parse: {report.errors[:3]}")
+    ctx.service = SearchService(ctx.index_dir, default_mode="keyword")
+    sections = ctx.service.keyword.searcher.doc_count()
+    ctx.log(f"  {sections} sections indexed in {seconds:.1f}s")
+    return {"sections": sections, "index_s": round(seconds, 2)}
+
+
+def step_keyword(ctx: BenchContext) -> dict:
+    service = ctx.service
+    for query in ctx.queries[:WARMUP_QUERIES]:
+        service.search(query.text, language=query.language, mode="keyword")
+    timings, cpu, empty = [], [], 0
+    for query in ctx.queries:
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        results = service.search(query.text, language=query.language, mode="keyword")
+        timings.append(time.perf_counter() - started)
+        cpu.append(time.thread_time() - started_cpu)
+        empty += results.total == 0
+    return {
+        "queries": len(timings),
+        "keyword_p50_ms": _ms(percentile(timings, 50)),
+        "keyword_p95_ms": _ms(percentile(timings, 95)),
+        "keyword_p99_ms": _ms(percentile(timings, 99)),
+        "keyword_mean_ms": _ms(statistics.fmean(timings)),
+        "keyword_cpu_p95_ms": _ms(percentile(cpu, 95)),
+        "keyword_zero_rate": round(empty / len(timings), 3),
+    }
+
+
+def step_update(ctx: BenchContext) -> dict:
+    """Edit one published article and time until a search for its new word finds it."""
+    service = ctx.service
+    middle = len(ctx.kb.articles) // 2
+    target = next(a for a in ctx.kb.articles[middle:] + ctx.kb.articles[:middle]
+                  if a.language == "en" and a.public)
+    word = f"zebraquill{ctx.options.seed}"
+    if service.search(word, language="en", mode="keyword").total:
+        raise RuntimeError(f"the update marker {word!r} is already in the knowledge base")
+    text = target.path.read_text(encoding="utf-8")
+    started = time.perf_counter()
+    target.path.write_text(text + f"\n## Update check\n\nThe {word} setting is new.\n", encoding="utf-8")
+    report = build_index(ctx.articles_dir, ctx.index_dir)
+    while True:
+        service.reload()
+        hits = service.search(word, language="en", mode="keyword").hits
+        if any(hit.id == target.id for hit in hits):
+            break
+        if time.perf_counter() - started > UPDATE_TIMEOUT_S:
+            raise RuntimeError(f"the edited article {target.id} did not become searchable")
+        time.sleep(0.01)
+    seconds = time.perf_counter() - started
+    ctx.log(f"  {target.id}: {report.summary()}; searchable after {seconds:.2f}s")
+    return {"update_s": round(seconds, 2)}
+
+
+def _serve(app) -> tuple[object, threading.Thread, int]:
+    import waitress
+    # waitress logs "Task queue depth is N" whenever all its threads are busy: expected here.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8,
+                                    connection_limit=256, channel_timeout=30)
+    thread = threading.Thread(target=server.run, name="bench-waitress", daemon=True)
+    thread.start()
+    return server, thread, server.effective_port
+
+
+def _stop(server, thread: threading.Thread) -> None:
+    server.close()
+    server.task_dispatcher.shutdown(timeout=5)
+    thread.join(timeout=5)
+
+
+def step_http(ctx: BenchContext) -> dict:
+    """``GET /api/v1/search`` on the real app under waitress, ``http_clients`` at a time."""
+    from kb_server import create_app
+    instance = ctx.workdir / "instance"
+    app = create_app({
+        "INSTANCE_DIR": str(instance),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.db'}",
+        "INDEX_DIR": str(ctx.index_dir),
+        "ARTICLES_DIR": str(ctx.articles_dir),
+        "SECRET_KEY": "bench",
+        "EMBEDDER": "none",
+        "SEARCH_MODE": "keyword",
+        "RATELIMIT_ENABLED": False,
+    })
+    server, thread, port = _serve(app)
+    options = ctx.options
+    paths = [f"/api/v1/search?{urllib.parse.urlencode({'q': q.text, 'lang': q.language})}"
+             for q in ctx.queries]
+    lock = threading.Lock()
+    issued = 0
+    timings: list[float] = []
+    errors: list[str] = []
+    deadline = time.perf_counter() + options.http_seconds
+
+    def next_path() -> str | None:
+        nonlocal issued
+        with lock:
+            if issued >= options.http_requests or time.perf_counter() > deadline:
+                return None
+            issued += 1
+            return paths[(issued - 1) % len(paths)]
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            while (path := next_path()) is not None:
+                started = time.perf_counter()
+                try:
+                    conn.request("GET", path)
+                    response = conn.getresponse()
+                    body = response.read()
+                    elapsed = time.perf_counter() - started
+                    if response.status != 200 or not body.startswith(b"{"):
+                        errors.append(f"{response.status} {path}")
+                        continue
+                    with lock:
+                        timings.append(elapsed)
+                except (OSError, http.client.HTTPException) as exc:
+                    errors.append(f"{type(exc).__name__} {path}")
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        finally:
+            conn.close()
+
+    try:
+        # One request first: the app is up and the endpoint answers JSON.
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        probe.request("GET", paths[0])
+        response = probe.getresponse()
+        json.loads(response.read())
+        probe.close()
+        if response.status != 200:
+            raise RuntimeError(f"GET {paths[0]} answered {response.status}")
+        started = time.perf_counter()
+        clients = [threading.Thread(target=client, name=f"bench-client-{i}")
+                   for i in range(options.http_clients)]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        _stop(server, thread)
+    if errors:
+        ctx.log(f"  {len(errors)} failed requests, e.g. {errors[0]}")
+    if not timings:
+        raise RuntimeError("no successful HTTP request")
+    ctx.log(f"  {len(timings)} requests from {options.http_clients} clients in {elapsed:.1f}s")
+    return {
+        "http_p50_ms": _ms(percentile(timings, 50)),
+        "http_p95_ms": _ms(percentile(timings, 95)),
+        "http_rps": round(len(timings) / elapsed, 1),
+        "http_requests": len(timings),
+        "http_errors": len(errors),
+    }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MB (Linux reports KB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+def step_memory(ctx: BenchContext) -> dict:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    return {"peak_rss_mb": peak_rss_mb(), "cpus": os.cpu_count() or 1, "load_avg": round(load, 2)}
+
+
+def _wants_semantic(ctx: BenchContext) -> bool:
+    return bool({"semantic", "hybrid"} & set(ctx.options.modes))
+
+
+@dataclass
+class Step:
+    name: str
+    run: Callable[[BenchContext], dict]
+    enabled: Callable[[BenchContext], bool] = lambda ctx: True
+    message: str = ""
+
+
+# The benchmark, in order. Extensions register their own step here:
+#   semantic (needs an embedder; enabled by _wants_semantic): embed the sections of the built
+#     index and report embed_sections_per_s, semantic_p95_ms, hybrid_p95_ms,
+#     hybrid_cached_p95_ms over ctx.queries;
+#   widget: widget_* keys.
+# Insert them before "memory" so peak_rss_mb covers them.
+STEPS: list[Step] = [
+    Step("generate", step_generate, message="writing the synthetic knowledge base"),
+    Step("index", step_index, message="full index build"),
+    Step("keyword", step_keyword, message="keyword search latency (in-process)"),
+    Step("update", step_update, message="time for an edited article to become searchable"),
+    Step("http", step_http, message="GET /api/v1/search through waitress"),
+    Step("memory", step_memory),
+]
+
+
+def run_bench(count: int = 10_000, log: Callable[[str], None] = print,
+              modes: tuple[str, ...] = ("keyword",), *, seed: int = DEFAULT_SEED,
+              queries: int = 500, http_clients: int = 8, http_requests: int = 2000,
+              http_seconds: float = 60.0, embedder=None, skip: tuple[str, ...] = (),
+              workdir: str | Path | None = None) -> dict:
+    """Run the benchmark steps on ``count`` synthetic articles; returns flat JSON-able results.
+
+    ``modes`` are the search modes to measure ("keyword" always; "semantic"/"hybrid" enable
+    the semantic step when one is registered and ``embedder`` is given). ``skip`` names steps
+    to leave out. Everything is written to ``workdir`` (default: a temporary folder, removed).
+    """
+    options = BenchOptions(count=count, seed=seed, queries=queries, http_clients=http_clients,
+                           http_requests=http_requests, http_seconds=http_seconds,
+                           modes=tuple(modes))
+    started = time.perf_counter()
+    owned = workdir is None
+    root = Path(tempfile.mkdtemp(prefix="kb-bench-")) if owned else Path(workdir)
+    root.mkdir(parents=True, exist_ok=True)
+    ctx = BenchContext(options=options, log=log, workdir=root, articles_dir=root / "articles",
+                       index_dir=root / "index", embedder=embedder)
+    try:
+        for step in STEPS:
+            if step.name in skip or not step.enabled(ctx):
+                continue
+            log(f"[{step.name}] {step.message}" if step.message else f"[{step.name}]")
+            ctx.results.update(step.run(ctx))
+        if _wants_semantic(ctx) and not any(s.name == "semantic" for s in STEPS):
+            log("semantic/hybrid requested but no semantic benchmark step is registered")
+    finally:
+        if ctx.service is not None and ctx.service.keyword is not None:
+            ctx.service.keyword.close()
+        if owned:
+            shutil.rmtree(root, ignore_errors=True)
+    ctx.results["total_s"] = round(time.perf_counter() - started, 1)
+    return ctx.results

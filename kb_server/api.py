@@ -1,0 +1,131 @@
+"""JSON API under /api/v1: search, suggest, article, categories, page suggestions, health.
+
+The help-center pages' JavaScript and the widget use these endpoints. Every parameter goes
+through the ``kb_server.jsonapi`` helpers, so malformed input is a 4xx JSON error, never a 500.
+``?site=KEY`` names a widget site; its category list restricts what the endpoints return.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, url_for
+
+from indexer.articles import LANGUAGES
+from indexer.search import MODES
+from kb_server import helpcenter, search
+from kb_server.extensions import public_limit
+from kb_server.jsonapi import APIError, article_payload, int_arg, lang_arg, list_arg, str_arg
+from kb_server.models import Site
+from kb_server.sites import allowed_categories, site_from_request
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PAGE = 100
+MAX_PER_PAGE = 50
+MAX_SUGGESTIONS = 10
+MAX_PAGE_SUGGESTIONS = 10
+MAX_PREFIX_LENGTH = 200
+MAX_PATH_LENGTH = 1000
+
+
+def _scope() -> tuple[Site | None, tuple[str, ...]]:
+    """The requesting site (None = help center) and the categories it may show."""
+    site = site_from_request()
+    return site, allowed_categories(site)
+
+
+def _language(site: Site | None) -> str:
+    """``?lang=``, else the site's default language, else English."""
+    return lang_arg() or (site.default_language if site else None) or "en"
+
+
+def _category_filter(allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """``?category=`` values (each must be a category the site shows); none = all allowed."""
+    requested = list_arg("category", allowed=allowed or helpcenter.known_categories())
+    return tuple(requested) or allowed
+
+
+def _mode() -> str | None:
+    mode = str_arg("mode", max_length=16).lower()
+    if mode and mode not in MODES:
+        raise APIError(f"'mode' must be one of {', '.join(MODES)}")
+    return mode or None
+
+
+def _hit_payload(hit: dict) -> dict:
+    """A search hit plus the absolute URL of its section."""
+    return {**hit, "url": helpcenter.article_url(hit["language"], hit["slug"], hit["anchor"],
+                                                 external=True)}
+
+
+@bp.get("/search")
+@public_limit()
+def search_articles():
+    """Ranked articles, one per translation, with facets and paging."""
+    _, allowed = _scope()
+    query = str_arg("q", required=True)
+    results = search.search(
+        query, language=lang_arg(), categories=_category_filter(allowed),
+        languages=tuple(list_arg("language", allowed=LANGUAGES)),
+        page=int_arg("page", 1, maximum=MAX_PAGE),
+        per_page=int_arg("per_page", 10, maximum=MAX_PER_PAGE), mode=_mode())
+    payload = results.to_dict()
+    payload["hits"] = [_hit_payload(hit) for hit in payload["hits"]]
+    return jsonify(payload)
+
+
+@bp.get("/suggest")
+@public_limit()
+def suggest():
+    """Search-as-you-type completions."""
+    _, allowed = _scope()
+    prefix = str_arg("q", required=True, max_length=MAX_PREFIX_LENGTH)
+    limit = int_arg("limit", 8, maximum=MAX_SUGGESTIONS)
+    hits = search.suggest(prefix, language=lang_arg(), limit=limit, categories=allowed or ())
+    return jsonify({"query": prefix, "suggestions": [_hit_payload(hit.to_dict()) for hit in hits]})
+
+
+@bp.get("/articles/<lang>/<slug>")
+@public_limit()
+def article(lang: str, slug: str):
+    """One public article with its translations and related articles."""
+    _, allowed = _scope()
+    found = helpcenter.public_article(lang, slug, allowed)
+    if found is None:
+        raise APIError("article not found", 404)
+    payload = article_payload(found, helpcenter.catalog().translations(found.translation_key))
+    payload["url"] = helpcenter.article_url(found.language, found.slug, external=True)
+    payload["related"] = [helpcenter.article_card(a) for a in helpcenter.related(found, allowed)]
+    return jsonify(payload)
+
+
+@bp.get("/categories")
+@public_limit()
+def categories():
+    """Categories with public articles, localized, with article counts."""
+    site, allowed = _scope()
+    language = _language(site)
+    items = [{**c, "url": url_for("public.category", category=c["id"], _external=True)}
+             for c in helpcenter.categories(language, allowed)]
+    return jsonify({"language": language, "categories": items})
+
+
+@bp.get("/pages/suggestions")
+@public_limit()
+def page_suggestions():
+    """Articles whose front-matter ``urls`` match the product page the user is on."""
+    site, allowed = _scope()
+    path = str_arg("path", required=True, max_length=MAX_PATH_LENGTH).split("#")[0].split("?")[0]
+    if not path.startswith("/"):
+        raise APIError("'path' must be a URL path starting with '/'")
+    limit = int_arg("limit", 5, maximum=MAX_PAGE_SUGGESTIONS)
+    matches = helpcenter.catalog().for_url(path, _language(site), limit=MAX_PAGE_SUGGESTIONS * 5)
+    articles = [a for a in matches if helpcenter.visible(a, allowed)][:limit]
+    return jsonify({"path": path, "articles": [helpcenter.article_card(a) for a in articles]})
+
+
+@bp.get("/health")
+@public_limit()
+def health():
+    """200 when keyword search can answer, 503 otherwise; details of the search service."""
+    status = search.service().health()
+    ok = status["keyword"] == "ok"
+    return jsonify({"ok": ok, "search": status}), 200 if ok else 503

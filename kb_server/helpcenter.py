@@ -1,0 +1,124 @@
+"""What the help center shows, shared by the pages (``public``) and the JSON API (``api``).
+
+Only published public articles are ever shown; a site may further restrict the categories
+(``allowed`` below: an empty tuple means every category). Where an article exists in several
+languages, one version is shown: the reader's language, else English, else any.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import url_for
+from sqlalchemy import func
+
+from indexer.articles import LANGUAGES, Article
+from indexer.catalog import Catalog
+from kb_server import search
+from kb_server.extensions import db
+from kb_server.models import Event, utcnow
+
+POPULAR_WINDOW = dt.timedelta(days=30)
+
+
+def catalog() -> Catalog:
+    return search.service().catalog
+
+
+def visible(article: Article | None, allowed: tuple[str, ...] = ()) -> bool:
+    return (article is not None and article.is_public
+            and (not allowed or article.category in allowed))
+
+
+def known_categories() -> set[str]:
+    """Every category named in categories.yml or used by an article."""
+    cat = catalog()
+    return set(cat.categories) | {a.category for a in cat.articles.values()}
+
+
+def public_article(language: str, slug: str, allowed: tuple[str, ...] = ()) -> Article | None:
+    article = catalog().get(slug, language)
+    return article if visible(article, allowed) else None
+
+
+def public_translations(article: Article) -> dict[str, Article]:
+    """The other public language versions of ``article``, by language."""
+    return {lang: a for lang, a in catalog().translations(article.translation_key).items()
+            if a.is_public and lang != article.language}
+
+
+def preferred_version(translation_key: str, language: str) -> Article | None:
+    """The public version in ``language``, else English, else any public one."""
+    versions = {lang: a for lang, a in catalog().translations(translation_key).items()
+                if a.is_public}
+    for lang in (language, "en", *LANGUAGES):
+        if lang in versions:
+            return versions[lang]
+    return None
+
+
+def one_per_translation(articles: list[Article], language: str) -> list[Article]:
+    """Collapse language versions to one preferred version each, sorted by title."""
+    keys = dict.fromkeys(a.translation_key for a in articles)
+    chosen = [preferred_version(key, language) for key in keys]
+    return sorted((a for a in chosen if a is not None), key=lambda a: a.title.lower())
+
+
+def categories(language: str, allowed: tuple[str, ...] = ()) -> list[dict]:
+    """Categories with public articles: localized name and description, article count."""
+    return [c for c in catalog().category_list(language) if not allowed or c["id"] in allowed]
+
+
+def category_articles(category: str, language: str) -> list[Article]:
+    return one_per_translation(catalog().public(category=category), language)
+
+
+def related(article: Article, allowed: tuple[str, ...] = (), limit: int = 5) -> list[Article]:
+    """Other public articles sharing tags (in any language version) or the category, the most
+    shared tags first, each in the article's language where possible."""
+    cat = catalog()
+    tags = {tag.lower() for version in cat.translations(article.translation_key).values()
+            for tag in version.tags}
+    scores: dict[str, int] = {}
+    for other in cat.articles.values():
+        if other.translation_key == article.translation_key or not visible(other, allowed):
+            continue
+        shared_tags = len(tags & {tag.lower() for tag in other.tags})
+        score = 2 * shared_tags + (other.category == article.category)
+        if score:
+            scores[other.translation_key] = max(scores.get(other.translation_key, 0), score)
+    ranked = sorted(scores, key=lambda key: (-scores[key], key))
+    versions = (preferred_version(key, article.language) for key in ranked)
+    return [a for a in versions if visible(a, allowed)][:limit]
+
+
+def popular(language: str, limit: int = 6) -> list[Article]:
+    """The most viewed articles of the last 30 days (all language versions together); articles
+    nobody opened yet fill the list up (by title), so a new help center still shows something."""
+    cat = catalog()
+    rows = db.session.execute(
+        db.select(Event.article_id, func.count())
+        .where(Event.kind == "view", Event.article_id != "",
+               Event.created_at >= utcnow() - POPULAR_WINDOW)
+        .group_by(Event.article_id).order_by(func.count().desc()).limit(200)
+    ).all()
+    counts: dict[str, int] = {}
+    for article_id, count in rows:
+        article = cat.articles.get(article_id)
+        if article is not None:
+            counts[article.translation_key] = counts.get(article.translation_key, 0) + count
+    ranked = sorted(counts, key=lambda key: -counts[key])
+    ranked += [a.translation_key for a in cat.public() if a.translation_key not in counts]
+    versions = (preferred_version(key, language) for key in dict.fromkeys(ranked))
+    return [a for a in versions if a is not None][:limit]
+
+
+def article_url(language: str, slug: str, anchor: str = "", external: bool = False) -> str:
+    return url_for("public.article", lang=language, slug=slug, _anchor=anchor or None,
+                   _external=external)
+
+
+def article_card(article: Article) -> dict:
+    """A short description of an article for lists (related, page suggestions)."""
+    return {"id": article.id, "slug": article.slug, "language": article.language,
+            "title": article.title, "summary": article.summary, "category": article.category,
+            "url": article_url(article.language, article.slug, external=True)}

@@ -1,0 +1,163 @@
+/* Linezero help center: analytics events, "Was this helpful?" and the contact form.
+ * Everything here is optional: a blocked storage or a failing request never breaks the page. */
+(function () {
+  "use strict";
+
+  var SESSION_KEY = "lz_session";
+  var QUERY_KEY = "lz_query";
+  var memory = {};
+
+  function storage(name) {
+    try { return window[name] || null; } catch (e) { return null; }
+  }
+
+  function load(store, key) {
+    try { return store ? store.getItem(key) : memory[key]; } catch (e) { return memory[key]; }
+  }
+
+  function save(store, key, value) {
+    memory[key] = value;
+    try { if (store) { store.setItem(key, value); } } catch (e) { /* storage full or blocked */ }
+  }
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < bytes.length; i++) { bytes[i] = Math.floor(Math.random() * 256); }
+    }
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  /* The anonymous search session: a random id kept in localStorage. */
+  function sessionId() {
+    var id = load(storage("localStorage"), SESSION_KEY);
+    if (!id) {
+      id = randomId();
+      save(storage("localStorage"), SESSION_KEY, id);
+    }
+    return id;
+  }
+
+  /* POST JSON; resolves with the response body, rejects with the API's error message. */
+  function postJSON(path, body) {
+    body.session_id = sessionId();
+    body.page_url = window.location.href;
+    return fetch(path, {
+      method: "POST", credentials: "same-origin", keepalive: true,
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) { throw new Error(data.error || "HTTP " + response.status); }
+        return data;
+      });
+    });
+  }
+
+  function track(event) {
+    try { postJSON("/api/v1/events", event).catch(function () {}); } catch (e) { /* no fetch */ }
+  }
+
+  function lastQuery() {
+    return load(storage("sessionStorage"), QUERY_KEY) || "";
+  }
+
+  function initResults() {
+    var results = document.getElementById("results");
+    if (!results) { return; }
+    var query = results.dataset.query;
+    var ids = [];
+    try { ids = JSON.parse(results.dataset.ids || "[]"); } catch (e) { /* keep [] */ }
+    save(storage("sessionStorage"), QUERY_KEY, query);
+    track({ kind: "search", query: query, language: results.dataset.language,
+            result_count: parseInt(results.dataset.count, 10) || 0, result_ids: ids });
+    results.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-article-id]");
+      if (link) {
+        track({ kind: "click", query: query, language: results.dataset.language,
+                article_id: link.dataset.articleId });
+      }
+    });
+  }
+
+  function initArticle() {
+    var article = document.querySelector("article[data-article-id]");
+    if (article) {
+      track({ kind: "view", article_id: article.dataset.articleId,
+              language: article.getAttribute("lang") || "", query: lastQuery() });
+    }
+  }
+
+  function initFeedback() {
+    var box = document.getElementById("feedback");
+    if (!box) { return; }
+    var form = box.querySelector("form");
+    var buttons = box.querySelector(".feedback-buttons");
+    var noButton = box.querySelector("[data-helpful=no]");
+    var status = box.querySelector(".status");
+
+    function send(helpful, reason, comment) {
+      var body = { article_id: box.dataset.articleId, helpful: helpful, language: box.dataset.language,
+                   query: lastQuery() };
+      if (reason) { body.reason = reason; }
+      if (comment) { body.comment = comment; }
+      status.textContent = "";
+      postJSON("/api/v1/feedback", body).then(function () {
+        buttons.hidden = true;
+        form.hidden = true;
+        status.textContent = box.dataset.thanks;
+      }).catch(function () {
+        status.textContent = box.dataset.failed;
+      });
+    }
+
+    box.querySelector("[data-helpful=yes]").addEventListener("click", function () { send(true); });
+    noButton.addEventListener("click", function () {
+      form.hidden = false;
+      noButton.setAttribute("aria-expanded", "true");
+      form.querySelector("input[name=reason]").focus();
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send(false, form.elements.reason.value, form.elements.comment.value.trim());
+    });
+    box.hidden = false;
+  }
+
+  function initContact() {
+    var form = document.getElementById("contact-form");
+    if (!form) { return; }
+    var status = document.getElementById("contact-status");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      var body = { email: form.elements.email.value.trim(), message: form.elements.message.value.trim(),
+                   language: form.dataset.language, query: form.elements.query.value };
+      if (form.elements.name.value.trim()) { body.name = form.elements.name.value.trim(); }
+      button.disabled = true;
+      status.textContent = "";
+      postJSON("/api/v1/contact", body).then(function (data) {
+        form.hidden = true;
+        document.getElementById("contact-reference").textContent = data.ticket.reference;
+        document.getElementById("contact-done").hidden = false;
+      }).catch(function (error) {
+        status.textContent = form.dataset.failed + " (" + error.message + ")";
+        button.disabled = false;
+      });
+    });
+  }
+
+  function init() {
+    [initResults, initArticle, initFeedback, initContact].forEach(function (step) {
+      try { step(); } catch (e) { /* one broken part must not stop the others */ }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+}());

@@ -1,0 +1,102 @@
+"""Ticket tables.
+
+- ``Ticket``: a line-1 request, either an explicit ``contact`` from a user or a ``gap``: the
+  anonymous unresolved searches of one need, grouped (see ``rules.py``).
+- ``TicketSignal``: the outcome of checking one search/feedback event against the unresolved
+  rules. Its unique ``event_id`` makes processing idempotent; a signal that joined a gap ticket
+  points at it, and its ``session_id`` lets the ticket count distinct users.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kb_server.extensions import db
+from kb_server.models import utcnow
+
+KINDS = ("contact", "gap")
+STATUSES = ("new", "open", "pending", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "pending")
+LINES = (1, 2, 3, 4)
+REFERENCE_PREFIX = "LZ-"
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+class Ticket(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)              # one of KINDS
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    line: Mapped[int] = mapped_column(Integer, default=1, index=True)      # support line 1..4
+    request_class: Mapped[str] = mapped_column(String(40), default="")
+    priority: Mapped[str] = mapped_column(String(8), default="P4", index=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    message: Mapped[str] = mapped_column(Text, default="")                 # raw user text
+    email: Mapped[str] = mapped_column(String(254), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    site_key: Mapped[str] = mapped_column(String(64), default="")
+    page_url: Mapped[str] = mapped_column(String(2000), default="")
+    user_agent: Mapped[str] = mapped_column(String(500), default="")
+    session_id: Mapped[str] = mapped_column(String(64), default="")
+    context: Mapped[dict] = mapped_column(JSON, default=dict)    # session: queries, results, ...
+    gap_key: Mapped[str] = mapped_column(String(500), default="", index=True)  # need's tokens
+    gap_query: Mapped[str] = mapped_column(String(500), default="")            # headline query
+    gap_users: Mapped[int] = mapped_column(Integer, default=0)
+    gap_first_seen: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    gap_last_seen: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    gap: Mapped[dict] = mapped_column(JSON, default=dict)  # queries, languages, pages, articles...
+    sla_first_response_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    sla_resolution_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
+                                                    index=True)
+
+    def assign_reference(self) -> None:
+        """``LZ-000042`` from the row id (call after a flush)."""
+        self.reference = f"{REFERENCE_PREFIX}{self.id:06d}"
+
+    def gap_dict(self) -> dict | None:
+        if self.kind != "gap":
+            return None
+        gap = self.gap or {}
+        queries = gap.get("queries", {})
+        return {
+            "key": self.gap_key, "query": self.gap_query, "users": self.gap_users,
+            "first_seen": iso(self.gap_first_seen), "last_seen": iso(self.gap_last_seen),
+            "sample_queries": sorted(queries, key=lambda q: -queries[q]),
+            "languages": gap.get("languages", []), "pages": gap.get("pages", []),
+            "sites": gap.get("sites", []), "signals": gap.get("signals", {}),
+            "articles": gap.get("articles", {}), "comments": gap.get("comments", []),
+        }
+
+    def to_dict(self, detail: bool = False) -> dict:
+        """JSON form; text fields are plain text (escape them when rendering HTML)."""
+        data = {
+            "reference": self.reference, "kind": self.kind, "status": self.status,
+            "line": self.line, "request_class": self.request_class, "priority": self.priority,
+            "subject": self.subject, "message": self.message, "email": self.email,
+            "name": self.name, "language": self.language, "site_key": self.site_key,
+            "page_url": self.page_url, "user_agent": self.user_agent, "gap": self.gap_dict(),
+            "sla_first_response_due": iso(self.sla_first_response_due),
+            "sla_resolution_due": iso(self.sla_resolution_due),
+            "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
+        }
+        if detail:
+            data["session_id"] = self.session_id
+            data["context"] = self.context or {}
+        return data
+
+
+class TicketSignal(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, unique=True, index=True)
+    rule: Mapped[str] = mapped_column(String(16))   # zero_results | no_click | not_helpful | none
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    session_id: Mapped[str] = mapped_column(String(64), default="")
+    processed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

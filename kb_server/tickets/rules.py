@@ -1,0 +1,129 @@
+"""Unresolved-search rules, and the "need" that groups their signals into one gap ticket.
+
+Rules (a signal is an anonymous hint that the knowledge base failed someone):
+
+- ``zero_results``: a search that found nothing (checked when the event arrives);
+- ``no_click``: a search with results of which nothing was opened (no click/view event in the
+  same session within ``NO_CLICK_MINUTES`` after it; checked once that window has passed);
+- ``not_helpful``: an article rated "not helpful" (checked when the event arrives).
+
+Grouping: a query is reduced to its need, the set of analysed terms (lowercase, no
+punctuation, stop words or politeness, stemmed/lemmatised per detected language), so
+"Ошибка 809 VPN?" and "ошибки 809 vpn" are one need. A signal joins the open gap ticket with
+the same need or, failing that, the most similar one (similarity ≥ ``GAP_SIMILARITY``).
+
+| config key | default | meaning |
+|---|---|---|
+| UNRESOLVED_RULES | all three | which of the rules above are on |
+| NO_CLICK_MINUTES | 30 | how long after a search a click/view still counts |
+| GAP_SIMILARITY | 0.6 | least similarity for a need to join another need's ticket |
+| GAP_SIMILARITY_FUNCTION | token-set Jaccard | ``f(need_a, need_b) -> 0..1``: the hook for
+  e.g. embedding similarity |
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from flask import current_app
+
+from indexer.analysis import clean_query, detect_language, words
+from indexer.keyword import analyze
+
+RULES = ("zero_results", "no_click", "not_helpful")
+OPENED = ("click", "view")
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a user was looking for: the text shown to people and the terms compared."""
+
+    text: str                  # the query as shown ("" for an article's need)
+    language: str
+    tokens: frozenset[str]
+    article_id: str = ""       # set for a "not helpful" rating made without any query
+
+    @property
+    def key(self) -> str:
+        return " ".join(sorted(self.tokens))
+
+
+def display_query(query: str) -> str:
+    """A query as a sample to show: lowercase words without punctuation."""
+    return " ".join(words(clean_query(query)))
+
+
+def need_for_query(query: str, language_hint: str = "") -> Need | None:
+    """The need behind a query, or None if it has no words at all."""
+    text = display_query(query)
+    if not text:
+        return None
+    language = detect_language(text, default=language_hint or "en")
+    tokens = frozenset(analyze(text, language)) or frozenset(text.split())
+    return Need(text, language, tokens)
+
+
+def need_for_article(article_id: str, language: str = "") -> Need:
+    """The need of a "not helpful" rating made without any query: the article itself."""
+    return Need("", language, frozenset({f"article:{article_id}"}), article_id)
+
+
+def jaccard(a: Need, b: Need) -> float:
+    if not a.tokens or not b.tokens:
+        return 0.0
+    return len(a.tokens & b.tokens) / len(a.tokens | b.tokens)
+
+
+def settings() -> dict:
+    config = current_app.config
+    return {
+        "rules": tuple(config.get("UNRESOLVED_RULES", RULES)),
+        "no_click": dt.timedelta(minutes=config.get("NO_CLICK_MINUTES", 30)),
+        "threshold": config.get("GAP_SIMILARITY", 0.6),
+        "similarity": config.get("GAP_SIMILARITY_FUNCTION") or jaccard,
+    }
+
+
+def best_match(need: Need, candidates: Iterable[tuple[int, Need]], threshold: float,
+               similarity: Callable[[Need, Need], float] = jaccard) -> int | None:
+    """Id of the candidate with the same need, else of the most similar one above threshold."""
+    best, best_score = None, threshold
+    for candidate_id, other in candidates:
+        if other.key == need.key:
+            return candidate_id
+        score = similarity(need, other)
+        if score >= best_score:
+            best, best_score = candidate_id, score
+    return best
+
+
+def arrival_rule(event, enabled: tuple[str, ...] = RULES) -> str | None:
+    """The rule an event breaks as soon as it arrives, if any."""
+    if event.kind == "search" and event.query and event.result_count == 0:
+        rule = "zero_results"
+    elif event.kind == "feedback" and (event.data or {}).get("helpful") is False:
+        rule = "not_helpful"
+    else:
+        return None
+    return rule if rule in enabled else None
+
+
+def no_click_due(event, now: dt.datetime, window: dt.timedelta) -> bool:
+    """A search with results whose click window has passed (ready to be judged)."""
+    return (event.kind == "search" and bool(event.query) and event.result_count > 0
+            and event.created_at + window <= now)
+
+
+def gap_subject(users: int, query: str, signals: dict[str, int], article_id: str = "") -> str:
+    """What line 1 reads: '14 users searched "ошибка 809 vpn" and found nothing'."""
+    who = f"{users} user" + ("" if users == 1 else "s")
+    if not query:
+        return f"{who} found article {article_id} not helpful"
+    if signals.get("zero_results"):
+        outcome = "found nothing"
+    elif signals.get("no_click"):
+        outcome = "opened none of the results"
+    else:
+        outcome = "found the answer not helpful"
+    return f'{who} searched "{query}" and {outcome}'

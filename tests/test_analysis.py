@@ -1,0 +1,179 @@
+"""Text analysis (indexer/analysis.py): stemming, folding, stop words, language detection."""
+from __future__ import annotations
+
+import pytest
+
+from indexer.analysis import (MAX_QUERY_CHARS, clean_query, detect_language, fold,
+                              language_analyzer, plain_analyzer)
+
+
+def analyze(text: str, language: str) -> list[str]:
+    return [t.text for t in language_analyzer(language)(text)]
+
+
+def same_terms(a: str, b: str, language: str) -> bool:
+    return analyze(a, language) == analyze(b, language) != []
+
+
+# --- English ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("inflected, base", [
+    ("invoices", "invoice"),
+    ("passwords", "password"),
+    ("resetting", "reset"),
+    ("downloaded", "download"),
+    ("Invoices", "invoice"),
+])
+def test_english_plurals_and_verb_forms_share_a_stem(inflected, base):
+    assert same_terms(inflected, base, "en")
+
+
+def test_english_different_words_stay_different():
+    assert analyze("invoice", "en") != analyze("invite", "en")
+
+
+# --- Russian ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("inflected, base", [
+    ("пароля", "пароль"),
+    ("паролем", "пароль"),
+    ("ПАРОЛЬ", "пароль"),
+    ("счета", "счет"),
+    ("счетов", "счет"),
+    ("сбросить", "сброс"),
+])
+def test_russian_inflected_forms_share_a_stem(inflected, base):
+    assert same_terms(inflected, base, "ru")
+
+
+@pytest.mark.parametrize("language", ["ru", "uk"])
+def test_yo_folds_to_ye(language):
+    assert same_terms("счёт", "счет", language)
+    assert same_terms("Счёт", "счет", language)
+
+
+def test_yo_folds_in_english_pipeline_too():
+    # a Russian word in an English article (or an English-detected query) still matches
+    assert same_terms("счёт", "счет", "en")
+
+
+# --- Ukrainian -------------------------------------------------------------------------------
+@pytest.mark.parametrize("inflected, base", [
+    ("паролю", "пароль"),
+    ("пароля", "пароль"),
+    ("рахунки", "рахунок"),
+    ("рахунків", "рахунок"),
+    ("облікового", "обліковий"),
+    ("запису", "запис"),
+    ("скинути", "скинути"),
+])
+def test_ukrainian_forms_share_a_lemma(inflected, base):
+    assert same_terms(inflected, base, "uk")
+
+
+def test_ukrainian_phrase_in_genitive_matches_nominative():
+    assert analyze("облікового запису", "uk") == analyze("обліковий запис", "uk")
+
+
+# --- folding ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("language", ["en", "ru", "uk"])
+def test_case_and_accents_fold(language):
+    assert same_terms("Café", "cafe", language)
+    assert same_terms("CAFÉ", "cafe", language)
+    assert same_terms("naïve", "naive", language)
+
+
+def test_fold_keeps_cyrillic_letters_with_diacritics():
+    # NFKD would turn й into и + breve and ї into і + diaeresis: they are letters, not accents
+    assert fold("йогурт") == "йогурт"
+    assert fold("їжак") == "їжак"
+    assert fold("ёлка") == "елка"
+    assert fold("résumé") == "resume"
+
+
+# --- Latin in Cyrillic articles ----------------------------------------------------------------
+@pytest.mark.parametrize("language", ["ru", "uk"])
+def test_latin_tokens_in_cyrillic_text_stem_as_english(language):
+    assert analyze("invoices", language) == analyze("invoice", "en")
+    assert analyze("Resetting passwords", language) == analyze("reset password", "en")
+    # and English stop words are dropped from them like in English
+    assert analyze("how do I reset my password", language) == analyze("reset password", "en")
+
+
+# --- stop words and politeness -----------------------------------------------------------------
+def test_politeness_and_stop_words_are_dropped_ru():
+    assert analyze("Здравствуйте, подскажите, пожалуйста, как сбросить пароль?", "ru") == \
+        analyze("сбросить пароль", "ru")
+
+
+def test_politeness_and_stop_words_are_dropped_uk():
+    assert analyze("Вітаю! Підкажіть, будь ласка, як скинути пароль", "uk") == \
+        analyze("скинути пароль", "uk")
+
+
+def test_politeness_and_stop_words_are_dropped_en():
+    assert analyze("Hello, please: how do I reset my password? Thanks!", "en") == \
+        analyze("reset password", "en")
+
+
+def test_plain_analyzer_lowercases_and_folds_without_stemming():
+    assert [t.text for t in plain_analyzer()("Resetting Café Счёт")] == ["resetting", "cafe", "счет"]
+
+
+# --- language detection ------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("How do I reset my password?", "en"),
+    ("invoice", "en"),
+    ("2fa", "en"),
+    ("Как сбросить пароль", "ru"),
+    ("где счета", "ru"),
+    ("не могу войти", "ru"),
+    ("объём", "ru"),            # ё, ъ: Russian only
+    ("привет", "ru"),
+    ("логин", "ru"),
+    ("Як скинути пароль", "uk"),
+    ("де рахунки", "uk"),
+    ("не можу увійти", "uk"),
+    ("привіт", "uk"),           # і: Ukrainian only
+    ("їжак", "uk"),
+    ("рахунок", "uk"),          # no marker letters: only the Ukrainian dictionary knows it
+    ("логін", "uk"),
+    ("Почему не приходит письмо", "ru"),
+    ("Чому не приходить лист", "uk"),
+    ("PDF счет", "ru"),         # a Latin token does not make a Cyrillic query English
+    ("reset пароля сейчас", "ru"),
+])
+def test_detect_language(text, expected):
+    assert detect_language(text) == expected
+
+
+@pytest.mark.parametrize("text", ["пароль", "оплата", "код"])
+def test_detect_language_ties_go_to_the_default(text):
+    # words both dictionaries know: the caller's default (e.g. the UI language) decides
+    assert detect_language(text, default="uk") == "uk"
+    assert detect_language(text, default="ru") == "ru"
+    assert detect_language(text, default="en") == "ru"   # a Cyrillic word is not English
+
+
+def test_detect_language_mostly_latin_text_is_english():
+    assert detect_language("please reset the password for the admin account пароль") == "en"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "123", "?!"])
+def test_detect_language_without_words_returns_default(text):
+    assert detect_language(text) == "en"
+    assert detect_language(text, default="uk") == "uk"
+    assert detect_language(text, default="xx") == "en"
+
+
+# --- query cleaning ----------------------------------------------------------------------------
+def test_clean_query_removes_urls_invisible_characters_and_emoji():
+    dirty = "reset\u200b password 🙏 https://example.com/login?x=1 www.example.com  error 410"
+    assert clean_query(dirty) == "reset password error 410"
+
+
+def test_clean_query_keeps_words_numbers_and_error_codes():
+    assert clean_query("Error E-4012: can't sync #42 (iOS)?") == "Error E-4012: can't sync #42 iOS ?"
+
+
+def test_clean_query_is_bounded():
+    assert len(clean_query("word " * 1000)) <= MAX_QUERY_CHARS
+    assert clean_query(None) == ""

@@ -1,0 +1,132 @@
+"""``kb bench``: the synthetic knowledge base is reproducible and valid; run_bench reports
+every documented key. No timing assertions: the numbers depend on the machine."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from indexer import bench
+from indexer.articles import load_articles
+from indexer.render import split_sections
+from indexer.synthetic import generate_kb, generate_queries
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_files(tmp_path):
+    generate_kb(tmp_path / "a", 60, seed=7)
+    generate_kb(tmp_path / "b", 60, seed=7)
+    generate_kb(tmp_path / "c", 60, seed=8)
+    a, b, c = (_files(tmp_path / name) for name in "abc")
+    assert a == b
+    assert len([f for f in a if f.endswith(".md")]) == 60
+    assert a != c
+
+
+def test_articles_do_not_depend_on_count(tmp_path):
+    small = generate_kb(tmp_path / "small", 20, seed=3)
+    generate_kb(tmp_path / "large", 45, seed=3)
+    for article in small.articles:
+        rel = article.path.relative_to(tmp_path / "small")
+        assert (tmp_path / "large" / rel).read_bytes() == article.path.read_bytes()
+
+
+def test_generated_articles_parse_in_three_languages_with_translations(tmp_path):
+    kb = generate_kb(tmp_path, 300, seed=11)
+    articles, errors = load_articles(tmp_path)
+    assert errors == []
+    assert len(articles) == 300 == len(kb.articles)
+    by_language = kb.by_language()
+    assert set(by_language) == {"en", "ru", "uk"}
+    # roughly 50/30/20
+    assert 0.4 < by_language["en"] / 300 < 0.6
+    assert 0.2 < by_language["ru"] / 300 < 0.4
+    assert 0.1 < by_language["uk"] / 300 < 0.3
+    keys: dict[str, set[str]] = {}
+    for article in articles:
+        keys.setdefault(article.translation_key, set()).add(article.language)
+        assert article.title and article.summary and article.tags and article.category
+        headed = [s for s in split_sections(article.body) if s[1] == 2]
+        assert 3 <= len(headed) <= 8
+        assert 150 <= len(article.body.split()) <= 1000
+    translated = [k for k, langs in keys.items() if len(langs) > 1]
+    assert len(translated) > len(keys) // 4
+    assert any(len(langs) == 3 for langs in keys.values())
+    assert kb.translated() == sum(1 for a in articles if len(keys[a.translation_key]) > 1)
+    assert any(a.urls for a in articles)
+    assert any(not a.is_public for a in articles)
+    assert (tmp_path / "categories.yml").exists() and (tmp_path / "synonyms.txt").exists()
+
+
+def test_russian_and_ukrainian_articles_use_inflected_forms(tmp_path):
+    generate_kb(tmp_path, 200, seed=5)
+    ru = " ".join(p.read_text(encoding="utf-8") for p in (tmp_path / "ru").glob("*.md"))
+    uk = " ".join(p.read_text(encoding="utf-8") for p in (tmp_path / "uk").glob("*.md"))
+    assert sum(form in ru for form in ("пароля", "паролем", "паролей", "счетов", "счёта")) >= 2
+    assert sum(form in uk for form in ("пароля", "паролем", "паролів", "рахунків", "рахунку")) >= 2
+
+
+def test_queries_are_reproducible_and_mixed():
+    first = generate_queries(200, seed=9, topics=100)
+    assert first == generate_queries(200, seed=9, topics=100)
+    assert first != generate_queries(200, seed=10, topics=100)
+    assert len(first) == 200
+    assert {q.language for q in first} == {"en", "ru", "uk"}
+    assert {q.kind for q in first} == {"keyword", "question", "typo", "inflected"}
+    assert all(q.text.strip() for q in first)
+
+
+def test_run_bench_reports_every_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))   # the run's temp folder goes here
+    messages: list[str] = []
+    results = bench.run_bench(60, log=messages.append, queries=30, http_clients=2,
+                              http_requests=40, http_seconds=30)
+    assert set(bench.BENCH_KEYS) <= set(results)
+    assert results["articles"] == 60
+    assert results["sections"] > results["articles"]
+    assert results["queries"] == 30
+    assert results["http_requests"] == 40 and results["http_errors"] == 0
+    for key in bench.BENCH_KEYS:
+        value = results[key]
+        assert isinstance(value, (int, float)), key
+        if key not in ("http_errors", "keyword_zero_rate", "load_avg"):
+            assert value > 0, key
+    assert results["keyword_p50_ms"] <= results["keyword_p95_ms"] <= results["keyword_p99_ms"]
+    assert results["http_p50_ms"] <= results["http_p95_ms"]
+    assert 0 <= results["keyword_zero_rate"] < 0.5
+    assert not any(k in results for k in bench.SEMANTIC_KEYS)     # never faked
+    assert any(m.startswith("[index]") for m in messages)
+    assert list(tmp_path.iterdir()) == []                        # temp folder removed
+
+
+def test_extra_steps_add_their_keys(tmp_path, monkeypatch):
+    seen = {}
+
+    def widget_step(ctx: bench.BenchContext) -> dict:
+        seen["sections"] = ctx.results["sections"]
+        seen["service"] = ctx.service is not None
+        return {"widget_js_kb": 1.5}
+
+    steps = [s for s in bench.STEPS if s.name not in ("update", "http")]
+    steps.insert(-1, bench.Step("widget", widget_step))
+    monkeypatch.setattr(bench, "STEPS", steps)
+    results = bench.run_bench(20, log=lambda m: None, queries=5, workdir=tmp_path / "run")
+    assert results["widget_js_kb"] == 1.5
+    assert seen == {"sections": results["sections"], "service": True}
+    assert (tmp_path / "run" / "index").is_dir()                  # a given workdir is kept
+
+
+def test_skip_leaves_steps_out(tmp_path):
+    results = bench.run_bench(15, log=lambda m: None, queries=5, skip=("http", "update"),
+                              workdir=tmp_path)
+    assert "keyword_p95_ms" in results and "update_s" not in results and "http_rps" not in results
+
+
+@pytest.mark.parametrize("values,q,expected", [([3, 1, 2], 50, 2), ([5], 99, 5),
+                                                (list(range(1, 101)), 95, 95)])
+def test_percentile(values, q, expected):
+    assert bench.percentile(values, q) == expected

@@ -1,0 +1,113 @@
+"""``kb eval`` (indexer/evaluate.py) on a tiny BEIR folder in tests/fixtures/beir_tiny."""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import pytest
+
+from indexer.evaluate import METRIC_KEYS, evaluate, load_beir, metrics
+from kb_server.cli import main
+from search_helpers import BEIR_TINY
+
+KEYS = {"ndcg@10", "recall@5", "mrr@10", "zero_result_rate", "queries", "mean_ms", "p95_ms"}
+
+
+def copy_with_qrels(tmp_path, qrels: str, queries: str | None = None):
+    target = tmp_path / "beir"
+    shutil.copytree(BEIR_TINY, target)
+    (target / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels, encoding="utf-8")
+    if queries is not None:
+        (target / "queries.jsonl").write_text(queries, encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="module")
+def easy():
+    return evaluate(BEIR_TINY)["keyword"]
+
+
+def test_metric_keys():
+    assert set(METRIC_KEYS) == KEYS
+
+
+def test_easy_set_scores_well(easy):
+    assert set(easy) == KEYS
+    assert easy["queries"] == 8
+    assert easy["ndcg@10"] > 0.5
+    assert easy["recall@5"] > 0.5
+    assert easy["mrr@10"] > 0.5
+    assert easy["zero_result_rate"] == 0.0
+    for key in ("ndcg@10", "recall@5", "mrr@10", "zero_result_rate"):
+        assert 0.0 <= easy[key] <= 1.0
+    assert 0 < easy["mean_ms"] and 0 < easy["p95_ms"]
+
+
+def test_wrong_qrels_score_lower(easy, tmp_path):
+    # every query judged against the next document: the ranking is right, the judgments are not
+    wrong = "".join(f"q{i}\td{i % 8 + 1}\t1\n" for i in range(1, 9))
+    bad = evaluate(copy_with_qrels(tmp_path, wrong))["keyword"]
+    assert bad["queries"] == 8
+    assert bad["ndcg@10"] < easy["ndcg@10"] - 0.3
+    assert bad["mrr@10"] < easy["mrr@10"]
+    assert bad["recall@5"] <= easy["recall@5"]
+
+
+def test_zero_result_queries_are_counted(tmp_path):
+    queries = (BEIR_TINY / "queries.jsonl").read_text(encoding="utf-8") + \
+        '{"_id": "q9", "text": "xyzzy plugh qwfp"}\n{"_id": "q10", "text": "no judgments for this one"}\n'
+    qrels = (BEIR_TINY / "qrels.tsv").read_text(encoding="utf-8").split("\n", 1)[1] + "q9\td1\t1\n"
+    result = evaluate(copy_with_qrels(tmp_path, qrels, queries))["keyword"]
+    assert result["queries"] == 9                       # q10 has no qrels: not evaluated
+    assert result["zero_result_rate"] == round(1 / 9, 4)
+    assert result["ndcg@10"] < 1.0
+
+
+def test_language_option(tmp_path):
+    en_only = "".join(f"q{i}\td{i}\t1\n" for i in range(1, 7))
+    result = evaluate(copy_with_qrels(tmp_path, en_only), language="en")["keyword"]
+    assert result["queries"] == 6 and result["ndcg@10"] > 0.5
+
+
+def test_load_beir():
+    corpus, queries, qrels = load_beir(BEIR_TINY)
+    assert len(corpus) == 8 and len(queries) == 8
+    assert qrels["q1"] == {"d1"} and "query-id" not in qrels
+
+
+def test_load_beir_ignores_zero_scores(tmp_path):
+    path = copy_with_qrels(tmp_path, "q1\td1\t1\nq1\td2\t0\nq2\td2\t2\n")
+    _, _, qrels = load_beir(path)
+    assert qrels == {"q1": {"d1"}, "q2": {"d2"}}
+
+
+def test_metrics_by_hand():
+    assert metrics(["a", "b"], {"a"}) == (1.0, 1.0, 1.0)
+    ndcg, recall, rr = metrics(["x", "a"], {"a"})
+    assert ndcg == pytest.approx(1 / math.log2(3)) and recall == 1.0 and rr == 0.5
+    ndcg, recall, rr = metrics(["x", "y", "z", "w", "v", "a"], {"a", "b"})
+    assert recall == 0.0 and rr == pytest.approx(1 / 6)
+    assert ndcg == pytest.approx((1 / math.log2(7)) / (1 + 1 / math.log2(3)))
+    assert metrics([], {"a"}) == (0.0, 0.0, 0.0)
+
+
+# --- through the CLI -----------------------------------------------------------------------------
+def test_kb_eval_json(runner):
+    result = runner.invoke(main, ["eval", str(BEIR_TINY), "--json", "--mode", "keyword"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == KEYS
+    assert data["queries"] == 8 and data["ndcg@10"] > 0.5
+
+
+def test_kb_eval_table(runner):
+    result = runner.invoke(main, ["eval", str(BEIR_TINY), "--mode", "keyword"])
+    assert result.exit_code == 0, result.output
+    for key in KEYS:
+        assert key in result.stdout
+
+
+def test_kb_eval_missing_folder(runner, tmp_path):
+    result = runner.invoke(main, ["eval", str(tmp_path / "nope")])
+    assert result.exit_code == 2

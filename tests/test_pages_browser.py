@@ -1,0 +1,129 @@
+"""The help center in real headless Chromium: search, results, article, feedback, contact, mobile."""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+MOBILE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real HTTP server on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def is_api_post(path: str):
+    return lambda request: request.method == "POST" and request.url.endswith(path)
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_search_open_article_and_say_it_did_not_help(page, live_server):
+    page.goto(live_server + "/")
+    page.get_by_label("Search the help center").fill("reset password")
+    with page.expect_request(is_api_post("/api/v1/events")) as search_event:
+        page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"/search\?q=reset\+password"))
+    expect(page.locator(".snippet mark").first).to_be_visible()
+    assert "password" in [m.lower() for m in page.locator(".snippet mark").all_inner_texts()]
+    event = search_event.value.post_data_json
+    assert event["kind"] == "search" and event["query"] == "reset password"
+    assert event["result_ids"][0] == "en/reset-password" and event["result_count"] == 2
+    session_id = event["session_id"]
+    assert session_id == page.evaluate("localStorage.getItem('lz_session')")
+
+    with page.expect_request(is_api_post("/api/v1/events")) as click_event:
+        page.get_by_role("link", name="Reset your password").click()
+    assert click_event.value.post_data_json["kind"] == "click"
+    expect(page).to_have_url(re.compile(r"/a/en/reset-password#request-a-reset-link$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reset your password")
+    expect(page.get_by_role("navigation", name="On this page")).to_be_visible()
+
+    page.get_by_role("button", name="No").click()
+    page.get_by_label("It is hard to understand").check()
+    page.get_by_label("Tell us more (optional)").fill("Which email address?")
+    with page.expect_request(is_api_post("/api/v1/feedback")) as feedback:
+        page.get_by_role("button", name="Send").click()
+    expect(page.locator("#feedback .status")).to_have_text("Thank you for your feedback!")
+    expect(page.get_by_role("button", name="No")).to_be_hidden()
+    sent = feedback.value.post_data_json
+    assert sent == {**sent, "article_id": "en/reset-password", "helpful": False, "reason": "unclear",
+                    "comment": "Which email address?", "query": "reset password",
+                    "session_id": session_id}
+
+
+def test_failing_events_never_break_the_page(page, live_server):
+    page.route("**/api/v1/events", lambda route: route.abort())
+    page.goto(live_server + "/search?q=invoice")
+    expect(page.get_by_role("link", name="Download invoices")).to_be_visible()
+    page.get_by_role("link", name="Download invoices").click()
+    page.get_by_role("button", name="Yes").click()
+    expect(page.locator("#feedback .status")).to_have_text("Thank you for your feedback!")
+
+
+def test_contact_form_shows_the_ticket_reference(page, live_server):
+    page.goto(live_server + "/contact?q=refund+for+a+double+charge")
+    expect(page.get_by_label("Message")).to_have_value("refund for a double charge")
+    page.get_by_label("Your email").fill("ann@example.com")
+    with page.expect_request(is_api_post("/api/v1/contact")) as contact:
+        page.get_by_role("button", name="Send").click()
+    expect(page.locator("#contact-reference")).to_have_text(re.compile(r"^LZ-\d+$"))
+    expect(page.locator("#contact-form")).to_be_hidden()
+    sent = contact.value.post_data_json
+    assert sent["query"] == "refund for a double charge" and sent["email"] == "ann@example.com"
+
+
+def test_usable_on_a_375px_phone(browser, live_server):
+    context = browser.new_context(viewport=MOBILE, locale="ru-RU")
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/")
+        expect(page.locator("html")).to_have_attribute("lang", "ru")
+        assert no_horizontal_scroll(page)
+        box = page.get_by_label("Поиск по справочному центру").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"]
+        page.get_by_label("Поиск по справочному центру").fill("пароль")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("link", name="Как сбросить пароль")).to_be_visible()
+        assert no_horizontal_scroll(page)
+        page.get_by_role("link", name="Как сбросить пароль").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Как сбросить пароль")
+        expect(page.get_by_role("button", name="Нет")).to_be_visible()
+        assert no_horizontal_scroll(page)
+    finally:
+        context.close()
