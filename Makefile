@@ -13,7 +13,7 @@ run: $(BIN)/kb
 	$(BIN)/kb serve
 
 install-test: $(BIN)/kb
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,st]'
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 test: install-test

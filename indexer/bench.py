@@ -178,6 +178,26 @@ def step_update(ctx: BenchContext) -> dict:
     return {"update_s": round(seconds, 2)}
 
 
+class _ErrorCollector(logging.Handler):
+    """Keeps the app's logged exceptions (one line each) instead of printing tracebacks."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        self.lines.append(f"{record.getMessage()}: {type(exc).__name__}: {exc}" if exc
+                          else record.getMessage())
+
+
+def _capture_errors(app) -> list[str]:
+    collector = _ErrorCollector()
+    app.logger.handlers[:] = [collector]
+    app.logger.propagate = False
+    return collector.lines
+
+
 def _serve(app) -> tuple[object, threading.Thread, int]:
     import waitress
     # waitress logs "Task queue depth is N" whenever all its threads are busy: expected here.
@@ -209,6 +229,7 @@ def step_http(ctx: BenchContext) -> dict:
         "SEARCH_MODE": "keyword",
         "RATELIMIT_ENABLED": False,
     })
+    failures = _capture_errors(app)
     server, thread, port = _serve(app)
     options = ctx.options
     paths = [f"/api/v1/search?{urllib.parse.urlencode({'q': q.text, 'lang': q.language})}"
@@ -270,6 +291,8 @@ def step_http(ctx: BenchContext) -> dict:
         _stop(server, thread)
     if errors:
         ctx.log(f"  {len(errors)} failed requests, e.g. {errors[0]}")
+    if failures:
+        ctx.log(f"  {len(failures)} server errors, first: {failures[0]}")
     if not timings:
         raise RuntimeError("no successful HTTP request")
     ctx.log(f"  {len(timings)} requests from {options.http_clients} clients in {elapsed:.1f}s")

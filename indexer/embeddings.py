@@ -102,7 +102,7 @@ class SentenceTransformerEmbedder(Embedder):
             self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as exc:
             raise EmbedderUnavailable(f"sentence-transformers could not load {path}: {exc}") from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
         self.name = f"st:{Path(path).name}"
         is_e5 = "e5" in path.lower()
         self._query_prefix, self._passage_prefix = ("query: ", "passage: ") if is_e5 else ("", "")

@@ -30,8 +30,8 @@ class RankingSettings:
 
     candidates: int = 100               # sections taken from each ranker before grouping
     other_language_weight: float = 0.9  # a match in another language than the user's
-    fusion: str = "rrf"                 # hybrid: "rrf" or "score"
-    semantic_weight: float = 0.5        # hybrid: share of the semantic ranker
+    fusion: str = "score"               # hybrid: "score" (min-max normalised) or "rrf"
+    semantic_weight: float = 0.65       # hybrid: share of the semantic ranker
     rrf_k: int = 60
 
 
@@ -168,9 +168,11 @@ class SearchService:
         if mode == "keyword":
             return keyword_ranked
         semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories))
+        from indexer.semantic import fuse, minmax
         if mode == "semantic":
-            return semantic_ranked
-        from indexer.semantic import fuse
+            # cosines crowd into a narrow band: rescale so the language preference in
+            # ``_group`` is a tie-breaker, not a veto on cross-lingual matches
+            return list(minmax(semantic_ranked).items())
         return fuse(keyword_ranked, semantic_ranked, self.settings)
 
     def _allowed(self, categories):

