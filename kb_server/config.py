@@ -12,7 +12,7 @@
 | KB_FUSION | score | hybrid fusion: score (min-max normalised scores) or rrf |
 | KB_SEMANTIC_WEIGHT | 0.65 | hybrid: share of the semantic ranker (0..1) |
 | KB_API_TOKEN | (unset: staff API disabled) | bearer token for the staff ticket API |
-| KB_RATELIMIT | 60/minute | per-client limit on public endpoints |
+| KB_RATELIMIT | 120/minute | per-client limit on public endpoints |
 """
 from __future__ import annotations
 
@@ -58,6 +58,6 @@ def load_config(instance_dir: str | os.PathLike | None = None) -> dict:
         "SEARCH_MODE": env.get("KB_SEARCH_MODE", "hybrid"),
         "RANKING": _ranking(env),
         "API_TOKEN": env.get("KB_API_TOKEN", ""),
-        "RATELIMIT_PUBLIC": env.get("KB_RATELIMIT", "60/minute"),
+        "RATELIMIT_PUBLIC": env.get("KB_RATELIMIT", "120/minute"),
         "MAX_CONTENT_LENGTH": 64 * 1024,
     }

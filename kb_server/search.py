@@ -6,6 +6,7 @@ so the backend can change without touching a view.
 from __future__ import annotations
 
 import logging
+import sys
 
 from flask import Flask, current_app
 
@@ -28,17 +29,21 @@ def _load_embedder(spec: str):
 
 
 def init_app(app: Flask) -> None:
-    """Create the search service; on first run build the index from the bundled articles."""
+    """Create the search service, after bringing the index up to date with the articles.
+
+    The first run builds the index; later starts re-index only what changed while the server
+    was down (and embed sections that have no vectors for the configured model yet).
+    """
     embedder, problem = _load_embedder(app.config["EMBEDDER"])
+    log.info("indexing %s", app.config["ARTICLES_DIR"])
+    report = build_index(app.config["ARTICLES_DIR"], app.config["INDEX_DIR"], embedder=embedder,
+                         progress=sys.stderr.isatty())
+    for error in report.errors:
+        log.warning("article skipped: %s", error)
     service = SearchService(app.config["INDEX_DIR"], embedder=embedder,
                             default_mode=app.config["SEARCH_MODE"], settings=ranking_settings(app))
-    service.semantic_error = problem
+    service.semantic_error = problem or service.semantic_error
     app.extensions["search"] = service
-    if not service.has_index():
-        report = build_index(app.config["ARTICLES_DIR"], app.config["INDEX_DIR"], embedder=embedder)
-        for error in report.errors:
-            log.warning("article skipped: %s", error)
-        service.reload()
 
 
 def ranking_settings(app: Flask | None = None) -> RankingSettings:
