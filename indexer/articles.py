@@ -12,13 +12,15 @@ An article file looks like::
 
 ``load_articles`` never stops at a broken file: it returns the good articles and a list of
 ``ArticleError`` (file, line, message) for the others, so one typo cannot take the knowledge
-base down.
+base down. ``scan_articles`` does the same and can reuse the articles of files whose bytes did
+not change since the last build (parsing and rendering is most of an index build's time).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,11 @@ STATUSES = ("published", "draft")
 VISIBILITIES = ("public", "internal")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
+# Bump when parsing or rendering changes its output: articles cached by an older version (see
+# ``scan_articles``) are then parsed again instead of being reused.
+PARSER_VERSION = 2
+# libyaml when PyYAML was built with it (~20x faster than the pure-Python parser)
+FAST_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -52,7 +59,7 @@ class Article:
     slug: str
     language: str
     title: str
-    body: str
+    body: str = ""          # Markdown source; not kept in the catalog
     category: str = "general"
     tags: list[str] = field(default_factory=list)
     summary: str = ""
@@ -65,6 +72,8 @@ class Article:
     html: str = ""
     toc: list[dict] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    # content hash stored with an article loaded without its body (from a catalog)
+    stored_hash: str = field(default="", repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -74,6 +83,8 @@ class Article:
     @property
     def content_hash(self) -> str:
         """Hash of everything that affects indexing; unchanged hash -> nothing to redo."""
+        if self.stored_hash:
+            return self.stored_hash
         meta = "|".join([self.slug, self.language, self.title, self.category, ",".join(self.tags),
                          self.summary, self.translation_key, self.status, self.visibility,
                          self.updated, ",".join(self.urls)])
@@ -83,9 +94,11 @@ class Article:
     def is_public(self) -> bool:
         return self.status == "published" and self.visibility == "public"
 
-    def to_dict(self) -> dict:
-        """Plain data for JSON (catalog files, API)."""
-        return {
+    def to_dict(self, body: bool = True) -> dict:
+        """Plain data for JSON (catalog files, API). The catalog leaves out the Markdown
+        ``body`` (nothing reads it after indexing; ``html`` and the sections are kept) and keeps
+        ``content_hash``."""
+        data = {
             "id": self.id, "slug": self.slug, "language": self.language, "title": self.title,
             "category": self.category, "tags": self.tags, "summary": self.summary,
             "translation_key": self.translation_key, "status": self.status,
@@ -94,6 +107,9 @@ class Article:
             "sections": [s.to_dict() for s in self.sections],
             "content_hash": self.content_hash,
         }
+        if not body:
+            del data["body"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Article":
@@ -102,6 +118,8 @@ class Article:
             "status", "visibility", "updated", "urls", "path", "html", "toc") if k in data}
         article = cls(**known)
         article.sections = [Section(**s) for s in data.get("sections", [])]
+        if "body" not in data:   # without the body the hash cannot be computed: keep the stored one
+            article.stored_hash = data.get("content_hash", "")
         return article
 
 
@@ -144,7 +162,11 @@ def parse_article(text: str, path: str = "<string>", default_language: str | Non
         raise ArticleError(path, 1, "missing YAML front matter (the file must start with '---')")
     raw = match.group(1)
     try:
-        meta = yaml.safe_load(raw) or {}
+        try:
+            meta = yaml.load(raw, Loader=FAST_YAML_LOADER) or {}
+        except yaml.YAMLError:
+            # the pure-Python parser's error positions are the ones the messages are tuned to
+            meta = yaml.load(raw, Loader=yaml.SafeLoader) or {}
     except yaml.YAMLError as exc:
         line = _yaml_error_line(exc, raw)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -197,6 +219,75 @@ def iter_article_files(root: Path):
             yield path
 
 
+def _decode(data: bytes) -> str:
+    """File bytes -> text as ``read_text`` gives it: a BOM from a Windows editor is fine, line
+    ends become ``\\n``."""
+    return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def file_hash(data: bytes) -> str:
+    """Hash of an article file's raw bytes (what ``scan_articles`` compares between builds)."""
+    return hashlib.sha1(data).hexdigest()
+
+
+@dataclass
+class Scan:
+    """What ``scan_articles`` found: good articles, errors, and the raw hash of each good file."""
+
+    articles: list[Article] = field(default_factory=list)
+    errors: list[ArticleError] = field(default_factory=list)
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)   # path -> (file hash, article id)
+    parsed: list[str] = field(default_factory=list)                    # paths parsed (not reused)
+
+
+def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | None = None) -> Scan:
+    """Like ``load_articles``, reusing ``reuse[path] = (file hash, article)`` for every file whose
+    bytes still have that hash (a previous build's articles). Files that had errors are not
+    in ``reuse``, so they are parsed and reported again on every run; duplicate slugs are checked
+    over all articles, reused or not."""
+    root = Path(root)
+    reuse = reuse or {}
+    scan = Scan()
+    parsed: list[tuple[Article, str, str | None]] = []   # (article, file hash, text if read)
+    for path in iter_article_files(root):
+        rel = path.relative_to(root).as_posix()
+        data = path.read_bytes()
+        digest = file_hash(data)
+        known = reuse.get(rel)
+        if known is not None and known[0] == digest and known[1].path == rel:
+            parsed.append((known[1], digest, None))
+            continue
+        scan.parsed.append(rel)
+        folder = rel.split("/", 1)[0]
+        try:
+            text = _decode(data)
+            article = parse_article(text, rel, default_language=folder if folder in LANGUAGES else None)
+        except ArticleError as exc:
+            scan.errors.append(exc)
+            continue
+        except UnicodeDecodeError:
+            scan.errors.append(ArticleError(rel, 1, "file is not valid UTF-8"))
+            continue
+        parsed.append((article, digest, text))
+    owner: dict[str, str] = {}
+    for article, _, _ in parsed:
+        if article.id not in owner or Path(article.path).stem == article.slug != Path(owner[article.id]).stem:
+            owner[article.id] = article.path
+    for article, digest, text in parsed:
+        if owner[article.id] != article.path:
+            if text is None:
+                text = _decode((root / article.path).read_bytes())
+            scan.errors.append(ArticleError(
+                article.path, _line_of_key(FRONT_MATTER_RE.match(text).group(1), "slug"),
+                f"duplicate slug {article.slug!r} in language {article.language!r} "
+                f"(already used by {owner[article.id]})"))
+            continue
+        scan.articles.append(article)
+        scan.files[article.path] = (digest, article.id)
+    scan.errors.sort(key=lambda e: e.path)
+    return scan
+
+
 def load_articles(root: str | Path) -> tuple[list[Article], list[ArticleError]]:
     """Parse every article under ``root``; broken files are reported, the rest are returned.
 
@@ -204,34 +295,5 @@ def load_articles(root: str | Path) -> tuple[list[Article], list[ArticleError]]:
     Duplicate (language, slug) pairs are errors: the file named after the slug keeps it
     (``reset-password.md``, not a copy that forgot to change the slug), else the first file.
     """
-    root = Path(root)
-    parsed: list[tuple[Article, str]] = []
-    errors: list[ArticleError] = []
-    for path in iter_article_files(root):
-        rel = path.relative_to(root).as_posix()
-        folder = rel.split("/", 1)[0]
-        try:
-            text = path.read_text(encoding="utf-8-sig")   # a BOM from a Windows editor is fine
-            article = parse_article(text, rel, default_language=folder if folder in LANGUAGES else None)
-        except ArticleError as exc:
-            errors.append(exc)
-            continue
-        except UnicodeDecodeError:
-            errors.append(ArticleError(rel, 1, "file is not valid UTF-8"))
-            continue
-        parsed.append((article, text))
-    owner: dict[str, str] = {}
-    for article, _ in parsed:
-        if article.id not in owner or Path(article.path).stem == article.slug != Path(owner[article.id]).stem:
-            owner[article.id] = article.path
-    articles: list[Article] = []
-    for article, text in parsed:
-        if owner[article.id] != article.path:
-            errors.append(ArticleError(
-                article.path, _line_of_key(FRONT_MATTER_RE.match(text).group(1), "slug"),
-                f"duplicate slug {article.slug!r} in language {article.language!r} "
-                f"(already used by {owner[article.id]})"))
-            continue
-        articles.append(article)
-    errors.sort(key=lambda e: e.path)
-    return articles, errors
+    scan = scan_articles(root)
+    return scan.articles, scan.errors

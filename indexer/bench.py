@@ -24,15 +24,22 @@ http_p50_ms, _p95_ms     ``GET /api/v1/search`` latency through the real app und
                          127.0.0.1, with ``http_clients`` concurrent keep-alive clients
 http_rps                 completed requests per second in that run
 http_requests            requests completed; http_errors: non-200 answers or failures
+embed_sections_per_s     sections (rows) embedded per second while indexing vectors; also
+embed_sections, embed_s  embed_raw_per_s (the model alone on a sample) and embed_overhead_pct
+semantic_p95_ms          in-process semantic search p95, query encoding included (cache off)
+hybrid_p50_ms, _p95_ms   the same for hybrid search (keyword + semantic + fusion)
+hybrid_cached_p95_ms     hybrid p95 with the query-vector cache on and warm
+widget_gzip_kb           /widget.js as served, gzipped
+widget_keystroke_p50_ms, time from the last keystroke to rendered results in the widget on the
+widget_keystroke_p95_ms  demo page, debounce included (headless Chromium, when installed)
 peak_rss_mb              peak resident memory of this process (ru_maxrss)
 cpus, load_avg           CPU count and 1-minute load average at the end (context for timings)
 total_s                  wall time of the whole run
 =======================  ===================================================================
 
-The keys are flat and stable (``kb bench --json``). Semantic keys (``embed_sections_per_s``,
-``semantic_p95_ms``, ``hybrid_p95_ms``, ``hybrid_cached_p95_ms``) come from a step that runs
-when ``modes`` contains "semantic" or "hybrid"; widget keys from a widget step: each step is a
-function ``step(ctx: BenchContext) -> dict`` registered in ``STEPS`` (see below). The HTTP
+The keys are flat and stable (``kb bench --json``). The semantic keys are measured when an
+embedder is given and ``modes`` contains "semantic" or "hybrid". Each step is a function
+``step(ctx: BenchContext) -> dict`` registered in ``STEPS`` (see below). The HTTP
 clients run as threads in the benchmarking process, so they share its GIL with the server:
 ``http_*`` are conservative numbers for one server process.
 """
@@ -227,11 +234,11 @@ def _stop(server, thread: threading.Thread) -> None:
     server.task_dispatcher.shutdown(timeout=5)
 
 
-def step_http(ctx: BenchContext) -> dict:
-    """``GET /api/v1/search`` on the real app under waitress, ``http_clients`` at a time."""
+def _bench_app(ctx: BenchContext):
+    """The real app on the benchmark's index (keyword search, no rate limits)."""
     from kb_server import create_app
     instance = ctx.workdir / "instance"
-    app = create_app({
+    return create_app({
         "INSTANCE_DIR": str(instance),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.db'}",
         "INDEX_DIR": str(ctx.index_dir),
@@ -241,6 +248,11 @@ def step_http(ctx: BenchContext) -> dict:
         "SEARCH_MODE": "keyword",
         "RATELIMIT_ENABLED": False,
     })
+
+
+def step_http(ctx: BenchContext) -> dict:
+    """``GET /api/v1/search`` on the real app under waitress, ``http_clients`` at a time."""
+    app = _bench_app(ctx)
     failures = _capture_errors(app)
     server, thread, port = _serve(app)
     options = ctx.options
@@ -323,13 +335,136 @@ def peak_rss_mb() -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
+RAW_SAMPLE = 256          # chunks encoded directly by the model to get its raw speed
+WIDGET_QUERIES = 20
+
+
+def _timed_searches(service: SearchService, queries: list[Query], mode: str) -> list[float]:
+    timings = []
+    for query in queries:
+        started = time.perf_counter()
+        service.search(query.text, language=query.language, mode=mode)
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def step_semantic(ctx: BenchContext) -> dict:
+    """Embed every section of the built index, then time semantic and hybrid searches.
+
+    ``semantic_p95_ms`` and ``hybrid_p95_ms`` include encoding the query (the query cache is
+    off); ``hybrid_cached_p95_ms`` repeats the queries with the cache on and warm.
+    ``embed_overhead_pct`` compares indexing with the model's raw encoding speed.
+    """
+    from indexer.articles import load_articles
+    from indexer.index import current_generation
+    from indexer.semantic import article_chunks, update_vectors
+    embedder = ctx.embedder
+    articles, _ = load_articles(ctx.articles_dir)
+    sample = [text for a in articles[:RAW_SAMPLE] for _, text, _ in article_chunks(a)][:RAW_SAMPLE]
+    started = time.perf_counter()
+    embedder.embed_passages(sample)
+    raw_per_s = len(sample) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    rows = update_vectors(current_generation(ctx.index_dir), None, articles, embedder,
+                          progress=sys.stderr.isatty())
+    seconds = time.perf_counter() - started
+    per_s = rows / seconds
+    ctx.log(f"  {rows} sections embedded in {seconds:.1f}s ({per_s:.1f}/s; raw model {raw_per_s:.1f}/s)")
+    service = SearchService(ctx.index_dir, embedder=embedder, default_mode="hybrid")
+    service.semantic.encode.size = 0                      # cache off: encoding is measured
+    queries = ctx.queries
+    _timed_searches(service, queries[:WARMUP_QUERIES], "hybrid")
+    semantic = _timed_searches(service, queries, "semantic")
+    hybrid = _timed_searches(service, queries, "hybrid")
+    service.semantic.encode.size = 4096
+    _timed_searches(service, queries, "hybrid")            # fill the cache
+    cached = _timed_searches(service, queries, "hybrid")
+    service.keyword.close()
+    return {
+        "embed_sections": rows,
+        "embed_s": round(seconds, 2),
+        "embed_sections_per_s": round(per_s, 1),
+        "embed_raw_per_s": round(raw_per_s, 1),
+        "embed_overhead_pct": round(100 * (raw_per_s / per_s - 1), 1),
+        "semantic_p95_ms": _ms(percentile(semantic, 95)),
+        "hybrid_p50_ms": _ms(percentile(hybrid, 50)),
+        "hybrid_p95_ms": _ms(percentile(hybrid, 95)),
+        "hybrid_cached_p95_ms": _ms(percentile(cached, 95)),
+    }
+
+
+def _widget_gzip_kb(port: int) -> float:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/widget.js", headers={"Accept-Encoding": "gzip"})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    if response.status != 200 or response.getheader("Content-Encoding") != "gzip":
+        raise RuntimeError(f"GET /widget.js answered {response.status} without gzip")
+    return round(len(body) / 1024, 2)
+
+
+# In the demo page: clear the box, type the whole query, and wait for its results to render.
+KEYSTROKE_JS = """async (q) => {
+  const root = document.querySelector('linezero-widget').shadowRoot;
+  const input = root.querySelector('.lz-input');
+  const hits = () => root.querySelectorAll("ul[aria-label='Search results'] .lz-hit").length;
+  const frame = () => new Promise(r => requestAnimationFrame(r));
+  input.value = ''; input.dispatchEvent(new Event('input'));
+  while (hits()) await frame();
+  input.value = q;
+  const started = performance.now();
+  input.dispatchEvent(new Event('input'));
+  while (!hits()) { await frame(); if (performance.now() - started > 10000) return -1; }
+  return performance.now() - started;
+}"""
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def _keystroke_timings(base: str, queries: list[str]) -> list[float]:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("**/api/v1/events", lambda route: route.fulfill(status=201, body="{}"))
+            page.goto(base + "/demo?hostile=0")
+            page.wait_for_function("window.Linezero && window.Linezero.version")
+            page.evaluate("window.Linezero.open()")
+            return [ms / 1000 for ms in (page.evaluate(KEYSTROKE_JS, q) for q in queries) if ms >= 0]
+        finally:
+            browser.close()
+
+
+def step_widget(ctx: BenchContext) -> dict:
+    """Size of the shipped widget, and the time from the last keystroke to rendered results
+    (debounce included) in headless Chromium on the demo page, when Chromium is installed."""
+    app = _bench_app(ctx)
+    server, thread, port = _serve(app)
+    try:
+        results = {"widget_gzip_kb": _widget_gzip_kb(port)}
+        if not Path(CHROMIUM).exists():
+            ctx.log(f"  {CHROMIUM} not found: keystroke-to-results not measured")
+            return results
+        queries = [q.text for q in ctx.queries if q.language == "en"][:WIDGET_QUERIES]
+        timings = _keystroke_timings(f"http://127.0.0.1:{port}", queries)
+    finally:
+        _stop(server, thread)
+    if timings:
+        results["widget_keystroke_p50_ms"] = _ms(percentile(timings, 50))
+        results["widget_keystroke_p95_ms"] = _ms(percentile(timings, 95))
+    return results
+
+
 def step_memory(ctx: BenchContext) -> dict:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
     return {"peak_rss_mb": peak_rss_mb(), "cpus": os.cpu_count() or 1, "load_avg": round(load, 2)}
 
 
 def _wants_semantic(ctx: BenchContext) -> bool:
-    return bool({"semantic", "hybrid"} & set(ctx.options.modes))
+    return ctx.embedder is not None and bool({"semantic", "hybrid"} & set(ctx.options.modes))
 
 
 @dataclass
@@ -340,18 +475,16 @@ class Step:
     message: str = ""
 
 
-# The benchmark, in order. Extensions register their own step here:
-#   semantic (needs an embedder; enabled by _wants_semantic): embed the sections of the built
-#     index and report embed_sections_per_s, semantic_p95_ms, hybrid_p95_ms,
-#     hybrid_cached_p95_ms over ctx.queries;
-#   widget: widget_* keys.
-# Insert them before "memory" so peak_rss_mb covers them.
+# The benchmark, in order; "memory" last so that peak_rss_mb covers every step.
 STEPS: list[Step] = [
     Step("generate", step_generate, message="writing the synthetic knowledge base"),
     Step("index", step_index, message="full index build"),
     Step("keyword", step_keyword, message="keyword search latency (in-process)"),
     Step("update", step_update, message="time for an edited article to become searchable"),
     Step("http", step_http, message="GET /api/v1/search through waitress"),
+    Step("semantic", step_semantic, enabled=_wants_semantic,
+         message="embedding sections; semantic and hybrid search latency"),
+    Step("widget", step_widget, message="widget size; last keystroke to rendered results"),
     Step("memory", step_memory),
 ]
 
@@ -382,8 +515,6 @@ def run_bench(count: int = 10_000, log: Callable[[str], None] = print,
                 continue
             log(f"[{step.name}] {step.message}" if step.message else f"[{step.name}]")
             ctx.results.update(step.run(ctx))
-        if _wants_semantic(ctx) and not any(s.name == "semantic" for s in STEPS):
-            log("semantic/hybrid requested but no semantic benchmark step is registered")
     finally:
         if ctx.service is not None and ctx.service.keyword is not None:
             ctx.service.keyword.close()

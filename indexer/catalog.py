@@ -1,7 +1,9 @@
 """The catalog: every indexed article in memory, looked up by slug, translation or page URL.
 
 It is saved beside the search index (``catalog.json``) and swapped with it, so pages, API and
-search always agree on one generation of the knowledge base.
+search always agree on one generation of the knowledge base. It also records the raw hash of
+each article's file (``files``): an incremental build reuses the parsed articles of unchanged
+files from here instead of parsing every file again.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from indexer.articles import LANGUAGES, Article
+from indexer.articles import LANGUAGES, PARSER_VERSION, Article
 
 CATEGORIES_FILE = "categories.yml"
 
@@ -28,22 +30,35 @@ def load_categories(articles_dir: str | Path) -> dict[str, dict]:
 class Catalog:
     """Articles of one index generation, with the lookups the pages and the widget need."""
 
-    def __init__(self, articles: list[Article], categories: dict[str, dict] | None = None):
+    def __init__(self, articles: list[Article], categories: dict[str, dict] | None = None,
+                 files: dict[str, tuple[str, str]] | None = None):
         self.articles = {a.id: a for a in articles}
         self.categories = categories or {}
+        self.files = dict(files or {})   # file path -> (raw file hash, article id)
         self._by_key: dict[str, dict[str, Article]] = {}
         for article in articles:
             self._by_key.setdefault(article.translation_key, {})[article.language] = article
 
     # --- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        data = {"categories": self.categories, "articles": [a.to_dict() for a in self.articles.values()]}
+        data = {"categories": self.categories,
+                "articles": [a.to_dict(body=False) for a in self.articles.values()],
+                "parser_version": PARSER_VERSION,
+                "files": {p: list(v) for p, v in self.files.items()}}
         Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path) -> "Catalog":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls([Article.from_dict(a) for a in data["articles"]], data.get("categories"))
+        # file hashes written by another parser version describe other output: not reusable
+        files = data.get("files") if data.get("parser_version") == PARSER_VERSION else None
+        return cls([Article.from_dict(a) for a in data["articles"]], data.get("categories"),
+                   {p: tuple(v) for p, v in (files or {}).items()})
+
+    def reusable(self) -> dict[str, tuple[str, Article]]:
+        """file path -> (raw file hash, article) for ``articles.scan_articles(reuse=...)``."""
+        return {p: (digest, self.articles[article_id]) for p, (digest, article_id) in self.files.items()
+                if article_id in self.articles}
 
     # --- lookups -----------------------------------------------------------------------------
     def get(self, slug: str, language: str) -> Article | None:

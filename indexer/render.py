@@ -1,12 +1,15 @@
 """Markdown -> sanitized HTML, a table of contents, and sections split by heading.
 
 Rendering uses the Markdown library (tables, fenced code, heading anchors) and every HTML
-string that leaves this module has passed the nh3 allow-list sanitizer.
+string that leaves this module has passed the nh3 allow-list sanitizer. An article body is
+rendered once: the section texts are cut from that HTML at the section headings (building a
+Markdown parser per call and rendering every section again made indexing ~10x slower).
 """
 from __future__ import annotations
 
 import html as html_lib
 import re
+import threading
 from dataclasses import asdict, dataclass, field
 
 import markdown
@@ -19,6 +22,8 @@ FENCE_RE = re.compile(r"^(`{3,}|~{3,})(.*)$")
 HTML_HEADING_RE = re.compile(r"<h([1-6])\b([^>]*)>(.*?)</h\1>", re.S)
 HTML_ID_RE = re.compile(r'\bid="([^"]*)"')
 ATTR_LIST_RE = re.compile(r"[ ]+\{:?[ ]*[^}\n ][^\n]*\}[ ]*$")   # as Markdown's attr_list
+# heading source without any inline Markdown/HTML syntax: it renders as itself
+PLAIN_HEADING_RE = re.compile(r"[^\\`*_\[\]<>&{}]*")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4",
@@ -68,9 +73,23 @@ class Rendered:
     sections: list[Section] = field(default_factory=list)
 
 
+_local = threading.local()
+
+
 def _markdown(text: str) -> str:
-    return markdown.markdown(text, extensions=EXTENSIONS,
-                             extension_configs={"toc": {"slugify": slugify_unicode}})
+    """Markdown -> HTML (not sanitized) with one reused parser per thread."""
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = markdown.Markdown(extensions=EXTENSIONS,
+                                           extension_configs={"toc": {"slugify": slugify_unicode}})
+    return md.reset().convert(text)
+
+
+def _heading_text(heading: str) -> str:
+    """Plain text of a heading's Markdown source (headings without markup skip the parser)."""
+    if PLAIN_HEADING_RE.fullmatch(heading):
+        return re.sub(r"\s+", " ", heading).strip()
+    return html_to_text(_markdown(heading))
 
 
 def split_sections(body: str) -> list[tuple[str, int, str]]:
@@ -97,31 +116,53 @@ def split_sections(body: str) -> list[tuple[str, int, str]]:
     return [(heading, level, "\n".join(lines)) for heading, level, lines in chunks]
 
 
+def _find_heading(rendered: list, cursor: int, level: int, text: str) -> int | None:
+    return next((n for n in range(cursor, len(rendered))
+                 if rendered[n][0] == level and rendered[n][2] == text), None)
+
+
 def render_markdown(body: str) -> Rendered:
     """Render an article body; the heading ids in ``html`` match the section anchors."""
     html = sanitize_html(_markdown(body))
     # The ids the rendered headings really got ({#custom} ids, de-duplication across all levels):
     # anchors are taken from there so deep links always land.
-    rendered = [(int(m.group(1)), HTML_ID_RE.search(m.group(2)), html_to_text(m.group(3)))
+    rendered = [(int(m.group(1)), HTML_ID_RE.search(m.group(2)), html_to_text(m.group(3)), m.span())
                 for m in HTML_HEADING_RE.finditer(html)]
     cursor = 0
-    used_ids: set[str] = {html_lib.unescape(i.group(1)) for _, i, _ in rendered if i}
-    sections: list[Section] = []
-    toc: list[dict] = []
-    for heading, level, source in split_sections(body):
+    used_ids: set[str] = {html_lib.unescape(i.group(1)) for _, i, _, _ in rendered if i}
+    chunks = split_sections(body)
+    # (has a heading, heading text, level, anchor, source, span of its element in the HTML)
+    plan: list[tuple[bool, str, int, str, str, tuple[int, int] | None]] = []
+    for heading, level, source in chunks:
         heading = ATTR_LIST_RE.sub("", heading)
-        heading_text = html_to_text(_markdown(heading)) if heading else ""
-        anchor = ""
+        heading_text, anchor, span = "", "", None
         if heading:
-            found = next((n for n in range(cursor, len(rendered))
-                          if rendered[n][0] == level and rendered[n][2] == heading_text), None)
+            heading_text = _heading_text(heading)
+            found = _find_heading(rendered, cursor, level, heading_text)
+            if found is None and PLAIN_HEADING_RE.fullmatch(heading):   # be sure: ask Markdown
+                heading_text = html_to_text(_markdown(heading))
+                found = _find_heading(rendered, cursor, level, heading_text)
             if found is not None and rendered[found][1]:
                 anchor, cursor = html_lib.unescape(rendered[found][1].group(1)), found + 1
+                span = rendered[found][3]
             else:
                 anchor = unique(slugify_unicode(heading_text, "-"), used_ids)
-        text = html_to_text(_markdown(source))
-        if heading:
+        plan.append((bool(heading), heading_text, level, anchor, source, span))
+    # Every section heading found in the HTML (the usual case): a section's text is the HTML
+    # between its heading and the next one. Otherwise (a heading Markdown did not render as
+    # one, e.g. inside an HTML block) each section's source is rendered on its own.
+    from_html = all(entry[-1] is not None for entry in plan[1:])
+    sections: list[Section] = []
+    toc: list[dict] = []
+    for n, (headed, heading_text, level, anchor, source, span) in enumerate(plan):
+        if from_html:
+            start = span[1] if span else 0
+            end = plan[n + 1][-1][0] if n + 1 < len(plan) else len(html)
+            text = html_to_text(html[start:end])
+        else:
+            text = html_to_text(_markdown(source))
+        if headed:
             toc.append({"anchor": anchor, "heading": heading_text, "level": level})
-        if heading or text:
+        if headed or text:
             sections.append(Section(anchor=anchor, heading=heading_text, level=level, text=text))
     return Rendered(html=html, toc=toc, sections=sections)

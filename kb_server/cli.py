@@ -93,12 +93,16 @@ def eval_command(path: str, mode: str | None, compare: bool, lang: str | None, a
 
 @main.command("bench")
 @click.option("--articles", "count", default=10_000, show_default=True, type=int)
+@click.option("--keyword-only", is_flag=True, help="Skip embedding and semantic/hybrid search.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
-def bench_command(count: int, as_json: bool) -> None:
+def bench_command(count: int, keyword_only: bool, as_json: bool) -> None:
     """Reproducible benchmark on a synthetic knowledge base (see indexer/bench.py)."""
     from indexer.bench import run_bench
-    results = run_bench(count, log=lambda msg: click.echo(msg, err=True))
+    from kb_server import search
+    embedder = None if keyword_only else search.embedder()
+    results = run_bench(count, log=lambda msg: click.echo(msg, err=True),
+                        modes=("keyword", "semantic", "hybrid"), embedder=embedder)
     if as_json:
         click.echo(json.dumps(results))
     else:

@@ -1,0 +1,298 @@
+"""Incremental builds parse only the files that changed (indexer/articles.py scan_articles,
+indexer/index.py, indexer/catalog.py), and give the same result as a full rebuild."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import yaml
+
+import indexer.articles as articles_module
+import indexer.catalog as catalog_module
+from indexer.articles import FAST_YAML_LOADER, scan_articles
+from indexer.catalog import Catalog
+from indexer.index import build_index, current_generation
+from indexer.render import render_markdown
+from indexer.search import SearchService
+from search_helpers import copy_fixture_kb, ids, write_article
+
+QUERIES = ["password", "invoice", "authenticator", "zebrafish", "okta", "пароль", "рахунок"]
+
+
+@pytest.fixture
+def kb(tmp_path):
+    return copy_fixture_kb(tmp_path / "articles")
+
+
+@pytest.fixture
+def index_dir(tmp_path):
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Paths passed to ``parse_article`` (cleared by the test between builds)."""
+    seen: list[str] = []
+    original = articles_module.parse_article
+
+    def counting(text, path="<string>", default_language=None):
+        seen.append(path)
+        return original(text, path, default_language)
+    monkeypatch.setattr(articles_module, "parse_article", counting)
+    return seen
+
+
+def catalog_state(index_dir):
+    """Everything the catalog serves, comparable between two index folders."""
+    catalog = Catalog.load(current_generation(index_dir) / "catalog.json")
+    return ({i: a.to_dict() for i, a in catalog.articles.items()}, catalog.categories,
+            {p: v for p, v in catalog.files.items()})
+
+
+def search_state(index_dir):
+    service = SearchService(index_dir)
+    return {q: [(h.id, h.anchor) for h in service.search(q).hits] for q in QUERIES}
+
+
+def assert_same_as_full_rebuild(kb, index_dir, tmp_path):
+    fresh = tmp_path / "fresh-index"
+    build_index(kb, fresh, full=True)
+    assert catalog_state(index_dir) == catalog_state(fresh)
+    assert search_state(index_dir) == search_state(fresh)
+    manifest = json.loads((current_generation(index_dir) / "manifest.json").read_text())
+    assert manifest == json.loads((current_generation(fresh) / "manifest.json").read_text())
+
+
+# --- only changed files are parsed ---------------------------------------------------------------
+def test_unchanged_knowledge_base_parses_nothing(kb, index_dir, parses):
+    first = build_index(kb, index_dir)
+    assert len(parses) == first.parsed == 9
+    parses.clear()
+    (kb / "en" / "two-factor.md").touch()   # a new mtime, the same bytes
+    report = build_index(kb, index_dir)
+    assert parses == [] and report.parsed == 0
+    assert not report.changed and report.unchanged == 9
+
+
+def test_changed_file_is_the_only_one_parsed(kb, index_dir, parses, tmp_path):
+    build_index(kb, index_dir)
+    parses.clear()
+    path = kb / "en" / "two-factor.md"
+    path.write_text(path.read_text().replace("Lost your phone", "Lost your zebrafish phone"))
+    report = build_index(kb, index_dir)
+    assert parses == ["en/two-factor.md"]
+    assert report.updated == ["en/two-factor"] and report.unchanged == 8
+    assert ids(SearchService(index_dir).search("zebrafish")) == ["en/two-factor"]
+    assert_same_as_full_rebuild(kb, index_dir, tmp_path)
+
+
+def test_full_rebuild_parses_everything(kb, index_dir, parses):
+    build_index(kb, index_dir)
+    parses.clear()
+    report = build_index(kb, index_dir, full=True)
+    assert len(parses) == report.parsed == 9
+
+
+def test_new_and_deleted_files(kb, index_dir, parses, tmp_path):
+    build_index(kb, index_dir)
+    parses.clear()
+    write_article(kb, "en", "sso", "Single sign-on with SAML", "Connect Okta.\n\n## Azure\n\nConnect Azure AD.")
+    (kb / "en" / "two-factor.md").unlink()
+    report = build_index(kb, index_dir)
+    assert parses == ["en/sso.md"]
+    assert report.added == ["en/sso"] and report.removed == ["en/two-factor"]
+    service = SearchService(index_dir)
+    assert service.catalog.get("two-factor", "en") is None
+    assert "en/two-factor.md" not in service.catalog.files
+    assert service.search("authenticator").total == 0
+    assert ids(service.search("okta")) == ["en/sso"]
+    assert_same_as_full_rebuild(kb, index_dir, tmp_path)
+
+
+def test_moved_file_keeps_its_article_with_the_new_path(kb, index_dir, parses, tmp_path):
+    build_index(kb, index_dir)
+    parses.clear()
+    (kb / "en" / "guides").mkdir()
+    (kb / "en" / "two-factor.md").rename(kb / "en" / "guides" / "two-factor.md")
+    report = build_index(kb, index_dir)
+    assert parses == ["en/guides/two-factor.md"]
+    assert not report.changed                     # same article, same content
+    assert SearchService(index_dir).catalog.get("two-factor", "en").path == "en/guides/two-factor.md"
+    assert_same_as_full_rebuild(kb, index_dir, tmp_path)
+
+
+# --- errors are reported on every run ------------------------------------------------------------
+def test_broken_file_is_reported_on_every_run(kb, index_dir, parses):
+    (kb / "en" / "broken.md").write_text("---\ntitle: [oops\n---\nBody\n", encoding="utf-8")
+    (kb / "en" / "latin1.md").write_bytes("---\ntitle: Caf\xe9\n---\n".encode("latin-1"))
+    expected = [("en/broken.md", 2), ("en/latin1.md", 1)]
+    assert [(e.path, e.line) for e in build_index(kb, index_dir).errors] == expected
+    for _ in range(2):
+        parses.clear()
+        report = build_index(kb, index_dir)
+        assert [(e.path, e.line) for e in report.errors] == expected
+        assert parses == ["en/broken.md"]          # parsed again; not valid UTF-8 never gets there
+        assert not report.changed
+    (kb / "en" / "broken.md").write_text("---\ntitle: Fixed\n---\nBody\n", encoding="utf-8")
+    report = build_index(kb, index_dir)
+    assert [(e.path, e.line) for e in report.errors] == [("en/latin1.md", 1)]
+    assert report.added == ["en/broken"]
+
+
+def test_duplicate_slug_is_reported_on_every_run(kb, index_dir, parses):
+    copy = kb / "en" / "reset-password-v2.md"
+    copy.write_text("---\ntitle: Copy\nslug: reset-password\n---\nCopy.\n", encoding="utf-8")
+    for _ in range(2):
+        parses.clear()
+        report = build_index(kb, index_dir)
+        assert [(e.path, e.line) for e in report.errors] == [("en/reset-password-v2.md", 3)]
+        assert "already used by en/reset-password.md" in report.errors[0].message
+        catalog = SearchService(index_dir).catalog
+        assert catalog.get("reset-password", "en").title == "Reset your password"
+    assert parses == ["en/reset-password-v2.md"]   # the loser is not cached: parsed again
+
+
+def test_an_unchanged_file_that_loses_its_slug_is_reported(kb, index_dir, parses, tmp_path):
+    # en/old-name.md owns slug "sso"; a new en/sso.md takes it: the reused, unchanged file is
+    # the duplicate now, with the line of its slug
+    (kb / "en" / "old-name.md").write_text("---\ntitle: Old\nsummary: x\nslug: sso\n---\nOld.\n",
+                                           encoding="utf-8")
+    build_index(kb, index_dir)
+    parses.clear()
+    write_article(kb, "en", "sso", "Single sign-on with SAML", "Connect Okta.")
+    report = build_index(kb, index_dir)
+    assert parses == ["en/sso.md"]
+    assert [(e.path, e.line) for e in report.errors] == [("en/old-name.md", 4)]
+    assert "already used by en/sso.md" in report.errors[0].message
+    assert report.updated == ["en/sso"]
+    assert SearchService(index_dir).catalog.get("sso", "en").title == "Single sign-on with SAML"
+    assert_same_as_full_rebuild(kb, index_dir, tmp_path)
+
+
+def test_changed_file_that_breaks_is_removed(kb, index_dir, parses):
+    build_index(kb, index_dir)
+    (kb / "en" / "two-factor.md").write_text("---\ntitle: Two-factor\nlanguage: xx\n---\nBody\n")
+    for _ in range(2):
+        report = build_index(kb, index_dir)
+        assert [(e.path, e.line) for e in report.errors] == [("en/two-factor.md", 3)]
+    assert SearchService(index_dir).catalog.get("two-factor", "en") is None
+
+
+# --- files beside the articles -------------------------------------------------------------------
+def test_synonyms_and_categories_take_effect_without_parsing(kb, index_dir, parses):
+    build_index(kb, index_dir)
+    assert SearchService(index_dir).search("mfa").total == 0
+    parses.clear()
+    (kb / "synonyms.txt").write_text("mfa, two-factor\n", encoding="utf-8")
+    (kb / "categories.yml").write_text("account:\n  en: Your account\n", encoding="utf-8")
+    report = build_index(kb, index_dir)
+    assert parses == [] and not report.changed
+    service = SearchService(index_dir)
+    assert ids(service.search("mfa"))[0] == "en/two-factor"
+    assert service.catalog.category_name("account", "en") == "Your account"
+    assert service.catalog.category_name("billing", "en") == "Billing"   # no longer configured
+
+
+# --- the catalog as a cache ----------------------------------------------------------------------
+def test_catalog_keeps_hashes_not_bodies(kb, index_dir):
+    build_index(kb, index_dir)
+    generation = current_generation(index_dir)
+    data = json.loads((generation / "catalog.json").read_text())
+    manifest = json.loads((generation / "manifest.json").read_text())
+    assert all("body" not in a for a in data["articles"])
+    assert {a["id"]: a["content_hash"] for a in data["articles"]} == manifest
+    catalog = Catalog.load(generation / "catalog.json")
+    assert {i: a.content_hash for i, a in catalog.articles.items()} == manifest
+    assert sorted(catalog.files) == sorted(a["path"] for a in data["articles"])
+
+
+def test_catalog_without_file_hashes_is_parsed_again(kb, index_dir, parses, tmp_path):
+    # a catalog written before file hashes existed (with bodies, no "files")
+    build_index(kb, index_dir)
+    path = current_generation(index_dir) / "catalog.json"
+    data = json.loads(path.read_text())
+    old = {"categories": data["categories"], "articles": data["articles"]}
+    by_path = {a.path: a for a in scan_articles(kb).articles}
+    for article in old["articles"]:
+        article["body"] = by_path[article["path"]].body
+    path.write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    parses.clear()
+    report = build_index(kb, index_dir)
+    assert len(parses) == 9 and not report.changed
+    parses.clear()
+    build_index(kb, index_dir)                     # the catalog has file hashes again
+    assert parses == []
+    assert_same_as_full_rebuild(kb, index_dir, tmp_path)
+
+
+def test_another_parser_version_is_parsed_again(kb, index_dir, parses, monkeypatch):
+    build_index(kb, index_dir)
+    parses.clear()
+    monkeypatch.setattr(catalog_module, "PARSER_VERSION", catalog_module.PARSER_VERSION + 1)
+    report = build_index(kb, index_dir)
+    assert len(parses) == 9 and not report.changed
+
+
+def test_unreadable_catalog_means_parsing_everything(kb, index_dir, parses):
+    build_index(kb, index_dir)
+    (current_generation(index_dir) / "catalog.json").write_text("{not json", encoding="utf-8")
+    parses.clear()
+    report = build_index(kb, index_dir)
+    assert len(parses) == 9 and not report.changed
+    assert SearchService(index_dir).catalog.get("two-factor", "en") is not None
+
+
+def test_many_edits_end_like_a_full_rebuild(kb, index_dir, tmp_path):
+    build_index(kb, index_dir)
+    path = kb / "en" / "reset-password.md"
+    path.write_text(path.read_text().replace("category: account", "category: billing"))
+    write_article(kb, "uk", "sso", "Єдиний вхід через SAML", "Підключіть Okta.\n\n## Azure\n\nТекст.")
+    build_index(kb, index_dir)
+    (kb / "ru" / "download-invoices.md").unlink()
+    path = kb / "en" / "draft-plans.md"
+    path.write_text(path.read_text().replace("status: draft", "status: published"))
+    build_index(kb, index_dir)
+    write_article(kb, "ru", "download-invoices", "Скачать счёт", "Откройте **Оплата**.\n\n## Архив\n\nСтарые счета.")
+    build_index(kb, index_dir)
+    assert_same_as_full_rebuild(kb, index_dir, tmp_path)
+
+
+# --- faster parsing ------------------------------------------------------------------------------
+def test_libyaml_is_used_when_available():
+    if getattr(yaml, "__with_libyaml__", False):
+        assert FAST_YAML_LOADER is yaml.CSafeLoader
+    else:
+        assert FAST_YAML_LOADER is yaml.SafeLoader
+
+
+def test_line_ends_and_bom_do_not_change_the_article(tmp_path):
+    text = "---\ntitle: Windows article\ntags: [a, b]\n---\nIntro\n\n## Heading\nBody text\n"
+    for name in ("unix", "windows"):
+        (tmp_path / name / "en").mkdir(parents=True)
+    (tmp_path / "unix" / "en" / "a.md").write_text(text, encoding="utf-8")
+    (tmp_path / "windows" / "en" / "a.md").write_bytes(("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8"))
+    (unix,) = scan_articles(tmp_path / "unix").articles
+    (windows,) = scan_articles(tmp_path / "windows").articles
+    assert "\r" not in windows.body
+    assert windows.body == unix.body and windows.sections == unix.sections
+    assert windows.content_hash == unix.content_hash
+
+
+def test_rendering_in_threads_gives_the_same_result():
+    bodies = [f"Intro {n}.\n\n## Step {n}\n\n| a | b |\n|---|--:|\n| {n} | x |\n\n## Step {n}\n\n"
+              f"[link][r]\n\n[r]: https://example.com/{n}\n" for n in range(40)]
+    expected = [render_markdown(b) for b in bodies]
+    results: dict[int, list] = {}
+
+    def work(worker: int) -> None:
+        results[worker] = [render_markdown(b) for b in bodies for _ in range(3)][::3]
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for worker in range(4):
+        assert results[worker] == expected
+    assert [t["anchor"] for t in expected[0].toc] == ["step-0", "step-0_1"]
+    assert expected[0].sections[-1].text == "link"   # a reference defined in another section
