@@ -217,17 +217,31 @@ def _index_term(word: str, lang: str) -> str | None:
     return next((t.text for t in ANALYZERS[lang](word)), None)
 
 
+def _densest(matches: list[tuple[re.Match, str]]) -> int:
+    """The match to start the snippet at: its window has the most distinct matched terms (then
+    the most matches). A sliding window: ``counts`` holds the terms of ``matches[i:j]``."""
+    counts: dict[str, int] = {}
+    best, best_score, j = 0, (0, 0), 0
+    for i, (match, term) in enumerate(matches):
+        j = max(j, i)
+        end = max(0, match.start() - SNIPPET_CONTEXT) + SNIPPET_CHARS
+        while j < len(matches) and matches[j][0].end() <= end:
+            counts[matches[j][1]] = counts.get(matches[j][1], 0) + 1
+            j += 1
+        if (len(counts), j - i) > best_score:
+            best, best_score = i, (len(counts), j - i)
+        if j > i:
+            counts[term] -= 1
+            if not counts[term]:
+                del counts[term]
+    return best
+
+
 def _window(text: str, matches: list[tuple[re.Match, str]]) -> tuple[int, int]:
-    """Character range of at most SNIPPET_CHARS with the most distinct matched terms, starting a
-    little before its first match, on a word boundary."""
+    """Character range of at most SNIPPET_CHARS around the densest matches, on word boundaries."""
     if len(text) <= SNIPPET_CHARS:
         return 0, len(text)
-
-    def covered(i: int) -> tuple[int, int]:
-        end = max(0, matches[i][0].start() - SNIPPET_CONTEXT) + SNIPPET_CHARS
-        inside = [term for m, term in matches[i:] if m.end() <= end]
-        return len(set(inside)), len(inside)
-    first = matches[max(range(len(matches)), key=lambda i: (covered(i), -i))][0]
+    first = matches[_densest(matches)][0]
     start = max(0, first.start() - SNIPPET_CONTEXT)
     if start:
         space = text.find(" ", start, first.start())

@@ -22,7 +22,7 @@ import os
 import threading
 import zipfile
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 
@@ -32,8 +32,8 @@ from whoosh.util.numeric import byte_to_length
 
 CACHE_EXTENSION = ".postings.npz"
 CACHE_VERSION = 1            # of the arrays in a cache file
-MAX_WORD = 32              # longer words are never suggested as spelling corrections
-FILTER_CACHE_SIZE = 64
+MAX_WORD = 32                # longer words are never suggested as spelling corrections
+FILTER_CACHE_SIZE = 64       # masks of (public, categories) combinations kept
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 TermBoosts = dict[tuple[str, str], float]   # a query: (field, term) -> boost
@@ -103,7 +103,8 @@ def _read_field(reader, field: str) -> FieldPostings:
     before = np.where(first > 0, docs[first - 1], 0)      # the sum restarts at every block
     docs = (docs - np.repeat(before, sizes)).astype(np.int32)
     starts = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
-    return FieldPostings(terms, starts, docs, np.fromiter(chain.from_iterable(weights), np.float32, len(docs)))
+    tf = np.fromiter(chain.from_iterable(weights), np.float32, len(docs))
+    return FieldPostings(terms, starts, docs, tf)
 
 
 def _read_lengths(reader, field: str) -> np.ndarray:
@@ -222,7 +223,8 @@ class ScoredField:
 class Postings:
     """The postings of one state of a Whoosh index (all its segments), ready to rank.
 
-    Immutable once built, so any number of threads may rank at the same time.
+    Read-only once built (but for a small cache of filter masks, where a race only means
+    computing a mask twice), so any number of threads may rank at the same time.
     """
 
     def __init__(self, segments: list[tuple[dict[str, np.ndarray], np.ndarray]], layout: Layout,
@@ -232,12 +234,14 @@ class Postings:
         self.size = int(offsets[-1])
         self.keys = [key for arrays, _ in segments for key in _unpack(arrays["keys"])]
         self.live = ~_join([deleted for _, deleted in segments], bool)
-        parts = {field: [(_field(arrays, field), int(offset)) for (arrays, _), offset in zip(segments, offsets)]
+        parts = {field: [(_field(arrays, field), int(offset))
+                         for (arrays, _), offset in zip(segments, offsets)]
                  for field in layout.scored + layout.filters}
         self.filters = {field: _concat(parts[field]) for field in layout.filters}
         self.fields = {field: self._scored(segments, field, _concat(parts[field]), b[field], k1)
                        for field in layout.scored}
-        self.speller = Speller.merged([(_unpack(a["spelling.terms"]), a["spelling.freqs"]) for a, _ in segments])
+        self.speller = Speller.merged([(_unpack(arrays["spelling.terms"]), arrays["spelling.freqs"])
+                                       for arrays, _ in segments])
         self._masks: dict[frozenset, np.ndarray] = {}
 
     @classmethod
@@ -245,7 +249,7 @@ class Postings:
         """The postings of an open Whoosh reader; ``folder`` holds the segments' cache files."""
         segments = []
         for segment_reader, _ in reader.leaf_readers():
-            if not segment_reader.doc_count_all():   # an index with no documents
+            if not segment_reader.doc_count_all():   # the reader of an index with no documents
                 continue
             deleted = np.zeros(segment_reader.doc_count_all(), dtype=bool)
             deleted[list(segment_reader.deleted_docs_set)] = True
@@ -255,8 +259,8 @@ class Postings:
     def _scored(self, segments, field: str, postings: FieldPostings, b: float, k1: float) -> ScoredField:
         lengths = LENGTHS[_join([arrays[f"{field}.lengths"] for arrays, _ in segments], np.uint8)]
         avg_length = sum(float(arrays[f"{field}.total"]) for arrays, _ in segments) / (self.size or 1)
-        postings.values = bm25f(postings, lengths, self.size, avg_length or 1, b, k1)
-        return ScoredField(postings, {term: i for i, term in enumerate(postings.terms)})
+        weighted = replace(postings, values=bm25f(postings, lengths, self.size, avg_length or 1, b, k1))
+        return ScoredField(weighted, {term: i for i, term in enumerate(postings.terms)})
 
     # --- lookups -------------------------------------------------------------------------------
     def has_term(self, field: str, term: str) -> bool:

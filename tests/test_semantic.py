@@ -103,9 +103,13 @@ def test_long_sections_are_split_with_overlap(tmp_path):
     (article,), _ = load_articles(tmp_path)
     rows = article_chunks(article)
     assert rows[0] == ("en/long#0", "Long article", semantic.TITLE_ROW_WEIGHT)
-    detail = [text for key, text, _ in rows if key == "en/long#1"]
-    assert len(detail) == 3 and all(text.startswith("Long article. Details") for text in detail)
-    assert "w159" in detail[0] and "w120" in detail[1]       # windows overlap
+    detail = [text.split("\n", 1) for key, text, _ in rows if key == "en/long#1"]
+    assert all(context == "Long article. Details" for context, _ in detail)
+    windows = [body.split() for _, body in detail]
+    assert all(len(w) <= semantic.CHUNK_WORDS for w in windows)
+    assert {word for w in windows for word in w} == set(words.split())   # nothing lost
+    step = semantic.CHUNK_WORDS - semantic.CHUNK_OVERLAP
+    assert windows[0][step:] == windows[1][:semantic.CHUNK_OVERLAP]      # windows overlap
 
 
 def test_unchanged_articles_are_never_re_embedded(tmp_path, e5):
