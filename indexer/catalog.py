@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from indexer.articles import LANGUAGES, PARSER_VERSION, Article
+from indexer.articles import LANGUAGES, PARSER_VERSION, RENDERED_FIELDS, Article, StoredArticle
 
 CATEGORIES_FILE = "categories.yml"
 
@@ -25,6 +25,52 @@ def load_categories(articles_dir: str | Path) -> dict[str, dict]:
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(k): dict(v or {}) for k, v in data.items()}
+
+
+ARTICLES_KEY = b', "articles": [\n'
+END = b"\n]}\n"
+META_PREFIX = 4096   # bytes of a line decoded to read its metadata (more only if it is longer)
+_DECODER = json.JSONDecoder()
+
+
+def _encode_row(article: Article) -> bytes:
+    """An article's catalog line: ``[metadata, {html, toc, sections}]`` (see ``StoredArticle``)."""
+    row = article.catalog_row if isinstance(article, StoredArticle) else None
+    if row is not None:   # read from a catalog and not changed since: the line is still true
+        return row
+    data = article.to_dict(body=False)
+    rendered = {name: data.pop(name) for name in RENDERED_FIELDS}
+    return json.dumps([data, rendered], ensure_ascii=False).encode("utf-8")
+
+
+def _stored_article(row: bytes) -> Article:
+    if not row.startswith(b"["):   # a plain article dict
+        return Article.from_dict(json.loads(row))
+    text = row[:META_PREFIX].decode("utf-8", "ignore")   # (may cut the last character)
+    try:
+        meta, end = _DECODER.raw_decode(text, 1)
+    except ValueError:   # metadata longer than the prefix
+        text = row.decode("utf-8")
+        meta, end = _DECODER.raw_decode(text, 1)
+    rendered_at = len(text[:text.index("{", end)].encode("utf-8"))
+    return StoredArticle.from_row(meta, row, rendered_at)
+
+
+def _decode_rows(data: bytes) -> tuple[dict, list[Article]] | None:
+    """(head, articles) of a catalog laid out as ``save`` writes it (one article per line;
+    JSON never has a raw newline inside a string), else None."""
+    at = data.find(ARTICLES_KEY)
+    if at < 0 or b"\n" in data[:at] or not data.endswith(END):
+        return None
+    head = json.loads(data[:at] + b"}")
+    articles: list[Article] = []
+    start, stop = at + len(ARTICLES_KEY), len(data) - len(END)
+    while start < stop:   # (not body.split: each copy of 100 MB costs)
+        end = data.find(b",\n", start, stop)
+        end = stop if end < 0 else end
+        articles.append(_stored_article(data[start:end]))
+        start = end + 2
+    return head, articles
 
 
 class Catalog:
@@ -41,19 +87,26 @@ class Catalog:
 
     # --- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        data = {"categories": self.categories,
-                "articles": [a.to_dict(body=False) for a in self.articles.values()],
-                "parser_version": PARSER_VERSION,
-                "files": {p: list(v) for p, v in self.files.items()}}
-        Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        """One JSON document with one article per line; an article read from a catalog and not
+        changed since is written back as the line it was read from (no decoding, no encoding)."""
+        head = json.dumps({"categories": self.categories, "parser_version": PARSER_VERSION,
+                           "files": {p: list(v) for p, v in self.files.items()}}, ensure_ascii=False)
+        with open(path, "wb") as out:
+            out.write(head[:-1].encode("utf-8") + ARTICLES_KEY)
+            out.write(b",\n".join(_encode_row(a) for a in self.articles.values()))
+            out.write(END)
 
     @classmethod
     def load(cls, path: str | Path) -> "Catalog":
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = Path(path).read_bytes()
+        decoded = _decode_rows(data)
+        if decoded is None:   # an older catalog: one JSON document of plain article dicts
+            head = json.loads(data)
+            decoded = head, [Article.from_dict(a) for a in head["articles"]]
+        head, articles = decoded
         # file hashes written by another parser version describe other output: not reusable
-        files = data.get("files") if data.get("parser_version") == PARSER_VERSION else None
-        return cls([Article.from_dict(a) for a in data["articles"]], data.get("categories"),
-                   {p: tuple(v) for p, v in (files or {}).items()})
+        files = head.get("files") if head.get("parser_version") == PARSER_VERSION else None
+        return cls(articles, head.get("categories"), {p: tuple(v) for p, v in (files or {}).items()})
 
     def reusable(self) -> dict[str, tuple[str, Article]]:
         """file path -> (raw file hash, article) for ``articles.scan_articles(reuse=...)``."""

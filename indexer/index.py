@@ -120,7 +120,8 @@ def _reusable_articles(generation: Path) -> dict[str, tuple[str, Article]]:
 
 
 def write_generation_files(generation: Path, articles: list[Article], categories: dict,
-                           synonyms: list[list[str]], files: dict[str, tuple[str, str]] | None = None) -> None:
+                           synonyms: list[list[str]],
+                           files: dict[str, tuple[str, str]] | None = None) -> None:
     """Catalog first, manifest last: a manifest on disk means everything before it is complete."""
     _write_atomic(generation / SYNONYMS, json.dumps(synonyms, ensure_ascii=False))
     Catalog(articles, categories, files).save(generation / "catalog.json.tmp")
@@ -142,6 +143,7 @@ def _full_build(index_dir: Path, articles: list[Article], categories: dict, syno
             writer.cancel()   # release the index lock and files before the folder is removed
             raise
         writer.commit()
+        _warm_postings(ix)
         _update_vectors(generation, current_generation(index_dir), articles, embedder, progress)
         write_generation_files(generation, articles, categories, synonyms, files)
     except BaseException:
@@ -174,8 +176,15 @@ def _incremental(generation: Path, articles: list[Article], categories: dict, sy
             writer.cancel()   # nothing half-applied; the lock is released for the next run
             raise
         writer.commit()
+        _warm_postings(ix)
     _update_vectors(generation, generation, articles, embedder, progress)
     write_generation_files(generation, articles, categories, synonyms, files)
+
+
+def _warm_postings(ix) -> None:
+    """Write the ranker's postings cache of new segments now, so that ``kb index`` pays for it
+    and not the first search a server answers after the swap."""
+    keyword.KeywordRanker(ix).close()
 
 
 def _update_vectors(target: Path, previous: Path | None, articles, embedder, progress) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import markdown
 import nh3
@@ -63,7 +63,8 @@ class Section:
     text: str
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # not dataclasses.asdict: that deep-copies every value (a third of a 10k catalog's save)
+        return {"anchor": self.anchor, "heading": self.heading, "level": self.level, "text": self.text}
 
 
 @dataclass

@@ -25,8 +25,8 @@ from indexer.articles import Article
 from indexer.embeddings import Embedder, QueryCache
 
 STORE = "vectors.npz"
-CHUNK_WORDS = 80         # words per window of a long section (tuned with `kb eval`)
-CHUNK_OVERLAP = 20       # words shared by consecutive windows
+CHUNK_WORDS = 50         # words per window of a long section (tuned with `kb eval`)
+CHUNK_OVERLAP = 15       # words shared by consecutive windows
 BATCH_SIZE = 32
 MINMAX_FLOOR = 0.01
 TITLE_ROW_WEIGHT = 0.97  # tuned with `kb eval`: helps FAQ-style sets, neutral on manuals

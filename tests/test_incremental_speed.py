@@ -10,12 +10,12 @@ import yaml
 
 import indexer.articles as articles_module
 import indexer.catalog as catalog_module
-from indexer.articles import FAST_YAML_LOADER, scan_articles
+from indexer.articles import FAST_YAML_LOADER, StoredArticle, parse_article, scan_articles
 from indexer.catalog import Catalog
 from indexer.index import build_index, current_generation
 from indexer.render import render_markdown
 from indexer.search import SearchService
-from search_helpers import copy_fixture_kb, ids, write_article
+from search_helpers import FIXTURE_KB, copy_fixture_kb, ids, write_article
 
 QUERIES = ["password", "invoice", "authenticator", "zebrafish", "okta", "пароль", "рахунок"]
 
@@ -52,13 +52,16 @@ def catalog_state(index_dir):
 
 def search_state(index_dir):
     service = SearchService(index_dir)
-    return {q: [(h.id, h.anchor) for h in service.search(q).hits] for q in QUERIES}
+    return {q: [(h.id, h.anchor, h.section, h.snippet) for h in service.search(q).hits] for q in QUERIES}
 
 
 def assert_same_as_full_rebuild(kb, index_dir, tmp_path):
     fresh = tmp_path / "fresh-index"
     build_index(kb, fresh, full=True)
     assert catalog_state(index_dir) == catalog_state(fresh)
+    # unchanged articles' lines are copied, the others encoded: the same file either way
+    assert (current_generation(index_dir) / "catalog.json").read_bytes() == \
+        (current_generation(fresh) / "catalog.json").read_bytes()
     assert search_state(index_dir) == search_state(fresh)
     manifest = json.loads((current_generation(index_dir) / "manifest.json").read_text())
     assert manifest == json.loads((current_generation(fresh) / "manifest.json").read_text())
@@ -195,28 +198,103 @@ def test_synonyms_and_categories_take_effect_without_parsing(kb, index_dir, pars
 
 
 # --- the catalog as a cache ----------------------------------------------------------------------
+def catalog_dicts(path) -> list[dict]:
+    """The articles of a saved catalog as plain dicts (each line is [metadata, rendered parts])."""
+    return [{**meta, **rendered} for meta, rendered in json.loads(path.read_text())["articles"]]
+
+
 def test_catalog_keeps_hashes_not_bodies(kb, index_dir):
     build_index(kb, index_dir)
     generation = current_generation(index_dir)
-    data = json.loads((generation / "catalog.json").read_text())
+    saved = catalog_dicts(generation / "catalog.json")
     manifest = json.loads((generation / "manifest.json").read_text())
-    assert all("body" not in a for a in data["articles"])
-    assert {a["id"]: a["content_hash"] for a in data["articles"]} == manifest
+    assert all("body" not in a for a in saved)
+    assert {a["id"]: a["content_hash"] for a in saved} == manifest
     catalog = Catalog.load(generation / "catalog.json")
     assert {i: a.content_hash for i, a in catalog.articles.items()} == manifest
-    assert sorted(catalog.files) == sorted(a["path"] for a in data["articles"])
+    assert sorted(catalog.files) == sorted(a["path"] for a in saved)
+
+
+def test_catalog_round_trip(tmp_path):
+    articles = scan_articles(FIXTURE_KB).articles
+    for subset in (articles, articles[:1], []):
+        path = tmp_path / "catalog.json"
+        Catalog(subset, {"account": {"en": "Account"}}, {"en/a.md": ("abc", "en/a")}).save(path)
+        catalog = Catalog.load(path)
+        assert [a.to_dict(body=False) for a in catalog.articles.values()] == \
+            [a.to_dict(body=False) for a in subset]
+        assert catalog.categories == {"account": {"en": "Account"}}
+        assert catalog.files == {"en/a.md": ("abc", "en/a")}
+        before = path.read_bytes()
+        Catalog.load(path).save(path)              # lines copied as they were
+        assert path.read_bytes() == before
+        catalog.save(path)                         # (rendered parts decoded above: encoded again)
+        assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("length", [1, 1000, 1990, 1995, 2000, 2010, 2040, 3000])
+def test_long_metadata_round_trips(tmp_path, length):
+    # the metadata is read from a line's first 4096 bytes, more when it is longer; Cyrillic
+    # letters are two bytes: the prefix can end inside one
+    text = f"---\ntitle: Т\nsummary: {'ж' * length}\ntags: [я]\n---\nТекст.\n\n## Раздел\n\nЕщё.\n"
+    article = parse_article(text, "ru/t.md", "ru")
+    Catalog([article]).save(tmp_path / "catalog.json")
+    loaded = Catalog.load(tmp_path / "catalog.json").get("t", "ru")
+    assert loaded.to_dict(body=False) == article.to_dict(body=False)
+
+
+def test_stored_articles_decode_their_rendered_parts_on_first_use(tmp_path):
+    articles = scan_articles(FIXTURE_KB).articles
+    path = tmp_path / "catalog.json"
+    Catalog(articles).save(path)
+    loaded = Catalog.load(path).articles
+    stored = loaded["en/reset-password"]
+    assert isinstance(stored, StoredArticle) and stored.catalog_row is not None
+    assert "html" not in stored.__dict__
+    assert stored.is_public and stored.translation_key == "reset-password"
+    assert stored.catalog_row is not None          # metadata needs no decoding
+    original = next(a for a in articles if a.id == "en/reset-password")
+    assert stored.sections == original.sections and stored.toc == original.toc
+    assert stored.html == original.html
+    assert stored.catalog_row is None              # decoded once, the line is let go
+    assert stored.content_hash == original.content_hash and stored.body == ""
+    with pytest.raises(AttributeError):
+        stored.no_such_field
+    # a changed article is encoded again, not copied from its old line
+    catalog = Catalog.load(path)
+    catalog.get("two-factor", "en").title = "Changed title"
+    catalog.get("reset-password", "en").html = "<p>Changed html</p>"
+    catalog.save(path)
+    again = Catalog.load(path)
+    assert again.get("two-factor", "en").title == "Changed title"
+    assert again.get("two-factor", "en").sections == next(a for a in articles if a.id == "en/two-factor").sections
+    assert again.get("reset-password", "en").html == "<p>Changed html</p>"
+    assert again.get("reset-password", "en").sections == original.sections
+    Catalog(articles).save(path)
+    # many threads reading one article at once all see it whole
+    fresh = Catalog.load(path).articles
+    seen: list = []
+
+    def read(article) -> None:
+        seen.append((article.html, len(article.sections), len(article.toc)))
+    threads = [threading.Thread(target=read, args=(a,)) for a in fresh.values() for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == sorted((a.html, len(a.sections), len(a.toc)) for a in articles for _ in range(4))
 
 
 def test_catalog_without_file_hashes_is_parsed_again(kb, index_dir, parses, tmp_path):
-    # a catalog written before file hashes existed (with bodies, no "files")
+    # a catalog written before file hashes existed: one JSON document, articles with bodies
     build_index(kb, index_dir)
     path = current_generation(index_dir) / "catalog.json"
-    data = json.loads(path.read_text())
-    old = {"categories": data["categories"], "articles": data["articles"]}
+    old = {"categories": json.loads(path.read_text())["categories"], "articles": catalog_dicts(path)}
     by_path = {a.path: a for a in scan_articles(kb).articles}
     for article in old["articles"]:
         article["body"] = by_path[article["path"]].body
     path.write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    assert Catalog.load(path).get("two-factor", "en").title == "Set up two-factor authentication"
     parses.clear()
     report = build_index(kb, index_dir)
     assert len(parses) == 9 and not report.changed
@@ -253,7 +331,8 @@ def test_many_edits_end_like_a_full_rebuild(kb, index_dir, tmp_path):
     path = kb / "en" / "draft-plans.md"
     path.write_text(path.read_text().replace("status: draft", "status: published"))
     build_index(kb, index_dir)
-    write_article(kb, "ru", "download-invoices", "Скачать счёт", "Откройте **Оплата**.\n\n## Архив\n\nСтарые счета.")
+    write_article(kb, "ru", "download-invoices", "Скачать счёт",
+                  "Откройте **Оплата**.\n\n## Архив\n\nСтарые счета.")
     build_index(kb, index_dir)
     assert_same_as_full_rebuild(kb, index_dir, tmp_path)
 

