@@ -73,7 +73,10 @@ BENCH_KEYS = (
     "keyword_zero_rate", "update_s", "http_p50_ms", "http_p95_ms", "http_rps", "http_requests",
     "http_errors", "peak_rss_mb", "cpus", "load_avg", "total_s",
 )
-SEMANTIC_KEYS = ("embed_sections_per_s", "semantic_p95_ms", "hybrid_p95_ms", "hybrid_cached_p95_ms")
+SEMANTIC_KEYS = ("embed_sections", "embed_s", "embed_sections_per_s", "embed_raw_per_s",
+                 "embed_overhead_pct", "semantic_p95_ms", "hybrid_p50_ms", "hybrid_p95_ms",
+                 "hybrid_cached_p95_ms")
+WIDGET_KEYS = ("widget_gzip_kb", "widget_keystroke_p50_ms", "widget_keystroke_p95_ms")
 WARMUP_QUERIES = 20
 UPDATE_TIMEOUT_S = 300.0
 
