@@ -187,9 +187,10 @@ class KeywordRanker:
         corrected = " ".join(fixes.get(t, t) for t in tokens) if fixes else None
         return ParsedQuery(boosts or None, terms, corrected)
 
-    def completion_query(self, text: str, language: str) -> TermBoosts | None:
+    def completion_query(self, text: str, language: str,
+                         parsed: ParsedQuery | None = None) -> TermBoosts | None:
         """Search-as-you-type: finished words as terms, the last word as a prefix of a title or
-        heading word."""
+        heading word. ``parsed`` is ``parse(text, language)`` when the caller already has it."""
         tokens = words(text)
         if not tokens:
             return None
@@ -197,7 +198,8 @@ class KeywordRanker:
         if len(tokens[-1]) >= 2:
             for term in self.postings.terms_with_prefix("complete", fold(tokens[-1])):
                 _add(boosts, "complete", term, COMPLETION_WEIGHT)
-        for key, boost in (self.parse(" ".join(tokens), language).query or {}).items():
+        parsed = parsed or self.parse(" ".join(tokens), language)
+        for key, boost in (parsed.query or {}).items():
             _add(boosts, *key, boost)
         return boosts or None
 

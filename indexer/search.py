@@ -270,8 +270,8 @@ class SearchService:
         if self.keyword is None or not text:
             return []
         language = language if language in LANGUAGES else detect_language(text)
-        q = self.keyword.completion_query(text, language)
         parsed = self.keyword.parse(text, language)
+        q = self.keyword.completion_query(text, language, parsed)
         hits = []
         for group in self._group(self.keyword.rank(q, limit * 6, tuple(categories)), language)[:limit]:
             article = self._display_version(group, language, ())
