@@ -20,6 +20,7 @@ from indexer.catalog import Catalog
 from indexer.index import SYNONYMS, current_generation
 from indexer.keyword import KeywordRanker, ParsedQuery, snippet
 from indexer.render import sanitize_html
+from indexer.semantic import SemanticRanker, fuse, minmax
 
 MODES = ("keyword", "semantic", "hybrid")
 
@@ -135,7 +136,6 @@ class SearchService:
     def _open_semantic(self, generation: Path):
         if self.embedder is None:
             return None
-        from indexer.semantic import SemanticRanker
         try:
             return SemanticRanker(generation, self.embedder)
         except Exception as exc:  # a missing or broken vector store: keyword search still serves
@@ -168,7 +168,6 @@ class SearchService:
         if mode == "keyword":
             return keyword_ranked
         semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories))
-        from indexer.semantic import fuse, minmax
         if mode == "semantic":
             # cosines crowd into a narrow band: rescale so the language preference in
             # ``_group`` is a tie-breaker, not a veto on cross-lingual matches

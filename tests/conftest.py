@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kb_server import create_app
+from search_helpers import build_service, copy_fixture_kb
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -49,3 +50,22 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def kb(articles_dir) -> Path:
+    """The writable fixture knowledge base, for indexer tests."""
+    return articles_dir
+
+
+@pytest.fixture
+def index_dir(tmp_path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    """A keyword-only search service on the fixture knowledge base, shared by a module's
+    read-only tests."""
+    root = tmp_path_factory.mktemp("kb")
+    return build_service(copy_fixture_kb(root / "articles"), root / "index")

@@ -15,19 +15,9 @@ from indexer.catalog import Catalog
 from indexer.index import build_index, current_generation
 from indexer.render import render_markdown
 from indexer.search import SearchService
-from search_helpers import FIXTURE_KB, copy_fixture_kb, ids, write_article
+from search_helpers import FIXTURE_KB, ids, write_article
 
 QUERIES = ["password", "invoice", "authenticator", "zebrafish", "okta", "пароль", "рахунок"]
-
-
-@pytest.fixture
-def kb(tmp_path):
-    return copy_fixture_kb(tmp_path / "articles")
-
-
-@pytest.fixture
-def index_dir(tmp_path):
-    return tmp_path / "index"
 
 
 @pytest.fixture

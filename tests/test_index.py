@@ -10,21 +10,11 @@ import indexer.index as index_module
 import indexer.keyword as keyword
 from indexer.index import CURRENT, build_index, current_generation
 from indexer.search import SearchService
-from search_helpers import copy_fixture_kb, ids, write_article
+from search_helpers import ids, write_article
 
 FIXTURE_IDS = ["en/download-invoices", "en/draft-plans", "en/internal-refunds", "en/reset-password",
                "en/two-factor", "ru/download-invoices", "ru/reset-password", "uk/delete-account",
                "uk/reset-password"]
-
-
-@pytest.fixture
-def kb(tmp_path):
-    return copy_fixture_kb(tmp_path / "articles")
-
-
-@pytest.fixture
-def index_dir(tmp_path):
-    return tmp_path / "index"
 
 
 def generations(index_dir):

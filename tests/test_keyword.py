@@ -7,16 +7,10 @@ import pytest
 
 import indexer.keyword as keyword
 from indexer.keyword import snippet
-from search_helpers import build_service, copy_fixture_kb, ids, write_article
+from search_helpers import build_service, ids, write_article
 
 RESERVED = ["AND", "OR", "NOT", "(", ")", '"', "*", "?", ":", "^", "~", "[", "]", "{", "}", "\\", "/",
             "-", "+", "!", "&&", "||", "'", "<", ">", "=", "%", "#", "@", "$", "`", ";", ","]
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    root = tmp_path_factory.mktemp("kb")
-    return build_service(copy_fixture_kb(root / "articles"), root / "index")
 
 
 @pytest.fixture(scope="module")

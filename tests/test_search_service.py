@@ -10,12 +10,6 @@ from search_helpers import build_service, copy_fixture_kb, ids, write_article
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    root = tmp_path_factory.mktemp("kb")
-    return build_service(copy_fixture_kb(root / "articles"), root / "index")
-
-
-@pytest.fixture(scope="module")
 def many(tmp_path_factory):
     """Twelve public widget articles (+ one draft, one internal) for paging."""
     root = tmp_path_factory.mktemp("many")
