@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,19 +145,19 @@ def _rendered_field(name: str) -> property:
 
 
 class StoredArticle(Article):
-    """An article read from a catalog line ``[metadata, {html, toc, sections}]``: the metadata
-    is decoded at once, the rendered parts on first use (most articles of a catalog are never
-    shown between two reloads, and a build rewrites unchanged ones without touching them).
-    Until then ``catalog_row`` holds the line, for ``Catalog.save`` to copy; setting any field
-    lets it go (then ``save`` encodes the article again)."""
+    """An article read from a catalog: the metadata is decoded at once, the rendered parts
+    (``{html, toc, sections}``, one line of the catalog) on first use -- most articles of a
+    catalog are never shown between two reloads, and a build rewrites unchanged ones without
+    touching them. Until then ``catalog_row`` holds that line, for ``Catalog.save`` to copy;
+    setting any field lets it go (then ``save`` encodes the article again)."""
 
     html = _rendered_field("html")
     toc = _rendered_field("toc")
     sections = _rendered_field("sections")
 
     @classmethod
-    def from_row(cls, meta: dict, row: bytes, rendered_at: int) -> "StoredArticle":
-        """``row`` is the UTF-8 line, ``rendered_at`` the byte offset of its second object."""
+    def from_row(cls, meta: dict, row) -> "StoredArticle":
+        """``meta``: the catalog metadata; ``row``: the bytes (or memoryview) of the rendered parts."""
         known = {k: meta[k] for k in (
             "slug", "language", "title", "category", "tags", "summary", "translation_key",
             "status", "visibility", "updated", "urls", "path") if k in meta}
@@ -164,8 +165,7 @@ class StoredArticle(Article):
         for name in RENDERED_FIELDS:
             state.pop(name, None)
         article = cls.__new__(cls)
-        article.__dict__.update(state, stored_hash=meta.get("content_hash", ""),
-                                _row=row, _rendered_at=rendered_at)
+        article.__dict__.update(state, stored_hash=meta.get("content_hash", ""), _row=row)
         return article
 
     def __setattr__(self, name: str, value) -> None:
@@ -174,8 +174,8 @@ class StoredArticle(Article):
         super().__setattr__(name, value)
 
     @property
-    def catalog_row(self) -> bytes | None:
-        """The catalog line this article was read from, while its rendered parts are unread."""
+    def catalog_row(self):
+        """The catalog line of rendered parts this article was read from, while unread."""
         return self.__dict__.get("_row")
 
     def _decode_rendered(self) -> None:
@@ -183,7 +183,7 @@ class StoredArticle(Article):
         row = state.get("_row")
         if row is None:   # another thread has just decoded them
             return
-        rendered = json.loads(row[state["_rendered_at"]:-1])   # [meta, {...}] -> {...}
+        rendered = json.loads(bytes(row))
         decoded = {"html": rendered.get("html", ""), "toc": rendered.get("toc", []),
                    "sections": [Section(**s) for s in rendered.get("sections", [])]}
         # one update, then let the line go: a reader in another thread sees all three or none
@@ -309,6 +309,16 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
+def read_file(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+# A file modified this close to a scan could change again without its size or modification
+# time changing (coarse file-system clocks): its stat is not trusted next time ("racily clean").
+RACY_WINDOW_NS = 2_000_000_000
+
+
 @dataclass
 class Scan:
     """What ``scan_articles`` found: good articles, errors, and the raw hash of each good file."""
@@ -317,21 +327,37 @@ class Scan:
     errors: list[ArticleError] = field(default_factory=list)
     files: dict[str, tuple[str, str]] = field(default_factory=dict)   # path -> (file hash, article id)
     parsed: list[str] = field(default_factory=list)                    # paths parsed (not reused)
+    stats: dict[str, list] = field(default_factory=dict)               # path -> [size, mtime_ns, file hash]
 
 
-def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | None = None) -> Scan:
+def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | None = None,
+                  stats: Mapping[str, list] | None = None) -> Scan:
     """Like ``load_articles``, reusing ``reuse[path] = (file hash, article)`` for every file whose
     bytes still have that hash (a previous build's articles). Files that had errors are not
     in ``reuse``, so they are parsed and reported again on every run; duplicate slugs are checked
-    over all articles, reused or not."""
+    over all articles, reused or not.
+
+    ``stats`` (``Scan.stats`` of the previous scan) spares reading a file whose size and
+    modification time are unchanged: its recorded hash is taken, as git does for its index.
+    """
     root = Path(root)
-    reuse = reuse or {}
+    reuse, stats = reuse or {}, stats or {}
     scan = Scan()
+    settled_before = time.time_ns() - RACY_WINDOW_NS
     parsed: list[tuple[Article, str, str | None]] = []   # (article, file hash, text if read)
     for rel in article_files(root):
-        with open(os.path.join(root, rel), "rb") as file:
-            data = file.read()
-        digest = file_hash(data)
+        path = os.path.join(root, rel)
+        status = os.stat(path)
+        stamp = [status.st_size, status.st_mtime_ns]
+        data = None
+        cached = stats.get(rel)
+        if cached is not None and list(cached[:2]) == stamp:
+            digest = cached[2]
+        else:
+            data = read_file(path)
+            digest = file_hash(data)
+        if status.st_mtime_ns < settled_before:
+            scan.stats[rel] = [*stamp, digest]
         known = reuse.get(rel)
         if known is not None and known[0] == digest and known[1].path == rel:
             parsed.append((known[1], digest, None))
@@ -339,7 +365,7 @@ def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | N
         scan.parsed.append(rel)
         folder = rel.split("/", 1)[0]
         try:
-            text = _decode(data)
+            text = _decode(read_file(path) if data is None else data)
             article = parse_article(text, rel, default_language=folder if folder in LANGUAGES else None)
         except ArticleError as exc:
             scan.errors.append(exc)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from indexer.articles import LANGUAGES, PARSER_VERSION, RENDERED_FIELDS, Article, StoredArticle
+from indexer.articles import LANGUAGES, PARSER_VERSION, Article, StoredArticle
 
 CATEGORIES_FILE = "categories.yml"
 
@@ -27,50 +27,47 @@ def load_categories(articles_dir: str | Path) -> dict[str, dict]:
     return {str(k): dict(v or {}) for k, v in data.items()}
 
 
-ARTICLES_KEY = b', "articles": [\n'
-END = b"\n]}\n"
-META_PREFIX = 4096   # bytes of a line decoded to read its metadata (more only if it is longer)
-_DECODER = json.JSONDecoder()
+# Layout of catalog.json (one JSON document):
+#     {"rendered": [
+#     {"html": ..., "toc": ..., "sections": ...},       one line per article
+#     ...
+#     ],
+#     "meta": {"categories": ..., "files": ..., "articles": [{metadata, "rendered": [start, end]}, ...]}}
+# Loading decodes the last line alone (one fast ``json.loads``); an article's rendered parts are
+# decoded from their byte range on first use, and a build copies the lines of unchanged articles.
+RENDERED_KEY = b'{"rendered": [\n'
+META_KEY = b'],\n"meta": '
+META_FIELDS = ("id", "slug", "language", "title", "category", "tags", "summary",
+               "translation_key", "status", "visibility", "updated", "urls", "path", "content_hash")
 
 
-def _encode_row(article: Article) -> bytes:
-    """An article's catalog line: ``[metadata, {html, toc, sections}]`` (see ``StoredArticle``)."""
+def _metadata(article: Article) -> dict:
+    """An article's catalog metadata, read without decoding a stored article's rendered parts."""
+    return {name: getattr(article, name) for name in META_FIELDS}
+
+
+def _rendered_row(article: Article) -> bytes:
+    """An article's rendered-parts line (the line it was read from, when it is unchanged)."""
     row = article.catalog_row if isinstance(article, StoredArticle) else None
-    if row is not None:   # read from a catalog and not changed since: the line is still true
-        return row
-    data = article.to_dict(body=False)
-    rendered = {name: data.pop(name) for name in RENDERED_FIELDS}
-    return json.dumps([data, rendered], ensure_ascii=False).encode("utf-8")
+    if row is not None:
+        return bytes(row)
+    return json.dumps({"html": article.html, "toc": article.toc,
+                       "sections": [s.to_dict() for s in article.sections]},
+                      ensure_ascii=False).encode("utf-8")
 
 
-def _stored_article(row: bytes) -> Article:
-    if not row.startswith(b"["):   # a plain article dict
-        return Article.from_dict(json.loads(row))
-    text = row[:META_PREFIX].decode("utf-8", "ignore")   # (may cut the last character)
-    try:
-        meta, end = _DECODER.raw_decode(text, 1)
-    except ValueError:   # metadata longer than the prefix
-        text = row.decode("utf-8")
-        meta, end = _DECODER.raw_decode(text, 1)
-    rendered_at = len(text[:text.index("{", end)].encode("utf-8"))
-    return StoredArticle.from_row(meta, row, rendered_at)
-
-
-def _decode_rows(data: bytes) -> tuple[dict, list[Article]] | None:
-    """(head, articles) of a catalog laid out as ``save`` writes it (one article per line;
-    JSON never has a raw newline inside a string), else None."""
-    at = data.find(ARTICLES_KEY)
-    if at < 0 or b"\n" in data[:at] or not data.endswith(END):
-        return None
-    head = json.loads(data[:at] + b"}")
-    articles: list[Article] = []
-    start, stop = at + len(ARTICLES_KEY), len(data) - len(END)
-    while start < stop:   # (not body.split: each copy of 100 MB costs)
-        end = data.find(b",\n", start, stop)
-        end = stop if end < 0 else end
-        articles.append(_stored_article(data[start:end]))
-        start = end + 2
-    return head, articles
+def _decode(data: bytes) -> tuple[dict, list[Article]]:
+    """(head, articles) of a saved catalog; older layouts are read whole (slower)."""
+    if data.startswith(RENDERED_KEY):
+        at = data.rindex(META_KEY)
+        head = json.loads(data[at + len(META_KEY):-2])   # (without the closing "}\n")
+        view = memoryview(data)
+        articles = [StoredArticle.from_row(meta, view[slice(*meta["rendered"])])
+                    for meta in head.pop("articles")]
+        return head, articles
+    head = json.loads(data)
+    return head, [Article.from_dict({**a[0], **a[1]} if isinstance(a, list) else a)
+                  for a in head.pop("articles")]
 
 
 class Catalog:
@@ -87,23 +84,27 @@ class Catalog:
 
     # --- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        """One JSON document with one article per line; an article read from a catalog and not
-        changed since is written back as the line it was read from (no decoding, no encoding)."""
-        head = json.dumps({"categories": self.categories, "parser_version": PARSER_VERSION,
-                           "files": {p: list(v) for p, v in self.files.items()}}, ensure_ascii=False)
+        """Write the layout above; an article read from a catalog and not changed since is
+        written back as the line it was read from (no decoding, no encoding)."""
+        metas = []
         with open(path, "wb") as out:
-            out.write(head[:-1].encode("utf-8") + ARTICLES_KEY)
-            out.write(b",\n".join(_encode_row(a) for a in self.articles.values()))
-            out.write(END)
+            out.write(RENDERED_KEY)
+            offset = len(RENDERED_KEY)
+            for number, article in enumerate(self.articles.values()):
+                if number:
+                    out.write(b",\n")
+                    offset += 2
+                row = _rendered_row(article)
+                out.write(row)
+                metas.append({**_metadata(article), "rendered": [offset, offset + len(row)]})
+                offset += len(row)
+            head = {"categories": self.categories, "parser_version": PARSER_VERSION,
+                    "files": {p: list(v) for p, v in self.files.items()}, "articles": metas}
+            out.write(b"\n" + META_KEY + json.dumps(head, ensure_ascii=False).encode("utf-8") + b"}\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "Catalog":
-        data = Path(path).read_bytes()
-        decoded = _decode_rows(data)
-        if decoded is None:   # an older catalog: one JSON document of plain article dicts
-            head = json.loads(data)
-            decoded = head, [Article.from_dict(a) for a in head["articles"]]
-        head, articles = decoded
+        head, articles = _decode(Path(path).read_bytes())
         # file hashes written by another parser version describe other output: not reusable
         files = head.get("files") if head.get("parser_version") == PARSER_VERSION else None
         return cls(articles, head.get("categories"), {p: tuple(v) for p, v in (files or {}).items()})

@@ -9,6 +9,8 @@ Layout of the index folder::
         catalog.json     articles of this generation (indexer.catalog), with the raw hash of
                          each article's file
         manifest.json    article id -> content hash, for incremental updates
+        file-stats.json  size, modification time and hash of each article file: files whose
+                         size and time did not change are not even read next time
 
 A full rebuild writes a new generation beside the served one and switches ``CURRENT`` only when
 it is complete, so a crash mid-rebuild leaves the previous index serving. An incremental update
@@ -29,10 +31,12 @@ from whoosh import index as whoosh_index
 from indexer import keyword
 from indexer.articles import Article, ArticleError, scan_articles
 from indexer.catalog import Catalog, load_categories
+from indexer.postings import write_missing_caches
 from indexer.synonyms import load_synonyms
 
 CURRENT = "CURRENT"
 SYNONYMS = "synonyms.json"
+FILE_STATS = "file-stats.json"
 KEEP_GENERATIONS = 2
 
 
@@ -107,6 +111,14 @@ def _prune(index_dir: Path, keep: Path) -> None:
 def _read_manifest(generation: Path) -> dict[str, str]:
     path = generation / "manifest.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _read_file_stats(generation: Path) -> dict[str, list]:
+    """The previous scan's ``Scan.stats`` (a cache: {} when missing or unreadable)."""
+    try:
+        return json.loads((generation / FILE_STATS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def _reusable_articles(generation: Path) -> dict[str, tuple[str, Article]]:
@@ -184,7 +196,8 @@ def _incremental(generation: Path, articles: list[Article], categories: dict, sy
 def _warm_postings(ix) -> None:
     """Write the ranker's postings cache of new segments now, so that ``kb index`` pays for it
     and not the first search a server answers after the swap."""
-    keyword.KeywordRanker(ix).close()
+    with ix.reader() as reader:
+        write_missing_caches(reader, Path(ix.storage.folder), keyword.LAYOUT)
 
 
 def _update_vectors(target: Path, previous: Path | None, articles, embedder, progress) -> None:
@@ -206,7 +219,8 @@ def build_index(articles_dir: str | Path, index_dir: str | Path, embedder=None, 
     index_dir.mkdir(parents=True, exist_ok=True)
     generation = current_generation(index_dir)
     full = full or generation is None or not (generation / "manifest.json").exists()
-    scan = scan_articles(articles_dir, None if full else _reusable_articles(generation))
+    scan = (scan_articles(articles_dir) if full else
+            scan_articles(articles_dir, _reusable_articles(generation), _read_file_stats(generation)))
     articles = scan.articles
     categories = load_categories(articles_dir)
     synonyms = load_synonyms(articles_dir)
@@ -217,6 +231,7 @@ def build_index(articles_dir: str | Path, index_dir: str | Path, embedder=None, 
         report.added = [a.id for a in articles]
     else:
         _incremental(generation, articles, categories, synonyms, scan.files, report, embedder, progress)
+    _write_atomic(generation / FILE_STATS, json.dumps(scan.stats))
     report.generation = generation.name
     report.seconds = time.perf_counter() - started
     return report

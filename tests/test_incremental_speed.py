@@ -3,7 +3,9 @@ indexer/index.py, indexer/catalog.py), and give the same result as a full rebuil
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 
 import pytest
 import yaml
@@ -78,6 +80,55 @@ def test_changed_file_is_the_only_one_parsed(kb, index_dir, parses, tmp_path):
     assert report.updated == ["en/two-factor"] and report.unchanged == 8
     assert ids(SearchService(index_dir).search("zebrafish")) == ["en/two-factor"]
     assert_same_as_full_rebuild(kb, index_dir, tmp_path)
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Paths of article files read (cleared by the test between builds)."""
+    seen: list[str] = []
+    original = articles_module.read_file
+
+    def counting(path):
+        seen.append(os.path.relpath(path, path.split("/en/")[0].split("/ru/")[0].split("/uk/")[0]))
+        return original(path)
+    monkeypatch.setattr(articles_module, "read_file", counting)
+    return seen
+
+
+def settle(kb, seconds_ago=3600):
+    """Give every article file an old modification time (as files edited long ago have)."""
+    past = time.time() - seconds_ago
+    for path in kb.rglob("*.md"):
+        os.utime(path, (past, past))
+
+
+def test_files_with_unchanged_size_and_time_are_not_read(kb, index_dir, reads):
+    settle(kb)
+    build_index(kb, index_dir)
+    assert len(reads) == 9
+    reads.clear()
+    assert not build_index(kb, index_dir).changed
+    assert reads == []
+    path = kb / "en" / "two-factor.md"
+    path.write_text(path.read_text().replace("Lost your phone", "Lost your zebrafish phone"))
+    report = build_index(kb, index_dir)
+    assert reads == ["en/two-factor.md"] and report.updated == ["en/two-factor"]
+    assert ids(SearchService(index_dir).search("zebrafish")) == ["en/two-factor"]
+
+
+def test_a_file_changed_right_after_a_build_is_read_again(kb, index_dir):
+    """Racily clean: a same-size edit within the file system's clock tick keeps the old
+    modification time; a file that recent is never trusted by its stat alone."""
+    path = kb / "en" / "two-factor.md"
+    text = path.read_text()
+    path.write_text(text)        # edited just now
+    build_index(kb, index_dir)
+    before = os.stat(path)
+    path.write_text(text.replace("Lost your phone", "Lost your qwxyz", 1))
+    assert os.stat(path).st_size == before.st_size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    build_index(kb, index_dir)
+    assert ids(SearchService(index_dir).search("qwxyz")) == ["en/two-factor"]
 
 
 def test_full_rebuild_parses_everything(kb, index_dir, parses):
@@ -189,8 +240,16 @@ def test_synonyms_and_categories_take_effect_without_parsing(kb, index_dir, pars
 
 # --- the catalog as a cache ----------------------------------------------------------------------
 def catalog_dicts(path) -> list[dict]:
-    """The articles of a saved catalog as plain dicts (each line is [metadata, rendered parts])."""
-    return [{**meta, **rendered} for meta, rendered in json.loads(path.read_text())["articles"]]
+    """The articles of a saved catalog as plain dicts (metadata and rendered parts, which are
+    stored apart: ``meta.articles[i].rendered`` is the byte range of ``rendered[i]``)."""
+    data = path.read_bytes()
+    document = json.loads(data)
+    dicts = []
+    for meta, rendered in zip(document["meta"]["articles"], document["rendered"]):
+        start, end = meta.pop("rendered")
+        assert json.loads(data[start:end]) == rendered
+        dicts.append({**meta, **rendered})
+    return dicts
 
 
 def test_catalog_keeps_hashes_not_bodies(kb, index_dir):
@@ -224,8 +283,7 @@ def test_catalog_round_trip(tmp_path):
 
 @pytest.mark.parametrize("length", [1, 1000, 1990, 1995, 2000, 2010, 2040, 3000])
 def test_long_metadata_round_trips(tmp_path, length):
-    # the metadata is read from a line's first 4096 bytes, more when it is longer; Cyrillic
-    # letters are two bytes: the prefix can end inside one
+    # byte ranges of the rendered parts stay right with long, two-byte (Cyrillic) metadata
     text = f"---\ntitle: Т\nsummary: {'ж' * length}\ntags: [я]\n---\nТекст.\n\n## Раздел\n\nЕщё.\n"
     article = parse_article(text, "ru/t.md", "ru")
     Catalog([article]).save(tmp_path / "catalog.json")
@@ -279,7 +337,7 @@ def test_catalog_without_file_hashes_is_parsed_again(kb, index_dir, parses, tmp_
     # a catalog written before file hashes existed: one JSON document, articles with bodies
     build_index(kb, index_dir)
     path = current_generation(index_dir) / "catalog.json"
-    old = {"categories": json.loads(path.read_text())["categories"], "articles": catalog_dicts(path)}
+    old = {"categories": json.loads(path.read_text())["meta"]["categories"], "articles": catalog_dicts(path)}
     by_path = {a.path: a for a in scan_articles(kb).articles}
     for article in old["articles"]:
         article["body"] = by_path[article["path"]].body
