@@ -352,6 +352,19 @@ def test_catalog_without_file_hashes_is_parsed_again(kb, index_dir, parses, tmp_
     assert_same_as_full_rebuild(kb, index_dir, tmp_path)
 
 
+def test_catalog_of_the_previous_layout_still_serves(kb, index_dir):
+    # one line per article, [metadata, rendered parts] (written before metadata moved to the end)
+    build_index(kb, index_dir)
+    path = current_generation(index_dir) / "catalog.json"
+    expected = SearchService(index_dir).search("password").to_dict()
+    head = json.loads(path.read_text())["meta"]
+    rows = [[{k: v for k, v in a.items() if k not in ("html", "toc", "sections")},
+             {k: a[k] for k in ("html", "toc", "sections")}] for a in catalog_dicts(path)]
+    path.write_text(json.dumps({**head, "articles": rows}, ensure_ascii=False), encoding="utf-8")
+    assert SearchService(index_dir).search("password").to_dict() == expected
+    assert Catalog.load(path).get("two-factor", "en").sections
+
+
 def test_another_parser_version_is_parsed_again(kb, index_dir, parses, monkeypatch):
     build_index(kb, index_dir)
     parses.clear()
