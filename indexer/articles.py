@@ -165,13 +165,20 @@ class StoredArticle(Article):
         for name in RENDERED_FIELDS:
             state.pop(name, None)
         article = cls.__new__(cls)
-        article.__dict__.update(state, stored_hash=meta.get("content_hash", ""), _row=row)
+        article.__dict__.update(state, stored_hash=meta.get("content_hash", ""), _row=row,
+                                _meta=meta)
         return article
 
     def __setattr__(self, name: str, value) -> None:
         if "_row" in self.__dict__:
             self._decode_rendered()   # the line no longer describes the article
+        self.__dict__.pop("_meta", None)   # ... nor the metadata
         super().__setattr__(name, value)
+
+    @property
+    def catalog_meta(self) -> dict | None:
+        """The catalog metadata this article was read with, while no field has been set."""
+        return self.__dict__.get("_meta")
 
     @property
     def catalog_row(self):

@@ -42,8 +42,9 @@ META_FIELDS = ("id", "slug", "language", "title", "category", "tags", "summary",
 
 
 def _metadata(article: Article) -> dict:
-    """An article's catalog metadata, read without decoding a stored article's rendered parts."""
-    return {name: getattr(article, name) for name in META_FIELDS}
+    """An article's catalog metadata (for an unchanged stored article: what was read)."""
+    meta = article.catalog_meta if isinstance(article, StoredArticle) else None
+    return dict(meta) if meta is not None else {name: getattr(article, name) for name in META_FIELDS}
 
 
 def _rendered_row(article: Article) -> bytes:
