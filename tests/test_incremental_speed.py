@@ -305,18 +305,6 @@ def test_stored_articles_decode_their_rendered_parts_on_first_use(tmp_path):
     assert stored.sections == original.sections and stored.toc == original.toc
     assert stored.html == original.html
     assert stored.catalog_row is None              # decoded once, the line is let go
-
-
-def test_a_changed_stored_article_is_saved_as_changed(tmp_path):
-    path = tmp_path / "catalog.json"
-    Catalog(scan_articles(FIXTURE_KB).articles).save(path)
-    catalog = Catalog.load(path)
-    stored = catalog.articles["en/reset-password"]
-    assert stored.catalog_meta is not None
-    stored.title = "Forgot your password?"
-    assert stored.catalog_meta is None and stored.catalog_row is None
-    catalog.save(path)
-    assert Catalog.load(path).articles["en/reset-password"].title == "Forgot your password?"
     assert stored.content_hash == original.content_hash and stored.body == ""
     with pytest.raises(AttributeError):
         stored.no_such_field
