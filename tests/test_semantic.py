@@ -2,7 +2,10 @@
 degraded mode. The model tests use the real packaged models; the network is blocked."""
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -148,6 +151,22 @@ def test_fusion_rewards_agreement_and_keeps_the_best_section():
     assert fused[0][0].startswith("en/b#")            # second in both beats first in one
     assert dict(fused)  # one entry per article
     assert len({key.split("#")[0] for key, _ in fused}) == len(fused) == 4
+
+
+TIED_FUSION = """
+from indexer.search import RankingSettings
+from indexer.semantic import fuse
+copies = [(f"en/copy-{i}#0", 1.0) for i in range(8)]   # duplicate articles score exactly alike
+print([key for key, _ in fuse(copies, copies, RankingSettings(fusion="score"))])
+"""
+
+
+def test_fusion_breaks_ties_the_same_way_in_every_process():
+    # set order follows string hashing, which changes from process to process
+    orders = {subprocess.run([sys.executable, "-c", TIED_FUSION], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+              for seed in range(6)}
+    assert orders == {str([f"en/copy-{i}#0" for i in range(8)]) + "\n"}
 
 
 # --- cross-lingual search through the service ------------------------------------------------
