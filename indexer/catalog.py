@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from indexer.articles import LANGUAGES, PARSER_VERSION, Article, StoredArticle
+from indexer.articles import LANGUAGES, PARSER_VERSION, RENDERED_FIELDS, Article, StoredArticle
 
 CATEGORIES_FILE = "categories.yml"
 
@@ -37,24 +37,17 @@ def load_categories(articles_dir: str | Path) -> dict[str, dict]:
 # decoded from their byte range on first use, and a build copies the lines of unchanged articles.
 RENDERED_KEY = b'{"rendered": [\n'
 META_KEY = b'],\n"meta": '
-META_FIELDS = ("id", "slug", "language", "title", "category", "tags", "summary",
-               "translation_key", "status", "visibility", "updated", "urls", "path", "content_hash")
 
 
-def _metadata(article: Article) -> dict:
-    """An article's catalog metadata (for an unchanged stored article: what was read)."""
-    meta = article.catalog_meta if isinstance(article, StoredArticle) else None
-    return dict(meta) if meta is not None else {name: getattr(article, name) for name in META_FIELDS}
-
-
-def _rendered_row(article: Article) -> bytes:
-    """An article's rendered-parts line (the line it was read from, when it is unchanged)."""
-    row = article.catalog_row if isinstance(article, StoredArticle) else None
-    if row is not None:
-        return bytes(row)
-    return json.dumps({"html": article.html, "toc": article.toc,
-                       "sections": [s.to_dict() for s in article.sections]},
-                      ensure_ascii=False).encode("utf-8")
+def _parts(article: Article) -> tuple[dict, bytes]:
+    """An article's catalog metadata and rendered-parts line; an unchanged stored article gives
+    back what was read (no decoding, no encoding)."""
+    if isinstance(article, StoredArticle) and article.catalog_row is not None \
+            and article.catalog_meta is not None:
+        return dict(article.catalog_meta), bytes(article.catalog_row)
+    meta = article.to_dict(body=False)
+    rendered = {name: meta.pop(name) for name in RENDERED_FIELDS}
+    return meta, json.dumps(rendered, ensure_ascii=False).encode("utf-8")
 
 
 def _decode(data: bytes) -> tuple[dict, list[Article]]:
@@ -95,9 +88,9 @@ class Catalog:
                 if number:
                     out.write(b",\n")
                     offset += 2
-                row = _rendered_row(article)
+                meta, row = _parts(article)
                 out.write(row)
-                metas.append({**_metadata(article), "rendered": [offset, offset + len(row)]})
+                metas.append({**meta, "rendered": [offset, offset + len(row)]})
                 offset += len(row)
             head = {"categories": self.categories, "parser_version": PARSER_VERSION,
                     "files": {p: list(v) for p, v in self.files.items()}, "articles": metas}
