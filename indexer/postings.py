@@ -163,20 +163,25 @@ def _load(path: Path, doc_count: int) -> dict[str, np.ndarray] | None:
     return arrays if current else None
 
 
+def _cache_path(segment_reader, folder: Path) -> Path:
+    """The cache file of one segment, beside the segment's own files."""
+    return folder / segment_reader.segment().make_filename(CACHE_EXTENSION)
+
+
 def write_missing_caches(reader, folder: Path, layout: Layout) -> None:
     """Write the cache file of every segment that has none yet (new segments after a commit),
     without reading the others."""
     for segment_reader, _ in reader.leaf_readers():
         if not segment_reader.doc_count_all():   # the reader of an index with no documents
             continue
-        path = folder / segment_reader.segment().make_filename(CACHE_EXTENSION)
+        path = _cache_path(segment_reader, folder)
         if not path.exists():
             _save(path, _segment_arrays(segment_reader, layout))
 
 
 def segment_arrays(reader, folder: Path | None, layout: Layout) -> dict[str, np.ndarray]:
     """One segment's arrays, from its cache file when there is one (written when there is not)."""
-    path = folder / reader.segment().make_filename(CACHE_EXTENSION) if folder else None
+    path = _cache_path(reader, folder) if folder else None
     arrays = _load(path, reader.doc_count_all()) if path and path.exists() else None
     if arrays is None:
         arrays = _segment_arrays(reader, layout)
