@@ -97,8 +97,8 @@ def eval_command(path: str, mode: str | None, compare: bool, lang: str | None, a
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
 def bench_command(count: int, keyword_only: bool, as_json: bool) -> None:
-    """Reproducible benchmark on a synthetic knowledge base (see indexer/bench.py)."""
-    from indexer.bench import run_bench
+    """Reproducible benchmark on a synthetic knowledge base (see bench/run.py)."""
+    from bench.run import run_bench
     from kb_server import search
     embedder = None if keyword_only else search.embedder()
     results = run_bench(count, log=lambda msg: click.echo(msg, err=True),

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer import bench
+from bench import run as bench
 from indexer.articles import load_articles
 from indexer.render import split_sections
-from indexer.synthetic import generate_kb, generate_queries
+from bench.synthetic import generate_kb, generate_queries
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -1,6 +1,6 @@
 """``kb bench``: a reproducible performance benchmark on a synthetic knowledge base.
 
-``run_bench(count)`` writes ``count`` synthetic articles (``indexer.synthetic``, seeded) into a
+``run_bench(count)`` writes ``count`` synthetic articles (``bench.synthetic``, seeded) into a
 temporary folder and measures, through the product's own code:
 
 =======================  ===================================================================
@@ -65,7 +65,7 @@ from typing import Callable
 
 from indexer.index import build_index
 from indexer.search import SearchService
-from indexer.synthetic import DEFAULT_SEED, Query, SyntheticKB, generate_kb, generate_queries
+from bench.synthetic import DEFAULT_SEED, Query, SyntheticKB, generate_kb, generate_queries
 
 # Keys every run reports (semantic and widget steps add theirs when enabled).
 BENCH_KEYS = (
