@@ -239,10 +239,12 @@ def _stop(server, thread: threading.Thread) -> None:
 
 
 def _bench_app(ctx: BenchContext):
-    """The real app on the benchmark's index (keyword search, no rate limits)."""
+    """The real app on the benchmark's index (keyword search, no rate limits), its database
+    set up as ``kb serve`` sets it up (migrations, demo site)."""
     from kb_server import create_app
+    from kb_server.cli.instance import init_instance
     instance = ctx.workdir / "instance"
-    return create_app({
+    app = create_app({
         "INSTANCE_DIR": str(instance),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.db'}",
         "INDEX_DIR": str(ctx.index_dir),
@@ -252,6 +254,9 @@ def _bench_app(ctx: BenchContext):
         "SEARCH_MODE": "keyword",
         "RATELIMIT_ENABLED": False,
     })
+    with app.app_context():
+        init_instance()
+    return app
 
 
 def step_http(ctx: BenchContext) -> dict:

@@ -101,6 +101,7 @@ class SearchService:
         self.keyword: KeywordRanker | None = None
         self._retired: KeywordRanker | None = None
         self.semantic = None
+        self.vector_articles = 0
         self.reload()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -130,17 +131,33 @@ class SearchService:
                 self._retired.close()
             self._retired = self.keyword
             self.keyword = ranker
-            self.semantic = self._open_semantic(generation)
+            self._open_semantic(generation)
             self._stamp = stamp
 
-    def _open_semantic(self, generation: Path):
+    def _open_semantic(self, generation: Path) -> None:
+        """Open the generation's vectors for the embedder, if both exist; else say why not."""
+        self.semantic, self.vector_articles = None, 0
         if self.embedder is None:
-            return None
+            return
         try:
-            return SemanticRanker(generation, self.embedder)
-        except Exception as exc:  # a missing or broken vector store: keyword search still serves
+            self.semantic = SemanticRanker(generation, self.embedder)
+        except FileNotFoundError:
+            self.semantic_error = "no vectors yet: run `kb index` (kb serve embeds in the background)"
+            return
+        except Exception as exc:  # a broken vector store: keyword search still serves
             self.semantic_error = f"vectors unavailable: {exc}"
-            return None
+            return
+        self.semantic_error = None
+        self.vector_articles = len(set(self.semantic.store.articles.tolist())
+                                   & self.catalog.articles.keys())
+
+    def attach_embedder(self, embedder) -> None:
+        """Start ranking semantically with ``embedder`` (loaded after the service opened)."""
+        with self._lock:
+            self.embedder = embedder
+            generation = current_generation(self.index_dir)
+            if generation is not None:
+                self._open_semantic(generation)
 
     def _fresh(self) -> None:
         if self._current_stamp() != self._stamp:
@@ -154,6 +171,7 @@ class SearchService:
             "articles": len(self.catalog.articles),
             "keyword": "ok" if self.keyword is not None else "no index",
             "semantic": semantic,
+            "vectors": {"articles": self.vector_articles, "of": len(self.catalog.articles)},
             "mode": self.default_mode if self.semantic is not None else "keyword",
         }
 

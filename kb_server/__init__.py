@@ -1,38 +1,31 @@
-"""Linezero's Flask application: ``create_app()`` wires config, database, search and blueprints."""
+"""Linezero's Flask application: ``create_app()`` wires config, extensions and blueprints.
+
+Nothing here builds an index, loads a model or writes demo data (see Flask's tutorial): the
+app opens the index generation being served, if there is one, and the commands that need more
+do it themselves (``kb init``, ``kb index``, ``kb serve``; see ``kb_server.cli``).
+"""
 from __future__ import annotations
 
 from flask import Flask
 
-from kb_server import jsonapi, search
+from kb_server import jsonapi, models, search, sites, views  # noqa: F401  (models: register tables)
 from kb_server.config import load_config
-from kb_server.extensions import csrf, db, limiter
+from kb_server.extensions import csrf, db, limiter, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Application factory (see Flask's tutorial): ``test_config`` overrides the environment."""
+    """Application factory: ``test_config`` overrides the environment."""
     app = Flask(__name__)
     app.config.update(load_config((test_config or {}).get("INSTANCE_DIR")))
     if test_config:
         app.config.update(test_config)
 
     db.init_app(app)
+    migrate.init_app(app, db)
     limiter.init_app(app)
     csrf.init_app(app)
     jsonapi.init_app(app)
-    search.init_app(app)
-
-    from kb_server import api, public, widget_api
-    from kb_server.tickets import events as tickets_events, views as tickets_views
-
-    app.register_blueprint(public.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(widget_api.bp)
-    app.register_blueprint(tickets_views.bp)
-    app.register_blueprint(tickets_events.bp)
-
-    with app.app_context():
-        from kb_server import models  # noqa: F401  (register tables)
-        db.create_all()
-    from kb_server import sites
-    sites.init_app(app)   # CORS for the sites' origins, the demo site
+    sites.init_app(app)      # CORS for the sites' origins
+    search.init_app(app)     # opens the served index generation, if any
+    views.register(app)
     return app

@@ -1,9 +1,14 @@
 """Flask extensions, created unbound and attached in ``create_app`` (the ``init_app`` pattern)."""
+from pathlib import Path
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 class Base(DeclarativeBase):
@@ -11,6 +16,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+migrate = Migrate(directory=str(MIGRATIONS_DIR), render_as_batch=True)
 limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
 csrf = CSRFProtect()
 

@@ -1,65 +1,96 @@
 """The seam between views and the search backend (after Miguel Grinberg's microblog).
 
-Views call ``search``, ``suggest`` and ``reindex`` here and never touch Whoosh or embeddings,
-so the backend can change without touching a view.
+Views call ``search``, ``suggest``, ``health`` and ``reindex`` here and never touch Whoosh or
+embeddings, so the backend can change without touching a view.
+
+``init_app`` only opens the index generation being served (if any). The embedding model is
+loaded once, on demand, in a background thread (``Semantic``): until it is ready, searches are
+answered by keyword ranking and say so (``mode``), and ``/api/v1/health`` shows what is ready.
+``kb serve`` starts that load at once and embeds the articles that have no vectors yet in the
+background (``embed_in_background``), switching to hybrid ranking when they are ready.
 """
 from __future__ import annotations
 
 import logging
-import sys
+import threading
 
 from flask import Flask, current_app
 
 from indexer.index import IndexReport, build_index
+from indexer.progress import Progress
 from indexer.search import RankingSettings, SearchResults, SearchService
 
 log = logging.getLogger(__name__)
 
 
-def _load_embedder(spec: str):
-    """The configured embedder, or None (keyword-only, degraded) with the reason logged."""
-    if spec in ("", "none"):
-        return None, "disabled"
-    from indexer.embeddings import EmbedderUnavailable, load_embedder
-    try:
-        return load_embedder(spec), None
-    except EmbedderUnavailable as exc:
-        log.error("semantic search disabled, serving keyword search only: %s", exc)
-        return None, str(exc)
+class Semantic:
+    """The configured embedder (``EMBEDDER``), loaded at most once per process."""
+
+    def __init__(self, spec: str):
+        self.spec = (spec or "").strip()
+        self.embedder = None
+        self.error: str | None = None
+        self.state = "disabled" if self.spec in ("", "none") else "not loaded"
+        self._lock = threading.Lock()
+
+    def load(self, service: SearchService):
+        """Load the model (blocking) and give it to ``service``; None if it cannot be loaded
+        (the reason is logged and shown by health: keyword search still serves)."""
+        with self._lock:
+            if self.state in ("not loaded", "loading"):
+                self._load(service)
+            return self.embedder
+
+    def _load(self, service: SearchService) -> None:
+        from indexer.embeddings import EmbedderUnavailable, load_embedder
+        self.state = "loading"
+        try:
+            self.embedder = load_embedder(self.spec)
+        except EmbedderUnavailable as exc:
+            log.error("semantic search disabled, serving keyword search only: %s", exc)
+            self.error, self.state = str(exc), "failed"
+            return
+        service.attach_embedder(self.embedder)
+        self.state = "ready"
+
+    def start(self, service: SearchService) -> None:
+        """Load in a background thread, unless loaded, loading or disabled."""
+        if self.state == "not loaded" and not self._lock.locked():
+            self.state = "loading"
+            threading.Thread(target=self.load, args=(service,), name="load-embedder",
+                             daemon=True).start()
 
 
 def init_app(app: Flask) -> None:
-    """Create the search service, after bringing the index up to date with the articles.
-
-    The first run builds the index; later starts re-index only what changed while the server
-    was down (and embed sections that have no vectors for the configured model yet).
-    """
-    embedder, problem = _load_embedder(app.config["EMBEDDER"])
-    log.info("indexing %s", app.config["ARTICLES_DIR"])
-    report = build_index(app.config["ARTICLES_DIR"], app.config["INDEX_DIR"], embedder=embedder,
-                         progress=sys.stderr.isatty())
-    for error in report.errors:
-        log.warning("article skipped: %s", error)
-    service = SearchService(app.config["INDEX_DIR"], embedder=embedder,
-                            default_mode=app.config["SEARCH_MODE"], settings=ranking_settings(app))
-    service.semantic_error = problem or service.semantic_error
-    app.extensions["search"] = service
+    """Open the served index generation, if there is one (nothing is built or loaded here)."""
+    app.extensions["search"] = SearchService(
+        app.config["INDEX_DIR"], default_mode=app.config["SEARCH_MODE"],
+        settings=ranking_settings(app))
+    app.extensions["semantic"] = Semantic(app.config["EMBEDDER"])
+    app.extensions["indexing"] = Progress()
 
 
 def ranking_settings(app: Flask | None = None) -> RankingSettings:
     config = (app or current_app).config
-    return RankingSettings(**config.get("RANKING", {}))
+    return RankingSettings(fusion=config["FUSION"], semantic_weight=config["SEMANTIC_WEIGHT"])
 
 
 def service() -> SearchService:
     return current_app.extensions["search"]
 
 
-def embedder():
-    return service().embedder
+def semantic() -> Semantic:
+    return current_app.extensions["semantic"]
+
+
+def embedder(wait: bool = True):
+    """The loaded embedder (loading it now when ``wait``), or None."""
+    return semantic().load(service()) if wait else semantic().embedder
 
 
 def search(query: str, **options) -> SearchResults:
+    if (options.get("mode") or service().default_mode) != "keyword":
+        semantic().start(service())   # answered by keyword ranking until the model is ready
     return service().search(query, **options)
 
 
@@ -67,8 +98,54 @@ def suggest(prefix: str, **options) -> list:
     return service().suggest(prefix, **options)
 
 
-def reindex(full: bool = False, progress: bool = False) -> IndexReport:
+def health() -> dict:
+    """What is ready: keyword index, vectors (articles with vectors / articles), mode, and the
+    background indexing under way, if any."""
+    semantic().start(service())
+    status = service().health()
+    loader = semantic()
+    if loader.state in ("not loaded", "loading"):
+        status["semantic"] = "loading model"
+    elif loader.state == "failed":
+        status["semantic"] = loader.error
+    status["indexing"] = current_app.extensions["indexing"].snapshot() or None
+    return status
+
+
+def reindex(full: bool = False, progress: Progress | None = None,
+            with_vectors: bool = True) -> IndexReport:
+    """Bring the index up to date with the articles (and their vectors when ``with_vectors``
+    and a model is configured), then serve the result."""
+    model = embedder() if with_vectors else None
     report = build_index(current_app.config["ARTICLES_DIR"], current_app.config["INDEX_DIR"],
-                         embedder=service().embedder, full=full, progress=progress)
+                         embedder=model, full=full, progress=progress)
     service().reload()
     return report
+
+
+def embed_in_background(app: Flask) -> threading.Thread | None:
+    """Load the model and embed the sections that have no vectors yet, in a thread; the service
+    switches to hybrid ranking when the vectors are written. None when semantic search is off."""
+    if semantic_disabled(app):
+        return None
+
+    def run() -> None:
+        with app.app_context():
+            progress = current_app.extensions["indexing"]
+            try:
+                if embedder() is None:
+                    return
+                report = reindex(progress=progress)
+                log.info("semantic search ready: %s", report.summary())
+            except Exception:   # keyword search keeps serving; the reason is in the log
+                log.exception("background embedding failed")
+            finally:
+                progress.finish()
+
+    thread = threading.Thread(target=run, name="embed-articles", daemon=True)
+    thread.start()
+    return thread
+
+
+def semantic_disabled(app: Flask) -> bool:
+    return app.extensions["semantic"].state == "disabled"

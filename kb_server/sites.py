@@ -43,13 +43,15 @@ def allowed_categories(site: Site | None) -> tuple[str, ...]:
     return tuple(site.categories or ()) if site else ()
 
 
-def ensure_demo_site(app: Flask) -> None:
-    """Create the demo site (embedded by /demo) on first run, for the app's own origins."""
-    if get_site(DEMO_SITE_KEY) is None:
-        origins = app.config.get("DEMO_SITE_ORIGINS") or ["http://127.0.0.1:5000", "http://localhost:5000"]
-        db.session.add(Site(key=DEMO_SITE_KEY, name="Demo product", origins=list(origins),
-                            default_language="en", categories=[]))
-        db.session.commit()
+def ensure_demo_site() -> bool:
+    """Create the demo site (embedded by /demo) for ``DEMO_SITE_ORIGINS``; True if created."""
+    if get_site(DEMO_SITE_KEY) is not None:
+        return False
+    db.session.add(Site(key=DEMO_SITE_KEY, name="Demo product",
+                        origins=list(current_app.config["DEMO_SITE_ORIGINS"]),
+                        default_language="en", categories=[]))
+    db.session.commit()
+    return True
 
 
 # --- CORS ----------------------------------------------------------------------------------
@@ -117,9 +119,7 @@ def _add_cors_headers(response):
 
 
 def init_app(app: Flask) -> None:
-    """Install the CORS hooks and create the demo site."""
+    """Install the CORS hooks."""
     # First in line, so a preflight is neither rate-limited nor CSRF-checked.
     app.before_request_funcs.setdefault(None, []).insert(0, _answer_preflight)
     app.after_request(_add_cors_headers)
-    with app.app_context():
-        ensure_demo_site(app)

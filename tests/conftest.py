@@ -1,7 +1,9 @@
 """Shared fixtures (after Flask's tutorial): ``app``, ``client``, ``runner``.
 
-Tests run on the small fixture knowledge base in ``tests/fixtures/articles`` with a fresh
-instance folder, keyword search only (the semantic tests load the model themselves).
+Tests run on the small fixture knowledge base in ``tests/fixtures/articles``, keyword search only
+(the semantic tests load the model themselves). The expensive parts are made once per session
+(``template``: the index, and a database migrated by Alembic with the demo site) and copied for
+each test, so a test may write to its articles, index and database freely.
 """
 from __future__ import annotations
 
@@ -10,36 +12,64 @@ from pathlib import Path
 
 import pytest
 
+from indexer.index import build_index
 from kb_server import create_app
+from kb_server.cli.instance import init_instance
 from search_helpers import build_service, copy_fixture_kb
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture
-def articles_dir(tmp_path) -> Path:
-    """A writable copy of the fixture knowledge base."""
-    target = tmp_path / "articles"
-    shutil.copytree(FIXTURES / "articles", target)
-    return target
-
-
-@pytest.fixture
-def app(tmp_path, articles_dir):
-    app = create_app({
+def app_config(root: Path, **overrides) -> dict:
+    """Test configuration of an instance whose files live under ``root``."""
+    return {
         "TESTING": True,
-        "INSTANCE_DIR": str(tmp_path / "instance"),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-        "INDEX_DIR": str(tmp_path / "index"),
-        "ARTICLES_DIR": str(articles_dir),
+        "INSTANCE_DIR": str(root / "instance"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'test.db'}",
+        "INDEX_DIR": str(root / "index"),
+        "ARTICLES_DIR": str(root / "articles"),
         "SECRET_KEY": "test",
         "EMBEDDER": "none",
         "SEARCH_MODE": "keyword",
         "API_TOKEN": "test-token",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
-    })
-    yield app
+        **overrides,
+    }
+
+
+def make_app(root: Path, **overrides):
+    """An app set up the way ``kb serve`` sets one up: migrated database, demo site, index of
+    its articles (keyword only; ``ARTICLES_DIR`` defaults to ``root/articles``)."""
+    app = create_app(app_config(root, **overrides))
+    with app.app_context():
+        init_instance()
+    build_index(app.config["ARTICLES_DIR"], app.config["INDEX_DIR"])
+    app.extensions["search"].reload()
+    return app
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> Path:
+    """The fixture knowledge base with its index and database, made once per session."""
+    root = tmp_path_factory.mktemp("template")
+    copy_fixture_kb(root / "articles")
+    make_app(root)
+    return root
+
+
+@pytest.fixture
+def articles_dir(tmp_path) -> Path:
+    """A writable copy of the fixture knowledge base."""
+    return copy_fixture_kb(tmp_path / "articles")
+
+
+@pytest.fixture
+def app(tmp_path, articles_dir, template):
+    """An app on copies of the template's index and database."""
+    shutil.copytree(template / "index", tmp_path / "index")
+    shutil.copy2(template / "test.db", tmp_path / "test.db")
+    return create_app(app_config(tmp_path))
 
 
 @pytest.fixture

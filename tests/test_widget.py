@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from kb_server import create_app
 from kb_server.extensions import db
 from kb_server.models import Site
-from kb_server.sites_cli import site_group
+from kb_server.cli.sites import site_group
+from conftest import make_app
 
 DEMO_ORIGIN = "http://127.0.0.1:5000"   # a default origin of the demo site
 OTHER_ORIGIN = "https://evil.example"
@@ -178,13 +178,7 @@ def test_demo_site_origins_come_from_config(tmp_path, articles_dir):
 # --- rate limit --------------------------------------------------------------------------------
 
 def _app(tmp_path, articles_dir, **config):
-    return create_app({
-        "TESTING": True, "INSTANCE_DIR": str(tmp_path / "instance2"),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test2.db'}",
-        "INDEX_DIR": str(tmp_path / "index2"), "ARTICLES_DIR": str(articles_dir),
-        "SECRET_KEY": "test", "EMBEDDER": "none", "SEARCH_MODE": "keyword",
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **config,
-    })
+    return make_app(tmp_path / "other", ARTICLES_DIR=str(articles_dir), **config)
 
 
 def test_public_endpoints_are_rate_limited(tmp_path, articles_dir):

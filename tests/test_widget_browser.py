@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from kb_server import create_app
 from kb_server.extensions import db
 from kb_server.models import Event, Site
+from conftest import make_app
 
 pytestmark = pytest.mark.browser
 
@@ -37,13 +37,7 @@ def live(tmp_path_factory):
     # Bind first (port 0 = a free port), so the demo site can allow exactly this origin.
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
-    holder["app"] = create_app({
-        "TESTING": True, "INSTANCE_DIR": str(tmp / "instance"),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'test.db'}", "INDEX_DIR": str(tmp / "index"),
-        "ARTICLES_DIR": str(tmp / "articles"), "SECRET_KEY": "test", "EMBEDDER": "none",
-        "SEARCH_MODE": "keyword", "API_TOKEN": "test-token", "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False, "DEMO_SITE_ORIGINS": [base],
-    })
+    holder["app"] = make_app(tmp, DEMO_SITE_ORIGINS=[base])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield holder["app"], base
@@ -375,7 +369,7 @@ def test_typing_fast_sends_few_searches_and_shows_the_last(page, live):
     open_widget(page, base)
     searches = []
     page.on("request", lambda r: "/api/v1/search?" in r.url and searches.append(r.url))
-    in_widget(page, ".lz-input").type("download invoice", delay=15)
+    in_widget(page, ".lz-input").type("download invoice", delay=5)
     page.wait_for_function("""() => document.querySelector('linezero-widget').shadowRoot
                                      .querySelector('.lz-hit-title')?.textContent === 'Download invoices'""")
     page.wait_for_timeout(400)

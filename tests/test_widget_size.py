@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gzip
 
-from kb_server.widget_api import WIDGETS_DIR, widget_bundle
+from kb_server.views.widget import WIDGETS_DIR, widget_bundle
 
 BUDGET = 15 * 1024
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from kb_server.extensions import db
 from kb_server.models import Event, Site, utcnow
-from kb_server.tickets.models import Ticket
+from kb_server.models.tickets import Ticket
 
 STAFF = {"Authorization": "Bearer test-token"}
 UA = "Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0"

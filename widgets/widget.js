@@ -19,7 +19,8 @@
 
   var VERSION = "1.0.0";
   var LANGS = ["en", "ru", "uk"];
-  var DEBOUNCE_MS = 200;     // search-as-you-type waits this long after the last keystroke
+  var DEBOUNCE_MS = 80;      // search-as-you-type waits this long after the last keystroke
+                             // (a slower answer is aborted when the next one starts)
   var SETTLE_MS = 1500;      // a search is logged once typing has paused this long (or on Enter)
   var MIN_QUERY = 2;
   var PER_PAGE = 8;

@@ -12,13 +12,9 @@ punctuation, stop words or politeness, stemmed/lemmatised per detected language)
 "Ошибка 809 VPN?" and "ошибки 809 vpn" are one need. A signal joins the open gap ticket with
 the same need or, failing that, the most similar one (similarity ≥ ``GAP_SIMILARITY``).
 
-| config key | default | meaning |
-|---|---|---|
-| UNRESOLVED_RULES | all three | which of the rules above are on |
-| NO_CLICK_MINUTES | 30 | how long after a search a click/view still counts |
-| GAP_SIMILARITY | 0.6 | least similarity for a need to join another need's ticket |
-| GAP_SIMILARITY_FUNCTION | query embeddings (when semantic search is up), else token-set
-  Jaccard | ``f(need_a, need_b) -> 0..1`` |
+Settings (declared in ``kb_server.config``): ``UNRESOLVED_RULES``, ``NO_CLICK_MINUTES``,
+``GAP_SIMILARITY``. Tests may set ``GAP_SIMILARITY_FUNCTION`` (``f(need_a, need_b) -> 0..1``);
+by default query embeddings compare needs when semantic search is up, else token-set Jaccard.
 """
 from __future__ import annotations
 
@@ -107,9 +103,9 @@ def _default_similarity() -> Callable[[Need, Need], float]:
 def settings() -> dict:
     config = current_app.config
     return {
-        "rules": tuple(config.get("UNRESOLVED_RULES", RULES)),
-        "no_click": dt.timedelta(minutes=config.get("NO_CLICK_MINUTES", 30)),
-        "threshold": config.get("GAP_SIMILARITY", 0.6),
+        "rules": tuple(config["UNRESOLVED_RULES"]),
+        "no_click": dt.timedelta(minutes=config["NO_CLICK_MINUTES"]),
+        "threshold": config["GAP_SIMILARITY"],
         "similarity": config.get("GAP_SIMILARITY_FUNCTION") or _default_similarity(),
     }
 

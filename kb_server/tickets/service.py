@@ -18,7 +18,7 @@ from kb_server.extensions import db
 from kb_server.models import Event, utcnow
 from kb_server.tickets import rules, sla
 from kb_server.tickets.classify import classify
-from kb_server.tickets.models import OPEN_STATUSES, Ticket, TicketSignal, iso
+from kb_server.models.tickets import OPEN_STATUSES, Ticket, TicketSignal, iso
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ def parse_duration(value: int | str) -> dt.timedelta:
 
 
 def sla_table() -> dict[str, dict]:
-    return {**DEFAULT_SLA, **current_app.config.get("SLA", {})}
+    return {**DEFAULT_SLA, **current_app.config["SLA"]}
 
 
 def priorities() -> tuple[str, ...]:

@@ -126,6 +126,6 @@ def page_suggestions():
 @public_limit()
 def health():
     """200 when keyword search can answer, 503 otherwise; details of the search service."""
-    status = search.service().health()
+    status = search.health()
     ok = status["keyword"] == "ok"
     return jsonify({"ok": ok, "search": status}), 200 if ok else 503

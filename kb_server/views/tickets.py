@@ -11,7 +11,7 @@ from kb_server.auth import require_staff_token
 from kb_server.extensions import csrf, db
 from kb_server.jsonapi import APIError, int_arg, str_arg
 from kb_server.tickets import service, sla
-from kb_server.tickets.models import KINDS, LINES, STATUSES
+from kb_server.models.tickets import KINDS, LINES, STATUSES
 
 log = logging.getLogger(__name__)
 

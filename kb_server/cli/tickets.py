@@ -6,12 +6,15 @@ import datetime as dt
 import click
 from flask.cli import with_appcontext
 
+from kb_server.cli.instance import ensure_database
 from kb_server.tickets import service
 
 
 @click.group("tickets")
+@with_appcontext
 def tickets() -> None:
     """Line-1 tickets."""
+    ensure_database()
 
 
 @tickets.command("process")

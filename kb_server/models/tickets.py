@@ -14,7 +14,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb_server.extensions import db
-from kb_server.models import utcnow
+from kb_server.models.base import utcnow
 
 KINDS = ("contact", "gap")
 STATUSES = ("new", "open", "pending", "resolved", "closed")

@@ -1,8 +1,7 @@
-"""Database models (SQLAlchemy 2.x declarative style).
+"""Sites and what users do on them.
 
 - ``Site``: a product site that embeds the widget (its key, allowed origins, language, categories).
 - ``Event``: what users did in a search session (search, click, view, feedback, contact).
-- Tickets live in ``kb_server.tickets.models``.
 """
 from __future__ import annotations
 
@@ -12,12 +11,12 @@ from sqlalchemy import JSON, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb_server.extensions import db
+from kb_server.models.base import utcnow
 
-EVENT_KINDS = ("search", "click", "view", "feedback", "contact")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+# What the widget and help center report to ``POST /events``; feedback and contact events are
+# recorded by their own endpoints.
+REPORTED_KINDS = ("search", "click", "view")
+EVENT_KINDS = REPORTED_KINDS + ("feedback", "contact")
 
 
 class Site(db.Model):
@@ -65,5 +64,3 @@ class Event(db.Model):
                 "page_url": self.page_url, "user_agent": self.user_agent,
                 "data": self.data or {}, "message": self.message}
 
-
-from kb_server.tickets import models as _ticket_models  # noqa: E402,F401  (register tables)

@@ -12,13 +12,13 @@ from flask import Blueprint, jsonify, request
 
 from kb_server.extensions import csrf, public_limit
 from kb_server.jsonapi import APIError, json_body, str_arg
+from kb_server.models import REPORTED_KINDS
 from kb_server.sites import site_from_request
 from kb_server.tickets import service
 
 bp = Blueprint("events", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-EVENT_KINDS = ("search", "click", "view")
 FEEDBACK_REASONS = ("outdated", "unclear", "not_solved", "other")
 MAX_MESSAGE = 5000
 MAX_COMMENT = 2000
@@ -98,8 +98,8 @@ def post_event():
     """A search, click or view in a session."""
     data = _body()
     kind = _text(data, "kind", 16, required=True)
-    if kind not in EVENT_KINDS:
-        raise APIError(f"'kind' must be one of {', '.join(EVENT_KINDS)}")
+    if kind not in REPORTED_KINDS:
+        raise APIError(f"'kind' must be one of {', '.join(REPORTED_KINDS)}")
     fields = _common(data, kind)
     fields.update(result_count=_result_count(data), result_ids=_result_ids(data),
                   article_id=_text(data, "article_id", 200, required=kind != "search"))

@@ -14,16 +14,21 @@ import sys
 from urllib.parse import urlsplit
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from indexer.analysis import LANGUAGES
+from kb_server.cli.instance import ensure_database
 from kb_server.extensions import db
 from kb_server.models import Site
 from kb_server.sites import DEMO_SITE_KEY, get_site, normalize_origin
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
-site_group = AppGroup("site", help="Manage the sites that embed the widget (key, origins).")
+@click.group("site", cls=AppGroup)
+@with_appcontext
+def site_group() -> None:
+    """Manage the sites that embed the widget (key, origins)."""
+    ensure_database()
 
 
 def _origin(value: str) -> str:

@@ -1,0 +1,94 @@
+"""Progress of long work (indexing articles, embedding sections), for people and for health.
+
+One ``Progress`` follows a build through its stages. On a terminal it draws a tqdm bar; in a
+log it writes a line every ``interval`` seconds (``embedding sections: 1,200/3,400 (21.3/s,
+ETA 1m43s)``) and one when a stage ends. ``snapshot()`` is what ``/api/v1/health`` shows while
+the server embeds in the background.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+log = logging.getLogger("linezero.progress")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+class Progress:
+    """Counts ``done`` of ``total`` per stage; thread-safe to read while another thread works."""
+
+    def __init__(self, bar: bool = False, interval: float = 10.0,
+                 emit: Callable[[str], None] | None = None, clock=time.monotonic):
+        self.bar = bar
+        self.interval = interval
+        self.emit = emit or log.info
+        self.clock = clock
+        self.stage_name = ""
+        self.done = self.total = 0
+        self._started = self._last_line = 0.0
+        self._tqdm = None
+        self._lock = threading.Lock()
+
+    def stage(self, name: str, total: int) -> None:
+        """Start a new stage of ``total`` units (the previous one ends)."""
+        self.finish()
+        with self._lock:
+            self.stage_name, self.done, self.total = name, 0, total
+            self._started = self._last_line = self.clock()
+        if self.bar and total:
+            from tqdm import tqdm
+            self._tqdm = tqdm(total=total, desc=name, unit="")
+
+    def advance(self, count: int = 1) -> None:
+        with self._lock:
+            self.done += count
+            now = self.clock()
+            due = not self.bar and now - self._last_line >= self.interval
+            if due:
+                self._last_line = now
+        if self._tqdm is not None:
+            self._tqdm.update(count)
+        elif due:
+            self.emit(self.line())
+
+    def finish(self) -> None:
+        """End the current stage: close the bar, or log its final line."""
+        if self._tqdm is not None:
+            self._tqdm.close()
+            self._tqdm = None
+        elif self.stage_name and self.total and not self.bar:
+            self.emit(self.line())
+        with self._lock:
+            self.stage_name, self.done, self.total = "", 0, 0
+
+    def snapshot(self) -> dict:
+        """``{"stage", "done", "total", "rate", "eta_s"}`` of the stage under way ({} if none)."""
+        with self._lock:
+            if not self.stage_name:
+                return {}
+            elapsed = max(self.clock() - self._started, 1e-9)
+            rate = self.done / elapsed
+            left = self.total - self.done
+            eta = left / rate if rate > 0 else None
+            return {"stage": self.stage_name, "done": self.done, "total": self.total,
+                    "rate": round(rate, 1), "eta_s": round(eta, 1) if eta is not None else None}
+
+    def line(self) -> str:
+        state = self.snapshot()
+        if not state:
+            return ""
+        eta = f", ETA {_duration(state['eta_s'])}" if state["eta_s"] and state["done"] < state["total"] else ""
+        return (f"{state['stage']}: {state['done']:,}/{state['total']:,} "
+                f"({state['rate']:.1f}/s{eta})")

@@ -1,0 +1,32 @@
+"""The ``kb`` command line, one module per kind of work.
+
+| module | commands |
+|---|---|
+| ``instance`` | ``kb init``, ``kb serve``, ``kb settings``, and ``kb db`` (Flask-Migrate/Alembic) |
+| ``content`` | ``kb check`` (read-only), ``kb index`` |
+| ``measure`` | ``kb eval``, ``kb bench`` |
+| ``sites`` | ``kb site add/list/remove`` |
+| ``tickets`` | ``kb tickets process`` |
+"""
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+from flask_migrate.cli import db as db_group
+
+from kb_server import create_app
+from kb_server.cli import content, instance, measure
+from kb_server.cli.sites import site_group
+from kb_server.cli.tickets import tickets
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def main() -> None:
+    """Linezero: self-hosted knowledge base and self-service search."""
+
+
+for command in (instance.init_command, instance.serve_command, instance.settings_command,
+                content.check_command, content.index_command,
+                measure.eval_command, measure.bench_command,
+                db_group, site_group, tickets):
+    main.add_command(command)

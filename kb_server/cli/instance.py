@@ -1,0 +1,82 @@
+"""``kb init``, ``kb serve`` and ``kb settings``: set up and run an instance.
+
+``kb serve`` on a fresh instance: database migrations, the demo site, the keyword index of the
+articles (seconds for the bundled knowledge base), then it serves while the model embeds the
+sections in the background; hybrid ranking starts when the vectors are written.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from indexer.progress import Progress
+from kb_server import search
+from kb_server.config import SETTINGS, settings_table
+from kb_server.sites import ensure_demo_site
+
+
+def ensure_database() -> None:
+    """Bring the database schema up to date (Alembic): a no-op when it already is."""
+    upgrade()
+
+
+def init_instance() -> None:
+    """Bring the database schema up to date and create the demo site."""
+    ensure_database()
+    if ensure_demo_site():
+        click.echo("created the demo site (embedded by /demo)")
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the database and the demo site (kb serve does this on start)."""
+    init_instance()
+    click.echo(f"instance ready in {current_app.config['INSTANCE_DIR']}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the help center, API and widget with waitress (a production WSGI server)."""
+    import waitress
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    started = time.monotonic()
+    app = current_app._get_current_object()
+    init_instance()
+    progress = Progress(bar=sys.stderr.isatty())
+    app.extensions["indexing"] = progress
+    report = search.reindex(progress=progress, with_vectors=False)
+    progress.finish()
+    for error in report.errors:
+        click.echo(f"skipped {error}", err=True)
+    click.echo(f"keyword search ready in {time.monotonic() - started:.1f}s ({report.summary()})")
+    if search.embed_in_background(app):
+        click.echo("embedding in the background: hybrid search starts when it is done "
+                   "(progress in /api/v1/health)")
+    click.echo(f"Linezero on http://{host}:{port}/  (help center), /demo (widget demo)")
+    waitress.serve(app, host=host, port=port, threads=threads)
+
+
+@click.command("settings")
+@click.option("--markdown", is_flag=True, help="Print the README's table of settings.")
+@with_appcontext
+def settings_command(markdown: bool) -> None:
+    """Show every setting with its value here (or the documentation table)."""
+    if markdown:
+        click.echo(settings_table())
+        return
+    hidden = {"SECRET_KEY", "API_TOKEN"}
+    for setting in SETTINGS:
+        value = current_app.config.get(setting.name)
+        shown = "(set)" if setting.name in hidden and value else value
+        click.echo(f"{setting.variable:<24} {shown}")

@@ -1,0 +1,19 @@
+"""Every HTTP endpoint, one blueprint per audience.
+
+| module | URL | for |
+|---|---|---|
+| ``public`` | ``/``, ``/search``, ``/a/...``, ``/c/...``, ``/contact`` | the help-center pages |
+| ``api`` | ``/api/v1/search``, ``/suggest``, ``/articles``, ``/health``... | the public JSON API |
+| ``widget`` | ``/widget.js``, ``/demo``, ``/api/v1/widget/config`` | the embeddable widget |
+| ``capture`` | ``/api/v1/events``, ``/feedback``, ``/contact`` | what users did (tickets' input) |
+| ``tickets`` | ``/api/v1/tickets`` | the staff ticket API (bearer token) |
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from kb_server.views import api, capture, public, tickets, widget
+    for module in (public, api, widget, tickets, capture):
+        app.register_blueprint(module.bp)
