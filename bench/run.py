@@ -365,7 +365,8 @@ def step_semantic(ctx: BenchContext) -> dict:
     """
     from indexer.articles import load_articles
     from indexer.index import current_generation
-    from indexer.semantic import article_chunks, update_vectors
+    from indexer.chunking import article_chunks
+    from indexer.vectors import update_vectors
     embedder = ctx.embedder
     articles, _ = load_articles(ctx.articles_dir)
     texts = [text for a in articles for _, text in article_chunks(a)]

@@ -204,7 +204,7 @@ def _update_vectors(target: Path, previous: Path | None, articles, embedder, pro
     """Section embeddings beside the keyword index (only when semantic search is enabled)."""
     if embedder is None:
         return
-    from indexer.semantic import update_vectors
+    from indexer.vectors import update_vectors
     update_vectors(target, previous, articles, embedder, progress=progress)
 
 

@@ -1,8 +1,8 @@
 """The search service: one object that answers every search in the product.
 
 API, help-center pages, widget and ``kb eval`` all call ``SearchService.search``; ranking
-lives in ``indexer.keyword`` (Whoosh BM25F), ``indexer.semantic`` (embeddings) and
-``indexer.hybrid`` (fusion). This module turns ranked article ids into results people see:
+lives in ``indexer.keyword`` (Whoosh BM25F), ``indexer.vectors`` (embeddings) and
+``indexer.fusion`` (hybrid). This module turns ranked article ids into results people see:
 one result per article (the user's language first), best section, snippet, facets, paging.
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ from indexer.catalog import Catalog
 from indexer.index import SYNONYMS, current_generation
 from indexer.keyword import KeywordRanker, ParsedQuery, snippet
 from indexer.render import sanitize_html
-from indexer.semantic import SemanticRanker, fuse, minmax
+from indexer.fusion import fuse, minmax
+from indexer.vectors import SemanticRanker
 
 MODES = ("keyword", "semantic", "hybrid")
 
