@@ -364,7 +364,7 @@ def step_semantic(ctx: BenchContext) -> dict:
     ``embed_overhead_pct`` compares indexing with the model's raw encoding speed.
     """
     from indexer.articles import load_articles
-    from indexer.index import current_generation
+    from indexer.generation import current_generation
     from indexer.chunking import article_chunks
     from indexer.vectors import update_vectors
     embedder = ctx.embedder

@@ -1,6 +1,6 @@
 """Semantic ranking: the section vectors of an index generation and the search over them.
 
-The vectors of one index generation live in one file (``vectors.npz``), replaced
+The vectors of one index generation live in one file (``Generation.vectors``), replaced
 atomically; rows of an article whose content hash (and model) did not change are copied from
 the previous store, never re-embedded. The rows are ``indexer.chunking.article_chunks``.
 
@@ -20,8 +20,8 @@ import numpy as np
 from indexer.articles import Article
 from indexer.chunking import article_chunks
 from indexer.embeddings import Embedder, QueryCache
+from indexer.generation import Generation
 
-STORE = "vectors.npz"
 BATCH_SIZE = 32
 
 
@@ -73,15 +73,15 @@ def _embed_batches(embedder: Embedder, texts: list[str], progress: bool) -> np.n
     return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
 
 
-def update_vectors(target: Path, previous: Path | None, articles: list[Article],
+def update_vectors(target: Generation, previous: Generation | None, articles: list[Article],
                    embedder: Embedder, progress: bool = False) -> int:
     """Write the vector store of ``target`` for ``articles``; returns how many rows were embedded.
 
     Rows of articles unchanged since ``previous`` (same content hash, same model) are reused.
     """
     old = VectorStore.empty(embedder.name, embedder.dim)
-    if previous is not None and (Path(previous) / STORE).exists():
-        old = VectorStore.load(Path(previous) / STORE)
+    if previous is not None and previous.vectors.exists():
+        old = VectorStore.load(previous.vectors)
     reuse = old.reusable(embedder.name)
     kept_rows, keys, owners, hashes, texts = [], [], [], [], []
     for article in articles:
@@ -103,7 +103,7 @@ def update_vectors(target: Path, previous: Path | None, articles: list[Article],
         np.concatenate([old.articles[kept], np.array(owners, dtype=str)]),
         np.concatenate([old.hashes[kept], np.array(hashes, dtype=str)]),
     )
-    store.save(Path(target) / STORE)
+    store.save(target.vectors)
     return len(texts)
 
 
@@ -121,8 +121,8 @@ def nearest(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray,
 class SemanticRanker:
     """Ranks sections of one index generation by cosine similarity to the query."""
 
-    def __init__(self, generation: Path, embedder: Embedder, query_cache_size: int | None = None):
-        self.store = VectorStore.load(Path(generation) / STORE)
+    def __init__(self, generation: Generation, embedder: Embedder, query_cache_size: int | None = None):
+        self.store = VectorStore.load(generation.vectors)
         if self.store.model != embedder.name:
             raise RuntimeError(f"vectors were made by {self.store.model}, not {embedder.name}: "
                                "run `kb index --full`")

@@ -14,7 +14,8 @@ import indexer.articles as articles_module
 import indexer.catalog as catalog_module
 from indexer.articles import FAST_YAML_LOADER, StoredArticle, parse_article, scan_articles
 from indexer.catalog import Catalog
-from indexer.index import build_index, current_generation
+from indexer.generation import current_generation
+from indexer.index import build_index
 from indexer.render import render_markdown
 from indexer.search import SearchService
 from search_helpers import FIXTURE_KB, ids, write_article
@@ -37,7 +38,7 @@ def parses(monkeypatch):
 
 def catalog_state(index_dir):
     """Everything the catalog serves, comparable between two index folders."""
-    catalog = Catalog.load(current_generation(index_dir) / "catalog.json")
+    catalog = Catalog.load(current_generation(index_dir).catalog)
     return ({i: a.to_dict() for i, a in catalog.articles.items()}, catalog.categories,
             {p: v for p, v in catalog.files.items()})
 
@@ -52,11 +53,11 @@ def assert_same_as_full_rebuild(kb, index_dir, tmp_path):
     build_index(kb, fresh, full=True)
     assert catalog_state(index_dir) == catalog_state(fresh)
     # unchanged articles' lines are copied, the others encoded: the same file either way
-    assert (current_generation(index_dir) / "catalog.json").read_bytes() == \
-        (current_generation(fresh) / "catalog.json").read_bytes()
+    assert current_generation(index_dir).catalog.read_bytes() == \
+        current_generation(fresh).catalog.read_bytes()
     assert search_state(index_dir) == search_state(fresh)
-    manifest = json.loads((current_generation(index_dir) / "manifest.json").read_text())
-    assert manifest == json.loads((current_generation(fresh) / "manifest.json").read_text())
+    manifest = json.loads(current_generation(index_dir).manifest.read_text())
+    assert manifest == json.loads(current_generation(fresh).manifest.read_text())
 
 
 # --- only changed files are parsed ---------------------------------------------------------------
@@ -255,11 +256,11 @@ def catalog_dicts(path) -> list[dict]:
 def test_catalog_keeps_hashes_not_bodies(kb, index_dir):
     build_index(kb, index_dir)
     generation = current_generation(index_dir)
-    saved = catalog_dicts(generation / "catalog.json")
-    manifest = json.loads((generation / "manifest.json").read_text())
+    saved = catalog_dicts(generation.catalog)
+    manifest = json.loads(generation.manifest.read_text())
     assert all("body" not in a for a in saved)
     assert {a["id"]: a["content_hash"] for a in saved} == manifest
-    catalog = Catalog.load(generation / "catalog.json")
+    catalog = Catalog.load(generation.catalog)
     assert {i: a.content_hash for i, a in catalog.articles.items()} == manifest
     assert sorted(catalog.files) == sorted(a["path"] for a in saved)
 
@@ -336,7 +337,7 @@ def test_stored_articles_decode_their_rendered_parts_on_first_use(tmp_path):
 def test_catalog_without_file_hashes_is_parsed_again(kb, index_dir, parses, tmp_path):
     # a catalog written before file hashes existed: one JSON document, articles with bodies
     build_index(kb, index_dir)
-    path = current_generation(index_dir) / "catalog.json"
+    path = current_generation(index_dir).catalog
     old = {"categories": json.loads(path.read_text())["meta"]["categories"], "articles": catalog_dicts(path)}
     by_path = {a.path: a for a in scan_articles(kb).articles}
     for article in old["articles"]:
@@ -355,7 +356,7 @@ def test_catalog_without_file_hashes_is_parsed_again(kb, index_dir, parses, tmp_
 def test_catalog_of_the_previous_layout_still_serves(kb, index_dir):
     # one line per article, [metadata, rendered parts] (written before metadata moved to the end)
     build_index(kb, index_dir)
-    path = current_generation(index_dir) / "catalog.json"
+    path = current_generation(index_dir).catalog
     expected = SearchService(index_dir).search("password").to_dict()
     head = json.loads(path.read_text())["meta"]
     rows = [[{k: v for k, v in a.items() if k not in ("html", "toc", "sections")},
@@ -375,7 +376,7 @@ def test_another_parser_version_is_parsed_again(kb, index_dir, parses, monkeypat
 
 def test_unreadable_catalog_means_parsing_everything(kb, index_dir, parses):
     build_index(kb, index_dir)
-    (current_generation(index_dir) / "catalog.json").write_text("{not json", encoding="utf-8")
+    current_generation(index_dir).catalog.write_text("{not json", encoding="utf-8")
     parses.clear()
     report = build_index(kb, index_dir)
     assert len(parses) == 9 and not report.changed

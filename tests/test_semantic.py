@@ -12,11 +12,12 @@ import pytest
 
 from indexer import chunking
 from indexer.embeddings import EmbedderUnavailable, QueryCache, load_embedder
-from indexer.index import build_index, current_generation
+from indexer.generation import current_generation
+from indexer.index import build_index
 from indexer.search import RankingSettings, SearchService
 from indexer.chunking import article_chunks
 from indexer.fusion import fuse
-from indexer.vectors import STORE, VectorStore
+from indexer.vectors import VectorStore
 from kb_server import create_app
 from tests.search_helpers import ids, write_article
 
@@ -130,7 +131,7 @@ def test_unchanged_articles_are_never_re_embedded(tmp_path, e5):
     assert counting.passages == first
     write_article(kb, "en", "b", "Download invoices", "Open Billing, then Invoices.")
     build_index(kb, tmp_path / "ix", embedder=counting)
-    store = VectorStore.load(current_generation(tmp_path / "ix") / STORE)
+    store = VectorStore.load(current_generation(tmp_path / "ix").vectors)
     assert counting.passages - first == sum(1 for a in store.articles if a == "en/b")
     assert set(store.articles) == {"en/a", "en/b"}
 
@@ -246,7 +247,7 @@ def test_broken_vector_file_degrades_to_keyword_search(tmp_path, e5):
     index = tmp_path / "ix"
     from tests.conftest import FIXTURES
     build_index(FIXTURES / "articles", index, embedder=e5)
-    (current_generation(index) / STORE).write_bytes(b"not a vector file")
+    current_generation(index).vectors.write_bytes(b"not a vector file")
     service = SearchService(index, embedder=e5, default_mode="hybrid")
     assert service.health()["mode"] == "keyword"
     assert ids(service.search("reset password"))[0] == "en/reset-password"
