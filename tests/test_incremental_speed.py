@@ -1,4 +1,4 @@
-"""Incremental builds parse only the files that changed (indexer/articles.py scan_articles,
+"""Incremental builds parse only the files that changed (indexer/articles/scan.py,
 indexer/index.py, indexer/catalog.py), and give the same result as a full rebuild."""
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import time
 import pytest
 import yaml
 
-import indexer.articles as articles_module
+import indexer.articles.scan as scan_module
 import indexer.catalog as catalog_module
-from indexer.articles import FAST_YAML_LOADER, StoredArticle, parse_article, scan_articles
+from indexer.articles import StoredArticle, parse_article, scan_articles
+from indexer.articles.parser import FAST_YAML_LOADER
 from indexer.catalog import Catalog
 from indexer.generation import current_generation
 from indexer.index import build_index
@@ -27,12 +28,12 @@ QUERIES = ["password", "invoice", "authenticator", "zebrafish", "okta", "пар�
 def parses(monkeypatch):
     """Paths passed to ``parse_article`` (cleared by the test between builds)."""
     seen: list[str] = []
-    original = articles_module.parse_article
+    original = scan_module.parse_article
 
     def counting(text, path="<string>", default_language=None):
         seen.append(path)
         return original(text, path, default_language)
-    monkeypatch.setattr(articles_module, "parse_article", counting)
+    monkeypatch.setattr(scan_module, "parse_article", counting)
     return seen
 
 
@@ -87,12 +88,12 @@ def test_changed_file_is_the_only_one_parsed(kb, index_dir, parses, tmp_path):
 def reads(monkeypatch):
     """Paths of article files read (cleared by the test between builds)."""
     seen: list[str] = []
-    original = articles_module.read_file
+    original = scan_module.read_file
 
     def counting(path):
         seen.append(os.path.relpath(path, path.split("/en/")[0].split("/ru/")[0].split("/uk/")[0]))
         return original(path)
-    monkeypatch.setattr(articles_module, "read_file", counting)
+    monkeypatch.setattr(scan_module, "read_file", counting)
     return seen
 
 
