@@ -369,8 +369,9 @@ def step_semantic(ctx: BenchContext) -> dict:
     ``embed_overhead_pct`` compares indexing with the model's raw encoding speed.
     """
     from indexer.articles import load_articles
-    from indexer.index import current_generation
-    from indexer.semantic import article_chunks, update_vectors
+    from indexer.generation import current_generation
+    from indexer.chunking import article_chunks
+    from indexer.vectors import update_vectors
     embedder = ctx.embedder
     articles, _ = load_articles(ctx.articles_dir)
     texts = [text for a in articles for _, text in article_chunks(a)]

@@ -1,8 +1,8 @@
 """The search service: one object that answers every search in the product.
 
 API, help-center pages, widget and ``kb eval`` all call ``SearchService.search``; ranking
-lives in ``indexer.keyword`` (Whoosh BM25F), ``indexer.semantic`` (embeddings) and
-``indexer.hybrid`` (fusion). This module turns ranked article ids into results people see:
+lives in ``indexer.keyword`` (Whoosh BM25F), ``indexer.vectors`` (embeddings) and
+``indexer.fusion`` (hybrid). This module turns ranked article ids into results people see:
 one result per article (the user's language first), best section, snippet, facets, paging.
 """
 from __future__ import annotations
@@ -17,10 +17,11 @@ from whoosh import index as whoosh_index
 from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
 from indexer.catalog import Catalog
-from indexer.index import SYNONYMS, current_generation
 from indexer.keyword import KeywordRanker, ParsedQuery, snippet
 from indexer.render import sanitize_html
-from indexer.semantic import SemanticRanker, fuse, minmax
+from indexer.fusion import fuse, minmax
+from indexer.generation import Generation, current_generation
+from indexer.vectors import SemanticRanker
 
 MODES = ("keyword", "semantic", "hybrid")
 
@@ -112,7 +113,7 @@ class SearchService:
         generation = current_generation(self.index_dir)
         if generation is None:
             return None
-        manifest = generation / "manifest.json"
+        manifest = generation.manifest
         return (generation.name, manifest.stat().st_mtime_ns if manifest.exists() else 0)
 
     def reload(self) -> None:
@@ -122,9 +123,9 @@ class SearchService:
             if stamp is None or stamp == self._stamp:
                 return
             generation = current_generation(self.index_dir)
-            synonyms = json.loads((generation / SYNONYMS).read_text(encoding="utf-8"))
-            ranker = KeywordRanker(whoosh_index.open_dir(generation / "whoosh"), synonyms)
-            self.catalog = Catalog.load(generation / "catalog.json")
+            synonyms = json.loads(generation.synonyms.read_text(encoding="utf-8"))
+            ranker = KeywordRanker(whoosh_index.open_dir(generation.whoosh), synonyms)
+            self.catalog = Catalog.load(generation.catalog)
             # a search running in another thread may still use the previous ranker: close it one
             # reload later, never under a running search (whoosh would raise ReaderClosed)
             if self._retired is not None:
@@ -134,7 +135,7 @@ class SearchService:
             self._open_semantic(generation)
             self._stamp = stamp
 
-    def _open_semantic(self, generation: Path) -> None:
+    def _open_semantic(self, generation: Generation) -> None:
         """Open the generation's vectors for the embedder, if both exist; else say why not."""
         self.semantic, self.vector_articles = None, 0
         if self.embedder is None:

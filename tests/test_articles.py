@@ -1,4 +1,4 @@
-"""Articles (indexer/articles.py): front matter validation with file:line errors, rendering."""
+"""Articles (indexer/articles/): front matter validation with file:line errors, rendering."""
 from __future__ import annotations
 
 import re

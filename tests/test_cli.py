@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import shutil
 
-from indexer.index import CURRENT
+from indexer.generation import CURRENT
 from kb_server import search
 from kb_server.cli import main
 from search_helpers import BROKEN_KB, FIXTURE_KB, write_article

@@ -1,4 +1,4 @@
-"""Incremental builds parse only the files that changed (indexer/articles.py scan_articles,
+"""Incremental builds parse only the files that changed (indexer/articles/scan.py,
 indexer/index.py, indexer/catalog.py), and give the same result as a full rebuild."""
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ import time
 import pytest
 import yaml
 
-import indexer.articles as articles_module
+import indexer.articles.scan as scan_module
 import indexer.catalog as catalog_module
-from indexer.articles import FAST_YAML_LOADER, StoredArticle, parse_article, scan_articles
+from indexer.articles import StoredArticle, parse_article, scan_articles
+from indexer.articles.parser import FAST_YAML_LOADER
 from indexer.catalog import Catalog
-from indexer.index import build_index, current_generation
+from indexer.generation import current_generation
+from indexer.index import build_index
 from indexer.render import render_markdown
 from indexer.search import SearchService
 from search_helpers import FIXTURE_KB, ids, write_article
@@ -26,18 +28,18 @@ QUERIES = ["password", "invoice", "authenticator", "zebrafish", "okta", "пар�
 def parses(monkeypatch):
     """Paths passed to ``parse_article`` (cleared by the test between builds)."""
     seen: list[str] = []
-    original = articles_module.parse_article
+    original = scan_module.parse_article
 
     def counting(text, path="<string>", default_language=None):
         seen.append(path)
         return original(text, path, default_language)
-    monkeypatch.setattr(articles_module, "parse_article", counting)
+    monkeypatch.setattr(scan_module, "parse_article", counting)
     return seen
 
 
 def catalog_state(index_dir):
     """Everything the catalog serves, comparable between two index folders."""
-    catalog = Catalog.load(current_generation(index_dir) / "catalog.json")
+    catalog = Catalog.load(current_generation(index_dir).catalog)
     return ({i: a.to_dict() for i, a in catalog.articles.items()}, catalog.categories,
             {p: v for p, v in catalog.files.items()})
 
@@ -52,11 +54,11 @@ def assert_same_as_full_rebuild(kb, index_dir, tmp_path):
     build_index(kb, fresh, full=True)
     assert catalog_state(index_dir) == catalog_state(fresh)
     # unchanged articles' lines are copied, the others encoded: the same file either way
-    assert (current_generation(index_dir) / "catalog.json").read_bytes() == \
-        (current_generation(fresh) / "catalog.json").read_bytes()
+    assert current_generation(index_dir).catalog.read_bytes() == \
+        current_generation(fresh).catalog.read_bytes()
     assert search_state(index_dir) == search_state(fresh)
-    manifest = json.loads((current_generation(index_dir) / "manifest.json").read_text())
-    assert manifest == json.loads((current_generation(fresh) / "manifest.json").read_text())
+    manifest = json.loads(current_generation(index_dir).manifest.read_text())
+    assert manifest == json.loads(current_generation(fresh).manifest.read_text())
 
 
 # --- only changed files are parsed ---------------------------------------------------------------
@@ -86,12 +88,12 @@ def test_changed_file_is_the_only_one_parsed(kb, index_dir, parses, tmp_path):
 def reads(monkeypatch):
     """Paths of article files read (cleared by the test between builds)."""
     seen: list[str] = []
-    original = articles_module.read_file
+    original = scan_module.read_file
 
     def counting(path):
         seen.append(os.path.relpath(path, path.split("/en/")[0].split("/ru/")[0].split("/uk/")[0]))
         return original(path)
-    monkeypatch.setattr(articles_module, "read_file", counting)
+    monkeypatch.setattr(scan_module, "read_file", counting)
     return seen
 
 
@@ -255,11 +257,11 @@ def catalog_dicts(path) -> list[dict]:
 def test_catalog_keeps_hashes_not_bodies(kb, index_dir):
     build_index(kb, index_dir)
     generation = current_generation(index_dir)
-    saved = catalog_dicts(generation / "catalog.json")
-    manifest = json.loads((generation / "manifest.json").read_text())
+    saved = catalog_dicts(generation.catalog)
+    manifest = json.loads(generation.manifest.read_text())
     assert all("body" not in a for a in saved)
     assert {a["id"]: a["content_hash"] for a in saved} == manifest
-    catalog = Catalog.load(generation / "catalog.json")
+    catalog = Catalog.load(generation.catalog)
     assert {i: a.content_hash for i, a in catalog.articles.items()} == manifest
     assert sorted(catalog.files) == sorted(a["path"] for a in saved)
 
@@ -336,7 +338,7 @@ def test_stored_articles_decode_their_rendered_parts_on_first_use(tmp_path):
 def test_catalog_without_file_hashes_is_parsed_again(kb, index_dir, parses, tmp_path):
     # a catalog written before file hashes existed: one JSON document, articles with bodies
     build_index(kb, index_dir)
-    path = current_generation(index_dir) / "catalog.json"
+    path = current_generation(index_dir).catalog
     old = {"categories": json.loads(path.read_text())["meta"]["categories"], "articles": catalog_dicts(path)}
     by_path = {a.path: a for a in scan_articles(kb).articles}
     for article in old["articles"]:
@@ -355,7 +357,7 @@ def test_catalog_without_file_hashes_is_parsed_again(kb, index_dir, parses, tmp_
 def test_catalog_of_the_previous_layout_still_serves(kb, index_dir):
     # one line per article, [metadata, rendered parts] (written before metadata moved to the end)
     build_index(kb, index_dir)
-    path = current_generation(index_dir) / "catalog.json"
+    path = current_generation(index_dir).catalog
     expected = SearchService(index_dir).search("password").to_dict()
     head = json.loads(path.read_text())["meta"]
     rows = [[{k: v for k, v in a.items() if k not in ("html", "toc", "sections")},
@@ -375,7 +377,7 @@ def test_another_parser_version_is_parsed_again(kb, index_dir, parses, monkeypat
 
 def test_unreadable_catalog_means_parsing_everything(kb, index_dir, parses):
     build_index(kb, index_dir)
-    (current_generation(index_dir) / "catalog.json").write_text("{not json", encoding="utf-8")
+    current_generation(index_dir).catalog.write_text("{not json", encoding="utf-8")
     parses.clear()
     report = build_index(kb, index_dir)
     assert len(parses) == 9 and not report.changed

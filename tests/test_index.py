@@ -6,9 +6,11 @@ import json
 import pytest
 from whoosh import index as whoosh_index
 
+import indexer.generation as generation_module
 import indexer.index as index_module
 import indexer.keyword as keyword
-from indexer.index import CURRENT, build_index, current_generation
+from indexer.generation import CURRENT, Generation, IndexFolder, current_generation
+from indexer.index import build_index
 from indexer.search import SearchService
 from search_helpers import ids, write_article
 
@@ -27,7 +29,7 @@ def pointer(index_dir):
 
 def section_docs(generation, article_id):
     """How many Whoosh documents (sections) the index holds for one article."""
-    ix = whoosh_index.open_dir(generation / "whoosh")
+    ix = whoosh_index.open_dir(generation.whoosh)
     with ix.searcher() as searcher:
         return len(list(searcher.document_numbers(article_id=article_id)))
 
@@ -50,9 +52,11 @@ def test_first_build_is_full(kb, index_dir):
     assert report.updated == report.removed == [] and report.errors == []
     generation = current_generation(index_dir)
     assert generation.name == report.generation == pointer(index_dir)
-    for name in ("whoosh", "catalog.json", "manifest.json", "synonyms.json"):
-        assert (generation / name).exists()
-    manifest = json.loads((generation / "manifest.json").read_text())
+    for path in (generation.whoosh, generation.catalog, generation.manifest, generation.synonyms,
+                 generation.file_stats):
+        assert path.exists()
+    assert not generation.vectors.exists()   # keyword only: no embedder
+    manifest = json.loads(generation.manifest.read_text())
     assert sorted(manifest) == FIXTURE_IDS
     assert "full rebuild" in report.summary() and "9 added" in report.summary()
 
@@ -164,7 +168,7 @@ def test_incremental_crash_changes_nothing_and_next_run_recovers(kb, index_dir, 
     build_index(kb, index_dir)
     service = SearchService(index_dir)
     generation = current_generation(index_dir)
-    manifest = (generation / "manifest.json").read_text()
+    manifest = generation.manifest.read_text()
     path = kb / "en" / "two-factor.md"
     path.write_text(path.read_text().replace("Lost your phone", "Lost your zebrafish phone"))
 
@@ -173,7 +177,7 @@ def test_incremental_crash_changes_nothing_and_next_run_recovers(kb, index_dir, 
     monkeypatch.setattr(keyword, "add_article", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         build_index(kb, index_dir)
-    assert (generation / "manifest.json").read_text() == manifest
+    assert generation.manifest.read_text() == manifest
     assert ids(service.search("authenticator")) == ["en/two-factor"]   # the old version still serves
     monkeypatch.undo()
     # the writer lock was released: the next run applies the change
@@ -222,7 +226,7 @@ def test_rebuilds_within_one_second_never_reuse_a_name(kb, index_dir, monkeypatc
     # generation (it would sort as the oldest and the served one before it would be pruned)
     import time as real_time
     from types import SimpleNamespace
-    monkeypatch.setattr(index_module, "time", SimpleNamespace(
+    monkeypatch.setattr(generation_module, "time", SimpleNamespace(
         strftime=lambda fmt: "20260101T000000", perf_counter=real_time.perf_counter))
     names = []
     for _ in range(5):
@@ -240,7 +244,7 @@ def test_prune_orders_generations_numerically(index_dir):
         (index_dir / f"gen-20260101T000000-{n}").mkdir()
     keep = index_dir / "gen-20260101T000000-11"
     keep.mkdir()
-    index_module._prune(index_dir, keep)
+    IndexFolder(index_dir).prune(Generation(keep))
     # -10 is newer than -9 and -2 (not "-10" < "-2" as strings)
     assert generations(index_dir) == ["gen-20260101T000000-10", "gen-20260101T000000-11"]
 
@@ -276,7 +280,7 @@ def test_crash_mid_rebuild_keeps_previous_generation(kb, index_dir, monkeypatch,
 
 def test_missing_manifest_forces_full_build(kb, index_dir):
     first = build_index(kb, index_dir)
-    (current_generation(index_dir) / "manifest.json").unlink()
+    current_generation(index_dir).manifest.unlink()
     report = build_index(kb, index_dir)
     assert report.full and report.generation != first.generation
 

@@ -12,7 +12,8 @@ from whoosh import query, scoring
 
 import indexer.postings as postings_module
 from indexer import keyword
-from indexer.index import build_index, current_generation
+from indexer.generation import current_generation
+from indexer.index import build_index
 from indexer.keyword import BM25_B, BM25_K1, LAYOUT, SNIPPET_CHARS, bm25_b, snippet
 from indexer.postings import CACHE_EXTENSION, Speller, levenshtein
 from indexer.search import SearchService
@@ -113,7 +114,7 @@ def test_updated_article_replaces_the_old_one(service):
 
 # --- the per-segment cache ------------------------------------------------------------------------
 def cache_files(service):
-    return sorted((current_generation(service.index_dir) / "whoosh").glob(f"*{CACHE_EXTENSION}"))
+    return sorted(current_generation(service.index_dir).whoosh.glob(f"*{CACHE_EXTENSION}"))
 
 
 def test_each_segment_is_cached_and_reopening_reads_the_cache(service, monkeypatch):

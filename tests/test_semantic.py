@@ -10,11 +10,14 @@ import sys
 import numpy as np
 import pytest
 
-from indexer import semantic
+from indexer import chunking
 from indexer.embeddings import EmbedderUnavailable, QueryCache, load_embedder
-from indexer.index import build_index, current_generation
+from indexer.generation import current_generation
+from indexer.index import build_index
 from indexer.search import RankingSettings, SearchService
-from indexer.semantic import STORE, VectorStore, article_chunks, fuse
+from indexer.chunking import article_chunks
+from indexer.fusion import fuse
+from indexer.vectors import VectorStore
 from kb_server import search as search_seam
 from conftest import make_app
 from tests.search_helpers import ids, write_article
@@ -110,10 +113,10 @@ def test_long_sections_are_split_with_overlap(tmp_path):
     detail = [text.split("\n", 1) for key, text in rows if key == "en/long#1"]
     assert all(context == "Long article. Details" for context, _ in detail)
     windows = [body.split() for _, body in detail]
-    assert all(len(w) <= semantic.CHUNK_WORDS for w in windows)
+    assert all(len(w) <= chunking.CHUNK_WORDS for w in windows)
     assert {word for w in windows for word in w} == set(words.split())   # nothing lost
-    step = semantic.CHUNK_WORDS - semantic.CHUNK_OVERLAP
-    assert windows[0][step:] == windows[1][:semantic.CHUNK_OVERLAP]      # windows overlap
+    step = chunking.CHUNK_WORDS - chunking.CHUNK_OVERLAP
+    assert windows[0][step:] == windows[1][:chunking.CHUNK_OVERLAP]      # windows overlap
 
 
 def test_unchanged_articles_are_never_re_embedded(tmp_path, e5):
@@ -129,7 +132,7 @@ def test_unchanged_articles_are_never_re_embedded(tmp_path, e5):
     assert counting.passages == first
     write_article(kb, "en", "b", "Download invoices", "Open Billing, then Invoices.")
     build_index(kb, tmp_path / "ix", embedder=counting)
-    store = VectorStore.load(current_generation(tmp_path / "ix") / STORE)
+    store = VectorStore.load(current_generation(tmp_path / "ix").vectors)
     assert counting.passages - first == sum(1 for a in store.articles if a == "en/b")
     assert set(store.articles) == {"en/a", "en/b"}
 
@@ -156,7 +159,7 @@ def test_fusion_rewards_agreement_and_keeps_the_best_section():
 
 TIED_FUSION = """
 from indexer.search import RankingSettings
-from indexer.semantic import fuse
+from indexer.fusion import fuse
 copies = [(f"en/copy-{i}#0", 1.0) for i in range(8)]   # duplicate articles score exactly alike
 print([key for key, _ in fuse(copies, copies, RankingSettings(fusion="score"))])
 """
@@ -250,7 +253,7 @@ def test_broken_vector_file_degrades_to_keyword_search(tmp_path, e5):
     index = tmp_path / "ix"
     from tests.conftest import FIXTURES
     build_index(FIXTURES / "articles", index, embedder=e5)
-    (current_generation(index) / STORE).write_bytes(b"not a vector file")
+    current_generation(index).vectors.write_bytes(b"not a vector file")
     service = SearchService(index, embedder=e5, default_mode="hybrid")
     assert service.health()["mode"] == "keyword"
     assert ids(service.search("reset password"))[0] == "en/reset-password"

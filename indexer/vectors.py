@@ -1,11 +1,8 @@
-"""Semantic ranking: section embeddings beside the keyword index, and hybrid fusion.
+"""Semantic ranking: the section vectors of an index generation and the search over them.
 
-Each article section is embedded with its title (and heading) as context; a long section is
-split into overlapping windows, each one a row pointing at the same section key as the
-keyword index (``en/reset-password#2``). One more row holds the title and summary alone,
-which is what a user's question most often paraphrases. The vectors of one index generation
-live in one file, ``vectors.npz``, replaced atomically; rows of an article whose content hash (and model) did not
-change are copied from the previous store, never re-embedded.
+The vectors of one index generation live in one file (``Generation.vectors``), replaced
+atomically; rows of an article whose content hash (and model) did not change are copied from
+the previous store, never re-embedded. The rows are ``indexer.chunking.article_chunks``.
 
 ``nearest`` is the only place that searches vectors (exact, numpy); an approximate index can
 replace it when a knowledge base grows large enough to need one.
@@ -16,46 +13,18 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
 from indexer.articles import Article
+from indexer.chunking import article_chunks
 from indexer.embeddings import Embedder, QueryCache
+from indexer.generation import Generation
 
-STORE = "vectors.npz"
-CHUNK_WORDS = 50         # words per window of a long section (tuned with `kb eval`)
-CHUNK_OVERLAP = 15       # words shared by consecutive windows
 BATCH_SIZE = 32
-MINMAX_FLOOR = 0.01
 
 
-# --- chunking ----------------------------------------------------------------------------------
-def _windows(words: list[str]) -> Iterable[list[str]]:
-    if len(words) <= CHUNK_WORDS:
-        yield words
-        return
-    step = CHUNK_WORDS - CHUNK_OVERLAP
-    for start in range(0, len(words) - CHUNK_OVERLAP, step):
-        yield words[start:start + CHUNK_WORDS]
-
-
-def article_chunks(article: Article) -> list[tuple[str, str]]:
-    """(section key, passage text) rows of one article: the title row, then each section's
-    text windows with the title (and heading) as context."""
-    title_row = f"{article.title}. {article.summary}" if article.summary else article.title
-    rows = [(f"{article.id}#0", title_row)]
-    for position, section in enumerate(article.sections):
-        context = f"{article.title}. {section.heading}" if section.heading else article.title
-        words = section.text.split()
-        if position == 0 and article.summary:
-            words = article.summary.split() + words
-        for window in _windows(words):
-            rows.append((f"{article.id}#{position}", f"{context}\n{' '.join(window)}".strip()))
-    return rows
-
-
-# --- the vector store --------------------------------------------------------------------------
 @dataclass
 class VectorStore:
     """Rows of vectors with the section key, article id and article hash of each row."""
@@ -104,15 +73,15 @@ def _embed_batches(embedder: Embedder, texts: list[str], progress: bool) -> np.n
     return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
 
 
-def update_vectors(target: Path, previous: Path | None, articles: list[Article],
+def update_vectors(target: Generation, previous: Generation | None, articles: list[Article],
                    embedder: Embedder, progress: bool = False) -> int:
     """Write the vector store of ``target`` for ``articles``; returns how many rows were embedded.
 
     Rows of articles unchanged since ``previous`` (same content hash, same model) are reused.
     """
     old = VectorStore.empty(embedder.name, embedder.dim)
-    if previous is not None and (Path(previous) / STORE).exists():
-        old = VectorStore.load(Path(previous) / STORE)
+    if previous is not None and previous.vectors.exists():
+        old = VectorStore.load(previous.vectors)
     reuse = old.reusable(embedder.name)
     kept_rows, keys, owners, hashes, texts = [], [], [], [], []
     for article in articles:
@@ -134,11 +103,10 @@ def update_vectors(target: Path, previous: Path | None, articles: list[Article],
         np.concatenate([old.articles[kept], np.array(owners, dtype=str)]),
         np.concatenate([old.hashes[kept], np.array(hashes, dtype=str)]),
     )
-    store.save(Path(target) / STORE)
+    store.save(target.vectors)
     return len(texts)
 
 
-# --- search ------------------------------------------------------------------------------------
 def nearest(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosine scores of the ``k`` rows closest to ``query``, best first (exact)."""
     scores = vectors @ query
@@ -153,8 +121,8 @@ def nearest(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray,
 class SemanticRanker:
     """Ranks sections of one index generation by cosine similarity to the query."""
 
-    def __init__(self, generation: Path, embedder: Embedder, query_cache_size: int | None = None):
-        self.store = VectorStore.load(Path(generation) / STORE)
+    def __init__(self, generation: Generation, embedder: Embedder, query_cache_size: int | None = None):
+        self.store = VectorStore.load(generation.vectors)
         if self.store.model != embedder.name:
             raise RuntimeError(f"vectors were made by {self.store.model}, not {embedder.name}: "
                                "run `kb index --full`")
@@ -175,57 +143,3 @@ class SemanticRanker:
             if len(ranked) >= limit or want >= len(self.store.keys):
                 return list(ranked.items())[:limit]
             want *= 4
-
-
-# --- hybrid fusion -----------------------------------------------------------------------------
-def _article(key: str) -> str:
-    return key.rsplit("#", 1)[0]
-
-
-def _by_article(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Article ids in rank order, each with its best section's score."""
-    best: dict[str, float] = {}
-    for key, score in ranked:
-        best.setdefault(_article(key), score)
-    return list(best.items())
-
-
-def _rrf(ranked: list[tuple[str, float]], k: int) -> dict[str, float]:
-    return {item: 1.0 / (k + rank + 1) for rank, (item, _) in enumerate(ranked)}
-
-
-def minmax(ranked: list[tuple[str, float]]) -> dict[str, float]:
-    """Scores rescaled within one result list: best = 1, last = ``MINMAX_FLOOR``, so being
-    last in a list still counts for more than being absent from it."""
-    if not ranked:
-        return {}
-    scores = [s for _, s in ranked]
-    low, high = min(scores), max(scores)
-    span = high - low
-    return {item: (MINMAX_FLOOR + (1 - MINMAX_FLOOR) * (s - low) / span if span > 0 else 1.0)
-            for item, s in ranked}
-
-
-def _combine(keyword: list, semantic: list, settings) -> dict[str, float]:
-    normalise = (lambda r: _rrf(r, settings.rrf_k)) if settings.fusion == "rrf" else minmax
-    kw, sem = normalise(keyword), normalise(semantic)
-    weight = settings.semantic_weight
-    return {item: (1 - weight) * kw.get(item, 0.0) + weight * sem.get(item, 0.0)
-            for item in kw.keys() | sem.keys()}
-
-
-def fuse(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]],
-         settings) -> list[tuple[str, float]]:
-    """Hybrid ranking: scores fused per article (RRF or min-max score fusion, weights from
-    ``settings``), each article represented by its best fused section, best first."""
-    articles = _combine(_by_article(keyword), _by_article(semantic), settings)
-    sections = _combine(keyword, semantic, settings)
-    best_section: dict[str, tuple[float, str]] = {}
-    for key, score in sections.items():
-        article = _article(key)
-        if score > best_section.get(article, (-1.0, ""))[0]:
-            best_section[article] = (score, key)
-    fused = [(best_section[a][1], score) for a, score in articles.items()]
-    # ties (duplicate articles score exactly alike) break by key, not by set order, which
-    # changes from process to process with Python's string hashing
-    return sorted(fused, key=lambda item: (-item[1], item[0]))

@@ -1,0 +1,17 @@
+"""Articles: Markdown files with YAML front matter -> validated ``Article`` objects.
+
+=============  =============================================================================
+``article``    the model: ``Article`` (and its ``Section`` list), ``ArticleError``
+``stored``     the stored form: ``StoredArticle``, an article read back from a catalog row
+``parser``     one file's text -> ``Article`` or ``ArticleError`` (file:line: message)
+``scan``       a folder -> articles and errors (``scan_articles``, ``load_articles``), reusing
+               unchanged files' articles and stats
+=============  =============================================================================
+"""
+from indexer.articles.article import LANGUAGES, Article, ArticleError
+from indexer.articles.parser import PARSER_VERSION, parse_article
+from indexer.articles.scan import Scan, load_articles, scan_articles
+from indexer.articles.stored import RENDERED_FIELDS, StoredArticle
+
+__all__ = ["LANGUAGES", "PARSER_VERSION", "RENDERED_FIELDS", "Article", "ArticleError", "Scan",
+           "StoredArticle", "load_articles", "parse_article", "scan_articles"]

@@ -1,0 +1,94 @@
+"""The article model: one article in one language, parsed, rendered and split into sections."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from indexer.render import Section
+
+LANGUAGES = ("en", "ru", "uk")
+STATUSES = ("published", "draft")
+VISIBILITIES = ("public", "internal")
+
+
+@dataclass
+class ArticleError(Exception):
+    """A problem in one article file, pointing at the line to fix."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class Article:
+    """One article in one language, parsed, rendered and split into sections."""
+
+    slug: str
+    language: str
+    title: str
+    body: str = ""          # Markdown source; not kept in the catalog
+    category: str = "general"
+    tags: list[str] = field(default_factory=list)
+    summary: str = ""
+    translation_key: str = ""
+    status: str = "published"
+    visibility: str = "public"
+    updated: str = ""
+    urls: list[str] = field(default_factory=list)
+    path: str = ""
+    html: str = ""
+    toc: list[dict] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    # content hash stored with an article loaded without its body (from a catalog)
+    stored_hash: str = field(default="", init=False, repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        """Unique id of this language version: ``en/reset-password``."""
+        return f"{self.language}/{self.slug}"
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of everything that affects indexing; unchanged hash -> nothing to redo."""
+        if self.stored_hash:
+            return self.stored_hash
+        meta = "|".join([self.slug, self.language, self.title, self.category, ",".join(self.tags),
+                         self.summary, self.translation_key, self.status, self.visibility,
+                         self.updated, ",".join(self.urls)])
+        return hashlib.sha1((meta + "\n" + self.body).encode("utf-8")).hexdigest()
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == "published" and self.visibility == "public"
+
+    def to_dict(self, body: bool = True) -> dict:
+        """Plain data for JSON (catalog files, API). The catalog leaves out the Markdown
+        ``body`` (nothing reads it after indexing; ``html`` and the sections are kept) and keeps
+        ``content_hash``."""
+        data = {
+            "id": self.id, "slug": self.slug, "language": self.language, "title": self.title,
+            "category": self.category, "tags": self.tags, "summary": self.summary,
+            "translation_key": self.translation_key, "status": self.status,
+            "visibility": self.visibility, "updated": self.updated, "urls": self.urls,
+            "path": self.path, "body": self.body, "html": self.html, "toc": self.toc,
+            "sections": [s.to_dict() for s in self.sections],
+            "content_hash": self.content_hash,
+        }
+        if not body:
+            del data["body"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Article":
+        known = {k: data[k] for k in (
+            "slug", "language", "title", "body", "category", "tags", "summary", "translation_key",
+            "status", "visibility", "updated", "urls", "path", "html", "toc") if k in data}
+        article = cls(**known)
+        article.sections = [Section(**s) for s in data.get("sections", [])]
+        if "body" not in data:   # without the body the hash cannot be computed: keep the stored one
+            article.stored_hash = data.get("content_hash", "")
+        return article
