@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import Callable
 
 from indexer.index import build_index
+from indexer.progress import Progress
 from indexer.search import SearchService
 from bench.synthetic import DEFAULT_SEED, Query, SyntheticKB, generate_kb, generate_queries
 
@@ -383,7 +384,7 @@ def step_semantic(ctx: BenchContext) -> dict:
     raw_per_s = len(texts) / (_words(texts) / words_per_s)
     started = time.perf_counter()
     rows = update_vectors(current_generation(ctx.index_dir), None, articles, embedder,
-                          progress=sys.stderr.isatty())
+                          progress=Progress(bar=True) if sys.stderr.isatty() else None)
     seconds = time.perf_counter() - started
     per_s = rows / seconds
     ctx.log(f"  {rows} sections embedded in {seconds:.1f}s ({per_s:.1f}/s; raw model {raw_per_s:.1f}/s)")

@@ -22,6 +22,7 @@ from indexer.articles import Article, ArticleError, scan_articles
 from indexer.catalog import Catalog, load_categories
 from indexer.generation import Generation, IndexFolder, write_atomic
 from indexer.postings import write_missing_caches
+from indexer.progress import Progress
 from indexer.synonyms import load_synonyms
 
 
@@ -90,8 +91,7 @@ def _full_build(folder: IndexFolder, articles: list[Article], categories: dict, 
         ix = whoosh_index.create_in(generation.whoosh, keyword.build_schema())
         writer = ix.writer(limitmb=256, procs=1)
         try:
-            for article in articles:
-                keyword.add_article(writer, article)
+            _add_articles(writer, articles, progress)
         except BaseException:
             writer.cancel()   # release the index lock and files before the folder is removed
             raise
@@ -105,6 +105,15 @@ def _full_build(folder: IndexFolder, articles: list[Article], categories: dict, 
     folder.serve(generation)
     folder.prune(keep=generation)
     return generation
+
+
+def _add_articles(writer, articles: list[Article], progress: Progress | None) -> None:
+    if progress is not None:
+        progress.stage("indexing articles", len(articles))
+    for article in articles:
+        keyword.add_article(writer, article)
+        if progress is not None:
+            progress.advance()
 
 
 def _incremental(generation: Generation, articles: list[Article], categories: dict, synonyms, files,
@@ -123,8 +132,7 @@ def _incremental(generation: Generation, articles: list[Article], categories: di
             # already in the index and must not be indexed twice
             for article_id in report.updated + report.removed + report.added:
                 keyword.delete_article(writer, article_id)
-            for article_id in report.added + report.updated:
-                keyword.add_article(writer, new[article_id])
+            _add_articles(writer, [new[i] for i in report.added + report.updated], progress)
         except BaseException:
             writer.cancel()   # nothing half-applied; the lock is released for the next run
             raise
@@ -150,7 +158,7 @@ def _update_vectors(target: Generation, previous: Generation | None, articles, e
 
 
 def build_index(articles_dir: str | Path, index_dir: str | Path, embedder=None, full: bool = False,
-                progress: bool = False) -> IndexReport:
+                progress: Progress | None = None) -> IndexReport:
     """Index the articles under ``articles_dir``; broken articles are reported and skipped.
 
     An incremental update parses only new and changed files (and files that had errors); a

@@ -21,6 +21,7 @@ from indexer.articles import Article
 from indexer.chunking import article_chunks
 from indexer.embeddings import Embedder, QueryCache
 from indexer.generation import Generation
+from indexer.progress import Progress
 
 BATCH_SIZE = 32
 
@@ -64,17 +65,19 @@ class VectorStore:
         return {a: (str(self.hashes[r[0]]), np.array(r)) for a, r in rows.items()}
 
 
-def _embed_batches(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
-    batches = range(0, len(texts), BATCH_SIZE)
-    if progress:
-        from tqdm import tqdm
-        batches = tqdm(batches, desc="embedding sections", unit="batch")
-    parts = [embedder.embed_passages(texts[i:i + BATCH_SIZE]) for i in batches]
+def _embed_batches(embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
+    if progress is not None:
+        progress.stage("embedding sections", len(texts))
+    parts = []
+    for start in range(0, len(texts), BATCH_SIZE):
+        parts.append(embedder.embed_passages(texts[start:start + BATCH_SIZE]))
+        if progress is not None:
+            progress.advance(len(parts[-1]))
     return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
 
 
 def update_vectors(target: Generation, previous: Generation | None, articles: list[Article],
-                   embedder: Embedder, progress: bool = False) -> int:
+                   embedder: Embedder, progress: Progress | None = None) -> int:
     """Write the vector store of ``target`` for ``articles``; returns how many rows were embedded.
 
     Rows of articles unchanged since ``previous`` (same content hash, same model) are reused.
