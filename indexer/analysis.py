@@ -19,7 +19,8 @@ import Stemmer
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.lang.stopwords import stoplists
 
-LANGUAGES = ("en", "ru", "uk")
+from indexer.languages import LANGUAGES
+
 WORD_PATTERN = r"\w+"
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 UK_ONLY = set("іїєґ")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from indexer.articles import LANGUAGES, PARSER_VERSION, RENDERED_FIELDS, Article, StoredArticle
+from indexer.articles import PARSER_VERSION, RENDERED_FIELDS, Article, StoredArticle
+from indexer.languages import preferred
 
 CATEGORIES_FILE = "categories.yml"
 
@@ -116,13 +117,13 @@ class Catalog:
         """All language versions of one article, by language."""
         return dict(self._by_key.get(translation_key, {}))
 
+    def public_versions(self, translation_key: str) -> dict[str, Article]:
+        """The public language versions of one article, by language."""
+        return {lang: a for lang, a in self._by_key.get(translation_key, {}).items() if a.is_public}
+
     def best_version(self, translation_key: str, language: str) -> Article | None:
         """The version in ``language`` if it exists, else English, else any."""
-        versions = self._by_key.get(translation_key, {})
-        for lang in (language, "en", *LANGUAGES):
-            if lang in versions:
-                return versions[lang]
-        return None
+        return preferred(self._by_key.get(translation_key, {}), language)
 
     def public(self, language: str | None = None, category: str | None = None) -> list[Article]:
         """Published public articles, optionally of one language and category, by title."""

@@ -11,7 +11,8 @@ import datetime as dt
 from flask import url_for
 from sqlalchemy import func
 
-from indexer.articles import LANGUAGES, Article
+from indexer.articles import Article
+from indexer.languages import preferred
 from indexer.catalog import Catalog
 from kb_server import search
 from kb_server.extensions import db
@@ -25,8 +26,7 @@ def catalog() -> Catalog:
 
 
 def visible(article: Article | None, allowed: tuple[str, ...] = ()) -> bool:
-    return (article is not None and article.is_public
-            and (not allowed or article.category in allowed))
+    return article is not None and article.visible_in(allowed)
 
 
 def known_categories() -> set[str]:
@@ -42,18 +42,14 @@ def public_article(language: str, slug: str, allowed: tuple[str, ...] = ()) -> A
 
 def public_translations(article: Article) -> dict[str, Article]:
     """The other public language versions of ``article``, by language."""
-    return {lang: a for lang, a in catalog().translations(article.translation_key).items()
-            if a.is_public and lang != article.language}
+    versions = catalog().public_versions(article.translation_key)
+    versions.pop(article.language, None)
+    return versions
 
 
 def preferred_version(translation_key: str, language: str) -> Article | None:
     """The public version in ``language``, else English, else any public one."""
-    versions = {lang: a for lang, a in catalog().translations(translation_key).items()
-                if a.is_public}
-    for lang in (language, "en", *LANGUAGES):
-        if lang in versions:
-            return versions[lang]
-    return None
+    return preferred(catalog().public_versions(translation_key), language)
 
 
 def one_per_translation(articles: list[Article], language: str) -> list[Article]:

@@ -10,8 +10,7 @@ from urllib.parse import urlencode
 
 from flask import g, request
 
-LANGUAGES = ("en", "ru", "uk")
-DEFAULT_LANGUAGE = "en"
+from indexer.languages import FALLBACK_LANGUAGE as DEFAULT_LANGUAGE, LANGUAGES
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "uk": "Українська"}
 COOKIE = "lz_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.analysis import LANGUAGES
+from indexer.languages import LANGUAGES
 from indexer.articles import Article
 
 MAX_QUERY_LENGTH = 500

@@ -8,10 +8,10 @@
                unchanged files' articles and stats
 =============  =============================================================================
 """
-from indexer.articles.article import LANGUAGES, Article, ArticleError
+from indexer.articles.article import Article, ArticleError
 from indexer.articles.parser import PARSER_VERSION, parse_article
 from indexer.articles.scan import Scan, load_articles, scan_articles
 from indexer.articles.stored import RENDERED_FIELDS, StoredArticle
 
-__all__ = ["LANGUAGES", "PARSER_VERSION", "RENDERED_FIELDS", "Article", "ArticleError", "Scan",
+__all__ = ["PARSER_VERSION", "RENDERED_FIELDS", "Article", "ArticleError", "Scan",
            "StoredArticle", "load_articles", "parse_article", "scan_articles"]

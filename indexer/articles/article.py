@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 from indexer.render import Section
 
-LANGUAGES = ("en", "ru", "uk")
 STATUSES = ("published", "draft")
 VISIBILITIES = ("public", "internal")
 
@@ -64,6 +63,10 @@ class Article:
     @property
     def is_public(self) -> bool:
         return self.status == "published" and self.visibility == "public"
+
+    def visible_in(self, categories: tuple[str, ...] = ()) -> bool:
+        """Shown to the public where ``categories`` are allowed (empty: every category)."""
+        return self.is_public and (not categories or self.category in categories)
 
     def to_dict(self, body: bool = True) -> dict:
         """Plain data for JSON (catalog files, API). The catalog leaves out the Markdown

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from indexer.articles.article import LANGUAGES, STATUSES, VISIBILITIES, Article, ArticleError
+from indexer.articles.article import STATUSES, VISIBILITIES, Article, ArticleError
+from indexer.languages import LANGUAGES
 from indexer.render import render_markdown
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")

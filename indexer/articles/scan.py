@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.articles.article import LANGUAGES, Article, ArticleError
+from indexer.articles.article import Article, ArticleError
 from indexer.articles.parser import FRONT_MATTER_RE, line_of_key, parse_article
+from indexer.languages import LANGUAGES
 
 
 def article_files(root: str | Path) -> list[str]:

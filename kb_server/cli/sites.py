@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from indexer.analysis import LANGUAGES
+from indexer.languages import LANGUAGES
 from kb_server.cli.instance import ensure_database
 from kb_server.extensions import db
 from kb_server.models import Site

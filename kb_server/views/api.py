@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, url_for
 
-from indexer.articles import LANGUAGES
+from indexer.languages import LANGUAGES
 from indexer.search import MODES
 from kb_server import helpcenter, search
 from kb_server.extensions import public_limit

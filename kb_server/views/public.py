@@ -10,7 +10,7 @@ import math
 
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 
-from indexer.articles import LANGUAGES
+from indexer.languages import LANGUAGES
 from kb_server import helpcenter, i18n, search
 from kb_server.extensions import public_limit
 from kb_server.jsonapi import MAX_QUERY_LENGTH

@@ -16,7 +16,7 @@ import re
 
 from flask import Blueprint, Response, jsonify, render_template_string, request, url_for
 
-from indexer.analysis import LANGUAGES
+from indexer.languages import LANGUAGES
 from kb_server import search
 from kb_server.config import PROJECT_ROOT
 from kb_server.extensions import public_limit
