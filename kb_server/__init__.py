@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb_server import jsonapi, models, search, sites, views  # noqa: F401  (models: register tables)
+from kb_server import jsonapi, models, search, security, sites, views  # noqa: F401  (models: register tables)
 from kb_server.config import load_config
 from kb_server.extensions import csrf, db, limiter, migrate
 
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    security.init_app(app)   # headers, trusted proxies (before the limiter reads its config)
     db.init_app(app)
     migrate.init_app(app, db)
     limiter.init_app(app)

@@ -108,6 +108,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("API_TOKEN", "", "bearer token of the staff ticket API (unset: staff API off)"),
     Setting("RATELIMIT_PUBLIC", "120/minute", "per-client limit on each public endpoint",
             env="KB_RATELIMIT"),
+    Setting("RATELIMIT_CONTACT", "5/minute;30/hour",
+            "per-client limit on contact requests (each creates a ticket)"),
+    Setting("TRUSTED_PROXIES", 0, "reverse proxies in front of the app whose `X-Forwarded-For` "
+            "and `X-Forwarded-Proto` are trusted (0: use the socket address)", parse=int),
+    Setting("PAGE_URL_PARAMS", (), "query parameters kept in the page URLs that events and "
+            "tickets record (every other parameter and the `#fragment` are dropped)",
+            parse=_words),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "largest request body accepted, in bytes",
             env="KB_MAX_REQUEST_BYTES", parse=int),
     Setting("DEMO_SITE_ORIGINS", ("http://127.0.0.1:5000", "http://localhost:5000"),

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and attached in ``create_app`` (the ``init_app`` pattern)."""
 from pathlib import Path
 
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -23,5 +24,9 @@ csrf = CSRFProtect()
 
 def public_limit():
     """Rate limit for public endpoints (per client address), from ``RATELIMIT_PUBLIC``."""
-    from flask import current_app
     return limiter.limit(lambda: current_app.config["RATELIMIT_PUBLIC"])
+
+
+def contact_limit():
+    """The tighter limit on creating tickets (per client address), from ``RATELIMIT_CONTACT``."""
+    return limiter.limit(lambda: current_app.config["RATELIMIT_CONTACT"], scope="contact")

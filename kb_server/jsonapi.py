@@ -6,6 +6,9 @@ and never a 500.
 """
 from __future__ import annotations
 
+import json
+import re
+
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +16,8 @@ from indexer.languages import LANGUAGES
 from indexer.articles import Article
 
 MAX_QUERY_LENGTH = 500
+MAX_JSON_DEPTH = 8
+UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 
 
 class APIError(Exception):
@@ -96,13 +101,42 @@ def list_arg(name: str, allowed=None) -> list[str]:
 
 
 def json_body(max_fields: int = 50) -> dict:
-    """The request's JSON object, or a 400."""
-    data = request.get_json(silent=True)
+    """The request's JSON object, or a 400: at most ``MAX_JSON_DEPTH`` levels deep, its strings
+    made storable (a lone surrogate or NUL becomes U+FFFD: a user's message is never lost)."""
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):    # not JSON, not UTF-8, or nested past the parser
+        raise APIError("request body must be a JSON object") from None
     if not isinstance(data, dict):
         raise APIError("request body must be a JSON object")
     if len(data) > max_fields:
         raise APIError("too many fields in request body")
-    return data
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise APIError(f"request body is nested deeper than {MAX_JSON_DEPTH} levels")
+    return _storable(data)
+
+
+def _depth(value) -> int:
+    """Nesting depth of decoded JSON, without recursion (a hostile body may be deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _storable(value):
+    """``value`` with every string (keys too) free of lone surrogates and NUL characters,
+    which databases refuse (call on JSON already checked for depth)."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def article_payload(article: Article, translations: dict[str, Article] | None = None) -> dict:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from kb_server.extensions import db
 from kb_server.jsonapi import APIError
 from kb_server.models import Site
+from kb_server.models.activity import normalize_origin
 
 DEMO_SITE_KEY = "demo"
 log = logging.getLogger(__name__)
@@ -25,17 +26,31 @@ def get_site(key: str) -> Site | None:
 
 def site_from_request(data: dict | None = None) -> Site | None:
     """The site named by the request (``site`` parameter or JSON field), or None for the help
-    center. Raises a 404 ``APIError`` for an unknown key."""
+    center. Raises a 404 ``APIError`` for an unknown key, and a 403 for a POST from a browser
+    origin that is neither this server nor one of the named site's origins (a site key is
+    public: the origin is what proves the caller is that site)."""
     key = (data or {}).get("site") if data is not None else None
     key = key or request.args.get("site", "")
-    if not key:
-        return None
+    site = _site(key) if key else None
+    g.site_key = site.key if site else ""
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin and not _same_origin(origin) \
+            and not (site is not None and site.allows_origin(origin)):
+        raise APIError("this origin may not post for this site", 403)
+    return site
+
+
+def _site(key) -> Site:
     if not isinstance(key, str) or len(key) > 64:
         raise APIError("'site' must be a site key")
     site = get_site(key)
     if site is None:
         raise APIError(f"unknown site key {key!r}", 404)
     return site
+
+
+def _same_origin(origin: str) -> bool:
+    return normalize_origin(origin) == normalize_origin(request.host_url)
 
 
 def allowed_categories(site: Site | None) -> tuple[str, ...]:
@@ -65,17 +80,17 @@ CORS_HEADERS = "Content-Type"
 CORS_MAX_AGE = "600"                            # seconds a browser may cache a preflight
 
 
-def normalize_origin(origin: str) -> str:
-    """``https://App.example.com/`` -> ``https://app.example.com`` (how origins are compared)."""
-    return origin.strip().rstrip("/").lower()
-
-
-def origin_allowed(origin: str | None) -> bool:
-    """Whether some configured site allows this browser origin."""
+def origin_allowed(origin: str | None, site_key: str | None) -> bool:
+    """Whether a browser ``origin`` may read an answer given for site ``site_key`` ("" = the help
+    center itself: no other origin): one of that site's origins. With ``site_key`` None (no
+    site established) any configured site's origin may read it."""
     if not origin or origin == "null":
         return False
     wanted = normalize_origin(origin)
     try:
+        if site_key is not None:
+            site = get_site(site_key) if site_key else None
+            return site is not None and site.allows_origin(origin)
         all_origins = db.session.execute(db.select(Site.origins)).scalars().all()
     except SQLAlchemyError:     # a broken database must not turn every API answer into a 500
         log.exception("cannot read site origins")
@@ -109,7 +124,10 @@ def _add_cors_headers(response):
         return response
     response.vary.add("Origin")
     origin = request.headers.get("Origin")
-    if origin and origin_allowed(origin):
+    # bound to the site the endpoint served; answers given before a site was established
+    # (preflights, errors such as an unknown key) are readable by any configured site's origin
+    site_key = g.get("site_key")
+    if origin and origin_allowed(origin, site_key):
         response.headers["Access-Control-Allow-Origin"] = origin
     else:   # not a configured site: no CORS headers at all, the browser blocks the response
         for header in ("Access-Control-Allow-Methods", "Access-Control-Allow-Headers",

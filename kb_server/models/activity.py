@@ -19,6 +19,11 @@ REPORTED_KINDS = ("search", "click", "view")
 EVENT_KINDS = REPORTED_KINDS + ("feedback", "contact")
 
 
+def normalize_origin(origin: str) -> str:
+    """``https://App.example.com/`` -> ``https://app.example.com`` (how origins are compared)."""
+    return origin.strip().rstrip("/").lower()
+
+
 class Site(db.Model):
     """A product site allowed to embed the widget, identified by its public key."""
 
@@ -30,7 +35,7 @@ class Site(db.Model):
     categories: Mapped[list] = mapped_column(JSON, default=list)     # [] = every category
 
     def allows_origin(self, origin: str | None) -> bool:
-        return bool(origin) and origin.rstrip("/") in {o.rstrip("/") for o in self.origins or []}
+        return bool(origin) and normalize_origin(origin) in {normalize_origin(o) for o in self.origins or []}
 
     def to_dict(self) -> dict:
         return {"key": self.key, "name": self.name, "origins": self.origins or [],

@@ -6,11 +6,11 @@ size-checked; a bad body is a 400 JSON error, an unknown site a 404.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
-from kb_server.extensions import csrf, public_limit
+from kb_server.extensions import contact_limit, csrf, public_limit
 from kb_server.jsonapi import APIError, json_body, str_arg
 from kb_server.models import REPORTED_KINDS
 from kb_server.sites import site_from_request
@@ -57,7 +57,15 @@ def _page_url(data: dict) -> str:
     value = _text(data, "page_url", MAX_PAGE_URL)
     if value and not (value.startswith("/") or urlsplit(value).scheme in ("http", "https")):
         raise APIError("'page_url' must be an http(s) URL or a path")
-    return value
+    return without_private_parts(value, current_app.config["PAGE_URL_PARAMS"])
+
+
+def without_private_parts(url: str, keep: tuple[str, ...] = ()) -> str:
+    """``url`` without its ``#fragment`` and query string (where tokens, e-mails and search terms
+    of the host product live), except the parameters named in ``keep``."""
+    parts = urlsplit(url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k in keep])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def _result_count(data: dict) -> int:
@@ -130,6 +138,7 @@ def post_feedback():
 
 @bp.post("/contact")
 @public_limit()
+@contact_limit()
 def post_contact():
     """Contact support: always creates a ticket with the session's context."""
     data = _body()
@@ -137,4 +146,6 @@ def post_contact():
     message = _text(data, "message", MAX_MESSAGE, required=True)
     fields = _common(data, "contact", session_required=False)
     ticket = service.create_contact_ticket(fields, message=message, email=email, name=name)
-    return jsonify({"ticket": ticket.to_dict()}), 201
+    # what the user needs: the reference to quote (class, priority and SLA are staff matters)
+    return jsonify({"ticket": {"reference": ticket.reference,
+                               "created_at": ticket.to_dict()["created_at"]}}), 201
