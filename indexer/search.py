@@ -8,6 +8,7 @@ one result per article (the user's language first), best section, snippet, facet
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from indexer.render import sanitize_html
 from indexer.fusion import fuse, minmax
 from indexer.generation import Generation, current_generation
 from indexer.vectors import SemanticRanker
+
+log = logging.getLogger(__name__)
 
 MODES = ("keyword", "semantic", "hybrid")
 
@@ -145,8 +148,9 @@ class SearchService:
         except FileNotFoundError:
             self.semantic_error = "no vectors yet: run `kb index` (kb serve embeds in the background)"
             return
-        except Exception as exc:  # a broken vector store: keyword search still serves
-            self.semantic_error = f"vectors unavailable: {exc}"
+        except Exception:  # a broken vector store: keyword search still serves
+            log.exception("cannot open the vectors of %s", generation.path.name)
+            self.semantic_error = "vectors unavailable (the server log says why): run `kb index --full`"
             return
         self.semantic_error = None
         self.vector_articles = len(set(self.semantic.store.articles.tolist())

@@ -106,8 +106,8 @@ def health() -> dict:
     loader = semantic()
     if loader.state in ("not loaded", "loading"):
         status["semantic"] = "loading model"
-    elif loader.state == "failed":
-        status["semantic"] = loader.error
+    elif loader.state == "failed":   # the reason (paths included) is in the log only
+        status["semantic"] = "model unavailable (the server log says why)"
     status["indexing"] = current_app.extensions["indexing"].snapshot() or None
     return status
 

@@ -273,3 +273,38 @@ def test_fixture_copy_is_not_modified(tmp_path):
     before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
     load_articles(target)
     assert before == {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+
+
+# --- hostile front matter ------------------------------------------------------------------------
+ALIAS_BOMB = """---
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+title: *g
+---
+Boom.
+"""
+
+
+def test_yaml_aliases_are_refused_with_file_and_line(tmp_path):
+    with pytest.raises(ArticleError) as error:
+        parse_article(ALIAS_BOMB, "en/bomb.md")
+    assert str(error.value) == "en/bomb.md:3: YAML aliases (*name) are not allowed in front matter"
+
+
+def test_an_alias_bomb_does_not_stop_the_other_articles(tmp_path):
+    shutil.copytree(FIXTURE_KB, tmp_path / "kb")
+    (tmp_path / "kb" / "en" / "bomb.md").write_text(ALIAS_BOMB, encoding="utf-8")
+    articles, errors = load_articles(tmp_path / "kb")
+    assert [str(e) for e in errors] == ["en/bomb.md:3: YAML aliases (*name) are not allowed in front matter"]
+    assert len(articles) == 9
+
+
+def test_stars_inside_strings_are_not_aliases():
+    text = '---\ntitle: "Use *bold* text"\nurls: ["/login*", "/a/*"]\n---\nx\n'
+    article = parse_article(text, "en/x.md", default_language="en")
+    assert article.title == "Use *bold* text" and article.urls == ["/login*", "/a/*"]

@@ -55,6 +55,21 @@ def _yaml_error_line(exc: yaml.YAMLError, front_matter: str) -> int:
     return mark.line + 2
 
 
+def _refuse_aliases(front_matter: str, path: str) -> None:
+    """Raise on a YAML alias (``*name``): a few nested aliases expand to gigabytes (the
+    "billion laughs"), and front matter never needs them. Only text that could hold one is
+    scanned (the pure-Python scanner is slow)."""
+    if "*" not in front_matter:
+        return
+    try:
+        for token in yaml.scan(front_matter, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.AliasToken):
+                raise ArticleError(path, token.start_mark.line + 2,
+                                   "YAML aliases (*name) are not allowed in front matter")
+    except yaml.YAMLError:
+        return   # not even valid YAML: the parser reports it with its line
+
+
 def _as_list(value, path: str, line: int, key: str) -> list[str]:
     if value is None:
         return []
@@ -71,6 +86,7 @@ def parse_article(text: str, path: str = "<string>", default_language: str | Non
     if not match:
         raise ArticleError(path, 1, "missing YAML front matter (the file must start with '---')")
     raw = match.group(1)
+    _refuse_aliases(raw, path)
     try:
         try:
             meta = yaml.load(raw, Loader=FAST_YAML_LOADER) or {}
