@@ -7,6 +7,7 @@ sections in the background; hybrid ranking starts when the vectors are written.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
@@ -18,11 +19,17 @@ from flask_migrate import upgrade
 from indexer.progress import Progress
 from kb_server import search
 from kb_server.config import SETTINGS, settings_table
+from kb_server.extensions import db
 from kb_server.sites import ensure_demo_site
 
 
 def ensure_database() -> None:
-    """Bring the database schema up to date (Alembic): a no-op when it already is."""
+    """Bring the database schema up to date (Alembic): a no-op when it already is. An
+    embedded SQLite file is readable by its owner only (it holds personal data)."""
+    path = db.engine.url.database if db.engine.url.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:":
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
     upgrade()
 
 

@@ -1,0 +1,63 @@
+"""Personal data: how long it is kept, and erasing one person's data on request.
+
+What is personal here: a ticket's e-mail, name, message, page, browser and captured session
+(``context``), and the events of a search session (queries, pages, browser), tied to a person
+through the session of their contact ticket. Page URLs lose their query strings and fragments
+when they arrive (``views.capture``).
+
+- ``apply_retention``: events older than ``RETENTION_EVENT_DAYS`` are deleted; tickets closed
+  more than ``RETENTION_TICKET_DAYS`` ago keep their class, priority, status and times, and
+  lose everything personal (``kb privacy retention``, for cron).
+- ``erase_person``: a person's tickets (by e-mail) are erased the same way at once and the
+  events of their sessions deleted (``kb privacy erase --email``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+
+from kb_server.extensions import db
+from kb_server.models import Event, Ticket, TicketSignal, utcnow
+
+ERASED = "(erased)"
+
+
+def _erase_ticket(ticket: Ticket) -> None:
+    ticket.email = ticket.name = ticket.page_url = ticket.user_agent = ticket.session_id = ""
+    ticket.message = ticket.subject = ERASED
+    ticket.context = {}
+
+
+def _delete_events(condition) -> int:
+    ids = db.session.scalars(db.select(Event.id).where(condition)).all()
+    if ids:
+        db.session.execute(db.delete(TicketSignal).where(TicketSignal.event_id.in_(ids)))
+        db.session.execute(db.delete(Event).where(Event.id.in_(ids)))
+    return len(ids)
+
+
+def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete old events and erase old closed tickets; counts of what was removed."""
+    now = now or utcnow()
+    config = current_app.config
+    events = _delete_events(Event.created_at < now - dt.timedelta(days=config["RETENTION_EVENT_DAYS"]))
+    closed_before = now - dt.timedelta(days=config["RETENTION_TICKET_DAYS"])
+    tickets = db.session.scalars(db.select(Ticket).where(
+        Ticket.status == "closed", Ticket.updated_at < closed_before, Ticket.message != ERASED)).all()
+    for ticket in tickets:
+        _erase_ticket(ticket)
+    db.session.commit()
+    return {"events_deleted": events, "tickets_erased": len(tickets)}
+
+
+def erase_person(email: str) -> dict[str, int]:
+    """Erase every ticket of ``email`` and delete the events of their sessions."""
+    tickets = db.session.scalars(db.select(Ticket).where(
+        db.func.lower(Ticket.email) == email.strip().lower())).all()
+    sessions = {t.session_id for t in tickets if t.session_id}
+    events = _delete_events(Event.session_id.in_(sessions)) if sessions else 0
+    for ticket in tickets:
+        _erase_ticket(ticket)
+    db.session.commit()
+    return {"tickets_erased": len(tickets), "events_deleted": events, "sessions": len(sessions)}
