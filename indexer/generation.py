@@ -24,7 +24,6 @@ from pathlib import Path
 
 CURRENT = "CURRENT"
 PREFIX = "gen-"
-KEEP_GENERATIONS = 2
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,30 @@ class Generation:
     @property
     def file_stats(self) -> Path:
         return self.path / "file-stats.json"
+
+    @property
+    def builder(self) -> Path:
+        """Process id of the build writing this generation (removed when it is complete)."""
+        return self.path / "BUILDING"
+
+    @property
+    def complete(self) -> bool:
+        """Fully written: the manifest is the last file a build writes."""
+        return self.manifest.exists()
+
+    def being_built(self) -> bool:
+        """A build process that is still alive is writing this generation."""
+        try:
+            pid = int(self.builder.read_text())
+        except (OSError, ValueError):
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:   # alive, another user's
+            return True
+        return True
 
     def order(self) -> tuple:
         """Sort key, oldest first: ``gen-<time>-<n>`` by time, then n as a number (``-10``
@@ -104,21 +127,38 @@ class IndexFolder:
             path = self.path / f"{PREFIX}{stamp}-{n}"
             try:
                 path.mkdir()
-                return Generation(path)
             except FileExistsError:   # another build took it a moment ago
                 continue
+            generation = Generation(path)
+            generation.builder.write_text(str(os.getpid()))
+            return generation
         raise RuntimeError("cannot create a new index generation")
 
     def serve(self, generation: Generation) -> None:
-        """Point ``CURRENT`` at ``generation`` (atomically)."""
+        """Point ``CURRENT`` at the complete ``generation`` (atomically)."""
+        generation.builder.unlink(missing_ok=True)
         write_atomic(self.pointer, generation.name)
 
+    def generations(self) -> list[Generation]:
+        """Every generation folder, oldest first."""
+        return sorted((Generation(p) for p in self.path.glob(f"{PREFIX}*") if p.is_dir()),
+                      key=Generation.order)
+
+    def last_good(self, before: Generation | None = None) -> Generation | None:
+        """The newest complete generation other than ``before`` (a fallback when the served
+        one cannot be read)."""
+        complete = [g for g in self.generations() if g.complete and g != before
+                    and not g.builder.exists()]
+        return complete[-1] if complete else None
+
     def prune(self, keep: Generation) -> None:
-        """Remove old generations, keeping the newest few (a reader may still have one open)."""
-        generations = sorted((Generation(p) for p in self.path.glob(f"{PREFIX}*")
-                              if p.is_dir() and p != keep.path), key=Generation.order)
-        for old in generations[:max(0, len(generations) - (KEEP_GENERATIONS - 1))]:
-            shutil.rmtree(old.path, ignore_errors=True)
+        """Keep ``keep`` (just served) and the last good generation before it (a reader may
+        still have it open, and it is the fallback); remove the rest, including orphans that a
+        killed build left half-written. A generation another live build is writing stays."""
+        fallback = self.last_good(before=keep)
+        for old in self.generations():
+            if old not in (keep, fallback) and not old.being_built():
+                shutil.rmtree(old.path, ignore_errors=True)
 
 
 def current_generation(index_dir: str | Path) -> Generation | None:

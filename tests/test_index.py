@@ -242,11 +242,37 @@ def test_prune_orders_generations_numerically(index_dir):
     index_dir.mkdir()
     for n in (2, 9, 10):
         (index_dir / f"gen-20260101T000000-{n}").mkdir()
+        Generation(index_dir / f"gen-20260101T000000-{n}").manifest.write_text("{}")
     keep = index_dir / "gen-20260101T000000-11"
     keep.mkdir()
     IndexFolder(index_dir).prune(Generation(keep))
     # -10 is newer than -9 and -2 (not "-10" < "-2" as strings)
     assert generations(index_dir) == ["gen-20260101T000000-10", "gen-20260101T000000-11"]
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_killed_rebuild_leaves_an_orphan_that_the_next_rebuild_removes(kb, index_dir):
+    good = build_index(kb, index_dir, full=True).generation
+    orphan = IndexFolder(index_dir).new_generation()        # a full build killed mid-way
+    (orphan.path / "whoosh").mkdir()
+    orphan.builder.write_text(str(_dead_pid()))
+    newest = build_index(kb, index_dir, full=True).generation
+    # the live one and the last good one stay; the half-written orphan goes
+    assert generations(index_dir) == [good, newest]
+
+
+def test_a_generation_another_live_build_is_writing_is_not_pruned(kb, index_dir):
+    build_index(kb, index_dir, full=True)
+    in_progress = IndexFolder(index_dir).new_generation()   # this process is alive
+    newest = build_index(kb, index_dir, full=True).generation
+    assert in_progress.name in generations(index_dir) and newest == pointer(index_dir)
 
 
 @pytest.mark.parametrize("fail_at", [1, 3, 8])
