@@ -110,6 +110,8 @@ SETTINGS: tuple[Setting, ...] = (
             env="KB_RATELIMIT"),
     Setting("RATELIMIT_CONTACT", "5/minute;30/hour",
             "per-client limit on contact requests (each creates a ticket)"),
+    Setting("PUBLIC_URL", "", "the help center's public base URL (`https://help.example.com`), "
+            "used for absolute links instead of the request's Host header"),
     Setting("TRUSTED_PROXIES", 0, "reverse proxies in front of the app whose `X-Forwarded-For` "
             "and `X-Forwarded-Proto` are trusted (0: use the socket address)", parse=int),
     Setting("PAGE_URL_PARAMS", (), "query parameters kept in the page URLs that events and "

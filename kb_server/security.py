@@ -12,6 +12,8 @@ The widget is a script in a shadow root, never a frame, so nothing needs to be f
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -22,6 +24,24 @@ DEMO_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 's
             "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+
+
+class PublicURL:
+    """WSGI middleware: the configured public base URL, not the request's ``Host`` header,
+    is where absolute URLs point (a forged Host must not end up in API answers or e-mails)."""
+
+    def __init__(self, wsgi_app, base_url: str):
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"public URL must look like https://help.example.com, not {base_url!r}")
+        self.wsgi_app = wsgi_app
+        self.scheme, self.host, self.root = parts.scheme, parts.netloc, parts.path.rstrip("/")
+
+    def __call__(self, environ, start_response):
+        environ["wsgi.url_scheme"] = self.scheme
+        environ["HTTP_HOST"] = self.host
+        environ["SCRIPT_NAME"] = self.root
+        return self.wsgi_app(environ, start_response)
 
 
 def _policy() -> dict[str, str]:
@@ -48,4 +68,6 @@ def init_app(app: Flask) -> None:
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    if app.config["PUBLIC_URL"]:
+        app.wsgi_app = PublicURL(app.wsgi_app, app.config["PUBLIC_URL"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)   # Retry-After on every 429

@@ -156,3 +156,19 @@ def test_allowed_page_parameters_are_kept(tmp_path, articles_dir):
     assert post(app.test_client(), "events", body).status_code == 201
     with app.app_context():
         assert db.session.scalars(db.select(Event)).one().page_url == "/settings?tab=billing"
+
+
+# --- 9. absolute URLs use the configured public URL, not the Host header -------------------------
+def test_a_forged_host_header_does_not_reach_api_links(tmp_path, articles_dir):
+    app = make_app(tmp_path / "a", ARTICLES_DIR=str(articles_dir),
+                   PUBLIC_URL="https://help.example.com")
+    client = app.test_client()
+    hits = client.get("/api/v1/search?q=reset+password", headers={"Host": "evil.example"}).get_json()["hits"]
+    assert hits and all(hit["url"].startswith("https://help.example.com/a/") for hit in hits)
+    categories = client.get("/api/v1/categories", headers={"Host": "evil.example"}).get_json()
+    assert all(c["url"].startswith("https://help.example.com/") for c in categories["categories"])
+
+
+def test_without_a_public_url_links_follow_the_request(client):
+    hits = client.get("/api/v1/search?q=reset+password").get_json()["hits"]
+    assert hits[0]["url"].startswith("http://localhost/a/")
