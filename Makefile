@@ -15,6 +15,8 @@ run: $(BIN)/kb
 install-test: $(BIN)/kb
 	$(BIN)/pip install -q -e '.[test,st]'
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)
+	@test -d node_modules || npm ci --no-audit --no-fund   # Bootstrap for a browser test (package.json)
 
 test: install-test
 	$(BIN)/python -m pytest -q

@@ -10,6 +10,7 @@ import re
 import shutil
 import threading
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,18 +57,26 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+@contextmanager
+def new_page(browser, **options):
+    """A page in a fresh browser context (desktop by default) that fails the test on a script
+    error and never leaves loopback."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "en-US",
+                                     **options})
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # Chromium must never leave the loopback server.
     context.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())
     page.set_default_timeout(10_000)
     yield page
     context.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def page(browser, live):
+    with new_page(browser) as page:
+        yield page
 
 
 def in_widget(page, selector):
@@ -260,7 +269,7 @@ def test_keyboard_only(page, live):
 
     page.keyboard.press("Enter")
     in_widget(page, ".lz-article-title").wait_for()
-    assert active(page)["cls"] == "lz-article-title"
+    assert active(page)["text"] == "Request a reset link"     # the section the result points to
 
     # Focus stays in the dialog: Tab cycles through it.
     for _ in range(30):
@@ -447,3 +456,137 @@ def test_widget_on_a_configured_origin_and_on_a_foreign_one(page, live, product_
     page.evaluate("Linezero.search('invoice')")
     in_widget(page, ".lz-error:has-text('Search is not available')").wait_for()
     assert results(page).count() == 0
+
+
+# --- real host pages: a strict CSP, a page wider than the phone, a Bootstrap modal -----------------
+
+NODE_MODULES = Path(__file__).parents[1] / "node_modules"    # package.json, make install-test
+BOOTSTRAP = NODE_MODULES / "bootstrap" / "dist"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "reduced_motion": "reduce"}                  # the panel without its slide-in
+EMBED = '<script src="{base}/widget.js" data-site="host" defer></script>'
+HOST_PAGES = {
+    "/csp": ("<!doctype html><html lang='en'><title>Strict CSP</title><h1>Locked-down product</h1>"
+             + EMBED,
+             {"Content-Security-Policy": "default-src 'self'; script-src 'self' {base}; "
+                                         "style-src 'self'; connect-src {base}"}),
+    # A long unbreakable line makes the page wider than a phone's screen.
+    "/wide": ("<!doctype html><html lang='en'><meta name='viewport' content='width=device-width, "
+              "initial-scale=1'><title>Wide</title><h1>Wide product</h1><pre>" + "x" * 110
+              + "</pre>" + EMBED, {}),
+    "/modal": ("<!doctype html><html lang='en'><link rel='stylesheet' href='/bootstrap.css'>"
+               "<title>Modal</title><div class='modal' id='dialog' tabindex='-1'><div class='modal-dialog'>"
+               "<div class='modal-content'><div class='modal-body'><label>Plan name <input></label>"
+               "</div></div></div></div><script src='/bootstrap.js'></script>"
+               "<script>new bootstrap.Modal('#dialog').show()</script>" + EMBED, {}),
+}
+VENDORED = {"/bootstrap.js": BOOTSTRAP / "js" / "bootstrap.bundle.min.js",
+            "/bootstrap.css": BOOTSTRAP / "css" / "bootstrap.min.css"}
+
+
+@pytest.fixture(scope="module")
+def host(live):
+    """A product on an origin of its own, registered as site "host", serving HOST_PAGES and
+    Bootstrap from node_modules."""
+    app, base = live
+
+    def host_app(environ, start_response):
+        path = environ["PATH_INFO"]
+        if path in VENDORED:
+            kind = "text/css" if path.endswith(".css") else "text/javascript"
+            start_response("200 OK", [("Content-Type", kind)])
+            return [VENDORED[path].read_bytes()]
+        html, headers = HOST_PAGES[path]
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                  *((k, v.format(base=base)) for k, v in headers.items())])
+        return [html.format(base=base).encode()]
+
+    server = make_server("127.0.0.1", 0, host_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{server.server_port}"
+    with app.app_context():
+        db.session.add(Site(key="host", name="Host", origins=[origin], default_language="en"))
+        db.session.commit()
+    yield origin
+    server.shutdown()
+
+
+def widget_rect(page, selector) -> dict:
+    """Where an element of the widget is, relative to what the user sees (the visual viewport)."""
+    return page.evaluate("""(selector) => {
+        const r = document.querySelector('linezero-widget').shadowRoot.querySelector(selector)
+                  .getBoundingClientRect();
+        const x = r.left - visualViewport.offsetLeft, y = r.top - visualViewport.offsetTop;
+        return {left: x, top: y, right: x + r.width, bottom: y + r.height, width: r.width,
+                screen: [visualViewport.width, visualViewport.height]};
+    }""", selector)
+
+
+def on_screen(rect) -> bool:
+    width, height = rect["screen"]
+    return rect["left"] >= 0 and rect["top"] >= 0 and rect["right"] <= width and rect["bottom"] <= height
+
+
+def test_styled_and_searching_under_the_documented_strict_csp(page, host):
+    page.add_init_script("""window.violations = [];
+        document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));""")
+    page.goto(host + "/csp")
+    page.wait_for_function("window.Linezero && window.Linezero.version")
+    launcher = in_widget(page, ".lz-launcher")
+    assert launcher.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(36, 81, 199)"
+    launcher.click()
+    panel = widget_rect(page, ".lz-panel")
+    assert panel["width"] == 390 and panel["right"] == 1280 - 20
+    in_widget(page, ".lz-input").fill("invoice")
+    results(page).first.wait_for()                       # connect-src lets the widget search
+    assert page.evaluate("violations") == []
+
+
+def test_launcher_and_panel_stay_on_a_phone_screen_of_a_wider_page(browser, host):
+    with new_page(browser, **PHONE) as phone:
+        phone.goto(host + "/wide")
+        phone.wait_for_function("window.Linezero && window.Linezero.version")
+        assert phone.evaluate("document.documentElement.scrollWidth") > 390    # the page overflows
+        launcher = widget_rect(phone, ".lz-launcher")
+        assert on_screen(launcher) and launcher["right"] == 390 - 20
+        in_widget(phone, ".lz-launcher").tap()
+        panel = widget_rect(phone, ".lz-panel")
+        assert (panel["left"], panel["top"], panel["right"], panel["bottom"]) == (0, 0, 390, 844)
+        assert on_screen(widget_rect(phone, ".lz-close"))
+
+
+def test_demo_page_fits_a_phone_screen(browser, live):
+    _, base = live
+    with new_page(browser, **PHONE) as phone:
+        phone.goto(base + "/demo?hostile=0")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_typing_in_the_widget_over_a_bootstrap_modal(page, host):
+    if not BOOTSTRAP.exists():
+        pytest.skip("Bootstrap is not installed (make install-test runs npm ci)")
+    page.goto(host + "/modal")
+    page.locator("#dialog.show").wait_for()              # the modal and its focus trap are on
+    page.wait_for_function("window.Linezero && window.Linezero.version")
+    in_widget(page, ".lz-launcher").click()
+    page.keyboard.type("invoice")
+    assert in_widget(page, ".lz-input").input_value() == "invoice"
+    assert active(page)["cls"] == "lz-input"
+    results(page).first.wait_for()
+
+
+def test_opened_article_has_its_focus_in_sight_and_visible(browser, live):
+    _, base = live
+    with new_page(browser, viewport={"width": 1280, "height": 560}) as page:   # a short panel
+        open_widget(page, base)
+        in_widget(page, ".lz-input").fill("link expired")
+        results(page).first.click()
+        in_widget(page, ".lz-article-title").wait_for()
+        focus = page.evaluate("""() => {
+            const root = document.querySelector('linezero-widget').shadowRoot;
+            const el = root.activeElement, style = getComputedStyle(el);
+            const r = el.getBoundingClientRect(), body = root.querySelector('.lz-body').getBoundingClientRect();
+            return {text: el.textContent, inside: r.top >= body.top && r.bottom <= body.bottom,
+                    ring: style.outlineStyle !== 'none' || style.boxShadow !== 'none'};
+        }""")
+        assert focus == {"text": "The link has expired", "inside": True, "ring": True}

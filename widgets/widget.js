@@ -480,19 +480,21 @@
     show(backButton(), title, content,
       url ? h("p", { cls: "lz-muted" }, h("a", { href: url, target: "_blank", rel: "noopener" }, t("openFull") + " ↗")) : null,
       feedbackBlock(article));
-    scrollToAnchor(anchor);
-    title.focus({ preventScroll: true });
+    if (!showSection(anchor)) title.focus();
   }
 
   /** Scroll the panel (never the host page) so the section heading is at the top, under the
-   *  sticky Back button. */
-  function scrollToAnchor(anchor) {
+   *  sticky Back button, and focus it (a focus out of sight helps nobody); false if no such section. */
+  function showSection(anchor) {
     var target = anchor && els.shadow.getElementById(anchor);
-    if (!target) return;
+    if (!target) return false;
     var back = els.body.querySelector(".lz-back");
     target.classList.add("lz-target");
+    target.tabIndex = -1;
     els.body.scrollTop += target.getBoundingClientRect().top - els.body.getBoundingClientRect().top -
       (back ? back.offsetHeight : 0) - 8;
+    target.focus({ preventScroll: true });
+    return true;
   }
 
   /** In-article "#section" links scroll inside the widget; other links open in a new tab. */
@@ -500,7 +502,7 @@
     var link = event.target.closest && event.target.closest("a[href^='#']");
     if (!link) return;
     event.preventDefault();
-    scrollToAnchor(decodeURIComponent(link.getAttribute("href").slice(1)));
+    showSection(decodeURIComponent(link.getAttribute("href").slice(1)));
   }
 
   // ---- Feedback --------------------------------------------------------------------------------
@@ -796,19 +798,23 @@
     // The host element and our root reset everything the page could leak in (inherited fonts,
     // colors, line-height...). Only --lz-* custom properties pass through, by design.
     ":host{all:initial}",
-    ".lz{all:initial;--c:var(--lz-color,#2451c7);--ct:var(--lz-color-text,#fff);--r:var(--lz-radius,14px);--z:var(--lz-z-index,2147483647);",
+    // The root is a fixed box over the visual viewport (see fitViewport), transparent to clicks.
+    ".lz{all:initial;position:fixed;inset:0;z-index:var(--lz-z-index,2147483647);pointer-events:none;",
+    "--c:var(--lz-color,#2451c7);--ct:var(--lz-color-text,#fff);--r:var(--lz-radius,14px);",
     "font:15px/1.45 var(--lz-font,system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif);color:#1d2430;text-align:left}",
     ".lz *,.lz *::before,.lz *::after{box-sizing:border-box}",
     "[hidden]{display:none!important}",
     "button,input,textarea{font:inherit;color:inherit;margin:0}",
     "button{cursor:pointer}",
-    ":focus-visible{outline:2px solid var(--c);outline-offset:2px}",
+    // Focus moved by script (article title or section, thanks, sent) shows too, even after a click.
+    ":focus-visible,[tabindex='-1']:focus{outline:2px solid var(--c);outline-offset:2px}",
     ".lz-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
-    ".lz-launcher{position:fixed;z-index:var(--z);bottom:20px;right:20px;display:flex;align-items:center;gap:8px;height:48px;padding:0 20px 0 16px;",
+    ".lz-launcher,.lz-panel{position:absolute;pointer-events:auto}",
+    ".lz-launcher{bottom:20px;right:20px;display:flex;align-items:center;gap:8px;height:48px;padding:0 20px 0 16px;",
     "border:0;border-radius:24px;background:var(--c);color:var(--ct);font-weight:600;box-shadow:0 4px 16px rgba(0,0,0,.25)}",
     ".lz-launcher svg{width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:2}",
     ".lz-left .lz-launcher,.lz-left .lz-panel{right:auto;left:20px}",
-    ".lz-panel{position:fixed;z-index:var(--z);bottom:80px;right:20px;width:390px;max-width:calc(100vw - 32px);height:620px;max-height:calc(100vh - 100px);",
+    ".lz-panel{bottom:80px;right:20px;width:390px;max-width:calc(100% - 32px);height:620px;max-height:calc(100% - 100px);",
     "display:flex;flex-direction:column;overflow:hidden;background:#fff;border-radius:var(--r);box-shadow:0 12px 48px rgba(0,0,0,.3);animation:lz-in .15s ease-out}",
     "@keyframes lz-in{from{opacity:0;transform:translateY(8px)}}",
     "@media (prefers-reduced-motion:reduce){.lz-panel{animation:none}}",
@@ -844,7 +850,7 @@
     ".lz-row{display:flex;gap:8px;flex-wrap:wrap}",
     ".lz-more{margin-top:16px;padding-top:14px;border-top:1px solid #e3e7ee}",
     ".lz-more p{margin:0 0 8px;color:#5b6472;font-size:14px}",
-    ".lz-article-title{margin:0 0 8px;font-size:20px;line-height:1.3;outline:none}",
+    ".lz-article-title{margin:0 0 8px;font-size:20px;line-height:1.3}",
     ".lz-article{font-size:15px;overflow-wrap:anywhere}",
     ".lz-article h1,.lz-article h2,.lz-article h3,.lz-article h4{margin:18px 0 6px;font-size:17px;line-height:1.3;scroll-margin-top:8px}",
     ".lz-article p,.lz-article ul,.lz-article ol,.lz-article pre,.lz-article table,.lz-article blockquote{margin:0 0 10px}",
@@ -871,14 +877,34 @@
     "[aria-invalid=true]{border-color:#c62828!important}",
     ".lz-error{margin:0;color:#c62828;font-size:14px}",
     ".lz-error:empty{display:none}",
-    ".lz-thanks{margin:0 0 6px;font-weight:600;outline:none}",
-    ".lz-sent .lz-h{outline:none}",
+    ".lz-thanks{margin:0 0 6px;font-weight:600}",
     ".lz-ref{margin:4px 0 10px;font-size:24px;font-weight:700;letter-spacing:.04em;color:var(--c)}",
   ].join("\n");
 
   var ICON_HELP = '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="10"/>' +
     '<path d="M9.1 9a3 3 0 0 1 5.8 1c0 2-3 3-3 3M12 17h.01"/></svg>';
   var ICON_CLOSE = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+
+  /** The CSS as a constructable stylesheet, which a page's CSP (style-src) does not block; a
+   *  <style> where those are not supported (Safari before 16.4). */
+  function applyStyles(shadow) {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS_TEXT);
+      shadow.adoptedStyleSheets = [sheet];
+    } catch (err) {
+      shadow.prepend(h("style", null, CSS_TEXT));
+    }
+  }
+
+  /** Lay the root box over the visual viewport: on a page wider than a phone's screen the layout
+   *  viewport (where position:fixed is anchored) is wider than what the user sees. */
+  function fitViewport() {
+    var view = window.visualViewport;
+    if (!view) return;
+    var box = { left: view.offsetLeft, top: view.offsetTop, width: view.width, height: view.height };
+    Object.keys(box).forEach(function (key) { els.root.style.setProperty(key, box[key] + "px"); });
+  }
 
   /** Build the shell in a Shadow DOM on <linezero-widget> at the end of <body>. The markup is a
    *  constant (no data in it); every text is set through textContent. */
@@ -887,7 +913,6 @@
     if (options.color && window.CSS && CSS.supports("color", options.color)) host.style.setProperty("--lz-color", options.color);
     var shadow = host.attachShadow({ mode: "open" });
     shadow.innerHTML =
-      "<style>" + CSS_TEXT + "</style>" +
       '<div class="lz' + (options.position === "left" ? " lz-left" : "") + '">' +
       '<div class="lz-sr" role="status" aria-live="polite" aria-atomic="true"></div>' +
       '<div class="lz-panel" id="lz-panel" role="dialog" aria-modal="true" hidden>' +
@@ -903,7 +928,9 @@
     els = { shadow: shadow, root: $(".lz"), live: $(".lz-sr"), panel: $(".lz-panel"), title: $(".lz-title"),
             site: $(".lz-site"), close: $(".lz-close"), label: $("label"), input: $(".lz-input"),
             body: $(".lz-body"), launcher: $(".lz-launcher"), launcherText: $(".lz-launcher-text") };
+    applyStyles(shadow);
     applyStrings();
+    fitViewport();
 
     els.launcher.addEventListener("click", function () { state.open ? close() : open(); });
     els.close.addEventListener("click", close);
@@ -912,6 +939,13 @@
     els.root.addEventListener("keydown", onKeydown);
     window.addEventListener("pagehide", function () { leaving = true; flushSearchLog(); });
     window.addEventListener("pageshow", function () { leaving = false; });
+    if (window.visualViewport) {
+      visualViewport.addEventListener("resize", fitViewport);
+      visualViewport.addEventListener("scroll", fitViewport);
+    }
+    // A host dialog's focus trap (Bootstrap's modal...) pulls the focus back into the dialog when
+    // a focusin from outside it reaches the document: while open, ours stop at the host.
+    host.addEventListener("focusin", function (event) { if (state.open) event.stopPropagation(); });
 
     (document.body || document.documentElement).appendChild(host);
     window.Linezero = { version: VERSION, open: open, close: close, search: search, identify: identify,
