@@ -98,14 +98,16 @@ def test_failing_events_never_break_the_page(page, live_server):
 
 def test_contact_form_shows_the_ticket_reference(page, live_server):
     page.goto(live_server + "/contact?q=refund+for+a+double+charge")
-    expect(page.get_by_label("Message")).to_have_value("refund for a double charge")
+    expect(page.get_by_label("Message")).to_have_value("")
     page.get_by_label("Your email").fill("ann@example.com")
+    page.get_by_label("Message").fill("I was charged twice in October.")
     with page.expect_request(is_api_post("/api/v1/contact")) as contact:
         page.get_by_role("button", name="Send").click()
     expect(page.locator("#contact-reference")).to_have_text(re.compile(r"^LZ-\d+$"))
     expect(page.locator("#contact-form")).to_be_hidden()
     sent = contact.value.post_data_json
     assert sent["query"] == "refund for a double charge" and sent["email"] == "ann@example.com"
+    assert sent["message"] == "I was charged twice in October."
 
 
 def test_usable_on_a_375px_phone(browser, live_server):

@@ -148,10 +148,10 @@ def test_search_read_feedback_and_contact_support(page, live):
     in_widget(page, ".lz-feedback button[type=submit]").click()
     in_widget(page, ".lz-thanks").wait_for()
 
-    # Contact support: the message is prefilled with the search.
+    # Contact support: the message is the user's to write; the search goes along as context.
     in_widget(page, ".lz-feedback .lz-more button").click()
     message = in_widget(page, "#lz-c-message")
-    assert message.input_value() == "reset password"
+    assert message.input_value() == ""
     in_widget(page, "#lz-c-email").fill("ada@orbita.example")
     message.fill("I never get the reset email.")
     in_widget(page, ".lz-form button[type=submit]").click()
@@ -184,6 +184,7 @@ def test_search_read_feedback_and_contact_support(page, live):
         ticket = json.loads(response.read())
     ticket = ticket.get("ticket", ticket)
     assert ticket["reference"] == ref
+    assert ticket["message"] == "I never get the reset email."
     context = json.dumps(ticket.get("context", ticket), ensure_ascii=False)
     assert "reset password" in context
     assert "en/reset-password" in context

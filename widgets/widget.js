@@ -564,7 +564,7 @@
       h("h3", { cls: "lz-h", tabindex: "-1" }, t("contact")),
       field("lz-c-name", t("name"), h("input", { name: "name", type: "text", autocomplete: "name", maxlength: "200", value: state.user.name })),
       field("lz-c-email", t("email"), h("input", { name: "email", type: "email", autocomplete: "email", required: true, maxlength: "200", value: state.user.email })),
-      field("lz-c-message", t("message"), h("textarea", { name: "message", rows: "5", required: true, maxlength: "5000", value: state.query || els.input.value.trim() })),
+      field("lz-c-message", t("message"), h("textarea", { name: "message", rows: "5", required: true, maxlength: "5000" })),
       h("p", { cls: "lz-error lz-send-error", role: "alert" }),
       h("div", { cls: "lz-row" },
         h("button", { type: "submit", cls: "lz-btn" }, t("send")),
