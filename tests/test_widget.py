@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import pytest
 
+from kb_server import i18n
 from kb_server.extensions import db
 from kb_server.models import Site
 from kb_server.cli.sites import site_group
+from kb_server.views.widget import WIDGETS_DIR
 from conftest import make_app
 
 DEMO_ORIGIN = "http://127.0.0.1:5000"   # a default origin of the demo site
@@ -232,3 +235,32 @@ def test_site_cli_errors(runner, args, message):
     result = runner.invoke(site_group, args)
     assert result.exit_code != 0
     assert message in result.output
+
+
+# --- one wording in the widget and the help center -----------------------------------------------
+
+# widget.js string key -> kb_server/i18n.py key, for the "was this helpful?" form
+FEEDBACK_STRINGS = {
+    "helpful": "helpful_question", "yes": "yes", "no": "no", "whatWrong": "reason_legend",
+    "reason_outdated": "reason_outdated", "reason_unclear": "reason_unclear",
+    "reason_not_solved": "reason_not_solved", "reason_other": "reason_other",
+    "comment": "comment_label", "send": "send", "thanks": "thanks",
+}
+
+
+def widget_strings() -> dict[str, dict[str, str]]:
+    """The widget's UI strings by language, as written in widget.js (``key: "text"``)."""
+    source = (WIDGETS_DIR / "widget.js").read_text(encoding="utf-8")
+    start = source.index("var STRINGS = {")
+    block = source[start:source.index("\n  };", start)]
+    parts = re.split(r"\n    (en|ru|uk): \{", block)[1:]
+    return {lang: dict(re.findall(r'(\w+): "([^"]*)"', body)) for lang, body in zip(parts[::2], parts[1::2])}
+
+
+def test_feedback_form_words_match_the_help_center():
+    strings = widget_strings()
+    assert set(strings) == set(i18n.LANGUAGES)
+    for lang, texts in strings.items():
+        widget = {key: texts[key] for key in FEEDBACK_STRINGS}
+        help_center = {key: i18n.STRINGS[other][lang] for key, other in FEEDBACK_STRINGS.items()}
+        assert widget == help_center, lang
