@@ -204,6 +204,16 @@ def test_search_page_tolerates_odd_parameters(client, url):
         assert "The query is too long" in html
 
 
+def test_contact_support_is_offered_once_and_never_by_the_contact_page_itself(client):
+    results = page(client, "/search?q=reset+password&lang=en")
+    assert results.count("find an answer?") == 1
+    assert 'href="/contact?q=reset+password"' in results
+    assert "find an answer?" in page(client, "/search?q=&lang=en")     # no results: the footer
+    contact = page(client, "/contact?q=refund&lang=en")
+    assert "find an answer?" not in contact
+    assert not re.findall(r'href="/contact[^"]*"(?! lang=)', contact)       # but to switch language
+
+
 def test_contact_page_keeps_the_query_as_context_not_as_the_message(client):
     html = page(client, "/contact?q=refund+please&lang=en")
     assert '<textarea id="contact-message" name="message" rows="6" required maxlength="5000"></textarea>' in html

@@ -105,6 +105,7 @@ def test_contact_form_shows_the_ticket_reference(page, live_server):
         page.get_by_role("button", name="Send").click()
     expect(page.locator("#contact-reference")).to_have_text(re.compile(r"^LZ-\d+$"))
     expect(page.locator("#contact-form")).to_be_hidden()
+    expect(page.get_by_text("Describe your problem")).to_be_hidden()     # the prompt went with it
     sent = contact.value.post_data_json
     assert sent["query"] == "refund for a double charge" and sent["email"] == "ann@example.com"
     assert sent["message"] == "I was charged twice in October."

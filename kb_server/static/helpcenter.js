@@ -139,7 +139,7 @@
       button.disabled = true;
       status.textContent = "";
       postJSON("/api/v1/contact", body).then(function (data) {
-        form.hidden = true;
+        document.getElementById("contact-ask").hidden = true;
         document.getElementById("contact-reference").textContent = data.ticket.reference;
         document.getElementById("contact-done").hidden = false;
       }).catch(function (error) {
