@@ -1,5 +1,7 @@
 """UI strings of the help-center pages in English, Russian and Ukrainian, and the choice of
-the UI language: ``?lang=`` (remembered in a cookie) > the cookie > Accept-Language > English.
+the UI language: the user's choice (``?lang=``, remembered in a cookie) > the language of the
+content (an article page speaks its article's, a results page its query's) > Accept-Language >
+English.
 
 The UI language is also the language hint of the page's searches. Article content keeps its
 own language (``/a/<lang>/<slug>``), marked with a ``lang`` attribute in the page.
@@ -124,11 +126,24 @@ def requested_language() -> str | None:
     return _valid(request.args.get("lang"))
 
 
+def chosen_language() -> str | None:
+    """The language the user chose: ``?lang=``, else the cookie an earlier choice left."""
+    return requested_language() or _valid(request.cookies.get(COOKIE))
+
+
 def ui_language() -> str:
     if "ui_language" not in g:
-        g.ui_language = (requested_language() or _valid(request.cookies.get(COOKIE))
-                         or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE)
+        g.ui_language = (chosen_language() or request.accept_languages.best_match(LANGUAGES)
+                         or DEFAULT_LANGUAGE)
     return g.ui_language
+
+
+def follow_content(language: str) -> str:
+    """Speak the content's language on this page (an article's, a query's) unless the user chose
+    one; returns the UI language."""
+    if not chosen_language():
+        g.ui_language = language
+    return ui_language()
 
 
 def translate(key: str, **values) -> str:

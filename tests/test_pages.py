@@ -128,6 +128,27 @@ def test_article_in_another_language_than_the_ui_is_marked(client):
     assert "Как сбросить пароль" in html and "On this page" in html
 
 
+def test_article_page_speaks_the_article_language_unless_the_user_chose_one(client):
+    html = page(client, "/a/ru/reset-password", headers={"Accept-Language": "en"})
+    assert '<html lang="ru">' in html
+    assert "На этой странице" in html and '<a href="/">Справочный центр</a>' in html
+    related = html[html.index('id="related-title"'):]
+    assert "Русский</span>" not in related and 'lang="ru">Русский' not in related
+    client.set_cookie("lz_lang", "en")
+    assert "On this page" in page(client, "/a/ru/reset-password")
+
+
+def test_results_page_speaks_the_query_language_unless_the_user_chose_one(client):
+    html = page(client, "/search?q=сбросить+пароль", headers={"Accept-Language": "en"})
+    assert '<html lang="ru">' in html and "Результаты по запросу «сбросить пароль»" in html
+    first = html[html.index('class="hits"'):]
+    assert first.index('href="/a/ru/reset-password') < first.index("</li>")
+    assert "<mark>пароль</mark>" in html
+    chosen = page(client, "/search?q=сбросить+пароль&lang=en")
+    assert '<html lang="en">' in chosen and 'href="/a/en/reset-password' in chosen
+    assert "Results for" in page(client, "/search?q=invoice", headers={"Accept-Language": "ru"})
+
+
 @pytest.mark.parametrize("url", [
     "/a/en/no-such-article", "/a/en/internal-refunds", "/a/en/draft-plans", "/a/de/reset-password",
     "/c/no-such-category", "/c/general",

@@ -10,6 +10,7 @@ import math
 
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 
+from indexer.analysis import clean_query, detect_language
 from indexer.languages import LANGUAGES
 from kb_server import helpcenter, i18n, search
 from kb_server.extensions import public_limit
@@ -64,7 +65,7 @@ def article(lang: str, slug: str):
     translations = helpcenter.public_translations(found)
     return render_template(
         "article.html", article=found,
-        category_name=helpcenter.catalog().category_name(found.category, i18n.ui_language()),
+        category_name=helpcenter.catalog().category_name(found.category, i18n.follow_content(found.language)),
         translations=[translations[code] for code in LANGUAGES if code in translations],
         related=helpcenter.related(found))
 
@@ -132,7 +133,8 @@ def search_page():
     query = request.args.get("q", "").strip()
     context = {"query": query, "too_long": len(query) > MAX_QUERY_LENGTH, "results": None}
     if query and not context["too_long"]:
-        context.update(_search_view(query, i18n.ui_language()))
+        asked_in = detect_language(clean_query(query), default=i18n.ui_language())
+        context.update(_search_view(query, i18n.follow_content(asked_in)))
     return render_template("search.html", max_query_length=MAX_QUERY_LENGTH, **context)
 
 
