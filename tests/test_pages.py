@@ -196,6 +196,7 @@ def test_search_page_uses_the_ui_language_and_filters(client):
     assert 'href="/a/uk/reset-password' in html and 'href="/a/en/reset-password' not in html
     filtered = page(client, "/search?q=password&lang=en&language=ru")
     assert 'href="/a/ru/reset-password' in filtered and "two-factor" not in filtered.split('id="results"')[1]
+    assert "<summary>Filters: Русский</summary>" in filtered          # what the folded filters hold
     by_category = page(client, "/search?q=invoice&lang=en&category=account")
     assert "Nothing found for “invoice”." in by_category
 

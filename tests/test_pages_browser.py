@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 MOBILE = {"width": 375, "height": 740}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,7 @@ def test_search_open_article_and_say_it_did_not_help(page, live_server):
     with page.expect_request(is_api_post("/api/v1/events")) as search_event:
         page.get_by_role("button", name="Search").click()
     expect(page).to_have_url(re.compile(r"/search\?q=reset\+password"))
+    expect(page.get_by_role("navigation", name="Language", exact=True)).to_be_visible()    # filters open
     expect(page.locator(".snippet mark").first).to_be_visible()
     assert "password" in [m.lower() for m in page.locator(".snippet mark").all_inner_texts()]
     event = search_event.value.post_data_json
@@ -128,5 +130,20 @@ def test_usable_on_a_375px_phone(browser, live_server):
         expect(page.get_by_role("heading", level=1)).to_have_text("Как сбросить пароль")
         expect(page.get_by_role("button", name="Нет")).to_be_visible()
         assert no_horizontal_scroll(page)
+    finally:
+        context.close()
+
+
+def test_results_come_before_the_filters_on_a_phone(browser, live_server):
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/search?q=password")
+        first = page.locator(".hit").first.bounding_box()
+        assert first["y"] + first["height"] <= PHONE["height"]     # the whole first result
+        language_filter = page.get_by_role("navigation", name="Language", exact=True)
+        expect(language_filter).to_be_hidden()
+        page.get_by_text("Filters").click()
+        expect(language_filter).to_be_visible()
     finally:
         context.close()

@@ -149,8 +149,18 @@
     });
   }
 
+  /* The filters of a results page: folded on a narrow screen (results first), open on a wide one. */
+  function initFilters() {
+    var filters = document.querySelector(".facets details");
+    if (!filters) { return; }
+    var wide = window.matchMedia("(min-width: 50rem)");
+    function fit() { filters.open = wide.matches; }
+    fit();
+    wide.addEventListener("change", fit);
+  }
+
   function init() {
-    [initResults, initArticle, initFeedback, initContact].forEach(function (step) {
+    [initResults, initArticle, initFeedback, initContact, initFilters].forEach(function (step) {
       try { step(); } catch (e) { /* one broken part must not stop the others */ }
     });
   }

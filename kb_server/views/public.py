@@ -100,7 +100,7 @@ def _facet_links(counts: dict[str, int], labels: dict[str, str], selected: str, 
 
 
 def _search_view(query: str, language: str) -> dict:
-    """Results, facet links and paging of the results page."""
+    """Results, facet links (only of facets that offer a choice) and paging of the results page."""
     categories = {c["id"]: c["name"] for c in helpcenter.categories(language)}
     category = _choice("category", categories)
     content_language = _choice("language", LANGUAGES)
@@ -114,6 +114,7 @@ def _search_view(query: str, language: str) -> dict:
         "language": _facet_links(results.facets.get("language", {}), i18n.LANGUAGE_NAMES,
                                  content_language, lambda v: _search_url(query, category, v)),
     }
+    facets = {name: links for name, links in facets.items() if len(links) > 1}  # "All" and more
     pages = max(1, math.ceil(results.total / PER_PAGE))
 
     def page_url(number: int) -> str | None:
@@ -121,6 +122,8 @@ def _search_view(query: str, language: str) -> dict:
 
     return {
         "results": results, "facets": facets, "page": page, "pages": pages,
+        "active_filters": [label for label in (categories.get(category),
+                                               i18n.LANGUAGE_NAMES.get(content_language)) if label],
         "category_names": categories, "previous_url": page_url(page - 1), "next_url": page_url(page + 1),
         "did_you_mean_url": (_search_url(results.did_you_mean) if results.did_you_mean
                              and results.total < FEW_RESULTS else None),
