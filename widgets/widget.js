@@ -609,8 +609,8 @@
 
   function showSent(reference) {
     state.view = "sent";
-    var title = h("h3", { cls: "lz-h", tabindex: "-1" }, t("sentTitle"));
-    show(h("div", { cls: "lz-sent" }, title, h("p", null, t("sent")), h("p", { cls: "lz-ref" }, reference),
+    var title = h("h3", { cls: "lz-sent-title", tabindex: "-1" }, t("sentTitle"));
+    show(h("div", null, title, h("p", null, t("sent")), h("p", { cls: "lz-ref" }, reference),
       h("p", { cls: "lz-muted" }, t("sentNote")),
       h("button", { type: "button", cls: "lz-btn lz-btn-2", onclick: function () {
         els.input.value = "";
@@ -808,6 +808,7 @@
     "button{cursor:pointer}",
     // Focus moved by script (article title or section, thanks, sent) shows too, even after a click.
     ":focus-visible,[tabindex='-1']:focus{outline:2px solid var(--c);outline-offset:2px}",
+    "[tabindex='-1']:focus{outline-offset:4px;border-radius:4px}",
     ".lz-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     ".lz-launcher,.lz-panel{position:absolute;pointer-events:auto}",
     ".lz-launcher{bottom:20px;right:20px;display:flex;align-items:center;gap:8px;height:48px;padding:0 20px 0 16px;",
@@ -850,7 +851,7 @@
     ".lz-row{display:flex;gap:8px;flex-wrap:wrap}",
     ".lz-more{margin-top:16px;padding-top:14px;border-top:1px solid #e3e7ee}",
     ".lz-more p{margin:0 0 8px;color:#5b6472;font-size:14px}",
-    ".lz-article-title{margin:0 0 8px;font-size:20px;line-height:1.3}",
+    ".lz-article-title,.lz-sent-title{margin:0 0 8px;font-size:20px;line-height:1.3}",
     ".lz-article{font-size:15px;overflow-wrap:anywhere}",
     ".lz-article h1,.lz-article h2,.lz-article h3,.lz-article h4{margin:18px 0 6px;font-size:17px;line-height:1.3;scroll-margin-top:8px}",
     ".lz-article p,.lz-article ul,.lz-article ol,.lz-article pre,.lz-article table,.lz-article blockquote{margin:0 0 10px}",
@@ -863,7 +864,7 @@
     ".lz-article table{border-collapse:collapse;display:block;overflow-x:auto}",
     ".lz-article td,.lz-article th{padding:4px 8px;border:1px solid #e3e7ee}",
     ".lz-article blockquote{padding-left:12px;border-left:3px solid #e3e7ee;color:#3b4350}",
-    ".lz-target{background:#fff6d6;border-radius:4px}",
+    ".lz-target{margin-left:-6px;margin-right:-6px;padding:2px 6px;background:#fff6d6;border-radius:4px}",
     ".lz-feedback{margin-top:20px;padding-top:14px;border-top:1px solid #e3e7ee}",
     ".lz-fb-q{margin:0 0 8px;font-weight:600}",
     ".lz-form{display:flex;flex-direction:column;gap:8px}",
@@ -871,6 +872,7 @@
     ".lz-form legend{padding:0;margin-bottom:4px;font-weight:600}",
     ".lz-form label{font-size:14px;font-weight:600}",
     ".lz-form .lz-choice{display:block;padding:3px 0;font-weight:400}",
+    ".lz-form>.lz-btn{align-self:flex-start}",
     ".lz-field{display:flex;flex-direction:column;gap:4px}",
     ".lz-form input[type=text],.lz-form input[type=email],.lz-form textarea{width:100%;padding:8px 10px;border:1px solid #c8ced8;border-radius:8px;background:#fff}",
     ".lz-form textarea{resize:vertical}",
