@@ -1,0 +1,110 @@
+"""The HTTP load generator of ``kb bench``: keep-alive GET requests from a separate process.
+
+``measure`` runs ``run_load`` in a child process (``multiprocessing``, spawn), so the clients
+never share a GIL with the server or the benchmark. The child opens ``clients`` keep-alive
+connections to 127.0.0.1 (one thread each, ``http.client``) and sends the given paths in turn
+until ``max_requests`` were sent or ``seconds`` have passed.
+"""
+from __future__ import annotations
+
+import http.client
+import itertools
+import multiprocessing
+import threading
+import time
+from dataclasses import dataclass, field
+
+HOST = "127.0.0.1"   # loopback only: the benchmark never loads another machine
+TIMEOUT_S = 30.0
+
+
+@dataclass
+class LoadResult:
+    timings: list[float] = field(default_factory=list)   # seconds per successful request
+    errors: list[str] = field(default_factory=list)      # "status path" or "Exception path"
+    elapsed: float = 0.0                                  # wall time of the whole run
+
+    @property
+    def rps(self) -> float:
+        return len(self.timings) / self.elapsed if self.elapsed else 0.0
+
+
+def _is_ok(status: int, body: bytes) -> bool:
+    return status == 200 and body.startswith(b"{")
+
+
+def _client(port: int, next_path, result: LoadResult, lock: threading.Lock) -> None:
+    """One keep-alive connection sending requests until ``next_path`` says stop."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT_S)
+    try:
+        while (path := next_path()) is not None:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                result.errors.append(f"{type(exc).__name__} {path}")
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT_S)
+                continue
+            elapsed = time.perf_counter() - started
+            with lock:
+                if _is_ok(response.status, body):
+                    result.timings.append(elapsed)
+                else:
+                    result.errors.append(f"{response.status} {path}")
+    finally:
+        conn.close()
+
+
+def run_load(port: int, paths: list[str], clients: int, max_requests: int,
+             seconds: float) -> LoadResult:
+    """GET ``paths`` round-robin over ``clients`` connections (in this process)."""
+    lock = threading.Lock()
+    cycle = itertools.cycle(paths)
+    issued = 0
+    result = LoadResult()
+    deadline = time.perf_counter() + seconds
+
+    def next_path() -> str | None:
+        nonlocal issued
+        with lock:
+            if issued >= max_requests or time.perf_counter() > deadline:
+                return None
+            issued += 1
+            return next(cycle)
+
+    threads = [threading.Thread(target=_client, args=(port, next_path, result, lock))
+               for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+def _child(connection, *args) -> None:
+    connection.send(run_load(*args))
+    connection.close()
+
+
+def measure(port: int, paths: list[str], clients: int, max_requests: int,
+            seconds: float) -> LoadResult:
+    """``run_load`` in a fresh child process; its result sent back through a pipe."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, name="kb-bench-load", daemon=True,
+                              args=(sender, port, paths, clients, max_requests, seconds))
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(seconds + 2 * TIMEOUT_S):
+            raise RuntimeError("the load generator did not finish")
+        return receiver.recv()
+    finally:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
