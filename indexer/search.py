@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -19,7 +19,6 @@ from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
 from indexer.catalog import Catalog
 from indexer.keyword import KeywordRanker, ParsedQuery, snippet
-from indexer.render import sanitize_html
 from indexer.fusion import fuse, minmax
 from indexer.generation import Generation, current_generation
 from indexer.vectors import SemanticRanker
@@ -53,11 +52,12 @@ class Hit:
     translation_key: str
     anchor: str           # best section's anchor; "" = top of the article
     section: str          # best section's heading; "" = the introduction
-    snippet: str          # sanitized HTML; matched words in <mark>
+    snippet: str          # HTML: escaped text, matched words in <mark>
     score: float
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields as a new dict (what ``dataclasses.asdict`` gives: every field is flat)."""
+        return dict(vars(self))
 
 
 @dataclass
@@ -73,7 +73,9 @@ class SearchResults:
     did_you_mean: str | None = None
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "hits": [h.to_dict() for h in self.hits]}
+        """What ``dataclasses.asdict`` gives, built directly (asdict deep-copies every value)."""
+        return {**vars(self), "hits": [h.to_dict() for h in self.hits],
+                "facets": {name: dict(counts) for name, counts in self.facets.items()}}
 
 
 @dataclass
@@ -209,20 +211,29 @@ class SearchService:
 
     def _group(self, ranked: list[tuple[str, float]], language: str) -> list[_Group]:
         groups: dict[str, _Group] = {}
+        articles = self.catalog.articles
+        other_language_weight = self.settings.other_language_weight
         for key, score in ranked:
-            article_id, position = key.rsplit("#", 1)
-            article = self.catalog.articles.get(article_id)
+            article_id, _, position = key.rpartition("#")
+            article = articles.get(article_id)
             if article is None or not article.is_public:
                 continue
-            weight = 1.0 if article.language == language else self.settings.other_language_weight
-            group = groups.setdefault(article.translation_key, _Group(article.translation_key, 0.0))
+            weight = 1.0 if article.language == language else other_language_weight
+            group = groups.get(article.translation_key)
+            if group is None:
+                group = groups[article.translation_key] = _Group(article.translation_key, 0.0)
             group.versions.setdefault(article.language, int(position))
             group.score = max(group.score, score * weight)
         return sorted(groups.values(), key=lambda g: -g.score)
 
-    def _display_version(self, group: _Group, language: str, languages) -> Article | None:
-        versions = {lang: a for lang, a in self.catalog.translations(group.key).items()
-                    if a.is_public and (not languages or lang in languages)}
+    def _public_versions(self, group: _Group) -> dict[str, Article]:
+        """The public language versions of a group's article, by language."""
+        return {lang: a for lang, a in self.catalog.translations(group.key).items() if a.is_public}
+
+    @staticmethod
+    def _display_version(group: _Group, language: str,
+                         versions: dict[str, Article]) -> Article | None:
+        """The version to show: the user's language, else one that matched, else English."""
         for lang in (language, *group.versions, "en", *versions):
             if lang in versions:
                 return versions[lang]
@@ -240,8 +251,7 @@ class SearchService:
             category=article.category, summary=article.summary,
             translation_key=article.translation_key,
             anchor=section.anchor if section else "", section=section.heading if section else "",
-            snippet=sanitize_html(snippet(text, parsed.terms.get(article.language, set()),
-                                          article.language)),
+            snippet=snippet(text, parsed.terms.get(article.language, set()), article.language),
             score=round(group.score, 4),
         )
 
@@ -265,15 +275,16 @@ class SearchService:
         category_counts: dict[str, int] = {}
         language_counts: dict[str, int] = {}
         for group in self._group(ranked, language):
-            article = self._display_version(group, language, ())
+            versions = self._public_versions(group)
+            article = self._display_version(group, language, versions)
             if article is None:
                 continue
             category_counts[article.category] = category_counts.get(article.category, 0) + 1
-            for lang, version in self.catalog.translations(group.key).items():
-                if version.is_public:
-                    language_counts[lang] = language_counts.get(lang, 0) + 1
+            for lang in versions:
+                language_counts[lang] = language_counts.get(lang, 0) + 1
             if languages:
-                article = self._display_version(group, language, languages)
+                wanted = {lang: a for lang, a in versions.items() if lang in languages}
+                article = self._display_version(group, language, wanted)
                 if article is None:
                     continue
             shown.append((group, article))
@@ -296,7 +307,7 @@ class SearchService:
         q = self.keyword.completion_query(text, language, parsed)
         hits = []
         for group in self._group(self.keyword.rank(q, limit * 6, tuple(categories)), language)[:limit]:
-            article = self._display_version(group, language, ())
+            article = self._display_version(group, language, self._public_versions(group))
             if article is not None:
                 hits.append(self._hit(group, article, parsed))
         return hits

@@ -1,0 +1,130 @@
+"""The search request path gives what its slower predecessors gave: hit dicts equal
+``dataclasses.asdict``, snippets escape hostile text without a sanitizer, article URLs equal
+``url_for``."""
+from __future__ import annotations
+
+import dataclasses
+import random
+from html.parser import HTMLParser
+
+import pytest
+from flask import url_for
+
+from indexer.keyword import escape_text, snippet
+from indexer.render import sanitize_html
+from kb_server import helpcenter
+
+
+# --- hit and result dicts --------------------------------------------------------------------
+@pytest.mark.parametrize("query", ["password", "пароль", "invoice refund", "2fa"])
+def test_result_dicts_equal_asdict(service, query):
+    results = service.search(query, per_page=50)
+    assert results.hits
+    assert results.to_dict() == dataclasses.asdict(results)
+    for hit in results.hits:
+        assert hit.to_dict() == dataclasses.asdict(hit)
+        assert list(hit.to_dict()) == [f.name for f in dataclasses.fields(hit)]
+
+
+def test_result_dict_is_a_copy(service):
+    results = service.search("password")
+    data = results.to_dict()
+    data["facets"]["category"]["x"] = 1
+    data["hits"][0]["title"] = "changed"
+    assert "x" not in results.facets["category"] and results.hits[0].title != "changed"
+
+
+# --- snippets: safe by construction ----------------------------------------------------------
+class _Markup(HTMLParser):
+    """Tags and text of an HTML fragment."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(f"<{tag}{' ' if attrs else ''}>")
+
+    def handle_endtag(self, tag):
+        self.tags.append(f"</{tag}>")
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append(f"<{tag}/>")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _markup(html: str) -> _Markup:
+    parser = _Markup()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+HOSTILE = [
+    '<script>alert(1)</script> password',
+    'reset <img src=x onerror="alert(1)"> password &amp; &lt;mark&gt;',
+    'password"><mark onclick=alert(1)>x</mark><!-- password --> <![CDATA[ password ]]>',
+    "password </mark><script>password</script> <style>password{}</style>",
+    "&#60;script&#62; password &#x3C;b&#x3E; <a href='javascript:alert(1)'>password</a>",
+    "пароль <iframe src=//evil>пароль</iframe> \xa0 & пароль",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("terms", [set(), {"password"}, {"пароль"}, {"script", "mark", "password"}])
+def test_hostile_text_gives_only_mark_tags(text, terms):
+    for lang in ("en", "ru"):
+        html = snippet(text, terms, lang)
+        parsed = _markup(html)
+        assert set(parsed.tags) <= {"<mark>", "</mark>"}, html
+        assert parsed.tags == ["<mark>", "</mark>"] * (len(parsed.tags) // 2)
+        assert "".join(parsed.text).replace("… ", "").replace(" …", "") in text
+        assert sanitize_html(html) == html   # nothing left for a sanitizer to remove
+
+
+@pytest.mark.parametrize("query", ["<script>alert(1)</script>", '"><img onerror=x>', "mark password"])
+def test_hostile_query_gives_only_mark_tags(service, query):
+    for hit in service.search(query, per_page=50).hits:
+        assert set(_markup(hit.snippet).tags) <= {"<mark>", "</mark>"}, hit.snippet
+
+
+def test_escape_text_is_what_the_sanitizer_gives_for_escaped_text():
+    """Snippets used to be ``sanitize_html(escaped text)``: ``escape_text`` gives the same
+    (checked on random strings of markup, entity, quote, control and non-ASCII characters)."""
+    from html import escape
+    alphabet = list("ab <>&\"'=/;#x!-?\r\n\t\x00\x01\x0c\xa0\u2028😀пж") + ["&amp;", "<b>", "</mark>"]
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        assert escape_text(text) == sanitize_html(escape(text)), repr(text)
+
+
+def test_snippets_equal_the_sanitized_ones(service):
+    """The sanitizer would not change any snippet the service gives."""
+    for query in ("password", "пароль", "invoice", "link expired", "2fa", "&"):
+        for hit in service.search(query, per_page=50).hits:
+            assert sanitize_html(hit.snippet) == hit.snippet
+
+
+# --- article URLs ----------------------------------------------------------------------------
+@pytest.mark.parametrize("base", ["http://localhost/", "https://kb.example.org:8443/help/"])
+@pytest.mark.parametrize("anchor", ["", "step-2", "сброс-пароля", "a b#c?d=%e"])
+def test_article_url_equals_url_for(app, base, anchor):
+    with app.test_request_context("/api/v1/search", base_url=base):
+        for external in (False, True):
+            for slug in ("reset-password", "сброс", "a b"):
+                expected = url_for("public.article", lang="ru", slug=slug, _anchor=anchor or None,
+                                   _external=external)
+                assert helpcenter.article_url("ru", slug, anchor, external=external) == expected
+
+
+def test_search_api_urls_equal_url_for(client, app):
+    data = client.get("/api/v1/search?q=password&per_page=50").get_json()
+    assert data["hits"]
+    with app.test_request_context("/", base_url="http://localhost/"):
+        for hit in data["hits"]:
+            assert hit["url"] == url_for("public.article", lang=hit["language"], slug=hit["slug"],
+                                         _anchor=hit["anchor"] or None, _external=True)
