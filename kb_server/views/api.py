@@ -6,7 +6,7 @@ through the ``kb_server.jsonapi`` helpers, so malformed input is a 4xx JSON erro
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify, request, url_for
 
 from indexer.languages import LANGUAGES
 from indexer.search import MODES
@@ -39,6 +39,8 @@ def _language(site: Site | None) -> str:
 
 def _category_filter(allowed: tuple[str, ...]) -> tuple[str, ...]:
     """``?category=`` values (each must be a category the site shows); none = all allowed."""
+    if "category" not in request.args:   # (known_categories() reads every article)
+        return allowed
     requested = list_arg("category", allowed=allowed or helpcenter.known_categories())
     return tuple(requested) or allowed
 
@@ -51,9 +53,9 @@ def _mode() -> str | None:
 
 
 def _hit_payload(hit: dict) -> dict:
-    """A search hit plus the absolute URL of its section."""
-    return {**hit, "url": helpcenter.article_url(hit["language"], hit["slug"], hit["anchor"],
-                                                 external=True)}
+    """A search hit (``Hit.to_dict()``, completed in place) with the absolute URL of its section."""
+    hit["url"] = helpcenter.article_url(hit["language"], hit["slug"], hit["anchor"], external=True)
+    return hit
 
 
 @bp.get("/search")
