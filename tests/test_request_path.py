@@ -10,9 +10,11 @@ from html.parser import HTMLParser
 import pytest
 from flask import url_for
 
-from indexer.keyword import escape_text, snippet
+from indexer.keyword import analyze, escape_text, snippet
 from indexer.render import sanitize_html
+from indexer.synonyms import SynonymExpander, load_synonyms
 from kb_server import helpcenter
+from kb_server.config import DEFAULT_ARTICLES_DIR
 
 
 # --- hit and result dicts --------------------------------------------------------------------
@@ -128,3 +130,34 @@ def test_search_api_urls_equal_url_for(client, app):
         for hit in data["hits"]:
             assert hit["url"] == url_for("public.article", lang=hit["language"], slug=hit["slug"],
                                          _anchor=hit["anchor"] or None, _external=True)
+
+
+# --- synonyms: indexed by term, same expansions as scanning every group ----------------------
+def _scan_expansions(groups, terms):
+    """The former ``SynonymExpander.expansions``: every group scanned for every query."""
+    def contains(phrase):
+        return any(tuple(terms[i:i + len(phrase)]) == phrase for i in range(len(terms) - len(phrase) + 1))
+    found = []
+    for group in groups:
+        if any(contains(phrase) for phrase in group):
+            found.extend(p for p in group if not contains(p) and p not in found)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "uk"])
+def test_synonym_index_expands_like_the_scan_on_the_bundled_synonyms(lang):
+    groups = load_synonyms(DEFAULT_ARTICLES_DIR)
+    assert len(groups) > 10
+    expander = SynonymExpander(groups, lambda text: analyze(text, lang))
+    phrases = [p for group in expander.groups for p in group]
+    vocabulary = sorted({t for p in phrases for t in p}) + ["the", "reset", "password"]
+    rng = random.Random(lang)
+    queries = [list(p) for p in phrases]                                   # each phrase alone
+    queries += [list(a + b) for a, b in zip(phrases, reversed(phrases))]   # two phrases
+    queries += [rng.sample(vocabulary, rng.randint(1, 6)) for _ in range(2000)]
+    queries += [[], ["nothing", "matches"]]
+    expanded = 0
+    for terms in queries:
+        assert expander.expansions(terms) == _scan_expansions(expander.groups, terms), terms
+        expanded += bool(expander.expansions(terms))
+    assert expanded > len(phrases)   # the comparison covered many real expansions
