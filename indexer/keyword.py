@@ -39,6 +39,7 @@ SYNONYM_WEIGHT = 0.6
 COMPLETION_WEIGHT = 2.0       # a title or heading word that completes the last word typed
 SNIPPET_CHARS = 220
 SNIPPET_CONTEXT = 60          # characters shown before the first highlighted word
+WORD_RE = re.compile(WORD_PATTERN)
 
 ANALYZERS = {lang: language_analyzer(lang) for lang in LANGUAGES}
 LAYOUT = Layout(
@@ -212,10 +213,14 @@ class KeywordRanker:
         return postings.top(q, postings.allowed(filters), limit)
 
 
-@functools.lru_cache(maxsize=200_000)
-def _index_term(word: str, lang: str) -> str | None:
+def _first_term(lang: str, word: str) -> str | None:
     """The index term of one word of text in ``lang`` (None for a stop word)."""
     return next((t.text for t in ANALYZERS[lang](word)), None)
+
+
+# word -> index term, per language: a cache of one argument (the word) is the cheapest lookup
+INDEX_TERM = {lang: functools.lru_cache(maxsize=100_000)(functools.partial(_first_term, lang))
+              for lang in LANGUAGES}
 
 
 def _densest(matches: list[tuple[re.Match, str]]) -> int:
@@ -254,15 +259,18 @@ def _window(text: str, matches: list[tuple[re.Match, str]]) -> tuple[int, int]:
     return start, end
 
 
-# Text in HTML, escaped as an HTML serializer does (nh3 gives back the same text): the
-# markup characters as entities, NUL dropped and line breaks normalized as HTML parsing does.
-_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\xa0": "&nbsp;",
-                               "\0": None, "\r": "\n"})
-
-
 def escape_text(text: str) -> str:
-    """``text`` as HTML text: no character of it can open a tag, an attribute or an entity."""
-    return text.replace("\r\n", "\n").translate(_TEXT_ESCAPES)
+    """``text`` as HTML text: no character of it can open a tag, an attribute or an entity.
+
+    Escaped as an HTML serializer does, so nh3 gives back the same text: the markup characters
+    as entities, and the rare no-break space, NUL and carriage returns as HTML parsing and
+    serializing leave them.
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "\xa0" in text or "\r" in text or "\0" in text:
+        text = (text.replace("\xa0", "&nbsp;").replace("\r\n", "\n").replace("\r", "\n")
+                .replace("\0", ""))
+    return text
 
 
 def snippet(text: str, terms: set[str], lang: str) -> str:
@@ -271,8 +279,9 @@ def snippet(text: str, terms: set[str], lang: str) -> str:
     Safe by construction: every piece of ``text`` goes through ``escape_text``, and the only
     markup is the <mark> and </mark> written here, so it needs no sanitizer.
     """
-    matches = [(m, term) for m in re.finditer(WORD_PATTERN, text)
-               if (term := _index_term(m.group(), lang)) in terms] if terms else []
+    index_term = INDEX_TERM[lang]
+    matches = [(m, term) for m in WORD_RE.finditer(text)
+               if (term := index_term(m.group())) in terms] if terms else []
     if not matches:
         short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
         return escape_text(short)
