@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from indexer.articles import Article
 from indexer.catalog import Catalog
 from indexer.keyword import KeywordRanker, ParsedQuery, snippet
 from indexer.fusion import fuse, minmax
-from indexer.generation import Generation, current_generation
+from indexer.generation import Generation, IndexFolder, current_generation
 from indexer.vectors import SemanticRanker
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class SearchService:
         self.settings = settings or RankingSettings()
         self.semantic_error: str | None = None
         self._stamp: tuple | None = None
+        self._pointer_path = str(IndexFolder(self.index_dir).pointer)
+        self._pointer_seen: tuple | None = None   # (pointer stat, generation name, manifest path)
         self._lock = threading.Lock()
         self.catalog = Catalog([])
         self.keyword: KeywordRanker | None = None
@@ -115,11 +118,25 @@ class SearchService:
         return current_generation(self.index_dir) is not None
 
     def _current_stamp(self) -> tuple | None:
-        generation = current_generation(self.index_dir)
-        if generation is None:
+        """(served generation, its manifest's mtime): a new generation or an incremental update
+        changes it. Every request asks, so while the pointer file is unchanged (a new
+        generation replaces it: another inode or mtime) this is two ``stat`` calls."""
+        try:
+            pointer = os.stat(self._pointer_path)
+        except FileNotFoundError:
             return None
-        manifest = generation.manifest
-        return (generation.name, manifest.stat().st_mtime_ns if manifest.exists() else 0)
+        seen = (pointer.st_ino, pointer.st_mtime_ns, pointer.st_size)
+        known = self._pointer_seen
+        if known is None or known[0] != seen:
+            generation = current_generation(self.index_dir)
+            if generation is None:
+                return None
+            known = self._pointer_seen = (seen, generation.name, str(generation.manifest))
+        try:
+            return known[1], os.stat(known[2]).st_mtime_ns
+        except FileNotFoundError:   # no manifest (yet), or the generation folder was removed
+            self._pointer_seen = None
+            return (known[1], 0) if current_generation(self.index_dir) else None
 
     def reload(self) -> None:
         """(Re)open the served generation: catalog, keyword index and vectors."""

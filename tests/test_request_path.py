@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import shutil
 from html.parser import HTMLParser
 
 import pytest
 from flask import url_for
 
+from indexer.index import build_index, current_generation
 from indexer.keyword import analyze, escape_text, snippet
 from indexer.render import sanitize_html
 from indexer.synonyms import SynonymExpander, load_synonyms
 from kb_server import helpcenter
 from kb_server.config import DEFAULT_ARTICLES_DIR
+from search_helpers import build_service, copy_fixture_kb, ids, write_article
 
 
 # --- hit and result dicts --------------------------------------------------------------------
@@ -161,3 +164,18 @@ def test_synonym_index_expands_like_the_scan_on_the_bundled_synonyms(lang):
         assert expander.expansions(terms) == _scan_expansions(expander.groups, terms), terms
         expanded += bool(expander.expansions(terms))
     assert expanded > len(phrases)   # the comparison covered many real expansions
+
+
+# --- freshness: two stats per request, still every change noticed ----------------------------
+def test_service_notices_every_new_generation_and_update(tmp_path):
+    kb = copy_fixture_kb(tmp_path / "articles")
+    service = build_service(kb, tmp_path / "index")
+    first = service.health()["index"]
+    for number, full in enumerate((False, True, False, True)):
+        word = f"zebraquill{number}"
+        write_article(kb, "en", f"new-{number}", f"About {word}", f"The {word} setting.")
+        build_index(kb, tmp_path / "index", full=full)
+        assert ids(service.search(word)) == [f"en/new-{number}"], (number, full)
+    assert service.health()["index"] != first
+    shutil.rmtree(current_generation(tmp_path / "index"))   # the served generation vanishes
+    assert service._current_stamp() is None
