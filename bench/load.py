@@ -1,9 +1,10 @@
 """The HTTP load generator of ``kb bench``: keep-alive GET requests from a separate process.
 
-``measure`` runs ``run_load`` in a child process (``multiprocessing``, spawn), so the clients
-never share a GIL with the server or the benchmark. The child opens ``clients`` keep-alive
+``measure`` runs the load in a child process (``multiprocessing``, spawn), so the clients
+never share a GIL with the server or the benchmark. ``run_load`` opens ``clients`` keep-alive
 connections to 127.0.0.1 (one thread each, ``http.client``) and sends the given paths in turn
-until ``max_requests`` were sent or ``seconds`` have passed.
+until ``max_requests`` were sent or ``seconds`` have passed; ``run_rounds`` alternates several
+such workloads (search, health) so that they are measured under the same conditions.
 """
 from __future__ import annotations
 
@@ -86,22 +87,39 @@ def run_load(port: int, paths: list[str], clients: int, max_requests: int,
     return result
 
 
+def run_rounds(port: int, workloads: dict[str, list[str]], clients: int, max_requests: int,
+               seconds: float, rounds: int) -> dict[str, LoadResult]:
+    """Each workload (name -> paths) in turn, ``rounds`` times, with ``max_requests`` and
+    ``seconds`` shared out over the rounds: other load on the machine that comes and goes
+    during the run weighs on every workload alike, so their ratios hold."""
+    results = {name: LoadResult() for name in workloads}
+    for number in range(rounds):
+        for name, paths in workloads.items():
+            share = max_requests // rounds + (number < max_requests % rounds)
+            part = run_load(port, paths, clients, share, seconds / rounds / len(workloads))
+            result = results[name]
+            result.timings += part.timings
+            result.errors += part.errors
+            result.elapsed += part.elapsed
+    return results
+
+
 def _child(connection, *args) -> None:
-    connection.send(run_load(*args))
+    connection.send(run_rounds(*args))
     connection.close()
 
 
-def measure(port: int, paths: list[str], clients: int, max_requests: int,
-            seconds: float) -> LoadResult:
-    """``run_load`` in a fresh child process; its result sent back through a pipe."""
+def measure(port: int, workloads: dict[str, list[str]], clients: int, max_requests: int,
+            seconds: float, rounds: int = 4) -> dict[str, LoadResult]:
+    """``run_rounds`` in a fresh child process; its results sent back through a pipe."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, name="kb-bench-load", daemon=True,
-                              args=(sender, port, paths, clients, max_requests, seconds))
+                              args=(sender, port, workloads, clients, max_requests, seconds, rounds))
     process.start()
     sender.close()
     try:
-        if not receiver.poll(seconds + 2 * TIMEOUT_S):
+        if not receiver.poll(seconds + 2 * TIMEOUT_S * rounds * len(workloads)):
             raise RuntimeError("the load generator did not finish")
         return receiver.recv()
     finally:

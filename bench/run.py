@@ -27,8 +27,10 @@ http_p99_ms              production (``kb_server.serving.serve``: ``http_workers
                          (``bench.load``), so clients and server never share a GIL
 http_rps                 completed search requests per second in that run
 http_requests            requests completed; http_errors: non-200 answers or failures
-http_floor_rps           the same load on ``GET /api/v1/health`` against the same server: the
-                         floor cost of any request (waitress, Flask, JSON); http_floor_p50_ms
+http_floor_rps           the same load on ``GET /api/v1/health`` against the same server, in
+                         rounds alternating with the search load (the same number of
+                         requests): the floor cost of any request (waitress, Flask, JSON);
+                         also http_floor_p50_ms
 http_floor_ratio         http_rps / http_floor_rps (1.0 = a search costs no more than health)
 http_workers,            server processes and threads per process in those runs
 http_threads
@@ -290,27 +292,29 @@ def _get_json(port: int, path: str) -> dict:
     return json.loads(body)
 
 
-def _load(ctx: BenchContext, port: int, paths: list[str], what: str) -> LoadResult:
-    options = ctx.options
-    result = measure(port, paths, options.http_clients, options.http_requests, options.http_seconds)
+def _report(ctx: BenchContext, name: str, result: LoadResult) -> None:
     if result.errors:
-        ctx.log(f"  {what}: {len(result.errors)} failed requests, e.g. {result.errors[0]}")
+        ctx.log(f"  {name}: {len(result.errors)} failed requests, e.g. {result.errors[0]}")
     if not result.timings:
-        raise RuntimeError(f"no successful request to {what}")
-    ctx.log(f"  {what}: {len(result.timings)} requests from {options.http_clients} clients "
+        raise RuntimeError(f"no successful request to {name}")
+    ctx.log(f"  {name}: {len(result.timings)} requests from {ctx.options.http_clients} clients "
             f"in {result.elapsed:.1f}s ({result.rps:.0f}/s)")
-    return result
 
 
 def step_http(ctx: BenchContext) -> dict:
-    """``GET /api/v1/search``, then ``GET /api/v1/health`` (the floor: the cost of serving any
-    request), each ``http_clients`` at a time from a separate process, on one server."""
+    """``GET /api/v1/search`` and ``GET /api/v1/health`` (the floor: the cost of serving any
+    request) on one server, ``http_clients`` at a time from a separate process, in alternating
+    rounds (``bench.load.run_rounds``) so that both see the same machine."""
+    options = ctx.options
     paths = [f"/api/v1/search?{urllib.parse.urlencode({'q': q.text, 'lang': q.language})}"
              for q in ctx.queries]
     with _server(ctx) as port:
         _get_json(port, paths[0])   # the app is up and the endpoint answers JSON
-        search = _load(ctx, port, paths, "search")
-        floor = _load(ctx, port, [HEALTH_PATH], "health")
+        measured = measure(port, {"search": paths, "health": [HEALTH_PATH]}, options.http_clients,
+                           options.http_requests, options.http_seconds)
+    for name, result in measured.items():
+        _report(ctx, name, result)
+    search, floor = measured["search"], measured["health"]
     return {
         "http_p50_ms": _ms(percentile(search.timings, 50)),
         "http_p95_ms": _ms(percentile(search.timings, 95)),
@@ -321,8 +325,8 @@ def step_http(ctx: BenchContext) -> dict:
         "http_floor_rps": round(floor.rps, 1),
         "http_floor_p50_ms": _ms(percentile(floor.timings, 50)),
         "http_floor_ratio": round(search.rps / floor.rps, 3),
-        "http_workers": ctx.options.http_workers,
-        "http_threads": ctx.options.http_threads,
+        "http_workers": options.http_workers,
+        "http_threads": options.http_threads,
     }
 
 
