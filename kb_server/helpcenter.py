@@ -114,19 +114,29 @@ ARTICLE_PATHS = "article_paths"   # app.extensions key: (script root, language, 
 MAX_ARTICLE_PATHS = 100_000
 
 
+class ArticleURLs:
+    """``url_for("public.article", ...)`` for the articles of one request, at a fraction of its
+    cost: each article's path is built by ``url_for`` once and remembered by the app; the host
+    and the anchor are added here as ``url_for`` adds them."""
+
+    def __init__(self, external: bool = False):
+        self.paths = current_app.extensions.setdefault(ARTICLE_PATHS, {})
+        self.script_root = request.script_root
+        self.root = request.host_url[:-1] if external else ""
+
+    def __call__(self, language: str, slug: str, anchor: str = "") -> str:
+        key = (self.script_root, language, slug)
+        path = self.paths.get(key)
+        if path is None:
+            if len(self.paths) >= MAX_ARTICLE_PATHS:   # slugs renamed over a long uptime
+                self.paths.clear()
+            path = self.paths[key] = url_for("public.article", lang=language, slug=slug)
+        return f"{self.root}{path}#{_quote_anchor(anchor)}" if anchor else f"{self.root}{path}"
+
+
 def article_url(language: str, slug: str, anchor: str = "", external: bool = False) -> str:
-    """``url_for("public.article", ...)`` (in a request), at a fraction of its cost: each
-    article's path is built by ``url_for`` once and remembered, the host and the anchor are
-    added here as ``url_for`` adds them."""
-    paths = current_app.extensions.setdefault(ARTICLE_PATHS, {})
-    key = (request.script_root, language, slug)
-    path = paths.get(key)
-    if path is None:
-        if len(paths) >= MAX_ARTICLE_PATHS:   # slugs renamed over a long uptime: start afresh
-            paths.clear()
-        path = paths[key] = url_for("public.article", lang=language, slug=slug)
-    root = request.host_url[:-1] if external else ""
-    return f"{root}{path}#{_quote_anchor(anchor)}" if anchor else f"{root}{path}"
+    """The URL of an article (of a section with ``anchor``), as ``url_for`` gives it."""
+    return ArticleURLs(external)(language, slug, anchor)
 
 
 @functools.lru_cache(maxsize=65_536)

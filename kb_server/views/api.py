@@ -52,10 +52,12 @@ def _mode() -> str | None:
     return mode or None
 
 
-def _hit_payload(hit: dict) -> dict:
-    """A search hit (``Hit.to_dict()``, completed in place) with the absolute URL of its section."""
-    hit["url"] = helpcenter.article_url(hit["language"], hit["slug"], hit["anchor"], external=True)
-    return hit
+def _with_urls(hits: list[dict]) -> list[dict]:
+    """Search hits (``Hit.to_dict()``) completed in place with the absolute URL of their section."""
+    url = helpcenter.ArticleURLs(external=True)
+    for hit in hits:
+        hit["url"] = url(hit["language"], hit["slug"], hit["anchor"])
+    return hits
 
 
 @bp.get("/search")
@@ -70,7 +72,7 @@ def search_articles():
         page=int_arg("page", 1, maximum=MAX_PAGE),
         per_page=int_arg("per_page", 10, maximum=MAX_PER_PAGE), mode=_mode())
     payload = results.to_dict()
-    payload["hits"] = [_hit_payload(hit) for hit in payload["hits"]]
+    _with_urls(payload["hits"])
     return jsonify(payload)
 
 
@@ -82,7 +84,7 @@ def suggest():
     prefix = str_arg("q", required=True, max_length=MAX_PREFIX_LENGTH)
     limit = int_arg("limit", 8, maximum=MAX_SUGGESTIONS)
     hits = search.suggest(prefix, language=lang_arg(), limit=limit, categories=allowed or ())
-    return jsonify({"query": prefix, "suggestions": [_hit_payload(hit.to_dict()) for hit in hits]})
+    return jsonify({"query": prefix, "suggestions": _with_urls([hit.to_dict() for hit in hits])})
 
 
 @bp.get("/articles/<lang>/<slug>")
