@@ -79,6 +79,17 @@ class SearchResults:
                 "facets": {name: dict(counts) for name, counts in self.facets.items()}}
 
 
+class _PublicArticles:
+    """The public articles of a catalog, by id and by translation key (built once per load, so
+    a search neither tests visibility nor copies translations for every candidate)."""
+
+    def __init__(self, catalog: Catalog):
+        self.by_id = {key: a for key, a in catalog.articles.items() if a.is_public}
+        self.by_key: dict[str, dict[str, Article]] = {}
+        for article in self.by_id.values():
+            self.by_key.setdefault(article.translation_key, {})[article.language] = article
+
+
 @dataclass
 class _Group:
     """All matched language versions of one article (one translation key)."""
@@ -107,6 +118,7 @@ class SearchService:
         self._pointer_seen: tuple | None = None   # (pointer stat, generation name, manifest path)
         self._lock = threading.Lock()
         self.catalog = Catalog([])
+        self._public = _PublicArticles(self.catalog)
         self.keyword: KeywordRanker | None = None
         self._retired: KeywordRanker | None = None
         self.semantic = None
@@ -148,6 +160,7 @@ class SearchService:
             synonyms = json.loads(generation.synonyms.read_text(encoding="utf-8"))
             ranker = KeywordRanker(whoosh_index.open_dir(generation.whoosh), synonyms)
             self.catalog = Catalog.load(generation.catalog)
+            self._public = _PublicArticles(self.catalog)
             # a search running in another thread may still use the previous ranker: close it one
             # reload later, never under a running search (whoosh would raise ReaderClosed)
             if self._retired is not None:
@@ -218,22 +231,21 @@ class SearchService:
 
     def _allowed(self, categories):
         """Predicate on section keys: public articles, optionally of some categories."""
-        articles = self.catalog.articles
+        public = self._public.by_id
 
         def allowed(key: str) -> bool:
-            article = articles.get(key.rsplit("#", 1)[0])
-            return (article is not None and article.is_public
-                    and (not categories or article.category in categories))
+            article = public.get(key.rsplit("#", 1)[0])
+            return article is not None and (not categories or article.category in categories)
         return allowed
 
     def _group(self, ranked: list[tuple[str, float]], language: str) -> list[_Group]:
         groups: dict[str, _Group] = {}
-        articles = self.catalog.articles
+        public = self._public.by_id
         other_language_weight = self.settings.other_language_weight
         for key, score in ranked:
             article_id, _, position = key.rpartition("#")
-            article = articles.get(article_id)
-            if article is None or not article.is_public:
+            article = public.get(article_id)
+            if article is None:
                 continue
             weight = 1.0 if article.language == language else other_language_weight
             group = groups.get(article.translation_key)
@@ -244,8 +256,8 @@ class SearchService:
         return sorted(groups.values(), key=lambda g: -g.score)
 
     def _public_versions(self, group: _Group) -> dict[str, Article]:
-        """The public language versions of a group's article, by language."""
-        return {lang: a for lang, a in self.catalog.translations(group.key).items() if a.is_public}
+        """The public language versions of a group's article, by language (do not change it)."""
+        return self._public.by_key.get(group.key, {})
 
     @staticmethod
     def _display_version(group: _Group, language: str,
