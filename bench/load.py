@@ -15,6 +15,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import psutil
+
 HOST = "127.0.0.1"   # loopback only: the benchmark never loads another machine
 TIMEOUT_S = 30.0
 
@@ -24,10 +26,23 @@ class LoadResult:
     timings: list[float] = field(default_factory=list)   # seconds per successful request
     errors: list[str] = field(default_factory=list)      # "status path" or "Exception path"
     elapsed: float = 0.0                                  # wall time of the whole run
+    server_cpu: float = 0.0                               # CPU seconds the server used meanwhile
 
     @property
     def rps(self) -> float:
         return len(self.timings) / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """Server CPU time per completed request: what a request costs, however busy the
+        machine is with other work."""
+        return 1000 * self.server_cpu / len(self.timings) if self.timings else 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children (the server's workers)."""
+    root = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in (root, *root.children(recursive=True)))
 
 
 def _is_ok(status: int, body: bytes) -> bool:
@@ -87,17 +102,20 @@ def run_load(port: int, paths: list[str], clients: int, max_requests: int,
     return result
 
 
-def run_rounds(port: int, workloads: dict[str, list[str]], clients: int, max_requests: int,
-               seconds: float, rounds: int) -> dict[str, LoadResult]:
+def run_rounds(port: int, server_pid: int, workloads: dict[str, list[str]], clients: int,
+               max_requests: int, seconds: float, rounds: int) -> dict[str, LoadResult]:
     """Each workload (name -> paths) in turn, ``rounds`` times, with ``max_requests`` and
     ``seconds`` shared out over the rounds: other load on the machine that comes and goes
-    during the run weighs on every workload alike, so their ratios hold."""
+    during the run weighs on every workload alike, so their ratios hold. ``server_pid``: the
+    server process, whose CPU time each workload is charged with."""
     results = {name: LoadResult() for name in workloads}
     for number in range(rounds):
         for name, paths in workloads.items():
             share = max_requests // rounds + (number < max_requests % rounds)
+            cpu = cpu_seconds(server_pid)
             part = run_load(port, paths, clients, share, seconds / rounds / len(workloads))
             result = results[name]
+            result.server_cpu += cpu_seconds(server_pid) - cpu
             result.timings += part.timings
             result.errors += part.errors
             result.elapsed += part.elapsed
@@ -109,13 +127,14 @@ def _child(connection, *args) -> None:
     connection.close()
 
 
-def measure(port: int, workloads: dict[str, list[str]], clients: int, max_requests: int,
-            seconds: float, rounds: int = 4) -> dict[str, LoadResult]:
+def measure(port: int, server_pid: int, workloads: dict[str, list[str]], clients: int,
+            max_requests: int, seconds: float, rounds: int = 4) -> dict[str, LoadResult]:
     """``run_rounds`` in a fresh child process; its results sent back through a pipe."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, name="kb-bench-load", daemon=True,
-                              args=(sender, port, workloads, clients, max_requests, seconds, rounds))
+                              args=(sender, port, server_pid, workloads, clients, max_requests, seconds,
+                                    rounds))
     process.start()
     sender.close()
     try:

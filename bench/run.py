@@ -32,6 +32,8 @@ http_floor_rps           the same load on ``GET /api/v1/health`` against the sam
                          requests): the floor cost of any request (waitress, Flask, JSON);
                          also http_floor_p50_ms
 http_floor_ratio         http_rps / http_floor_rps (1.0 = a search costs no more than health)
+http_cpu_ms,             server CPU time (all its processes) per search / health request in
+http_floor_cpu_ms        those runs: the cost of a request, whatever else the machine runs
 http_workers,            server processes and threads per process in those runs
 http_threads
 embed_sections_per_s     sections (rows) embedded per second while indexing vectors; also
@@ -86,7 +88,8 @@ BENCH_KEYS = (
     "keyword_p95_ms", "keyword_p99_ms", "keyword_mean_ms", "keyword_cpu_p95_ms",
     "keyword_zero_rate", "update_s", "http_p50_ms", "http_p95_ms", "http_p99_ms", "http_rps",
     "http_requests", "http_errors", "http_floor_rps", "http_floor_p50_ms", "http_floor_ratio",
-    "http_workers", "http_threads", "peak_rss_mb", "cpus", "load_avg", "total_s",
+    "http_cpu_ms", "http_floor_cpu_ms", "http_workers", "http_threads", "peak_rss_mb", "cpus",
+    "load_avg", "total_s",
 )
 SEMANTIC_KEYS = ("embed_sections", "embed_s", "embed_sections_per_s", "embed_raw_per_s",
                  "embed_overhead_pct", "semantic_p95_ms", "hybrid_p50_ms", "hybrid_p95_ms",
@@ -255,7 +258,7 @@ SERVER_START_TIMEOUT_S = 300.0
 @contextlib.contextmanager
 def _server(ctx: BenchContext):
     """The app served as in production (``kb_server.serving.serve``, ``http_workers`` x
-    ``http_threads``) in its own process on 127.0.0.1; yields the port."""
+    ``http_threads``) in its own process on 127.0.0.1; yields (port, process id)."""
     from kb_server import serving
     context = multiprocessing.get_context("spawn")
     ports = context.SimpleQueue()
@@ -271,7 +274,7 @@ def _server(ctx: BenchContext):
             if not process.is_alive() or time.perf_counter() - started > SERVER_START_TIMEOUT_S:
                 raise RuntimeError("the benchmark server did not start")
             time.sleep(0.05)
-        yield ports.get()
+        yield ports.get(), process.pid
     finally:
         process.terminate()   # SIGTERM: serve() stops its workers
         process.join(timeout=10)
@@ -308,10 +311,10 @@ def step_http(ctx: BenchContext) -> dict:
     options = ctx.options
     paths = [f"/api/v1/search?{urllib.parse.urlencode({'q': q.text, 'lang': q.language})}"
              for q in ctx.queries]
-    with _server(ctx) as port:
+    with _server(ctx) as (port, pid):
         _get_json(port, paths[0])   # the app is up and the endpoint answers JSON
-        measured = measure(port, {"search": paths, "health": [HEALTH_PATH]}, options.http_clients,
-                           options.http_requests, options.http_seconds)
+        measured = measure(port, pid, {"search": paths, "health": [HEALTH_PATH]},
+                           options.http_clients, options.http_requests, options.http_seconds)
     for name, result in measured.items():
         _report(ctx, name, result)
     search, floor = measured["search"], measured["health"]
@@ -325,6 +328,8 @@ def step_http(ctx: BenchContext) -> dict:
         "http_floor_rps": round(floor.rps, 1),
         "http_floor_p50_ms": _ms(percentile(floor.timings, 50)),
         "http_floor_ratio": round(search.rps / floor.rps, 3),
+        "http_cpu_ms": round(search.server_cpu_ms, 3),
+        "http_floor_cpu_ms": round(floor.server_cpu_ms, 3),
         "http_workers": options.http_workers,
         "http_threads": options.http_threads,
     }
@@ -450,7 +455,7 @@ def _keystroke_timings(base: str, queries: list[str]) -> list[float]:
 def step_widget(ctx: BenchContext) -> dict:
     """Size of the shipped widget, and the time from the last keystroke to rendered results
     (debounce included) in headless Chromium on the demo page, when Chromium is installed."""
-    with _server(ctx) as port:
+    with _server(ctx) as (port, _):
         results = {"widget_gzip_kb": _widget_gzip_kb(port)}
         if not Path(CHROMIUM).exists():
             ctx.log(f"  {CHROMIUM} not found: keystroke-to-results not measured")
