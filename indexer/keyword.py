@@ -113,8 +113,21 @@ class ParsedQuery:
     corrected: str | None = None                                # the query with typos fixed
 
 
+def _first_term(lang: str, word: str) -> str | None:
+    """The index term of one word of text in ``lang`` (None for a stop word)."""
+    return next((t.text for t in ANALYZERS[lang](word)), None)
+
+
+# word -> index term, per language: a cache of one argument (the word) is the cheapest lookup
+INDEX_TERM = {lang: functools.lru_cache(maxsize=100_000)(functools.partial(_first_term, lang))
+              for lang in LANGUAGES}
+
+
 def analyze(text: str, lang: str) -> list[str]:
-    return [t.text for t in ANALYZERS[lang](text)]
+    """The index terms of ``text`` in ``lang``, in order: what ``ANALYZERS[lang]`` gives, word by
+    word through ``INDEX_TERM`` (every filter of the analyzer works on one token at a time)."""
+    index_term = INDEX_TERM[lang]
+    return [term for word in WORD_RE.findall(text) if (term := index_term(word)) is not None]
 
 
 def _add(boosts: TermBoosts, field_name: str, term: str, boost: float) -> None:
@@ -211,16 +224,6 @@ class KeywordRanker:
         postings = self.postings
         filters = {"public": ("1",), **({"category": tuple(categories)} if categories else {})}
         return postings.top(q, postings.allowed(filters), limit)
-
-
-def _first_term(lang: str, word: str) -> str | None:
-    """The index term of one word of text in ``lang`` (None for a stop word)."""
-    return next((t.text for t in ANALYZERS[lang](word)), None)
-
-
-# word -> index term, per language: a cache of one argument (the word) is the cheapest lookup
-INDEX_TERM = {lang: functools.lru_cache(maxsize=100_000)(functools.partial(_first_term, lang))
-              for lang in LANGUAGES}
 
 
 def _densest(matches: list[tuple[re.Match, str]]) -> int:

@@ -179,3 +179,17 @@ def test_service_notices_every_new_generation_and_update(tmp_path):
     assert service.health()["index"] != first
     shutil.rmtree(current_generation(tmp_path / "index"))   # the served generation vanishes
     assert service._current_stamp() is None
+
+
+# --- query analysis through the word cache ---------------------------------------------------
+def test_analyze_equals_the_whoosh_analyzer():
+    from indexer.keyword import ANALYZERS
+    from indexer.articles import load_articles
+    articles, _ = load_articles(DEFAULT_ARTICLES_DIR)
+    texts = [f"{a.title} {s.heading} {s.text}" for a in articles for s in a.sections]
+    texts += ["", "  ", "The THE tHe", "Ёлка ёжик İstanbul straße ŉ ǅ", "a_b 2fa 3-D x²", "don't",
+              "Как сбросить пароль?", "Як скинути пароль", "ﬁle ﬂow"]
+    assert len(texts) > 100
+    for text in texts:
+        for lang in ANALYZERS:
+            assert analyze(text, lang) == [t.text for t in ANALYZERS[lang](text)], (text, lang)
