@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,6 +142,7 @@ class KeywordRanker:
         self.index = index
         self.searcher = index.searcher()
         self.postings = self._read(self.searcher)
+        self.word_forms = {lang: WordForms(lang) for lang in LANGUAGES}   # for snippets
         self.expanders = {lang: SynonymExpander(synonyms or [], lambda t, l=lang: analyze(t, l))
                           for lang in LANGUAGES}
 
@@ -276,15 +278,58 @@ def escape_text(text: str) -> str:
     return text
 
 
-def snippet(text: str, terms: set[str], lang: str) -> str:
-    """HTML snippet of ``text`` with the query's terms in <mark>.
+class WordForms:
+    """The words of the snippet texts met so far, by index term, in one language.
+
+    A snippet needs the words of its text whose index term the query has. Analysing every word
+    of the text costs far more than one regex search for the words known to have those terms;
+    the two agree once every word of the text is known, which ``matches`` makes sure of the
+    first time it sees a text.
+    """
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self._by_term: dict[str, frozenset[str]] = {}   # values replaced, never changed
+        self._texts: set[str] = set()                          # texts whose words are all known
+        self._lock = threading.Lock()
+
+    def _learn(self, text: str) -> None:
+        index_term = INDEX_TERM[self.lang]
+        with self._lock:
+            for word in set(WORD_RE.findall(text)):
+                term = index_term(word)
+                known = self._by_term.get(term, frozenset())
+                if term is not None and word not in known:   # (None: a stop word)
+                    self._by_term[term] = known | {word}
+            self._texts.add(text)
+
+    def matches(self, text: str, terms: set[str]) -> list[tuple[re.Match, str]]:
+        """The words of ``text`` whose index term is in ``terms``, with that term, in order."""
+        if text not in self._texts:
+            self._learn(text)
+        words = frozenset(w for term in terms for w in self._by_term.get(term, ()))
+        if not words:
+            return []
+        index_term = INDEX_TERM[self.lang]
+        return [(m, index_term(m.group())) for m in _whole_words(words).finditer(text)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_words(words: frozenset[str]) -> re.Pattern:
+    """A regex finding ``words`` (each a run of \\w characters) where they are a whole token of
+    ``WORD_PATTERN``: \\b on both sides means no word character before or after."""
+    alternatives = sorted(words, key=lambda w: (-len(w), w))
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, alternatives)) + r")\b")
+
+
+def snippet(text: str, terms: set[str], lang: str, forms: WordForms | None = None) -> str:
+    """HTML snippet of ``text`` with the query's terms in <mark>. ``forms``: the words met in
+    earlier snippets (``KeywordRanker.word_forms``), which make this one cheaper.
 
     Safe by construction: every piece of ``text`` goes through ``escape_text``, and the only
     markup is the <mark> and </mark> written here, so it needs no sanitizer.
     """
-    index_term = INDEX_TERM[lang]
-    matches = [(m, term) for m in WORD_RE.finditer(text)
-               if (term := index_term(m.group())) in terms] if terms else []
+    matches = (forms or WordForms(lang)).matches(text, terms) if terms else []
     if not matches:
         short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
         return escape_text(short)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import shutil
 from html.parser import HTMLParser
 
@@ -12,7 +13,7 @@ import pytest
 from flask import url_for
 
 from indexer.index import build_index, current_generation
-from indexer.keyword import analyze, escape_text, snippet
+from indexer.keyword import INDEX_TERM, WordForms, analyze, escape_text, snippet
 from indexer.render import sanitize_html
 from indexer.synonyms import SynonymExpander, load_synonyms
 from kb_server import helpcenter
@@ -193,3 +194,29 @@ def test_analyze_equals_the_whoosh_analyzer():
     for text in texts:
         for lang in ANALYZERS:
             assert analyze(text, lang) == [t.text for t in ANALYZERS[lang](text)], (text, lang)
+
+
+# --- snippets: the words of a term found by one regex ----------------------------------------
+def _scanned_matches(text, terms, lang):
+    """Every word of ``text`` analysed: the matches ``WordForms`` must give."""
+    return [(m.span(), term) for m in re.finditer(r"\w+", text)
+            if (term := INDEX_TERM[lang](m.group())) in terms]
+
+
+def test_word_forms_match_like_analysing_every_word():
+    from indexer.articles import load_articles
+    articles, _ = load_articles(DEFAULT_ARTICLES_DIR)
+    texts = {a.language: [] for a in articles}
+    for a in articles:
+        texts[a.language] += [s.text for s in a.sections] + [a.summary]
+    rng = random.Random(3)
+    for lang, some in texts.items():
+        some += HOSTILE + ["x_password password_ passwords2 Password PASSWORDS", "пароль_ парольпароль"]
+        forms = WordForms(lang)
+        vocabulary = sorted({INDEX_TERM[lang](w) for t in some for w in re.findall(r"\w+", t)} - {None})
+        for _ in range(3):                       # texts met in different orders
+            rng.shuffle(some)
+            for text in some:
+                terms = set(rng.sample(vocabulary, rng.randint(1, 4))) | {"password", "пароль"}
+                found = [(m.span(), term) for m, term in forms.matches(text, terms)]
+                assert found == _scanned_matches(text, terms, lang), (lang, text, terms)
