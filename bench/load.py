@@ -103,11 +103,16 @@ def run_load(port: int, paths: list[str], clients: int, max_requests: int,
 
 
 def run_rounds(port: int, server_pid: int, workloads: dict[str, list[str]], clients: int,
-               max_requests: int, seconds: float, rounds: int) -> dict[str, LoadResult]:
+               max_requests: int, seconds: float, rounds: int,
+               warm_up: bool) -> dict[str, LoadResult]:
     """Each workload (name -> paths) in turn, ``rounds`` times, with ``max_requests`` and
     ``seconds`` shared out over the rounds: other load on the machine that comes and goes
     during the run weighs on every workload alike, so their ratios hold. ``server_pid``: the
-    server process, whose CPU time each workload is charged with."""
+    server process, whose CPU time each workload is charged with. ``warm_up``: each
+    workload's paths are sent once first, not counted (a server's caches are warm in use)."""
+    if warm_up:
+        for paths in workloads.values():
+            run_load(port, paths, clients, len(paths), seconds)
     results = {name: LoadResult() for name in workloads}
     for number in range(rounds):
         for name, paths in workloads.items():
@@ -128,17 +133,18 @@ def _child(connection, *args) -> None:
 
 
 def measure(port: int, server_pid: int, workloads: dict[str, list[str]], clients: int,
-            max_requests: int, seconds: float, rounds: int = 4) -> dict[str, LoadResult]:
+            max_requests: int, seconds: float, rounds: int = 4,
+            warm_up: bool = True) -> dict[str, LoadResult]:
     """``run_rounds`` in a fresh child process; its results sent back through a pipe."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, name="kb-bench-load", daemon=True,
                               args=(sender, port, server_pid, workloads, clients, max_requests, seconds,
-                                    rounds))
+                                    rounds, warm_up))
     process.start()
     sender.close()
     try:
-        if not receiver.poll(seconds + 2 * TIMEOUT_S * rounds * len(workloads)):
+        if not receiver.poll(2 * seconds + 2 * TIMEOUT_S * (rounds + 1) * len(workloads)):
             raise RuntimeError("the load generator did not finish")
         return receiver.recv()
     finally:

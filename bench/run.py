@@ -24,7 +24,8 @@ http_p50_ms, _p95_ms,    ``GET /api/v1/search`` latency through the real app ser
 http_p99_ms              production (``kb_server.serving.serve``: ``http_workers`` waitress
                          processes x ``http_threads`` threads) on 127.0.0.1, loaded by
                          ``http_clients`` keep-alive connections from a separate process
-                         (``bench.load``), so clients and server never share a GIL
+                         (``bench.load``), so clients and server never share a GIL; after
+                         one untimed pass over the query set (a server in use is warm)
 http_rps                 completed search requests per second in that run
 http_requests            requests completed; http_errors: non-200 answers or failures
 http_floor_rps           the same load on ``GET /api/v1/health`` against the same server, in
