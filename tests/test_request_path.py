@@ -12,7 +12,8 @@ from html.parser import HTMLParser
 import pytest
 from flask import url_for
 
-from indexer.index import build_index, current_generation
+from indexer.generation import current_generation
+from indexer.index import build_index
 from indexer.keyword import INDEX_TERM, WordForms, analyze, escape_text, snippet
 from indexer.render import sanitize_html
 from indexer.synonyms import SynonymExpander, load_synonyms
@@ -178,7 +179,7 @@ def test_service_notices_every_new_generation_and_update(tmp_path):
         build_index(kb, tmp_path / "index", full=full)
         assert ids(service.search(word)) == [f"en/new-{number}"], (number, full)
     assert service.health()["index"] != first
-    shutil.rmtree(current_generation(tmp_path / "index"))   # the served generation vanishes
+    shutil.rmtree(current_generation(tmp_path / "index").path)   # the served generation vanishes
     assert service._current_stamp() is None
 
 

@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from bench.run import bench_app
+from indexer.index import build_index
 from kb_server.serving import serve
 
 
@@ -35,6 +36,7 @@ def _wait_for(condition, timeout: float = 30.0) -> None:
 
 @pytest.fixture
 def config(tmp_path, articles_dir) -> dict:
+    build_index(articles_dir, tmp_path / "index")   # the app serves the index it finds
     return {"INSTANCE_DIR": str(tmp_path / "instance"),
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'serving.db'}",
             "INDEX_DIR": str(tmp_path / "index"), "ARTICLES_DIR": str(articles_dir),
