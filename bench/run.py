@@ -20,10 +20,23 @@ keyword_zero_rate        share of those queries with no result
 queries                  number of timed queries
 update_s                 one article edited on disk -> incremental ``build_index`` -> service
                          reopened -> a search for a word new in that article finds it
-http_p50_ms, _p95_ms     ``GET /api/v1/search`` latency through the real app under waitress on
-                         127.0.0.1, with ``http_clients`` concurrent keep-alive clients
-http_rps                 completed requests per second in that run
+http_p50_ms, _p95_ms,    ``GET /api/v1/search`` latency through the real app served as in
+http_p99_ms              production (``kb_server.serving.serve``: ``http_workers`` waitress
+                         processes x ``http_threads`` threads) on 127.0.0.1, loaded by
+                         ``http_clients`` keep-alive connections from a separate process
+                         (``bench.load``), so clients and server never share a GIL; after
+                         one untimed pass over the query set (a server in use is warm)
+http_rps                 completed search requests per second in that run
 http_requests            requests completed; http_errors: non-200 answers or failures
+http_floor_rps           the same load on ``GET /api/v1/health`` against the same server, in
+                         rounds alternating with the search load (the same number of
+                         requests): the floor cost of any request (waitress, Flask, JSON);
+                         also http_floor_p50_ms
+http_floor_ratio         http_rps / http_floor_rps (1.0 = a search costs no more than health)
+http_cpu_ms,             server CPU time (all its processes) per search / health request in
+http_floor_cpu_ms        those runs: the cost of a request, whatever else the machine runs
+http_workers,            server processes and threads per process in those runs
+http_threads
 embed_sections_per_s     sections (rows) embedded per second while indexing vectors; also
 embed_sections, embed_s  embed_raw_per_s (the model alone, timed on a sample and scaled to all
                          the sections by their word counts) and embed_overhead_pct
@@ -40,23 +53,23 @@ total_s                  wall time of the whole run
 
 The keys are flat and stable (``kb bench --json``). The semantic keys are measured when an
 embedder is given and ``modes`` contains "semantic" or "hybrid". Each step is a function
-``step(ctx: BenchContext) -> dict`` registered in ``STEPS`` (see below). The HTTP
-clients run as threads in the benchmarking process, so they share its GIL with the server:
-``http_*`` are conservative numbers for one server process.
+``step(ctx: BenchContext) -> dict`` registered in ``STEPS`` (see below).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import http.client
 import json
 import logging
 import math
+import multiprocessing
 import os
 import resource
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -66,20 +79,25 @@ from typing import Callable
 from indexer.index import build_index
 from indexer.progress import Progress
 from indexer.search import SearchService
+from kb_server.serving import default_workers
+from bench.load import LoadResult, measure
 from bench.synthetic import DEFAULT_SEED, Query, SyntheticKB, generate_kb, generate_queries
 
 # Keys every run reports (semantic and widget steps add theirs when enabled).
 BENCH_KEYS = (
     "articles", "sections", "generate_s", "index_s", "queries", "keyword_p50_ms",
     "keyword_p95_ms", "keyword_p99_ms", "keyword_mean_ms", "keyword_cpu_p95_ms",
-    "keyword_zero_rate", "update_s", "http_p50_ms", "http_p95_ms", "http_rps", "http_requests",
-    "http_errors", "peak_rss_mb", "cpus", "load_avg", "total_s",
+    "keyword_zero_rate", "update_s", "http_p50_ms", "http_p95_ms", "http_p99_ms", "http_rps",
+    "http_requests", "http_errors", "http_floor_rps", "http_floor_p50_ms", "http_floor_ratio",
+    "http_cpu_ms", "http_floor_cpu_ms", "http_workers", "http_threads", "peak_rss_mb", "cpus",
+    "load_avg", "total_s",
 )
 SEMANTIC_KEYS = ("embed_sections", "embed_s", "embed_sections_per_s", "embed_raw_per_s",
                  "embed_overhead_pct", "semantic_p95_ms", "hybrid_p50_ms", "hybrid_p95_ms",
                  "hybrid_cached_p95_ms")
 WIDGET_KEYS = ("widget_gzip_kb", "widget_keystroke_p50_ms", "widget_keystroke_p95_ms")
 WARMUP_QUERIES = 20
+HEALTH_PATH = "/api/v1/health"
 UPDATE_TIMEOUT_S = 300.0
 
 
@@ -89,6 +107,8 @@ class BenchOptions:
     seed: int = DEFAULT_SEED
     queries: int = 500
     http_clients: int = 8
+    http_workers: int = field(default_factory=default_workers)
+    http_threads: int = 4
     http_requests: int = 2000
     http_seconds: float = 60.0
     modes: tuple[str, ...] = ("keyword",)
@@ -193,59 +213,35 @@ def step_update(ctx: BenchContext) -> dict:
     return {"update_s": round(seconds, 2)}
 
 
-class _ErrorCollector(logging.Handler):
-    """Keeps the app's logged exceptions (one line each) instead of printing tracebacks."""
+class _OneLineErrors(logging.Handler):
+    """Logs the app's exceptions as one line each on stderr instead of whole tracebacks."""
 
     def __init__(self):
         super().__init__(logging.ERROR)
-        self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         exc = record.exc_info[1] if record.exc_info else None
-        self.lines.append(f"{record.getMessage()}: {type(exc).__name__}: {exc}" if exc
-                          else record.getMessage())
+        line = f"{record.getMessage()}: {type(exc).__name__}: {exc}" if exc else record.getMessage()
+        print(f"  server error: {line}", file=sys.stderr)
 
 
-def _capture_errors(app) -> list[str]:
-    collector = _ErrorCollector()
-    app.logger.handlers[:] = [collector]
-    app.logger.propagate = False
-    return collector.lines
-
-
-def _serve(app) -> tuple[object, threading.Thread, int]:
-    import waitress
-    # waitress logs "Task queue depth is N" whenever all its threads are busy: expected here.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8,
-                                    connection_limit=256, channel_timeout=30)
-    thread = threading.Thread(target=server.run, name="bench-waitress", daemon=True)
-    thread.start()
-    return server, thread, server.effective_port
-
-
-def _stop(server, thread: threading.Thread) -> None:
-    """Close the listening socket and every connection inside waitress's own loop thread
-    (closing them from here races with its select()); the loop ends when nothing is left."""
-    def close_all() -> None:
-        from waitress.channel import HTTPChannel
-        for channel in list(server._map.values()):
-            if isinstance(channel, HTTPChannel):
-                channel.handle_close()
-            else:  # the listening socket and the trigger (their handle_close only warns)
-                channel.close()
-    server.trigger.pull_trigger(close_all)
-    thread.join(timeout=10)
-    server.task_dispatcher.shutdown(timeout=5)
-
-
-def _bench_app(ctx: BenchContext):
-    """The real app on the benchmark's index (keyword search, no rate limits), its database
-    set up as ``kb serve`` sets it up (migrations, demo site)."""
+def bench_app(config: dict):
+    """The real app with ``config`` (runs in the server process: see ``_server``), its
+    database set up as ``kb serve`` sets it up (migrations, demo site)."""
     from kb_server import create_app
     from kb_server.cli.instance import init_instance
+    app = create_app(config)
+    with app.app_context(), contextlib.redirect_stdout(sys.stderr):   # stdout: kb bench --json
+        init_instance()
+    app.logger.handlers[:] = [_OneLineErrors()]
+    app.logger.propagate = False
+    return app
+
+
+def _app_config(ctx: BenchContext) -> dict:
+    """The real app on the benchmark's index (keyword search, no rate limits)."""
     instance = ctx.workdir / "instance"
-    app = create_app({
+    return {
         "INSTANCE_DIR": str(instance),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.db'}",
         "INDEX_DIR": str(ctx.index_dir),
@@ -254,88 +250,89 @@ def _bench_app(ctx: BenchContext):
         "EMBEDDER": "none",
         "SEARCH_MODE": "keyword",
         "RATELIMIT_ENABLED": False,
-    })
-    with app.app_context():
-        init_instance()
-    return app
+    }
+
+
+SERVER_START_TIMEOUT_S = 300.0
+
+
+@contextlib.contextmanager
+def _server(ctx: BenchContext):
+    """The app served as in production (``kb_server.serving.serve``, ``http_workers`` x
+    ``http_threads``) in its own process on 127.0.0.1; yields (port, process id)."""
+    from kb_server import serving
+    context = multiprocessing.get_context("spawn")
+    ports = context.SimpleQueue()
+    process = context.Process(
+        target=serving.serve, name="kb-bench-server", daemon=True,
+        args=(functools.partial(bench_app, _app_config(ctx)), "127.0.0.1", 0,
+              ctx.options.http_workers, ctx.options.http_threads),
+        kwargs={"on_ready": ports.put})
+    process.start()
+    try:
+        started = time.perf_counter()
+        while ports.empty():
+            if not process.is_alive() or time.perf_counter() - started > SERVER_START_TIMEOUT_S:
+                raise RuntimeError("the benchmark server did not start")
+            time.sleep(0.05)
+        yield ports.get(), process.pid
+    finally:
+        process.terminate()   # SIGTERM: serve() stops its workers
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+
+
+def _get_json(port: int, path: str) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"GET {path} answered {response.status}")
+    return json.loads(body)
+
+
+def _report(ctx: BenchContext, name: str, result: LoadResult) -> None:
+    if result.errors:
+        ctx.log(f"  {name}: {len(result.errors)} failed requests, e.g. {result.errors[0]}")
+    if not result.timings:
+        raise RuntimeError(f"no successful request to {name}")
+    ctx.log(f"  {name}: {len(result.timings)} requests from {ctx.options.http_clients} clients "
+            f"in {result.elapsed:.1f}s ({result.rps:.0f}/s)")
 
 
 def step_http(ctx: BenchContext) -> dict:
-    """``GET /api/v1/search`` on the real app under waitress, ``http_clients`` at a time."""
-    app = _bench_app(ctx)
-    failures = _capture_errors(app)
-    server, thread, port = _serve(app)
+    """``GET /api/v1/search`` and ``GET /api/v1/health`` (the floor: the cost of serving any
+    request) on one server, ``http_clients`` at a time from a separate process, in alternating
+    rounds (``bench.load.run_rounds``) so that both see the same machine."""
     options = ctx.options
     paths = [f"/api/v1/search?{urllib.parse.urlencode({'q': q.text, 'lang': q.language})}"
              for q in ctx.queries]
-    lock = threading.Lock()
-    issued = 0
-    timings: list[float] = []
-    errors: list[str] = []
-    deadline = time.perf_counter() + options.http_seconds
-
-    def next_path() -> str | None:
-        nonlocal issued
-        with lock:
-            if issued >= options.http_requests or time.perf_counter() > deadline:
-                return None
-            issued += 1
-            return paths[(issued - 1) % len(paths)]
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            while (path := next_path()) is not None:
-                started = time.perf_counter()
-                try:
-                    conn.request("GET", path)
-                    response = conn.getresponse()
-                    body = response.read()
-                    elapsed = time.perf_counter() - started
-                    if response.status != 200 or not body.startswith(b"{"):
-                        errors.append(f"{response.status} {path}")
-                        continue
-                    with lock:
-                        timings.append(elapsed)
-                except (OSError, http.client.HTTPException) as exc:
-                    errors.append(f"{type(exc).__name__} {path}")
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        finally:
-            conn.close()
-
-    try:
-        # One request first: the app is up and the endpoint answers JSON.
-        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        probe.request("GET", paths[0])
-        response = probe.getresponse()
-        json.loads(response.read())
-        probe.close()
-        if response.status != 200:
-            raise RuntimeError(f"GET {paths[0]} answered {response.status}")
-        started = time.perf_counter()
-        clients = [threading.Thread(target=client, name=f"bench-client-{i}")
-                   for i in range(options.http_clients)]
-        for t in clients:
-            t.start()
-        for t in clients:
-            t.join()
-        elapsed = time.perf_counter() - started
-    finally:
-        _stop(server, thread)
-    if errors:
-        ctx.log(f"  {len(errors)} failed requests, e.g. {errors[0]}")
-    if failures:
-        ctx.log(f"  {len(failures)} server errors, first: {failures[0]}")
-    if not timings:
-        raise RuntimeError("no successful HTTP request")
-    ctx.log(f"  {len(timings)} requests from {options.http_clients} clients in {elapsed:.1f}s")
+    with _server(ctx) as (port, pid):
+        _get_json(port, paths[0])   # the app is up and the endpoint answers JSON
+        measured = measure(port, pid, {"search": paths, "health": [HEALTH_PATH]},
+                           options.http_clients, options.http_requests, options.http_seconds)
+    for name, result in measured.items():
+        _report(ctx, name, result)
+    search, floor = measured["search"], measured["health"]
     return {
-        "http_p50_ms": _ms(percentile(timings, 50)),
-        "http_p95_ms": _ms(percentile(timings, 95)),
-        "http_rps": round(len(timings) / elapsed, 1),
-        "http_requests": len(timings),
-        "http_errors": len(errors),
+        "http_p50_ms": _ms(percentile(search.timings, 50)),
+        "http_p95_ms": _ms(percentile(search.timings, 95)),
+        "http_p99_ms": _ms(percentile(search.timings, 99)),
+        "http_rps": round(search.rps, 1),
+        "http_requests": len(search.timings),
+        "http_errors": len(search.errors),
+        "http_floor_rps": round(floor.rps, 1),
+        "http_floor_p50_ms": _ms(percentile(floor.timings, 50)),
+        "http_floor_ratio": round(search.rps / floor.rps, 3),
+        "http_cpu_ms": round(search.server_cpu_ms, 3),
+        "http_floor_cpu_ms": round(floor.server_cpu_ms, 3),
+        "http_workers": options.http_workers,
+        "http_threads": options.http_threads,
     }
 
 
@@ -459,17 +456,13 @@ def _keystroke_timings(base: str, queries: list[str]) -> list[float]:
 def step_widget(ctx: BenchContext) -> dict:
     """Size of the shipped widget, and the time from the last keystroke to rendered results
     (debounce included) in headless Chromium on the demo page, when Chromium is installed."""
-    app = _bench_app(ctx)
-    server, thread, port = _serve(app)
-    try:
+    with _server(ctx) as (port, _):
         results = {"widget_gzip_kb": _widget_gzip_kb(port)}
         if not Path(CHROMIUM).exists():
             ctx.log(f"  {CHROMIUM} not found: keystroke-to-results not measured")
             return results
         queries = [q.text for q in ctx.queries if q.language == "en"][:WIDGET_QUERIES]
         timings = _keystroke_timings(f"http://127.0.0.1:{port}", queries)
-    finally:
-        _stop(server, thread)
     if timings:
         results["widget_keystroke_p50_ms"] = _ms(percentile(timings, 50))
         results["widget_keystroke_p95_ms"] = _ms(percentile(timings, 95))
@@ -499,7 +492,7 @@ STEPS: list[Step] = [
     Step("index", step_index, message="full index build"),
     Step("keyword", step_keyword, message="keyword search latency (in-process)"),
     Step("update", step_update, message="time for an edited article to become searchable"),
-    Step("http", step_http, message="GET /api/v1/search through waitress"),
+    Step("http", step_http, message="GET /api/v1/search and /api/v1/health through waitress"),
     Step("semantic", step_semantic, enabled=_wants_semantic,
          message="embedding sections; semantic and hybrid search latency"),
     Step("widget", step_widget, message="widget size; last keystroke to rendered results"),
@@ -510,7 +503,8 @@ STEPS: list[Step] = [
 def run_bench(count: int = 10_000, log: Callable[[str], None] = print,
               modes: tuple[str, ...] = ("keyword",), *, seed: int = DEFAULT_SEED,
               queries: int = 500, http_clients: int = 8, http_requests: int = 2000,
-              http_seconds: float = 60.0, embedder=None, skip: tuple[str, ...] = (),
+              http_seconds: float = 60.0, http_workers: int | None = None, http_threads: int = 4,
+              embedder=None, skip: tuple[str, ...] = (),
               workdir: str | Path | None = None) -> dict:
     """Run the benchmark steps on ``count`` synthetic articles; returns flat JSON-able results.
 
@@ -520,7 +514,8 @@ def run_bench(count: int = 10_000, log: Callable[[str], None] = print,
     """
     options = BenchOptions(count=count, seed=seed, queries=queries, http_clients=http_clients,
                            http_requests=http_requests, http_seconds=http_seconds,
-                           modes=tuple(modes))
+                           http_workers=http_workers or default_workers(),
+                           http_threads=http_threads, modes=tuple(modes))
     started = time.perf_counter()
     owned = workdir is None
     root = Path(tempfile.mkdtemp(prefix="kb-bench-")) if owned else Path(workdir)

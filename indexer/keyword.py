@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 
 from whoosh.fields import ID, TEXT, Schema
@@ -40,6 +40,7 @@ SYNONYM_WEIGHT = 0.6
 COMPLETION_WEIGHT = 2.0       # a title or heading word that completes the last word typed
 SNIPPET_CHARS = 220
 SNIPPET_CONTEXT = 60          # characters shown before the first highlighted word
+WORD_RE = re.compile(WORD_PATTERN)
 
 ANALYZERS = {lang: language_analyzer(lang) for lang in LANGUAGES}
 LAYOUT = Layout(
@@ -113,8 +114,21 @@ class ParsedQuery:
     corrected: str | None = None                                # the query with typos fixed
 
 
+def _first_term(lang: str, word: str) -> str | None:
+    """The index term of one word of text in ``lang`` (None for a stop word)."""
+    return next((t.text for t in ANALYZERS[lang](word)), None)
+
+
+# word -> index term, per language: a cache of one argument (the word) is the cheapest lookup
+INDEX_TERM = {lang: functools.lru_cache(maxsize=100_000)(functools.partial(_first_term, lang))
+              for lang in LANGUAGES}
+
+
 def analyze(text: str, lang: str) -> list[str]:
-    return [t.text for t in ANALYZERS[lang](text)]
+    """The index terms of ``text`` in ``lang``, in order: what ``ANALYZERS[lang]`` gives, word by
+    word through ``INDEX_TERM`` (every filter of the analyzer works on one token at a time)."""
+    index_term = INDEX_TERM[lang]
+    return [term for word in WORD_RE.findall(text) if (term := index_term(word)) is not None]
 
 
 def _add(boosts: TermBoosts, field_name: str, term: str, boost: float) -> None:
@@ -128,6 +142,7 @@ class KeywordRanker:
         self.index = index
         self.searcher = index.searcher()
         self.postings = self._read(self.searcher)
+        self.word_forms = {lang: WordForms(lang) for lang in LANGUAGES}   # for snippets
         self.expanders = {lang: SynonymExpander(synonyms or [], lambda t, l=lang: analyze(t, l))
                           for lang in LANGUAGES}
 
@@ -213,12 +228,6 @@ class KeywordRanker:
         return postings.top(q, postings.allowed(filters), limit)
 
 
-@functools.lru_cache(maxsize=200_000)
-def _index_term(word: str, lang: str) -> str | None:
-    """The index term of one word of text in ``lang`` (None for a stop word)."""
-    return next((t.text for t in ANALYZERS[lang](word)), None)
-
-
 def _densest(matches: list[tuple[re.Match, str]]) -> int:
     """The match to start the snippet at: its window has the most distinct matched terms (then
     the most matches). A sliding window: ``counts`` holds the terms of ``matches[i:j]``."""
@@ -255,18 +264,81 @@ def _window(text: str, matches: list[tuple[re.Match, str]]) -> tuple[int, int]:
     return start, end
 
 
-def snippet(text: str, terms: set[str], lang: str) -> str:
-    """HTML snippet of ``text`` with the query's terms in <mark> (text is escaped)."""
-    matches = [(m, term) for m in re.finditer(WORD_PATTERN, text)
-               if (term := _index_term(m.group(), lang)) in terms] if terms else []
+def escape_text(text: str) -> str:
+    """``text`` as HTML text: no character of it can open a tag, an attribute or an entity.
+
+    Escaped as an HTML serializer does, so nh3 gives back the same text: the markup characters
+    as entities, and the rare no-break space, NUL and carriage returns as HTML parsing and
+    serializing leave them.
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "\xa0" in text or "\r" in text or "\0" in text:
+        text = (text.replace("\xa0", "&nbsp;").replace("\r\n", "\n").replace("\r", "\n")
+                .replace("\0", ""))
+    return text
+
+
+class WordForms:
+    """The words of the snippet texts met so far, by index term, in one language.
+
+    A snippet needs the words of its text whose index term the query has. Analysing every word
+    of the text costs far more than one regex search for the words known to have those terms;
+    the two agree once every word of the text is known, which ``matches`` makes sure of the
+    first time it sees a text.
+    """
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self._by_term: dict[str, frozenset[str]] = {}   # values replaced, never changed
+        self._texts: set[str] = set()                          # texts whose words are all known
+        self._lock = threading.Lock()
+
+    def _learn(self, text: str) -> None:
+        index_term = INDEX_TERM[self.lang]
+        with self._lock:
+            for word in set(WORD_RE.findall(text)):
+                term = index_term(word)
+                known = self._by_term.get(term, frozenset())
+                if term is not None and word not in known:   # (None: a stop word)
+                    self._by_term[term] = known | {word}
+            self._texts.add(text)
+
+    def matches(self, text: str, terms: set[str]) -> list[tuple[re.Match, str]]:
+        """The words of ``text`` whose index term is in ``terms``, with that term, in order."""
+        if text not in self._texts:
+            self._learn(text)
+        words = frozenset(w for term in terms for w in self._by_term.get(term, ()))
+        if not words:
+            return []
+        index_term = INDEX_TERM[self.lang]
+        return [(m, index_term(m.group())) for m in _whole_words(words).finditer(text)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_words(words: frozenset[str]) -> re.Pattern:
+    """A regex finding ``words`` (each a run of \\w characters) where they are a whole token of
+    ``WORD_PATTERN``: \\b on both sides means no word character before or after."""
+    alternatives = sorted(words, key=lambda w: (-len(w), w))
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, alternatives)) + r")\b")
+
+
+def snippet(text: str, terms: set[str], lang: str, forms: WordForms | None = None) -> str:
+    """HTML snippet of ``text`` with the query's terms in <mark>. ``forms``: the words met in
+    earlier snippets (``KeywordRanker.word_forms``), which make this one cheaper.
+
+    Safe by construction: every piece of ``text`` goes through ``escape_text``, and the only
+    markup is the <mark> and </mark> written here, so it needs no sanitizer.
+    """
+    matches = (forms or WordForms(lang)).matches(text, terms) if terms else []
     if not matches:
         short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-        return escape(short)
+        return escape_text(short)
     start, end = _window(text, matches)
     html, position = [], start
     for match, _ in matches:
         if match.start() >= start and match.end() <= end:
-            html += [escape(text[position:match.start()]), "<mark>", escape(match.group()), "</mark>"]
+            html += [escape_text(text[position:match.start()]), "<mark>",
+                     escape_text(match.group()), "</mark>"]
             position = match.end()
-    html.append(escape(text[position:end]))
+    html.append(escape_text(text[position:end]))
     return ("… " if start else "") + "".join(html) + (" …" if end < len(text) else "")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -19,9 +20,8 @@ from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
 from indexer.catalog import Catalog
 from indexer.keyword import KeywordRanker, ParsedQuery, snippet
-from indexer.render import sanitize_html
 from indexer.fusion import fuse, minmax
-from indexer.generation import Generation, current_generation
+from indexer.generation import Generation, IndexFolder, current_generation
 from indexer.vectors import SemanticRanker
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,12 @@ class Hit:
     translation_key: str
     anchor: str           # best section's anchor; "" = top of the article
     section: str          # best section's heading; "" = the introduction
-    snippet: str          # sanitized HTML; matched words in <mark>
+    snippet: str          # HTML: escaped text, matched words in <mark>
     score: float
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields as a new dict (what ``dataclasses.asdict`` gives: every field is flat)."""
+        return dict(vars(self))
 
 
 @dataclass
@@ -73,7 +74,20 @@ class SearchResults:
     did_you_mean: str | None = None
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "hits": [h.to_dict() for h in self.hits]}
+        """What ``dataclasses.asdict`` gives, built directly (asdict deep-copies every value)."""
+        return {**vars(self), "hits": [h.to_dict() for h in self.hits],
+                "facets": {name: dict(counts) for name, counts in self.facets.items()}}
+
+
+class _PublicArticles:
+    """The public articles of a catalog, by id and by translation key (built once per load, so
+    a search neither tests visibility nor copies translations for every candidate)."""
+
+    def __init__(self, catalog: Catalog):
+        self.by_id = {key: a for key, a in catalog.articles.items() if a.is_public}
+        self.by_key: dict[str, dict[str, Article]] = {}
+        for article in self.by_id.values():
+            self.by_key.setdefault(article.translation_key, {})[article.language] = article
 
 
 @dataclass
@@ -100,8 +114,11 @@ class SearchService:
         self.settings = settings or RankingSettings()
         self.semantic_error: str | None = None
         self._stamp: tuple | None = None
+        self._pointer_path = str(IndexFolder(self.index_dir).pointer)
+        self._pointer_seen: tuple | None = None   # (pointer stat, generation name, manifest path)
         self._lock = threading.Lock()
         self.catalog = Catalog([])
+        self._public = _PublicArticles(self.catalog)
         self.keyword: KeywordRanker | None = None
         self._retired: KeywordRanker | None = None
         self.semantic = None
@@ -113,11 +130,25 @@ class SearchService:
         return current_generation(self.index_dir) is not None
 
     def _current_stamp(self) -> tuple | None:
-        generation = current_generation(self.index_dir)
-        if generation is None:
+        """(served generation, its manifest's mtime): a new generation or an incremental update
+        changes it. Every request asks, so while the pointer file is unchanged (a new
+        generation replaces it: another inode or mtime) this is two ``stat`` calls."""
+        try:
+            pointer = os.stat(self._pointer_path)
+        except FileNotFoundError:
             return None
-        manifest = generation.manifest
-        return (generation.name, manifest.stat().st_mtime_ns if manifest.exists() else 0)
+        seen = (pointer.st_ino, pointer.st_mtime_ns, pointer.st_size)
+        known = self._pointer_seen
+        if known is None or known[0] != seen:
+            generation = current_generation(self.index_dir)
+            if generation is None:
+                return None
+            known = self._pointer_seen = (seen, generation.name, str(generation.manifest))
+        try:
+            return known[1], os.stat(known[2]).st_mtime_ns
+        except FileNotFoundError:   # no manifest (yet), or the generation folder was removed
+            self._pointer_seen = None
+            return (known[1], 0) if current_generation(self.index_dir) else None
 
     def reload(self) -> None:
         """(Re)open the served generation: catalog, keyword index and vectors."""
@@ -129,6 +160,7 @@ class SearchService:
             synonyms = json.loads(generation.synonyms.read_text(encoding="utf-8"))
             ranker = KeywordRanker(whoosh_index.open_dir(generation.whoosh), synonyms)
             self.catalog = Catalog.load(generation.catalog)
+            self._public = _PublicArticles(self.catalog)
             # a search running in another thread may still use the previous ranker: close it one
             # reload later, never under a running search (whoosh would raise ReaderClosed)
             if self._retired is not None:
@@ -199,30 +231,38 @@ class SearchService:
 
     def _allowed(self, categories):
         """Predicate on section keys: public articles, optionally of some categories."""
-        articles = self.catalog.articles
+        public = self._public.by_id
 
         def allowed(key: str) -> bool:
-            article = articles.get(key.rsplit("#", 1)[0])
-            return (article is not None and article.is_public
-                    and (not categories or article.category in categories))
+            article = public.get(key.rsplit("#", 1)[0])
+            return article is not None and (not categories or article.category in categories)
         return allowed
 
     def _group(self, ranked: list[tuple[str, float]], language: str) -> list[_Group]:
         groups: dict[str, _Group] = {}
+        public = self._public.by_id
+        other_language_weight = self.settings.other_language_weight
         for key, score in ranked:
-            article_id, position = key.rsplit("#", 1)
-            article = self.catalog.articles.get(article_id)
-            if article is None or not article.is_public:
+            article_id, _, position = key.rpartition("#")
+            article = public.get(article_id)
+            if article is None:
                 continue
-            weight = 1.0 if article.language == language else self.settings.other_language_weight
-            group = groups.setdefault(article.translation_key, _Group(article.translation_key, 0.0))
+            weight = 1.0 if article.language == language else other_language_weight
+            group = groups.get(article.translation_key)
+            if group is None:
+                group = groups[article.translation_key] = _Group(article.translation_key, 0.0)
             group.versions.setdefault(article.language, int(position))
             group.score = max(group.score, score * weight)
         return sorted(groups.values(), key=lambda g: -g.score)
 
-    def _display_version(self, group: _Group, language: str, languages) -> Article | None:
-        versions = {lang: a for lang, a in self.catalog.translations(group.key).items()
-                    if a.is_public and (not languages or lang in languages)}
+    def _public_versions(self, group: _Group) -> dict[str, Article]:
+        """The public language versions of a group's article, by language (do not change it)."""
+        return self._public.by_key.get(group.key, {})
+
+    @staticmethod
+    def _display_version(group: _Group, language: str,
+                         versions: dict[str, Article]) -> Article | None:
+        """The version to show: the user's language, else one that matched, else English."""
         for lang in (language, *group.versions, "en", *versions):
             if lang in versions:
                 return versions[lang]
@@ -240,8 +280,8 @@ class SearchService:
             category=article.category, summary=article.summary,
             translation_key=article.translation_key,
             anchor=section.anchor if section else "", section=section.heading if section else "",
-            snippet=sanitize_html(snippet(text, parsed.terms.get(article.language, set()),
-                                          article.language)),
+            snippet=snippet(text, parsed.terms.get(article.language, set()), article.language,
+                            self.keyword.word_forms[article.language]),
             score=round(group.score, 4),
         )
 
@@ -265,15 +305,16 @@ class SearchService:
         category_counts: dict[str, int] = {}
         language_counts: dict[str, int] = {}
         for group in self._group(ranked, language):
-            article = self._display_version(group, language, ())
+            versions = self._public_versions(group)
+            article = self._display_version(group, language, versions)
             if article is None:
                 continue
             category_counts[article.category] = category_counts.get(article.category, 0) + 1
-            for lang, version in self.catalog.translations(group.key).items():
-                if version.is_public:
-                    language_counts[lang] = language_counts.get(lang, 0) + 1
+            for lang in versions:
+                language_counts[lang] = language_counts.get(lang, 0) + 1
             if languages:
-                article = self._display_version(group, language, languages)
+                wanted = {lang: a for lang, a in versions.items() if lang in languages}
+                article = self._display_version(group, language, wanted)
                 if article is None:
                     continue
             shown.append((group, article))
@@ -296,7 +337,7 @@ class SearchService:
         q = self.keyword.completion_query(text, language, parsed)
         hits = []
         for group in self._group(self.keyword.rank(q, limit * 6, tuple(categories)), language)[:limit]:
-            article = self._display_version(group, language, ())
+            article = self._display_version(group, language, self._public_versions(group))
             if article is not None:
                 hits.append(self._hit(group, article, parsed))
         return hits

@@ -31,19 +31,35 @@ def load_synonyms(articles_dir: str | Path) -> list[list[str]]:
 
 
 class SynonymExpander:
-    """Finds synonym phrases in an analyzed query, per analyzer (i.e. per language)."""
+    """Finds synonym phrases in an analyzed query, per analyzer (i.e. per language).
+
+    Phrases are indexed by their first term, so a query looks up its own terms instead of
+    scanning every group.
+    """
 
     def __init__(self, groups: list[list[str]], analyze):
         """``analyze(text) -> list[str]`` is the language's analyzer (terms, in order)."""
         self.groups = [[tuple(analyze(p)) for p in group] for group in groups]
         self.groups = [[p for p in group if p] for group in self.groups]
+        self._by_first_term: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for number, group in enumerate(self.groups):
+            for phrase in group:
+                self._by_first_term.setdefault(phrase[0], []).append((phrase, number))
+
+    def _matched_groups(self, terms: list[str]) -> list[int]:
+        """Numbers of the groups with a phrase in ``terms``, in file order."""
+        matched = set()
+        for i, term in enumerate(terms):
+            for phrase, number in self._by_first_term.get(term, ()):
+                if tuple(terms[i:i + len(phrase)]) == phrase:
+                    matched.add(number)
+        return sorted(matched)
 
     def expansions(self, terms: list[str]) -> list[tuple[str, ...]]:
         """Phrases (as analyzed terms) equivalent to something in ``terms``, not already there."""
         found: list[tuple[str, ...]] = []
-        for group in self.groups:
-            if any(_contains(terms, phrase) for phrase in group):
-                found.extend(p for p in group if not _contains(terms, p) and p not in found)
+        for number in self._matched_groups(terms):
+            found.extend(p for p in self.groups[number] if not _contains(terms, p) and p not in found)
         return found
 
 

@@ -7,8 +7,10 @@ languages, one version is shown: the reader's language, else English, else any.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from urllib.parse import quote
 
-from flask import url_for
+from flask import current_app, request, url_for
 from sqlalchemy import func
 
 from indexer.articles import Article
@@ -108,9 +110,38 @@ def popular(language: str, limit: int = 6) -> list[Article]:
     return [a for a in versions if a is not None][:limit]
 
 
+ARTICLE_PATHS = "article_paths"   # app.extensions key: (script root, language, slug) -> path
+MAX_ARTICLE_PATHS = 100_000
+
+
+class ArticleURLs:
+    """``url_for("public.article", ...)`` for the articles of one request, at a fraction of its
+    cost: each article's path is built by ``url_for`` once and remembered by the app; the host
+    and the anchor are added here as ``url_for`` adds them."""
+
+    def __init__(self, external: bool = False):
+        self.paths = current_app.extensions.setdefault(ARTICLE_PATHS, {})
+        self.script_root = request.script_root
+        self.root = request.host_url[:-1] if external else ""
+
+    def __call__(self, language: str, slug: str, anchor: str = "") -> str:
+        key = (self.script_root, language, slug)
+        path = self.paths.get(key)
+        if path is None:
+            if len(self.paths) >= MAX_ARTICLE_PATHS:   # slugs renamed over a long uptime
+                self.paths.clear()
+            path = self.paths[key] = url_for("public.article", lang=language, slug=slug)
+        return f"{self.root}{path}#{_quote_anchor(anchor)}" if anchor else f"{self.root}{path}"
+
+
 def article_url(language: str, slug: str, anchor: str = "", external: bool = False) -> str:
-    return url_for("public.article", lang=language, slug=slug, _anchor=anchor or None,
-                   _external=external)
+    """The URL of an article (of a section with ``anchor``), as ``url_for`` gives it."""
+    return ArticleURLs(external)(language, slug, anchor)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _quote_anchor(anchor: str) -> str:
+    return quote(anchor, safe="%!#$&'()*+,/:;=?@")   # as flask.App.url_for quotes _anchor
 
 
 def article_card(article: Article) -> dict:

@@ -6,7 +6,7 @@ through the ``kb_server.jsonapi`` helpers, so malformed input is a 4xx JSON erro
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify, request, url_for
 
 from indexer.languages import LANGUAGES
 from indexer.search import MODES
@@ -39,6 +39,8 @@ def _language(site: Site | None) -> str:
 
 def _category_filter(allowed: tuple[str, ...]) -> tuple[str, ...]:
     """``?category=`` values (each must be a category the site shows); none = all allowed."""
+    if "category" not in request.args:   # (known_categories() reads every article)
+        return allowed
     requested = list_arg("category", allowed=allowed or helpcenter.known_categories())
     return tuple(requested) or allowed
 
@@ -50,10 +52,12 @@ def _mode() -> str | None:
     return mode or None
 
 
-def _hit_payload(hit: dict) -> dict:
-    """A search hit plus the absolute URL of its section."""
-    return {**hit, "url": helpcenter.article_url(hit["language"], hit["slug"], hit["anchor"],
-                                                 external=True)}
+def _with_urls(hits: list[dict]) -> list[dict]:
+    """Search hits (``Hit.to_dict()``) completed in place with the absolute URL of their section."""
+    url = helpcenter.ArticleURLs(external=True)
+    for hit in hits:
+        hit["url"] = url(hit["language"], hit["slug"], hit["anchor"])
+    return hits
 
 
 @bp.get("/search")
@@ -68,7 +72,7 @@ def search_articles():
         page=int_arg("page", 1, maximum=MAX_PAGE),
         per_page=int_arg("per_page", 10, maximum=MAX_PER_PAGE), mode=_mode())
     payload = results.to_dict()
-    payload["hits"] = [_hit_payload(hit) for hit in payload["hits"]]
+    _with_urls(payload["hits"])
     return jsonify(payload)
 
 
@@ -80,7 +84,7 @@ def suggest():
     prefix = str_arg("q", required=True, max_length=MAX_PREFIX_LENGTH)
     limit = int_arg("limit", 8, maximum=MAX_SUGGESTIONS)
     hits = search.suggest(prefix, language=lang_arg(), limit=limit, categories=allowed or ())
-    return jsonify({"query": prefix, "suggestions": [_hit_payload(hit.to_dict()) for hit in hits]})
+    return jsonify({"query": prefix, "suggestions": _with_urls([hit.to_dict() for hit in hits])})
 
 
 @bp.get("/articles/<lang>/<slug>")

@@ -1,0 +1,130 @@
+"""Serving Linezero in production: waitress, in one or several worker processes.
+
+``serve(app_factory, host, port, workers, threads)`` creates the app once (index, catalog and
+database set up in this process), binds the listening socket, then
+
+* ``workers == 1``: runs waitress here, with ``threads`` request threads;
+* ``workers > 1``: forks ``workers`` processes that each run waitress with ``threads`` threads
+  on the same listening socket (the kernel hands every new connection to one of them). The
+  loaded index is shared copy-on-write, so a worker costs little memory. This process only
+  watches them: it replaces a worker that dies and stops them all on SIGTERM or SIGINT.
+
+Waitress and Flask are pure Python: one process runs one request at a time (the GIL), so
+several workers are how a server uses several CPUs. Each worker keeps its own rate-limit
+counters unless ``RATELIMIT_STORAGE_URI`` names a shared storage. Workers need ``os.fork``
+(Linux, macOS); elsewhere use ``workers=1``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from typing import Callable
+
+import waitress
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+RESTART_DELAY_S = 1.0   # before replacing a worker that died (no busy loop if it keeps dying)
+
+
+def default_workers() -> int:
+    """One worker process per CPU."""
+    return os.cpu_count() or 1
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (``port`` 0 = any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
+def run_waitress(app: Flask, sock: socket.socket, threads: int) -> None:
+    """Serve ``app`` on ``sock`` in this process until it is stopped."""
+    # "Task queue depth is N" whenever all threads are busy: expected under load, not a problem
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    server = waitress.create_server(app, sockets=[sock], threads=threads,
+                                    connection_limit=1024, channel_timeout=30)
+    server.run()
+
+
+def _after_fork(app: Flask) -> None:
+    """A forked worker must not reuse the database connections of the process it came from."""
+    from kb_server.extensions import db
+    with app.app_context():
+        db.engine.dispose(close=False)
+
+
+def _fork_worker(app: Flask, sock: socket.socket, threads: int) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C: the parent stops the workers
+        _after_fork(app)
+        run_waitress(app, sock, threads)
+    except BaseException:
+        log.exception("worker %d failed", os.getpid())
+        code = 1
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def run_workers(app: Flask, sock: socket.socket, workers: int, threads: int) -> None:
+    """Fork ``workers`` waitress processes on ``sock`` and keep them running until SIGTERM
+    or SIGINT, then stop them."""
+    children = {_fork_worker(app, sock, threads) for _ in range(workers)}
+    stopping = False
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            _kill(pid)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while children:
+        pid, status = os.wait()
+        children.discard(pid)
+        if not stopping:
+            log.error("worker %d exited (status %d), starting another", pid, status)
+            time.sleep(RESTART_DELAY_S)
+            if not stopping:
+                children.add(_fork_worker(app, sock, threads))
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def serve(app_factory: Callable[[], Flask], host: str = "127.0.0.1", port: int = 5000,
+          workers: int = 1, threads: int = 8, on_ready: Callable[[int], None] | None = None) -> None:
+    """Create the app, listen on ``host:port`` and serve it (see module docstring).
+
+    ``on_ready(port)`` is called with the bound port once the app is ready to answer.
+    """
+    app = app_factory()
+    sock = listen(host, port)
+    bound = sock.getsockname()[1]
+    log.info("serving on http://%s:%d/ with %d worker(s) x %d threads", host, bound, workers, threads)
+    if on_ready is not None:
+        on_ready(bound)
+    if workers <= 1:
+        run_waitress(app, sock, threads)
+    else:
+        run_workers(app, sock, workers, threads)

@@ -1,0 +1,72 @@
+"""``kb_server.serving.serve``: the app served by waitress in worker processes on one socket."""
+from __future__ import annotations
+
+import functools
+import http.client
+import multiprocessing
+import os
+import signal
+import time
+
+import psutil
+import pytest
+
+from bench.run import bench_app
+from indexer.index import build_index
+from kb_server.serving import serve
+
+
+def _get(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def _wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def config(tmp_path, articles_dir) -> dict:
+    build_index(articles_dir, tmp_path / "index")   # the app serves the index it finds
+    return {"INSTANCE_DIR": str(tmp_path / "instance"),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'serving.db'}",
+            "INDEX_DIR": str(tmp_path / "index"), "ARTICLES_DIR": str(articles_dir),
+            "SECRET_KEY": "test", "EMBEDDER": "none", "SEARCH_MODE": "keyword",
+            "RATELIMIT_ENABLED": False}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
+def test_workers_serve_one_socket_and_are_replaced_and_stopped(config):
+    context = multiprocessing.get_context("spawn")
+    ports = context.SimpleQueue()
+    master = context.Process(target=serve, args=(functools.partial(bench_app, config),
+                                                 "127.0.0.1", 0, 2, 2), kwargs={"on_ready": ports.put})
+    master.start()
+    try:
+        port = ports.get()
+        workers = lambda: psutil.Process(master.pid).children()
+        _wait_for(lambda: len(workers()) == 2)
+        for path in ["/api/v1/health", "/api/v1/search?q=password"] * 5:
+            assert _get(port, path) == 200
+        first = workers()[0]
+        first.send_signal(signal.SIGKILL)                  # a worker dies: another takes its place
+        _wait_for(lambda: len(workers()) == 2 and first.pid not in {w.pid for w in workers()})
+        assert _get(port, "/api/v1/search?q=password") == 200
+        remaining = workers()
+        master.terminate()                                 # SIGTERM stops the workers too
+        master.join(timeout=30)
+        assert master.exitcode == 0
+        _wait_for(lambda: not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE
+                                  for w in remaining))
+    finally:
+        if master.is_alive():
+            master.kill()
