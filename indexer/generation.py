@@ -4,6 +4,7 @@ Layout of the index folder::
 
     index/
       CURRENT            name of the generation being served (replaced atomically)
+      indexing.json      progress of a build under way (read by the server's health)
       gen-<time>-<n>/
         whoosh/          keyword index (indexer.keyword)
         catalog.json     articles of this generation (indexer.catalog), with the raw hash of
@@ -107,6 +108,11 @@ class IndexFolder:
     @property
     def pointer(self) -> Path:
         return self.path / CURRENT
+
+    @property
+    def progress_file(self) -> Path:
+        """Progress of the build under way (``indexer.progress``), for other processes."""
+        return self.path / "indexing.json"
 
     def current(self) -> Generation | None:
         """The generation being served, or None before the first build."""

@@ -16,8 +16,9 @@ import threading
 
 from flask import Flask, current_app
 
+from indexer.generation import IndexFolder
 from indexer.index import IndexReport, build_index
-from indexer.progress import Progress
+from indexer.progress import Progress, read_state
 from indexer.search import RankingSettings, SearchResults, SearchService
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,20 @@ def health() -> dict:
         status["semantic"] = "loading model"
     elif loader.state == "failed":   # the reason (paths included) is in the log only
         status["semantic"] = "model unavailable (the server log says why)"
-    status["indexing"] = current_app.extensions["indexing"].snapshot() or None
+    status["indexing"] = (current_app.extensions["indexing"].snapshot()
+                          or read_state(index_folder().progress_file) or None)
     return status
+
+
+def index_folder() -> IndexFolder:
+    return IndexFolder(current_app.config["INDEX_DIR"])
+
+
+def progress_reporter(bar: bool, emit=None) -> Progress:
+    """Progress of a build in this process, visible to the server's health in every process."""
+    folder = index_folder()
+    folder.path.mkdir(parents=True, exist_ok=True)
+    return Progress(bar=bar, emit=emit, state_file=folder.progress_file)
 
 
 def reindex(full: bool = False, progress: Progress | None = None,

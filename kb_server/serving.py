@@ -81,10 +81,13 @@ def _fork_worker(app: Flask, sock: socket.socket, threads: int) -> int:
         os._exit(code)
 
 
-def run_workers(app: Flask, sock: socket.socket, workers: int, threads: int) -> None:
+def run_workers(app: Flask, sock: socket.socket, workers: int, threads: int,
+                after_start: Callable[[], None] | None = None) -> None:
     """Fork ``workers`` waitress processes on ``sock`` and keep them running until SIGTERM
-    or SIGINT, then stop them."""
+    or SIGINT, then stop them. ``after_start`` runs in this process once they are forked."""
     children = {_fork_worker(app, sock, threads) for _ in range(workers)}
+    if after_start is not None:
+        after_start()
     stopping = False
 
     def stop(signum, frame) -> None:
@@ -113,10 +116,13 @@ def _kill(pid: int) -> None:
 
 
 def serve(app_factory: Callable[[], Flask], host: str = "127.0.0.1", port: int = 5000,
-          workers: int = 1, threads: int = 8, on_ready: Callable[[int], None] | None = None) -> None:
+          workers: int = 1, threads: int = 8, on_ready: Callable[[int], None] | None = None,
+          after_start: Callable[[], None] | None = None) -> None:
     """Create the app, listen on ``host:port`` and serve it (see module docstring).
 
-    ``on_ready(port)`` is called with the bound port once the app is ready to answer.
+    ``on_ready(port)`` is called with the bound port once the app is ready to answer;
+    ``after_start()`` once the workers are forked (start background threads there: a forked
+    process keeps no thread of its parent).
     """
     app = app_factory()
     sock = listen(host, port)
@@ -125,6 +131,8 @@ def serve(app_factory: Callable[[], Flask], host: str = "127.0.0.1", port: int =
     if on_ready is not None:
         on_ready(bound)
     if workers <= 1:
+        if after_start is not None:
+            after_start()
         run_waitress(app, sock, threads)
     else:
-        run_workers(app, sock, workers, threads)
+        run_workers(app, sock, workers, threads, after_start)

@@ -58,3 +58,26 @@ def test_health_shows_the_indexing_under_way(app, client):
     indexing = client.get("/api/v1/health").get_json()["search"]["indexing"]
     assert indexing["stage"] == "embedding sections"
     assert (indexing["done"], indexing["total"]) == (4, 10)
+
+
+def test_another_process_reads_the_progress_from_the_state_file(tmp_path):
+    from indexer.progress import read_state
+    state = tmp_path / "indexing.json"
+    progress = Progress(emit=lambda line: None, state_file=state)
+    progress.stage("embedding sections", 50)
+    progress.advance(5)
+    assert read_state(state)["stage"] == "embedding sections"
+    progress.finish()
+    assert not state.exists() and read_state(state) == {}
+
+
+def test_a_state_file_left_by_a_dead_process_is_ignored(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from indexer.progress import read_state
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    state = tmp_path / "indexing.json"
+    state.write_text(json.dumps({"stage": "embedding sections", "done": 1, "total": 9, "pid": gone.pid}))
+    assert read_state(state) == {}

@@ -8,7 +8,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from indexer.articles import load_articles
-from indexer.progress import Progress
 from kb_server import search
 
 
@@ -30,7 +29,7 @@ def check_command(path: str | None) -> None:
 @with_appcontext
 def index_command(full: bool, keyword_only: bool) -> None:
     """Index the articles (incremental by content hash unless --full), with their vectors."""
-    progress = Progress(bar=sys.stderr.isatty(), emit=lambda line: click.echo(line, err=True))
+    progress = search.progress_reporter(sys.stderr.isatty(), lambda line: click.echo(line, err=True))
     report = search.reindex(full=full, progress=progress, with_vectors=not keyword_only)
     progress.finish()
     for error in report.errors:

@@ -16,10 +16,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from indexer.progress import Progress
 from kb_server import search
 from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
+from kb_server.serving import default_workers, serve
 from kb_server.sites import ensure_demo_site
 
 
@@ -51,27 +51,30 @@ def init_command() -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--workers", default=default_workers(), show_default="one per CPU", type=int,
+              help="Server processes (waitress is pure Python: one process uses one CPU).")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
 @with_appcontext
-def serve_command(host: str, port: int, threads: int) -> None:
-    """Serve the help center, API and widget with waitress (a production WSGI server)."""
-    import waitress
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the help center, API and widget with waitress (see kb_server/serving.py)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     started = time.monotonic()
     app = current_app._get_current_object()
     init_instance()
-    progress = Progress(bar=sys.stderr.isatty())
+    progress = search.progress_reporter(sys.stderr.isatty())
     app.extensions["indexing"] = progress
     report = search.reindex(progress=progress, with_vectors=False)
     progress.finish()
     for error in report.errors:
         click.echo(f"skipped {error}", err=True)
     click.echo(f"keyword search ready in {time.monotonic() - started:.1f}s ({report.summary()})")
-    if search.embed_in_background(app):
-        click.echo("embedding in the background: hybrid search starts when it is done "
-                   "(progress in /api/v1/health)")
+
+    def embed() -> None:
+        if search.embed_in_background(app):
+            click.echo("embedding in the background: hybrid search starts when it is done "
+                       "(progress in /api/v1/health)")
     click.echo(f"Linezero on http://{host}:{port}/  (help center), /demo (widget demo)")
-    waitress.serve(app, host=host, port=port, threads=threads)
+    serve(lambda: app, host=host, port=port, workers=workers, threads=threads, after_start=embed)
 
 
 @click.command("settings")
