@@ -11,6 +11,8 @@ import json
 import logging
 import os
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +28,14 @@ from indexer.vectors import SemanticRanker
 
 log = logging.getLogger(__name__)
 
+RETRY_SECONDS = 5.0     # how often an unreadable index is tried again
+
 MODES = ("keyword", "semantic", "hybrid")
+
+
+class SearchUnavailable(RuntimeError):
+    """No index can answer: none was built, or the served one cannot be read (the message
+    says which, for people; the details are logged)."""
 
 
 @dataclass
@@ -123,6 +132,9 @@ class SearchService:
         self._retired: KeywordRanker | None = None
         self.semantic = None
         self.vector_articles = 0
+        self.generation: str | None = None   # the generation served
+        self.problem: str | None = None      # why it is not the current one, or none is
+        self._tried_at = 0.0
         self.reload()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -151,24 +163,54 @@ class SearchService:
             return (known[1], 0) if current_generation(self.index_dir) else None
 
     def reload(self) -> None:
-        """(Re)open the served generation: catalog, keyword index and vectors."""
+        """(Re)open the served generation: catalog, keyword index and vectors. A generation
+        that cannot be read is not served: the last good one is (or, before any, nothing), the
+        problem is logged and shown by ``health``, and opening is tried again every
+        ``RETRY_SECONDS`` (a restored or rebuilt index recovers without a restart)."""
         with self._lock:
             stamp = self._current_stamp()
-            if stamp is None or stamp == self._stamp:
+            if stamp == self._stamp and not self._retry_due():
                 return
-            generation = current_generation(self.index_dir)
+            self._tried_at = time.monotonic()
+            folder = IndexFolder(self.index_dir)
+            generation = folder.current()
+            if generation is None:
+                self.problem = "no index: run `kb index`" if self.keyword is None else \
+                    "the index folder has no served generation (serving the one loaded before)"
+                self._stamp = stamp
+                return
+            self.problem = None
+            if not self._open(generation):
+                fallback = folder.last_good(before=generation)
+                served = fallback is not None and self._open(fallback)
+                self.problem = (f"the served index generation is unreadable: serving {fallback.name}"
+                                if served else "the served index generation is unreadable")
+            self._stamp = stamp
+
+    def _retry_due(self) -> bool:
+        return self.problem is not None and time.monotonic() - self._tried_at >= RETRY_SECONDS
+
+    def _open(self, generation: Generation) -> bool:
+        """Open ``generation`` and serve it; False (logged, nothing changed) if it is broken."""
+        try:
             synonyms = json.loads(generation.synonyms.read_text(encoding="utf-8"))
             ranker = KeywordRanker(whoosh_index.open_dir(generation.whoosh), synonyms)
-            self.catalog = Catalog.load(generation.catalog)
-            self._public = _PublicArticles(self.catalog)
-            # a search running in another thread may still use the previous ranker: close it one
-            # reload later, never under a running search (whoosh would raise ReaderClosed)
-            if self._retired is not None:
-                self._retired.close()
-            self._retired = self.keyword
-            self.keyword = ranker
-            self._open_semantic(generation)
-            self._stamp = stamp
+            ranker.rank(ranker.parse("probe", "en").query, 1, ())   # reads every segment
+            catalog = Catalog.load(generation.catalog)
+        except Exception:
+            log.exception("index generation %s cannot be read", generation.name)
+            return False
+        self.catalog = catalog
+        self._public = _PublicArticles(self.catalog)
+        # a search running in another thread may still use the previous ranker: close it one
+        # reload later, never under a running search (whoosh would raise ReaderClosed)
+        if self._retired is not None:
+            self._retired.close()
+        self._retired = self.keyword
+        self.keyword = ranker
+        self._open_semantic(generation)
+        self.generation = generation.name
+        return True
 
     def _open_semantic(self, generation: Generation) -> None:
         """Open the generation's vectors for the embedder, if both exist; else say why not."""
@@ -197,14 +239,15 @@ class SearchService:
                 self._open_semantic(generation)
 
     def _fresh(self) -> None:
-        if self._current_stamp() != self._stamp:
+        if self._current_stamp() != self._stamp or self._retry_due():
             self.reload()
 
     def health(self) -> dict:
         self._fresh()
         semantic = "ok" if self.semantic is not None else (self.semantic_error or "disabled")
         return {
-            "index": self._stamp[0] if self._stamp else None,
+            "index": self.generation,
+            "problem": self.problem,
             "articles": len(self.catalog.articles),
             "keyword": "ok" if self.keyword is not None else "no index",
             "semantic": semantic,
@@ -288,15 +331,36 @@ class SearchService:
     # --- public API --------------------------------------------------------------------------
     def search(self, query: str, *, language: str | None = None, categories=(), languages=(),
                page: int = 1, per_page: int = 10, mode: str | None = None) -> SearchResults:
-        """Ranked articles for a search-box query (see module docstring)."""
+        """Ranked articles for a search-box query (see module docstring). Raises
+        ``SearchUnavailable`` when no index can be read."""
+        with self._guard():
+            return self._search(query, language=language, categories=categories,
+                                languages=languages, page=page, per_page=per_page, mode=mode)
+
+    @contextmanager
+    def _guard(self):
+        """Run a search on a readable index: ``SearchUnavailable`` (with the reason) when there
+        is none, or when the index fails under the search (then it is opened again, or its
+        last good generation is, on the next request)."""
         self._fresh()
+        if self.keyword is None:
+            raise SearchUnavailable(self.problem or "no index: run `kb index`")
+        try:
+            yield
+        except Exception:
+            log.exception("search failed on index generation %s", self.generation)
+            self.problem, self._tried_at, self._stamp = "the index failed under a search", 0.0, None
+            raise SearchUnavailable("the index cannot be read") from None
+
+    def _search(self, query: str, *, language, categories, languages, page, per_page,
+                mode) -> SearchResults:
         page, per_page = max(1, page), max(1, per_page)
         text = clean_query(query)
         language = language if language in LANGUAGES else detect_language(text)
         mode = self._effective_mode(mode)
         results = SearchResults(query=query, language=language, mode=mode, total=0,
                                 page=page, per_page=per_page)
-        if self.keyword is None or not text:
+        if not text:
             return results
         parsed = self.keyword.parse(text, language)
         limit = max(self.settings.candidates, page * per_page * 4)
@@ -328,9 +392,12 @@ class SearchService:
     def suggest(self, prefix: str, *, language: str | None = None, limit: int = 8,
                 categories=()) -> list[Hit]:
         """Search-as-you-type: articles whose title or headings complete what was typed."""
-        self._fresh()
+        with self._guard():
+            return self._suggest(prefix, language=language, limit=limit, categories=categories)
+
+    def _suggest(self, prefix: str, *, language, limit, categories) -> list[Hit]:
         text = clean_query(prefix)
-        if self.keyword is None or not text:
+        if not text:
             return []
         language = language if language in LANGUAGES else detect_language(text)
         parsed = self.keyword.parse(text, language)

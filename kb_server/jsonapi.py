@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from indexer.languages import LANGUAGES
 from indexer.articles import Article
+from indexer.search import SearchUnavailable
 
 MAX_QUERY_LENGTH = 500
 MAX_JSON_DEPTH = 8
@@ -45,6 +46,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(APIError)
     def _api_error(exc: APIError):
         return error_response(exc.message, exc.status)
+
+    @app.errorhandler(SearchUnavailable)
+    def _search_unavailable(exc: SearchUnavailable):
+        if wants_json():
+            return error_response(f"search is unavailable: {exc}", 503)
+        return render_template("503.html"), 503
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -5,7 +5,7 @@ import pytest
 
 from indexer.catalog import Catalog
 from indexer.index import build_index
-from indexer.search import SearchService
+from indexer.search import SearchUnavailable, SearchService
 from search_helpers import build_service, copy_fixture_kb, ids, write_article
 
 
@@ -160,8 +160,10 @@ def test_health(service):
 def test_no_index_yet(tmp_path):
     service = SearchService(tmp_path / "nothing")
     assert not service.has_index()
-    assert service.search("password").hits == []
-    assert service.suggest("pass") == []
+    with pytest.raises(SearchUnavailable, match="no index"):   # not "no results": nothing to ask
+        service.search("password")
+    with pytest.raises(SearchUnavailable):
+        service.suggest("pass")
     assert service.health()["keyword"] == "no index"
 
 

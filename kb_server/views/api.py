@@ -129,7 +129,8 @@ def page_suggestions():
 @bp.get("/health")
 @public_limit()
 def health():
-    """200 when keyword search can answer, 503 otherwise; details of the search service."""
+    """200 when keyword search can answer, 503 otherwise; ``ok`` is false too when something
+    needs attention (``search.problem``: an unreadable index, a fallback generation served)."""
     status = search.health()
-    ok = status["keyword"] == "ok"
-    return jsonify({"ok": ok, "search": status}), 200 if ok else 503
+    answers = status["keyword"] == "ok"
+    return jsonify({"ok": answers and not status["problem"], "search": status}), 200 if answers else 503
