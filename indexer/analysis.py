@@ -16,12 +16,14 @@ import unicodedata
 
 import pymorphy3
 import Stemmer
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
+from whoosh.analysis import CompositeAnalyzer, Filter, LowercaseFilter, RegexTokenizer, StopFilter, Token
 from whoosh.lang.stopwords import stoplists
 
 from indexer.languages import LANGUAGES
 
 WORD_PATTERN = r"\w+"
+WORD_RE = re.compile(WORD_PATTERN)
+WORD_CACHE_SIZE = 200_000   # analyzed words remembered per analyzer
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 UK_ONLY = set("іїєґ")
 RU_ONLY = set("ыэъё")
@@ -113,18 +115,52 @@ class FoldFilter(Filter):
 
 
 STEMMERS = {"en": stem_en, "ru": stem_ru, "uk": lemma_uk}
+_MISSING = object()
+
+
+class WordCachedAnalyzer(CompositeAnalyzer):
+    """A Whoosh pipeline (``WORD_PATTERN`` tokenizer, then filters) that analyzes each distinct
+    word once per process instead of once per occurrence.
+
+    Every filter here acts on one token at a time, so a text's tokens are those of its words
+    analyzed one by one: the pipeline's own output for a word is cached (None for a stop word).
+    Analysis through generator chains was a fifth of a full build. Calls that want positions,
+    characters or stopped tokens run the pipeline itself."""
+
+    def __call__(self, value, positions=False, chars=False, removestops=True, tokenize=True,
+                 no_morph=False, **kwargs):
+        if positions or chars or not removestops or not tokenize or no_morph:
+            return super().__call__(value, positions=positions, chars=chars, removestops=removestops,
+                                    tokenize=tokenize, no_morph=no_morph, **kwargs)
+        return self._cached_tokens(value, kwargs)
+
+    def _cached_tokens(self, value: str, kwargs: dict):
+        cache = self.__dict__.setdefault("_words", {})
+        token = Token(**kwargs)   # reused for every word, as Whoosh's tokenizers do
+        for word in WORD_RE.findall(value):
+            text = cache.get(word, _MISSING)
+            if text is _MISSING:
+                if len(cache) >= WORD_CACHE_SIZE:
+                    cache.clear()
+                text = cache[word] = next((t.text for t in super().__call__(word)), None)
+            if text is not None:
+                token.text = text
+                yield token
+
+    def __getstate__(self) -> dict:
+        return {"items": self.items}   # the schema is pickled into the index: not the cache
 
 
 def language_analyzer(language: str):
     """The Whoosh analyzer for article text in ``language``."""
-    return (RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
-            | StopFilter(stoplist=STOP_WORDS[language], minsize=1)
-            | ScriptStemFilter(STEMMERS[language]) | FoldFilter())
+    return WordCachedAnalyzer(RegexTokenizer(WORD_PATTERN), LowercaseFilter(),
+                              StopFilter(stoplist=STOP_WORDS[language], minsize=1),
+                              ScriptStemFilter(STEMMERS[language]), FoldFilter())
 
 
 def plain_analyzer():
     """Lowercased, folded words with no stemming: spelling suggestions and prefix completion."""
-    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | FoldFilter()
+    return WordCachedAnalyzer(RegexTokenizer(WORD_PATTERN), LowercaseFilter(), FoldFilter())
 
 
 def words(text: str) -> list[str]:

@@ -1,7 +1,10 @@
 """Text analysis (indexer/analysis.py): stemming, folding, stop words, language detection."""
 from __future__ import annotations
 
+import pickle
+
 import pytest
+from whoosh.analysis import CompositeAnalyzer
 
 from indexer.analysis import (MAX_QUERY_CHARS, clean_query, detect_language, fold,
                               language_analyzer, plain_analyzer)
@@ -177,3 +180,19 @@ def test_clean_query_keeps_words_numbers_and_error_codes():
 def test_clean_query_is_bounded():
     assert len(clean_query("word " * 1000)) <= MAX_QUERY_CHARS
     assert clean_query(None) == ""
+
+
+# --- the word cache ----------------------------------------------------------------------------
+@pytest.mark.parametrize("make", [lambda: language_analyzer("en"), lambda: language_analyzer("ru"),
+                                  lambda: language_analyzer("uk"), plain_analyzer])
+def test_cached_analysis_is_the_pipelines_own(make):
+    from search_helpers import FIXTURE_KB
+    analyzer = make()
+    pipeline = CompositeAnalyzer(*analyzer.items)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURE_KB.rglob("*.md"))]
+    texts += ["Ёлка, ПАРОЛЬ й the 2FA café naïve 42 İstanbul straße", ""]
+    for text in texts + texts:   # the second time from the cache
+        assert [t.text for t in analyzer(text, mode="index")] == [t.text for t in pipeline(text)]
+    assert [(t.text, t.pos) for t in analyzer(texts[0], positions=True)] == \
+        [(t.text, t.pos) for t in pipeline(texts[0], positions=True)]
+    assert "_words" not in pickle.loads(pickle.dumps(analyzer)).__dict__   # the schema stays small
