@@ -9,7 +9,14 @@ key                      meaning
 articles                 articles written (en/ru/uk about 50/30/20, many translated)
 sections                 sections (Whoosh documents) in the built index
 generate_s               seconds to write the synthetic Markdown files (not product code)
-index_s                  full index build: ``indexer.index.build_index`` (parse, catalog, Whoosh)
+index_s                  full index build: ``indexer.index.build_index`` (parse, catalog, Whoosh),
+                         run in a fresh process so that its memory is measured alone
+index_peak_rss_mb        peak resident memory of that build's process (ru_maxrss)
+index_worker_rss_mb      the largest peak of the worker processes it started (0 if none):
+                         they run beside it, so the build's whole footprint is at most
+                         index_peak_rss_mb + cpus x index_worker_rss_mb
+index_cpu_s              CPU seconds of the build, its workers included: less sensitive than
+                         index_s to other processes competing for the CPUs
 keyword_p50_ms, _p95_ms, in-process ``SearchService.search(q, mode="keyword")`` latency over the
 keyword_p99_ms           reproducible query set (after a short warm-up); each query is passed
                          with its language, as the widget and help center send ``lang``
@@ -46,7 +53,8 @@ hybrid_cached_p95_ms     hybrid p95 with the query-vector cache on and warm
 widget_gzip_kb           /widget.js as served, gzipped
 widget_keystroke_p50_ms, time from the last keystroke to rendered results in the widget on the
 widget_keystroke_p95_ms  demo page, debounce included (headless Chromium, when installed)
-peak_rss_mb              peak resident memory of this process (ru_maxrss)
+peak_rss_mb              peak resident memory of this process (ru_maxrss; the full build's
+                         process is another one: index_peak_rss_mb)
 cpus, load_avg           CPU count and 1-minute load average at the end (context for timings)
 total_s                  wall time of the whole run
 =======================  ===================================================================
@@ -72,6 +80,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -85,7 +94,8 @@ from bench.synthetic import DEFAULT_SEED, Query, SyntheticKB, generate_kb, gener
 
 # Keys every run reports (semantic and widget steps add theirs when enabled).
 BENCH_KEYS = (
-    "articles", "sections", "generate_s", "index_s", "queries", "keyword_p50_ms",
+    "articles", "sections", "generate_s", "index_s", "index_peak_rss_mb",
+    "index_worker_rss_mb", "index_cpu_s", "queries", "keyword_p50_ms",
     "keyword_p95_ms", "keyword_p99_ms", "keyword_mean_ms", "keyword_cpu_p95_ms",
     "keyword_zero_rate", "update_s", "http_p50_ms", "http_p95_ms", "http_p99_ms", "http_rps",
     "http_requests", "http_errors", "http_floor_rps", "http_floor_p50_ms", "http_floor_ratio",
@@ -151,18 +161,32 @@ def step_generate(ctx: BenchContext) -> dict:
     return {"articles": len(ctx.kb.articles), "generate_s": round(time.perf_counter() - started, 2)}
 
 
+def _measured_full_build(articles_dir: Path, index_dir: Path) -> dict:
+    """A full ``build_index`` with its time, CPU time and peak memory (run in a fresh process)."""
+    started = time.perf_counter()
+    report = build_index(articles_dir, index_dir, full=True)
+    seconds = time.perf_counter() - started
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"errors": [str(e) for e in report.errors[:3]], "index_s": round(seconds, 2),
+            "index_peak_rss_mb": _rss_mb(own.ru_maxrss),
+            "index_worker_rss_mb": _rss_mb(workers.ru_maxrss),
+            "index_cpu_s": round(sum(u.ru_utime + u.ru_stime for u in (own, workers)), 1)}
+
+
 def step_index(ctx: BenchContext) -> dict:
     # Keyword index and catalog only: vectors are the semantic step's business (it reports
     # embed_sections_per_s), so index_s and update_s stay comparable between runs.
-    started = time.perf_counter()
-    report = build_index(ctx.articles_dir, ctx.index_dir, full=True)
-    seconds = time.perf_counter() - started
-    if report.errors:
-        raise RuntimeError(f"synthetic articles failed to parse: {report.errors[:3]}")
+    # (not a multiprocessing.Pool: its daemonic process could not start the build's workers)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as process:
+        measured = process.submit(_measured_full_build, ctx.articles_dir, ctx.index_dir).result()
+    errors = measured.pop("errors")
+    if errors:
+        raise RuntimeError(f"synthetic articles failed to parse: {errors}")
     ctx.service = SearchService(ctx.index_dir, default_mode="keyword")
     sections = ctx.service.keyword.searcher.doc_count()
-    ctx.log(f"  {sections} sections indexed in {seconds:.1f}s")
-    return {"sections": sections, "index_s": round(seconds, 2)}
+    ctx.log(f"  {sections} sections indexed in {measured['index_s']:.1f}s "
+            f"({measured['index_cpu_s']:.1f}s CPU, peak {measured['index_peak_rss_mb']} MB)")
+    return {"sections": sections, **measured}
 
 
 def step_keyword(ctx: BenchContext) -> dict:
@@ -336,10 +360,14 @@ def step_http(ctx: BenchContext) -> dict:
     }
 
 
+def _rss_mb(maxrss: int) -> float:
+    """``ru_maxrss`` in MB (Linux reports KB, macOS bytes)."""
+    return round(maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MB (Linux reports KB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+    """Peak resident set size of this process in MB."""
+    return _rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 RAW_SAMPLE = 256          # chunks encoded directly by the model to get its raw speed

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from indexer.articles import PARSER_VERSION, RENDERED_FIELDS, Article, StoredArticle
+from indexer.articles import PARSER_VERSION, Article, StoredArticle
+from indexer.articles.stored import stored_parts
 from indexer.languages import preferred
 
 CATEGORIES_FILE = "categories.yml"
@@ -38,17 +39,6 @@ def load_categories(articles_dir: str | Path) -> dict[str, dict]:
 # decoded from their byte range on first use, and a build copies the lines of unchanged articles.
 RENDERED_KEY = b'{"rendered": [\n'
 META_KEY = b'],\n"meta": '
-
-
-def _parts(article: Article) -> tuple[dict, bytes]:
-    """An article's catalog metadata and rendered-parts line; an unchanged stored article gives
-    back what was read (no decoding, no encoding)."""
-    if isinstance(article, StoredArticle) and article.catalog_row is not None \
-            and article.catalog_meta is not None:
-        return dict(article.catalog_meta), bytes(article.catalog_row)
-    meta = article.to_dict(body=False)
-    rendered = {name: meta.pop(name) for name in RENDERED_FIELDS}
-    return meta, json.dumps(rendered, ensure_ascii=False).encode("utf-8")
 
 
 def _decode(data: bytes) -> tuple[dict, list[Article]]:
@@ -89,7 +79,7 @@ class Catalog:
                 if number:
                     out.write(b",\n")
                     offset += 2
-                meta, row = _parts(article)
+                meta, row = stored_parts(article)
                 out.write(row)
                 metas.append({**meta, "rendered": [offset, offset + len(row)]})
                 offset += len(row)

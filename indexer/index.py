@@ -23,6 +23,7 @@ from indexer.catalog import Catalog, load_categories
 from indexer.generation import Generation, IndexFolder, write_atomic
 from indexer.postings import write_missing_caches
 from indexer.progress import Progress
+from indexer.segments import build_segments
 from indexer.synonyms import load_synonyms
 
 
@@ -89,14 +90,7 @@ def _full_build(folder: IndexFolder, articles: list[Article], categories: dict, 
     try:
         generation.whoosh.mkdir()
         ix = whoosh_index.create_in(generation.whoosh, keyword.build_schema())
-        writer = ix.writer(limitmb=256, procs=1)
-        try:
-            _add_articles(writer, articles, progress)
-        except BaseException:
-            writer.cancel()   # release the index lock and files before the folder is removed
-            raise
-        writer.commit()
-        _warm_postings(ix)
+        articles = build_segments(ix, articles, progress)
         _update_vectors(generation, folder.current(), articles, embedder, progress)
         write_generation_files(generation, articles, categories, synonyms, files)
     except BaseException:
@@ -162,22 +156,23 @@ def build_index(articles_dir: str | Path, index_dir: str | Path, embedder=None, 
     """Index the articles under ``articles_dir``; broken articles are reported and skipped.
 
     An incremental update parses only new and changed files (and files that had errors); a
-    full rebuild parses everything."""
+    full rebuild parses everything, then renders and indexes in worker processes
+    (``indexer.segments``)."""
     started = time.perf_counter()
     folder = IndexFolder(index_dir)
     folder.path.mkdir(parents=True, exist_ok=True)
     generation = folder.current()
     full = full or generation is None or not generation.manifest.exists()
-    scan = (scan_articles(articles_dir) if full else
+    scan = (scan_articles(articles_dir, render=False) if full else
             scan_articles(articles_dir, _reusable_articles(generation), _read_file_stats(generation)))
     articles = scan.articles
     categories = load_categories(articles_dir)
     synonyms = load_synonyms(articles_dir)
     report = IndexReport(errors=scan.errors, parsed=len(scan.parsed))
     if full:
-        generation = _full_build(folder, articles, categories, synonyms, scan.files, embedder, progress)
         report.full = True
         report.added = [a.id for a in articles]
+        generation = _full_build(folder, articles, categories, synonyms, scan.files, embedder, progress)
     else:
         _incremental(generation, articles, categories, synonyms, scan.files, report, embedder, progress)
     write_atomic(generation.file_stats, json.dumps(scan.stats))

@@ -30,9 +30,9 @@ def parses(monkeypatch):
     seen: list[str] = []
     original = scan_module.parse_article
 
-    def counting(text, path="<string>", default_language=None):
+    def counting(text, path="<string>", default_language=None, **options):
         seen.append(path)
-        return original(text, path, default_language)
+        return original(text, path, default_language, **options)
     monkeypatch.setattr(scan_module, "parse_article", counting)
     return seen
 

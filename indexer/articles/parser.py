@@ -80,8 +80,13 @@ def _as_list(value, path: str, line: int, key: str) -> list[str]:
     raise ArticleError(path, line, f"'{key}' must be a list of strings")
 
 
-def parse_article(text: str, path: str = "<string>", default_language: str | None = None) -> Article:
-    """Parse one article file's text. Raises ``ArticleError`` naming the file and line."""
+def parse_article(text: str, path: str = "<string>", default_language: str | None = None,
+                  render: bool = True) -> Article:
+    """Parse one article file's text. Raises ``ArticleError`` naming the file and line.
+
+    ``render=False`` validates the front matter and keeps the body unrendered (no ``html``,
+    ``toc`` or ``sections``): the caller renders it later with ``render_article``, e.g. in
+    another process (a full build's workers, ``indexer.segments``)."""
     match = FRONT_MATTER_RE.match(text)
     if not match:
         raise ArticleError(path, 1, "missing YAML front matter (the file must start with '---')")
@@ -124,15 +129,21 @@ def parse_article(text: str, path: str = "<string>", default_language: str | Non
     if isinstance(updated, (dt.date, dt.datetime)):
         updated = updated.isoformat()
 
-    body = text[match.end():]
-    rendered = render_markdown(body)
-    return Article(
-        slug=slug, language=language, title=title, body=body,
+    article = Article(
+        slug=slug, language=language, title=title, body=text[match.end():],
         category=str(meta.get("category") or "general").strip(),
         tags=_as_list(meta.get("tags"), path, line("tags"), "tags"),
         summary=str(meta.get("summary") or "").strip(),
         translation_key=str(meta.get("translation_key") or slug).strip(),
         status=status, visibility=visibility, updated=str(updated),
         urls=_as_list(meta.get("urls"), path, line("urls"), "urls"),
-        path=path, html=rendered.html, toc=rendered.toc, sections=rendered.sections,
+        path=path,
     )
+    return render_article(article) if render else article
+
+
+def render_article(article: Article) -> Article:
+    """Fill in the rendered parts of a parsed article (sanitized HTML, toc, sections)."""
+    rendered = render_markdown(article.body)
+    article.html, article.toc, article.sections = rendered.html, rendered.toc, rendered.sections
+    return article

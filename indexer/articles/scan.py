@@ -64,7 +64,7 @@ class Scan:
 
 
 def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | None = None,
-                  stats: Mapping[str, list] | None = None) -> Scan:
+                  stats: Mapping[str, list] | None = None, render: bool = True) -> Scan:
     """Like ``load_articles``, reusing ``reuse[path] = (file hash, article)`` for every file whose
     bytes still have that hash (a previous build's articles). Files that had errors are not
     in ``reuse``, so they are parsed and reported again on every run; duplicate slugs are checked
@@ -72,6 +72,7 @@ def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | N
 
     ``stats`` (``Scan.stats`` of the previous scan) spares reading a file whose size and
     modification time are unchanged: its recorded hash is taken, as git does for its index.
+    ``render=False`` leaves the articles parsed here unrendered (``parser.render_article``).
     """
     root = Path(root)
     reuse, stats = reuse or {}, stats or {}
@@ -99,7 +100,8 @@ def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | N
         folder = rel.split("/", 1)[0]
         try:
             text = _decode(read_file(path) if data is None else data)
-            article = parse_article(text, rel, default_language=folder if folder in LANGUAGES else None)
+            article = parse_article(text, rel, default_language=folder if folder in LANGUAGES else None,
+                                    render=render)
         except ArticleError as exc:
             scan.errors.append(exc)
             continue

@@ -76,3 +76,15 @@ class StoredArticle(Article):
         # one update, then let the line go: a reader in another thread sees all three or none
         state.update({k: v for k, v in decoded.items() if k not in state})
         state.pop("_row", None)
+
+
+def stored_parts(article: Article) -> tuple[dict, bytes]:
+    """An article's catalog metadata and rendered-parts line (``StoredArticle.from_row`` reads
+    them back); an unchanged stored article gives back what was read (no decoding, no
+    encoding)."""
+    if isinstance(article, StoredArticle) and article.catalog_row is not None \
+            and article.catalog_meta is not None:
+        return dict(article.catalog_meta), bytes(article.catalog_row)
+    meta = article.to_dict(body=False)
+    rendered = {name: meta.pop(name) for name in RENDERED_FIELDS}
+    return meta, json.dumps(rendered, ensure_ascii=False).encode("utf-8")
