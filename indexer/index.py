@@ -23,7 +23,7 @@ from indexer.catalog import Catalog, load_categories
 from indexer.generation import Generation, IndexFolder, write_atomic
 from indexer.postings import write_missing_caches
 from indexer.progress import Progress
-from indexer.segments import build_segments
+from indexer.segments import build_segments, merge_small_segments
 from indexer.synonyms import load_synonyms
 
 
@@ -130,7 +130,7 @@ def _incremental(generation: Generation, articles: list[Article], categories: di
         except BaseException:
             writer.cancel()   # nothing half-applied; the lock is released for the next run
             raise
-        writer.commit()
+        writer.commit(mergetype=merge_small_segments)
         _warm_postings(ix)
     _update_vectors(generation, generation, articles, embedder, progress)
     write_generation_files(generation, articles, categories, synonyms, files)

@@ -7,18 +7,20 @@ cache, ``indexer.postings``) and encodes their catalog rows. The segments are co
 chunk order, so every document gets the number it would get in a single segment: the BM25F
 statistics, the scores and the order of ties are those of a one-process build.
 
-A small knowledge base is built the same way in this process (a pool costs more than it saves).
+A knowledge base of one chunk is built the same way in this process. Incremental updates
+add small segments as before, merged by ``merge_small_segments`` (never the full build's).
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex
 from whoosh.reading import SegmentReader
-from whoosh.writing import SegmentWriter
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from indexer import keyword
 from indexer.articles import Article, StoredArticle
@@ -28,10 +30,13 @@ from indexer.postings import write_missing_caches
 from indexer.progress import Progress
 
 # Articles per chunk (= per segment): a segment's postings wait in memory until it is written
-# (~100 MB for 500 synthetic articles) and spilling them to disk would cost more than
-# the whole build; many small chunks also keep the workers busy until the end.
+# (~100 MB for 500 synthetic articles); letting Whoosh spill them to disk (every posting
+# pickled and read back) cost a fifth more CPU. Many chunks also keep every worker busy
+# until the end.
 CHUNK_ARTICLES = 500
 SEGMENT_LIMIT_MB = 512          # Whoosh's posting pool spills to disk beyond this (never, here)
+# Segments this large (a full build's chunks) are never merged by an incremental update.
+KEEP_SEGMENT_DOCS = 1000
 
 Rows = list[tuple[dict, bytes]]   # (catalog metadata, rendered-parts line) of each article
 
@@ -78,14 +83,20 @@ def _workers(chunks: int) -> int:
     return max(1, min(cpus, chunks))
 
 
+def _start_method() -> str:
+    """Workers are forked where the system can (they start at once, with the analyzers
+    loaded), unless other threads run here (a server's): a forked child could inherit a lock
+    one of them holds."""
+    fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return "fork" if fork else "spawn"
+
+
 def _run(ix: FileIndex, chunks: list[list[Article]], workers: int):
-    """(segment, rows) of every chunk, in chunk order. Workers are forked where the system
-    can (they start at once, with the analyzers loaded); they only render and index."""
+    """(segment, rows) of every chunk, in chunk order."""
     if workers == 1:
         yield from (_index_chunk(ix, chunk) for chunk in chunks)
         return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context = multiprocessing.get_context(_start_method())
     jobs = [(ix.storage.folder, chunk) for chunk in chunks]
     with context.Pool(workers) as pool:
         yield from pool.imap(_index_chunk_in_worker, jobs)
@@ -112,3 +123,11 @@ def build_segments(ix: FileIndex, articles: list[Article],
         writer.cancel()
         raise
     return [StoredArticle.from_row(meta, row) for _, rows in results for meta, row in rows]
+
+
+def merge_small_segments(writer, segments: list) -> list:
+    """Merge policy of incremental updates: Whoosh's ``MERGE_SMALL`` among the small segments
+    only. Whoosh's own policy would take a full build's twenty equal segments for small ones
+    and rewrite the whole index on the first update."""
+    keep = [s for s in segments if s.doc_count_all() >= KEEP_SEGMENT_DOCS]
+    return keep + MERGE_SMALL(writer, [s for s in segments if s.doc_count_all() < KEEP_SEGMENT_DOCS])

@@ -68,9 +68,30 @@ def test_an_incremental_update_after_a_parallel_build(big_kb, index_dir, monkeyp
     assert ids(SearchService(index_dir).search("zebrafish", language="en")) == ["en/guide-03"]
 
 
+def segment_ids(generation):
+    return [r.segment().segment_id() for r, _ in whoosh_index.open_dir(generation.whoosh).reader().leaf_readers()]
+
+
+def test_an_update_never_rewrites_the_full_builds_segments(big_kb, index_dir, monkeypatch):
+    """Whoosh's MERGE_SMALL would merge every one of these equal segments (and a 10,000-article
+    build's twenty) on the first update."""
+    monkeypatch.setattr(segments, "KEEP_SEGMENT_DOCS", 4)
+    built = segment_ids(build(big_kb, index_dir, 2, monkeypatch))   # 17 segments
+    write_article(big_kb, "en", "guide-03", "Widget guide three", "The zebrafish setting is new.")
+    build_index(big_kb, index_dir)
+    after = segment_ids(current_generation(index_dir))
+    assert set(built) < set(after) and len(after) == len(built) + 1
+    assert ids(SearchService(index_dir).search("zebrafish", language="en")) == ["en/guide-03"]
+    monkeypatch.setattr(segments, "KEEP_SEGMENT_DOCS", 1000)   # all small: Whoosh's policy
+    write_article(big_kb, "en", "guide-06", "Widget guide six", "The quokka setting is new.")
+    build_index(big_kb, index_dir)
+    assert len(segment_ids(current_generation(index_dir))) < len(after)
+
+
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                     reason="the failure is planted in this process; workers must be forked")
 def test_crash_in_a_worker_keeps_previous_generation(big_kb, index_dir, monkeypatch):
+    monkeypatch.setattr(segments, "_start_method", lambda: "fork")   # even if threads run
     first = build(big_kb, index_dir, 7, monkeypatch)
     original = keyword.add_article
 
