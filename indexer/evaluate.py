@@ -1,7 +1,12 @@
 """``kb eval``: retrieval quality on a BEIR-layout folder, through the product's own search code.
 
 The corpus is written out as Markdown articles in a temporary folder, indexed with
-``build_index`` and searched with ``SearchService.search`` -- the same path the API takes.
+``build_index`` and searched with ``SearchService.search`` -- the same path the API takes, so
+whatever the product does to a query (abstaining included) is what is measured. Mode ``plain``
+is the untuned Whoosh BM25F baseline of ``indexer.baseline`` on the same corpus.
+
+Queries of other sets that the corpus cannot answer (``unanswerable``) measure abstention: the
+share of them that get no result at all.
 """
 from __future__ import annotations
 
@@ -11,27 +16,44 @@ import re
 import statistics
 import tempfile
 import time
+from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
 from indexer.analysis import detect_language
+from indexer.baseline import PlainBM25
 from indexer.index import build_index
+from indexer.search import MODES as PRODUCT_MODES
 from indexer.search import SearchService
 
-METRIC_KEYS = ("ndcg@10", "recall@5", "mrr@10", "zero_result_rate", "queries", "mean_ms", "p95_ms")
+METRIC_KEYS = ("ndcg@10", "recall@5", "mrr@10", "zero_result_rate", "queries", "mean_ms", "p95_ms",
+               "mean_results")
+ABSTENTION_KEYS = ("abstain_rate", "unanswerable_queries", "unanswerable_mean_results")
+MODES = ("plain",) + PRODUCT_MODES
+TOP = 10
+
+# query text -> (ids of the top documents, best first; number of documents matched)
+Search = Callable[[str], tuple[list[str], int]]
+
+
+def load_queries(path: str | Path) -> list[dict]:
+    """The ``{"_id", "text", ...}`` objects of a JSON-lines file (BEIR queries format)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def load_beir(path: str | Path) -> tuple[list[dict], list[dict], dict[str, set[str]]]:
     """(corpus, queries, qrels) of a BEIR folder; qrels maps query id -> relevant doc ids."""
     path = Path(path)
-    read = lambda name: [json.loads(l) for l in (path / name).read_text(encoding="utf-8").splitlines() if l.strip()]
     qrels: dict[str, set[str]] = {}
     for line in (path / "qrels.tsv").read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
         if len(parts) >= 3 and parts[2].strip().isdigit() and int(parts[2]) > 0:
             qrels.setdefault(parts[0], set()).add(parts[1])
-    return read("corpus.jsonl"), read("queries.jsonl"), qrels
+    return load_queries(path / "corpus.jsonl"), load_queries(path / "queries.jsonl"), qrels
 
 
 def slug_for(doc_id: str) -> str:
@@ -54,6 +76,13 @@ def write_corpus(corpus: list[dict], target: Path, language: str | None) -> dict
     return slugs
 
 
+def corpus_language(corpus: list[dict], queries: list[dict]) -> str:
+    """The language most of the documents and queries are in (one analyzer for ``plain``)."""
+    texts = [f"{d.get('title') or ''} {(d.get('text') or '')[:1000]}" for d in corpus]
+    texts += [q["text"] for q in queries]
+    return Counter(detect_language(t) for t in texts).most_common(1)[0][0]
+
+
 def metrics(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
     """nDCG@10, Recall@5, MRR@10 of one query (binary relevance)."""
     dcg = sum(1 / math.log2(i + 2) for i, d in enumerate(ranked[:10]) if d in relevant)
@@ -63,41 +92,92 @@ def metrics(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]
     return dcg / ideal if ideal else 0.0, recall, rr
 
 
-def run_queries(service: SearchService, queries, qrels, slugs, mode, language) -> dict:
-    scores, latencies, zero = [], [], 0
+def _mean(values) -> float:
+    return round(statistics.fmean(values), 4) if values else 0.0
+
+
+def run_queries(search: Search, queries: list[dict], qrels: dict[str, set[str]]) -> dict:
+    """METRIC_KEYS over the queries that have judgments."""
+    scores, latencies, totals = [], [], []
     for q in queries:
         relevant = qrels.get(str(q["_id"]))
         if not relevant:
             continue
         started = time.perf_counter()
-        results = service.search(q["text"], language=language, mode=mode, per_page=10)
+        ranked, total = search(q["text"])
         latencies.append((time.perf_counter() - started) * 1000)
-        ranked = [slugs[h.slug] for h in results.hits]
-        zero += not ranked
         scores.append(metrics(ranked, relevant))
-    n = len(scores) or 1
+        totals.append(total)
     latencies.sort()
     return {
-        "ndcg@10": round(sum(s[0] for s in scores) / n, 4),
-        "recall@5": round(sum(s[1] for s in scores) / n, 4),
-        "mrr@10": round(sum(s[2] for s in scores) / n, 4),
-        "zero_result_rate": round(zero / n, 4),
+        "ndcg@10": _mean([s[0] for s in scores]),
+        "recall@5": _mean([s[1] for s in scores]),
+        "mrr@10": _mean([s[2] for s in scores]),
+        "zero_result_rate": _mean([total == 0 for total in totals]),
         "queries": len(scores),
         "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
         "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 2) if latencies else 0.0,
+        "mean_results": round(statistics.fmean(totals), 2) if totals else 0.0,
     }
 
 
-def evaluate(path: str | Path, modes=("keyword",), language: str | None = None,
-             embedder=None, settings=None) -> dict[str, dict]:
-    """Metrics per mode for one BEIR folder (the index is built once for all modes)."""
-    corpus, queries, qrels = load_beir(path)
-    with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
-        articles_dir = Path(tmp) / "articles"
+def abstention(search: Search, unanswerable: list[dict]) -> dict:
+    """ABSTENTION_KEYS: how often queries the corpus cannot answer get no result at all."""
+    totals = [search(q["text"])[1] for q in unanswerable]
+    return {
+        "abstain_rate": _mean([total == 0 for total in totals]),
+        "unanswerable_queries": len(totals),
+        "unanswerable_mean_results": round(statistics.fmean(totals), 2) if totals else 0.0,
+    }
+
+
+def product_search(service: SearchService, slugs: dict[str, str], mode: str,
+                   language: str | None) -> Search:
+    def search(text: str) -> tuple[list[str], int]:
+        results = service.search(text, language=language, mode=mode, per_page=TOP)
+        return [slugs[h.slug] for h in results.hits], results.total
+    return search
+
+
+def _open_searches(corpus, queries, modes, language, embedder, settings, tmp: Path,
+                   stack: ExitStack) -> Callable[[str, str | None], Search]:
+    """Index the corpus for the modes asked; returns (mode, query language) -> Search."""
+    service = slugs = plain = None
+    if any(mode != "plain" for mode in modes):
+        articles_dir = tmp / "articles"
         articles_dir.mkdir()
         slugs = write_corpus(corpus, articles_dir, language)
-        report = build_index(articles_dir, Path(tmp) / "index", embedder=embedder)
+        report = build_index(articles_dir, tmp / "index", embedder=embedder)
         if report.errors:
             raise RuntimeError(f"corpus did not index cleanly: {report.errors[0]}")
-        service = SearchService(Path(tmp) / "index", embedder=embedder, settings=settings)
-        return {mode: run_queries(service, queries, qrels, slugs, mode, language) for mode in modes}
+        service = SearchService(tmp / "index", embedder=embedder, settings=settings)
+    if "plain" in modes:
+        plain = PlainBM25(corpus, tmp / "plain", language or corpus_language(corpus, queries))
+        stack.callback(plain.close)
+
+    def searches(mode: str, query_language: str | None) -> Search:
+        if mode == "plain":
+            return lambda text: plain.search(text, TOP)
+        return product_search(service, slugs, mode, query_language)
+    return searches
+
+
+def evaluate(path: str | Path, modes=("keyword",), language: str | None = None,
+             embedder=None, settings=None, unanswerable=()) -> dict[str, dict]:
+    """Metrics per mode for one BEIR folder (the corpus is indexed once for all modes).
+
+    ``unanswerable``: query files (BEIR queries format) to run against the same corpus; adds
+    ABSTENTION_KEYS. ``language`` is that of PATH's corpus and queries; the unanswerable
+    queries' language is detected per query, as the API does when none is given.
+    """
+    corpus, queries, qrels = load_beir(path)
+    others = [q for file in unanswerable for q in load_queries(file)]
+    with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp, ExitStack() as stack:
+        searches = _open_searches(corpus, queries, modes, language, embedder, settings,
+                                  Path(tmp), stack)
+        results = {}
+        for mode in modes:
+            results[mode] = run_queries(searches(mode, language), queries, qrels)
+            if unanswerable:
+                results[mode].update(abstention(searches(mode, None), others))
+        return results

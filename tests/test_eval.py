@@ -7,11 +7,15 @@ import shutil
 
 import pytest
 
-from indexer.evaluate import METRIC_KEYS, evaluate, load_beir, metrics
+from indexer.evaluate import (ABSTENTION_KEYS, METRIC_KEYS, MODES, abstention, evaluate,
+                              load_beir, metrics, run_queries)
 from kb_server.cli import main
 from search_helpers import BEIR_TINY
 
-KEYS = {"ndcg@10", "recall@5", "mrr@10", "zero_result_rate", "queries", "mean_ms", "p95_ms"}
+# `kb eval --json` keys are how progress is measured: keys may be added, never renamed or removed.
+STABLE_KEYS = {"ndcg@10", "recall@5", "mrr@10", "zero_result_rate", "queries", "mean_ms", "p95_ms"}
+KEYS = STABLE_KEYS | {"mean_results"}
+ABSTENTION = {"abstain_rate", "unanswerable_queries", "unanswerable_mean_results"}
 
 
 def copy_with_qrels(tmp_path, qrels: str, queries: str | None = None):
@@ -29,7 +33,7 @@ def easy():
 
 
 def test_metric_keys():
-    assert set(METRIC_KEYS) == KEYS
+    assert set(METRIC_KEYS) == KEYS >= STABLE_KEYS
 
 
 def test_easy_set_scores_well(easy):
@@ -92,6 +96,63 @@ def test_metrics_by_hand():
     assert metrics([], {"a"}) == (0.0, 0.0, 0.0)
 
 
+# --- result counts and abstention ------------------------------------------------------------
+def stub_search(answers: dict[str, tuple[list[str], int]]):
+    """A search that returns canned (ranked ids, total) per query text; nothing otherwise."""
+    return lambda text: answers.get(text, ([], 0))
+
+
+def test_mean_results_counts_every_match_not_just_the_top_ten():
+    search = stub_search({"a": (["d1"], 1), "b": (["d2", "d1"], 25)})
+    queries = [{"_id": "q1", "text": "a"}, {"_id": "q2", "text": "b"}, {"_id": "q3", "text": "c"},
+               {"_id": "q4", "text": "not judged"}]
+    result = run_queries(search, queries, {"q1": {"d1"}, "q2": {"d1"}, "q3": {"d3"}})
+    assert result["queries"] == 3
+    assert result["mean_results"] == round((1 + 25 + 0) / 3, 2)
+    assert result["zero_result_rate"] == round(1 / 3, 4)
+    assert result["mrr@10"] == round((1 + 0.5 + 0) / 3, 4)
+
+
+def test_abstain_rate_is_the_share_with_no_result():
+    search = stub_search({"tv remote": (["d1"], 3), "hello": (["d2"], 1)})
+    queries = [{"_id": f"u{i}", "text": t}
+               for i, t in enumerate(["tv remote", "hello", "🙂", "???", "asdfgh"])]
+    assert abstention(search, queries) == {
+        "abstain_rate": 0.6, "unanswerable_queries": 5, "unanswerable_mean_results": 0.8}
+    assert abstention(search, []) == {
+        "abstain_rate": 0.0, "unanswerable_queries": 0, "unanswerable_mean_results": 0.0}
+
+
+def write_queries(path, texts) -> str:
+    path.write_text("".join(json.dumps({"_id": f"u{i}", "text": t}, ensure_ascii=False) + "\n"
+                            for i, t in enumerate(texts)), encoding="utf-8")
+    return str(path)
+
+
+def test_unanswerable_files_add_abstention_keys(tmp_path, easy):
+    gibberish = write_queries(tmp_path / "gibberish.jsonl", ["xyzzy plugh qwfp", "???"])
+    answerable = write_queries(tmp_path / "answerable.jsonl", ["password reset link"])
+    result = evaluate(BEIR_TINY, unanswerable=[gibberish, answerable])["keyword"]
+    assert set(result) == KEYS | ABSTENTION
+    assert result["unanswerable_queries"] == 3
+    assert result["abstain_rate"] == round(2 / 3, 4)
+    assert result["unanswerable_mean_results"] > 0
+    # PATH's own queries are measured exactly as without --unanswerable
+    assert {k: result[k] for k in ("ndcg@10", "mrr@10", "mean_results")} == \
+        {k: easy[k] for k in ("ndcg@10", "mrr@10", "mean_results")}
+
+
+def test_every_tiny_query_finds_its_document(easy):
+    assert easy["mean_results"] >= 1
+
+
+def test_plain_baseline_on_the_tiny_set():
+    results = evaluate(BEIR_TINY, modes=("plain", "keyword"))
+    assert set(results) == {"plain", "keyword"}
+    assert set(results["plain"]) == KEYS
+    assert results["plain"]["queries"] == 8 and results["plain"]["ndcg@10"] > 0.5
+
+
 # --- through the CLI -----------------------------------------------------------------------------
 def test_kb_eval_json(runner):
     result = runner.invoke(main, ["eval", str(BEIR_TINY), "--json", "--mode", "keyword"])
@@ -99,6 +160,28 @@ def test_kb_eval_json(runner):
     data = json.loads(result.stdout)
     assert set(data) == KEYS
     assert data["queries"] == 8 and data["ndcg@10"] > 0.5
+
+
+def test_kb_eval_compare_json_has_the_plain_baseline(runner, tmp_path):
+    gibberish = write_queries(tmp_path / "gibberish.jsonl", ["xyzzy plugh qwfp"])
+    result = runner.invoke(main, ["eval", str(BEIR_TINY), "--compare", "--json",
+                                  "--unanswerable", gibberish, "--unanswerable", gibberish])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert list(data) == list(MODES) == ["plain", "keyword", "semantic", "hybrid"]
+    for mode in MODES:
+        assert set(data[mode]) == KEYS | ABSTENTION
+        assert data[mode]["unanswerable_queries"] == 2 and data[mode]["abstain_rate"] == 1.0
+
+
+def test_kb_eval_mode_plain_table(runner, tmp_path):
+    gibberish = write_queries(tmp_path / "gibberish.jsonl", ["xyzzy plugh qwfp"])
+    result = runner.invoke(main, ["eval", str(BEIR_TINY), "--mode", "plain",
+                                  "--unanswerable", gibberish])
+    assert result.exit_code == 0, result.output
+    assert "plain" in result.stdout
+    for key in KEYS | ABSTENTION:
+        assert key in result.stdout
 
 
 def test_kb_eval_table(runner):

@@ -7,33 +7,41 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from indexer.evaluate import METRIC_KEYS, evaluate
+from indexer.evaluate import ABSTENTION_KEYS, METRIC_KEYS, MODES, evaluate
 from kb_server import search
 
 
 def _print_metrics(name: str, results: dict[str, dict]) -> None:
     modes = list(results)
+    keys = [key for key in METRIC_KEYS + ABSTENTION_KEYS if key in results[modes[0]]]
     click.echo(f"{name}")
-    click.echo("  " + f"{'metric':<18}" + "".join(f"{m:>10}" for m in modes))
-    for key in METRIC_KEYS:
-        click.echo("  " + f"{key:<18}" + "".join(f"{results[m][key]:>10}" for m in modes))
+    click.echo("  " + f"{'metric':<26}" + "".join(f"{m:>10}" for m in modes))
+    for key in keys:
+        click.echo("  " + f"{key:<26}" + "".join(f"{results[m][key]:>10}" for m in modes))
 
 
 @click.command("eval")
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
-@click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default=None,
-              help="Ranking to evaluate (default: the configured mode).")
-@click.option("--compare", is_flag=True, help="Evaluate keyword, semantic and hybrid side by side.")
+@click.option("--mode", type=click.Choice(MODES), default=None,
+              help="Ranking to evaluate (default: the configured mode); 'plain' is untuned "
+                   "Whoosh BM25F, the baseline.")
+@click.option("--compare", is_flag=True,
+              help="Evaluate plain, keyword, semantic and hybrid side by side.")
 @click.option("--lang", type=click.Choice(["en", "ru", "uk"]), default=None,
               help="Language of corpus and queries (default: detected per text).")
+@click.option("--unanswerable", "unanswerable", multiple=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Queries (BEIR queries.jsonl format) PATH's corpus cannot answer: adds "
+                   "abstain_rate, the share of them with no result. Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
-def eval_command(path: str, mode: str | None, compare: bool, lang: str | None, as_json: bool) -> None:
+def eval_command(path: str, mode: str | None, compare: bool, lang: str | None,
+                 unanswerable: tuple[str, ...], as_json: bool) -> None:
     """Retrieval quality on a BEIR folder: nDCG@10, Recall@5, MRR@10, zero results, latency."""
-    modes = ("keyword", "semantic", "hybrid") if compare else (mode or current_app.config["SEARCH_MODE"],)
-    embedder = search.embedder() if any(m != "keyword" for m in modes) else None
+    modes = MODES if compare else (mode or current_app.config["SEARCH_MODE"],)
+    embedder = search.embedder() if any(m in ("semantic", "hybrid") for m in modes) else None
     results = evaluate(path, modes=modes, language=lang, embedder=embedder,
-                       settings=search.ranking_settings())
+                       settings=search.ranking_settings(), unanswerable=unanswerable)
     if as_json:
         click.echo(json.dumps(results if compare else results[modes[0]]))
     else:
