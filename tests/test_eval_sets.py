@@ -1,17 +1,24 @@
-"""The committed evaluation sets in eval/ (BEIR layout): well-formed, and keyword search does
-reasonably on them. Keyword mode only, so no embedding model is needed."""
+"""The committed evaluation sets in eval/: the BEIR sets are well-formed and keyword search does
+reasonably on them; the unanswerable query files (offtopic, cross) are well-formed. Keyword mode
+only, so no embedding model is needed."""
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from indexer.evaluate import evaluate, load_beir
+from indexer.evaluate import evaluate, load_beir, load_queries
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 ORBITA_RU = EVAL_DIR / "orbita_ru"
+OFFTOPIC = EVAL_DIR / "offtopic" / "queries.jsonl"
+CROSS = EVAL_DIR / "cross"
 SETS = sorted(p for p in EVAL_DIR.glob("*") if (p / "qrels.tsv").is_file())
+CYRILLIC = re.compile(r"[а-яёіїєґ]", re.I)
 
 
 def test_orbita_ru_is_found():
@@ -55,7 +62,7 @@ def test_orbita_ru_shape():
 
 @pytest.fixture(scope="module")
 def orbita_ru_keyword():
-    return evaluate(ORBITA_RU, modes=("keyword",))["keyword"]
+    return evaluate(ORBITA_RU, modes=("keyword",), unanswerable=[OFFTOPIC])["keyword"]
 
 
 def test_orbita_ru_keyword_quality(orbita_ru_keyword):
@@ -65,3 +72,77 @@ def test_orbita_ru_keyword_quality(orbita_ru_keyword):
     assert result["ndcg@10"] > 0.5
     # the Russian version of the right article is nearly always at the top
     assert result["mrr@10"] > 0.8
+
+
+def test_orbita_ru_keyword_runs_every_offtopic_query(orbita_ru_keyword):
+    assert orbita_ru_keyword["unanswerable_queries"] == len(load_queries(OFFTOPIC))
+    assert 0.0 <= orbita_ru_keyword["abstain_rate"] <= 1.0
+
+
+# --- unanswerable query files -----------------------------------------------------------------
+def assert_queries_file(queries: list[dict]) -> None:
+    ids = [q["_id"] for q in queries]
+    assert queries and len(ids) == len(set(ids)), "duplicate ids"
+    assert all(isinstance(q["text"], str) and q["text"].strip() for q in queries)
+
+
+@pytest.fixture(scope="module")
+def offtopic():
+    return load_queries(OFFTOPIC)
+
+
+def test_offtopic_file(offtopic):
+    assert_queries_file(offtopic)
+    assert len(offtopic) >= 150
+    assert [q["_id"] for q in offtopic] == [f"off-{i:03d}" for i in range(1, len(offtopic) + 1)]
+    assert all(set(q) == {"_id", "text", "category", "lang"} for q in offtopic)
+
+
+def test_offtopic_languages(offtopic):
+    langs = Counter(q["lang"] for q in offtopic)
+    assert set(langs) == {"en", "ru", "uk", "none"}
+    assert min(langs["en"], langs["ru"], langs["uk"]) >= 20
+    assert all(CYRILLIC.search(q["text"]) for q in offtopic if q["lang"] in ("ru", "uk"))
+    assert all(not CYRILLIC.search(q["text"]) for q in offtopic if q["lang"] == "en")
+    assert any(set(q["text"]) & set("іїєґ") for q in offtopic if q["lang"] == "uk")
+
+
+def test_offtopic_categories(offtopic):
+    by_category = {}
+    for q in offtopic:
+        by_category.setdefault(q["category"], []).append(q["text"])
+    assert set(by_category) >= {"domain", "chitchat", "gibberish", "letter", "punctuation",
+                                "emoji", "code", "sql", "url"}
+    assert all(len(t) == 1 and t.isalpha() for t in by_category["letter"])
+    assert all(not re.search(r"\w", t) for t in by_category["punctuation"] + by_category["emoji"])
+    assert all(not t.isascii() for t in by_category["emoji"])
+    assert all(re.match(r"(https?|ftp)://|www\.|localhost", t) for t in by_category["url"])
+
+
+def load_make_script():
+    spec = importlib.util.spec_from_file_location("make_cross", CROSS / "make.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name,size,id_pattern", [
+    ("stackfaq_on_emanual", 200, r"faq\d+_r\d+"),
+    ("emanual_on_stackfaq", 200, r"q\d+"),
+    ("orbita_ru_on_english", None, r"q\d+"),
+])
+def test_cross_file(name, size, id_pattern):
+    queries = load_queries(CROSS / f"{name}.jsonl")
+    assert_queries_file(queries)
+    assert all(set(q) == {"_id", "text"} and re.fullmatch(id_pattern, q["_id"]) for q in queries)
+    assert size is None or len(queries) == size
+    dropped = load_make_script().DROPPED[name]
+    assert not dropped & {q["_id"] for q in queries}, "a query read as answerable is back"
+
+
+def test_orbita_ru_on_english_comes_from_orbita_ru():
+    source = {q["_id"]: q["text"] for q in load_queries(ORBITA_RU / "queries.jsonl")}
+    queries = load_queries(CROSS / "orbita_ru_on_english.jsonl")
+    assert all(source[q["_id"]] == q["text"] for q in queries)
+    dropped = load_make_script().DROPPED["orbita_ru_on_english"]
+    assert {q["_id"] for q in queries} | dropped == set(source)
