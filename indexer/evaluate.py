@@ -121,13 +121,17 @@ def run_queries(search: Search, queries: list[dict], qrels: dict[str, set[str]])
     }
 
 
-def abstention(search: Search, unanswerable: list[dict]) -> dict:
-    """ABSTENTION_KEYS: how often queries the corpus cannot answer get no result at all."""
-    totals = [search(q["text"])[1] for q in unanswerable]
+def abstention(search: Search, unanswerable: dict[str, list[dict]]) -> dict:
+    """ABSTENTION_KEYS (scalars) and ``abstain_rate_by_file``: how often queries the corpus
+    cannot answer get no result at all, over all files together and per file."""
+    totals = {name: [search(q["text"])[1] for q in queries] for name, queries in unanswerable.items()}
+    every = [total for file_totals in totals.values() for total in file_totals]
     return {
-        "abstain_rate": _mean([total == 0 for total in totals]),
-        "unanswerable_queries": len(totals),
-        "unanswerable_mean_results": round(statistics.fmean(totals), 2) if totals else 0.0,
+        "abstain_rate": _mean([total == 0 for total in every]),
+        "unanswerable_queries": len(every),
+        "unanswerable_mean_results": round(statistics.fmean(every), 2) if every else 0.0,
+        "abstain_rate_by_file": {name: _mean([total == 0 for total in file_totals])
+                                 for name, file_totals in totals.items()},
     }
 
 
@@ -171,7 +175,7 @@ def evaluate(path: str | Path, modes=("keyword",), language: str | None = None,
     queries' language is detected per query, as the API does when none is given.
     """
     corpus, queries, qrels = load_beir(path)
-    others = [q for file in unanswerable for q in load_queries(file)]
+    others = {str(file): load_queries(file) for file in unanswerable}
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp, ExitStack() as stack:
         searches = _open_searches(corpus, queries, modes, language, embedder, settings,
                                   Path(tmp), stack)

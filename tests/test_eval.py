@@ -15,7 +15,8 @@ from search_helpers import BEIR_TINY
 # `kb eval --json` keys are how progress is measured: keys may be added, never renamed or removed.
 STABLE_KEYS = {"ndcg@10", "recall@5", "mrr@10", "zero_result_rate", "queries", "mean_ms", "p95_ms"}
 KEYS = STABLE_KEYS | {"mean_results"}
-ABSTENTION = {"abstain_rate", "unanswerable_queries", "unanswerable_mean_results"}
+ABSTENTION = {"abstain_rate", "unanswerable_queries", "unanswerable_mean_results",
+              "abstain_rate_by_file"}
 
 
 def copy_with_qrels(tmp_path, qrels: str, queries: str | None = None):
@@ -115,12 +116,14 @@ def test_mean_results_counts_every_match_not_just_the_top_ten():
 
 def test_abstain_rate_is_the_share_with_no_result():
     search = stub_search({"tv remote": (["d1"], 3), "hello": (["d2"], 1)})
-    queries = [{"_id": f"u{i}", "text": t}
-               for i, t in enumerate(["tv remote", "hello", "🙂", "???", "asdfgh"])]
-    assert abstention(search, queries) == {
-        "abstain_rate": 0.6, "unanswerable_queries": 5, "unanswerable_mean_results": 0.8}
-    assert abstention(search, []) == {
-        "abstain_rate": 0.0, "unanswerable_queries": 0, "unanswerable_mean_results": 0.0}
+    queries = lambda *texts: [{"_id": f"u{i}", "text": t} for i, t in enumerate(texts)]
+    files = {"cross.jsonl": queries("tv remote", "hello", "asdfgh"), "symbols.jsonl": queries("🙂", "???")}
+    assert abstention(search, files) == {
+        "abstain_rate": 0.6, "unanswerable_queries": 5, "unanswerable_mean_results": 0.8,
+        "abstain_rate_by_file": {"cross.jsonl": round(1 / 3, 4), "symbols.jsonl": 1.0}}
+    assert abstention(search, {}) == {
+        "abstain_rate": 0.0, "unanswerable_queries": 0, "unanswerable_mean_results": 0.0,
+        "abstain_rate_by_file": {}}
 
 
 def write_queries(path, texts) -> str:
@@ -137,6 +140,7 @@ def test_unanswerable_files_add_abstention_keys(tmp_path, easy):
     assert result["unanswerable_queries"] == 3
     assert result["abstain_rate"] == round(2 / 3, 4)
     assert result["unanswerable_mean_results"] > 0
+    assert result["abstain_rate_by_file"] == {gibberish: 1.0, answerable: 0.0}
     # PATH's own queries are measured exactly as without --unanswerable
     assert {k: result[k] for k in ("ndcg@10", "mrr@10", "mean_results")} == \
         {k: easy[k] for k in ("ndcg@10", "mrr@10", "mean_results")}
@@ -164,14 +168,16 @@ def test_kb_eval_json(runner):
 
 def test_kb_eval_compare_json_has_the_plain_baseline(runner, tmp_path):
     gibberish = write_queries(tmp_path / "gibberish.jsonl", ["xyzzy plugh qwfp"])
+    symbols = write_queries(tmp_path / "symbols.jsonl", ["?!"])
     result = runner.invoke(main, ["eval", str(BEIR_TINY), "--compare", "--json",
-                                  "--unanswerable", gibberish, "--unanswerable", gibberish])
+                                  "--unanswerable", gibberish, "--unanswerable", symbols])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert list(data) == list(MODES) == ["plain", "keyword", "semantic", "hybrid"]
     for mode in MODES:
         assert set(data[mode]) == KEYS | ABSTENTION
         assert data[mode]["unanswerable_queries"] == 2 and data[mode]["abstain_rate"] == 1.0
+        assert data[mode]["abstain_rate_by_file"] == {gibberish: 1.0, symbols: 1.0}
 
 
 def test_kb_eval_mode_plain_table(runner, tmp_path):
@@ -180,8 +186,9 @@ def test_kb_eval_mode_plain_table(runner, tmp_path):
                                   "--unanswerable", gibberish])
     assert result.exit_code == 0, result.output
     assert "plain" in result.stdout
-    for key in KEYS | ABSTENTION:
+    for key in KEYS | ABSTENTION - {"abstain_rate_by_file"}:
         assert key in result.stdout
+    assert f"abstain_rate {gibberish}" in result.stdout
 
 
 def test_kb_eval_table(runner):

@@ -12,12 +12,18 @@ from kb_server import search
 
 
 def _print_metrics(name: str, results: dict[str, dict]) -> None:
+    """One row per metric, one column per mode; abstain_rate per unanswerable file last."""
     modes = list(results)
-    keys = [key for key in METRIC_KEYS + ABSTENTION_KEYS if key in results[modes[0]]]
+    first = results[modes[0]]
+    rows = [(key, [results[m][key] for m in modes])
+            for key in METRIC_KEYS + ABSTENTION_KEYS if key in first]
+    rows += [(f"abstain_rate {file}", [results[m]["abstain_rate_by_file"][file] for m in modes])
+             for file in first.get("abstain_rate_by_file", {})]
+    width = max(len(label) for label, _ in rows) + 2
     click.echo(f"{name}")
-    click.echo("  " + f"{'metric':<26}" + "".join(f"{m:>10}" for m in modes))
-    for key in keys:
-        click.echo("  " + f"{key:<26}" + "".join(f"{results[m][key]:>10}" for m in modes))
+    click.echo("  " + f"{'metric':<{width}}" + "".join(f"{m:>10}" for m in modes))
+    for label, values in rows:
+        click.echo("  " + f"{label:<{width}}" + "".join(f"{v:>10}" for v in values))
 
 
 @click.command("eval")
