@@ -4,15 +4,15 @@ from __future__ import annotations
 MINMAX_FLOOR = 0.01
 
 
-def _article(key: str) -> str:
+def article_of(key: str) -> str:
     return key.rsplit("#", 1)[0]
 
 
-def _by_article(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+def best_by_article(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """Article ids in rank order, each with its best section's score."""
     best: dict[str, float] = {}
     for key, score in ranked:
-        best.setdefault(_article(key), score)
+        best.setdefault(article_of(key), score)
     return list(best.items())
 
 
@@ -44,11 +44,11 @@ def fuse(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]],
          settings) -> list[tuple[str, float]]:
     """Hybrid ranking: scores fused per article (RRF or min-max score fusion, weights from
     ``settings``), each article represented by its best fused section, best first."""
-    articles = _combine(_by_article(keyword), _by_article(semantic), settings)
+    articles = _combine(best_by_article(keyword), best_by_article(semantic), settings)
     sections = _combine(keyword, semantic, settings)
     best_section: dict[str, tuple[float, str]] = {}
     for key, score in sections.items():
-        article = _article(key)
+        article = article_of(key)
         if score > best_section.get(article, (-1.0, ""))[0]:
             best_section[article] = (score, key)
     fused = [(best_section[a][1], score) for a, score in articles.items()]

@@ -14,6 +14,7 @@ Layout of the index folder::
         vectors.npz      section embeddings (indexer.vectors), when semantic search is on
         file-stats.json  size, modification time and hash of each article file: files whose
                          size and time did not change are not even read next time
+        floors.json      abstention floors calibrated on this generation, per model
 """
 from __future__ import annotations
 
@@ -60,6 +61,11 @@ class Generation:
     @property
     def file_stats(self) -> Path:
         return self.path / "file-stats.json"
+
+    @property
+    def floors(self) -> Path:
+        """Abstention floors calibrated on this generation (``indexer.abstention``)."""
+        return self.path / "floors.json"
 
     @property
     def builder(self) -> Path:

@@ -20,9 +20,10 @@ from whoosh import index as whoosh_index
 
 from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
+from indexer.abstention import TAIL_RATIO, Floors, calibrate, cut_tail
 from indexer.catalog import Catalog
 from indexer.keyword import KeywordRanker, ParsedQuery, snippet
-from indexer.fusion import fuse, minmax
+from indexer.fusion import best_by_article, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
 from indexer.vectors import SemanticRanker
 
@@ -31,6 +32,11 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0     # how often an unreadable index is tried again
 
 MODES = ("keyword", "semantic", "hybrid")
+
+
+def _term_count(parsed: ParsedQuery, language: str) -> int:
+    """How many analysed terms the query has (at least 1)."""
+    return max(1, len(parsed.terms.get(language, ())))
 
 
 class SearchUnavailable(RuntimeError):
@@ -47,6 +53,8 @@ class RankingSettings:
     fusion: str = "score"               # hybrid: "score" (min-max normalised) or "rrf"
     semantic_weight: float = 0.7        # hybrid: share of the semantic ranker
     rrf_k: int = 60
+    abstain: bool = True                # only results that clear a calibrated floor (abstention)
+    tail_ratio: float = TAIL_RATIO      # ... and score at least this share of the best one
 
 
 @dataclass
@@ -132,6 +140,7 @@ class SearchService:
         self._retired: KeywordRanker | None = None
         self.semantic = None
         self.vector_articles = 0
+        self.floors = Floors()                # abstention floors of the served generation
         self.generation: str | None = None   # the generation served
         self.problem: str | None = None      # why it is not the current one, or none is
         self._tried_at = 0.0
@@ -210,6 +219,7 @@ class SearchService:
         self.keyword = ranker
         self._open_semantic(generation)
         self.generation = generation.name
+        self._calibrate(generation)
         return True
 
     def _open_semantic(self, generation: Generation) -> None:
@@ -235,8 +245,9 @@ class SearchService:
         with self._lock:
             self.embedder = embedder
             generation = current_generation(self.index_dir)
-            if generation is not None:
+            if generation is not None and self.keyword is not None:
                 self._open_semantic(generation)
+                self._calibrate(generation)
 
     def _fresh(self) -> None:
         if self._current_stamp() != self._stamp or self._retry_due():
@@ -262,15 +273,55 @@ class SearchService:
 
     def _rank_sections(self, text: str, language: str, mode: str, limit: int, categories,
                        parsed: ParsedQuery) -> list[tuple[str, float]]:
+        """Sections ranked by ``mode``, keeping only those that plausibly answer the query."""
         keyword_ranked = self.keyword.rank(parsed.query, limit, categories) if mode != "semantic" else []
+        semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories)) \
+            if mode != "keyword" else []
         if mode == "keyword":
-            return keyword_ranked
-        semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories))
-        if mode == "semantic":
+            ranked = keyword_ranked
+        elif mode == "semantic":
             # cosines crowd into a narrow band: rescale so the language preference in
             # ``_group`` is a tie-breaker, not a veto on cross-lingual matches
-            return list(minmax(semantic_ranked).items())
-        return fuse(keyword_ranked, semantic_ranked, self.settings)
+            ranked = list(minmax(semantic_ranked).items())
+        else:
+            ranked = fuse(keyword_ranked, semantic_ranked, self.settings)
+        return self._plausible(ranked, keyword_ranked, semantic_ranked, _term_count(parsed, language))
+
+    def _plausible(self, ranked, keyword_ranked, semantic_ranked, terms: int) -> list[tuple[str, float]]:
+        """Nothing when no article's own evidence (keyword score per query term, cosine)
+        clears a ranker's floor: the query is not answered here. Otherwise ``ranked`` without
+        the tail far below the best result."""
+        if not self.settings.abstain:
+            return ranked
+        keyword_best = dict(best_by_article(keyword_ranked))
+        semantic_best = dict(best_by_article(semantic_ranked))
+        if not any(self.floors.plausible(keyword_best.get(article), terms, semantic_best.get(article))
+                   for article in keyword_best.keys() | semantic_best.keys()):
+            return []
+        return cut_tail(ranked, self.settings.tail_ratio)
+
+    def _calibrate(self, generation: Generation) -> None:
+        """Abstention floors of this generation and model: read from the generation, or
+        measured on the probes and saved there (once per generation and model)."""
+        model = self.embedder.name if self.semantic is not None else ""
+        floors = Floors.load(generation.floors, model)
+        if floors is None:
+            best_cosine = None
+            if self.semantic is not None:
+                best_cosine = lambda probe: max((s for _, s in self.semantic.rank(probe, 1)), default=0.0)
+            floors = calibrate(self._best_keyword, best_cosine)
+            try:
+                floors.save(generation.floors, model)
+            except OSError:   # a read-only index still serves, calibrated in memory
+                log.warning("cannot save abstention floors in %s", generation.name)
+        self.floors = floors
+
+    def _best_keyword(self, probe: str) -> tuple[float, int]:
+        """The best keyword score of ``probe`` and its number of query terms."""
+        language = detect_language(probe)
+        parsed = self.keyword.parse(probe, language)
+        best = max((s for _, s in self.keyword.rank(parsed.query, 1, ())), default=0.0)
+        return best, _term_count(parsed, language)
 
     def _allowed(self, categories):
         """Predicate on section keys: public articles, optionally of some categories."""

@@ -68,7 +68,7 @@ def orbita_ru_keyword():
 def test_orbita_ru_keyword_quality(orbita_ru_keyword):
     result = orbita_ru_keyword
     assert result["queries"] == 60
-    assert result["zero_result_rate"] == 0.0
+    assert result["zero_result_rate"] <= 0.05     # abstention is on: a few honest "no answer"
     assert result["ndcg@10"] > 0.5
     # the Russian version of the right article is nearly always at the top
     assert result["mrr@10"] > 0.8

