@@ -22,25 +22,24 @@ from indexer.e5_weights import TokenizerTables
 
 METASPACE = "\u2581"
 _SPACES = re.compile(" {2,}")
-_NOT_A_PREFIX = object()
 
 
 class E5Tokenizer:
     def __init__(self, tables: TokenizerTables):
         self.bos, self.eos, self.pad, self.unk = tables.bos, tables.eos, tables.pad, tables.unk
         self._table = {cp: out for cp, out in tables.normalise.items()}
-        # every prefix of every piece -> (id, score) when it is a piece itself, else None: the
-        # search walks forward from a position only while the text still spells a prefix
-        self._prefixes: dict[str, tuple[int, float] | None] = {}
+        self._pieces: dict[str, tuple[int, float]] = {}
+        # first two characters -> length of the longest piece starting with them: how far the
+        # search has to look from a position (longer candidates cannot be pieces)
+        self._longest: dict[str, int] = {}
         scores = tables.scores.tolist()          # float32 values, exact as Python floats
-        prefixes = self._prefixes
         for index, piece in enumerate(tables.pieces):
             if not piece or index == self.unk:   # e5.c never matches <unk> (nor empty pieces)
                 continue
-            for k in range(1, len(piece)):
-                prefixes.setdefault(piece[:k], None)
-            if prefixes.get(piece) is None:      # the first of duplicate pieces wins, as in e5.c
-                prefixes[piece] = (index, scores[index])
+            if piece not in self._pieces:        # the first of duplicate pieces wins, as in e5.c
+                self._pieces[piece] = (index, scores[index])
+            if len(piece) > self._longest.get(piece[:2], 0):
+                self._longest[piece[:2]] = len(piece)
         self._unk_score = min(scores) - 10.0     # float32 arithmetic in C; rounded below
         self._unk_score = array("f", [self._unk_score])[0]
 
@@ -56,7 +55,7 @@ class E5Tokenizer:
         """Content token ids of ``text`` (no ``<s>``/``</s>``), whole text, forward order."""
         s = self.normalise(text)
         n = len(s)
-        prefixes, unk_score = self._prefixes, self._unk_score
+        get, longest, unk_score = self._pieces.get, self._longest, self._unk_score
         best = array("f", [-1e30]) * (n + 1)     # float32 storage rounds like C's float
         rounded = array("f", [0.0])
         best[0] = 0.0
@@ -66,11 +65,9 @@ class E5Tokenizer:
             here = best[i]
             if here <= -1e29:
                 continue
-            end = i + 1
-            while end <= n:
-                found = prefixes.get(s[i:end], _NOT_A_PREFIX)
-                if found is _NOT_A_PREFIX:
-                    break
+            # candidates in e5.c's order: ends i+1, i+2, ...; a later one wins only if better
+            for end in range(i + 1, min(n, i + max(1, longest.get(s[i:i + 2], 0))) + 1):
+                found = get(s[i:end])
                 if found is not None:
                     rounded[0] = here + found[1]
                     score = rounded[0]
@@ -78,7 +75,6 @@ class E5Tokenizer:
                         best[end] = score
                         piece_at[end] = found[0]
                         came_from[end] = i
-                end += 1
             rounded[0] = here + unk_score
             score = rounded[0]
             if score > best[i + 1]:
