@@ -48,9 +48,31 @@ def sanitize_html(html: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed."""
-    text = nh3.clean(html, tags=set())
+    """Visible text of an HTML fragment, whitespace collapsed; a table reads row by row as
+    ``header: value; header: value.`` (its cells run together would be word soup)."""
+    text = nh3.clean(TABLE_RE.sub(_table_as_text, html), tags=set())
     return re.sub(r"\s+", " ", html_lib.unescape(text)).strip()
+
+
+TABLE_RE = re.compile(r"<table\b.*?</table>", re.S | re.I)
+ROW_RE = re.compile(r"<tr\b.*?</tr>", re.S | re.I)
+CELL_RE = re.compile(r"<t([hd])\b[^>]*>(.*?)</t[hd]>", re.S | re.I)
+
+
+def _table_as_text(match: re.Match) -> str:
+    """One table as sentences: each body row's cells, each after its column's header."""
+    headers: list[str] = []
+    lines = []
+    for row in ROW_RE.findall(match.group(0)):
+        cells = [(kind.lower(), html_to_text(content)) for kind, content in CELL_RE.findall(row)]
+        if cells and all(kind == "h" for kind, _ in cells):
+            headers = [text for _, text in cells]
+            continue
+        pairs = [f"{headers[i]}: {text}" if i < len(headers) and headers[i] else text
+                 for i, (_, text) in enumerate(cells) if text]
+        if pairs:
+            lines.append("; ".join(pairs) + ".")
+    return " " + " ".join(html_lib.escape(line, quote=False) for line in lines) + " "
 
 
 @dataclass

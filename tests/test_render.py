@@ -178,3 +178,17 @@ def test_empty_intro_is_not_a_section():
 def test_hash_without_space_is_not_a_heading():
     rendered = render_markdown("#hashtag and #42\n\ntext\n")
     assert rendered.toc == [] and len(rendered.sections) == 1
+
+
+def test_a_table_reads_as_header_value_sentences_not_word_soup():
+    body = ("## Shortcuts\n\n| Action | Windows and Linux | macOS |\n|---|---|---|\n"
+            "| Create a task | C | C |\n| Search | Ctrl+K | Cmd+K |\n\nAfter the table.\n")
+    text = render_markdown(body).sections[0].text
+    assert text == ("Action: Create a task; Windows and Linux: C; macOS: C. "
+                    "Action: Search; Windows and Linux: Ctrl+K; macOS: Cmd+K. After the table.")
+
+
+def test_table_cells_stay_escaped_text():
+    body = "| a | b |\n|---|---|\n| x &lt;script&gt; | 1 < 2 |\n"
+    text = render_markdown(body).sections[0].text
+    assert "<script>" in text and "1 < 2" in text     # plain text: the snippet escapes it
