@@ -437,8 +437,16 @@ class SearchService:
         results.total = len(shown)
         results.hits = [self._hit(g, a, parsed) for g, a in shown[start:start + per_page]]
         results.facets = {"category": category_counts, "language": language_counts}
-        results.did_you_mean = parsed.corrected
+        results.did_you_mean = parsed.corrected if parsed.corrected and self._finds(
+            parsed.corrected, language, mode, tuple(categories)) else None
         return results
+
+    def _finds(self, text: str, language: str, mode: str, categories) -> bool:
+        """Whether ``text`` (a spelling correction) finds results that plausibly answer it: a
+        "did you mean" that leads nowhere ("bake bread" -> "bake break") is not offered."""
+        parsed = self.keyword.parse(text, language)
+        return bool(self._rank_sections(text, language, mode, self.settings.candidates,
+                                        categories, parsed))
 
     def suggest(self, prefix: str, *, language: str | None = None, limit: int = 8,
                 categories=()) -> list[Hit]:

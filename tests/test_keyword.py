@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
 import indexer.keyword as keyword
 from indexer.keyword import snippet
 from search_helpers import build_service, ids, write_article
+
+BUNDLED_KB = Path(__file__).resolve().parent.parent / "articles"
 
 RESERVED = ["AND", "OR", "NOT", "(", ")", '"', "*", "?", ":", "^", "~", "[", "]", "{", "}", "\\", "/",
             "-", "+", "!", "&&", "||", "'", "<", ">", "=", "%", "#", "@", "$", "`", ";", ","]
@@ -316,3 +319,13 @@ def test_tag_words_are_known_words(tmp_path):
     results = service.search("saml")
     assert ids(results) == ["en/sso"]
     assert results.did_you_mean is None      # not "same": saml is a word of the knowledge base
+
+
+def test_no_did_you_mean_that_leads_nowhere(tmp_path):
+    # on the bundled knowledge base "bread" is unknown and close to a known word ("break"),
+    # but the corrected query answers nothing either: offering it would lead to another
+    # empty page. (The fixture KB is too small for calibrated abstention to mean anything.)
+    service = build_service(BUNDLED_KB, tmp_path / "index")
+    results = service.search("how do I bake bread", language="en")
+    assert results.total == 0 and results.did_you_mean is None
+    assert service.search("pasword reset", language="en").did_you_mean == "password reset"
