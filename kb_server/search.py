@@ -84,9 +84,9 @@ def semantic() -> Semantic:
     return current_app.extensions["semantic"]
 
 
-def embedder(wait: bool = True):
-    """The loaded embedder (loading it now when ``wait``), or None."""
-    return semantic().load(service()) if wait else semantic().embedder
+def embedder():
+    """The configured embedder, loaded now if it was not yet (None if it cannot be)."""
+    return semantic().load(service())
 
 
 def search(query: str, **options) -> SearchResults:
@@ -139,7 +139,7 @@ def reindex(full: bool = False, progress: Progress | None = None,
 def embed_in_background(app: Flask) -> threading.Thread | None:
     """Load the model and embed the sections that have no vectors yet, in a thread; the service
     switches to hybrid ranking when the vectors are written. None when semantic search is off."""
-    if semantic_disabled(app):
+    if app.extensions["semantic"].state == "disabled":
         return None
 
     def run() -> None:
@@ -159,6 +159,3 @@ def embed_in_background(app: Flask) -> threading.Thread | None:
     thread.start()
     return thread
 
-
-def semantic_disabled(app: Flask) -> bool:
-    return app.extensions["semantic"].state == "disabled"
