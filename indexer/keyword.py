@@ -114,6 +114,9 @@ class ParsedQuery:
     query: TermBoosts | None                                    # (field, term) -> boost
     terms: dict[str, set[str]] = field(default_factory=dict)   # language -> analyzed terms
     corrected: str | None = None                                # the query with typos fixed
+    # language -> terms to highlight: the query's words, their corrections and one-word
+    # synonyms; not the loose words of a phrase synonym ("2fa" must not mark every "two")
+    highlight: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _first_term(lang: str, word: str) -> str | None:
@@ -189,20 +192,24 @@ class KeywordRanker:
         fixes = self._corrections(tokens)
         boosts: TermBoosts = {}
         terms: dict[str, set[str]] = {}
+        highlight: dict[str, set[str]] = {}
         for lang in LANGUAGES:
             weight = 1.0 if lang == language else OTHER_LANGUAGE_WEIGHT
             typed = analyze(text, lang)
             weighted = [(t, weight) for t in typed]
             for wrong, right in fixes.items():
                 weighted += [(t, weight * CORRECTION_WEIGHT) for t in analyze(right, lang)]
+            highlight[lang] = {t for t, _ in weighted}
             for phrase in self.expanders[lang].expansions(typed):
                 weighted += [(t, weight * SYNONYM_WEIGHT / len(phrase)) for t in phrase]
+                if len(phrase) == 1:
+                    highlight[lang].update(phrase)
             terms[lang] = {t for t, _ in weighted}
             for t, w in weighted:
                 for name, boost in FIELD_BOOSTS.items():
                     _add(boosts, f"{name}_{lang}", t, w * boost)
         corrected = " ".join(fixes.get(t, t) for t in tokens) if fixes else None
-        return ParsedQuery(boosts or None, terms, corrected)
+        return ParsedQuery(boosts or None, terms, corrected, highlight)
 
     def completion_query(self, text: str, language: str,
                          parsed: ParsedQuery | None = None) -> TermBoosts | None:

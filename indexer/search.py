@@ -374,7 +374,7 @@ class SearchService:
             category=article.category, summary=article.summary,
             translation_key=article.translation_key,
             anchor=section.anchor if section else "", section=section.heading if section else "",
-            snippet=snippet(text, parsed.terms.get(article.language, set()), article.language,
+            snippet=snippet(text, parsed.highlight.get(article.language, set()), article.language,
                             self.keyword.word_forms[article.language]),
             score=round(group.score, 4),
         )

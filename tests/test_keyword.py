@@ -329,3 +329,14 @@ def test_no_did_you_mean_that_leads_nowhere(tmp_path):
     results = service.search("how do I bake bread", language="en")
     assert results.total == 0 and results.did_you_mean is None
     assert service.search("pasword reset", language="en").did_you_mean == "password reset"
+
+
+def test_a_phrase_synonym_does_not_highlight_its_loose_words(tmp_path):
+    kb = tmp_path / "articles"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "articles", kb)
+    write_article(kb, "en", "browser-support", "Browser support",
+                  "Linezero supports the two latest versions of Chrome. Turn on 2FA for your account.")
+    service = build_service(kb, tmp_path / "index")
+    hit = next(h for h in service.search("2fa", language="en").hits if h.slug == "browser-support")
+    assert "<mark>2FA</mark>" in hit.snippet
+    assert "<mark>two</mark>" not in hit.snippet.lower()
