@@ -66,6 +66,16 @@ def _russian_morph() -> pymorphy3.MorphAnalyzer:
     return pymorphy3.MorphAnalyzer(lang="ru")
 
 
+@functools.lru_cache(maxsize=20_000)
+def in_dictionary(word: str) -> bool:
+    """Whether a Cyrillic ``word`` is a real Russian or Ukrainian word form (pymorphy3's
+    dictionaries): such a word is not a typo, even when the knowledge base never uses it.
+    English has no such dictionary here: False."""
+    if not CYRILLIC.search(word):
+        return False
+    return _russian_morph().word_is_known(word) or _ukrainian_morph().word_is_known(word)
+
+
 @functools.lru_cache(maxsize=200_000)
 def stem_en(word: str) -> str:
     return _english.stemWord(word)

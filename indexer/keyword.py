@@ -21,7 +21,8 @@ from pathlib import Path
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.index import Index
 
-from indexer.analysis import LANGUAGES, WORD_PATTERN, fold, language_analyzer, plain_analyzer, words
+from indexer.analysis import (LANGUAGES, WORD_PATTERN, fold, in_dictionary, language_analyzer,
+                               plain_analyzer, words)
 from indexer.articles import Article
 from indexer.postings import Layout, Postings, TermBoosts
 from indexer.synonyms import SynonymExpander
@@ -180,6 +181,8 @@ class KeywordRanker:
             if not any(analyzed.values()):   # a stop word in every language ("they", "yours")
                 continue
             if any(self._known(lang, t) for lang, terms in analyzed.items() for t in terms):
+                continue
+            if in_dictionary(token):   # a real word the knowledge base does not use: no typo
                 continue
             maxdist = 1 if len(token) < 7 else 2
             suggestion = self.postings.speller.suggest(fold(token), maxdist, prefix=1)

@@ -321,14 +321,27 @@ def test_tag_words_are_known_words(tmp_path):
     assert results.did_you_mean is None      # not "same": saml is a word of the knowledge base
 
 
-def test_no_did_you_mean_that_leads_nowhere(tmp_path):
-    # on the bundled knowledge base "bread" is unknown and close to a known word ("break"),
-    # but the corrected query answers nothing either: offering it would lead to another
-    # empty page. (The fixture KB is too small for calibrated abstention to mean anything.)
-    service = build_service(BUNDLED_KB, tmp_path / "index")
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """A search service on the bundled knowledge base (the fixture KB is too small for
+    calibrated abstention or a realistic vocabulary)."""
+    return build_service(BUNDLED_KB, tmp_path_factory.mktemp("bundled") / "index")
+
+
+def test_no_did_you_mean_that_leads_nowhere(bundled):
+    # "bread" is unknown here and close to a known word ("break"), but the corrected query
+    # answers nothing either: offering it would lead to another empty page
+    service = bundled
     results = service.search("how do I bake bread", language="en")
     assert results.total == 0 and results.did_you_mean is None
     assert service.search("pasword reset", language="en").did_you_mean == "password reset"
+
+
+@pytest.mark.parametrize("query, corrected", [("как сварить суп", None),   # real words
+                                              ("пороль не подходит", "пароль не подходит"),
+                                              ("скачать счот", "скачать счет")])
+def test_a_real_russian_word_is_not_a_typo(bundled, query, corrected):
+    assert bundled.keyword.parse(query, "ru").corrected == corrected
 
 
 def test_a_phrase_synonym_does_not_highlight_its_loose_words(tmp_path):
