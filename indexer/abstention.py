@@ -21,6 +21,8 @@ from typing import Callable
 
 import numpy as np
 
+from indexer.generation import write_atomic
+
 PROBES = (
     # English: other domains, chit-chat, gibberish, code
     "how long to boil an egg", "who painted the mona lisa", "best hiking trails in spring",
@@ -64,7 +66,7 @@ class Floors:
                                         (semantic, self.semantic)))
 
     def save(self, path: Path, model: str) -> None:
-        path.write_text(json.dumps({"model": model, **asdict(self)}), encoding="utf-8")
+        write_atomic(path, json.dumps({"model": model, **asdict(self)}))   # workers race here
 
     @classmethod
     def load(cls, path: Path, model: str) -> "Floors | None":

@@ -76,7 +76,9 @@ def _reusable_articles(generation: Generation) -> dict[str, tuple[str, Article]]
 def write_generation_files(generation: Generation, articles: list[Article], categories: dict,
                            synonyms: list[list[str]],
                            files: dict[str, tuple[str, str]] | None = None) -> None:
-    """Catalog first, manifest last: a manifest on disk means everything before it is complete."""
+    """Catalog first, manifest last: a manifest on disk means everything before it is complete.
+    Abstention floors calibrated on the previous content are dropped (the service recalibrates)."""
+    generation.floors.unlink(missing_ok=True)
     write_atomic(generation.synonyms, json.dumps(synonyms, ensure_ascii=False))
     tmp = generation.catalog.with_name(generation.catalog.name + ".tmp")
     Catalog(articles, categories, files).save(tmp)

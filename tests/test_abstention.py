@@ -43,3 +43,18 @@ def test_the_tail_far_below_the_best_is_cut():
     ranked = [("a", 10.0), ("b", 6.0), ("c", 5.0), ("d", 4.9)]
     assert cut_tail(ranked, 0.5) == [("a", 10.0), ("b", 6.0), ("c", 5.0)]
     assert cut_tail([], 0.5) == []
+
+
+def test_floors_are_recalibrated_when_the_content_changes(tmp_path):
+    from indexer.generation import IndexFolder
+    from indexer.index import build_index
+    from indexer.search import SearchService
+    from search_helpers import copy_fixture_kb, write_article
+    kb = copy_fixture_kb(tmp_path / "articles")
+    build_index(kb, tmp_path / "index")
+    SearchService(tmp_path / "index")                       # calibrates and saves the floors
+    floors = IndexFolder(tmp_path / "index").current().floors
+    assert floors.exists()
+    write_article(kb, "en", "new", "A new article", "Fresh words.")
+    build_index(kb, tmp_path / "index")                     # incremental, same generation
+    assert not floors.exists()
