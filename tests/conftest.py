@@ -8,6 +8,7 @@ each test, so a test may write to its articles, index and database freely.
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,16 @@ def service(tmp_path_factory):
     read-only tests."""
     root = tmp_path_factory.mktemp("kb")
     return build_service(copy_fixture_kb(root / "articles"), root / "index")
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any connection outside loopback fails (nothing may be downloaded at run time)."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host not in ("127.0.0.1", "localhost", "::1") and not str(host).startswith("/"):
+            raise OSError(f"network access attempted: {address}")
+        return real_connect(sock, address)
+    monkeypatch.setattr(socket.socket, "connect", guarded)
