@@ -32,6 +32,9 @@ from indexer.search import SearchService
 METRIC_KEYS = ("ndcg@10", "recall@5", "mrr@10", "zero_result_rate", "queries", "mean_ms", "p95_ms",
                "mean_results")
 ABSTENTION_KEYS = ("abstain_rate", "unanswerable_queries", "unanswerable_mean_results")
+PEER_PREFIX = "peer_postgres_"
+PEER_KEYS = tuple(PEER_PREFIX + key for key in ("ndcg@10", "recall@5", "mrr@10", "zero_result_rate",
+                                              "mean_ms", "p95_ms", "mean_results"))
 MODES = ("plain",) + PRODUCT_MODES
 TOP = 10
 
@@ -166,13 +169,28 @@ def _open_searches(corpus, queries, modes, language, embedder, settings, tmp: Pa
     return searches
 
 
+def peer_postgres(corpus: list[dict], queries: list[dict], qrels: dict[str, set[str]],
+                  url: str, language: str | None) -> dict:
+    """PEER_KEYS: the same queries through PostgreSQL full-text search at ``url``."""
+    from indexer.peer_postgres import PostgresFTS   # needs psycopg: only when asked for
+    peer = PostgresFTS(corpus, url, language)
+    try:
+        measured = run_queries(peer.search, queries, qrels)
+    finally:
+        peer.close()
+    return {key: measured[key.removeprefix(PEER_PREFIX)] for key in PEER_KEYS}
+
+
 def evaluate(path: str | Path, modes=("keyword",), language: str | None = None,
-             embedder=None, settings=None, unanswerable=()) -> dict[str, dict]:
+             embedder=None, settings=None, unanswerable=(),
+             peer_url: str | None = None) -> dict[str, dict]:
     """Metrics per mode for one BEIR folder (the corpus is indexed once for all modes).
 
     ``unanswerable``: query files (BEIR queries format) to run against the same corpus; adds
     ABSTENTION_KEYS. ``language`` is that of PATH's corpus and queries; the unanswerable
     queries' language is detected per query, as the API does when none is given.
+    ``peer_url``: a PostgreSQL database to run the same queries in with its full-text search;
+    adds PEER_KEYS to every mode's metrics, for the comparison side by side.
     """
     corpus, queries, qrels = load_beir(path)
     others = {str(file): load_queries(file) for file in unanswerable}
@@ -184,4 +202,8 @@ def evaluate(path: str | Path, modes=("keyword",), language: str | None = None,
             results[mode] = run_queries(searches(mode, language), queries, qrels)
             if unanswerable:
                 results[mode].update(abstention(searches(mode, None), others))
-        return results
+    if peer_url:
+        peer = peer_postgres(corpus, queries, qrels, peer_url, language)
+        for metrics_of_mode in results.values():
+            metrics_of_mode.update(peer)
+    return results

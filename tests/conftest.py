@@ -113,3 +113,26 @@ def no_network(monkeypatch):
             raise OSError(f"network access attempted: {address}")
         return real_connect(sock, address)
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A real PostgreSQL started in a temporary folder for the session (Debian's
+    ``postgresql``; ``make test`` installs it); yields a URL to its maintenance database."""
+    from kb_server.pgcluster import temporary_cluster
+    with temporary_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster, request):
+    """A fresh, empty database on the session's PostgreSQL, dropped after the test."""
+    import sqlalchemy as sa
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    admin = sa.create_engine(postgres_cluster, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield postgres_cluster.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.dispose()

@@ -2,28 +2,52 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+from typing import Iterator
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from indexer.evaluate import ABSTENTION_KEYS, METRIC_KEYS, MODES, evaluate
+from indexer.evaluate import ABSTENTION_KEYS, METRIC_KEYS, MODES, PEER_PREFIX, evaluate
 from kb_server import search
+from kb_server.pgcluster import ClusterUnavailable, temporary_cluster
 
 
 def _print_metrics(name: str, results: dict[str, dict]) -> None:
-    """One row per metric, one column per mode; abstain_rate per unanswerable file last."""
+    """One row per metric, one column per mode (and the peer's); abstain_rate per
+    unanswerable file last."""
     modes = list(results)
     first = results[modes[0]]
-    rows = [(key, [results[m][key] for m in modes])
+    peer = PEER_PREFIX + "ndcg@10" in first
+    rows = [(key, [results[m][key] for m in modes]
+             + ([first.get(PEER_PREFIX + key, "")] if peer else []))
             for key in METRIC_KEYS + ABSTENTION_KEYS if key in first]
     rows += [(f"abstain_rate {file}", [results[m]["abstain_rate_by_file"][file] for m in modes])
              for file in first.get("abstain_rate_by_file", {})]
     width = max(len(label) for label, _ in rows) + 2
     click.echo(f"{name}")
-    click.echo("  " + f"{'metric':<{width}}" + "".join(f"{m:>10}" for m in modes))
+    columns = modes + (["postgres"] if peer else [])
+    click.echo("  " + f"{'metric':<{width}}" + "".join(f"{m:>10}" for m in columns))
     for label, values in rows:
         click.echo("  " + f"{label:<{width}}" + "".join(f"{v:>10}" for v in values))
+
+
+@contextmanager
+def _peer_database(peer: str | None) -> Iterator[str | None]:
+    """The PostgreSQL URL for ``--peer postgres``: the configured database if it is
+    PostgreSQL, else a temporary cluster for the length of the run."""
+    configured = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if peer is None:
+        yield None
+    elif configured.startswith("postgresql"):
+        yield configured
+    else:
+        try:
+            with temporary_cluster() as url:
+                yield url
+        except ClusterUnavailable as error:
+            raise click.ClickException(f"--peer postgres: {error}") from error
 
 
 @click.command("eval")
@@ -39,15 +63,21 @@ def _print_metrics(name: str, results: dict[str, dict]) -> None:
               type=click.Path(exists=True, dir_okay=False),
               help="Queries (BEIR queries.jsonl format) PATH's corpus cannot answer: adds "
                    "abstain_rate, the share of them with no result. Repeatable.")
+@click.option("--peer", type=click.Choice(["postgres"]), default=None,
+              help="Also run the queries through PostgreSQL full-text search (the configured "
+                   "database when it is PostgreSQL, else a temporary cluster): adds "
+                   "peer_postgres_* keys.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
 def eval_command(path: str, mode: str | None, compare: bool, lang: str | None,
-                 unanswerable: tuple[str, ...], as_json: bool) -> None:
+                 unanswerable: tuple[str, ...], peer: str | None, as_json: bool) -> None:
     """Retrieval quality on a BEIR folder: nDCG@10, Recall@5, MRR@10, zero results, latency."""
     modes = MODES if compare else (mode or current_app.config["SEARCH_MODE"],)
     embedder = search.embedder() if any(m in ("semantic", "hybrid") for m in modes) else None
-    results = evaluate(path, modes=modes, language=lang, embedder=embedder,
-                       settings=search.ranking_settings(), unanswerable=unanswerable)
+    with _peer_database(peer) as peer_url:
+        results = evaluate(path, modes=modes, language=lang, embedder=embedder,
+                           settings=search.ranking_settings(), unanswerable=unanswerable,
+                           peer_url=peer_url)
     if as_json:
         click.echo(json.dumps(results if compare else results[modes[0]]))
     else:
