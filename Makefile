@@ -15,6 +15,7 @@ run: $(BIN)/kb
 install-test: $(BIN)/kb
 	$(BIN)/pip install -q -e '.[test,st]'
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)   # tests start their own cluster
+	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)
 	@test -d node_modules || npm ci --no-audit --no-fund   # Bootstrap for a browser test (package.json)

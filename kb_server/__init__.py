@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb_server import jsonapi, models, search, security, sites, views  # noqa: F401  (models: register tables)
+from kb_server import jsonapi, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
 from kb_server.config import load_config
-from kb_server.extensions import csrf, db, limiter, migrate
+from kb_server.extensions import csrf, db, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)   # headers, trusted proxies (before the limiter reads its config)
     db.init_app(app)
     migrate.init_app(app, db)
-    limiter.init_app(app)
+    ratelimits.init_app(app) # memory, or Redis shared by every worker and node
     csrf.init_app(app)
     jsonapi.init_app(app)
     sites.init_app(app)      # CORS for the sites' origins

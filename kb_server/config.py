@@ -110,6 +110,8 @@ SETTINGS: tuple[Setting, ...] = (
             env="KB_RATELIMIT"),
     Setting("RATELIMIT_CONTACT", "5/minute;30/hour",
             "per-client limit on contact requests (each creates a ticket)"),
+    Setting("REDIS_URL", "", "Redis (`redis://HOST:6379/0`) that every worker and app server "
+            "counts rate limits in; unset: each process counts its own"),
     Setting("PUBLIC_URL", "", "the help center's public base URL (`https://help.example.com`), "
             "used for absolute links instead of the request's Host header"),
     Setting("TRUSTED_PROXIES", 0, "reverse proxies in front of the app whose `X-Forwarded-For` "

@@ -70,4 +70,3 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     if app.config["PUBLIC_URL"]:
         app.wsgi_app = PublicURL(app.wsgi_app, app.config["PUBLIC_URL"])
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)   # Retry-After on every 429

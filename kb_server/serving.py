@@ -11,8 +11,8 @@ database set up in this process), binds the listening socket, then
 
 Waitress and Flask are pure Python: one process runs one request at a time (the GIL), so
 several workers are how a server uses several CPUs. Each worker keeps its own rate-limit
-counters unless ``RATELIMIT_STORAGE_URI`` names a shared storage. Workers need ``os.fork``
-(Linux, macOS); elsewhere use ``workers=1``.
+counters unless ``KB_REDIS_URL`` names a shared Redis (``kb_server.ratelimits``). Workers
+need ``os.fork`` (Linux, macOS); elsewhere use ``workers=1``.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from indexer.languages import LANGUAGES
 from indexer.search import MODES
-from kb_server import helpcenter, search
+from kb_server import helpcenter, ratelimits, search
 from kb_server.extensions import public_limit
 from kb_server.jsonapi import APIError, article_payload, int_arg, lang_arg, list_arg, str_arg
 from kb_server.models import Site
@@ -130,7 +130,9 @@ def page_suggestions():
 @public_limit()
 def health():
     """200 when keyword search can answer, 503 otherwise; ``ok`` is false too when something
-    needs attention (``search.problem``: an unreadable index, a fallback generation served)."""
-    status = search.health()
+    needs attention (``search.problem``: an unreadable index, a fallback generation served;
+    a rate-limit storage that does not answer)."""
+    status, limits = search.health(), ratelimits.status()
     answers = status["keyword"] == "ok"
-    return jsonify({"ok": answers and not status["problem"], "search": status}), 200 if answers else 503
+    ok = answers and not status["problem"] and limits["ok"]
+    return jsonify({"ok": ok, "search": status, "rate_limits": limits}), 200 if answers else 503
