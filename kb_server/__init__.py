@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb_server import jsonapi, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
+from kb_server import jsonapi, metrics, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
 from kb_server.config import load_config
 from kb_server.extensions import csrf, db, migrate
 
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ratelimits.init_app(app) # memory, or Redis shared by every worker and node
     csrf.init_app(app)
     jsonapi.init_app(app)
+    metrics.init_app(app)    # Prometheus: request and search latency (/metrics)
     sites.init_app(app)      # CORS for the sites' origins
     search.init_app(app)     # opens the served index generation, if any
     views.register(app)

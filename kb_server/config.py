@@ -112,6 +112,8 @@ SETTINGS: tuple[Setting, ...] = (
             "per-client limit on contact requests (each creates a ticket)"),
     Setting("REDIS_URL", "", "Redis (`redis://HOST:6379/0`) that every worker and app server "
             "counts rate limits in; unset: each process counts its own"),
+    Setting("METRICS_TOKEN", "", "bearer token that `/metrics` (Prometheus) requires; unset: "
+            "only loopback clients may read it"),
     Setting("PUBLIC_URL", "", "the help center's public base URL (`https://help.example.com`), "
             "used for absolute links instead of the request's Host header"),
     Setting("TRUSTED_PROXIES", 0, "reverse proxies in front of the app whose `X-Forwarded-For` "

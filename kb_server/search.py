@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, current_app
 
@@ -20,6 +21,7 @@ from indexer.generation import IndexFolder
 from indexer.index import IndexReport, build_index
 from indexer.progress import Progress, read_state
 from indexer.search import RankingSettings, SearchResults, SearchService
+from kb_server import metrics
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,10 @@ def embedder():
 def search(query: str, **options) -> SearchResults:
     if (options.get("mode") or service().default_mode) != "keyword":
         semantic().start(service())   # answered by keyword ranking until the model is ready
-    return service().search(query, **options)
+    started = time.perf_counter()
+    results = service().search(query, **options)
+    metrics.SEARCH_SECONDS.labels(results.mode).observe(time.perf_counter() - started)
+    return results
 
 
 def suggest(prefix: str, **options) -> list:

@@ -27,6 +27,8 @@ from typing import Callable
 import waitress
 from flask import Flask
 
+from kb_server import metrics
+
 log = logging.getLogger(__name__)
 
 RESTART_DELAY_S = 1.0   # before replacing a worker that died (no busy loop if it keeps dying)
@@ -135,4 +137,5 @@ def serve(app_factory: Callable[[], Flask], host: str = "127.0.0.1", port: int =
             after_start()
         run_waitress(app, sock, threads)
     else:
+        metrics.use_multiprocess_dir()   # /metrics adds up the samples of every worker
         run_workers(app, sock, workers, threads, after_start)

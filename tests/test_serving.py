@@ -5,6 +5,7 @@ import functools
 import http.client
 import multiprocessing
 import os
+import re
 import signal
 import time
 
@@ -17,12 +18,15 @@ from kb_server.serving import serve
 
 
 def _get(port: int, path: str) -> int:
+    return _fetch(port, path)[0]
+
+
+def _fetch(port: int, path: str) -> tuple[int, str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", path)
         response = conn.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.read().decode()
     finally:
         conn.close()
 
@@ -70,3 +74,23 @@ def test_workers_serve_one_socket_and_are_replaced_and_stopped(config):
     finally:
         if master.is_alive():
             master.kill()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
+def test_metrics_add_up_every_worker(config):
+    context = multiprocessing.get_context("spawn")
+    ports = context.SimpleQueue()
+    master = context.Process(target=serve, args=(functools.partial(bench_app, config),
+                                                 "127.0.0.1", 0, 2, 2), kwargs={"on_ready": ports.put})
+    master.start()
+    try:
+        port = ports.get()
+        _wait_for(lambda: len(psutil.Process(master.pid).children()) == 2)
+        for _ in range(12):   # new connections: the two workers share them
+            assert _get(port, "/api/v1/search?q=password") == 200
+        line = re.compile(r'^kb_http_requests_total\{endpoint="api.search_articles",status="200"\} (\S+)$', re.M)
+        totals = {float(line.search(_fetch(port, "/metrics")[1]).group(1)) for _ in range(6)}
+        assert totals == {12.0}   # whichever worker answers the scrape
+    finally:
+        master.terminate()
+        master.join(timeout=30)
