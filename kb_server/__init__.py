@@ -10,6 +10,7 @@ from flask import Flask
 
 from kb_server import jsonapi, metrics, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
 from kb_server.config import load_config
+from kb_server.auth import login_manager
 from kb_server.extensions import csrf, db, migrate
 
 
@@ -17,6 +18,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: ``test_config`` overrides the environment."""
     app = Flask(__name__)
     app.config.update(load_config((test_config or {}).get("INSTANCE_DIR")))
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
+                      REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"])
     if test_config:
         app.config.update(test_config)
 
@@ -25,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db)
     ratelimits.init_app(app) # memory, or Redis shared by every worker and node
     csrf.init_app(app)
+    login_manager.init_app(app)   # staff console sessions (kb_server.auth)
     jsonapi.init_app(app)
     metrics.init_app(app)    # Prometheus: request and search latency (/metrics)
     sites.init_app(app)      # CORS for the sites' origins

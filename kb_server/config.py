@@ -35,6 +35,12 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _bool(value: str) -> bool:
+    if value.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError("must be true or false")
+    return value.lower() in ("1", "true", "yes", "on")
+
+
 def _yaml_file(value: str) -> Any:
     return yaml.safe_load(Path(value).read_text(encoding="utf-8"))
 
@@ -105,7 +111,6 @@ SETTINGS: tuple[Setting, ...] = (
             parse=_choice("score", "rrf")),
     Setting("SEMANTIC_WEIGHT", RankingSettings.semantic_weight,
             "hybrid: share of the semantic ranker (0..1)", parse=float),
-    Setting("API_TOKEN", "", "bearer token of the staff ticket API (unset: staff API off)"),
     Setting("RATELIMIT_PUBLIC", "120/minute", "per-client limit on each public endpoint",
             env="KB_RATELIMIT"),
     Setting("RATELIMIT_CONTACT", "5/minute;30/hour",
@@ -114,6 +119,10 @@ SETTINGS: tuple[Setting, ...] = (
             "counts rate limits in; unset: each process counts its own"),
     Setting("METRICS_TOKEN", "", "bearer token that `/metrics` (Prometheus) requires; unset: "
             "only loopback clients may read it"),
+    Setting("RATELIMIT_LOGIN", "10/minute;50/hour",
+            "limit on console login attempts, per client and per account"),
+    Setting("SESSION_COOKIE_SECURE", False, "send the console's session cookie over HTTPS only "
+            "(set `true` in production)", env="KB_SECURE_COOKIES", parse=_bool),
     Setting("PUBLIC_URL", "", "the help center's public base URL (`https://help.example.com`), "
             "used for absolute links instead of the request's Host header"),
     Setting("TRUSTED_PROXIES", 0, "reverse proxies in front of the app whose `X-Forwarded-For` "
@@ -145,6 +154,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TICKET_CLASSES", None, "a YAML file of request classes (name, priority, "
             "keywords per language) replacing the built-in ones", parse=_yaml_file,
             shown="built-in (`kb_server/tickets/classify.py`)"),
+    Setting("TICKET_FACTS", None, "a YAML file of the facts line 1 must collect per request "
+            "class (`{class: [fact, ...]}`), replacing the built-in ones", parse=_yaml_file,
+            shown="built-in (`kb_server/tickets/facts.py`)"),
+    Setting("SLA_DUE_SOON_MINUTES", 60, "an open ticket whose next SLA target is this close "
+            "is 'due soon' in the console", parse=float),
 )
 
 

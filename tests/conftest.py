@@ -17,6 +17,7 @@ from indexer.index import build_index
 from kb_server import create_app
 from kb_server.cli.instance import init_instance
 from search_helpers import build_service, copy_fixture_kb
+from staff_helpers import STAFF_ADMIN, add_staff
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -32,7 +33,6 @@ def app_config(root: Path, **overrides) -> dict:
         "SECRET_KEY": "test",
         "EMBEDDER": "none",
         "SEARCH_MODE": "keyword",
-        "API_TOKEN": "test-token",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         **overrides,
@@ -55,7 +55,9 @@ def template(tmp_path_factory) -> Path:
     """The fixture knowledge base with its index and database, made once per session."""
     root = tmp_path_factory.mktemp("template")
     copy_fixture_kb(root / "articles")
-    make_app(root)
+    app = make_app(root)
+    with app.app_context():
+        add_staff(STAFF_ADMIN, "admin", token="test-token")
     return root
 
 

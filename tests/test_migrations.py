@@ -70,4 +70,4 @@ def test_kb_db_upgrade_is_the_alembic_command(tmp_path):
     assert result.exit_code == 0, result.output
     version = sqlite3.connect(tmp_path / "test.db").execute(
         "SELECT version_num FROM alembic_version").fetchall()
-    assert version == [("0001",)]
+    assert version == [("0002",)]

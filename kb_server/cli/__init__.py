@@ -8,6 +8,7 @@
 | ``sites`` | ``kb site add/list/remove`` |
 | ``tickets`` | ``kb tickets process`` |
 | ``privacy`` | ``kb privacy retention``, ``kb privacy erase --email`` |
+| ``users`` | ``kb user add/token/list`` (staff accounts, API tokens) |
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from kb_server.cli import content, instance, measure
 from kb_server.cli.privacy import privacy_group
 from kb_server.cli.sites import site_group
 from kb_server.cli.tickets import tickets
+from kb_server.cli.users import user_group
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
@@ -30,5 +32,5 @@ def main() -> None:
 for command in (instance.init_command, instance.serve_command, instance.settings_command,
                 content.check_command, content.index_command,
                 measure.eval_command, measure.bench_command,
-                db_group, site_group, tickets, privacy_group):
+                db_group, site_group, tickets, privacy_group, user_group):
     main.add_command(command)

@@ -2,6 +2,8 @@
 
 - ``Ticket``: a line-1 request, either an explicit ``contact`` from a user or a ``gap``: the
   anonymous unresolved searches of one need, grouped (see ``rules.py``).
+  Staff work fields: assignee, pending reason, the facts line 1 collected, line 4's outside
+  party and reference, the ticket it was merged into.
 - ``TicketSignal``: the outcome of checking one search/feedback event against the unresolved
   rules. Its unique ``event_id`` makes processing idempotent; a signal that joined a gap ticket
   points at it, and its ``session_id`` lets the ticket count distinct users.
@@ -19,6 +21,7 @@ from kb_server.models.base import utcnow
 KINDS = ("contact", "gap")
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 OPEN_STATUSES = ("new", "open", "pending")
+PENDING_REASONS = ("user", "third_party")
 LINES = (1, 2, 3, 4)
 REFERENCE_PREFIX = "LZ-"
 
@@ -53,6 +56,14 @@ class Ticket(db.Model):
     gap: Mapped[dict] = mapped_column(JSON, default=dict)  # queries, languages, pages, articles...
     sla_first_response_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
     sla_resolution_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    pending_reason: Mapped[str] = mapped_column(String(16), default="")   # PENDING_REASONS
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)    # fact name -> what line 1 found
+    outside_party: Mapped[str] = mapped_column(String(200), default="")   # line 4: who
+    outside_reference: Mapped[str] = mapped_column(String(200), default="")  # their ticket
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
                                                     index=True)
@@ -85,6 +96,10 @@ class Ticket(db.Model):
             "page_url": self.page_url, "user_agent": self.user_agent, "gap": self.gap_dict(),
             "sla_first_response_due": iso(self.sla_first_response_due),
             "sla_resolution_due": iso(self.sla_resolution_due),
+            "first_response_at": iso(self.first_response_at),
+            "resolved_at": iso(self.resolved_at), "assignee_id": self.assignee_id,
+            "pending_reason": self.pending_reason, "facts": self.facts or {},
+            "outside_party": self.outside_party, "outside_reference": self.outside_reference,
             "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
         }
         if detail:

@@ -6,7 +6,8 @@
 | ``api`` | ``/api/v1/search``, ``/suggest``, ``/articles``, ``/health``... | the public JSON API |
 | ``widget`` | ``/widget.js``, ``/demo``, ``/api/v1/widget/config`` | the embeddable widget |
 | ``capture`` | ``/api/v1/events``, ``/feedback``, ``/contact`` | what users did (tickets' input) |
-| ``tickets`` | ``/api/v1/tickets`` | the staff ticket API (bearer token) |
+| ``tickets`` | ``/api/v1/tickets``, ``/users``, ``/macros``, ``/me`` | the staff API (personal tokens) |
+| ``console`` | ``/console/...`` | the staff console (login, queue, tickets, users) |
 | ``ops`` | ``/livez``, ``/readyz``, ``/metrics`` | load balancers and Prometheus |
 """
 from __future__ import annotations
@@ -15,6 +16,6 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from kb_server.views import api, capture, ops, public, tickets, widget
-    for module in (public, api, widget, tickets, capture, ops):
+    from kb_server.views import api, capture, console, ops, public, tickets, widget
+    for module in (public, api, widget, tickets, capture, console, ops):
         app.register_blueprint(module.bp)

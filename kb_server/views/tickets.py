@@ -1,37 +1,33 @@
-"""Staff ticket JSON API (bearer token, see ``kb_server.auth``).
+"""The staff JSON API: what the console does, with a personal token (``kb_server.auth``).
 
-GET /api/v1/tickets?kind=&status=&line=&priority=&page=&per_page=
-GET /api/v1/tickets/<reference>
+GET  /api/v1/tickets?view=&status=&class=&priority=&line=&site=&language=&assignee=&sla=&kind=&q=&sort=&page=&per_page=
+GET  /api/v1/tickets/counts                   tickets per queue view
+GET  /api/v1/tickets/<reference>              the ticket page: context, conversation, history, suggestions
+POST /api/v1/tickets/<reference>/<action>     take, assign, reply, note, classify, status, reopen,
+                                              facts, escalate, deescalate, merge (JSON body)
+GET  /api/v1/me                               the token's user
+GET  /api/v1/macros, POST /api/v1/macros      canned answers (creating one needs an admin)
+GET  /api/v1/users, POST /api/v1/users, PATCH /api/v1/users/<id>    accounts (admins)
+GET  /api/v1/openapi.json                     this API described (``kb_server.openapi``)
+
+Each endpoint states the right it needs; the JSON answer of a refusal is 401 (no valid token)
+or 403 (the role may not), and bad input is a 400 with the reason.
 """
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
-from kb_server.auth import require_staff_token
+from kb_server import auth, openapi
+from kb_server.console import actions, detail, macros, queue, users
 from kb_server.extensions import csrf, db
-from kb_server.jsonapi import APIError, int_arg, str_arg
-from kb_server.tickets import service, sla
-from kb_server.models.tickets import KINDS, LINES, STATUSES
+from kb_server.jsonapi import APIError, int_arg, json_body
+from kb_server.models import User
+from kb_server.tickets import service
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets")
-csrf.exempt(bp)   # token-authenticated, no cookies
-
-
-def _choice(name: str, allowed) -> str:
-    value = str_arg(name, max_length=16)
-    if value and value not in allowed:
-        raise APIError(f"'{name}' must be one of {', '.join(map(str, allowed))}")
-    return value
-
-
-def _filters() -> dict:
-    filters = {"kind": _choice("kind", KINDS), "status": _choice("status", STATUSES),
-               "priority": _choice("priority", sla.priorities())}
-    line = _choice("line", [str(line) for line in LINES])
-    filters["line"] = int(line) if line else ""
-    return {key: value for key, value in filters.items() if value != ""}
+bp = Blueprint("tickets", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)   # token-authenticated, never the session cookie
 
 
 def _process_pending() -> None:
@@ -43,21 +39,127 @@ def _process_pending() -> None:
         log.exception("processing pending ticket signals failed")
 
 
-@bp.get("")
-@require_staff_token
-def list_tickets():
-    filters = _filters()
-    page, per_page = int_arg("page", 1, maximum=10_000), int_arg("per_page", 20)
-    _process_pending()
-    tickets, total = service.list_tickets(filters, page, per_page)
-    return jsonify({"tickets": [t.to_dict() for t in tickets], "total": total,
-                    "page": page, "per_page": per_page, "filters": filters})
-
-
-@bp.get("/<reference>")
-@require_staff_token
-def get_ticket(reference: str):
+def _ticket(reference: str):
     ticket = service.get_ticket(reference[:16])
     if ticket is None:
         raise APIError(f"no ticket {reference[:16]!r}", 404)
-    return jsonify({"ticket": ticket.to_dict(detail=True)})
+    return ticket
+
+
+@bp.get("/tickets")
+@auth.staff_api("tickets.view")
+def list_tickets():
+    filters = queue.parse_filters(request.args, strict=True, default_view="all")
+    page, per_page = int_arg("page", 1, maximum=10_000), int_arg("per_page", 20)
+    _process_pending()
+    tickets, total = queue.find(filters, auth.staff(), page, per_page)
+    return jsonify({"tickets": [dict(t.to_dict(), sla_state=queue.sla_state(t)) for t in tickets],
+                    "total": total, "page": page, "per_page": per_page,
+                    "filters": filters.as_args()})
+
+
+@bp.get("/tickets/counts")
+@auth.staff_api("tickets.view")
+def ticket_counts():
+    return jsonify({"counts": queue.counts(auth.staff())})
+
+
+@bp.get("/tickets/<reference>")
+@auth.staff_api("tickets.view")
+def get_ticket(reference: str):
+    return jsonify({"ticket": detail.to_json(_ticket(reference))})
+
+
+@bp.post("/tickets/<reference>/<action>")
+@auth.staff_api("tickets.work")
+def ticket_action(reference: str, action: str):
+    ticket = _ticket(reference)
+    params = json_body() if request.get_data(cache=True) else {}
+    try:
+        outcome = actions.perform(auth.staff(), ticket, action, params)
+    except actions.ActionError as exc:
+        response = jsonify({"error": exc.message, "status": exc.status,
+                            **({"missing_facts": exc.missing} if exc.missing else {})})
+        response.status_code = exc.status
+        return response
+    return jsonify({"outcome": outcome, "ticket": detail.to_json(ticket)})
+
+
+@bp.get("/me")
+@auth.staff_api("tokens.own")
+def me():
+    return jsonify({"user": auth.staff().to_dict()})
+
+
+@bp.get("/macros")
+@auth.staff_api("tickets.view")
+def list_macros():
+    return jsonify({"macros": [m.to_dict() for m in macros.all_macros()]})
+
+
+@bp.post("/macros")
+@auth.staff_api("macros.manage")
+def create_macro():
+    body = json_body()
+    try:
+        macro = macros.save(auth.staff(), str(body.get("name", "")), str(body.get("body", "")))
+    except macros.MacroError as exc:
+        db.session.rollback()
+        raise APIError(str(exc)) from None
+    return jsonify({"macro": macro.to_dict()}), 201
+
+
+@bp.get("/users")
+@auth.staff_api("users.manage")
+def list_users():
+    return jsonify({"users": [u.to_dict() for u in users.all_users()]})
+
+
+def _line(value):
+    if value in (None, ""):
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise APIError("'line' must be an integer 1-4")
+    return value
+
+
+@bp.post("/users")
+@auth.staff_api("users.manage")
+def create_user():
+    body = json_body()
+    try:
+        user = users.add_user(auth.staff(), str(body.get("email", "")), str(body.get("role", "")),
+                              str(body.get("password", "")), line=_line(body.get("line")),
+                              name=str(body.get("name", "")))
+    except users.UserError as exc:
+        db.session.rollback()
+        raise APIError(str(exc)) from None
+    return jsonify({"user": user.to_dict()}), 201
+
+
+@bp.patch("/users/<int:user_id>")
+@auth.staff_api("users.manage")
+def update_user(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise APIError(f"no user {user_id}", 404)
+    body = json_body()
+    active = body.get("active")
+    if active is not None and not isinstance(active, bool):
+        raise APIError("'active' must be true or false")
+    for name in ("role", "name", "password"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise APIError(f"'{name}' must be a string")
+    try:
+        users.update_user(auth.staff(), user, role=body.get("role") or None,
+                          line=_line(body.get("line")), name=body.get("name"), active=active,
+                          password=body.get("password") or None)
+    except users.UserError as exc:
+        db.session.rollback()
+        raise APIError(str(exc)) from None
+    return jsonify({"user": user.to_dict()})
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())

@@ -1,0 +1,305 @@
+"""Everything staff do to a ticket, for the console and the staff API alike.
+
+``perform(actor, ticket, name, params)`` checks the actor may work on the ticket, runs the
+action, records the change in the audit trail (the ticket's fields before and after) and
+commits. ``params`` is a flat mapping (a form, or a JSON object); an action that cannot be
+done raises ``ActionError`` with a message for the user (and an HTTP status).
+
+Statuses: new -> open -> pending (on the user or a third party) -> resolved -> closed; a
+resolved or closed ticket can be reopened. Escalation moves a ticket to a higher support line
+with a required reason, once the facts its class requires are known (``tickets.facts``); line
+4 (outside the organisation) also records the outside party and its reference.
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from sqlalchemy import distinct, func, select, update
+
+from kb_server import audit
+from kb_server.auth import can_work
+from kb_server.console import macros
+from kb_server.extensions import db
+from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
+from kb_server.models.tickets import LINES, OPEN_STATUSES, PENDING_REASONS, STATUSES
+from kb_server.tickets import classify, delivery, facts, sla
+
+MAX_TEXT = 20_000
+MAX_FIELD = 200
+AUDITED = ("status", "line", "request_class", "priority", "assignee_id", "pending_reason",
+           "facts", "outside_party", "outside_reference", "merged_into_id",
+           "first_response_at", "resolved_at", "sla_first_response_due", "sla_resolution_due")
+TRANSITIONS = {
+    "new": ("open", "pending", "resolved", "closed"),
+    "open": ("pending", "resolved", "closed"),
+    "pending": ("open", "resolved", "closed"),
+    "resolved": ("open", "closed"),
+    "closed": ("open",),
+}
+
+
+class ActionError(Exception):
+    def __init__(self, message: str, status: int = 400, missing: list[str] | None = None):
+        super().__init__(message)
+        self.message, self.status, self.missing = message, status, missing or []
+
+
+# --- parameters --------------------------------------------------------------------------------
+def _text(params: Mapping, name: str, required: bool = False, limit: int = MAX_TEXT) -> str:
+    value = params.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ActionError(f"'{name}' must be a string")
+    value = value.strip()
+    if required and not value:
+        raise ActionError(f"'{name}' is required")
+    if len(value) > limit:
+        raise ActionError(f"'{name}' is longer than {limit} characters")
+    return value
+
+
+def _line(params: Mapping, default: int) -> int:
+    raw = params.get("line", "")
+    if raw in ("", None):
+        return default
+    try:
+        line = int(raw)
+    except (TypeError, ValueError):
+        raise ActionError("'line' must be 1, 2, 3 or 4") from None
+    if line not in LINES:
+        raise ActionError("'line' must be 1, 2, 3 or 4")
+    return line
+
+
+def _facts_from(params: Mapping) -> dict[str, str]:
+    """Facts given as ``facts`` (a JSON object) or as ``fact_<name>`` form fields."""
+    given = params.get("facts")
+    found = dict(given) if isinstance(given, Mapping) else {}
+    found.update({key[5:]: value for key, value in params.items() if key.startswith("fact_")})
+    clean = {}
+    for name, value in found.items():
+        if not isinstance(value, str) or len(value) > facts.MAX_FACT_LENGTH or len(name) > 64:
+            raise ActionError(f"fact {name!r} must be text of at most {facts.MAX_FACT_LENGTH} characters")
+        if value.strip():
+            clean[name] = value.strip()
+    return clean
+
+
+def _add_message(ticket: Ticket, actor: User, kind: str, body: str = "", **data) -> TicketMessage:
+    message = TicketMessage(ticket_id=ticket.id, kind=kind, author_id=actor.id,
+                            author=actor.display_name, body=body, data=data, created_at=utcnow())
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def _set_status(ticket: Ticket, status: str, pending_reason: str = "") -> None:
+    if status not in STATUSES:
+        raise ActionError(f"'status' must be one of {', '.join(STATUSES)}")
+    if status != ticket.status and status not in TRANSITIONS[ticket.status]:
+        raise ActionError(f"a {ticket.status} ticket cannot become {status}", 409)
+    if status == "pending" and pending_reason not in PENDING_REASONS:
+        raise ActionError("a pending ticket waits on 'user' or 'third_party' (pending_reason)")
+    ticket.status = status
+    ticket.pending_reason = pending_reason if status == "pending" else ""
+    if status == "resolved":
+        ticket.resolved_at = utcnow()
+    elif status in OPEN_STATUSES:
+        ticket.resolved_at = None
+
+
+# --- actions -----------------------------------------------------------------------------------
+def take(actor: User, ticket: Ticket, params: Mapping) -> str:
+    ticket.assignee_id = actor.id
+    if ticket.status == "new":
+        ticket.status = "open"
+    return "taken"
+
+
+def assign(actor: User, ticket: Ticket, params: Mapping) -> str:
+    raw = str(params.get("assignee") or "").strip()
+    if raw in ("", "none"):
+        ticket.assignee_id = None
+        return "unassigned"
+    assignee = db.session.get(User, int(raw)) if raw.isdigit() else None
+    if assignee is None or not can_work(assignee, ticket):
+        raise ActionError("the assignee must be an active agent of this ticket's line or above")
+    ticket.assignee_id = assignee.id
+    return f"assigned to {assignee.display_name}"
+
+
+def reply(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """A reply to the user: stored, then handed to the e-mail transport (``delivery``)."""
+    if not ticket.email:
+        raise ActionError("this ticket has no e-mail address to reply to: add an internal note", 409)
+    body = _text(params, "body")
+    macro = macros.get(params.get("macro", ""))
+    if not body and macro is not None:
+        body = macros.render(macro.body, ticket, actor)
+    if not body:
+        raise ActionError("'body' is required")
+    status = _text(params, "status", limit=16)
+    message = _add_message(ticket, actor, "reply", body, **({"macro": macro.name} if macro else {}))
+    message.delivery = delivery.deliver_reply(ticket, message)
+    ticket.first_response_at = ticket.first_response_at or message.created_at
+    if status:
+        _set_status(ticket, status, _text(params, "pending_reason", limit=16))
+    elif ticket.status == "new":
+        ticket.status = "open"
+    return f"reply {message.delivery}"
+
+
+def note(actor: User, ticket: Ticket, params: Mapping) -> str:
+    _add_message(ticket, actor, "note", _text(params, "body", required=True))
+    return "note added"
+
+
+def classify_ticket(actor: User, ticket: Ticket, params: Mapping) -> str:
+    request_class = _text(params, "request_class", limit=40) or ticket.request_class
+    priority = _text(params, "priority", limit=8) or ticket.priority
+    if request_class not in [c["name"] for c in classify.classes()]:
+        raise ActionError(f"unknown request class {request_class!r}")
+    if priority not in sla.priorities():
+        raise ActionError(f"'priority' must be one of {', '.join(sla.priorities())}")
+    if priority != ticket.priority:
+        ticket.sla_first_response_due, ticket.sla_resolution_due = sla.due_times(
+            priority, ticket.created_at)
+    ticket.request_class, ticket.priority = request_class, priority
+    return "classified"
+
+
+def set_status(actor: User, ticket: Ticket, params: Mapping) -> str:
+    _set_status(ticket, _text(params, "status", required=True, limit=16),
+                _text(params, "pending_reason", limit=16))
+    return f"status {ticket.status}"
+
+
+def reopen(actor: User, ticket: Ticket, params: Mapping) -> str:
+    if ticket.status not in ("resolved", "closed"):
+        raise ActionError("only a resolved or closed ticket can be reopened", 409)
+    _set_status(ticket, "open")
+    return "reopened"
+
+
+def record_facts(actor: User, ticket: Ticket, params: Mapping) -> str:
+    ticket.facts = {**(ticket.facts or {}), **_facts_from(params)}
+    return "facts saved"
+
+
+def escalate(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """To the next line (or ``line``), with a reason and the facts the class requires."""
+    target = _line(params, min(ticket.line + 1, max(LINES)))
+    if target <= ticket.line:
+        raise ActionError(f"escalation goes to a higher line than {ticket.line}")
+    reason = _text(params, "reason", required=True, limit=MAX_TEXT)
+    ticket.facts = {**(ticket.facts or {}), **_facts_from(params)}
+    missing = facts.missing(ticket.request_class, ticket.facts)
+    if missing:
+        raise ActionError("collect these facts before escalating: " + ", ".join(missing),
+                          missing=missing)
+    data = {"from": ticket.line, "to": target, "reason": reason}
+    if target == 4:
+        ticket.outside_party = _text(params, "outside_party", required=True, limit=MAX_FIELD)
+        ticket.outside_reference = _text(params, "outside_reference", required=True, limit=MAX_FIELD)
+        data.update(outside_party=ticket.outside_party, outside_reference=ticket.outside_reference)
+    _add_message(ticket, actor, "escalation", reason, **data)
+    ticket.line, ticket.assignee_id = target, None
+    if ticket.status == "new":
+        ticket.status = "open"
+    return f"escalated to line {target}"
+
+
+def deescalate(actor: User, ticket: Ticket, params: Mapping) -> str:
+    target = _line(params, max(ticket.line - 1, min(LINES)))
+    if target >= ticket.line:
+        raise ActionError(f"de-escalation goes to a lower line than {ticket.line}")
+    reason = _text(params, "reason", required=True)
+    _add_message(ticket, actor, "escalation", reason, **{"from": ticket.line, "to": target,
+                                                        "reason": reason})
+    ticket.line, ticket.assignee_id = target, None
+    return f"returned to line {target}"
+
+
+def merge(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """Merge this ticket into ``into`` (a duplicate): its conversation, context and signals
+    move over; this one is closed and points at the other."""
+    reference = _text(params, "into", required=True, limit=16).upper()
+    target = db.session.scalar(select(Ticket).filter_by(reference=reference))
+    if target is None:
+        raise ActionError(f"no ticket {reference}", 404)
+    if target.id == ticket.id or target.merged_into_id or target.status not in OPEN_STATUSES:
+        raise ActionError(f"{reference} cannot take a merge (itself, merged or finished)", 409)
+    if not can_work(actor, target):
+        raise ActionError(f"you may not work on {reference}", 403)
+    before = audit.snapshot(target, ("context", "gap", "gap_users"))
+    db.session.execute(update(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
+                       .values(ticket_id=target.id))
+    db.session.execute(update(TicketSignal).where(TicketSignal.ticket_id == ticket.id)
+                       .values(ticket_id=target.id))
+    target.context = {**(target.context or {}), "merged": [
+        *(target.context or {}).get("merged", []), _merged_summary(ticket)]}
+    if ticket.kind == "gap" and target.kind == "gap":
+        _merge_gap(target, ticket)
+    _add_message(target, actor, "system", f"{ticket.reference} merged into this ticket",
+                 merged=ticket.reference)
+    audit.record(actor, "ticket", target.reference, "merge_in", before,
+                 audit.snapshot(target, ("context", "gap", "gap_users")))
+    target.updated_at = utcnow()
+    ticket.merged_into_id, ticket.status, ticket.pending_reason = target.id, "closed", ""
+    return f"merged into {target.reference}"
+
+
+def _merged_summary(ticket: Ticket) -> dict:
+    return {"reference": ticket.reference, "kind": ticket.kind, "subject": ticket.subject,
+            "message": ticket.message, "email": ticket.email, "name": ticket.name,
+            "page_url": ticket.page_url, "language": ticket.language,
+            "context": ticket.context or {}, "gap": ticket.gap_dict(),
+            "created_at": audit._plain(ticket.created_at)}
+
+
+def _merge_gap(target: Ticket, source: Ticket) -> None:
+    gap = {key: (value.copy() if hasattr(value, "copy") else value)
+           for key, value in (target.gap or {}).items()}
+    for key, value in (source.gap or {}).items():
+        if isinstance(value, dict) and all(isinstance(v, int) for v in value.values()):
+            counter = gap.setdefault(key, {})
+            for name, count in value.items():
+                counter[name] = counter.get(name, 0) + count
+        elif isinstance(value, list):
+            gap[key] = list(dict.fromkeys([*gap.get(key, []), *value]))
+    target.gap = gap
+    target.gap_users = db.session.scalar(select(func.count(distinct(TicketSignal.session_id)))
+                                         .where(TicketSignal.ticket_id == target.id)) or 0
+    firsts = [t for t in (target.gap_first_seen, source.gap_first_seen) if t]
+    lasts = [t for t in (target.gap_last_seen, source.gap_last_seen) if t]
+    target.gap_first_seen = min(firsts) if firsts else None
+    target.gap_last_seen = max(lasts) if lasts else None
+
+
+ACTIONS: dict[str, Callable[[User, Ticket, Mapping], str]] = {
+    "take": take, "assign": assign, "reply": reply, "note": note, "classify": classify_ticket,
+    "status": set_status, "reopen": reopen, "facts": record_facts, "escalate": escalate,
+    "deescalate": deescalate, "merge": merge,
+}
+
+
+def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
+    """Run action ``name`` as ``actor``, audited and committed; returns what happened."""
+    action = ACTIONS.get(name)
+    if action is None:
+        raise ActionError(f"no action {name!r}", 404)
+    if not can_work(actor, ticket):
+        raise ActionError(f"line {ticket.line} tickets are worked by line {ticket.line} and above", 403)
+    if ticket.merged_into_id is not None:
+        raise ActionError("this ticket was merged into another one", 409)
+    before = audit.snapshot(ticket, AUDITED)
+    try:
+        outcome = action(actor, ticket, params)
+    except ActionError:
+        db.session.rollback()
+        raise
+    ticket.updated_at = utcnow()
+    audit.record(actor, "ticket", ticket.reference, name, before, audit.snapshot(ticket, AUDITED))
+    db.session.commit()
+    return outcome

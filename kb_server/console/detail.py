@@ -1,0 +1,93 @@
+"""What a ticket page shows besides the ticket's own fields: the conversation, the history
+(audit trail), articles the search service suggests for the ticket's text, the titles of the
+articles its session saw, the facts its class requires, and its SLA state."""
+from __future__ import annotations
+
+import logging
+
+from kb_server import audit, search
+from kb_server.console import queue
+from kb_server.extensions import db
+from kb_server.helpcenter import article_url
+from kb_server.models import Ticket, TicketMessage, User
+from kb_server.tickets import facts
+
+log = logging.getLogger(__name__)
+SUGGESTIONS = 5
+
+
+def messages(ticket: Ticket) -> list[TicketMessage]:
+    return list(db.session.scalars(db.select(TicketMessage).filter_by(ticket_id=ticket.id)
+                                   .order_by(TicketMessage.created_at, TicketMessage.id)))
+
+
+def search_text(ticket: Ticket) -> str:
+    """What the user asked: the gap's query, else the subject and the message."""
+    if ticket.kind == "gap":
+        return ticket.gap_query
+    return f"{ticket.subject}\n{ticket.message}".strip()[:500]
+
+
+def suggestions(ticket: Ticket) -> list[dict]:
+    """Articles the search service finds for the ticket's text ([] while search is down)."""
+    text = search_text(ticket)
+    if not text:
+        return []
+    try:
+        results = search.search(text, language=ticket.language or None, per_page=SUGGESTIONS)
+    except Exception:   # search down: the ticket page still works
+        log.exception("article suggestions for %s failed", ticket.reference)
+        return []
+    return [{"id": hit.id, "title": hit.title, "section": hit.section, "snippet": hit.snippet,
+             "url": article_url(hit.language, hit.slug, hit.anchor)} for hit in results.hits]
+
+
+def article_titles(ticket: Ticket) -> dict[str, str]:
+    """Titles of the articles the ticket's session and gap mention (id -> title)."""
+    try:
+        articles = search.service().catalog.articles
+    except Exception:
+        return {}
+    context, gap = ticket.context or {}, ticket.gap or {}
+    ids = set(context.get("results_shown", []))
+    ids |= {row.get("article_id", "") for key in ("articles_opened", "feedback")
+            for row in context.get(key, [])}
+    ids |= set(gap.get("articles", {}))
+    return {i: articles[i].title for i in ids if i in articles}
+
+
+def detail(ticket: Ticket) -> dict:
+    assignee = db.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    merged_into = db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
+    conversation = messages(ticket)
+    escalations = [m for m in conversation if m.kind == "escalation"]
+    return {
+        "messages": conversation,
+        "last_escalation": escalations[-1] if escalations else None,
+        "history": audit.history("ticket", ticket.reference),
+        "suggestions": suggestions(ticket),
+        "titles": article_titles(ticket),
+        "required_facts": facts.required(ticket.request_class),
+        "missing_facts": facts.missing(ticket.request_class, ticket.facts),
+        "sla_state": queue.sla_state(ticket),
+        "next_due": queue.next_due(ticket),
+        "assignee": assignee,
+        "merged_into": merged_into.reference if merged_into else None,
+    }
+
+
+def to_json(ticket: Ticket) -> dict:
+    """The ticket page as the staff API returns it."""
+    info = detail(ticket)
+    data = ticket.to_dict(detail=True)
+    data.update({
+        "messages": [m.to_dict() for m in info["messages"]],
+        "history": [entry.to_dict() for entry in info["history"]],
+        "suggested_articles": info["suggestions"],
+        "required_facts": info["required_facts"], "missing_facts": info["missing_facts"],
+        "sla_state": info["sla_state"],
+        "next_due": info["next_due"].isoformat() + "Z" if info["next_due"] else None,
+        "assignee": info["assignee"].email if info["assignee"] else None,
+        "merged_into": info["merged_into"],
+    })
+    return data

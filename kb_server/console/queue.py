@@ -1,0 +1,204 @@
+"""The queue: views, filters, search, sort by SLA due time, counts per view, SLA state.
+
+A ticket's *next due* time is its first-response target until staff first answered, then its
+resolution target. An open ticket is *breached* once that time has passed and *due soon*
+within ``SLA_DUE_SOON_MINUTES`` of it. (The due times themselves come from
+``kb_server.tickets.sla``.)
+
+The same ``Filters`` serve the console (lenient: a bad value is dropped) and the staff API
+(strict: a bad value is a 400).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import and_, case, func, or_, select
+
+from kb_server.extensions import db
+from kb_server.jsonapi import APIError
+from kb_server.models import Ticket, TicketMessage, User, utcnow
+from kb_server.models.tickets import KINDS, LINES, OPEN_STATUSES, STATUSES
+from kb_server.tickets import classify, sla
+
+VIEWS = ("mine", "line", "open", "sla", "gaps", "all")
+SLA_STATES = ("breached", "due_soon", "ok")
+SORTS = ("due", "priority", "created", "updated")
+MAX_SEARCH = 200
+
+NEXT_DUE = case((and_(Ticket.first_response_at.is_(None),
+                      Ticket.sla_first_response_due < Ticket.sla_resolution_due),
+                 Ticket.sla_first_response_due), else_=Ticket.sla_resolution_due)
+
+
+def due_soon_window() -> dt.timedelta:
+    return dt.timedelta(minutes=current_app.config["SLA_DUE_SOON_MINUTES"])
+
+
+def next_due(ticket: Ticket) -> dt.datetime | None:
+    first, resolution = ticket.sla_first_response_due, ticket.sla_resolution_due
+    if ticket.first_response_at is None and first and (resolution is None or first < resolution):
+        return first
+    return resolution
+
+
+def sla_state(ticket: Ticket, now: dt.datetime | None = None) -> str:
+    """``breached``, ``due_soon`` or ``ok`` for an open ticket; ``""`` for a finished one."""
+    due = next_due(ticket)
+    if ticket.status not in OPEN_STATUSES or due is None:
+        return ""
+    now = now or utcnow()
+    if due < now:
+        return "breached"
+    return "due_soon" if due < now + due_soon_window() else "ok"
+
+
+def request_classes() -> list[str]:
+    return [c["name"] for c in classify.classes()]
+
+
+@dataclass
+class Filters:
+    view: str = "open"
+    status: str = ""
+    request_class: str = ""
+    priority: str = ""
+    line: int | None = None
+    site: str = ""
+    language: str = ""
+    assignee: str = ""          # a user id, "me" or "none"
+    sla_state: str = ""
+    kind: str = ""
+    q: str = ""
+    sort: str = "due"
+    errors: list[str] = field(default_factory=list)
+
+    def as_args(self, **changes) -> dict:
+        """The non-default values as query-string arguments (for links)."""
+        values = {"view": self.view, "status": self.status, "class": self.request_class,
+                  "priority": self.priority, "line": self.line or "", "site": self.site,
+                  "language": self.language, "assignee": self.assignee, "sla": self.sla_state,
+                  "kind": self.kind, "q": self.q, "sort": self.sort if self.sort != "due" else ""}
+        values.update(changes)
+        return {key: value for key, value in values.items() if value not in ("", None)}
+
+
+def parse_filters(args, strict: bool, default_view: str = "open") -> Filters:
+    """Filters from query-string ``args``; ``strict`` raises ``APIError`` on a bad value."""
+    filters = Filters(view=default_view)
+    choices = {"view": VIEWS, "status": STATUSES, "class": request_classes(),
+               "priority": sla.priorities(), "line": [str(n) for n in LINES],
+               "sla": SLA_STATES, "kind": KINDS, "sort": SORTS}
+    attributes = {"class": "request_class", "sla": "sla_state"}
+    for name, allowed in choices.items():
+        value = (args.get(name) or "").strip()
+        if not value:
+            continue
+        if value not in allowed:
+            if strict:
+                raise APIError(f"'{name}' must be one of {', '.join(map(str, allowed))}")
+            filters.errors.append(name)
+            continue
+        setattr(filters, attributes.get(name, name), int(value) if name == "line" else value)
+    for name in ("site", "language", "assignee", "q"):
+        value = (args.get(name) or "").strip()
+        limit = MAX_SEARCH if name == "q" else 64
+        if len(value) > limit:
+            if strict:
+                raise APIError(f"'{name}' is longer than {limit} characters")
+            value = value[:limit]
+        setattr(filters, name, value)
+    if filters.assignee and filters.assignee not in ("me", "none") and not filters.assignee.isdigit():
+        if strict:
+            raise APIError("'assignee' must be a user id, 'me' or 'none'")
+        filters.assignee = ""
+    return filters
+
+
+def _view_condition(view: str, user: User, now: dt.datetime):
+    open_ = Ticket.status.in_(OPEN_STATUSES)
+    if view == "mine":
+        return and_(open_, Ticket.assignee_id == user.id)
+    if view == "line":
+        mine = Ticket.line == user.line if user.line else Ticket.line == 1
+        return and_(open_, mine, Ticket.assignee_id.is_(None))
+    if view == "sla":
+        return and_(open_, NEXT_DUE < now + due_soon_window())
+    if view == "gaps":
+        return and_(open_, Ticket.kind == "gap")
+    if view == "open":
+        return open_
+    return Ticket.merged_into_id.is_(None)          # "all": every ticket not merged away
+
+
+def _sla_condition(state: str, now: dt.datetime):
+    soon = now + due_soon_window()
+    open_ = Ticket.status.in_(OPEN_STATUSES)
+    return {"breached": and_(open_, NEXT_DUE < now),
+            "due_soon": and_(open_, NEXT_DUE >= now, NEXT_DUE < soon),
+            "ok": and_(open_, NEXT_DUE >= soon)}[state]
+
+
+def _search_condition(text: str):
+    pattern = f"%{text.replace('%', '').replace('_', '')}%"
+    in_messages = select(TicketMessage.ticket_id).where(TicketMessage.body.ilike(pattern))
+    return or_(Ticket.reference.ilike(pattern), Ticket.subject.ilike(pattern),
+               Ticket.message.ilike(pattern), Ticket.email.ilike(pattern),
+               Ticket.name.ilike(pattern), Ticket.gap_query.ilike(pattern),
+               Ticket.id.in_(in_messages))
+
+
+def conditions(filters: Filters, user: User, now: dt.datetime) -> list:
+    found = [_view_condition(filters.view, user, now)]
+    simple = {Ticket.status: filters.status, Ticket.request_class: filters.request_class,
+              Ticket.priority: filters.priority, Ticket.line: filters.line,
+              Ticket.site_key: filters.site, Ticket.language: filters.language,
+              Ticket.kind: filters.kind}
+    found += [column == value for column, value in simple.items() if value not in ("", None)]
+    if filters.assignee == "none":
+        found.append(Ticket.assignee_id.is_(None))
+    elif filters.assignee:
+        found.append(Ticket.assignee_id == (user.id if filters.assignee == "me"
+                                            else int(filters.assignee)))
+    if filters.sla_state:
+        found.append(_sla_condition(filters.sla_state, now))
+    if filters.q:
+        found.append(_search_condition(filters.q))
+    return found
+
+
+def _order(sort: str):
+    if sort == "priority":
+        return (Ticket.priority, NEXT_DUE.is_(None), NEXT_DUE, Ticket.id)
+    if sort == "created":
+        return (Ticket.created_at.desc(), Ticket.id.desc())
+    if sort == "updated":
+        return (Ticket.updated_at.desc(), Ticket.id.desc())
+    return (NEXT_DUE.is_(None), NEXT_DUE, Ticket.id)
+
+
+def find(filters: Filters, user: User, page: int = 1, per_page: int = 50,
+         now: dt.datetime | None = None) -> tuple[list[Ticket], int]:
+    """One page of the tickets that match, and how many match."""
+    now = now or utcnow()
+    stmt = select(Ticket).where(*conditions(filters, user, now))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.scalars(stmt.order_by(*_order(filters.sort))
+                              .offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), total
+
+
+def counts(user: User, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many tickets each view holds (no other filter)."""
+    now = now or utcnow()
+    return {view: db.session.scalar(select(func.count()).select_from(Ticket)
+                                    .where(_view_condition(view, user, now))) or 0
+            for view in VIEWS}
+
+
+def facet_values() -> dict[str, list[str]]:
+    """The sites and languages that tickets have (filter choices)."""
+    def distinct(column) -> list[str]:
+        return [v for v in db.session.scalars(select(column).distinct().order_by(column)) if v]
+    return {"site": distinct(Ticket.site_key), "language": distinct(Ticket.language)}

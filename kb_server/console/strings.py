@@ -1,0 +1,215 @@
+"""The console's UI strings: (English, Russian, Ukrainian) per key. The UI language is chosen
+as on the help center (``?lang=``, remembered in a cookie, else the browser's)."""
+from __future__ import annotations
+
+from kb_server import i18n
+
+_S: dict[str, tuple[str, str, str]] = {
+    "console": ("Support console", "Консоль поддержки", "Консоль підтримки"),
+    "sign_in": ("Sign in", "Войти", "Увійти"),
+    "sign_out": ("Sign out", "Выйти", "Вийти"),
+    "email": ("E-mail", "E-mail", "E-mail"),
+    "password": ("Password", "Пароль", "Пароль"),
+    "bad_login": ("Wrong e-mail or password.", "Неверный e-mail или пароль.",
+                  "Невірний e-mail або пароль."),
+    "queue": ("Queue", "Очередь", "Черга"),
+    "users": ("Users", "Пользователи", "Користувачі"),
+    "macros": ("Canned answers", "Шаблоны ответов", "Шаблони відповідей"),
+    "account": ("My account", "Мой профиль", "Мій профіль"),
+    "view_mine": ("My tickets", "Мои заявки", "Мої заявки"),
+    "view_line": ("My line, unassigned", "Моя линия, без исполнителя", "Моя лінія, без виконавця"),
+    "view_open": ("All open", "Все открытые", "Усі відкриті"),
+    "view_sla": ("Breached & due soon", "Просрочены и скоро срок", "Прострочені й скоро термін"),
+    "view_gaps": ("Knowledge gaps", "Пробелы в базе знаний", "Прогалини в базі знань"),
+    "view_all": ("All tickets", "Все заявки", "Усі заявки"),
+    "search_tickets": ("Search tickets", "Поиск по заявкам", "Пошук у заявках"),
+    "filter": ("Filter", "Фильтр", "Фільтр"),
+    "reset": ("Reset", "Сбросить", "Скинути"),
+    "any": ("Any", "Любой", "Будь-який"),
+    "status": ("Status", "Статус", "Статус"),
+    "class": ("Class", "Класс", "Клас"),
+    "priority": ("Priority", "Приоритет", "Пріоритет"),
+    "line": ("Line", "Линия", "Лінія"),
+    "site": ("Site", "Сайт", "Сайт"),
+    "language": ("Language", "Язык", "Мова"),
+    "assignee": ("Assignee", "Исполнитель", "Виконавець"),
+    "sla": ("SLA", "SLA", "SLA"),
+    "kind": ("Kind", "Тип", "Тип"),
+    "sort": ("Sort", "Сортировка", "Сортування"),
+    "sort_due": ("SLA due", "Срок SLA", "Термін SLA"),
+    "sort_priority": ("Priority", "Приоритет", "Пріоритет"),
+    "sort_created": ("Newest", "Новые", "Нові"),
+    "sort_updated": ("Recently updated", "Недавно изменённые", "Нещодавно змінені"),
+    "me": ("Me", "Я", "Я"),
+    "nobody": ("Nobody", "Никто", "Ніхто"),
+    "unassigned": ("Unassigned", "Не назначена", "Не призначена"),
+    "reference": ("Ticket", "Заявка", "Заявка"),
+    "subject": ("Subject", "Тема", "Тема"),
+    "requester": ("Requester", "Автор", "Автор"),
+    "due": ("Due", "Срок", "Термін"),
+    "updated": ("Updated", "Изменена", "Змінена"),
+    "no_tickets": ("No tickets here.", "Заявок нет.", "Заявок немає."),
+    "status_new": ("New", "Новая", "Нова"),
+    "status_open": ("Open", "Открыта", "Відкрита"),
+    "status_pending": ("Pending", "Ожидание", "Очікування"),
+    "status_resolved": ("Resolved", "Решена", "Розв'язана"),
+    "status_closed": ("Closed", "Закрыта", "Закрита"),
+    "pending_user": ("on the user", "ответа пользователя", "відповіді користувача"),
+    "pending_third_party": ("on a third party", "третьей стороны", "третьої сторони"),
+    "sla_breached": ("Breached", "Просрочена", "Прострочена"),
+    "sla_due_soon": ("Due soon", "Скоро срок", "Скоро термін"),
+    "sla_ok": ("On track", "В срок", "Вчасно"),
+    "kind_contact": ("Request", "Обращение", "Звернення"),
+    "kind_gap": ("Knowledge gap", "Пробел", "Прогалина"),
+    "first_response_due": ("First response due", "Первый ответ до", "Перша відповідь до"),
+    "resolution_due": ("Resolution due", "Решение до", "Розв'язання до"),
+    "first_response_at": ("First response", "Первый ответ", "Перша відповідь"),
+    "message": ("Message", "Сообщение", "Повідомлення"),
+    "contact": ("Contact", "Контакт", "Контакт"),
+    "page": ("Page", "Страница", "Сторінка"),
+    "browser": ("Browser", "Браузер", "Браузер"),
+    "created": ("Created", "Создана", "Створена"),
+    "session": ("Captured session", "Сессия пользователя", "Сесія користувача"),
+    "queries": ("Searches", "Поисковые запросы", "Пошукові запити"),
+    "results": ("results", "результ.", "результ."),
+    "results_shown": ("Results shown", "Показанные результаты", "Показані результати"),
+    "articles_opened": ("Articles opened", "Открытые статьи", "Відкриті статті"),
+    "feedback": ("Feedback", "Отзывы", "Відгуки"),
+    "helpful": ("helpful", "полезно", "корисно"),
+    "not_helpful": ("not helpful", "не помогло", "не допомогло"),
+    "pages": ("Pages", "Страницы", "Сторінки"),
+    "nothing_captured": ("Nothing captured.", "Ничего не записано.", "Нічого не записано."),
+    "gap": ("Grouped searches", "Сгруппированные запросы", "Згруповані запити"),
+    "users_count": ("Users", "Пользователей", "Користувачів"),
+    "first_seen": ("First seen", "Впервые", "Уперше"),
+    "last_seen": ("Last seen", "Последний раз", "Востаннє"),
+    "signals": ("Signals", "Сигналы", "Сигнали"),
+    "sites": ("Sites", "Сайты", "Сайти"),
+    "suggested": ("Suggested articles", "Подходящие статьи", "Відповідні статті"),
+    "no_suggestions": ("The search service found nothing for this text.",
+                       "Поиск ничего не нашёл по этому тексту.",
+                       "Пошук нічого не знайшов за цим текстом."),
+    "conversation": ("Conversation", "Переписка", "Листування"),
+    "history": ("History", "История", "Історія"),
+    "reply": ("Reply to the user", "Ответ пользователю", "Відповідь користувачу"),
+    "send_reply": ("Send reply", "Отправить ответ", "Надіслати відповідь"),
+    "note": ("Internal note", "Внутренняя заметка", "Внутрішня нотатка"),
+    "add_note": ("Add note", "Добавить заметку", "Додати нотатку"),
+    "macro": ("Canned answer", "Шаблон", "Шаблон"),
+    "no_macro": ("— none —", "— нет —", "— немає —"),
+    "after_reply": ("Then set status", "Затем статус", "Потім статус"),
+    "keep_status": ("keep", "не менять", "не змінювати"),
+    "delivery_queued": ("queued: e-mail delivery is not connected yet, the reply waits in the outbox",
+                        "в очереди: отправка почты ещё не подключена, ответ ждёт в исходящих",
+                        "у черзі: надсилання пошти ще не підключено, відповідь чекає у вихідних"),
+    "delivery_notice": ("E-mail delivery is not connected yet: replies are stored and queued in the outbox.",
+                        "Отправка почты ещё не подключена: ответы сохраняются и ждут в исходящих.",
+                        "Надсилання пошти ще не підключено: відповіді зберігаються й чекають у вихідних."),
+    "no_email": ("No e-mail address: the user cannot be answered directly.",
+                 "Нет e-mail: ответить пользователю напрямую нельзя.",
+                 "Немає e-mail: відповісти користувачу напряму не можна."),
+    "take": ("Take", "Взять", "Взяти"),
+    "assign": ("Assign", "Назначить", "Призначити"),
+    "save": ("Save", "Сохранить", "Зберегти"),
+    "set_status": ("Set status", "Сменить статус", "Змінити статус"),
+    "pending_reason": ("Waiting on", "Ожидаем", "Очікуємо"),
+    "reopen": ("Reopen", "Открыть снова", "Відкрити знову"),
+    "details": ("Details", "Параметры", "Параметри"),
+    "facts": ("Facts to collect", "Нужные факты", "Потрібні факти"),
+    "facts_missing": ("Missing before escalation", "Не хватает для эскалации",
+                      "Бракує для ескалації"),
+    "save_facts": ("Save facts", "Сохранить факты", "Зберегти факти"),
+    "escalate": ("Escalate", "Эскалировать", "Ескалювати"),
+    "escalate_to": ("To line", "На линию", "На лінію"),
+    "reason": ("Reason", "Причина", "Причина"),
+    "outside_party": ("Outside party (line 4)", "Внешняя сторона (линия 4)", "Зовнішня сторона (лінія 4)"),
+    "outside_reference": ("Their reference", "Их номер заявки", "Їхній номер заявки"),
+    "deescalate": ("Return to a lower line", "Вернуть на линию ниже", "Повернути на лінію нижче"),
+    "merge": ("Merge into", "Объединить с", "Об'єднати з"),
+    "merge_hint": ("Reference of the ticket this one duplicates", "Номер заявки-оригинала",
+                   "Номер заявки-оригіналу"),
+    "merged_into": ("Merged into", "Объединена с", "Об'єднана з"),
+    "merged_tickets": ("Merged tickets", "Присоединённые заявки", "Приєднані заявки"),
+    "escalated_because": ("Escalated from line {src} to line {dst}", "Эскалирована с линии {src} на линию {dst}",
+                          "Ескальована з лінії {src} на лінію {dst}"),
+    "returned_because": ("Returned from line {src} to line {dst}", "Возвращена с линии {src} на линию {dst}",
+                         "Повернута з лінії {src} на лінію {dst}"),
+    "read_only": ("You can read this ticket; line {line} and above work on it.",
+                  "Вы можете читать заявку; с ней работает линия {line} и выше.",
+                  "Ви можете читати заявку; з нею працює лінія {line} і вище."),
+    "msg_reply": ("Reply", "Ответ", "Відповідь"),
+    "msg_note": ("Note", "Заметка", "Нотатка"),
+    "msg_user": ("User", "Пользователь", "Користувач"),
+    "msg_escalation": ("Escalation", "Эскалация", "Ескалація"),
+    "msg_system": ("System", "Система", "Система"),
+    "no_messages": ("No replies or notes yet.", "Ответов и заметок пока нет.",
+                    "Відповідей і нотаток поки немає."),
+    "role": ("Role", "Роль", "Роль"),
+    "name": ("Name", "Имя", "Ім'я"),
+    "active": ("Active", "Активен", "Активний"),
+    "deactivated": ("deactivated", "отключён", "вимкнений"),
+    "last_login": ("Last sign-in", "Последний вход", "Останній вхід"),
+    "add_user": ("Add user", "Добавить пользователя", "Додати користувача"),
+    "new_password": ("New password", "Новый пароль", "Новий пароль"),
+    "tokens": ("API tokens", "API-токены", "API-токени"),
+    "token_name": ("What it is for", "Для чего", "Для чого"),
+    "create_token": ("Create token", "Создать токен", "Створити токен"),
+    "token_once": ("Copy this token now, it is not shown again:", "Скопируйте токен сейчас, больше он не будет показан:",
+                   "Скопіюйте токен зараз, більше його не буде показано:"),
+    "revoke": ("Revoke", "Отозвать", "Відкликати"),
+    "revoked": ("revoked", "отозван", "відкликаний"),
+    "last_used": ("Last used", "Использован", "Використаний"),
+    "never": ("never", "никогда", "ніколи"),
+    "delete": ("Delete", "Удалить", "Видалити"),
+    "placeholders": ("Placeholders", "Подстановки", "Підстановки"),
+    "text": ("Text", "Текст", "Текст"),
+    "add_macro": ("Add canned answer", "Добавить шаблон", "Додати шаблон"),
+    "forbidden": ("You do not have access to this page.", "У вас нет доступа к этой странице.",
+                  "У вас немає доступу до цієї сторінки."),
+    "done": ("Done", "Готово", "Готово"),
+    "of": ("of", "из", "з"),
+    "overdue_by": ("{d} overdue", "просрочено на {d}", "прострочено на {d}"),
+    "due_in": ("in {d}", "через {d}", "через {d}"),
+    "ago": ("{d} ago", "{d} назад", "{d} тому"),
+    "unit_d": ("d", "д", "д"),
+    "unit_h": ("h", "ч", "год"),
+    "unit_m": ("m", "мин", "хв"),
+}
+
+STRINGS = {key: dict(zip(("en", "ru", "uk"), values)) for key, values in _S.items()}
+
+
+def translate(key: str, **values) -> str:
+    """A console string in the UI language (help-center strings are reachable too)."""
+    table = STRINGS.get(key) or i18n.STRINGS[key]
+    text = table[i18n.ui_language()]
+    return text.format(**values) if values else text
+
+
+def duration(delta) -> str:
+    """``2d 3h`` / ``1h 05m`` / ``7m`` (two units at most), localized."""
+    minutes = max(0, int(abs(delta.total_seconds()) // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    d, h, m = (translate(f"unit_{u}") for u in "dhm")
+    if days:
+        return f"{days} {d} {hours} {h}" if hours else f"{days} {d}"
+    if hours:
+        return f"{hours} {h} {minutes:02d} {m}"
+    return f"{minutes} {m}"
+
+
+def when(moment, now) -> str:
+    """A due time relative to ``now``: "in 1 h 05 m" or "2 h 10 m overdue"."""
+    if moment is None:
+        return "—"
+    key = "due_in" if moment >= now else "overdue_by"
+    return translate(key, d=duration(moment - now))
+
+
+def ago(moment, now) -> str:
+    return translate("ago", d=duration(now - moment)) if moment else "—"
+
+
+def template_context() -> dict:
+    return {**i18n.template_context(), "t": translate}

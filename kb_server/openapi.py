@@ -1,0 +1,94 @@
+"""The staff API described as OpenAPI 3.1 (served at ``/api/v1/openapi.json``).
+
+``OPERATIONS`` lists every staff endpoint once; a test checks it against the app's routes, so
+an endpoint added without a description (or a description of a removed one) fails the suite.
+"""
+from __future__ import annotations
+
+from kb_server.console.actions import ACTIONS
+
+BEARER = [{"personalToken": []}]
+ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+REFUSALS = {"400": ERROR, "401": ERROR, "403": ERROR}
+
+
+def _op(summary: str, right: str, params=(), body: str | None = None, status: str = "200") -> dict:
+    operation = {"summary": summary, "description": f"Needs the right `{right}`.",
+                 "security": BEARER, "parameters": list(params),
+                 "responses": {status: {"description": "OK"}, **REFUSALS}}
+    if body:
+        operation["requestBody"] = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+    return operation
+
+
+def _query(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"},
+            "description": description}
+
+
+def _path(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+LIST_PARAMS = [_query(name, text) for name, text in [
+    ("view", "mine | line | open | sla | gaps | all (default all)"),
+    ("status", "new | open | pending | resolved | closed"), ("class", "request class"),
+    ("priority", "P1..P4"), ("line", "1..4"), ("site", "site key"), ("language", "en | ru | uk"),
+    ("assignee", "user id, me or none"), ("sla", "breached | due_soon | ok"),
+    ("kind", "contact | gap"), ("q", "text searched in tickets and their conversation"),
+    ("sort", "due (default) | priority | created | updated"), ("page", "1.."),
+    ("per_page", "1..100")]]
+
+OPERATIONS: dict[str, dict[str, dict]] = {
+    "/api/v1/tickets": {"get": _op("List tickets of a queue view, filtered", "tickets.view", LIST_PARAMS)},
+    "/api/v1/tickets/counts": {"get": _op("Tickets per queue view", "tickets.view")},
+    "/api/v1/tickets/{reference}": {"get": _op(
+        "A ticket with its session, conversation, history and suggested articles",
+        "tickets.view", [_path("reference")])},
+    "/api/v1/tickets/{reference}/{action}": {"post": _op(
+        "Act on a ticket: " + ", ".join(ACTIONS), "tickets.work",
+        [_path("reference"), {**_path("action"), "schema": {"type": "string", "enum": list(ACTIONS)}}],
+        body="Action")},
+    "/api/v1/me": {"get": _op("The token's user", "tokens.own")},
+    "/api/v1/macros": {"get": _op("Canned answers", "tickets.view"),
+                       "post": _op("Add a canned answer", "macros.manage", body="Macro", status="201")},
+    "/api/v1/users": {"get": _op("Staff accounts", "users.manage"),
+                      "post": _op("Add an account", "users.manage", body="User", status="201")},
+    "/api/v1/users/{user_id}": {"patch": _op("Change an account", "users.manage",
+                                             [{**_path("user_id"), "schema": {"type": "integer"}}],
+                                             body="User")},
+    "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                     "responses": {"200": {"description": "OK"}}}},
+}
+
+SCHEMAS = {
+    "Error": {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
+                                                "missing_facts": {"type": "array", "items": {"type": "string"}}}},
+    "Action": {"type": "object", "description": "Fields used by each action", "properties": {
+        "body": {"type": "string", "description": "reply, note"},
+        "macro": {"type": "integer", "description": "reply: canned answer id (its text when body is empty)"},
+        "status": {"type": "string", "description": "status; reply: status after sending"},
+        "pending_reason": {"type": "string", "enum": ["user", "third_party"]},
+        "assignee": {"type": "string", "description": "assign: user id or none"},
+        "request_class": {"type": "string"}, "priority": {"type": "string"},
+        "line": {"type": "integer", "description": "escalate / deescalate: target line"},
+        "reason": {"type": "string", "description": "escalate / deescalate (required)"},
+        "facts": {"type": "object", "additionalProperties": {"type": "string"}},
+        "outside_party": {"type": "string"}, "outside_reference": {"type": "string"},
+        "into": {"type": "string", "description": "merge: reference of the ticket to merge into"}}},
+    "Macro": {"type": "object", "required": ["name", "body"],
+              "properties": {"name": {"type": "string"}, "body": {"type": "string"}}},
+    "User": {"type": "object", "properties": {
+        "email": {"type": "string"}, "name": {"type": "string"},
+        "role": {"type": "string", "enum": ["admin", "editor", "analyst", "agent"]},
+        "line": {"type": "integer"}, "password": {"type": "string"}, "active": {"type": "boolean"}}},
+}
+
+
+def document() -> dict:
+    return {"openapi": "3.1.0",
+            "info": {"title": "Linezero staff API", "version": "1"},
+            "paths": OPERATIONS,
+            "components": {"schemas": SCHEMAS, "securitySchemes": {"personalToken": {
+                "type": "http", "scheme": "bearer",
+                "description": "A personal token: console 'My account' or `kb user token EMAIL`"}}}}

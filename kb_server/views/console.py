@@ -1,0 +1,259 @@
+"""The staff console (``/console``): login, the queue, the ticket page and its actions, users,
+canned answers and one's API tokens. Server-rendered pages; every form carries a CSRF token
+(``CSRFProtect``); every page checks the role (``auth.staff_page``); logins are throttled per
+client and per account (``RATELIMIT_LOGIN``).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_login import login_user, logout_user
+
+from kb_server import audit, auth, i18n
+from kb_server.console import actions, detail, macros, queue, strings, users
+from kb_server.extensions import db, limiter
+from kb_server.models import Ticket, utcnow
+from kb_server.models.staff import ROLES
+from kb_server.models.tickets import LINES, PENDING_REASONS, STATUSES
+from kb_server.tickets import facts, service, sla
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+PER_PAGE = 50
+
+
+@bp.context_processor
+def _context() -> dict:
+    return {**strings.template_context(), "can": auth.can, "fact_label": facts.label,
+            "sla_state": queue.sla_state, "next_due": queue.next_due}
+
+
+@bp.app_template_filter("when")
+def _when(moment, now):
+    return strings.when(moment, now)
+
+
+@bp.app_template_filter("ago")
+def _ago(moment, now):
+    return strings.ago(moment, now)
+
+
+@bp.app_template_filter("zip_labels")
+def _zip_labels(values, prefix: str):
+    return [(value, strings.translate(prefix + value)) for value in values]
+
+
+@bp.app_template_filter("utc")
+def _utc(moment):
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+@bp.after_request
+def _after(response):
+    response.headers["Cache-Control"] = "no-store"      # staff data stays out of caches
+    return i18n.remember_choice(response)
+
+
+@bp.errorhandler(403)
+def _forbidden(_exc):
+    return render_template("console/error.html", message=strings.translate("forbidden")), 403
+
+
+def _login_limit():
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _login_account() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no open redirect)."""
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/"):
+        return target
+    return url_for("console.queue_page")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_account, scope="login-account")
+def login():
+    error = None
+    if request.method == "POST":
+        user = auth.authenticate(request.form.get("email", "")[:254],
+                                 request.form.get("password", "")[:1024])
+        if user is not None:
+            login_user(user)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        error = strings.translate("bad_login")
+    return render_template("console/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("console.login"))
+
+
+# --- queue -------------------------------------------------------------------------------------
+@bp.get("/")
+@auth.staff_page("tickets.view")
+def queue_page():
+    user = auth.staff()
+    default_view = "line" if user.role == "agent" else "open"
+    filters = queue.parse_filters(request.args, strict=False, default_view=default_view)
+    service.process_pending()
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 1000))
+    except ValueError:
+        page = 1
+    tickets, total = queue.find(filters, user, page, PER_PAGE)
+    assignees = {u.id: u for u in users.agents()}
+    return render_template(
+        "console/queue.html", filters=filters, tickets=tickets, total=total, page=page,
+        pages=max(1, -(-total // PER_PAGE)), counts=queue.counts(user), views=queue.VIEWS,
+        statuses=STATUSES, classes=queue.request_classes(), priorities=sla.priorities(),
+        lines=LINES, facets=queue.facet_values(), assignees=assignees, sorts=queue.SORTS,
+        sla_states=queue.SLA_STATES, now=utcnow())
+
+
+# --- ticket ------------------------------------------------------------------------------------
+def _ticket_or_404(reference: str) -> Ticket:
+    ticket = service.get_ticket(reference[:16])
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+@bp.get("/t/<reference>")
+@auth.staff_page("tickets.view")
+def ticket_page(reference: str):
+    ticket = _ticket_or_404(reference)
+    user = auth.staff()
+    return render_template(
+        "console/ticket.html", ticket=ticket, info=detail.detail(ticket),
+        can_work=auth.can_work(user, ticket), statuses=STATUSES, lines=LINES,
+        pending_reasons=PENDING_REASONS, classes=queue.request_classes(),
+        priorities=sla.priorities(), agents=[a for a in users.agents() if auth.can_work(a, ticket)],
+        macros=[(m, macros.render(m.body, ticket, user)) for m in macros.all_macros()],
+        now=utcnow())
+
+
+@bp.post("/t/<reference>/<action>")
+@auth.staff_page("tickets.work")
+def ticket_action(reference: str, action: str):
+    ticket = _ticket_or_404(reference)
+    try:
+        outcome = actions.perform(auth.staff(), ticket, action, request.form)
+    except actions.ActionError as exc:
+        if exc.status == 403:
+            abort(403)
+        if exc.status == 404 and action not in actions.ACTIONS:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        flash(outcome, "success")
+    return redirect(url_for("console.ticket_page", reference=ticket.reference))
+
+
+# --- users -------------------------------------------------------------------------------------
+def _line_field() -> int | None:
+    raw = request.form.get("line", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.get("/users")
+@auth.staff_page("users.manage")
+def users_page():
+    return render_template("console/users.html", users=users.all_users(), roles=ROLES,
+                           lines=LINES, history=audit.recent("user"))
+
+
+@bp.post("/users")
+@auth.staff_page("users.manage")
+def add_user():
+    form = request.form
+    try:
+        user = users.add_user(auth.staff(), form.get("email", ""), form.get("role", ""),
+                              form.get("password", ""), line=_line_field(),
+                              name=form.get("name", ""))
+        flash(f"{user.email}: {strings.translate('done')}", "success")
+    except users.UserError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("console.users_page"))
+
+
+@bp.post("/users/<int:user_id>")
+@auth.staff_page("users.manage")
+def update_user(user_id: int):
+    user = db.session.get(users.User, user_id) or abort(404)
+    form = request.form
+    try:
+        users.update_user(auth.staff(), user, role=form.get("role") or None, line=_line_field(),
+                          name=form.get("name"), active=form.get("active") == "on",
+                          password=form.get("password") or None)
+        flash(f"{user.email}: {strings.translate('done')}", "success")
+    except users.UserError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("console.users_page"))
+
+
+# --- my account: tokens ------------------------------------------------------------------------
+@bp.get("/account")
+@auth.staff_page("tokens.own")
+def account_page():
+    return render_template("console/account.html", tokens=users.tokens(auth.staff()), new_token=None)
+
+
+@bp.post("/account/tokens")
+@auth.staff_page("tokens.own")
+def create_token():
+    user = auth.staff()
+    token = users.new_token(user, user, request.form.get("name", "")[:100])
+    return render_template("console/account.html", tokens=users.tokens(user), new_token=token)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@auth.staff_page("tokens.own")
+def revoke_token(token_id: int):
+    try:
+        users.revoke_token(auth.staff(), auth.staff(), token_id)
+    except users.UserError:
+        abort(404)
+    return redirect(url_for("console.account_page"))
+
+
+# --- canned answers ----------------------------------------------------------------------------
+@bp.get("/macros")
+@auth.staff_page("macros.manage")
+def macros_page():
+    return render_template("console/macros.html", macros=macros.all_macros(),
+                           placeholders=macros.PLACEHOLDERS)
+
+
+@bp.post("/macros")
+@bp.post("/macros/<int:macro_id>")
+@auth.staff_page("macros.manage")
+def save_macro(macro_id: int | None = None):
+    macro = macros.get(macro_id) if macro_id else None
+    if macro_id and macro is None:
+        abort(404)
+    try:
+        macros.save(auth.staff(), request.form.get("name", ""), request.form.get("body", ""), macro)
+    except macros.MacroError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("console.macros_page"))
+
+
+@bp.post("/macros/<int:macro_id>/delete")
+@auth.staff_page("macros.manage")
+def delete_macro(macro_id: int):
+    macro = macros.get(macro_id) or abort(404)
+    macros.delete(auth.staff(), macro)
+    return redirect(url_for("console.macros_page"))
