@@ -11,6 +11,7 @@ from flask import Flask
 from kb_server import jsonapi, models, search, security, sites, views  # noqa: F401  (models: register tables)
 from kb_server.config import load_config
 from kb_server.extensions import csrf, db, limiter, migrate
+from kb_server.tickets import sla
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -19,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_config((test_config or {}).get("INSTANCE_DIR")))
     if test_config:
         app.config.update(test_config)
+    sla.validate(app.config)  # a broken calendar or SLA table stops the start, not a request
 
     security.init_app(app)   # headers, trusted proxies (before the limiter reads its config)
     db.init_app(app)

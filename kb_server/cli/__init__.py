@@ -6,7 +6,7 @@
 | ``content`` | ``kb check`` (read-only), ``kb index`` |
 | ``measure`` | ``kb eval``, ``kb bench`` |
 | ``sites`` | ``kb site add/list/remove`` |
-| ``tickets`` | ``kb tickets process`` |
+| ``tickets`` | ``kb tickets process``, ``kb tickets sla-check`` |
 | ``privacy`` | ``kb privacy retention``, ``kb privacy erase --email`` |
 """
 from __future__ import annotations

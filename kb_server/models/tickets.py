@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb_server.extensions import db
@@ -53,6 +53,15 @@ class Ticket(db.Model):
     gap: Mapped[dict] = mapped_column(JSON, default=dict)  # queries, languages, pages, articles...
     sla_first_response_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
     sla_resolution_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # SLA on business hours (``tickets/sla.py``, ``sla_watch.py``) and the user's rating
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # set on every change
+    sla_state: Mapped[str] = mapped_column(String(16), default="", index=True)
+    sla_next_due: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    sla_fired: Mapped[list] = mapped_column(JSON, default=list)   # keys of SLA actions taken
+    csat_rating: Mapped[str] = mapped_column(String(8), default="")  # "" | good | bad
+    csat_comment: Mapped[str] = mapped_column(Text, default="")
+    csat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
                                                     index=True)
@@ -85,12 +94,23 @@ class Ticket(db.Model):
             "page_url": self.page_url, "user_agent": self.user_agent, "gap": self.gap_dict(),
             "sla_first_response_due": iso(self.sla_first_response_due),
             "sla_resolution_due": iso(self.sla_resolution_due),
+            "first_response_at": iso(self.first_response_at), "sla_state": self.sla_state,
+            "sla_next_due": iso(self.sla_next_due),
+            "csat": {"rating": self.csat_rating, "comment": self.csat_comment,
+                     "at": iso(self.csat_at)} if self.csat_rating else None,
             "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
         }
         if detail:
             data["session_id"] = self.session_id
             data["context"] = self.context or {}
         return data
+
+
+@event.listens_for(Ticket.status, "set")
+def _status_changed(ticket: Ticket, value: str, old, initiator) -> None:
+    """Every status change, whoever makes it, is timed (the SLA clock's default history)."""
+    if value != old:
+        ticket.status_changed_at = utcnow()
 
 
 class TicketSignal(db.Model):
