@@ -64,7 +64,8 @@ def requester_url(reference: str, email: str, suffix: str = "") -> str:
     return f"{base.rstrip('/')}/t/{tokens.link_token(reference, email)}{suffix}"
 
 
-def _html(body: str) -> str:
+def body_html(body: str) -> str:
+    """Staff text (Markdown allowed) as sanitized HTML: the mail's HTML part, the ticket page."""
     return sanitize_html(markdown.markdown(body, extensions=["nl2br", "sane_lists"]))
 
 
@@ -101,7 +102,7 @@ def compose(ticket, body: str, *, thread: Sequence[str] = (), rating: bool = Fal
         message["In-Reply-To"] = thread[-1]
         message["References"] = " ".join(thread[-20:])
     message.set_content("\n".join([marker, "", body.strip(), "", "-- ", *footer_lines, ""]))
-    message.add_alternative(f'<div style="color:#888">{marker}</div>{_html(body)}<hr>{footer_html}',
+    message.add_alternative(f'<div style="color:#888">{marker}</div>{body_html(body)}<hr>{footer_html}',
                             subtype="html")
     return message
 

@@ -7,6 +7,7 @@
 | ``widget`` | ``/widget.js``, ``/demo``, ``/api/v1/widget/config`` | the embeddable widget |
 | ``capture`` | ``/api/v1/events``, ``/feedback``, ``/contact`` | what users did (tickets' input) |
 | ``tickets`` | ``/api/v1/tickets`` | the staff ticket API (bearer token) |
+| ``requester`` | ``/t/<signed token>`` | a ticket's page for its user: conversation, reply, rating |
 """
 from __future__ import annotations
 
@@ -14,6 +15,6 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from kb_server.views import api, capture, public, tickets, widget
-    for module in (public, api, widget, tickets, capture):
+    from kb_server.views import api, capture, public, requester, tickets, widget
+    for module in (public, api, widget, tickets, capture, requester):
         app.register_blueprint(module.bp)
