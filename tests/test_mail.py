@@ -6,20 +6,27 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import os
 import re
 import smtplib
 import socket
+import subprocess
+import sys
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from kb_server import create_app
+from kb_server.cli.instance import ensure_database
 from kb_server.extensions import db
 from kb_server.mail import Ignored, InboundReply, MailError, conversation, ingest, send, tokens
 from kb_server.mail.inbound import strip_quoted
 from kb_server.mail.server import make_controller
 from kb_server.models.tickets import Ticket
+from kb_server.privacy import erase_person
+from tests.conftest import app_config
 from tests.tickets_helpers import post
 
 CONTACT = {"session_id": "s1", "email": "anna@example.com", "name": "Anna",
@@ -215,6 +222,14 @@ def test_inbound_reply_lands_in_its_ticket_and_reopens_it(app, client, relay, re
     # the next agent reply threads after the user's message
     reply(app, reference, "Which one?")
     assert relay.messages[-1]["In-Reply-To"] == str(answer["Message-ID"])
+    # the same message delivered twice (an SMTP retry) is kept once
+    smtp_send(receiver, answer)
+    assert [e["author"] for e in entries(app, reference)] == ["agent", "user", "agent"]
+    # erasing the person deletes the conversation and the files
+    with app.app_context():
+        erase_person("anna@example.com")
+    assert entries(app, reference) == []
+    assert not (Path(app.config["MAIL_ATTACHMENTS_DIR"]) / reference).exists()
 
 
 def test_threading_by_headers_when_the_reply_address_is_lost(app, client, relay, receiver):
@@ -350,3 +365,38 @@ def test_html_only_reply_is_read_as_text(app, client):
 ])
 def test_strip_quoted(body, expected):
     assert strip_quoted(body) == expected
+
+
+# --- kb mail serve -------------------------------------------------------------------------------
+def test_kb_mail_serve_receives_replies_until_sigterm(tmp_path):
+    """The command as an operator runs it: a separate process on a free loopback port."""
+    app = create_app(app_config(tmp_path))
+    with app.app_context():
+        ensure_database()
+        ticket = Ticket(kind="contact", email="anna@example.com", message="Where?", language="en")
+        db.session.add(ticket)
+        db.session.flush()
+        ticket.assign_reference()
+        db.session.commit()
+        reference, address = ticket.reference, tokens.reply_address(ticket.reference)
+    port = free_port()
+    env = {**os.environ, "KB_INSTANCE_DIR": str(tmp_path / "instance"), "KB_EMBEDDER": "none",
+           "KB_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "KB_SECRET_KEY": "test"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from kb_server.cli import main; main()", "mail", "serve",
+         "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = iter(process.stdout.readline, "")
+        banner = next((line for line in lines if "receiving mail" in line), "")
+        assert f"receiving mail on 127.0.0.1:{port} (outgoing mail: outbox)" in banner
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "anna@example.com", address, "Re: Where?"
+        message.set_content("Found it, thanks.")
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.send_message(message)         # 250 comes after the reply is stored
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    assert process.returncode == 0, output
+    with app.app_context():
+        assert [e["text"] for e in conversation.store().entries(load(reference))] == ["Found it, thanks."]

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 import time_machine
 
 from kb_server.extensions import db
@@ -151,3 +152,28 @@ def test_reply_form_needs_the_csrf_token(app, client):
     page = client.get(url).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert client.post(url, data={"message": "hello", "csrf_token": token}).status_code == 303
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=st.text(max_size=60), message=st.text(max_size=80), rating=st.text(max_size=8))
+def test_hostile_links_and_forms_never_fail(app, client, token, message, rating):
+    from urllib.parse import quote
+    path = "/t/" + quote(token.encode("utf-8", "surrogatepass"), safe="")
+    for response in (client.get(path), client.post(path, data={"message": message}),
+                     client.get(f"{path}/rate/good"),
+                     client.post(f"{path}/rate", data={"rating": rating, "comment": message})):
+        assert response.status_code < 500
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message=st.text(st.characters(codec=None, exclude_categories=()), max_size=80),
+       rating=st.sampled_from(["good", "bad", "", "x"]))
+def test_any_reply_or_comment_on_a_real_link_is_stored_or_refused(app, client, message, rating):
+    with app.app_context():
+        if load("LZ-000001") is None:
+            new_ticket(client)
+    url = link(app, "LZ-000001")
+    assert client.post(url, data={"message": message}).status_code in (303, 400)
+    assert client.post(url + "/rate", data={"rating": rating, "comment": message}).status_code in (200, 400)

@@ -130,3 +130,14 @@ def test_calendars_file_from_the_environment(tmp_path):
     assert office.is_holiday(dt.date(2026, 12, 25)) and office.is_holiday(dt.date(2030, 1, 1))
     # Thursday 2026-12-24 12:30 Kyiv (10:30 UTC) + 1h: 12:30-13:00, lunch, 14:00-14:30
     assert office.add(dt.datetime(2026, 12, 24, 10, 30), dt.timedelta(hours=1)) == dt.datetime(2026, 12, 24, 12, 30)
+
+
+def test_a_resolved_ticket_is_checked_once_more(office, client):
+    reference = create_ticket(client, MONDAY_10_BERLIN)
+    assert ticket(office, reference).sla_state == "ok"                 # set at creation
+    with office.app_context(), time_machine.travel(MONDAY_10_BERLIN + dt.timedelta(hours=1), tick=False):
+        row = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
+        row.first_response_at, row.status = MONDAY_10_BERLIN + dt.timedelta(hours=1), "resolved"
+        db.session.commit()
+    assert "met: 1" in sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=2))
+    assert "no open tickets" in sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=3))

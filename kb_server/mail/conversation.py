@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import shutil
 from pathlib import Path
 from typing import Protocol
 
@@ -85,6 +86,12 @@ def _save_attachments(reference: str, reply: InboundReply) -> list[dict]:
         saved.append({"name": attachment.filename, "content_type": attachment.content_type,
                       "size": len(attachment.data), "path": f"{reference}/{path.name}"})
     return saved
+
+
+def erase_attachments(reference: str | None) -> None:
+    """Delete the files a ticket's user sent (with the ticket's other personal data)."""
+    if reference:
+        shutil.rmtree(Path(current_app.config["MAIL_ATTACHMENTS_DIR"]) / reference, ignore_errors=True)
 
 
 def deliver(reply: InboundReply) -> Ticket | Ignored:

@@ -33,6 +33,7 @@ from flask import current_app
 from mailparser_reply import EmailReplyParser
 from werkzeug.utils import secure_filename
 
+from kb_server.jsonapi import UNSTORABLE
 from kb_server.mail import tokens
 from kb_server.mail.outbound import MARKER_TAG
 
@@ -135,7 +136,7 @@ def _body_text(message: EmailMessage) -> str:
     content = part.get_content()
     if part.get_content_type() == "text/html":
         content = html_lib.unescape(nh3.clean(BLOCK_TAGS.sub("\n", content), tags=set()))
-    return content.replace("\r\n", "\n")[:MAX_TEXT * 5]
+    return UNSTORABLE.sub("\ufffd", content.replace("\r\n", "\n")[:MAX_TEXT * 5])
 
 
 def strip_quoted(text: str) -> str:

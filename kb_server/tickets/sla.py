@@ -42,6 +42,7 @@ DONE_STATUSES = ("resolved", "closed")
 LEVELS = ("due_soon", "breached")
 ACTIONS = ("notify", "raise_priority", "escalate")
 DEFAULT_ACTIONS = {"due_soon": ["notify"], "breached": ["notify"]}
+RUNNING_STATES = ("ok", "due_soon", "breached", "paused")
 STATE_ORDER = ("breached", "due_soon", "ok", "paused", "met", "missed", "")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
@@ -115,7 +116,7 @@ class SlaStatus:
 
     @property
     def next_due(self) -> dt.datetime | None:
-        dues = [m.due for m in self.measures.values() if m.state in ("ok", "due_soon", "breached")]
+        dues = [m.due for m in self.measures.values() if m.state in RUNNING_STATES and m.due]
         return min(dues) if dues else None
 
     def to_dict(self) -> dict:

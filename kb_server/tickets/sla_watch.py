@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from kb_server.extensions import db
@@ -114,12 +114,14 @@ def _take(ticket: Ticket, action: sla.SlaAction) -> bool:
 
 
 def check_tickets(now: dt.datetime | None = None) -> dict[str, int]:
-    """Refresh every ticket that is not resolved or closed; counts of states and actions."""
+    """Refresh every ticket that is not resolved or closed (and, once more, those resolved since
+    the last check, so they show ``met`` or ``missed``); counts of states and actions."""
     now = now or utcnow()
     rules = sla.policy()
     counts: Counter[str] = Counter()
-    tickets = db.session.scalars(select(Ticket).where(Ticket.status.not_in(sla.DONE_STATUSES))
-                                 .order_by(Ticket.id)).all()
+    tickets = db.session.scalars(select(Ticket).where(or_(
+        Ticket.status.not_in(sla.DONE_STATUSES), Ticket.sla_state.in_(sla.RUNNING_STATES)))
+        .order_by(Ticket.id)).all()
     for ticket in tickets:
         status, actions = refresh(ticket, now, rules)
         counts[status.state or "none"] += 1

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from kb_server import i18n
 from kb_server.extensions import contact_limit, db, public_limit
+from kb_server.jsonapi import UNSTORABLE
 from kb_server.mail import conversation, outbound, tokens
 from kb_server.mail.inbound import Ignored, InboundReply
 from kb_server.models.base import utcnow
@@ -154,7 +155,7 @@ def ticket_page(token: str):
 @contact_limit()
 def reply(token: str):
     ticket = _ticket(token)
-    text = request.form.get("message", "").strip()
+    text = _form_text("message")
     if not text:
         return _page(ticket, token, 400, translate("reply_empty"))
     if len(text) > MAX_REPLY:
@@ -164,6 +165,11 @@ def reply(token: str):
     if isinstance(result, Ignored):
         _refuse("invalid", 404)
     return redirect(url_for("requester.ticket_page", token=token, sent=1), 303)
+
+
+def _form_text(name: str) -> str:
+    """A form field, storable in any database (NUL and lone surrogates replaced)."""
+    return UNSTORABLE.sub("\ufffd", request.form.get(name, "")).strip()
 
 
 def _rate(ticket: Ticket, rating: str, comment: str | None) -> None:
@@ -189,7 +195,7 @@ def rate_link(token: str, rating: str):
 def rate_form(token: str):
     ticket = _ticket(token)
     rating = request.form.get("rating", "")
-    comment = request.form.get("comment", "").strip()
+    comment = _form_text("comment")
     if rating not in RATINGS or len(comment) > MAX_COMMENT:
         abort(400)
     _rate(ticket, rating, comment)
