@@ -144,8 +144,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GAP_SIMILARITY", 0.6,
             "least similarity (0..1) for a failed search to join another need's gap ticket",
             parse=float),
-    Setting("SLA", {}, "SLA targets per priority merged over the built-in ones, as JSON: "
-            '`{"P1": {"first_response": "15m", "resolution": "4h"}}`', parse=json.loads,
+    Setting("SLA", {}, "SLA targets per priority (and request class) merged over the built-in "
+            'ones, as JSON: `{"P1": {"first_response": "15m", "next_update": "1h", "resolution": '
+            '"4h", "calendar": "24/7"}, "classes": {"outage": {"resolution": "2h"}}}`',
+            parse=json.loads,
             shown="built-in (`kb_server/tickets/sla.py`)"),
     Setting("TICKET_CLASSES", None, "a YAML file of request classes (name, priority, "
             "keywords per language) replacing the built-in ones", parse=_yaml_file,
