@@ -253,7 +253,8 @@ def test_forged_tokens_and_message_ids_thread_nothing(app, client, relay, receiv
     answer.replace_header("To", "support@help.example")
     answer.replace_header("In-Reply-To", f"<{reference.lower()}.0000000000000000.0000000000000000@help.example>")
     answer.replace_header("References", answer["In-Reply-To"])
-    smtp_send(receiver, answer)
+    with pytest.raises(smtplib.SMTPDataError, match="only receives replies"):
+        smtp_send(receiver, answer)          # the sender's server tells the person
     assert [e["author"] for e in entries(app, reference)] == ["agent"]
 
 
@@ -400,3 +401,15 @@ def test_kb_mail_serve_receives_replies_until_sigterm(tmp_path):
     assert process.returncode == 0, output
     with app.app_context():
         assert [e["text"] for e in conversation.store().entries(load(reference))] == ["Found it, thanks."]
+
+
+def test_user_text_cannot_inject_headers(app, client, relay):
+    reference = new_ticket(client)
+    with app.app_context():
+        ticket = load(reference)
+        ticket.name, ticket.subject = "Anna\r\nBcc: evil@example.com", "Help\nBcc: evil@example.com"
+        db.session.commit()
+    reply(app, reference, "Hello")
+    message = relay.messages[0]
+    assert message["Bcc"] is None and relay.envelopes[0].rcpt_tos == ["anna@example.com"]
+    assert message["Subject"] == f"[{reference}] Help Bcc: evil@example.com"

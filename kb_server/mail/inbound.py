@@ -42,6 +42,7 @@ MAX_TEXT = 20000
 AUTO_PRECEDENCE = {"bulk", "auto_reply", "junk", "list"}
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "pl"]
+NOT_A_REPLY = "not a reply to a ticket"
 BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.I)
 
 
@@ -83,7 +84,7 @@ def ingest(raw: bytes, *, envelope_from: str | None = None,
         return Ignored(reason)
     reference = _thread(message, recipients)
     if reference is None:
-        return Ignored("not a reply to a ticket")
+        return Ignored(NOT_A_REPLY)
     attachments, refused = _attachments(message, config)
     text = strip_quoted(_body_text(message))
     if not text and not attachments:

@@ -81,6 +81,11 @@ def _footer(ticket, language: str, rating: bool) -> tuple[list[str], str]:
     return lines, html
 
 
+def _one_line(text: str) -> str:
+    """User text fit for a header (line breaks would be refused, or worse, obeyed)."""
+    return " ".join(text.split())
+
+
 def compose(ticket, body: str, *, thread: Sequence[str] = (), rating: bool = False,
             subject: str | None = None) -> EmailMessage:
     """A message to the ticket's user: ``body`` (plain text, Markdown allowed) with a sanitized
@@ -92,9 +97,10 @@ def compose(ticket, body: str, *, thread: Sequence[str] = (), rating: bool = Fal
     marker = text("marker", language)
     footer_lines, footer_html = _footer(ticket, language, rating)
     message = EmailMessage()
-    message["Subject"] = subject or f"[{ticket.reference}] {ticket.subject or ticket.reference}"
+    message["Subject"] = _one_line(subject or f"[{ticket.reference}] {ticket.subject or ticket.reference}")
     message["From"] = config["MAIL_FROM"]
-    message["To"] = formataddr((ticket.name, ticket.email)) if ticket.name else ticket.email
+    name = _one_line(ticket.name)
+    message["To"] = formataddr((name, ticket.email)) if name else ticket.email
     message["Reply-To"] = tokens.reply_address(ticket.reference)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = tokens.new_message_id(ticket.reference)

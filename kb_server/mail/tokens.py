@@ -44,7 +44,8 @@ def _valid(purpose: str, text: str, signature: str) -> bool:
 
 def reply_base() -> tuple[str, str]:
     """(local part, domain) of the address users reply to."""
-    address = current_app.config["MAIL_REPLY_ADDRESS"] or parseaddr(current_app.config["MAIL_FROM"])[1]
+    config = current_app.config
+    address = parseaddr(config["MAIL_REPLY_ADDRESS"] or config["MAIL_FROM"])[1]
     local, _, domain = address.rpartition("@")
     return local or address, domain or "localhost"
 

@@ -199,7 +199,8 @@ def validate(config) -> None:
                 if row.get(target) not in (None, ""):
                     parse_duration(row[target])
     for priority in priorities_of(checked):
-        checked.calendar(priority)
+        for request_class in ("", *checked.table.get("classes", {})):
+            checked.calendar(priority, request_class)
     for level, kinds in checked.actions.items():
         if level not in LEVELS or any(kind not in ACTIONS for kind in kinds):
             raise ValueError(f"SLA_ACTIONS: levels are {', '.join(LEVELS)}, actions "
@@ -208,10 +209,6 @@ def validate(config) -> None:
 
 def priorities_of(checked: Policy) -> tuple[str, ...]:
     return tuple(sorted(key for key in checked.table if key != "classes"))
-
-
-def sla_table() -> dict[str, dict]:
-    return policy().table
 
 
 def priorities() -> tuple[str, ...]:
