@@ -197,3 +197,11 @@ def test_a_later_update_cycle_can_fire_again():
     again = TicketClock("P2", MONDAY_10, replies=[MONDAY_10 + H, utc(2026, 12, 1, 12)], fired=frozenset(keys))
     later = sla_actions(again, utc(2026, 12, 2, 12), policy())
     assert any(a.target == "next_update" and a.key not in keys for a in later)
+
+
+def test_a_missed_target_outranks_a_met_one_once_resolved():
+    clock = TicketClock("P2", MONDAY_10, replies=[MONDAY_10 + 3 * H],
+                        history=[StatusChange(MONDAY_10 + 4 * H, "resolved")])
+    status = evaluate(clock, MONDAY_10 + 5 * H, policy())
+    assert status.measures["first_response"].state == "missed"
+    assert status.measures["resolution"].state == "met" and status.state == "missed"

@@ -43,7 +43,7 @@ LEVELS = ("due_soon", "breached")
 ACTIONS = ("notify", "raise_priority", "escalate")
 DEFAULT_ACTIONS = {"due_soon": ["notify"], "breached": ["notify"]}
 RUNNING_STATES = ("ok", "due_soon", "breached", "paused")
-STATE_ORDER = ("breached", "due_soon", "ok", "paused", "met", "missed", "")
+STATE_ORDER = ("breached", "due_soon", "ok", "paused", "missed", "met", "")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 
