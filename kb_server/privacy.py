@@ -1,8 +1,9 @@
 """Personal data: how long it is kept, and erasing one person's data on request.
 
 What is personal here: a ticket's e-mail, name, message, page, browser, captured session and
-conversation (``context``) and the files its user sent (``MAIL_ATTACHMENTS_DIR``), and the events of a search session (queries, pages, browser), tied to a person
-through the session of their contact ticket. Page URLs lose their query strings and fragments
+conversation (``context``) and the files its user sent (``MAIL_ATTACHMENTS_DIR``), and the
+events of a search session (queries, pages, browser), tied to a person through the session of
+their contact ticket. Page URLs lose their query strings and fragments
 when they arrive (``views.capture``).
 
 - ``apply_retention``: events older than ``RETENTION_EVENT_DAYS`` are deleted; tickets closed
