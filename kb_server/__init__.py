@@ -12,6 +12,7 @@ from kb_server import jsonapi, metrics, models, ratelimits, search, security, si
 from kb_server.config import load_config
 from kb_server.auth import login_manager
 from kb_server.extensions import csrf, db, migrate
+from kb_server.tickets import sla
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -23,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                       REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"])
     if test_config:
         app.config.update(test_config)
+    sla.validate(app.config)  # a broken calendar or SLA table stops the start, not a request
 
     security.init_app(app)   # headers, trusted proxies (before the limiter reads its config)
     db.init_app(app)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from indexer.search import MODES, RankingSettings
 from kb_server.tickets.rules import RULES
@@ -43,6 +44,14 @@ def _bool(value: str) -> bool:
 
 def _yaml_file(value: str) -> Any:
     return yaml.safe_load(Path(value).read_text(encoding="utf-8"))
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name: Europe/Berlin)") from None
+    return value
 
 
 @dataclass(frozen=True)
@@ -148,8 +157,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GAP_SIMILARITY", 0.6,
             "least similarity (0..1) for a failed search to join another need's gap ticket",
             parse=float),
-    Setting("SLA", {}, "SLA targets per priority merged over the built-in ones, as JSON: "
-            '`{"P1": {"first_response": "15m", "resolution": "4h"}}`', parse=json.loads,
+    Setting("SLA", {}, "SLA targets per priority (and request class) merged over the built-in "
+            'ones, as JSON: `{"P1": {"first_response": "15m", "next_update": "1h", "resolution": '
+            '"4h", "calendar": "24/7"}, "classes": {"outage": {"resolution": "2h"}}}`',
+            parse=json.loads,
             shown="built-in (`kb_server/tickets/sla.py`)"),
     Setting("TICKET_CLASSES", None, "a YAML file of request classes (name, priority, "
             "keywords per language) replacing the built-in ones", parse=_yaml_file,
@@ -159,6 +170,51 @@ SETTINGS: tuple[Setting, ...] = (
             shown="built-in (`kb_server/tickets/facts.py`)"),
     Setting("SLA_DUE_SOON_MINUTES", 60, "an open ticket whose next SLA target is this close "
             "is 'due soon' in the console", parse=float),
+    Setting("TIME_ZONE", "UTC", "time zone of the built-in `business` calendar and of calendars "
+            "that name none (IANA name: `Europe/Berlin`)", parse=_time_zone),
+    Setting("SLA_CALENDARS", None, "a YAML file of business-hours calendars (time zone, working "
+            "hours per weekday, holidays) that SLA targets can name (see SLA in the README)",
+            parse=_yaml_file, shown="built-in `24/7` and `business` (Mon-Fri 09:00-18:00)"),
+    Setting("SLA_CALENDAR", "24/7", "the calendar SLA targets run on unless they name one "
+            "(`24/7`, `business`, or one of `SLA_CALENDARS`)"),
+    Setting("SLA_PAUSE_STATUSES", ("pending", "pending_user", "pending_third_party"),
+            "ticket statuses during which the SLA clock stops", parse=_words),
+    Setting("SLA_DUE_SOON", 0.2, "a target is due soon when less than this share of it is left "
+            "(0..1)", parse=float),
+    Setting("SLA_ACTIONS", {"due_soon": ["notify"], "breached": ["notify"]},
+            "what `kb tickets sla-check` does when a target is due soon or breached, as JSON; "
+            "actions `notify`, `raise_priority`, `escalate`", parse=json.loads,
+            shown='`{"due_soon": ["notify"], "breached": ["notify"]}`'),
+    Setting("SLA_NOTIFY_EMAIL", "", "where SLA notifications are e-mailed (unset: logged only)"),
+    Setting("MAIL_SMTP_HOST", "", "SMTP server for outgoing mail (unset: messages are written "
+            "to `MAIL_OUTBOX_DIR` instead)"),
+    Setting("MAIL_SMTP_PORT", 587, "SMTP port", parse=int),
+    Setting("MAIL_SMTP_SECURITY", "starttls", "`starttls`, `tls` (implicit, port 465) or `none`",
+            parse=_choice("starttls", "tls", "none")),
+    Setting("MAIL_SMTP_USERNAME", "", "SMTP login (unset: no authentication)"),
+    Setting("MAIL_SMTP_PASSWORD", "", "SMTP password"),
+    Setting("MAIL_SMTP_TIMEOUT", 30.0, "seconds to wait for the SMTP server", parse=float),
+    Setting("MAIL_RETRIES", 3, "attempts after a transient SMTP failure (4xx, lost connection)",
+            parse=int),
+    Setting("MAIL_RETRY_SECONDS", 2.0, "first wait before a retry; doubled each time", parse=float),
+    Setting("MAIL_FROM", "Support <support@localhost>", "sender of the mail to users"),
+    Setting("MAIL_REPLY_ADDRESS", "", "the address users reply to; each ticket's replies go to "
+            "`local+TOKEN@domain`", shown="the address of `MAIL_FROM`"),
+    Setting("MAIL_OUTBOX_DIR", lambda i: str(i / "outbox"), "where messages are written while "
+            "no SMTP host is set", shown="`INSTANCE/outbox`"),
+    Setting("MAIL_INBOUND_HOST", "127.0.0.1", "address `kb mail serve` listens on"),
+    Setting("MAIL_INBOUND_PORT", 2525, "port `kb mail serve` listens on", parse=int),
+    Setting("MAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, "largest inbound message accepted",
+            parse=int),
+    Setting("MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, "largest attachment kept from a "
+            "user's reply", parse=int),
+    Setting("MAIL_ATTACHMENT_TYPES", ("image/png", "image/jpeg", "image/gif", "image/webp",
+                                      "application/pdf", "text/plain", "text/csv"),
+            "content types of attachments kept from users' replies", parse=_words),
+    Setting("MAIL_ATTACHMENTS_DIR", lambda i: str(i / "attachments"), "where attachments of "
+            "users' replies are stored", shown="`INSTANCE/attachments`"),
+    Setting("REQUESTER_LINK_DAYS", 30, "how long the signed ticket and rating links sent to "
+            "users stay valid", parse=int),
 )
 
 

@@ -1,8 +1,9 @@
 """Personal data: how long it is kept, and erasing one person's data on request.
 
-What is personal here: a ticket's e-mail, name, message, page, browser and captured session
-(``context``), and the events of a search session (queries, pages, browser), tied to a person
-through the session of their contact ticket. Page URLs lose their query strings and fragments
+What is personal here: a ticket's e-mail, name, message, page, browser, captured session and
+conversation (``context``) and the files its user sent (``MAIL_ATTACHMENTS_DIR``), and the
+events of a search session (queries, pages, browser), tied to a person through the session of
+their contact ticket. Page URLs lose their query strings and fragments
 when they arrive (``views.capture``).
 
 - ``apply_retention``: events older than ``RETENTION_EVENT_DAYS`` are deleted; tickets closed
@@ -18,12 +19,14 @@ import datetime as dt
 from flask import current_app
 
 from kb_server.extensions import db
+from kb_server.mail.conversation import erase_attachments
 from kb_server.models import Event, Ticket, TicketSignal, utcnow
 
 ERASED = "(erased)"
 
 
 def _erase_ticket(ticket: Ticket) -> None:
+    erase_attachments(ticket.reference)
     ticket.email = ticket.name = ticket.page_url = ticket.user_agent = ticket.session_id = ""
     ticket.message = ticket.subject = ERASED
     ticket.context = {}

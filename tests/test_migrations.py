@@ -70,4 +70,12 @@ def test_kb_db_upgrade_is_the_alembic_command(tmp_path):
     assert result.exit_code == 0, result.output
     version = sqlite3.connect(tmp_path / "test.db").execute(
         "SELECT version_num FROM alembic_version").fetchall()
-    assert version == [("0002",)]
+    assert version == [(_head(),)]
+
+
+def _head() -> str:
+    """The newest revision of the migration scripts (a single head: one chain)."""
+    from alembic.script import ScriptDirectory
+    from kb_server.extensions import MIGRATIONS_DIR
+    (head,) = ScriptDirectory(str(MIGRATIONS_DIR)).get_heads()
+    return head

@@ -6,7 +6,8 @@
 | ``content`` | ``kb check`` (read-only), ``kb index`` |
 | ``measure`` | ``kb eval``, ``kb bench`` |
 | ``sites`` | ``kb site add/list/remove`` |
-| ``tickets`` | ``kb tickets process`` |
+| ``tickets`` | ``kb tickets process``, ``kb tickets sla-check`` |
+| ``mail`` | ``kb mail serve`` |
 | ``privacy`` | ``kb privacy retention``, ``kb privacy erase --email`` |
 | ``users`` | ``kb user add/token/list`` (staff accounts, API tokens) |
 """
@@ -18,6 +19,7 @@ from flask_migrate.cli import db as db_group
 
 from kb_server import create_app
 from kb_server.cli import content, instance, measure
+from kb_server.cli.mail import mail_group
 from kb_server.cli.privacy import privacy_group
 from kb_server.cli.sites import site_group
 from kb_server.cli.tickets import tickets
@@ -32,5 +34,5 @@ def main() -> None:
 for command in (instance.init_command, instance.serve_command, instance.settings_command,
                 content.check_command, content.index_command,
                 measure.eval_command, measure.bench_command,
-                db_group, site_group, tickets, privacy_group, user_group):
+                db_group, site_group, tickets, privacy_group, user_group, mail_group):
     main.add_command(command)

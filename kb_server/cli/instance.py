@@ -85,7 +85,7 @@ def settings_command(markdown: bool) -> None:
     if markdown:
         click.echo(settings_table())
         return
-    hidden = {"SECRET_KEY"}
+    hidden = {"SECRET_KEY", "MAIL_SMTP_PASSWORD"}
     for setting in SETTINGS:
         value = current_app.config.get(setting.name)
         shown = "(set)" if setting.name in hidden and value else value

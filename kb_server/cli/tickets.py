@@ -1,4 +1,5 @@
-"""``kb tickets``: run the unresolved-search rules that need time to pass (e.g. from cron)."""
+"""``kb tickets``: the ticket work that needs time to pass (from cron): the unresolved-search
+rules (``process``) and the SLA (``sla-check``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from kb_server.cli.instance import ensure_database
-from kb_server.tickets import service
+from kb_server.tickets import service, sla_watch
 
 
 @click.group("tickets")
@@ -32,3 +33,14 @@ def process_command(now: dt.datetime | None) -> None:
             break
     summary = ", ".join(f"{rule}: {count}" for rule, count in sorted(total.items())) or "nothing"
     click.echo(f"events judged: {summary}")
+
+
+@tickets.command("sla-check")
+@click.option("--now", type=click.DateTime(), default=None,
+              help="Check as if it were this UTC time (default: now).")
+@with_appcontext
+def sla_check_command(now: dt.datetime | None) -> None:
+    """Refresh the SLA state of open tickets and take the actions due (SLA_ACTIONS)."""
+    counts = sla_watch.check_tickets(now)
+    summary = ", ".join(f"{key}: {value}" for key, value in sorted(counts.items())) or "no open tickets"
+    click.echo(f"SLA: {summary}")

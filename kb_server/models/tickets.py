@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb_server.extensions import db
@@ -64,6 +64,14 @@ class Ticket(db.Model):
     outside_party: Mapped[str] = mapped_column(String(200), default="")   # line 4: who
     outside_reference: Mapped[str] = mapped_column(String(200), default="")  # their ticket
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    # SLA on business hours (``tickets/sla.py``, ``sla_watch.py``) and the user's rating
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # set on every change
+    sla_state: Mapped[str] = mapped_column(String(16), default="", index=True)
+    sla_next_due: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    sla_fired: Mapped[list] = mapped_column(JSON, default=list)   # keys of SLA actions taken
+    csat_rating: Mapped[str] = mapped_column(String(8), default="")  # "" | good | bad
+    csat_comment: Mapped[str] = mapped_column(Text, default="")
+    csat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
                                                     index=True)
@@ -100,12 +108,23 @@ class Ticket(db.Model):
             "resolved_at": iso(self.resolved_at), "assignee_id": self.assignee_id,
             "pending_reason": self.pending_reason, "facts": self.facts or {},
             "outside_party": self.outside_party, "outside_reference": self.outside_reference,
+            "sla_state": self.sla_state,
+            "sla_next_due": iso(self.sla_next_due),
+            "csat": {"rating": self.csat_rating, "comment": self.csat_comment,
+                     "at": iso(self.csat_at)} if self.csat_rating else None,
             "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
         }
         if detail:
             data["session_id"] = self.session_id
             data["context"] = self.context or {}
         return data
+
+
+@event.listens_for(Ticket.status, "set")
+def _status_changed(ticket: Ticket, value: str, old, initiator) -> None:
+    """Every status change, whoever makes it, is timed (the SLA clock's default history)."""
+    if value != old:
+        ticket.status_changed_at = utcnow()
 
 
 class TicketSignal(db.Model):

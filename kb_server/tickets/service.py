@@ -203,7 +203,9 @@ def _distinct_sessions(ticket_id: int) -> int:
 
 
 def _set_sla(ticket: Ticket, start: dt.datetime) -> None:
-    ticket.sla_first_response_due, ticket.sla_resolution_due = sla.due_times(ticket.priority, start)
+    ticket.sla_first_response_due, ticket.sla_resolution_due = sla.due_times(
+        ticket.priority, start, ticket.request_class)
+    ticket.sla_state, ticket.sla_next_due = "ok", ticket.sla_first_response_due
 
 
 # --- contact tickets ---------------------------------------------------------------------------

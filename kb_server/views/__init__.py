@@ -9,6 +9,7 @@
 | ``tickets`` | ``/api/v1/tickets``, ``/users``, ``/macros``, ``/me`` | the staff API (personal tokens) |
 | ``console`` | ``/console/...`` | the staff console (login, queue, tickets, users) |
 | ``ops`` | ``/livez``, ``/readyz``, ``/metrics`` | load balancers and Prometheus |
+| ``requester`` | ``/t/<signed token>`` | a ticket's page for its user: conversation, reply, rating |
 """
 from __future__ import annotations
 
@@ -16,6 +17,6 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from kb_server.views import api, capture, console, ops, public, tickets, widget
-    for module in (public, api, widget, tickets, capture, console, ops):
+    from kb_server.views import api, capture, console, ops, public, requester, tickets, widget
+    for module in (public, api, widget, tickets, capture, console, requester, ops):
         app.register_blueprint(module.bp)

@@ -1,0 +1,14 @@
+"""E-mail conversations with the people who raised tickets.
+
+| module | what |
+|---|---|
+| ``tokens`` | what ties a message or a link to its ticket, signed with ``SECRET_KEY`` (nothing stored): the reply address ``support+<token>@domain``, our ``Message-ID``s, the signed page links |
+| ``outbound`` | ``compose`` a message to the user (plain text + sanitized HTML, threading headers, reply marker, links) and ``send`` it: SMTP with retries, or the outbox folder when no SMTP host is set |
+| ``inbound`` | ``ingest(raw) -> InboundReply | Ignored``: threading, quoted-reply stripping, attachment limits, auto-replies and bounces ignored |
+| ``conversation`` | where the conversation is kept (a seam the console replaces) and the two ways into it: ``deliver`` (a user's reply: e-mail or the ticket page) and ``reply_to_user`` (staff) |
+| ``server`` | the inbound SMTP receiver (aiosmtpd) run by ``kb mail serve`` |
+"""
+from kb_server.mail.inbound import Ignored, InboundReply, ingest
+from kb_server.mail.outbound import MailError, compose, delivery_mode, send
+
+__all__ = ["Ignored", "InboundReply", "MailError", "compose", "delivery_mode", "ingest", "send"]

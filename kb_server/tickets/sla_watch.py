@@ -1,0 +1,130 @@
+"""The SLA applied to stored tickets: ``check_tickets`` (``kb tickets sla-check``, from cron
+until the job library runs it).
+
+For each ticket not resolved or closed: its ``TicketClock`` (``ticket_clock``), the state and
+due times stored on the ticket (``sla_state``, ``sla_next_due``, the due-time columns), and the
+actions ``sla_actions`` decides, each taken once (their keys are kept in ``sla_fired``):
+
+- ``notify``: an e-mail to ``SLA_NOTIFY_EMAIL`` (or a log line when it is unset);
+- ``raise_priority``: one step up (P3 -> P2), never above the highest;
+- ``escalate``: to the next support line (at most 4).
+
+Seams for the console: ``app.extensions["linezero.sla_clock"]`` replaces how a ticket's clock
+is built (its real status history, from the audit trail); ``ACTION_HANDLERS`` maps an action to
+the function that takes it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from email.message import EmailMessage
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm.attributes import flag_modified
+
+from kb_server.extensions import db
+from kb_server.mail import conversation, outbound
+from kb_server.models.base import utcnow
+from kb_server.models.tickets import LINES, Ticket
+from kb_server.tickets import sla
+
+log = logging.getLogger(__name__)
+
+CLOCK_SOURCE = "linezero.sla_clock"
+
+
+def clock_from_columns(ticket: Ticket) -> sla.TicketClock:
+    """A ticket's clock from what the ticket table holds: its current status since it was set
+    (the only status change it knows) and the replies of the conversation."""
+    since = ticket.status_changed_at or ticket.updated_at
+    history = [] if ticket.status == "new" else [sla.StatusChange(since, ticket.status)]
+    replies = set(conversation.agent_reply_times(ticket))
+    if ticket.first_response_at:
+        replies.add(ticket.first_response_at)
+    return sla.TicketClock(priority=ticket.priority, created_at=ticket.created_at,
+                           request_class=ticket.request_class, history=history,
+                           replies=sorted(replies), fired=frozenset(ticket.sla_fired or []))
+
+
+def ticket_clock(ticket: Ticket) -> sla.TicketClock:
+    source = current_app.extensions.get(CLOCK_SOURCE, clock_from_columns)
+    return source(ticket)
+
+
+# --- actions -------------------------------------------------------------------------------------
+def notify(ticket: Ticket, action: sla.SlaAction) -> None:
+    summary = f"[{ticket.reference}] SLA {action.target.replace('_', ' ')} {action.level.replace('_', ' ')}"
+    address = current_app.config["SLA_NOTIFY_EMAIL"]
+    log.warning("%s (priority %s, line %d)", summary, ticket.priority, ticket.line)
+    if not address:
+        return
+    message = EmailMessage()
+    message["Subject"], message["From"], message["To"] = summary, current_app.config["MAIL_FROM"], address
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(f"{summary}\n\n{ticket.subject}\npriority {ticket.priority}, line "
+                        f"{ticket.line}, status {ticket.status}\n")
+    outbound.send(message)
+
+
+def raise_priority(ticket: Ticket, action: sla.SlaAction) -> None:
+    ordered = sla.priorities()
+    if ticket.priority in ordered and ordered.index(ticket.priority) > 0:
+        ticket.priority = ordered[ordered.index(ticket.priority) - 1]
+
+
+def escalate(ticket: Ticket, action: sla.SlaAction) -> None:
+    ticket.line = min(ticket.line + 1, LINES[-1])
+
+
+CHANGES_TICKET = ("raise_priority", "escalate")
+ACTION_HANDLERS: dict[str, Callable[[Ticket, sla.SlaAction], None]] = {
+    "notify": notify, "raise_priority": raise_priority, "escalate": escalate}
+
+
+# --- checking ------------------------------------------------------------------------------------
+def refresh(ticket: Ticket, now: dt.datetime, rules: sla.Policy) -> tuple[sla.SlaStatus, list[sla.SlaAction]]:
+    """Store the ticket's SLA state at ``now`` and take the actions due; what was found."""
+    clock = ticket_clock(ticket)
+    status = sla.evaluate(clock, now, rules)
+    ticket.sla_state, ticket.sla_next_due = status.state, status.next_due
+    for target, column in (("first_response", "sla_first_response_due"),
+                           ("resolution", "sla_resolution_due")):
+        measure = status.measures.get(target)
+        if measure is not None and measure.due is not None:
+            setattr(ticket, column, measure.due)
+    taken = [action for action in sla.sla_actions(clock, now, rules) if _take(ticket, action)]
+    if taken:
+        ticket.sla_fired = [*(ticket.sla_fired or []), *(action.key for action in taken)]
+    if not any(action.kind in CHANGES_TICKET for action in taken):
+        flag_modified(ticket, "updated_at")    # a state refresh is not activity on the ticket
+    return status, taken
+
+
+def _take(ticket: Ticket, action: sla.SlaAction) -> bool:
+    """Take one action; False (to retry on the next check) if its e-mail could not be sent."""
+    try:
+        ACTION_HANDLERS[action.kind](ticket, action)
+    except outbound.MailError:
+        log.exception("SLA action %s on %s failed", action.kind, ticket.reference)
+        return False
+    return True
+
+
+def check_tickets(now: dt.datetime | None = None) -> dict[str, int]:
+    """Refresh every ticket that is not resolved or closed (and, once more, those resolved since
+    the last check, so they show ``met`` or ``missed``); counts of states and actions."""
+    now = now or utcnow()
+    rules = sla.policy()
+    counts: Counter[str] = Counter()
+    tickets = db.session.scalars(select(Ticket).where(or_(
+        Ticket.status.not_in(sla.DONE_STATUSES), Ticket.sla_state.in_(sla.RUNNING_STATES)))
+        .order_by(Ticket.id)).all()
+    for ticket in tickets:
+        status, actions = refresh(ticket, now, rules)
+        counts[status.state or "none"] += 1
+        counts.update(f"action {action.kind}" for action in actions)
+        db.session.commit()
+    return dict(counts)

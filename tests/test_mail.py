@@ -1,0 +1,415 @@
+"""E-mail conversations against real SMTP servers (aiosmtpd) on loopback, in-process: outbound
+delivery with threading headers, retries, the outbox default; inbound replies threaded to their
+ticket; bounces and auto-replies ignored; quoted-reply stripping."""
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import os
+import re
+import smtplib
+import socket
+import subprocess
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from kb_server import create_app
+from kb_server.cli.instance import ensure_database
+from kb_server.extensions import db
+from kb_server.mail import Ignored, InboundReply, MailError, conversation, ingest, send, tokens
+from kb_server.mail.inbound import strip_quoted
+from kb_server.mail.server import make_controller
+from kb_server.models.tickets import Ticket
+from kb_server.privacy import erase_person
+from tests.conftest import app_config
+from tests.tickets_helpers import post
+
+CONTACT = {"session_id": "s1", "email": "anna@example.com", "name": "Anna",
+           "message": "Where do I find my invoices?", "language": "en"}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Relay:
+    """The organisation's SMTP server: keeps what it receives; answers ``failures`` DATA
+    commands with ``code`` first."""
+
+    def __init__(self, failures: int = 0, code: str = "451 4.3.0 busy, try later"):
+        self.messages: list[EmailMessage] = []
+        self.envelopes = []
+        self.failures, self.code = failures, code
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.failures:
+            self.failures -= 1
+            return self.code
+        self.envelopes.append(envelope)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def relay(app):
+    handler = Relay()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=controller.port,
+                      MAIL_SMTP_SECURITY="none", MAIL_FROM="Orbita support <support@help.example>",
+                      PUBLIC_URL="https://help.example", MAIL_RETRY_SECONDS=0.01)
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def receiver(app, relay):
+    """Our inbound receiver (``kb mail serve``) on a free loopback port."""
+    controller = make_controller(app, "127.0.0.1", free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+def new_ticket(client, **changes) -> str:
+    response = post(client, "contact", {**CONTACT, **changes})
+    assert response.status_code == 201
+    return response.get_json()["ticket"]["reference"]
+
+
+def load(reference: str) -> Ticket:
+    return db.session.scalar(db.select(Ticket).filter_by(reference=reference))
+
+
+def reply(app, reference: str, body: str, **kwargs) -> dict:
+    with app.app_context():
+        return conversation.reply_to_user(load(reference), body, **kwargs)
+
+
+def entries(app, reference: str) -> list[dict]:
+    with app.app_context():
+        return conversation.store().entries(load(reference))
+
+
+def set_status(app, reference: str, status: str) -> None:
+    with app.app_context():
+        load(reference).status = status
+        db.session.commit()
+
+
+def status(app, reference: str) -> str:
+    with app.app_context():
+        return load(reference).status
+
+
+# --- outbound ----------------------------------------------------------------------------------
+def test_reply_is_delivered_with_threading_headers_and_safe_html(app, client, relay):
+    reference = new_ticket(client)
+    first = reply(app, reference, "Hello Anna,\n\nopen **Billing**. <script>alert(1)</script>", staff="bob")
+    second = reply(app, reference, "Did that help?")
+    assert len(relay.messages) == 2
+    message, follow_up = relay.messages
+    assert relay.envelopes[0].rcpt_tos == ["anna@example.com"]
+    assert message["To"] == "Anna <anna@example.com>" and "support@help.example" in message["From"]
+    assert message["Subject"] == f"[{reference}] Where do I find my invoices?"
+    assert re.fullmatch(rf"support\+{reference.lower()}-[0-9a-f]{{16}}@help\.example", message["Reply-To"])
+    assert message["Message-ID"] == first["message_id"]
+    assert message["In-Reply-To"] is None
+    assert follow_up["In-Reply-To"] == first["message_id"] == follow_up["References"]
+    assert follow_up["Message-ID"] == second["message_id"] != first["message_id"]
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "open **Billing**" in plain and "https://help.example/t/" in plain
+    assert "<strong>Billing</strong>" in html and "<script" not in html
+    with app.app_context():
+        ticket = load(reference)
+        assert ticket.first_response_at is not None
+        assert [e["author"] for e in conversation.store().entries(ticket)] == ["agent", "agent"]
+
+
+def test_rating_links_with_the_resolution(app, client, relay):
+    reference = new_ticket(client, language="ru")
+    reply(app, reference, "Готово.", rating=True)
+    plain = relay.messages[0].get_body(("plain",)).get_content()
+    assert "Пишите ответ над этой строкой" in plain
+    assert re.search(r"Хорошо: https://help\.example/t/\S+/rate/good", plain)
+    assert re.search(r"Плохо: https://help\.example/t/\S+/rate/bad", plain)
+
+
+def test_transient_failures_are_retried_with_backoff(app, client, relay):
+    relay.failures = 2
+    reference = new_ticket(client)
+    with app.app_context():
+        message = conversation.outbound.compose(load(reference), "Hi")
+        waits: list[float] = []
+        assert send(message, sleep=waits.append) == "smtp"
+    assert waits == [0.01, 0.02] and len(relay.messages) == 1
+
+
+def test_permanent_failure_is_not_retried_and_nothing_is_recorded(app, client, relay):
+    relay.failures, relay.code = 5, "550 5.1.1 mailbox unavailable"
+    reference = new_ticket(client)
+    with pytest.raises(MailError, match="550"):
+        reply(app, reference, "Hi")
+    assert relay.failures == 4 and entries(app, reference) == []
+
+
+def test_too_many_transient_failures_raise(app, client, relay):
+    relay.failures = 10
+    app.config["MAIL_RETRIES"] = 1
+    reference = new_ticket(client)
+    with app.app_context(), pytest.raises(MailError, match="in 2 attempts"):
+        send(conversation.outbound.compose(load(reference), "Hi"), sleep=lambda s: None)
+
+
+def test_without_smtp_host_messages_go_to_the_outbox(app, client, caplog):
+    reference = new_ticket(client)
+    with caplog.at_level(logging.WARNING):
+        entry = reply(app, reference, "Hello")
+    files = list(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
+    assert len(files) == 1 and entry["delivery"] == "outbox"
+    saved = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert saved["Message-ID"] == entry["message_id"] and saved["To"] == "Anna <anna@example.com>"
+    assert "written to the outbox" in caplog.text and "NOT sent" in caplog.text
+    assert files[0].stat().st_mode & 0o077 == 0
+
+
+# --- inbound through the SMTP receiver -----------------------------------------------------------
+def user_reply(first: EmailMessage, text: str, **headers) -> EmailMessage:
+    """What a mail client sends when Anna answers ``first``."""
+    message = EmailMessage()
+    message["From"], message["To"] = "Anna <anna@example.com>", first["Reply-To"]
+    message["Subject"] = "Re: " + first["Subject"]
+    message["Message-ID"] = email.utils.make_msgid(domain="example.com")
+    message["In-Reply-To"] = message["References"] = first["Message-ID"]
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    quoted = "\n".join("> " + line for line in first.get_body(("plain",)).get_content().splitlines())
+    message.set_content(f"{text}\n\nOn Mon, 30 Nov 2026 at 10:00, Orbita support wrote:\n{quoted}\n")
+    return message
+
+
+def smtp_send(receiver, message: EmailMessage, sender: str = "anna@example.com",
+              recipients: list[str] | None = None) -> None:
+    with smtplib.SMTP(receiver.hostname, receiver.port, timeout=10) as client:
+        client.send_message(message, from_addr=sender, to_addrs=recipients or [str(message["To"])])
+
+
+def test_inbound_reply_lands_in_its_ticket_and_reopens_it(app, client, relay, receiver):
+    reference = new_ticket(client)
+    other = new_ticket(client)
+    reply(app, reference, "Open Billing, then Invoices.")
+    set_status(app, reference, "pending_user")
+    answer = user_reply(relay.messages[0], "Thanks, found them!\nBut one is missing.")
+    answer.add_attachment(PNG, maintype="image", subtype="png", filename="../screen shot.png")
+    answer.add_attachment(b"MZ...", maintype="application", subtype="x-msdownload", filename="tool.exe")
+    smtp_send(receiver, answer)
+    user = entries(app, reference)[-1]
+    assert user["author"] == "user" and user["via"] == "email" and user["sender"] == "anna@example.com"
+    assert user["text"] == "Thanks, found them!\nBut one is missing."
+    assert [a["name"] for a in user["attachments"]] == ["screen_shot.png"]
+    assert (Path(app.config["MAIL_ATTACHMENTS_DIR"]) / user["attachments"][0]["path"]).read_bytes() == PNG
+    assert user["refused"] == [{"name": "tool.exe", "reason": "type application/x-msdownload not accepted"}]
+    assert status(app, reference) == "open" and entries(app, other) == []
+    # the next agent reply threads after the user's message
+    reply(app, reference, "Which one?")
+    assert relay.messages[-1]["In-Reply-To"] == str(answer["Message-ID"])
+    # the same message delivered twice (an SMTP retry) is kept once
+    smtp_send(receiver, answer)
+    assert [e["author"] for e in entries(app, reference)] == ["agent", "user", "agent"]
+    # erasing the person deletes the conversation and the files
+    with app.app_context():
+        erase_person("anna@example.com")
+    assert entries(app, reference) == []
+    assert not (Path(app.config["MAIL_ATTACHMENTS_DIR"]) / reference).exists()
+
+
+def test_threading_by_headers_when_the_reply_address_is_lost(app, client, relay, receiver):
+    reference = new_ticket(client)
+    reply(app, reference, "Try again please.")
+    answer = user_reply(relay.messages[0], "Still broken.")
+    answer.replace_header("To", "support@help.example")
+    smtp_send(receiver, answer)
+    assert entries(app, reference)[-1]["text"] == "Still broken."
+
+
+def test_forged_tokens_and_message_ids_thread_nothing(app, client, relay, receiver):
+    reference = new_ticket(client)
+    reply(app, reference, "Hello")
+    forged = f"support+{reference.lower()}-0000000000000000@help.example"
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        smtp_send(receiver, user_reply(relay.messages[0], "hi"), recipients=[forged])
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        smtp_send(receiver, user_reply(relay.messages[0], "hi"), recipients=["someone@elsewhere.example"])
+    answer = user_reply(relay.messages[0], "hi")
+    answer.replace_header("To", "support@help.example")
+    answer.replace_header("In-Reply-To", f"<{reference.lower()}.0000000000000000.0000000000000000@help.example>")
+    answer.replace_header("References", answer["In-Reply-To"])
+    with pytest.raises(smtplib.SMTPDataError, match="only receives replies"):
+        smtp_send(receiver, answer)          # the sender's server tells the person
+    assert [e["author"] for e in entries(app, reference)] == ["agent"]
+
+
+def bounce_for(original: EmailMessage) -> EmailMessage:
+    """A delivery status notification (RFC 3464) for ``original``, as Postfix sends one."""
+    return email.message_from_string(f"""\
+From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
+To: {original["Reply-To"]}
+Subject: Undelivered Mail Returned to Sender
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+This is the mail system. Your message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; anna@example.com
+Action: failed
+Status: 5.1.1
+
+--B--
+""", policy=email.policy.default)
+
+
+def test_bounce_and_auto_reply_are_ignored_and_do_not_reopen(app, client, relay, receiver):
+    reference = new_ticket(client)
+    reply(app, reference, "Resolved: see Billing.", rating=True)
+    set_status(app, reference, "resolved")
+    bounce = bounce_for(relay.messages[0])
+    with app.app_context():
+        assert ingest(bounce.as_bytes()) == Ignored("bounce")
+    smtp_send(receiver, bounce, sender="")
+    out_of_office = user_reply(relay.messages[0], "I am out of the office until Monday.",
+                               Auto_Submitted="auto-replied")
+    smtp_send(receiver, out_of_office)
+    assert status(app, reference) == "resolved"
+    assert [e["author"] for e in entries(app, reference)] == ["agent"]
+    assert len(relay.messages) == 1          # and nothing was sent back: no loop
+
+
+# --- parsing -------------------------------------------------------------------------------------
+def raw(headers: dict, body: str = "Thanks!") -> bytes:
+    message = EmailMessage()
+    for name, value in {"From": "anna@example.com", **headers}.items():
+        message[name] = value
+    message.set_content(body)
+    return bytes(message)
+
+
+@pytest.mark.parametrize("headers,reason", [
+    ({"Auto-Submitted": "auto-generated"}, "auto-reply"),
+    ({"X-Autoreply": "yes"}, "auto-reply"),
+    ({"Precedence": "bulk"}, "auto-reply"),
+    ({"Precedence": "auto_reply"}, "auto-reply"),
+    ({"From": "MAILER-DAEMON@mx.example.com"}, "bounce"),
+    ({"From": "postmaster@example.com"}, "bounce"),
+    ({"List-Id": "<users.lists.example.com>"}, "mailing list"),
+])
+def test_machine_mail_is_ignored(app, client, headers, reason):
+    reference = new_ticket(client)
+    with app.app_context():
+        address = tokens.reply_address(reference)
+        assert ingest(raw({"To": address, **headers})) == Ignored(reason)
+        assert isinstance(ingest(raw({"To": address, "Auto-Submitted": "no"})), InboundReply)
+
+
+def test_our_own_message_coming_back_is_ignored(app, client):
+    reference = new_ticket(client)
+    with app.app_context():
+        message = conversation.outbound.compose(load(reference), "Hello")
+        assert ingest(bytes(message), recipients=(str(message["Reply-To"]),)) == Ignored("our own message")
+
+
+def test_ingest_limits_and_unknown_threads(app, client):
+    reference = new_ticket(client)
+    with app.app_context():
+        address = tokens.reply_address(reference)
+        assert ingest(raw({"To": "support@localhost"})) == Ignored("not a reply to a ticket")
+        assert ingest(raw({"To": address}, "> only quoted\n")) == Ignored("empty reply")
+        app.config["MAIL_MAX_MESSAGE_BYTES"] = 100
+        assert ingest(raw({"To": address})) == Ignored("message too large")
+
+
+def test_html_only_reply_is_read_as_text(app, client):
+    reference = new_ticket(client)
+    message = EmailMessage()
+    message["From"] = "anna@example.com"
+    message.set_content("<p>First line<br>second &amp; last</p><blockquote>old</blockquote>", subtype="html")
+    with app.app_context():
+        message["To"] = tokens.reply_address(reference)
+        result = ingest(bytes(message))
+    assert result.text.startswith("First line\nsecond & last")
+
+
+@pytest.mark.parametrize("body,expected", [
+    ("Works now.\n\nOn Wed, Dec 2, 2026 at 10:00 AM Support <s@x.com> wrote:\n> Try this\n", "Works now."),
+    ("Спасибо, помогло.\n\nср, 2 дек. 2026 г. в 10:00, Support <s@x.com>:\n> Попробуйте\n> так\n",
+     "Спасибо, помогло."),
+    ("Дякую!\n\n##- Пишіть відповідь над цим рядком -##\nСтарий текст\n", "Дякую!"),
+    ("Fine.\n\n-----Original Message-----\nFrom: Support\nSent: Monday\n\nOld text\n", "Fine."),
+    ("Line one\n> inline quote\nmy answer to it\n", "Line one\n> inline quote\nmy answer to it"),
+])
+def test_strip_quoted(body, expected):
+    assert strip_quoted(body) == expected
+
+
+# --- kb mail serve -------------------------------------------------------------------------------
+def test_kb_mail_serve_receives_replies_until_sigterm(tmp_path):
+    """The command as an operator runs it: a separate process on a free loopback port."""
+    app = create_app(app_config(tmp_path))
+    with app.app_context():
+        ensure_database()
+        ticket = Ticket(kind="contact", email="anna@example.com", message="Where?", language="en")
+        db.session.add(ticket)
+        db.session.flush()
+        ticket.assign_reference()
+        db.session.commit()
+        reference, address = ticket.reference, tokens.reply_address(ticket.reference)
+    port = free_port()
+    env = {**os.environ, "KB_INSTANCE_DIR": str(tmp_path / "instance"), "KB_EMBEDDER": "none",
+           "KB_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "KB_SECRET_KEY": "test"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from kb_server.cli import main; main()", "mail", "serve",
+         "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = iter(process.stdout.readline, "")
+        banner = next((line for line in lines if "receiving mail" in line), "")
+        assert f"receiving mail on 127.0.0.1:{port} (outgoing mail: outbox)" in banner
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "anna@example.com", address, "Re: Where?"
+        message.set_content("Found it, thanks.")
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.send_message(message)         # 250 comes after the reply is stored
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    assert process.returncode == 0, output
+    with app.app_context():
+        assert [e["text"] for e in conversation.store().entries(load(reference))] == ["Found it, thanks."]
+
+
+def test_user_text_cannot_inject_headers(app, client, relay):
+    reference = new_ticket(client)
+    with app.app_context():
+        ticket = load(reference)
+        ticket.name, ticket.subject = "Anna\r\nBcc: evil@example.com", "Help\nBcc: evil@example.com"
+        db.session.commit()
+    reply(app, reference, "Hello")
+    message = relay.messages[0]
+    assert message["Bcc"] is None and relay.envelopes[0].rcpt_tos == ["anna@example.com"]
+    assert message["Subject"] == f"[{reference}] Help Bcc: evil@example.com"
