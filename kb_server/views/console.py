@@ -30,8 +30,13 @@ def _context() -> dict:
 
 
 @bp.app_template_filter("when")
-def _when(moment, now):
-    return strings.when(moment, now)
+def _when(moment, now, compact: bool = False):
+    return strings.when(moment, now, compact)
+
+
+@bp.app_template_filter("class_label")
+def _class_label(name: str):
+    return strings.class_label(name)
 
 
 @bp.app_template_filter("ago")
@@ -42,6 +47,11 @@ def _ago(moment, now):
 @bp.app_template_filter("zip_labels")
 def _zip_labels(values, prefix: str):
     return [(value, strings.translate(prefix + value)) for value in values]
+
+
+@bp.app_template_filter("zip_class_labels")
+def _zip_class_labels(values):
+    return [(value, strings.class_label(value)) for value in values]
 
 
 @bp.app_template_filter("utc")
