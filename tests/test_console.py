@@ -444,3 +444,16 @@ def test_openapi_document_matches_the_staff_routes(staff_app, api):
     assert described == routes
     action_enum = document["paths"]["/api/v1/tickets/{reference}/{action}"]["post"]["parameters"][1]["schema"]["enum"]
     assert "escalate" in action_enum and "merge" in action_enum
+
+
+# --- privacy -----------------------------------------------------------------------------------
+def test_erasing_a_person_erases_the_conversation_and_facts(staff_app, api):
+    from kb_server.privacy import ERASED, erase_person
+    ref = new_ticket(api, "Nothing works, my name is Zed Secretson", email="zed@example.com")
+    act(api, ref, "reply", body="Hello Zed Secretson")
+    act(api, ref, "facts", facts={"error_text": "Zed's account 4411 fails"})
+    with staff_app.app_context():
+        assert erase_person("zed@example.com")["tickets_erased"] == 1
+    data = ticket_json(api, ref)
+    assert data["messages"][0]["body"] == ERASED and data["facts"] == {}
+    assert "Secretson" not in str(data) and "4411" not in str(data)

@@ -11,6 +11,7 @@ The same ``Filters`` serve the console (lenient: a bad value is dropped) and the
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -20,8 +21,9 @@ from kb_server.extensions import db
 from kb_server.jsonapi import APIError
 from kb_server.models import Ticket, TicketMessage, User, utcnow
 from kb_server.models.tickets import KINDS, LINES, OPEN_STATUSES, STATUSES
-from kb_server.tickets import classify, sla
+from kb_server.tickets import classify, service, sla
 
+log = logging.getLogger(__name__)
 VIEWS = ("mine", "line", "open", "sla", "gaps", "all")
 SLA_STATES = ("breached", "due_soon", "ok")
 SORTS = ("due", "priority", "created", "updated")
@@ -176,6 +178,15 @@ def _order(sort: str):
     if sort == "updated":
         return (Ticket.updated_at.desc(), Ticket.id.desc())
     return (NEXT_DUE.is_(None), NEXT_DUE, Ticket.id)
+
+
+def refresh() -> None:
+    """Judge due no-click searches first, so the queue is current; never fails the queue."""
+    try:
+        service.process_pending()
+    except Exception:
+        db.session.rollback()
+        log.exception("processing pending ticket signals failed")
 
 
 def find(filters: Filters, user: User, page: int = 1, per_page: int = 50,

@@ -116,7 +116,7 @@ def queue_page():
     user = auth.staff()
     default_view = "line" if user.role == "agent" else "open"
     filters = queue.parse_filters(request.args, strict=False, default_view=default_view)
-    service.process_pending()
+    queue.refresh()
     try:
         page = max(1, min(int(request.args.get("page", 1)), 1000))
     except ValueError:
