@@ -169,6 +169,8 @@ def test_queue_views_counts_and_filters(staff_app, api):
     assert a in refs("class=outage") and b not in refs("class=outage")
     assert refs("priority=P1&q=outage") == [a]
     assert refs("line=2&q=change") == [b]
+    d = new_ticket(api, "Оплата не проходит, ошибка 50%_x", session_id="q5")
+    assert refs("q=ОПЛАТА") == [d] and refs("q=50%25_x") == [d] and refs("q=5_%25") == []
     assert c in refs("assignee=me", agent1) and c not in refs("assignee=none")
     quantum = refs("q=quantum")
     assert len(quantum) == 1 and quantum[0] in gaps
@@ -457,3 +459,41 @@ def test_erasing_a_person_erases_the_conversation_and_facts(staff_app, api):
     data = ticket_json(api, ref)
     assert data["messages"][0]["body"] == ERASED and data["facts"] == {}
     assert "Secretson" not in str(data) and "4411" not in str(data)
+
+
+# --- every action through the console's forms ---------------------------------------------------
+CONSOLE_ACTIONS = [  # action, form, expected flash, field checked afterwards
+    ("take", {}, "taken", ("assignee", "l1@example.com")),
+    ("note", {"body": "checked the logs"}, "note added", None),
+    ("reply", {"body": "Try again now", "status": "resolved"}, "reply queued", ("status", "resolved")),
+    ("classify", {"request_class": "outage", "priority": "P1"}, "classified", ("priority", "P1")),
+    ("status", {"status": "pending", "pending_reason": "third_party"}, "status pending", ("pending_reason", "third_party")),
+    ("facts", {"fact_product_version": "4.2"}, "facts saved", ("facts", {"product_version": "4.2"})),
+    ("escalate", {"reason": "needs a developer", "line": "3"}, "escalated to line 3", ("line", 3)),
+    ("merge", {"into": "{other}"}, "merged into {other}", ("status", "closed")),
+]
+
+
+@pytest.mark.parametrize("action, form, flash, check", CONSOLE_ACTIONS, ids=[a[0] for a in CONSOLE_ACTIONS])
+def test_every_action_from_the_console(staff_app, api, action, form, flash, check):
+    ref, other = new_ticket(api, f"How do I use {action}?"), new_ticket(api, f"How else {action}?")
+    client = console(staff_app, "agent1")
+    form = {key: value.format(other=other) for key, value in form.items()}
+    response = client.post(f"/console/t/{ref}/{action}", data=form, follow_redirects=True)
+    assert response.status_code == 200
+    assert f'flash-success" role="status">{flash.format(other=other)}<' in response.get_data(as_text=True)
+    if check:
+        assert ticket_json(api, ref)[check[0]] == check[1]
+
+
+def test_reopen_and_deescalate_from_the_console(staff_app, api):
+    ref = new_ticket(api, "How do I reopen things?")
+    act(api, ref, "status", status="resolved")
+    change(staff_app, ref, line=2)
+    client = console(staff_app, "agent2")
+    assert "reopened" in client.post(f"/console/t/{ref}/reopen", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/console/t/{ref}/deescalate", data={"reason": "simple how-to", "line": "1"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "returned to line 1" in page and ticket_json(api, ref)["line"] == 1
+    assert client.post(f"/console/t/{ref}/nonsense").status_code == 404
+    assert client.get("/console/t/LZ-999999").status_code == 404

@@ -143,12 +143,14 @@ def _sla_condition(state: str, now: dt.datetime):
 
 
 def _search_condition(text: str):
-    pattern = f"%{text.replace('%', '').replace('_', '')}%"
-    in_messages = select(TicketMessage.ticket_id).where(TicketMessage.body.ilike(pattern))
-    return or_(Ticket.reference.ilike(pattern), Ticket.subject.ilike(pattern),
-               Ticket.message.ilike(pattern), Ticket.email.ilike(pattern),
-               Ticket.name.ilike(pattern), Ticket.gap_query.ilike(pattern),
-               Ticket.id.in_(in_messages))
+    """Case-insensitive substring of the ticket's text fields or its conversation."""
+    needle = text.lower()
+
+    def has(column):
+        return func.lower(column).contains(needle, autoescape=True)
+    in_messages = select(TicketMessage.ticket_id).where(has(TicketMessage.body))
+    return or_(has(Ticket.reference), has(Ticket.subject), has(Ticket.message), has(Ticket.email),
+               has(Ticket.name), has(Ticket.gap_query), Ticket.id.in_(in_messages))
 
 
 def conditions(filters: Filters, user: User, now: dt.datetime) -> list:
