@@ -441,7 +441,7 @@ def test_openapi_document_matches_the_staff_routes(staff_app, api):
     routes = set()
     for rule in staff_app.url_map.iter_rules():
         if rule.endpoint.startswith("tickets."):
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)
             routes |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert described == routes
     action_enum = document["paths"]["/api/v1/tickets/{reference}/{action}"]["post"]["parameters"][1]["schema"]["enum"]
@@ -497,3 +497,15 @@ def test_reopen_and_deescalate_from_the_console(staff_app, api):
     assert "returned to line 1" in page and ticket_json(api, ref)["line"] == 1
     assert client.post(f"/console/t/{ref}/nonsense").status_code == 404
     assert client.get("/console/t/LZ-999999").status_code == 404
+
+
+def test_huge_ids_are_4xx_not_500(staff_app, api):
+    big = "9" * 25
+    assert api.get(f"/api/v1/tickets?assignee={big}", headers=STAFF).status_code == 400
+    assert api.patch(f"/api/v1/users/{big}", headers=STAFF, json={}).status_code == 404
+    ref = new_ticket(api, "How do I get huge ids?")
+    assert act(api, ref, "assign", assignee=big).status_code == 400
+    assert act(api, ref, "reply", macro=big, body="").status_code == 400
+    admin = console(staff_app, "admin")
+    for path in (f"/console/users/{big}", f"/console/macros/{big}", f"/console/account/tokens/{big}/revoke"):
+        assert admin.post(path).status_code == 404

@@ -28,10 +28,17 @@ VIEWS = ("mine", "line", "open", "sla", "gaps", "all")
 SLA_STATES = ("breached", "due_soon", "ok")
 SORTS = ("due", "priority", "created", "updated")
 MAX_SEARCH = 200
+ROW_ID_MAX = 999_999_999      # ids in URLs and forms stop here (SQLite integers overflow later)
 
 NEXT_DUE = case((and_(Ticket.first_response_at.is_(None),
                       Ticket.sla_first_response_due < Ticket.sla_resolution_due),
                  Ticket.sla_first_response_due), else_=Ticket.sla_resolution_due)
+
+
+def row_id(raw) -> int | None:
+    """A row id given as text ("42"), or None (not digits, or too long to be one)."""
+    raw = str(raw or "").strip()[:12]
+    return int(raw) if raw.isdigit() and int(raw) <= ROW_ID_MAX else None
 
 
 def due_soon_window() -> dt.timedelta:
@@ -111,7 +118,7 @@ def parse_filters(args, strict: bool, default_view: str = "open") -> Filters:
                 raise APIError(f"'{name}' is longer than {limit} characters")
             value = value[:limit]
         setattr(filters, name, value)
-    if filters.assignee and filters.assignee not in ("me", "none") and not filters.assignee.isdigit():
+    if filters.assignee and filters.assignee not in ("me", "none") and row_id(filters.assignee) is None:
         if strict:
             raise APIError("'assignee' must be a user id, 'me' or 'none'")
         filters.assignee = ""

@@ -12,6 +12,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import login_user, logout_user
 
 from kb_server import audit, auth, i18n
+from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, macros, queue, strings, users
 from kb_server.extensions import db, limiter
 from kb_server.models import Ticket, utcnow
@@ -197,7 +198,7 @@ def add_user():
     return redirect(url_for("console.users_page"))
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post(f"/users/<int(max={ROW_ID_MAX}):user_id>")
 @auth.staff_page("users.manage")
 def update_user(user_id: int):
     user = db.session.get(users.User, user_id) or abort(404)
@@ -228,7 +229,7 @@ def create_token():
     return render_template("console/account.html", tokens=users.tokens(user), new_token=token)
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post(f"/account/tokens/<int(max={ROW_ID_MAX}):token_id>/revoke")
 @auth.staff_page("tokens.own")
 def revoke_token(token_id: int):
     try:
@@ -247,7 +248,7 @@ def macros_page():
 
 
 @bp.post("/macros")
-@bp.post("/macros/<int:macro_id>")
+@bp.post(f"/macros/<int(max={ROW_ID_MAX}):macro_id>")
 @auth.staff_page("macros.manage")
 def save_macro(macro_id: int | None = None):
     macro = macros.get(macro_id) if macro_id else None
@@ -261,7 +262,7 @@ def save_macro(macro_id: int | None = None):
     return redirect(url_for("console.macros_page"))
 
 
-@bp.post("/macros/<int:macro_id>/delete")
+@bp.post(f"/macros/<int(max={ROW_ID_MAX}):macro_id>/delete")
 @auth.staff_page("macros.manage")
 def delete_macro(macro_id: int):
     macro = macros.get(macro_id) or abort(404)

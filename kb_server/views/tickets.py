@@ -16,6 +16,7 @@ or 403 (the role may not), and bad input is a 400 with the reason.
 from flask import Blueprint, jsonify, request
 
 from kb_server import auth, openapi
+from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, macros, queue, users
 from kb_server.extensions import csrf, db
 from kb_server.jsonapi import APIError, int_arg, json_body
@@ -124,7 +125,7 @@ def create_user():
     return jsonify({"user": user.to_dict()}), 201
 
 
-@bp.patch("/users/<int:user_id>")
+@bp.patch(f"/users/<int(max={ROW_ID_MAX}):user_id>")
 @auth.staff_api("users.manage")
 def update_user(user_id: int):
     user = db.session.get(User, user_id)
