@@ -42,11 +42,17 @@ def api(staff_app):
     return staff_app.test_client()
 
 
-def console(app, key: str):
-    """A test client logged in to the console as ``key`` (or the admin)."""
+def console(app, key: str, fresh: bool = False):
+    """A test client logged in to the console as ``key`` (or the admin); one per role and
+    module unless ``fresh`` (checking a password costs a scrypt hash)."""
+    clients = app.extensions.setdefault("test_console_clients", {})
+    if key in clients and not fresh:
+        return clients[key]
     client = app.test_client()
     email = STAFF_ADMIN if key == "admin" else STAFF_USERS[key][0]
     assert login(client, email).status_code == 302
+    if not fresh:
+        clients[key] = client
     return client
 
 
@@ -141,7 +147,7 @@ def test_api_role_matrix(staff_app, api, matrix_tickets, role, method, path, exp
 
 
 def test_api_refuses_the_console_session_cookie(staff_app):
-    client = console(staff_app, "admin")
+    client = console(staff_app, "admin", fresh=True)
     assert client.get("/api/v1/tickets").status_code == 401
 
 
@@ -216,7 +222,7 @@ def test_api_listing_rejects_bad_filters(api, query):
 
 
 def test_console_queue_ignores_bad_filters_and_speaks_russian(staff_app):
-    client = console(staff_app, "agent1")
+    client = console(staff_app, "agent1", fresh=True)
     page = client.get("/console/?view=everything&status=done&lang=ru")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
