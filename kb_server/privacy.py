@@ -1,9 +1,10 @@
 """Personal data: how long it is kept, and erasing one person's data on request.
 
-What is personal here: a ticket's e-mail, name, message, page, browser, captured session and
-conversation (``context``) and the files its user sent (``MAIL_ATTACHMENTS_DIR``), and the
-events of a search session (queries, pages, browser), tied to a person through the session of
-their contact ticket. Page URLs lose their query strings and fragments
+What is personal here: a ticket's e-mail, name, message, page, browser, captured session
+(``context``), facts, the texts of its conversation (and the facts and context its audit
+trail recorded), the files its user sent (``MAIL_ATTACHMENTS_DIR``), and the events of a
+search session (queries, pages, browser), tied to a person through the session of their
+contact ticket. Page URLs lose their query strings and fragments
 when they arrive (``views.capture``).
 
 - ``apply_retention``: events older than ``RETENTION_EVENT_DAYS`` are deleted; tickets closed
@@ -20,16 +21,25 @@ from flask import current_app
 
 from kb_server.extensions import db
 from kb_server.mail.conversation import erase_attachments
-from kb_server.models import Event, Ticket, TicketSignal, utcnow
+from kb_server.models import AuditEntry, Event, Ticket, TicketMessage, TicketSignal, utcnow
 
 ERASED = "(erased)"
+PERSONAL_AUDIT_FIELDS = ("context", "facts")   # audited fields that may quote the person
 
 
 def _erase_ticket(ticket: Ticket) -> None:
+    """Blank the ticket's personal fields, its conversation's texts and the personal fields
+    its audit trail recorded (kinds, times and who did what stay)."""
     erase_attachments(ticket.reference)
     ticket.email = ticket.name = ticket.page_url = ticket.user_agent = ticket.session_id = ""
     ticket.message = ticket.subject = ERASED
-    ticket.context = {}
+    ticket.context, ticket.facts = {}, {}
+    db.session.execute(db.update(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
+                       .values(body=ERASED, data={}))
+    for entry in db.session.scalars(db.select(AuditEntry).filter_by(entity="ticket",
+                                                                    entity_id=ticket.reference)):
+        entry.before = {k: v for k, v in (entry.before or {}).items() if k not in PERSONAL_AUDIT_FIELDS}
+        entry.after = {k: v for k, v in (entry.after or {}).items() if k not in PERSONAL_AUDIT_FIELDS}
 
 
 def _delete_events(condition) -> int:

@@ -42,11 +42,17 @@ def api(staff_app):
     return staff_app.test_client()
 
 
-def console(app, key: str):
-    """A test client logged in to the console as ``key`` (or the admin)."""
+def console(app, key: str, fresh: bool = False):
+    """A test client logged in to the console as ``key`` (or the admin); one per role and
+    module unless ``fresh`` (checking a password costs a scrypt hash)."""
+    clients = app.extensions.setdefault("test_console_clients", {})
+    if key in clients and not fresh:
+        return clients[key]
     client = app.test_client()
     email = STAFF_ADMIN if key == "admin" else STAFF_USERS[key][0]
     assert login(client, email).status_code == 302
+    if not fresh:
+        clients[key] = client
     return client
 
 
@@ -141,7 +147,7 @@ def test_api_role_matrix(staff_app, api, matrix_tickets, role, method, path, exp
 
 
 def test_api_refuses_the_console_session_cookie(staff_app):
-    client = console(staff_app, "admin")
+    client = console(staff_app, "admin", fresh=True)
     assert client.get("/api/v1/tickets").status_code == 401
 
 
@@ -169,6 +175,8 @@ def test_queue_views_counts_and_filters(staff_app, api):
     assert a in refs("class=outage") and b not in refs("class=outage")
     assert refs("priority=P1&q=outage") == [a]
     assert refs("line=2&q=change") == [b]
+    d = new_ticket(api, "Оплата не проходит, ошибка 50%_x", session_id="q5")
+    assert refs("q=ОПЛАТА") == [d] and refs("q=50%25_x") == [d] and refs("q=5_%25") == []
     assert c in refs("assignee=me", agent1) and c not in refs("assignee=none")
     quantum = refs("q=quantum")
     assert len(quantum) == 1 and quantum[0] in gaps
@@ -214,7 +222,7 @@ def test_api_listing_rejects_bad_filters(api, query):
 
 
 def test_console_queue_ignores_bad_filters_and_speaks_russian(staff_app):
-    client = console(staff_app, "agent1")
+    client = console(staff_app, "agent1", fresh=True)
     page = client.get("/console/?view=everything&status=done&lang=ru")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -439,8 +447,71 @@ def test_openapi_document_matches_the_staff_routes(staff_app, api):
     routes = set()
     for rule in staff_app.url_map.iter_rules():
         if rule.endpoint.startswith("tickets."):
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)
             routes |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert described == routes
     action_enum = document["paths"]["/api/v1/tickets/{reference}/{action}"]["post"]["parameters"][1]["schema"]["enum"]
     assert "escalate" in action_enum and "merge" in action_enum
+
+
+# --- privacy -----------------------------------------------------------------------------------
+def test_erasing_a_person_erases_the_conversation_and_facts(staff_app, api):
+    from kb_server.privacy import ERASED, erase_person
+    ref = new_ticket(api, "Nothing works, my name is Zed Secretson", email="zed@example.com")
+    act(api, ref, "reply", body="Hello Zed Secretson")
+    act(api, ref, "facts", facts={"error_text": "Zed's account 4411 fails"})
+    with staff_app.app_context():
+        assert erase_person("zed@example.com")["tickets_erased"] == 1
+    data = ticket_json(api, ref)
+    assert data["messages"][0]["body"] == ERASED and data["facts"] == {}
+    assert "Secretson" not in str(data) and "4411" not in str(data)
+
+
+# --- every action through the console's forms ---------------------------------------------------
+CONSOLE_ACTIONS = [  # action, form, expected flash, field checked afterwards
+    ("take", {}, "taken", ("assignee", "l1@example.com")),
+    ("note", {"body": "checked the logs"}, "note added", None),
+    ("reply", {"body": "Try again now", "status": "resolved"}, "reply queued", ("status", "resolved")),
+    ("classify", {"request_class": "outage", "priority": "P1"}, "classified", ("priority", "P1")),
+    ("status", {"status": "pending", "pending_reason": "third_party"}, "status pending", ("pending_reason", "third_party")),
+    ("facts", {"fact_product_version": "4.2"}, "facts saved", ("facts", {"product_version": "4.2"})),
+    ("escalate", {"reason": "needs a developer", "line": "3"}, "escalated to line 3", ("line", 3)),
+    ("merge", {"into": "{other}"}, "merged into {other}", ("status", "closed")),
+]
+
+
+@pytest.mark.parametrize("action, form, flash, check", CONSOLE_ACTIONS, ids=[a[0] for a in CONSOLE_ACTIONS])
+def test_every_action_from_the_console(staff_app, api, action, form, flash, check):
+    ref, other = new_ticket(api, f"How do I use {action}?"), new_ticket(api, f"How else {action}?")
+    client = console(staff_app, "agent1")
+    form = {key: value.format(other=other) for key, value in form.items()}
+    response = client.post(f"/console/t/{ref}/{action}", data=form, follow_redirects=True)
+    assert response.status_code == 200
+    assert f'flash-success" role="status">{flash.format(other=other)}<' in response.get_data(as_text=True)
+    if check:
+        assert ticket_json(api, ref)[check[0]] == check[1]
+
+
+def test_reopen_and_deescalate_from_the_console(staff_app, api):
+    ref = new_ticket(api, "How do I reopen things?")
+    act(api, ref, "status", status="resolved")
+    change(staff_app, ref, line=2)
+    client = console(staff_app, "agent2")
+    assert "reopened" in client.post(f"/console/t/{ref}/reopen", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/console/t/{ref}/deescalate", data={"reason": "simple how-to", "line": "1"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "returned to line 1" in page and ticket_json(api, ref)["line"] == 1
+    assert client.post(f"/console/t/{ref}/nonsense").status_code == 404
+    assert client.get("/console/t/LZ-999999").status_code == 404
+
+
+def test_huge_ids_are_4xx_not_500(staff_app, api):
+    big = "9" * 25
+    assert api.get(f"/api/v1/tickets?assignee={big}", headers=STAFF).status_code == 400
+    assert api.patch(f"/api/v1/users/{big}", headers=STAFF, json={}).status_code == 404
+    ref = new_ticket(api, "How do I get huge ids?")
+    assert act(api, ref, "assign", assignee=big).status_code == 400
+    assert act(api, ref, "reply", macro=big, body="").status_code == 400
+    admin = console(staff_app, "admin")
+    for path in (f"/console/users/{big}", f"/console/macros/{big}", f"/console/account/tokens/{big}/revoke"):
+        assert admin.post(path).status_code == 404

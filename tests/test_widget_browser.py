@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from kb_server.extensions import db
 from kb_server.models import Event, Site
 from conftest import make_app
+from staff_helpers import STAFF_ADMIN, add_staff
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +40,8 @@ def live(tmp_path_factory):
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     holder["app"] = make_app(tmp, DEMO_SITE_ORIGINS=[base])
+    with holder["app"].app_context():
+        add_staff(STAFF_ADMIN, "admin", token="test-token")     # reads the ticket back
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield holder["app"], base

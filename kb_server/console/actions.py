@@ -18,7 +18,7 @@ from sqlalchemy import distinct, func, select, update
 
 from kb_server import audit
 from kb_server.auth import can_work
-from kb_server.console import macros
+from kb_server.console import macros, queue
 from kb_server.extensions import db
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
 from kb_server.models.tickets import LINES, OPEN_STATUSES, PENDING_REASONS, STATUSES
@@ -122,7 +122,8 @@ def assign(actor: User, ticket: Ticket, params: Mapping) -> str:
     if raw in ("", "none"):
         ticket.assignee_id = None
         return "unassigned"
-    assignee = db.session.get(User, int(raw)) if raw.isdigit() else None
+    assignee_id = queue.row_id(raw)
+    assignee = db.session.get(User, assignee_id) if assignee_id else None
     if assignee is None or not can_work(assignee, ticket):
         raise ActionError("the assignee must be an active agent of this ticket's line or above")
     ticket.assignee_id = assignee.id

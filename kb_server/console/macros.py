@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from kb_server import audit
+from kb_server.console.queue import row_id
 from kb_server.extensions import db
 from kb_server.models import Macro, Ticket, User
 
@@ -33,7 +34,8 @@ def all_macros() -> list[Macro]:
 
 
 def get(macro_id) -> Macro | None:
-    return db.session.get(Macro, int(macro_id)) if str(macro_id).isdigit() else None
+    found = row_id(macro_id)
+    return db.session.get(Macro, found) if found else None
 
 
 def save(actor, name: str, body: str, macro: Macro | None = None) -> Macro:

@@ -11,6 +11,7 @@ The same ``Filters`` serve the console (lenient: a bad value is dropped) and the
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -20,16 +21,24 @@ from kb_server.extensions import db
 from kb_server.jsonapi import APIError
 from kb_server.models import Ticket, TicketMessage, User, utcnow
 from kb_server.models.tickets import KINDS, LINES, OPEN_STATUSES, STATUSES
-from kb_server.tickets import classify, sla
+from kb_server.tickets import classify, service, sla
 
+log = logging.getLogger(__name__)
 VIEWS = ("mine", "line", "open", "sla", "gaps", "all")
 SLA_STATES = ("breached", "due_soon", "ok")
 SORTS = ("due", "priority", "created", "updated")
 MAX_SEARCH = 200
+ROW_ID_MAX = 999_999_999      # ids in URLs and forms stop here (SQLite integers overflow later)
 
 NEXT_DUE = case((and_(Ticket.first_response_at.is_(None),
                       Ticket.sla_first_response_due < Ticket.sla_resolution_due),
                  Ticket.sla_first_response_due), else_=Ticket.sla_resolution_due)
+
+
+def row_id(raw) -> int | None:
+    """A row id given as text ("42"), or None (not digits, or too long to be one)."""
+    raw = str(raw or "").strip()[:12]
+    return int(raw) if raw.isdigit() and int(raw) <= ROW_ID_MAX else None
 
 
 def due_soon_window() -> dt.timedelta:
@@ -109,7 +118,7 @@ def parse_filters(args, strict: bool, default_view: str = "open") -> Filters:
                 raise APIError(f"'{name}' is longer than {limit} characters")
             value = value[:limit]
         setattr(filters, name, value)
-    if filters.assignee and filters.assignee not in ("me", "none") and not filters.assignee.isdigit():
+    if filters.assignee and filters.assignee not in ("me", "none") and row_id(filters.assignee) is None:
         if strict:
             raise APIError("'assignee' must be a user id, 'me' or 'none'")
         filters.assignee = ""
@@ -141,12 +150,14 @@ def _sla_condition(state: str, now: dt.datetime):
 
 
 def _search_condition(text: str):
-    pattern = f"%{text.replace('%', '').replace('_', '')}%"
-    in_messages = select(TicketMessage.ticket_id).where(TicketMessage.body.ilike(pattern))
-    return or_(Ticket.reference.ilike(pattern), Ticket.subject.ilike(pattern),
-               Ticket.message.ilike(pattern), Ticket.email.ilike(pattern),
-               Ticket.name.ilike(pattern), Ticket.gap_query.ilike(pattern),
-               Ticket.id.in_(in_messages))
+    """Case-insensitive substring of the ticket's text fields or its conversation."""
+    needle = text.lower()
+
+    def has(column):
+        return func.lower(column).contains(needle, autoescape=True)
+    in_messages = select(TicketMessage.ticket_id).where(has(TicketMessage.body))
+    return or_(has(Ticket.reference), has(Ticket.subject), has(Ticket.message), has(Ticket.email),
+               has(Ticket.name), has(Ticket.gap_query), Ticket.id.in_(in_messages))
 
 
 def conditions(filters: Filters, user: User, now: dt.datetime) -> list:
@@ -176,6 +187,15 @@ def _order(sort: str):
     if sort == "updated":
         return (Ticket.updated_at.desc(), Ticket.id.desc())
     return (NEXT_DUE.is_(None), NEXT_DUE, Ticket.id)
+
+
+def refresh() -> None:
+    """Judge due no-click searches first, so the queue is current; never fails the queue."""
+    try:
+        service.process_pending()
+    except Exception:
+        db.session.rollback()
+        log.exception("processing pending ticket signals failed")
 
 
 def find(filters: Filters, user: User, page: int = 1, per_page: int = 50,

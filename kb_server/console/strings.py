@@ -171,6 +171,13 @@ _S: dict[str, tuple[str, str, str]] = {
     "overdue_by": ("{d} overdue", "просрочено на {d}", "прострочено на {d}"),
     "due_in": ("in {d}", "через {d}", "через {d}"),
     "ago": ("{d} ago", "{d} назад", "{d} тому"),
+    "class_outage": ("Outage", "Сбой", "Збій"),
+    "class_business_process": ("Business process", "Бизнес-процесс", "Бізнес-процес"),
+    "class_performance_security": ("Performance / security", "Скорость / безопасность",
+                                   "Швидкодія / безпека"),
+    "class_how_to": ("How-to", "Как сделать", "Як зробити"),
+    "class_documentation_gap": ("Documentation gap", "Пробел в документации", "Прогалина в документації"),
+    "found_n": ("found: {n}", "найдено: {n}", "знайдено: {n}"),
     "unit_d": ("d", "д", "д"),
     "unit_h": ("h", "ч", "год"),
     "unit_m": ("m", "мин", "хв"),
@@ -199,10 +206,19 @@ def duration(delta) -> str:
     return f"{minutes} {m}"
 
 
-def when(moment, now) -> str:
-    """A due time relative to ``now``: "in 1 h 05 m" or "2 h 10 m overdue"."""
+def class_label(name: str) -> str:
+    """A request class's name for people (configured classes without a label: as named)."""
+    key = f"class_{name}"
+    return translate(key) if key in STRINGS else name.replace("_", " ").capitalize()
+
+
+def when(moment, now, compact: bool = False) -> str:
+    """A due time relative to ``now``: "in 1 h 05 m" or "2 h 10 m overdue"; ``compact``:
+    "1 h 05 m" or "−2 h 10 m" (the queue's column)."""
     if moment is None:
         return "—"
+    if compact:
+        return ("" if moment >= now else "−") + duration(moment - now)
     key = "due_in" if moment >= now else "overdue_by"
     return translate(key, d=duration(moment - now))
 

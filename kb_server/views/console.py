@@ -12,6 +12,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import login_user, logout_user
 
 from kb_server import audit, auth, i18n
+from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, macros, queue, strings, users
 from kb_server.extensions import db, limiter
 from kb_server.models import Ticket, utcnow
@@ -30,8 +31,13 @@ def _context() -> dict:
 
 
 @bp.app_template_filter("when")
-def _when(moment, now):
-    return strings.when(moment, now)
+def _when(moment, now, compact: bool = False):
+    return strings.when(moment, now, compact)
+
+
+@bp.app_template_filter("class_label")
+def _class_label(name: str):
+    return strings.class_label(name)
 
 
 @bp.app_template_filter("ago")
@@ -42,6 +48,11 @@ def _ago(moment, now):
 @bp.app_template_filter("zip_labels")
 def _zip_labels(values, prefix: str):
     return [(value, strings.translate(prefix + value)) for value in values]
+
+
+@bp.app_template_filter("zip_class_labels")
+def _zip_class_labels(values):
+    return [(value, strings.class_label(value)) for value in values]
 
 
 @bp.app_template_filter("utc")
@@ -106,7 +117,7 @@ def queue_page():
     user = auth.staff()
     default_view = "line" if user.role == "agent" else "open"
     filters = queue.parse_filters(request.args, strict=False, default_view=default_view)
-    service.process_pending()
+    queue.refresh()
     try:
         page = max(1, min(int(request.args.get("page", 1)), 1000))
     except ValueError:
@@ -187,7 +198,7 @@ def add_user():
     return redirect(url_for("console.users_page"))
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post(f"/users/<int(max={ROW_ID_MAX}):user_id>")
 @auth.staff_page("users.manage")
 def update_user(user_id: int):
     user = db.session.get(users.User, user_id) or abort(404)
@@ -218,7 +229,7 @@ def create_token():
     return render_template("console/account.html", tokens=users.tokens(user), new_token=token)
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post(f"/account/tokens/<int(max={ROW_ID_MAX}):token_id>/revoke")
 @auth.staff_page("tokens.own")
 def revoke_token(token_id: int):
     try:
@@ -237,7 +248,7 @@ def macros_page():
 
 
 @bp.post("/macros")
-@bp.post("/macros/<int:macro_id>")
+@bp.post(f"/macros/<int(max={ROW_ID_MAX}):macro_id>")
 @auth.staff_page("macros.manage")
 def save_macro(macro_id: int | None = None):
     macro = macros.get(macro_id) if macro_id else None
@@ -251,7 +262,7 @@ def save_macro(macro_id: int | None = None):
     return redirect(url_for("console.macros_page"))
 
 
-@bp.post("/macros/<int:macro_id>/delete")
+@bp.post(f"/macros/<int(max={ROW_ID_MAX}):macro_id>/delete")
 @auth.staff_page("macros.manage")
 def delete_macro(macro_id: int):
     macro = macros.get(macro_id) or abort(404)

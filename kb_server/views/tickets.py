@@ -13,30 +13,18 @@ GET  /api/v1/openapi.json                     this API described (``kb_server.op
 Each endpoint states the right it needs; the JSON answer of a refusal is 401 (no valid token)
 or 403 (the role may not), and bad input is a 400 with the reason.
 """
-import logging
-
 from flask import Blueprint, jsonify, request
 
 from kb_server import auth, openapi
+from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, macros, queue, users
 from kb_server.extensions import csrf, db
 from kb_server.jsonapi import APIError, int_arg, json_body
 from kb_server.models import User
 from kb_server.tickets import service
 
-log = logging.getLogger(__name__)
-
 bp = Blueprint("tickets", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)   # token-authenticated, never the session cookie
-
-
-def _process_pending() -> None:
-    """Judge due no-click searches first, so the listing is current; never fails the listing."""
-    try:
-        service.process_pending()
-    except Exception:
-        db.session.rollback()
-        log.exception("processing pending ticket signals failed")
 
 
 def _ticket(reference: str):
@@ -51,7 +39,7 @@ def _ticket(reference: str):
 def list_tickets():
     filters = queue.parse_filters(request.args, strict=True, default_view="all")
     page, per_page = int_arg("page", 1, maximum=10_000), int_arg("per_page", 20)
-    _process_pending()
+    queue.refresh()
     tickets, total = queue.find(filters, auth.staff(), page, per_page)
     return jsonify({"tickets": [dict(t.to_dict(), sla_state=queue.sla_state(t)) for t in tickets],
                     "total": total, "page": page, "per_page": per_page,
@@ -137,7 +125,7 @@ def create_user():
     return jsonify({"user": user.to_dict()}), 201
 
 
-@bp.patch("/users/<int:user_id>")
+@bp.patch(f"/users/<int(max={ROW_ID_MAX}):user_id>")
 @auth.staff_api("users.manage")
 def update_user(user_id: int):
     user = db.session.get(User, user_id)

@@ -1,0 +1,127 @@
+"""The staff console in real headless Chromium: line 1 works the oldest breached ticket (its
+session and suggested articles, a reply, escalation with the missing facts); line 2 sees it."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from kb_server.extensions import db
+from kb_server.models import Ticket, utcnow
+from staff_helpers import PASSWORD, add_staff
+from tickets_helpers import post, search
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+LAPTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def contact(client, session: str, message: str) -> str:
+    response = post(client, "contact", {"session_id": session, "email": "anna@example.com",
+                                        "name": "Anna", "message": message, "language": "en"})
+    return response.get_json()["ticket"]["reference"]
+
+
+@pytest.fixture
+def tickets(app):
+    """Two breached tickets (the older breach is an outage, which needs facts) and a fresh one."""
+    client = app.test_client()
+    search(client, "b1", "reset password", ["en/reset-password"], language="en",
+           page_url="https://app.example/login")
+    oldest = contact(client, "b1", "Nothing works at all: the reset password page is down")
+    newer = contact(client, "b2", "How do I download an invoice?")
+    contact(client, "b3", "How do I change my e-mail?")
+    now = utcnow()
+    with app.app_context():
+        add_staff("line1@example.com", "agent", line=1)
+        add_staff("line2@example.com", "agent", line=2)
+        for reference, overdue in ((oldest, 180), (newer, 20)):
+            ticket = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
+            ticket.sla_first_response_due = now - dt.timedelta(minutes=overdue)
+        db.session.commit()
+    return oldest
+
+
+def log_in(browser, base: str, email: str):
+    page = browser.new_context(locale="en-US", viewport=LAPTOP).new_page()
+    page.set_default_timeout(10_000)
+    page.goto(base + "/console/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("link", name=re.compile("Breached & due soon"))).to_be_visible()
+    return page
+
+
+def test_line1_replies_and_escalates_the_oldest_breached_ticket_line2_sees_it(browser, live_server, tickets):
+    page = log_in(browser, live_server, "line1@example.com")
+    page.get_by_role("link", name=re.compile("Breached & due soon")).click()
+    first_row = page.locator("table.tickets tbody tr").first
+    expect(first_row).to_have_attribute("data-reference", tickets)
+    expect(first_row.locator(".sla-breached")).to_be_visible()
+    first_row.get_by_role("link", name=tickets).click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("reset password page is down")
+    session = page.locator("section", has=page.locator("#h-session"))
+    expect(session).to_contain_text("“reset password”")
+    expect(session).to_contain_text("https://app.example/login")
+    suggested = page.locator("section", has=page.locator("#h-suggested"))
+    expect(suggested.get_by_role("link", name="Reset your password")).to_be_visible()
+
+    page.get_by_role("textbox", name="Reply to the user").fill("We are looking into it right now.")
+    page.get_by_role("button", name="Send reply").click()
+    reply = page.locator("[data-message-kind=reply]")
+    expect(reply).to_contain_text("We are looking into it right now.")
+    expect(reply).to_contain_text("queued")
+
+    escalation = page.locator("#escalate-form")
+    escalation.get_by_label("Reason").fill("Page down for everyone, needs line 2")
+    escalation.get_by_role("button", name="Escalate").click()
+    expect(page.get_by_role("alert")).to_contain_text("collect these facts before escalating")
+    escalation = page.locator("#escalate-form")
+    escalation.get_by_label("Affected service").fill("password reset page")
+    escalation.get_by_label("Since when").fill("today 09:00 UTC")
+    escalation.get_by_label("Error text").fill("HTTP 502 Bad Gateway")
+    escalation.get_by_label("To line").select_option("2")
+    escalation.get_by_label("Reason").fill("Page down for everyone, needs line 2")
+    escalation.get_by_role("button", name="Escalate").click()
+    expect(page.get_by_role("status")).to_contain_text("escalated to line 2")
+    expect(page.get_by_text("You can read this ticket; line 2 and above work on it.")).to_be_visible()
+    page.context.close()
+
+    page = log_in(browser, live_server, "line2@example.com")
+    row = page.locator(f"tr[data-reference='{tickets}']")           # "My line, unassigned"
+    expect(row).to_be_visible()
+    row.get_by_role("link", name=tickets).click()
+    banner = page.locator("[data-escalation]")
+    expect(banner).to_contain_text("Escalated from line 1 to line 2")
+    expect(banner).to_contain_text("Page down for everyone, needs line 2")
+    expect(page.get_by_label("Error text")).to_have_value("HTTP 502 Bad Gateway")
+    expect(page.locator("[data-message-kind=reply]")).to_contain_text("We are looking into it")
+    page.context.close()
