@@ -22,7 +22,7 @@ from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
 from indexer.abstention import TAIL_RATIO, Floors, calibrate, cut_tail
 from indexer.catalog import Catalog
-from indexer.keyword import KeywordRanker, ParsedQuery, snippet
+from indexer.keyword import KeywordRanker, KeywordWeights, ParsedQuery, snippet
 from indexer.fusion import best_by_article, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
 from indexer.vectors import SemanticRanker
@@ -55,6 +55,7 @@ class RankingSettings:
     rrf_k: int = 60
     abstain: bool = True                # only results that clear a calibrated floor (abstention)
     tail_ratio: float = TAIL_RATIO      # ... and score at least this share of the best one
+    keyword: KeywordWeights = field(default_factory=KeywordWeights)   # BM25F knobs
 
 
 @dataclass
@@ -203,7 +204,8 @@ class SearchService:
         """Open ``generation`` and serve it; False (logged, nothing changed) if it is broken."""
         try:
             synonyms = json.loads(generation.synonyms.read_text(encoding="utf-8"))
-            ranker = KeywordRanker(whoosh_index.open_dir(generation.whoosh), synonyms)
+            ranker = KeywordRanker(whoosh_index.open_dir(generation.whoosh), synonyms,
+                                   self.settings.keyword)
             ranker.rank(ranker.parse("probe", "en").query, 1, ())   # reads every segment
             catalog = Catalog.load(generation.catalog)
         except Exception:

@@ -8,6 +8,7 @@ import pytest
 
 import indexer.keyword as keyword
 from indexer.keyword import snippet
+from indexer.search import RankingSettings, SearchService
 from search_helpers import build_service, ids, write_article
 
 BUNDLED_KB = Path(__file__).resolve().parent.parent / "articles"
@@ -86,9 +87,10 @@ def test_title_match_ranks_above_body_match(extra):
     assert ids(extra.search("widget"))[:2] == ["en/embed-widget", "en/appearance"]
 
 
-def test_title_boost_is_what_decides(extra, monkeypatch):
-    monkeypatch.setattr(keyword, "FIELD_BOOSTS", {"title": 0.3, "heading": 1.0, "tags": 1.0, "body": 1.0})
-    assert ids(extra.search("widget"))[0] == "en/appearance"
+def test_title_boost_is_what_decides(extra):
+    weak_title = SearchService(extra.index_dir, settings=RankingSettings(
+        keyword=keyword.KeywordWeights(title=0.3, heading=1.0, tags=1.0, body=1.0)))
+    assert ids(weak_title.search("widget"))[0] == "en/appearance"
 
 
 @pytest.mark.parametrize("query, expected", [

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from indexer.embedding_cache import CachedEmbedder
 from indexer.evaluate import ABSTENTION_KEYS, METRIC_KEYS, MODES, evaluate
 from kb_server import search
 
@@ -26,6 +28,15 @@ def _print_metrics(name: str, results: dict[str, dict]) -> None:
         click.echo("  " + f"{label:<{width}}" + "".join(f"{v:>10}" for v in values))
 
 
+def eval_embedder(no_cache: bool = False):
+    """The configured embedder (None if it cannot load), behind the evaluation cache unless
+    ``no_cache``."""
+    embedder = search.embedder()
+    if embedder is None or no_cache:
+        return embedder
+    return CachedEmbedder(embedder, Path(current_app.config["INSTANCE_DIR"]) / "eval-cache")
+
+
 @click.command("eval")
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 @click.option("--mode", type=click.Choice(MODES), default=None,
@@ -39,15 +50,22 @@ def _print_metrics(name: str, results: dict[str, dict]) -> None:
               type=click.Path(exists=True, dir_okay=False),
               help="Queries (BEIR queries.jsonl format) PATH's corpus cannot answer: adds "
                    "abstain_rate, the share of them with no result. Repeatable.")
+@click.option("--no-cache", is_flag=True,
+              help="Embed everything anew instead of reusing the vectors of earlier runs "
+                   "(kept by model and text in INSTANCE/eval-cache).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
 def eval_command(path: str, mode: str | None, compare: bool, lang: str | None,
-                 unanswerable: tuple[str, ...], as_json: bool) -> None:
+                 unanswerable: tuple[str, ...], no_cache: bool, as_json: bool) -> None:
     """Retrieval quality on a BEIR folder: nDCG@10, Recall@5, MRR@10, zero results, latency."""
     modes = MODES if compare else (mode or current_app.config["SEARCH_MODE"],)
-    embedder = search.embedder() if any(m in ("semantic", "hybrid") for m in modes) else None
-    results = evaluate(path, modes=modes, language=lang, embedder=embedder,
-                       settings=search.ranking_settings(), unanswerable=unanswerable)
+    embedder = eval_embedder(no_cache) if any(m in ("semantic", "hybrid") for m in modes) else None
+    try:
+        results = evaluate(path, modes=modes, language=lang, embedder=embedder,
+                           settings=search.ranking_settings(), unanswerable=unanswerable)
+    finally:
+        if isinstance(embedder, CachedEmbedder):
+            embedder.save()
     if as_json:
         click.echo(json.dumps(results if compare else results[modes[0]]))
     else:
