@@ -250,6 +250,18 @@ class KeywordRanker:
         return boosts or None
 
     # --- ranking -----------------------------------------------------------------------------
+    def coverage(self, parsed: ParsedQuery, language: str, key: str) -> float:
+        """Share of the query's terms in ``language`` that section ``key`` has in some field of
+        that language: how much of the question a keyword match explains (a paraphrase that
+        shares one word with the answer explains little)."""
+        terms = parsed.terms.get(language) or set()
+        doc = self.postings.doc_number(key)
+        if not terms or doc is None:
+            return 0.0
+        found = sum(any(self.postings.has_posting(f"{name}_{language}", term, doc)
+                        for name in TEXT_FIELDS) for term in terms)
+        return found / len(terms)
+
     def rank(self, q: TermBoosts | None, limit: int, categories=()) -> list[tuple[str, float]]:
         """Top sections as (section key, score), best first; only public articles."""
         if not q:

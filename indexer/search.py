@@ -286,7 +286,9 @@ class SearchService:
             # ``_group`` is a tie-breaker, not a veto on cross-lingual matches
             ranked = list(minmax(semantic_ranked).items())
         else:
-            ranked = fuse(keyword_ranked, semantic_ranked, self.settings)
+            coverage = (self.keyword.coverage(parsed, language, keyword_ranked[0][0])
+                        if keyword_ranked else 0.0)
+            ranked = fuse(keyword_ranked, semantic_ranked, self.settings, coverage)
         return self._plausible(ranked, keyword_ranked, semantic_ranked, _term_count(parsed, language))
 
     def _plausible(self, ranked, keyword_ranked, semantic_ranked, terms: int) -> list[tuple[str, float]]:
