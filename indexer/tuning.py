@@ -27,8 +27,8 @@ from indexer.search import RankingSettings, SearchService
 
 TOLERANCE = 0.005      # nDCG@10: closer than this to the best worst case counts as as good
 
-# BM25's defaults first (Whoosh's B 0.75 and K1 1.2, no field boost: a title word already
-# counts in the title and in the body), then one knob at a time, then the defaults this project
+# BM25's defaults first (Whoosh's B 0.75 and K1 1.2, no field boost: a word of a short title
+# already scores high through length normalisation), then one knob at a time, then the defaults this project
 # had before (tuned on the dev sets).
 BM25_DEFAULTS = KeywordWeights(title=1.0, heading=1.0, tags=1.0, body=1.0, b=0.75, short_b=0.75,
                                k1=1.2, other_language=1.0)
