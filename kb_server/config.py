@@ -102,12 +102,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_MODE", "hybrid", "default ranking: `keyword`, `semantic` or `hybrid`",
             parse=_choice(*MODES)),
     Setting("FUSION", RankingSettings.fusion,
-            "hybrid fusion: `confidence` (min-max normalised scores, each ranker weighted per "
-            "query by how clearly its best results stand out), `score` (fixed weights) or `rrf`",
+            "hybrid fusion: `confidence` (min-max normalised scores; the keyword ranker weighs "
+            "less the less of the query its best result has), `score` (fixed weights) or `rrf`",
             parse=_choice(*FUSIONS)),
     Setting("SEMANTIC_WEIGHT", RankingSettings.semantic_weight,
-            "hybrid: share of the semantic ranker (0..1; with `confidence` fusion, before "
-            "weighting by confidence)", parse=float),
+            "hybrid: share of the semantic ranker (0..1; with `confidence` fusion, when the "
+            "best keyword result has every query term)", parse=float),
     Setting("API_TOKEN", "", "bearer token of the staff ticket API (unset: staff API off)"),
     Setting("RATELIMIT_PUBLIC", "120/minute", "per-client limit on each public endpoint",
             env="KB_RATELIMIT"),
