@@ -51,7 +51,7 @@ class RankingSettings:
     candidates: int = 100               # sections taken from each ranker before grouping
     other_language_weight: float = 0.9  # a match in another language than the user's
     fusion: str = "confidence"          # hybrid: "confidence", "score" (fixed weights) or "rrf"
-    semantic_weight: float = 0.6        # hybrid: share of the semantic ranker (before confidence)
+    semantic_weight: float = 0.7        # hybrid: share of the semantic ranker (before confidence)
     rrf_k: int = 60
     abstain: bool = True                # only results that clear a calibrated floor (abstention)
     tail_ratio: float = TAIL_RATIO      # ... and score at least this share of the best one

@@ -26,7 +26,7 @@ def test_every_setting_reaches_the_config(tmp_path):
     config = load_config(tmp_path, env={})
     assert {s.name for s in SETTINGS} <= config.keys()
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path.resolve() / 'linezero.db'}"
-    assert config["NO_CLICK_MINUTES"] == 30 and config["SEMANTIC_WEIGHT"] == 0.6
+    assert config["NO_CLICK_MINUTES"] == 30 and config["SEMANTIC_WEIGHT"] == 0.7
 
 
 def test_environment_values_are_parsed(tmp_path):
