@@ -13,7 +13,6 @@ Each set is indexed (and embedded) once; a setting only opens a new ``SearchServ
 """
 from __future__ import annotations
 
-import statistics
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -129,6 +128,3 @@ def markdown(rows: list[dict], reference_name: str) -> str:
               f"{r['all_sets_score']:.3f} | {r['reference']:.3f} |" for r in rows]
     return "\n".join(lines)
 
-
-def mean_gain(scores: dict[str, float], reference: dict[str, float]) -> float:
-    return statistics.fmean(scores[s] - reference[s] for s in reference)
