@@ -284,9 +284,10 @@ class Postings:
         return term in self.fields[field].rows
 
     def doc_number(self, key: str) -> int | None:
-        """The document number of a key (a race only builds the lookup twice)."""
+        """The live document of a key (an updated section's old document is deleted, not gone;
+        a race only builds the lookup twice)."""
         if self._doc_numbers is None:
-            self._doc_numbers = {k: i for i, k in enumerate(self.keys)}
+            self._doc_numbers = {k: i for i, k in enumerate(self.keys) if self.live[i]}
         return self._doc_numbers.get(key)
 
     def has_posting(self, field: str, term: str, doc: int) -> bool:

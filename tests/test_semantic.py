@@ -170,6 +170,11 @@ def test_keyword_coverage_is_the_share_of_query_terms_the_section_has(tmp_path):
     assert service.keyword.coverage(parsed, "en", key) == pytest.approx(3 / 4)
     assert service.keyword.coverage(parsed, "en", "en/password#0") == pytest.approx(1 / 4)
     assert service.keyword.coverage(parsed, "en", "en/missing#0") == 0.0
+    # an edited article: its old documents are deleted, the new ones count
+    write_article(kb, "en", "password", "Reset your password", "Download the recovery PDF.")
+    build_index(kb, tmp_path / "index")
+    service.reload()
+    assert service.keyword.coverage(parsed, "en", "en/password#0") == pytest.approx(3 / 4)
 
 
 TIED_FUSION = """
