@@ -1,7 +1,16 @@
-"""Hybrid fusion: keyword and semantic rankings of sections merged into one, per article."""
+"""Hybrid fusion: keyword and semantic rankings of sections merged into one, per article.
+
+``confidence`` fusion (the default) weighs the keyword ranker per query by how much of the
+question its best match explains: the share of the query's terms that the best keyword result
+contains. A paraphrase that shares one word with an answer gets a keyword ranking that is
+mostly noise, and the semantic ranker decides; a query whose words the best result all has (an
+error code, the exact feature name) is weighed about evenly. One global weight has to pick one
+of the two for every query.
+"""
 from __future__ import annotations
 
 MINMAX_FLOOR = 0.01
+FUSIONS = ("confidence", "score", "rrf")
 
 
 def article_of(key: str) -> str:
@@ -32,20 +41,32 @@ def minmax(ranked: list[tuple[str, float]]) -> dict[str, float]:
             for item, s in ranked}
 
 
-def _combine(keyword: list, semantic: list, settings) -> dict[str, float]:
+def semantic_share(settings, keyword_coverage: float | None = None) -> float:
+    """The semantic ranker's share of the fused score for one query: ``semantic_weight``, or
+    with ``confidence`` fusion that prior shifted by the keyword ranker's coverage of the query
+    (1: the prior; 0.5: the keyword ranker counts half as much; 0 or no match: semantic alone)."""
+    prior = settings.semantic_weight
+    if settings.fusion != "confidence" or keyword_coverage is None:
+        return prior
+    keyword = (1 - prior) * max(0.0, min(1.0, keyword_coverage))
+    return prior / (prior + keyword) if prior + keyword > 0 else 0.0
+
+
+def _combine(keyword: list, semantic: list, settings, weight: float) -> dict[str, float]:
     normalise = (lambda r: _rrf(r, settings.rrf_k)) if settings.fusion == "rrf" else minmax
     kw, sem = normalise(keyword), normalise(semantic)
-    weight = settings.semantic_weight
     return {item: (1 - weight) * kw.get(item, 0.0) + weight * sem.get(item, 0.0)
             for item in kw.keys() | sem.keys()}
 
 
 def fuse(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]],
-         settings) -> list[tuple[str, float]]:
-    """Hybrid ranking: scores fused per article (RRF or min-max score fusion, weights from
-    ``settings``), each article represented by its best fused section, best first."""
-    articles = _combine(best_by_article(keyword), best_by_article(semantic), settings)
-    sections = _combine(keyword, semantic, settings)
+         settings, keyword_coverage: float | None = None) -> list[tuple[str, float]]:
+    """Hybrid ranking: scores fused per article (min-max score fusion weighted per query by
+    ``keyword_coverage``, or with fixed weights, or RRF; see ``settings``), each article
+    represented by its best fused section, best first."""
+    weight = semantic_share(settings, keyword_coverage)
+    articles = _combine(best_by_article(keyword), best_by_article(semantic), settings, weight)
+    sections = _combine(keyword, semantic, settings, weight)
     best_section: dict[str, tuple[float, str]] = {}
     for key, score in sections.items():
         article = article_of(key)

@@ -27,15 +27,36 @@ from indexer.articles import Article
 from indexer.postings import Layout, Postings, TermBoosts
 from indexer.synonyms import SynonymExpander
 
-# Field weights: title > headings > tags > body. Tuned with `kb eval`: every term is scored per
-# field and summed, so a title word already counts twice (title and its short field's higher
-# tf); larger title boosts lost 0.1 nDCG@10 on emanual_smarttv.
-FIELD_BOOSTS = {"title": 1.1, "heading": 1.05, "tags": 1.02, "body": 1.0}
-BM25_B = 0.6            # length normalisation of body text
-BM25_SHORT_B = 0.7      # ... of titles and headings
-BM25_K1 = 1.5
-TEXT_FIELDS = tuple(FIELD_BOOSTS)
-OTHER_LANGUAGE_WEIGHT = 0.6   # a query also matches the other languages' fields, weaker
+TEXT_FIELDS = ("title", "heading", "tags", "body")
+SHORT_FIELDS = ("title", "heading")
+
+
+@dataclass(frozen=True)
+class KeywordWeights:
+    """The knobs of BM25F ranking: field boosts (every term is scored per field and summed: a
+    short title that has the word already scores high through BM25's length normalisation),
+    BM25's length normalisation (``b``; titles and headings ``short_b``) and saturation
+    (``k1``), and the weight of a match in another language's fields (a query is analysed in
+    every language). The defaults are BM25's own, no boost: leave-one-set-out over the dev sets
+    chose them over every tuned variant (``eval/tune.py``, README "Choosing the defaults")."""
+
+    title: float = 1.0
+    heading: float = 1.0
+    tags: float = 1.0
+    body: float = 1.0
+    b: float = 0.75
+    short_b: float = 0.75
+    k1: float = 1.2
+    other_language: float = 1.0
+
+    def field_boosts(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in TEXT_FIELDS}
+
+    def bm25_b(self, field_name: str) -> float:
+        """BM25 length normalisation of a field (``title_en``...; ``complete`` counts as long)."""
+        return self.short_b if field_name.split("_")[0] in SHORT_FIELDS else self.b
+
+
 CORRECTION_WEIGHT = 0.7       # a spelling correction counts less than the word typed
 SYNONYM_WEIGHT = 0.6
 COMPLETION_WEIGHT = 2.0       # a title or heading word that completes the last word typed
@@ -69,11 +90,6 @@ def build_schema() -> Schema:
         for name in TEXT_FIELDS:
             fields[f"{name}_{lang}"] = TEXT(analyzer=ANALYZERS[lang], phrase=False)
     return Schema(**fields)
-
-
-def bm25_b(field_name: str) -> float:
-    """BM25 length normalisation of a field: titles and headings are short, normalised more."""
-    return BM25_SHORT_B if field_name.split("_")[0] in ("title", "heading") else BM25_B
 
 
 def section_documents(article: Article):
@@ -144,8 +160,11 @@ def _add(boosts: TermBoosts, field_name: str, term: str, boost: float) -> None:
 class KeywordRanker:
     """Builds queries and ranks sections of an open Whoosh index."""
 
-    def __init__(self, index: Index, synonyms: list[list[str]] | None = None):
+    def __init__(self, index: Index, synonyms: list[list[str]] | None = None,
+                 weights: KeywordWeights | None = None):
         self.index = index
+        self.weights = weights or KeywordWeights()
+        self._field_boosts = self.weights.field_boosts()
         self.searcher = index.searcher()
         self.postings = self._read(self.searcher)
         self.word_forms = {lang: WordForms(lang) for lang in LANGUAGES}   # for snippets
@@ -155,7 +174,8 @@ class KeywordRanker:
     def _read(self, searcher) -> Postings:
         folder = getattr(self.index.storage, "folder", None)
         return Postings.read(searcher.reader(), Path(folder) if folder else None, LAYOUT,
-                             {name: bm25_b(name) for name in LAYOUT.scored}, BM25_K1)
+                             {name: self.weights.bm25_b(name) for name in LAYOUT.scored},
+                             self.weights.k1)
 
     def refresh(self) -> None:
         """Serve the index's latest commit."""
@@ -197,7 +217,7 @@ class KeywordRanker:
         terms: dict[str, set[str]] = {}
         highlight: dict[str, set[str]] = {}
         for lang in LANGUAGES:
-            weight = 1.0 if lang == language else OTHER_LANGUAGE_WEIGHT
+            weight = 1.0 if lang == language else self.weights.other_language
             typed = analyze(text, lang)
             weighted = [(t, weight) for t in typed]
             for wrong, right in fixes.items():
@@ -209,7 +229,7 @@ class KeywordRanker:
                     highlight[lang].update(phrase)
             terms[lang] = {t for t, _ in weighted}
             for t, w in weighted:
-                for name, boost in FIELD_BOOSTS.items():
+                for name, boost in self._field_boosts.items():
                     _add(boosts, f"{name}_{lang}", t, w * boost)
         corrected = " ".join(fixes.get(t, t) for t in tokens) if fixes else None
         return ParsedQuery(boosts or None, terms, corrected, highlight)
@@ -231,6 +251,18 @@ class KeywordRanker:
         return boosts or None
 
     # --- ranking -----------------------------------------------------------------------------
+    def coverage(self, parsed: ParsedQuery, language: str, key: str) -> float:
+        """Share of the query's terms in ``language`` that section ``key`` has in some field of
+        that language: how much of the question a keyword match explains (a paraphrase that
+        shares one word with the answer explains little)."""
+        terms = parsed.terms.get(language) or set()
+        doc = self.postings.doc_number(key)
+        if not terms or doc is None:
+            return 0.0
+        found = sum(any(self.postings.has_posting(f"{name}_{language}", term, doc)
+                        for name in TEXT_FIELDS) for term in terms)
+        return found / len(terms)
+
     def rank(self, q: TermBoosts | None, limit: int, categories=()) -> list[tuple[str, float]]:
         """Top sections as (section key, score), best first; only public articles."""
         if not q:

@@ -22,7 +22,7 @@ from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
 from indexer.abstention import TAIL_RATIO, Floors, calibrate, cut_tail
 from indexer.catalog import Catalog
-from indexer.keyword import KeywordRanker, ParsedQuery, snippet
+from indexer.keyword import KeywordRanker, KeywordWeights, ParsedQuery, snippet
 from indexer.fusion import best_by_article, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
 from indexer.vectors import SemanticRanker
@@ -50,11 +50,12 @@ class RankingSettings:
 
     candidates: int = 100               # sections taken from each ranker before grouping
     other_language_weight: float = 0.9  # a match in another language than the user's
-    fusion: str = "score"               # hybrid: "score" (min-max normalised) or "rrf"
-    semantic_weight: float = 0.7        # hybrid: share of the semantic ranker
+    fusion: str = "confidence"          # hybrid: "confidence", "score" (fixed weights) or "rrf"
+    semantic_weight: float = 0.7        # hybrid: share of the semantic ranker (before confidence)
     rrf_k: int = 60
     abstain: bool = True                # only results that clear a calibrated floor (abstention)
     tail_ratio: float = TAIL_RATIO      # ... and score at least this share of the best one
+    keyword: KeywordWeights = field(default_factory=KeywordWeights)   # BM25F knobs
 
 
 @dataclass
@@ -203,7 +204,8 @@ class SearchService:
         """Open ``generation`` and serve it; False (logged, nothing changed) if it is broken."""
         try:
             synonyms = json.loads(generation.synonyms.read_text(encoding="utf-8"))
-            ranker = KeywordRanker(whoosh_index.open_dir(generation.whoosh), synonyms)
+            ranker = KeywordRanker(whoosh_index.open_dir(generation.whoosh), synonyms,
+                                   self.settings.keyword)
             ranker.rank(ranker.parse("probe", "en").query, 1, ())   # reads every segment
             catalog = Catalog.load(generation.catalog)
         except Exception:
@@ -284,7 +286,9 @@ class SearchService:
             # ``_group`` is a tie-breaker, not a veto on cross-lingual matches
             ranked = list(minmax(semantic_ranked).items())
         else:
-            ranked = fuse(keyword_ranked, semantic_ranked, self.settings)
+            coverage = (self.keyword.coverage(parsed, language, keyword_ranked[0][0])
+                        if keyword_ranked else 0.0)
+            ranked = fuse(keyword_ranked, semantic_ranked, self.settings, coverage)
         return self._plausible(ranked, keyword_ranked, semantic_ranked, _term_count(parsed, language))
 
     def _plausible(self, ranked, keyword_ranked, semantic_ranked, terms: int) -> list[tuple[str, float]]:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import yaml
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from indexer.fusion import FUSIONS
 from indexer.search import MODES, RankingSettings
 from kb_server.tickets.rules import RULES
 
@@ -116,10 +117,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_MODE", "hybrid", "default ranking: `keyword`, `semantic` or `hybrid`",
             parse=_choice(*MODES)),
     Setting("FUSION", RankingSettings.fusion,
-            "hybrid fusion: `score` (min-max normalised scores) or `rrf`",
-            parse=_choice("score", "rrf")),
+            "hybrid fusion: `confidence` (min-max normalised scores; the keyword ranker weighs "
+            "less the less of the query its best result has), `score` (fixed weights) or `rrf`",
+            parse=_choice(*FUSIONS)),
     Setting("SEMANTIC_WEIGHT", RankingSettings.semantic_weight,
-            "hybrid: share of the semantic ranker (0..1)", parse=float),
+            "hybrid: share of the semantic ranker (0..1; with `confidence` fusion, when the "
+            "best keyword result has every query term)", parse=float),
     Setting("RATELIMIT_PUBLIC", "120/minute", "per-client limit on each public endpoint",
             env="KB_RATELIMIT"),
     Setting("RATELIMIT_CONTACT", "5/minute;30/hour",

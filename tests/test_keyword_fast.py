@@ -14,7 +14,7 @@ import indexer.postings as postings_module
 from indexer import keyword
 from indexer.generation import current_generation
 from indexer.index import build_index
-from indexer.keyword import BM25_B, BM25_K1, LAYOUT, SNIPPET_CHARS, bm25_b, snippet
+from indexer.keyword import LAYOUT, SNIPPET_CHARS, snippet
 from indexer.postings import CACHE_EXTENSION, Speller, levenshtein
 from indexer.search import SearchService
 from search_helpers import build_service, copy_fixture_kb, ids, write_article
@@ -51,7 +51,9 @@ def service(tmp_path_factory):
 
 def whoosh_ranking(ranker, boosts, limit, categories=()):
     """The reference: the same query as a Whoosh Or of boosted terms, scored by Whoosh's BM25F."""
-    weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **{f"{f}_B": bm25_b(f) for f in LAYOUT.scored})
+    weights = ranker.weights
+    weighting = scoring.BM25F(B=weights.b, K1=weights.k1,
+                              **{f"{f}_B": weights.bm25_b(f) for f in LAYOUT.scored})
     restrict = [query.Term("public", "1")]
     if categories:
         restrict.append(query.Or([query.Term("category", c) for c in categories]))

@@ -15,11 +15,11 @@ from indexer.generation import current_generation
 from indexer.index import build_index
 from indexer.search import RankingSettings, SearchService
 from indexer.chunking import article_chunks
-from indexer.fusion import fuse
+from indexer.fusion import fuse, semantic_share
 from indexer.vectors import VectorStore
 from kb_server import search as search_seam
 from conftest import make_app
-from tests.search_helpers import ids, write_article
+from tests.search_helpers import build_service, ids, write_article
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +133,7 @@ KEYWORD = [("en/a#1", 12.0), ("en/b#0", 8.0), ("en/c#0", 2.0)]
 SEMANTIC = [("en/c#2", 0.91), ("en/b#1", 0.90), ("en/d#0", 0.70)]
 
 
-@pytest.mark.parametrize("fusion", ["score", "rrf"])
+@pytest.mark.parametrize("fusion", ["confidence", "score", "rrf"])
 def test_fusion_weights_move_between_the_rankers(fusion):
     keyword_only = fuse(KEYWORD, SEMANTIC, RankingSettings(fusion=fusion, semantic_weight=0.0))
     semantic_only = fuse(KEYWORD, SEMANTIC, RankingSettings(fusion=fusion, semantic_weight=1.0))
@@ -146,6 +146,35 @@ def test_fusion_rewards_agreement_and_keeps_the_best_section():
     assert fused[0][0].startswith("en/b#")            # second in both beats first in one
     assert dict(fused)  # one entry per article
     assert len({key.split("#")[0] for key, _ in fused}) == len(fused) == 4
+
+
+def test_confidence_fusion_weighs_keywords_by_how_much_of_the_query_they_explain():
+    settings = RankingSettings(fusion="confidence", semantic_weight=0.6)
+    assert semantic_share(settings, 1.0) == pytest.approx(0.6)        # every query word matched
+    assert semantic_share(settings, 0.25) == pytest.approx(0.6 / 0.7)  # one word in four
+    assert semantic_share(settings, 0.0) == 1.0                        # no keyword match at all
+    assert semantic_share(RankingSettings(fusion="score", semantic_weight=0.6), 0.25) == 0.6
+    # keyword's first (en/a, absent from the semantic list) wins while it explains the query
+    keyword_led = RankingSettings(fusion="confidence", semantic_weight=0.2)
+    assert fuse(KEYWORD, SEMANTIC, keyword_led, keyword_coverage=1.0)[0][0].startswith("en/a#")
+    assert fuse(KEYWORD, SEMANTIC, keyword_led, keyword_coverage=0.1)[0][0].startswith("en/b#")
+
+
+def test_keyword_coverage_is_the_share_of_query_terms_the_section_has(tmp_path):
+    kb = tmp_path / "articles"
+    write_article(kb, "en", "invoices", "Download invoices", "Open Billing, then Invoices, and save the PDF.")
+    write_article(kb, "en", "password", "Reset your password", "Use the link we e-mail you.")
+    service = build_service(kb, tmp_path / "index")
+    parsed = service.keyword.parse("download invoice pdf password", "en")
+    [(key, _)] = [hit for hit in service.keyword.rank(parsed.query, 10) if hit[0].startswith("en/invoices")]
+    assert service.keyword.coverage(parsed, "en", key) == pytest.approx(3 / 4)
+    assert service.keyword.coverage(parsed, "en", "en/password#0") == pytest.approx(1 / 4)
+    assert service.keyword.coverage(parsed, "en", "en/missing#0") == 0.0
+    # an edited article: its old documents are deleted, the new ones count
+    write_article(kb, "en", "password", "Reset your password", "Download the recovery PDF.")
+    build_index(kb, tmp_path / "index")
+    service.reload()
+    assert service.keyword.coverage(parsed, "en", "en/password#0") == pytest.approx(3 / 4)
 
 
 TIED_FUSION = """

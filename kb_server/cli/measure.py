@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from indexer.embedding_cache import CachedEmbedder
 from indexer.evaluate import ABSTENTION_KEYS, METRIC_KEYS, MODES, PEER_PREFIX, evaluate
 from kb_server import search
 from kb_server.pgcluster import ClusterUnavailable, temporary_cluster
@@ -50,6 +52,15 @@ def _peer_database(peer: str | None) -> Iterator[str | None]:
             raise click.ClickException(f"--peer postgres: {error}") from error
 
 
+def eval_embedder(no_cache: bool = False):
+    """The configured embedder (None if it cannot load), behind the evaluation cache unless
+    ``no_cache``."""
+    embedder = search.embedder()
+    if embedder is None or no_cache:
+        return embedder
+    return CachedEmbedder(embedder, Path(current_app.config["INSTANCE_DIR"]) / "eval-cache")
+
+
 @click.command("eval")
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 @click.option("--mode", type=click.Choice(MODES), default=None,
@@ -67,17 +78,25 @@ def _peer_database(peer: str | None) -> Iterator[str | None]:
               help="Also run the queries through PostgreSQL full-text search (the configured "
                    "database when it is PostgreSQL, else a temporary cluster): adds "
                    "peer_postgres_* keys.")
+@click.option("--no-cache", is_flag=True,
+              help="Embed everything anew instead of reusing the vectors of earlier runs "
+                   "(kept by model and text in INSTANCE/eval-cache).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
 def eval_command(path: str, mode: str | None, compare: bool, lang: str | None,
-                 unanswerable: tuple[str, ...], peer: str | None, as_json: bool) -> None:
+                 unanswerable: tuple[str, ...], peer: str | None, no_cache: bool,
+                 as_json: bool) -> None:
     """Retrieval quality on a BEIR folder: nDCG@10, Recall@5, MRR@10, zero results, latency."""
     modes = MODES if compare else (mode or current_app.config["SEARCH_MODE"],)
-    embedder = search.embedder() if any(m in ("semantic", "hybrid") for m in modes) else None
-    with _peer_database(peer) as peer_url:
-        results = evaluate(path, modes=modes, language=lang, embedder=embedder,
-                           settings=search.ranking_settings(), unanswerable=unanswerable,
-                           peer_url=peer_url)
+    embedder = eval_embedder(no_cache) if any(m in ("semantic", "hybrid") for m in modes) else None
+    try:
+        with _peer_database(peer) as peer_url:
+            results = evaluate(path, modes=modes, language=lang, embedder=embedder,
+                               settings=search.ranking_settings(), unanswerable=unanswerable,
+                               peer_url=peer_url)
+    finally:
+        if isinstance(embedder, CachedEmbedder):
+            embedder.save()
     if as_json:
         click.echo(json.dumps(results if compare else results[modes[0]]))
     else:
