@@ -375,7 +375,8 @@ class SearchService:
             translation_key=article.translation_key,
             anchor=section.anchor if section else "", section=section.heading if section else "",
             snippet=snippet(text, parsed.highlight.get(article.language, set()), article.language,
-                            self.keyword.word_forms[article.language]),
+                            self.keyword.word_forms[article.language],
+                            parsed.phrases.get(article.language, ())),
             score=round(group.score, 4),
         )
 

@@ -353,3 +353,24 @@ def test_a_phrase_synonym_does_not_highlight_its_loose_words(tmp_path):
     hit = next(h for h in service.search("2fa", language="en").hits if h.slug == "browser-support")
     assert "<mark>2FA</mark>" in hit.snippet
     assert "<mark>two</mark>" not in hit.snippet.lower()
+
+
+def test_a_phrase_synonym_is_highlighted_as_the_whole_phrase(tmp_path):
+    kb = tmp_path / "articles"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "articles", kb)
+    write_article(kb, "en", "browser-support", "Browser support",
+                  "Linezero supports the two latest versions of Chrome. Sign-in codes come from "
+                  "two-step verification; the factor of two is a step too.")
+    service = build_service(kb, tmp_path / "index")
+    hit = next(h for h in service.search("2fa", language="en").hits if h.slug == "browser-support")
+    assert "<mark>two-step verification</mark>" in hit.snippet
+    assert hit.snippet.count("<mark>") == 1      # not "two" of "two latest", nor "factor of two"
+
+
+def test_snippet_marks_phrases_only_where_their_terms_follow_each_other():
+    text = "Use two-factor authentication. Two apps; a factor. Two step verification is different."
+    phrases = {("two", "factor", "authent"), ("two", "factor"), ("two", "step", "verif")}
+    out = snippet(text, {"2fa"}, "en", phrases=phrases)
+    assert out == ("Use <mark>two-factor authentication</mark>. Two apps; a factor. "
+                   "<mark>Two step verification</mark> is different.")
+    assert snippet(text, set(), "en", phrases={("factor", "two")}) == text
