@@ -194,9 +194,11 @@ class KeywordRanker:
                 fixes[token] = suggestion
         return fixes
 
-    def parse(self, text: str, language: str) -> ParsedQuery:
+    def parse(self, text: str, language: str, correct: bool = True) -> ParsedQuery:
+        """``text`` as weighted terms; with ``correct``, unknown words' spelling corrections
+        are added (weaker than typed words) and ``corrected`` is the corrected text."""
         tokens = words(text)
-        fixes = self._corrections(tokens)
+        fixes = self._corrections(tokens) if correct else {}
         boosts: TermBoosts = {}
         terms: dict[str, set[str]] = {}
         highlight: dict[str, set[str]] = {}

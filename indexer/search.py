@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0     # how often an unreadable index is tried again
 
 MODES = ("keyword", "semantic", "hybrid")
+# "did you mean" only when the corrections multiply the best keyword score at least this much
+CORRECTION_GAIN = 1.5
 
 
 def _term_count(parsed: ParsedQuery, language: str) -> int:
@@ -320,8 +322,7 @@ class SearchService:
         """The best keyword score of ``probe`` and its number of query terms."""
         language = detect_language(probe)
         parsed = self.keyword.parse(probe, language)
-        best = max((s for _, s in self.keyword.rank(parsed.query, 1, ())), default=0.0)
-        return best, _term_count(parsed, language)
+        return self._best_score(parsed), _term_count(parsed, language)
 
     def _allowed(self, categories):
         """Predicate on section keys: public articles, optionally of some categories."""
@@ -438,9 +439,27 @@ class SearchService:
         results.total = len(shown)
         results.hits = [self._hit(g, a, parsed) for g, a in shown[start:start + per_page]]
         results.facets = {"category": category_counts, "language": language_counts}
-        results.did_you_mean = parsed.corrected if parsed.corrected and self._finds(
-            parsed.corrected, language, mode, tuple(categories)) else None
+        results.did_you_mean = self._did_you_mean(text, parsed, language, mode, tuple(categories))
         return results
+
+    def _did_you_mean(self, text: str, parsed: ParsedQuery, language: str, mode: str,
+                      categories) -> str | None:
+        """The spelling-corrected query to offer, if any: only when the corrections find
+        clearly better keyword evidence than the words as typed (``CORRECTION_GAIN`` times the
+        best score; a query whose words already find their answer is not second-guessed by a
+        word the knowledge base does not use) and the corrected query finds plausible answers.
+
+        The corrections rank in any case (weaker than typed words): that was better on every
+        dev set than ranking the typed words alone."""
+        if parsed.corrected is None:
+            return None
+        typed = self.keyword.parse(text, language, correct=False)
+        if self._best_score(parsed, categories) < CORRECTION_GAIN * self._best_score(typed, categories):
+            return None
+        return parsed.corrected if self._finds(parsed.corrected, language, mode, categories) else None
+
+    def _best_score(self, parsed: ParsedQuery, categories=()) -> float:
+        return max((score for _, score in self.keyword.rank(parsed.query, 1, categories)), default=0.0)
 
     def _finds(self, text: str, language: str, mode: str, categories) -> bool:
         """Whether ``text`` (a spelling correction) finds results that plausibly answer it: a

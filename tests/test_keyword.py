@@ -328,13 +328,28 @@ def bundled(tmp_path_factory):
     return build_service(BUNDLED_KB, tmp_path_factory.mktemp("bundled") / "index")
 
 
+@pytest.mark.parametrize("query", ["qwzxvpl frobnicate", "рецепт борща", "!!!", "how do I bake bread"])
+def test_the_issue_queries_get_no_answer_and_no_did_you_mean(bundled, query):
+    results = bundled.search(query)
+    assert results.total == 0 and results.did_you_mean is None
+
+
 def test_no_did_you_mean_that_leads_nowhere(bundled):
     # "bread" is unknown here and close to a known word ("break"), but the corrected query
     # answers nothing either: offering it would lead to another empty page
-    service = bundled
-    results = service.search("how do I bake bread", language="en")
-    assert results.total == 0 and results.did_you_mean is None
-    assert service.search("pasword reset", language="en").did_you_mean == "password reset"
+    assert bundled.keyword.parse("how do I bake bread", "en").corrected == "how do i bake break"
+    assert bundled.search("how do I bake bread", language="en").did_you_mean is None
+    results = bundled.search("pasword reset", language="en")
+    assert results.did_you_mean == "password reset"
+    assert results.hits[0].slug == "reset-password"
+
+
+def test_no_did_you_mean_when_the_typed_words_already_find_the_answer(bundled):
+    # "autentication" is a typo, but "two factor" alone finds the article: not second-guessed
+    assert bundled.keyword.parse("two factor autentication", "en").corrected == "two factor authentication"
+    results = bundled.search("two factor autentication", language="en")
+    assert results.did_you_mean is None
+    assert results.hits[0].slug == "two-factor-authentication"
 
 
 @pytest.mark.parametrize("query, corrected", [("как сварить суп", None),   # real words
