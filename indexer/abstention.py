@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from indexer.analysis import words
 from indexer.generation import write_atomic
 
 PROBES = (
@@ -78,6 +79,12 @@ class Floors:
         if not isinstance(data, dict) or data.get("model") != model:
             return None
         return cls(data.get("keyword"), data.get("keyword_per_term"), data.get("semantic"))
+
+
+def asks_something(text: str) -> bool:
+    """Whether a query has a word of two characters or more: punctuation, a lone letter or a
+    digit ("?", "x", "5") asks nothing a knowledge base answers, whatever a ranker finds."""
+    return any(len(word) >= 2 for word in words(text))
 
 
 def floor_of(best_scores: list[float], quantile: float = PROBE_QUANTILE) -> float:

@@ -20,7 +20,7 @@ from whoosh import index as whoosh_index
 
 from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
-from indexer.abstention import TAIL_RATIO, Floors, calibrate, cut_tail
+from indexer.abstention import TAIL_RATIO, Floors, asks_something, calibrate, cut_tail
 from indexer.catalog import Catalog
 from indexer.keyword import KeywordRanker, ParsedQuery, snippet
 from indexer.fusion import best_by_article, fuse, minmax
@@ -413,7 +413,7 @@ class SearchService:
         mode = self._effective_mode(mode)
         results = SearchResults(query=query, language=language, mode=mode, total=0,
                                 page=page, per_page=per_page)
-        if not text:
+        if not text or (self.settings.abstain and not asks_something(text)):
             return results
         parsed = self.keyword.parse(text, language)
         limit = max(self.settings.candidates, page * per_page * 4)

@@ -389,3 +389,14 @@ def test_snippet_marks_phrases_only_where_their_terms_follow_each_other():
     assert out == ("Use <mark>two-factor authentication</mark>. Two apps; a factor. "
                    "<mark>Two step verification</mark> is different.")
     assert snippet(text, set(), "en", phrases={("factor", "two")}) == text
+
+
+@pytest.mark.parametrize("query", ["?", "x", "5", "!!! ...", "й"])
+def test_a_query_without_a_word_of_two_characters_gets_no_answer(bundled, query):
+    assert bundled.search(query).total == 0
+
+
+def test_asks_something():
+    from indexer.abstention import asks_something
+    assert not any(asks_something(text) for text in ("", "?!", "x y", "5", "- й -"))
+    assert all(asks_something(text) for text in ("2fa", "ok", "пароль", "x 10"))

