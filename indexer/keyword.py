@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.index import Index
 
@@ -238,6 +239,18 @@ class KeywordRanker:
         for key, boost in (parsed.query or {}).items():
             _add(boosts, *key, boost)
         return boosts or None
+
+    def coverage(self, text: str, lang: str, keys: list[str]) -> float:
+        """Share of the words of ``text`` (its index terms in ``lang``, each once) that occur in
+        one of the sections ``keys``, in any field of ``lang``: 0 when it has none."""
+        terms = set(analyze(text, lang))
+        numbers = self.postings.doc_numbers
+        docs = np.array(sorted(numbers[key] for key in keys if key in numbers), dtype=np.int32)
+        if not terms or not len(docs):
+            return 0.0
+        found = sum(any(self.postings.occurs(f"{name}_{lang}", term, docs) for name in TEXT_FIELDS)
+                    for term in terms)
+        return found / len(terms)
 
     # --- ranking -----------------------------------------------------------------------------
     def rank(self, q: TermBoosts | None, limit: int, categories=()) -> list[tuple[str, float]]:

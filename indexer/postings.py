@@ -18,6 +18,7 @@ pyproject.toml); ``tests/test_keyword_fast.py`` checks the scores against Whoosh
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import zipfile
@@ -281,6 +282,22 @@ class Postings:
     # --- lookups -------------------------------------------------------------------------------
     def has_term(self, field: str, term: str) -> bool:
         return term in self.fields[field].rows
+
+    @functools.cached_property
+    def doc_numbers(self) -> dict[str, int]:
+        """Document number of each key (built on first use; a race builds it twice)."""
+        return {key: doc for doc, key in enumerate(self.keys)}
+
+    def occurs(self, field: str, term: str, docs: np.ndarray) -> bool:
+        """Whether ``term`` occurs in ``field`` of one of ``docs`` (document numbers)."""
+        scored = self.fields[field]
+        row = scored.rows.get(term)
+        if row is None:
+            return False
+        postings = scored.postings
+        found = postings.docs[postings.starts[row]:postings.starts[row + 1]]   # ascending
+        at = np.minimum(np.searchsorted(found, docs), len(found) - 1)
+        return bool(len(found) and (found[at] == docs).any())
 
     def terms_with_prefix(self, field: str, prefix: str) -> list[str]:
         terms = self.fields[field].postings.terms

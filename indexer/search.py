@@ -22,8 +22,8 @@ from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
 from indexer.abstention import TAIL_RATIO, Floors, asks_something, calibrate, cut_tail
 from indexer.catalog import Catalog
-from indexer.keyword import KeywordRanker, ParsedQuery, snippet
-from indexer.fusion import best_by_article, fuse, minmax
+from indexer.keyword import KeywordRanker, ParsedQuery, section_key, snippet
+from indexer.fusion import article_of, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
 from indexer.vectors import SemanticRanker
 
@@ -275,7 +275,8 @@ class SearchService:
 
     def _rank_sections(self, text: str, language: str, mode: str, limit: int, categories,
                        parsed: ParsedQuery) -> list[tuple[str, float]]:
-        """Sections ranked by ``mode``, keeping only those that plausibly answer the query."""
+        """Sections ranked by ``mode``; none when the query is not answered here, else without
+        the tail far below the best result."""
         keyword_ranked = self.keyword.rank(parsed.query, limit, categories) if mode != "semantic" else []
         semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories)) \
             if mode != "keyword" else []
@@ -287,20 +288,30 @@ class SearchService:
             ranked = list(minmax(semantic_ranked).items())
         else:
             ranked = fuse(keyword_ranked, semantic_ranked, self.settings)
-        return self._plausible(ranked, keyword_ranked, semantic_ranked, _term_count(parsed, language))
-
-    def _plausible(self, ranked, keyword_ranked, semantic_ranked, terms: int) -> list[tuple[str, float]]:
-        """Nothing when no article's own evidence (keyword score per query term, cosine)
-        clears a ranker's floor: the query is not answered here. Otherwise ``ranked`` without
-        the tail far below the best result."""
         if not self.settings.abstain:
             return ranked
-        keyword_best = dict(best_by_article(keyword_ranked))
-        semantic_best = dict(best_by_article(semantic_ranked))
-        if not any(self.floors.plausible(keyword_best.get(article), terms, semantic_best.get(article))
-                   for article in keyword_best.keys() | semantic_best.keys()):
+        if not self._answers(mode, keyword_ranked, semantic_ranked, text, language,
+                             _term_count(parsed, language)):
             return []
         return cut_tail(ranked, self.settings.tail_ratio)
+
+    def _answers(self, mode: str, keyword_ranked, semantic_ranked, text: str, language: str,
+                 terms: int) -> bool:
+        """Whether the best evidence of the mode's ranker clears its floors (see
+        ``indexer.abstention``): keyword search on keyword scores, semantic and hybrid search
+        on the best cosine and the share of the query's words in that article."""
+        if mode == "keyword":
+            return bool(keyword_ranked) and self.floors.keyword_answers(keyword_ranked[0][1], terms)
+        if not semantic_ranked:
+            return False
+        key, cosine = semantic_ranked[0]
+        return self.floors.semantic_answers(cosine, self._coverage(text, language, article_of(key)))
+
+    def _coverage(self, text: str, language: str, article_id: str) -> float:
+        """Share of the query's words (in its language) that occur in the article."""
+        article = self._public.by_id.get(article_id)
+        sections = len(article.sections) if article is not None and article.sections else 1
+        return self.keyword.coverage(text, language, [section_key(article_id, i) for i in range(sections)])
 
     def _calibrate(self, generation: Generation) -> None:
         """Abstention floors of this generation and model: read from the generation, or
