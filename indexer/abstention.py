@@ -9,12 +9,13 @@ taking quantiles of the best scores they reach (keyword scores per query term: l
 score more).
 
 Keyword search answers when a result's keyword score (or score per query term) clears the
-probes' high quantile. Semantic and hybrid search answer on the semantic ranker's evidence: the
-best cosine clears the probes' high quantile, or it clears their median (the corpus' background
-similarity) *and* the best article contains at least ``COVERAGE`` of the query's words. Keyword
-evidence alone does not answer a hybrid search: a question about another product shares words
-with the knowledge base ("notifications", "screen") as often as a real one does. Then results
-far below the best one are cut (``tail_ratio``).
+probes' high quantile. Semantic search answers when the best article's cosine clears the
+probes' high quantile, or their median (the corpus' background similarity) while the article
+contains at least ``COVERAGE`` of the query's words; hybrid search when the semantic ranker's
+best article or the fused best one does. A keyword score alone does not answer a hybrid search:
+a question about another product shares words with the knowledge base ("notifications",
+"screen") as often as a real one does. Then results far below the best one are cut
+(``tail_ratio``).
 
 The probes here are written for calibration only; the off-topic evaluation set in ``eval/``
 is a different set, so the measured abstention is on questions the floors never saw.

@@ -23,7 +23,7 @@ from indexer.articles import Article
 from indexer.abstention import TAIL_RATIO, Floors, asks_something, calibrate, cut_tail
 from indexer.catalog import Catalog
 from indexer.keyword import KeywordRanker, ParsedQuery, section_key, snippet
-from indexer.fusion import article_of, fuse, minmax
+from indexer.fusion import article_of, best_by_article, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
 from indexer.vectors import SemanticRanker
 
@@ -290,22 +290,24 @@ class SearchService:
             ranked = fuse(keyword_ranked, semantic_ranked, self.settings)
         if not self.settings.abstain:
             return ranked
-        if not self._answers(mode, keyword_ranked, semantic_ranked, text, language,
+        if not self._answers(mode, ranked, keyword_ranked, semantic_ranked, text, language,
                              _term_count(parsed, language)):
             return []
         return cut_tail(ranked, self.settings.tail_ratio)
 
-    def _answers(self, mode: str, keyword_ranked, semantic_ranked, text: str, language: str,
-                 terms: int) -> bool:
+    def _answers(self, mode: str, ranked, keyword_ranked, semantic_ranked, text: str,
+                 language: str, terms: int) -> bool:
         """Whether the best evidence of the mode's ranker clears its floors (see
-        ``indexer.abstention``): keyword search on keyword scores, semantic and hybrid search
-        on the best cosine and the share of the query's words in that article."""
+        ``indexer.abstention``): keyword search on keyword scores; semantic search on the best
+        cosine and the share of the query's words in that article; hybrid search on the same
+        evidence of the semantic ranker's best article or of the fused best one."""
         if mode == "keyword":
             return bool(keyword_ranked) and self.floors.keyword_answers(keyword_ranked[0][1], terms)
-        if not semantic_ranked:
-            return False
-        key, cosine = semantic_ranked[0]
-        return self.floors.semantic_answers(cosine, self._coverage(text, language, article_of(key)))
+        cosines = dict(best_by_article(semantic_ranked))
+        candidates = semantic_ranked[:1] + (ranked[:1] if mode == "hybrid" else [])
+        return any(self.floors.semantic_answers(cosines.get(article_of(key)),
+                                                self._coverage(text, language, article_of(key)))
+                   for key, _ in candidates)
 
     def _coverage(self, text: str, language: str, article_id: str) -> float:
         """Share of the query's words (in its language) that occur in the article."""
