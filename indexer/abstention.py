@@ -5,9 +5,17 @@ evidence is, and "strong" depends on the ranker, the model and the knowledge bas
 grow with the corpus' statistics, and each embedding model has its own band of cosines between
 unrelated texts. So the floors are not constants: each index generation is *calibrated* by
 running ``PROBES`` (questions no help center answers: other domains, chit-chat, gibberish) and
-taking a high quantile of the best scores they reach (keyword scores per query term: longer
-queries score more). A query is answered when some result's own keyword score or cosine clears
-its ranker's floor, and then results far below the best one are cut (``tail_ratio``).
+taking quantiles of the best scores they reach (keyword scores per query term: longer queries
+score more).
+
+Keyword search answers when a result's keyword score (or score per query term) clears the
+probes' high quantile. Semantic search answers when the best article's cosine clears the
+probes' high quantile, or their median (the corpus' background similarity) while the article
+contains at least ``COVERAGE`` of the query's words; hybrid search when the semantic ranker's
+best article or the fused best one does. A keyword score alone does not answer a hybrid search:
+a question about another product shares words with the knowledge base ("notifications",
+"screen") as often as a real one does. Then results far below the best one are cut
+(``tail_ratio``).
 
 The probes here are written for calibration only; the off-topic evaluation set in ``eval/``
 is a different set, so the measured abstention is on questions the floors never saw.
@@ -21,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 
+from indexer.analysis import words
 from indexer.generation import write_atomic
 
 PROBES = (
@@ -44,29 +53,43 @@ PROBES = (
     "найвища гора україни",
 )
 PROBE_QUANTILE = 0.95     # share of probes whose best score stays under the floor
+BACKGROUND_QUANTILE = 0.5  # ... under the background (the floor when the words back the answer)
+COVERAGE = 0.5            # share of the query's words the best article needs at the background
 TAIL_RATIO = 0.1          # results scoring under this share of the best one are cut
+FLOORS_VERSION = 2        # of the saved floors: others are calibrated again
 
 
 @dataclass(frozen=True)
 class Floors:
-    """Least evidence a result needs, per ranker (None: that ranker is not calibrated). The
-    keyword ranker has two: its score, and its score per query term (one exact rare word is
-    strong evidence, though it scores less than a long question matching many words)."""
+    """Least evidence an answer needs, per ranker (None: that ranker is not calibrated). The
+    keyword ranker has two floors: its score, and its score per query term (one exact rare
+    word is strong evidence, though it scores less than a long question matching many words).
+    The semantic ranker has its floor and the background, enough when the words back it."""
 
     keyword: float | None = None
     keyword_per_term: float | None = None
     semantic: float | None = None
+    semantic_background: float | None = None
 
-    def plausible(self, keyword: float | None, terms: int, semantic: float | None) -> bool:
-        """Whether a result with this keyword score (for a query of ``terms`` terms) and
-        cosine (None: not found by that ranker) clears at least one floor."""
-        per_term = keyword / max(terms, 1) if keyword is not None else None
-        return any(score is not None and floor is not None and score >= floor
-                   for score, floor in ((keyword, self.keyword), (per_term, self.keyword_per_term),
-                                        (semantic, self.semantic)))
+    def keyword_answers(self, score: float | None, terms: int) -> bool:
+        """Whether a keyword result with this score, for a query of ``terms`` terms, answers."""
+        if score is None:
+            return False
+        return any(floor is not None and value >= floor
+                   for value, floor in ((score, self.keyword),
+                                        (score / max(terms, 1), self.keyword_per_term)))
+
+    def semantic_answers(self, cosine: float | None, coverage: float) -> bool:
+        """Whether the best semantic result (its cosine; ``coverage``: the share of the query's
+        words its article contains) answers."""
+        if cosine is None or self.semantic is None:
+            return False
+        background = self.semantic_background if self.semantic_background is not None else self.semantic
+        return cosine >= self.semantic or (cosine >= background and coverage >= COVERAGE)
 
     def save(self, path: Path, model: str) -> None:
-        write_atomic(path, json.dumps({"model": model, **asdict(self)}))   # workers race here
+        data = {"version": FLOORS_VERSION, "model": model, **asdict(self)}
+        write_atomic(path, json.dumps(data))   # workers race here
 
     @classmethod
     def load(cls, path: Path, model: str) -> "Floors | None":
@@ -75,9 +98,16 @@ class Floors:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("model") != model:
+        if not isinstance(data, dict) or data.get("model") != model or data.get("version") != FLOORS_VERSION:
             return None
-        return cls(data.get("keyword"), data.get("keyword_per_term"), data.get("semantic"))
+        return cls(data.get("keyword"), data.get("keyword_per_term"), data.get("semantic"),
+                   data.get("semantic_background"))
+
+
+def asks_something(text: str) -> bool:
+    """Whether a query has a word of two characters or more: punctuation, a lone letter or a
+    digit ("?", "x", "5") asks nothing a knowledge base answers, whatever a ranker finds."""
+    return any(len(word) >= 2 for word in words(text))
 
 
 def floor_of(best_scores: list[float], quantile: float = PROBE_QUANTILE) -> float:
@@ -91,9 +121,11 @@ def calibrate(best_keyword: Callable[[str], tuple[float, int]],
     """Floors from the best score each probe reaches with each ranker; ``best_keyword`` gives
     a probe's best keyword score and its number of query terms."""
     keyword = [best_keyword(probe) for probe in PROBES]
-    semantic = floor_of([best_cosine(probe) for probe in PROBES]) if best_cosine else None
+    cosines = [best_cosine(probe) for probe in PROBES] if best_cosine else None
     return Floors(floor_of([score for score, _ in keyword]),
-                  floor_of([score / max(terms, 1) for score, terms in keyword]), semantic)
+                  floor_of([score / max(terms, 1) for score, terms in keyword]),
+                  floor_of(cosines) if cosines else None,
+                  floor_of(cosines, BACKGROUND_QUANTILE) if cosines else None)
 
 
 def cut_tail(ranked: list[tuple[str, float]], ratio: float = TAIL_RATIO) -> list[tuple[str, float]]:

@@ -17,7 +17,9 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
+import numpy as np
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.index import Index
 
@@ -63,6 +65,7 @@ COMPLETION_WEIGHT = 2.0       # a title or heading word that completes the last 
 SNIPPET_CHARS = 220
 SNIPPET_CONTEXT = 60          # characters shown before the first highlighted word
 WORD_RE = re.compile(WORD_PATTERN)
+PHRASE_GAP = r"[^\w.;:!?]+"  # between two words of a phrase: no sentence ends
 
 ANALYZERS = {lang: language_analyzer(lang) for lang in LANGUAGES}
 LAYOUT = Layout(
@@ -134,6 +137,8 @@ class ParsedQuery:
     # language -> terms to highlight: the query's words, their corrections and one-word
     # synonyms; not the loose words of a phrase synonym ("2fa" must not mark every "two")
     highlight: dict[str, set[str]] = field(default_factory=dict)
+    # language -> phrase synonyms (their terms in order), highlighted only as whole phrases
+    phrases: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _first_term(lang: str, word: str) -> str | None:
@@ -210,29 +215,34 @@ class KeywordRanker:
                 fixes[token] = suggestion
         return fixes
 
-    def parse(self, text: str, language: str) -> ParsedQuery:
+    def parse(self, text: str, language: str, correct: bool = True) -> ParsedQuery:
+        """``text`` as weighted terms; with ``correct``, unknown words' spelling corrections
+        are added (weaker than typed words) and ``corrected`` is the corrected text."""
         tokens = words(text)
-        fixes = self._corrections(tokens)
+        fixes = self._corrections(tokens) if correct else {}
         boosts: TermBoosts = {}
         terms: dict[str, set[str]] = {}
         highlight: dict[str, set[str]] = {}
+        phrases: dict[str, set[tuple[str, ...]]] = {}
         for lang in LANGUAGES:
             weight = 1.0 if lang == language else self.weights.other_language
             typed = analyze(text, lang)
             weighted = [(t, weight) for t in typed]
             for wrong, right in fixes.items():
                 weighted += [(t, weight * CORRECTION_WEIGHT) for t in analyze(right, lang)]
-            highlight[lang] = {t for t, _ in weighted}
+            highlight[lang], phrases[lang] = {t for t, _ in weighted}, set()
             for phrase in self.expanders[lang].expansions(typed):
                 weighted += [(t, weight * SYNONYM_WEIGHT / len(phrase)) for t in phrase]
                 if len(phrase) == 1:
                     highlight[lang].update(phrase)
+                else:
+                    phrases[lang].add(phrase)
             terms[lang] = {t for t, _ in weighted}
             for t, w in weighted:
                 for name, boost in self._field_boosts.items():
                     _add(boosts, f"{name}_{lang}", t, w * boost)
         corrected = " ".join(fixes.get(t, t) for t in tokens) if fixes else None
-        return ParsedQuery(boosts or None, terms, corrected, highlight)
+        return ParsedQuery(boosts or None, terms, corrected, highlight, phrases)
 
     def completion_query(self, text: str, language: str,
                          parsed: ParsedQuery | None = None) -> TermBoosts | None:
@@ -251,15 +261,15 @@ class KeywordRanker:
         return boosts or None
 
     # --- ranking -----------------------------------------------------------------------------
-    def coverage(self, parsed: ParsedQuery, language: str, key: str) -> float:
-        """Share of the query's terms in ``language`` that section ``key`` has in some field of
-        that language: how much of the question a keyword match explains (a paraphrase that
-        shares one word with the answer explains little)."""
-        terms = parsed.terms.get(language) or set()
-        doc = self.postings.doc_number(key)
-        if not terms or doc is None:
+    def coverage(self, terms: set[str], language: str, keys: list[str]) -> float:
+        """Share of ``terms`` (index terms in ``language``) that occur in one of the sections
+        ``keys``, in some field of that language: how much of the question a match explains
+        (a paraphrase that shares one word with the answer explains little); 0 without terms."""
+        numbers = self.postings.doc_numbers
+        docs = np.array(sorted(numbers[key] for key in keys if key in numbers), dtype=np.int32)
+        if not terms or not len(docs):
             return 0.0
-        found = sum(any(self.postings.has_posting(f"{name}_{language}", term, doc)
+        found = sum(any(self.postings.occurs(f"{name}_{language}", term, docs)
                         for name in TEXT_FIELDS) for term in terms)
         return found / len(terms)
 
@@ -347,33 +357,55 @@ class WordForms:
                     self._by_term[term] = known | {word}
             self._texts.add(text)
 
-    def matches(self, text: str, terms: set[str]) -> list[tuple[re.Match, str]]:
-        """The words of ``text`` whose index term is in ``terms``, with that term, in order."""
+    def matches(self, text: str, terms: set[str],
+                phrases: Iterable[tuple[str, ...]] = ()) -> list[tuple[re.Match, str]]:
+        """The words of ``text`` whose index term is in ``terms``, and the runs of words of one
+        sentence that spell one of ``phrases`` (its terms in order, a stop word between two
+        allowed), with their term (a phrase's terms joined by spaces), in order."""
         if text not in self._texts:
             self._learn(text)
-        words = frozenset(w for term in terms for w in self._by_term.get(term, ()))
-        if not words:
+        by_term = self._by_term
+        words = frozenset(w for term in terms for w in by_term.get(term, ()))
+        spelt = tuple(forms for phrase in sorted(phrases)
+                      if all(forms := tuple(by_term.get(t, frozenset()) for t in phrase)))
+        if not words and not spelt:
             return []
-        index_term = INDEX_TERM[self.lang]
-        return [(m, index_term(m.group())) for m in _whole_words(words).finditer(text)]
+        index_term, wanted = INDEX_TERM[self.lang], set(phrases)
+        found = []
+        for m in _whole_words(words, spelt).finditer(text):
+            if m.lastgroup == "word":
+                found.append((m, index_term(m.group())))
+            elif (phrase := tuple(analyze(m.group(), self.lang))) in wanted:   # only stop words between
+                found.append((m, " ".join(phrase)))
+        return found
+
+
+def _alternatives(words) -> str:
+    return "|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w))))
 
 
 @functools.lru_cache(maxsize=4096)
-def _whole_words(words: frozenset[str]) -> re.Pattern:
+def _whole_words(words: frozenset[str], phrases: tuple[tuple[frozenset[str], ...], ...] = ()) -> re.Pattern:
     """A regex finding ``words`` (each a run of \\w characters) where they are a whole token of
-    ``WORD_PATTERN``: \\b on both sides means no word character before or after."""
-    alternatives = sorted(words, key=lambda w: (-len(w), w))
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, alternatives)) + r")\b")
+    ``WORD_PATTERN`` (\\b on both sides: no word character before or after), and ``phrases``
+    (the word forms of each of their terms), longest first, as the group ``phrase``."""
+    spelt = [rf"{PHRASE_GAP}(?:\w+{PHRASE_GAP})?".join(f"(?:{_alternatives(forms)})" for forms in phrase)
+             for phrase in sorted(phrases, key=len, reverse=True)]
+    pattern = [f"(?P<phrase>{'|'.join(spelt)})"] if spelt else []
+    pattern += [f"(?P<word>{_alternatives(words)})"] if words else []
+    return re.compile(r"\b(?:" + "|".join(pattern) + r")\b")
 
 
-def snippet(text: str, terms: set[str], lang: str, forms: WordForms | None = None) -> str:
-    """HTML snippet of ``text`` with the query's terms in <mark>. ``forms``: the words met in
-    earlier snippets (``KeywordRanker.word_forms``), which make this one cheaper.
+def snippet(text: str, terms: set[str], lang: str, forms: WordForms | None = None,
+            phrases: Iterable[tuple[str, ...]] = ()) -> str:
+    """HTML snippet of ``text`` with the query's terms and ``phrases`` (phrase synonyms, each
+    marked only where the whole phrase is) in <mark>. ``forms``: the words met in earlier
+    snippets (``KeywordRanker.word_forms``), which make this one cheaper.
 
     Safe by construction: every piece of ``text`` goes through ``escape_text``, and the only
     markup is the <mark> and </mark> written here, so it needs no sanitizer.
     """
-    matches = (forms or WordForms(lang)).matches(text, terms) if terms else []
+    matches = (forms or WordForms(lang)).matches(text, terms, phrases) if terms or phrases else []
     if not matches:
         short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
         return escape_text(short)

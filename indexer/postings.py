@@ -18,6 +18,7 @@ pyproject.toml); ``tests/test_keyword_fast.py`` checks the scores against Whoosh
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import zipfile
@@ -259,7 +260,6 @@ class Postings:
         self.speller = Speller.merged([(_unpack(arrays["spelling.terms"]), arrays["spelling.freqs"])
                                        for arrays, _ in segments])
         self._masks: dict[frozenset, np.ndarray] = {}
-        self._doc_numbers: dict[str, int] | None = None   # key -> document, made on first use
 
     @classmethod
     def read(cls, reader, folder: Path | None, layout: Layout, b: dict[str, float], k1: float) -> Postings:
@@ -283,22 +283,22 @@ class Postings:
     def has_term(self, field: str, term: str) -> bool:
         return term in self.fields[field].rows
 
-    def doc_number(self, key: str) -> int | None:
-        """The live document of a key (an updated section's old document is deleted, not gone;
-        a race only builds the lookup twice)."""
-        if self._doc_numbers is None:
-            self._doc_numbers = {k: i for i, k in enumerate(self.keys) if self.live[i]}
-        return self._doc_numbers.get(key)
+    @functools.cached_property
+    def doc_numbers(self) -> dict[str, int]:
+        """The live document of each key (an updated section's old document is deleted, not
+        gone; built on first use, a race builds it twice)."""
+        return {key: doc for doc, key in enumerate(self.keys) if self.live[doc]}
 
-    def has_posting(self, field: str, term: str, doc: int) -> bool:
-        """Whether document ``doc`` has ``term`` in ``field`` (a field's documents are sorted)."""
-        scored = self.fields.get(field)
-        row = scored.rows.get(term) if scored else None
+    def occurs(self, field: str, term: str, docs: np.ndarray) -> bool:
+        """Whether ``term`` occurs in ``field`` of one of ``docs`` (document numbers)."""
+        scored = self.fields[field]
+        row = scored.rows.get(term)
         if row is None:
             return False
-        docs = scored.postings.docs[scored.postings.starts[row]:scored.postings.starts[row + 1]]
-        i = int(np.searchsorted(docs, doc))
-        return i < len(docs) and int(docs[i]) == doc
+        postings = scored.postings
+        found = postings.docs[postings.starts[row]:postings.starts[row + 1]]   # ascending
+        at = np.minimum(np.searchsorted(found, docs), len(found) - 1)
+        return bool(len(found) and (found[at] == docs).any())
 
     def terms_with_prefix(self, field: str, prefix: str) -> list[str]:
         terms = self.fields[field].postings.terms

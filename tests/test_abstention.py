@@ -1,7 +1,17 @@
 """Abstention floors: calibrated on probes, per ranker; the tail cut relative to the best."""
 from __future__ import annotations
 
+import pytest
+
 from indexer.abstention import PROBES, Floors, calibrate, cut_tail, floor_of
+from indexer.keyword import analyze
+
+
+@pytest.fixture(scope="module")
+def bundled_keyword(tmp_path_factory):
+    from pathlib import Path
+    from search_helpers import build_service
+    return build_service(Path(__file__).parent.parent / "articles", tmp_path_factory.mktemp("kb") / "index")
 
 
 def test_floor_is_a_high_quantile_of_the_probes_best_scores():
@@ -13,8 +23,11 @@ def test_floor_is_a_high_quantile_of_the_probes_best_scores():
 def test_calibration_runs_every_probe_through_each_ranker():
     seen = []
     floors = calibrate(lambda q: seen.append(q) or (2.0, 4), lambda q: 0.8)
-    assert seen == list(PROBES) and floors == Floors(2.0, 0.5, 0.8)
+    assert seen == list(PROBES) and floors == Floors(2.0, 0.5, 0.8, 0.8)
     assert calibrate(lambda q: (1.0, 1)).semantic is None
+    cosines = iter(0.7 + 0.001 * i for i in range(len(PROBES)))
+    floors = calibrate(lambda q: (1.0, 1), lambda q: next(cosines))
+    assert floors.semantic_background < floors.semantic       # the median, the high quantile
 
 
 def test_probes_cover_the_three_languages():
@@ -22,21 +35,43 @@ def test_probes_cover_the_three_languages():
     assert any("а" <= c <= "я" for c in text) and "і" in text and "the" in text.split()
 
 
-def test_a_result_is_plausible_when_one_ranker_that_found_it_clears_its_floor():
+def test_keyword_evidence_answers_when_its_score_or_its_score_per_term_clears_the_floor():
     floors = Floors(keyword=10.0, keyword_per_term=4.0, semantic=0.85)
-    assert floors.plausible(12.0, 5, None) and floors.plausible(None, 3, 0.9)
-    assert floors.plausible(5.0, 1, None)             # one exact word: strong per term
-    assert floors.plausible(3.0, 5, 0.86)
-    assert not floors.plausible(6.0, 3, 0.80) and not floors.plausible(None, 1, None)
-    assert not Floors().plausible(100.0, 1, 1.0)      # nothing calibrated: nothing passes
+    assert floors.keyword_answers(12.0, 5)
+    assert floors.keyword_answers(5.0, 1)              # one exact word: strong per term
+    assert not floors.keyword_answers(6.0, 3) and not floors.keyword_answers(None, 1)
+    assert not Floors().keyword_answers(100.0, 1)      # nothing calibrated: nothing passes
+
+
+def test_semantic_evidence_answers_above_the_floor_or_above_the_background_with_the_words():
+    floors = Floors(semantic=0.85, semantic_background=0.82)
+    assert floors.semantic_answers(0.86, 0.0)          # strong enough alone (another language)
+    assert floors.semantic_answers(0.83, 0.5)          # the article has half the query's words
+    assert not floors.semantic_answers(0.83, 0.4)
+    assert not floors.semantic_answers(0.81, 1.0)      # under the background: words alone do not do
+    assert not floors.semantic_answers(None, 1.0) and not Floors().semantic_answers(0.99, 1.0)
 
 
 def test_floors_are_saved_per_model(tmp_path):
     path = tmp_path / "floors.json"
-    Floors(3.5, 1.2, 0.84).save(path, "e5")
-    assert Floors.load(path, "e5") == Floors(3.5, 1.2, 0.84)
+    Floors(3.5, 1.2, 0.84, 0.8).save(path, "e5")
+    assert Floors.load(path, "e5") == Floors(3.5, 1.2, 0.84, 0.8)
     assert Floors.load(path, "other-model") is None
     assert Floors.load(tmp_path / "missing.json", "e5") is None
+    path.write_text('{"model": "e5", "keyword": 3.5, "semantic": 0.84}')   # saved by version 1
+    assert Floors.load(path, "e5") is None
+
+
+def test_coverage_is_the_share_of_the_query_words_in_the_article(bundled_keyword):
+    ranker = bundled_keyword.keyword
+    keys = [f"en/reset-password#{i}" for i in range(6)]
+
+    def coverage(text, sections=keys):
+        return ranker.coverage(set(analyze(text, "en")), "en", sections)
+    assert coverage("reset password") == 1.0
+    assert coverage("reset password marathon") == 2 / 3
+    assert coverage("marathon") == 0.0
+    assert coverage("") == 0.0 and coverage("reset", ["no/such#0"]) == 0.0
 
 
 def test_the_tail_far_below_the_best_is_cut():

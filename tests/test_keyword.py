@@ -342,13 +342,28 @@ def bundled(tmp_path_factory):
     return build_service(BUNDLED_KB, tmp_path_factory.mktemp("bundled") / "index")
 
 
+@pytest.mark.parametrize("query", ["qwzxvpl frobnicate", "рецепт борща", "!!!", "how do I bake bread"])
+def test_the_issue_queries_get_no_answer_and_no_did_you_mean(bundled, query):
+    results = bundled.search(query)
+    assert results.total == 0 and results.did_you_mean is None
+
+
 def test_no_did_you_mean_that_leads_nowhere(bundled):
     # "bread" is unknown here and close to a known word ("break"), but the corrected query
     # answers nothing either: offering it would lead to another empty page
-    service = bundled
-    results = service.search("how do I bake bread", language="en")
-    assert results.total == 0 and results.did_you_mean is None
-    assert service.search("pasword reset", language="en").did_you_mean == "password reset"
+    assert bundled.keyword.parse("how do I bake bread", "en").corrected == "how do i bake break"
+    assert bundled.search("how do I bake bread", language="en").did_you_mean is None
+    results = bundled.search("pasword reset", language="en")
+    assert results.did_you_mean == "password reset"
+    assert results.hits[0].slug == "reset-password"
+
+
+def test_no_did_you_mean_when_the_typed_words_already_find_the_answer(bundled):
+    # "autentication" is a typo, but "two factor" alone finds the article: not second-guessed
+    assert bundled.keyword.parse("two factor autentication", "en").corrected == "two factor authentication"
+    results = bundled.search("two factor autentication", language="en")
+    assert results.did_you_mean is None
+    assert results.hits[0].slug == "two-factor-authentication"
 
 
 @pytest.mark.parametrize("query, corrected", [("как сварить суп", None),   # real words
@@ -367,3 +382,35 @@ def test_a_phrase_synonym_does_not_highlight_its_loose_words(tmp_path):
     hit = next(h for h in service.search("2fa", language="en").hits if h.slug == "browser-support")
     assert "<mark>2FA</mark>" in hit.snippet
     assert "<mark>two</mark>" not in hit.snippet.lower()
+
+
+def test_a_phrase_synonym_is_highlighted_as_the_whole_phrase(tmp_path):
+    kb = tmp_path / "articles"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "articles", kb)
+    write_article(kb, "en", "browser-support", "Browser support",
+                  "Linezero supports the two latest versions of Chrome. Sign-in codes come from "
+                  "two-step verification; the factor of two is a step too.")
+    service = build_service(kb, tmp_path / "index")
+    hit = next(h for h in service.search("2fa", language="en").hits if h.slug == "browser-support")
+    assert "<mark>two-step verification</mark>" in hit.snippet
+    assert hit.snippet.count("<mark>") == 1      # not "two" of "two latest", nor "factor of two"
+
+
+def test_snippet_marks_phrases_only_where_their_terms_follow_each_other():
+    text = "Use two-factor authentication. Two apps; a factor. Two step verification is different."
+    phrases = {("two", "factor", "authent"), ("two", "factor"), ("two", "step", "verif")}
+    out = snippet(text, {"2fa"}, "en", phrases=phrases)
+    assert out == ("Use <mark>two-factor authentication</mark>. Two apps; a factor. "
+                   "<mark>Two step verification</mark> is different.")
+    assert snippet(text, set(), "en", phrases={("factor", "two")}) == text
+
+
+@pytest.mark.parametrize("query", ["?", "x", "5", "!!! ...", "й"])
+def test_a_query_without_a_word_of_two_characters_gets_no_answer(bundled, query):
+    assert bundled.search(query).total == 0
+
+
+def test_asks_something():
+    from indexer.abstention import asks_something
+    assert not any(asks_something(text) for text in ("", "?!", "x y", "5", "- й -"))
+    assert all(asks_something(text) for text in ("2fa", "ok", "пароль", "x 10"))

