@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -293,7 +294,7 @@ def test_take_assign_and_status_lifecycle_are_audited(staff_app, api):
     assert history[3]["after"]["pending_reason"] == "third_party"
 
 
-def test_reply_is_stored_queued_for_delivery_and_counts_as_first_response(staff_app, api):
+def test_reply_is_written_to_the_outbox_and_counts_as_first_response(staff_app, api):
     ref = new_ticket(api, "reply ticket")
     client = console(staff_app, "agent1")
     response = client.post(f"/console/t/{ref}/reply", data={"body": "Here is how.", "status": "pending",
@@ -301,10 +302,14 @@ def test_reply_is_stored_queued_for_delivery_and_counts_as_first_response(staff_
     assert response.status_code == 302
     data = ticket_json(api, ref)
     assert data["messages"][0]["kind"] == "reply" and data["messages"][0]["body"] == "Here is how."
-    assert data["messages"][0]["delivery"] == "queued" and data["first_response_at"]
+    assert data["messages"][0]["delivery"] == "outbox" and data["first_response_at"]
     assert data["status"] == "pending" and data["pending_reason"] == "user"
+    message_id = data["messages"][0]["data"]["message_id"]
+    outbox = list(Path(staff_app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
+    assert any(message_id.strip("<>") in path.read_text() for path in outbox)
     html = client.get(f"/console/t/{ref}").get_data(as_text=True)
-    assert "Here is how." in html and "queued" in html and "not connected yet" in html
+    assert "Here is how." in html and 'data-delivery="outbox"' in html
+    assert "written to the outbox folder and NOT sent" in html
     assert act(api, ref, "reply", body="").status_code == 400
     assert act(api, ref, "reply", body=["x"]).status_code == 400
     assert act(api, ref, "reply", body="x" * 20_001).status_code == 400
@@ -471,7 +476,7 @@ def test_erasing_a_person_erases_the_conversation_and_facts(staff_app, api):
 CONSOLE_ACTIONS = [  # action, form, expected flash, field checked afterwards
     ("take", {}, "taken", ("assignee", "l1@example.com")),
     ("note", {"body": "checked the logs"}, "note added", None),
-    ("reply", {"body": "Try again now", "status": "resolved"}, "reply queued", ("status", "resolved")),
+    ("reply", {"body": "Try again now", "status": "resolved"}, "reply written to the outbox (no SMTP server set)", ("status", "resolved")),
     ("classify", {"request_class": "outage", "priority": "P1"}, "classified", ("priority", "P1")),
     ("status", {"status": "pending", "pending_reason": "third_party"}, "status pending", ("pending_reason", "third_party")),
     ("facts", {"fact_product_version": "4.2"}, "facts saved", ("facts", {"product_version": "4.2"})),

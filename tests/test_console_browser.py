@@ -98,7 +98,7 @@ def test_line1_replies_and_escalates_the_oldest_breached_ticket_line2_sees_it(br
     page.get_by_role("button", name="Send reply").click()
     reply = page.locator("[data-message-kind=reply]")
     expect(reply).to_contain_text("We are looking into it right now.")
-    expect(reply).to_contain_text("queued")
+    expect(reply).to_contain_text("written to the outbox")
 
     escalation = page.locator("#escalate-form")
     escalation.get_by_label("Reason").fill("Page down for everyone, needs line 2")

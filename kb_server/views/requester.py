@@ -135,7 +135,7 @@ def _ticket(token: str) -> Ticket:
 def _messages(ticket: Ticket) -> list[dict]:
     first = {"author": "user", "text": ticket.message, "at": ticket.created_at.isoformat() + "Z",
              "attachments": [], "refused": []}
-    return [first, *conversation.store().entries(ticket)]
+    return [first, *conversation.entries(ticket)]
 
 
 def _page(ticket: Ticket, token: str, status: int = 200, error: str = "", draft: str = ""):
