@@ -178,3 +178,11 @@ def test_any_reply_or_comment_on_a_real_link_is_stored_or_refused(app, client, m
     url = link(app, "LZ-000001")
     assert client.post(url, data={"message": message}).status_code in (303, 400)
     assert client.post(url + "/rate", data={"rating": rating, "comment": message}).status_code in (200, 400)
+
+
+@pytest.mark.parametrize("reason, label", [("user", "Waiting for your answer"), ("third_party", "In progress")])
+def test_pending_status_is_told_by_whom_it_waits_on(app, client, reason, label):
+    reference = new_ticket(client)
+    update(app, reference, status="pending", pending_reason=reason)
+    html = client.get(link(app, reference)).get_data(as_text=True)
+    assert f'<strong class="ticket-status">{label}</strong>' in html

@@ -23,7 +23,7 @@ from kb_server.extensions import db
 from kb_server.mail import conversation
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
 from kb_server.models.tickets import LINES, OPEN_STATUSES, PENDING_REASONS, STATUSES
-from kb_server.tickets import classify, delivery, facts, sla
+from kb_server.tickets import classify, delivery, facts, sla, sla_watch
 
 MAX_TEXT = 20_000
 MAX_FIELD = 200
@@ -169,9 +169,6 @@ def classify_ticket(actor: User, ticket: Ticket, params: Mapping) -> str:
         raise ActionError(f"unknown request class {request_class!r}")
     if priority not in sla.priorities():
         raise ActionError(f"'priority' must be one of {', '.join(sla.priorities())}")
-    if priority != ticket.priority:
-        ticket.sla_first_response_due, ticket.sla_resolution_due = sla.due_times(
-            priority, ticket.created_at)
     ticket.request_class, ticket.priority = request_class, priority
     return "classified"
 
@@ -308,5 +305,6 @@ def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
         raise
     ticket.updated_at = utcnow()
     audit.record(actor, "ticket", ticket.reference, name, before, audit.snapshot(ticket, AUDITED))
+    sla_watch.store_state(ticket)          # the queue filters and sorts by the stored state
     db.session.commit()
     return outcome

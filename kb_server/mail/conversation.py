@@ -13,7 +13,6 @@ escalations and system lines live in the same table but are never shown to the u
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import shutil
@@ -22,16 +21,18 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from kb_server import audit
 from kb_server.extensions import db
 from kb_server.mail.inbound import Ignored, InboundReply
 from kb_server.models.base import utcnow
 from kb_server.models.staff import TicketMessage, User
 from kb_server.models.tickets import Ticket, iso
-from kb_server.tickets import delivery
+from kb_server.tickets import delivery, sla_watch
 
 log = logging.getLogger(__name__)
 
 REOPENED_BY_USER = ("pending", "resolved")
+REOPEN_FIELDS = ("status", "pending_reason", "resolved_at")
 CONVERSATION_KINDS = ("user", "reply")
 
 
@@ -72,12 +73,6 @@ def thread_ids(ticket: Ticket) -> list[str]:
             if (m.data or {}).get("message_id") and m.delivery != delivery.FAILED]
 
 
-def agent_reply_times(ticket: Ticket) -> list[dt.datetime]:
-    """When staff replies reached the user or the outbox (the SLA's first response, updates)."""
-    return [m.created_at for m in messages(ticket)
-            if m.kind == "reply" and m.delivery in delivery.DELIVERED]
-
-
 # --- the user's replies --------------------------------------------------------------------------
 def _save_attachments(reference: str, reply: InboundReply) -> list[dict]:
     folder = Path(current_app.config["MAIL_ATTACHMENTS_DIR"]) / reference
@@ -112,8 +107,12 @@ def deliver(reply: InboundReply) -> Ticket | Ignored:
     db.session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=reply.sender,
                                  body=reply.text, data=data, created_at=utcnow()))
     if ticket.status in REOPENED_BY_USER:
+        before = audit.snapshot(ticket, REOPEN_FIELDS)
         ticket.status, ticket.pending_reason, ticket.resolved_at = "open", "", None
+        audit.record("user", "ticket", ticket.reference, "user_reply", before,
+                     audit.snapshot(ticket, REOPEN_FIELDS))
     ticket.updated_at = utcnow()
+    sla_watch.store_state(ticket)
     db.session.commit()
     log.info("mail: reply from %s via %s added to %s", reply.sender, reply.via, ticket.reference)
     return ticket
