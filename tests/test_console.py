@@ -332,6 +332,8 @@ def test_reply_is_written_to_the_outbox_and_counts_as_first_response(staff_app, 
     assert "Here is how." in html and 'data-delivery="outbox"' in html
     assert "written to the outbox folder and NOT sent" in html
     assert act(api, ref, "reply", body="").status_code == 400
+    resolved = act(api, ref, "reply", body="Solved.", status="resolved", rating=False).get_json()
+    assert "rating_links" not in ticket_json(api, ref)["messages"][-1]["data"], resolved
     assert act(api, ref, "reply", body=["x"]).status_code == 400
     assert act(api, ref, "reply", body="x" * 20_001).status_code == 400
 
