@@ -174,8 +174,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TICKET_FACTS", None, "a YAML file of the facts line 1 must collect per request "
             "class (`{class: [fact, ...]}`), replacing the built-in ones", parse=_yaml_file,
             shown="built-in (`kb_server/tickets/facts.py`)"),
-    Setting("SLA_DUE_SOON_MINUTES", 60, "an open ticket whose next SLA target is this close "
-            "is 'due soon' in the console", parse=float),
     Setting("TIME_ZONE", "UTC", "time zone of the built-in `business` calendar and of calendars "
             "that name none (IANA name: `Europe/Berlin`)", parse=_time_zone),
     Setting("SLA_CALENDARS", None, "a YAML file of business-hours calendars (time zone, working "
@@ -183,14 +181,17 @@ SETTINGS: tuple[Setting, ...] = (
             parse=_yaml_file, shown="built-in `24/7` and `business` (Mon-Fri 09:00-18:00)"),
     Setting("SLA_CALENDAR", "24/7", "the calendar SLA targets run on unless they name one "
             "(`24/7`, `business`, or one of `SLA_CALENDARS`)"),
-    Setting("SLA_PAUSE_STATUSES", ("pending", "pending_user", "pending_third_party"),
-            "ticket statuses during which the SLA clock stops", parse=_words),
+    Setting("SLA_PAUSE_STATUSES", ("pending_user", "pending_third_party"),
+            "statuses during which the SLA clock stops: `pending_user` (waiting on the user), "
+            "`pending_third_party` (on a third party)", parse=_words),
     Setting("SLA_DUE_SOON", 0.2, "a target is due soon when less than this share of it is left "
             "(0..1)", parse=float),
     Setting("SLA_ACTIONS", {"due_soon": ["notify"], "breached": ["notify"]},
-            "what `kb tickets sla-check` does when a target is due soon or breached, as JSON; "
+            "what the SLA check does when a target is due soon or breached, as JSON; "
             "actions `notify`, `raise_priority`, `escalate`", parse=json.loads,
             shown='`{"due_soon": ["notify"], "breached": ["notify"]}`'),
+    Setting("SLA_CHECK_SECONDS", 300, "how often `kb serve` runs the SLA check in the background "
+            "(0: never, run `kb tickets sla-check` from cron instead)", parse=float),
     Setting("SLA_NOTIFY_EMAIL", "", "where SLA notifications are e-mailed (unset: logged only)"),
     Setting("MAIL_SMTP_HOST", "", "SMTP server for outgoing mail (unset: messages are written "
             "to `MAIL_OUTBOX_DIR` instead)"),

@@ -34,7 +34,7 @@ LIST_PARAMS = [_query(name, text) for name, text in [
     ("view", "mine | line | open | sla | gaps | all (default all)"),
     ("status", "new | open | pending | resolved | closed"), ("class", "request class"),
     ("priority", "P1..P4"), ("line", "1..4"), ("site", "site key"), ("language", "en | ru | uk"),
-    ("assignee", "user id, me or none"), ("sla", "breached | due_soon | ok"),
+    ("assignee", "user id, me or none"), ("sla", "breached | due_soon | ok | paused"),
     ("kind", "contact | gap"), ("q", "text searched in tickets and their conversation"),
     ("sort", "due (default) | priority | created | updated"), ("page", "1.."),
     ("per_page", "1..100")]]
@@ -68,6 +68,8 @@ SCHEMAS = {
         "body": {"type": "string", "description": "reply, note"},
         "macro": {"type": "integer", "description": "reply: canned answer id (its text when body is empty)"},
         "status": {"type": "string", "description": "status; reply: status after sending"},
+        "rating": {"type": "boolean", "description": "reply with status resolved: add the "
+                   "satisfaction rating links (default true)"},
         "pending_reason": {"type": "string", "enum": ["user", "third_party"]},
         "assignee": {"type": "string", "description": "assign: user id or none"},
         "request_class": {"type": "string"}, "priority": {"type": "string"},

@@ -36,6 +36,9 @@ def _erase_ticket(ticket: Ticket) -> None:
     ticket.context, ticket.facts = {}, {}
     db.session.execute(db.update(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
                        .values(body=ERASED, data={}))
+    db.session.execute(db.update(TicketMessage).where(TicketMessage.ticket_id == ticket.id,
+                                                      TicketMessage.kind == "user")
+                       .values(author=""))      # the user's own address
     for entry in db.session.scalars(db.select(AuditEntry).filter_by(entity="ticket",
                                                                     entity_id=ticket.reference)):
         entry.before = {k: v for k, v in (entry.before or {}).items() if k not in PERSONAL_AUDIT_FIELDS}

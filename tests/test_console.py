@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
 from kb_server import create_app
 from kb_server.extensions import db
+from kb_server.mail import conversation
+from kb_server.mail.inbound import InboundReply
 from kb_server.models import AuditEntry, Macro, Ticket, TicketSignal, utcnow
+from kb_server.tickets import sla, sla_watch
 from conftest import app_config
 from staff_helpers import STAFF_ADMIN, add_staff, bearer, login
 from tickets_helpers import STAFF, post, search
@@ -187,28 +191,46 @@ def test_queue_views_counts_and_filters(staff_app, api):
     assert all(ref in html for ref in (a, b, c))
 
 
+def age(app, reference: str, share: float) -> None:
+    """Make the ticket as old as ``share`` of its first-response target (on the default 24/7
+    calendar) and store its SLA state as a ticket change does."""
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
+        target = sla.policy().duration(ticket.priority, ticket.request_class, "first_response")
+        ticket.created_at = utcnow() - target * share
+        sla_watch.store_state(ticket)
+        db.session.commit()
+
+
 def test_queue_sla_state_filter_and_sort_by_due(staff_app, api):
     late = new_ticket(api, "late ticket text", session_id="sla1")
     soon = new_ticket(api, "soon ticket text", session_id="sla2")
     fine = new_ticket(api, "fine ticket text", session_id="sla3")
-    now = utcnow()
-    change(staff_app, late, sla_first_response_due=now - dt.timedelta(hours=3),
-           sla_resolution_due=now + dt.timedelta(days=2))
-    change(staff_app, soon, sla_first_response_due=now + dt.timedelta(minutes=20),
-           sla_resolution_due=now + dt.timedelta(days=2))
-    change(staff_app, fine, sla_first_response_due=now + dt.timedelta(hours=5),
-           sla_resolution_due=now + dt.timedelta(days=2))
+    waiting = new_ticket(api, "waiting ticket text", session_id="sla4")
+    for reference, share in ((late, 1.5), (soon, 0.9), (fine, 0.1), (waiting, 0.9)):
+        age(staff_app, reference, share)
+    assert act(api, waiting, "status", status="pending", pending_reason="user").status_code == 200
     listing = api.get("/api/v1/tickets?q=ticket+text&per_page=100", headers=STAFF).get_json()["tickets"]
-    assert [t["reference"] for t in listing] == [late, soon, fine]           # by SLA due
-    assert [t["sla_state"] for t in listing] == ["breached", "due_soon", "ok"]
-    for state, ref in (("breached", late), ("due_soon", soon), ("ok", fine)):
+    assert [t["reference"] for t in listing] == [late, soon, fine, waiting]   # by SLA due; paused last
+    assert [t["sla_state"] for t in listing] == ["breached", "due_soon", "ok", "paused"]
+    for state, ref in (("breached", late), ("due_soon", soon), ("ok", fine), ("paused", waiting)):
         found = api.get(f"/api/v1/tickets?q=ticket+text&sla={state}", headers=STAFF).get_json()["tickets"]
         assert [t["reference"] for t in found] == [ref]
     sla_view = [t["reference"] for t in api.get("/api/v1/tickets?view=sla&per_page=100",
                                                  headers=STAFF).get_json()["tickets"]]
-    assert late in sla_view and soon in sla_view and fine not in sla_view
+    assert late in sla_view and soon in sla_view and fine not in sla_view and waiting not in sla_view
     html = console(staff_app, "agent1").get("/console/?view=sla&q=ticket+text").get_data(as_text=True)
     assert "sla-breached" in html and "overdue" in html
+    # a stored due time that passed is breached before the next check stores it
+    change(staff_app, fine, sla_next_due=utcnow() - dt.timedelta(minutes=1))
+    found = api.get("/api/v1/tickets?q=ticket+text&sla=breached", headers=STAFF).get_json()["tickets"]
+    assert {t["reference"] for t in found} == {late, fine}
+    # the user's answer restarts the clock: state stored at once, by the reply itself
+    with staff_app.app_context():
+        conversation.deliver(InboundReply(reference=waiting, sender="anna@example.com",
+                                          text="Here you are", via="link"))
+    data = ticket_json(api, waiting)
+    assert data["status"] == "open" and data["sla_state"] == "due_soon"
     act(api, late, "reply", body="We are on it")                 # first response given
     assert ticket_json(api, late)["sla_state"] == "ok"
 
@@ -293,7 +315,7 @@ def test_take_assign_and_status_lifecycle_are_audited(staff_app, api):
     assert history[3]["after"]["pending_reason"] == "third_party"
 
 
-def test_reply_is_stored_queued_for_delivery_and_counts_as_first_response(staff_app, api):
+def test_reply_is_written_to_the_outbox_and_counts_as_first_response(staff_app, api):
     ref = new_ticket(api, "reply ticket")
     client = console(staff_app, "agent1")
     response = client.post(f"/console/t/{ref}/reply", data={"body": "Here is how.", "status": "pending",
@@ -301,11 +323,17 @@ def test_reply_is_stored_queued_for_delivery_and_counts_as_first_response(staff_
     assert response.status_code == 302
     data = ticket_json(api, ref)
     assert data["messages"][0]["kind"] == "reply" and data["messages"][0]["body"] == "Here is how."
-    assert data["messages"][0]["delivery"] == "queued" and data["first_response_at"]
+    assert data["messages"][0]["delivery"] == "outbox" and data["first_response_at"]
     assert data["status"] == "pending" and data["pending_reason"] == "user"
+    message_id = data["messages"][0]["data"]["message_id"]
+    outbox = list(Path(staff_app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
+    assert any(message_id.strip("<>") in path.read_text() for path in outbox)
     html = client.get(f"/console/t/{ref}").get_data(as_text=True)
-    assert "Here is how." in html and "queued" in html and "not connected yet" in html
+    assert "Here is how." in html and 'data-delivery="outbox"' in html
+    assert "written to the outbox folder and NOT sent" in html
     assert act(api, ref, "reply", body="").status_code == 400
+    resolved = act(api, ref, "reply", body="Solved.", status="resolved", rating=False).get_json()
+    assert "rating_links" not in ticket_json(api, ref)["messages"][-1]["data"], resolved
     assert act(api, ref, "reply", body=["x"]).status_code == 400
     assert act(api, ref, "reply", body="x" * 20_001).status_code == 400
 
@@ -471,7 +499,7 @@ def test_erasing_a_person_erases_the_conversation_and_facts(staff_app, api):
 CONSOLE_ACTIONS = [  # action, form, expected flash, field checked afterwards
     ("take", {}, "taken", ("assignee", "l1@example.com")),
     ("note", {"body": "checked the logs"}, "note added", None),
-    ("reply", {"body": "Try again now", "status": "resolved"}, "reply queued", ("status", "resolved")),
+    ("reply", {"body": "Try again now", "status": "resolved"}, "reply written to the outbox (no SMTP server set)", ("status", "resolved")),
     ("classify", {"request_class": "outage", "priority": "P1"}, "classified", ("priority", "P1")),
     ("status", {"status": "pending", "pending_reason": "third_party"}, "status pending", ("pending_reason", "third_party")),
     ("facts", {"fact_product_version": "4.2"}, "facts saved", ("facts", {"product_version": "4.2"})),

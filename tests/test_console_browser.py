@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from kb_server.extensions import db
 from kb_server.models import Ticket, utcnow
+from kb_server.tickets import sla, sla_watch
 from staff_helpers import PASSWORD, add_staff
 from tickets_helpers import post, search
 
@@ -63,7 +64,9 @@ def tickets(app):
         add_staff("line2@example.com", "agent", line=2)
         for reference, overdue in ((oldest, 180), (newer, 20)):
             ticket = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
-            ticket.sla_first_response_due = now - dt.timedelta(minutes=overdue)
+            target = sla.policy().duration(ticket.priority, ticket.request_class, "first_response")
+            ticket.created_at = now - target - dt.timedelta(minutes=overdue)
+            sla_watch.store_state(ticket)
         db.session.commit()
     return oldest
 
@@ -98,7 +101,7 @@ def test_line1_replies_and_escalates_the_oldest_breached_ticket_line2_sees_it(br
     page.get_by_role("button", name="Send reply").click()
     reply = page.locator("[data-message-kind=reply]")
     expect(reply).to_contain_text("We are looking into it right now.")
-    expect(reply).to_contain_text("queued")
+    expect(reply).to_contain_text("written to the outbox")
 
     escalation = page.locator("#escalate-form")
     escalation.get_by_label("Reason").fill("Page down for everyone, needs line 2")

@@ -21,12 +21,13 @@ from aiosmtpd.controller import Controller
 from kb_server import create_app
 from kb_server.cli.instance import ensure_database
 from kb_server.extensions import db
-from kb_server.mail import Ignored, InboundReply, MailError, conversation, ingest, send, tokens
+from kb_server.mail import Ignored, InboundReply, MailError, compose, conversation, ingest, send, tokens
 from kb_server.mail.inbound import strip_quoted
 from kb_server.mail.server import make_controller
 from kb_server.models.tickets import Ticket
 from kb_server.privacy import erase_person
 from tests.conftest import app_config
+from tests.staff_helpers import STAFF_ADMIN, login
 from tests.tickets_helpers import post
 
 CONTACT = {"session_id": "s1", "email": "anna@example.com", "name": "Anna",
@@ -91,12 +92,14 @@ def load(reference: str) -> Ticket:
 
 def reply(app, reference: str, body: str, **kwargs) -> dict:
     with app.app_context():
-        return conversation.reply_to_user(load(reference), body, **kwargs)
+        message = conversation.reply_to_user(load(reference), body, **kwargs)
+        db.session.commit()
+        return conversation.as_entry(message)
 
 
 def entries(app, reference: str) -> list[dict]:
     with app.app_context():
-        return conversation.store().entries(load(reference))
+        return conversation.entries(load(reference))
 
 
 def set_status(app, reference: str, status: str) -> None:
@@ -113,7 +116,7 @@ def status(app, reference: str) -> str:
 # --- outbound ----------------------------------------------------------------------------------
 def test_reply_is_delivered_with_threading_headers_and_safe_html(app, client, relay):
     reference = new_ticket(client)
-    first = reply(app, reference, "Hello Anna,\n\nopen **Billing**. <script>alert(1)</script>", staff="bob")
+    first = reply(app, reference, "Hello Anna,\n\nopen **Billing**. <script>alert(1)</script>")
     second = reply(app, reference, "Did that help?")
     assert len(relay.messages) == 2
     message, follow_up = relay.messages
@@ -132,7 +135,7 @@ def test_reply_is_delivered_with_threading_headers_and_safe_html(app, client, re
     with app.app_context():
         ticket = load(reference)
         assert ticket.first_response_at is not None
-        assert [e["author"] for e in conversation.store().entries(ticket)] == ["agent", "agent"]
+        assert [e["author"] for e in conversation.entries(ticket)] == ["agent", "agent"]
 
 
 def test_rating_links_with_the_resolution(app, client, relay):
@@ -148,18 +151,22 @@ def test_transient_failures_are_retried_with_backoff(app, client, relay):
     relay.failures = 2
     reference = new_ticket(client)
     with app.app_context():
-        message = conversation.outbound.compose(load(reference), "Hi")
+        message = compose(load(reference), "Hi")
         waits: list[float] = []
         assert send(message, sleep=waits.append) == "smtp"
     assert waits == [0.01, 0.02] and len(relay.messages) == 1
 
 
-def test_permanent_failure_is_not_retried_and_nothing_is_recorded(app, client, relay):
+def test_permanent_failure_is_not_retried_and_is_recorded_as_failed(app, client, relay):
     relay.failures, relay.code = 5, "550 5.1.1 mailbox unavailable"
     reference = new_ticket(client)
-    with pytest.raises(MailError, match="550"):
-        reply(app, reference, "Hi")
-    assert relay.failures == 4 and entries(app, reference) == []
+    entry = reply(app, reference, "Hi")
+    assert relay.failures == 4 and entry["delivery"] == "failed"
+    assert [e["delivery"] for e in entries(app, reference)] == ["failed"]
+    with app.app_context():
+        ticket = load(reference)
+        assert "550" in conversation.messages(ticket)[0].data["delivery_error"]
+        assert ticket.first_response_at is None and conversation.thread_ids(ticket) == []
 
 
 def test_too_many_transient_failures_raise(app, client, relay):
@@ -167,7 +174,7 @@ def test_too_many_transient_failures_raise(app, client, relay):
     app.config["MAIL_RETRIES"] = 1
     reference = new_ticket(client)
     with app.app_context(), pytest.raises(MailError, match="in 2 attempts"):
-        send(conversation.outbound.compose(load(reference), "Hi"), sleep=lambda s: None)
+        send(compose(load(reference), "Hi"), sleep=lambda s: None)
 
 
 def test_without_smtp_host_messages_go_to_the_outbox(app, client, caplog):
@@ -207,7 +214,7 @@ def test_inbound_reply_lands_in_its_ticket_and_reopens_it(app, client, relay, re
     reference = new_ticket(client)
     other = new_ticket(client)
     reply(app, reference, "Open Billing, then Invoices.")
-    set_status(app, reference, "pending_user")
+    set_status(app, reference, "pending")
     answer = user_reply(relay.messages[0], "Thanks, found them!\nBut one is missing.")
     answer.add_attachment(PNG, maintype="image", subtype="png", filename="../screen shot.png")
     answer.add_attachment(b"MZ...", maintype="application", subtype="x-msdownload", filename="tool.exe")
@@ -228,7 +235,8 @@ def test_inbound_reply_lands_in_its_ticket_and_reopens_it(app, client, relay, re
     # erasing the person deletes the conversation and the files
     with app.app_context():
         erase_person("anna@example.com")
-    assert entries(app, reference) == []
+    assert {(e["text"], e["sender" if e["author"] == "user" else "staff"]) for e in entries(app, reference)} \
+        == {("(erased)", "")}
     assert not (Path(app.config["MAIL_ATTACHMENTS_DIR"]) / reference).exists()
 
 
@@ -331,7 +339,7 @@ def test_machine_mail_is_ignored(app, client, headers, reason):
 def test_our_own_message_coming_back_is_ignored(app, client):
     reference = new_ticket(client)
     with app.app_context():
-        message = conversation.outbound.compose(load(reference), "Hello")
+        message = compose(load(reference), "Hello")
         assert ingest(bytes(message), recipients=(str(message["Reply-To"]),)) == Ignored("our own message")
 
 
@@ -400,7 +408,7 @@ def test_kb_mail_serve_receives_replies_until_sigterm(tmp_path):
         output = process.communicate(timeout=10)[0]
     assert process.returncode == 0, output
     with app.app_context():
-        assert [e["text"] for e in conversation.store().entries(load(reference))] == ["Found it, thanks."]
+        assert [e["text"] for e in conversation.entries(load(reference))] == ["Found it, thanks."]
 
 
 def test_user_text_cannot_inject_headers(app, client, relay):
@@ -413,3 +421,53 @@ def test_user_text_cannot_inject_headers(app, client, relay):
     message = relay.messages[0]
     assert message["Bcc"] is None and relay.envelopes[0].rcpt_tos == ["anna@example.com"]
     assert message["Subject"] == f"[{reference}] Help Bcc: evil@example.com"
+
+
+# --- the console's replies, end to end ---------------------------------------------------------
+def test_console_reply_is_mailed_and_the_answers_land_in_the_console(app, client, relay, receiver):
+    reference = new_ticket(client)
+    staff = app.test_client()
+    assert login(staff, STAFF_ADMIN).status_code == 302
+    page = f"/console/t/{reference}"
+    done = staff.post(f"{page}/reply", data={"body": "Open **Billing**.", "status": "pending",
+                                             "pending_reason": "user"}, follow_redirects=True)
+    assert "reply sent" in done.get_data(as_text=True)
+    [sent] = relay.messages
+    assert relay.envelopes[0].rcpt_tos == ["anna@example.com"] and sent["To"] == "Anna <anna@example.com>"
+    assert sent["Reply-To"].startswith(f"support+{reference.lower()}-") and sent["In-Reply-To"] is None
+    assert "/rate/good" not in sent.get_body(("plain",)).get_content()
+    html = staff.get(page).get_data(as_text=True)
+    assert 'data-delivery="sent"' in html and "Replies are e-mailed to the user." in html
+    # the user answers by e-mail, then on the ticket page: both are in the console's conversation
+    answer = user_reply(sent, "Found it, thanks!")
+    smtp_send(receiver, answer)
+    assert status(app, reference) == "open"
+    with app.app_context():
+        url = "/t/" + tokens.link_token(reference, "anna@example.com")
+    assert client.post(url, data={"message": "One more: where is the VAT?"}).status_code == 303
+    html = staff.get(page).get_data(as_text=True)
+    assert html.count('data-message-kind="user"') == 2
+    assert "Found it, thanks!" in html and "One more: where is the VAT?" in html
+    assert "by e-mail" in html and "on the ticket page" in html
+    # resolving with a reply threads after the user's mail and carries the rating links
+    staff.post(f"{page}/reply", data={"body": "VAT is on page 2.", "status": "resolved"})
+    resolution = relay.messages[-1]
+    assert resolution["In-Reply-To"] == str(answer["Message-ID"])
+    assert sent["Message-ID"] in resolution["References"]
+    good = re.search(r"https://help\.example(/t/\S+/rate/good)", resolution.get_body(("plain",)).get_content())
+    assert status(app, reference) == "resolved" and client.get(good.group(1)).status_code == 200
+    html = staff.get(page).get_data(as_text=True)
+    assert 'data-csat="good"' in html and "with rating links" in html
+
+
+def test_console_reply_that_cannot_be_delivered_says_why(app, client, relay):
+    relay.failures, relay.code = 5, "550 5.1.1 mailbox unavailable"
+    reference = new_ticket(client)
+    staff = app.test_client()
+    assert login(staff, STAFF_ADMIN).status_code == 302
+    done = staff.post(f"/console/t/{reference}/reply", data={"body": "Hello"}, follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert "reply stored but NOT delivered" in html and 'data-delivery="failed"' in html
+    assert "5.1.1 mailbox unavailable" in html.split("delivery-error")[1]
+    with app.app_context():
+        assert load(reference).first_response_at is None

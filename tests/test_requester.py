@@ -46,6 +46,7 @@ def test_page_shows_the_conversation(app, client):
     reference = new_ticket(client)
     with app.app_context():
         conversation.reply_to_user(load(reference), "Open Billing, then <b>Invoices</b>.<script>alert(1)</script>")
+        db.session.commit()
     page = client.get(link(app, reference))
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and f"Your request {reference}" in html
@@ -57,13 +58,13 @@ def test_page_shows_the_conversation(app, client):
 
 def test_reply_on_the_page_lands_in_the_ticket(app, client):
     reference = new_ticket(client)
-    update(app, reference, status="pending_user")
+    update(app, reference, status="pending", pending_reason="user")
     url = link(app, reference)
     response = client.post(url, data={"message": "It is under Billing? <script>x()</script>"})
     assert response.status_code == 303 and response.headers["Location"].endswith("?sent=1")
     with app.app_context():
         ticket = load(reference)
-        entry = conversation.store().entries(ticket)[-1]
+        entry = conversation.entries(ticket)[-1]
         assert (entry["author"], entry["via"], entry["sender"]) == ("user", "link", "anna@example.com")
         assert ticket.status == "open"
     html = client.get(url + "?sent=1").get_data(as_text=True)
@@ -78,7 +79,7 @@ def test_bad_replies_are_a_400_page(app, client, message, error):
     response = client.post(link(app, reference), data={"message": message})
     assert response.status_code == 400 and error in response.get_data(as_text=True)
     with app.app_context():
-        assert conversation.store().entries(load(reference)) == []
+        assert conversation.entries(load(reference)) == []
 
 
 def test_one_click_rating_then_comment(app, client):
@@ -177,3 +178,11 @@ def test_any_reply_or_comment_on_a_real_link_is_stored_or_refused(app, client, m
     url = link(app, "LZ-000001")
     assert client.post(url, data={"message": message}).status_code in (303, 400)
     assert client.post(url + "/rate", data={"rating": rating, "comment": message}).status_code in (200, 400)
+
+
+@pytest.mark.parametrize("reason, label", [("user", "Waiting for your answer"), ("third_party", "In progress")])
+def test_pending_status_is_told_by_whom_it_waits_on(app, client, reason, label):
+    reference = new_ticket(client)
+    update(app, reference, status="pending", pending_reason=reason)
+    html = client.get(link(app, reference)).get_data(as_text=True)
+    assert f'<strong class="ticket-status">{label}</strong>' in html

@@ -21,6 +21,7 @@ from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
 from kb_server.serving import default_workers, serve
 from kb_server.sites import ensure_demo_site
+from kb_server.tickets import sla_watch
 
 
 def ensure_database() -> None:
@@ -69,12 +70,15 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
         click.echo(f"skipped {error}", err=True)
     click.echo(f"keyword search ready in {time.monotonic() - started:.1f}s ({report.summary()})")
 
-    def embed() -> None:
+    def background() -> None:
+        every = app.config["SLA_CHECK_SECONDS"]
+        if sla_watch.start_background_checks(app, every):
+            click.echo(f"SLA check every {every:g}s in the background (KB_SLA_CHECK_SECONDS)")
         if search.embed_in_background(app):
             click.echo("embedding in the background: hybrid search starts when it is done "
                        "(progress in /api/v1/health)")
     click.echo(f"Linezero on http://{host}:{port}/  (help center), /demo (widget demo)")
-    serve(lambda: app, host=host, port=port, workers=workers, threads=threads, after_start=embed)
+    serve(lambda: app, host=host, port=port, workers=workers, threads=threads, after_start=background)
 
 
 @click.command("settings")

@@ -20,15 +20,17 @@ from kb_server import audit
 from kb_server.auth import can_work
 from kb_server.console import macros, queue
 from kb_server.extensions import db
+from kb_server.mail import conversation
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
 from kb_server.models.tickets import LINES, OPEN_STATUSES, PENDING_REASONS, STATUSES
-from kb_server.tickets import classify, delivery, facts, sla
+from kb_server.tickets import classify, delivery, facts, sla, sla_watch
 
 MAX_TEXT = 20_000
 MAX_FIELD = 200
 AUDITED = ("status", "line", "request_class", "priority", "assignee_id", "pending_reason",
            "facts", "outside_party", "outside_reference", "merged_into_id",
            "first_response_at", "resolved_at", "sla_first_response_due", "sla_resolution_due")
+OFF = ("0", "false", "off", "no")
 TRANSITIONS = {
     "new": ("open", "pending", "resolved", "closed"),
     "open": ("pending", "resolved", "closed"),
@@ -131,7 +133,8 @@ def assign(actor: User, ticket: Ticket, params: Mapping) -> str:
 
 
 def reply(actor: User, ticket: Ticket, params: Mapping) -> str:
-    """A reply to the user: stored, then handed to the e-mail transport (``delivery``)."""
+    """A reply to the user: kept in the conversation and e-mailed (``conversation``); a reply
+    that resolves the ticket carries the satisfaction rating links unless ``rating`` is off."""
     if not ticket.email:
         raise ActionError("this ticket has no e-mail address to reply to: add an internal note", 409)
     body = _text(params, "body")
@@ -141,14 +144,17 @@ def reply(actor: User, ticket: Ticket, params: Mapping) -> str:
     if not body:
         raise ActionError("'body' is required")
     status = _text(params, "status", limit=16)
-    message = _add_message(ticket, actor, "reply", body, **({"macro": macro.name} if macro else {}))
-    message.delivery = delivery.deliver_reply(ticket, message)
-    ticket.first_response_at = ticket.first_response_at or message.created_at
     if status:
         _set_status(ticket, status, _text(params, "pending_reason", limit=16))
     elif ticket.status == "new":
         ticket.status = "open"
-    return f"reply {message.delivery}"
+    rating = status == "resolved" and str(params.get("rating", "1")).lower() not in OFF
+    message = conversation.reply_to_user(ticket, body, staff=actor, rating=rating,
+                                         **({"macro": macro.name} if macro else {}))
+    return {delivery.SENT: "reply sent",
+            delivery.OUTBOX: "reply written to the outbox (no SMTP server set)",
+            delivery.FAILED: f"reply stored but NOT delivered: {message.data.get('delivery_error')}",
+            }[message.delivery]
 
 
 def note(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -163,9 +169,6 @@ def classify_ticket(actor: User, ticket: Ticket, params: Mapping) -> str:
         raise ActionError(f"unknown request class {request_class!r}")
     if priority not in sla.priorities():
         raise ActionError(f"'priority' must be one of {', '.join(sla.priorities())}")
-    if priority != ticket.priority:
-        ticket.sla_first_response_due, ticket.sla_resolution_due = sla.due_times(
-            priority, ticket.created_at)
     ticket.request_class, ticket.priority = request_class, priority
     return "classified"
 
@@ -302,5 +305,6 @@ def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
         raise
     ticket.updated_at = utcnow()
     audit.record(actor, "ticket", ticket.reference, name, before, audit.snapshot(ticket, AUDITED))
+    sla_watch.store_state(ticket)          # the queue filters and sorts by the stored state
     db.session.commit()
     return outcome

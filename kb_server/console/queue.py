@@ -1,9 +1,9 @@
 """The queue: views, filters, search, sort by SLA due time, counts per view, SLA state.
 
-A ticket's *next due* time is its first-response target until staff first answered, then its
-resolution target. An open ticket is *breached* once that time has passed and *due soon*
-within ``SLA_DUE_SOON_MINUTES`` of it. (The due times themselves come from
-``kb_server.tickets.sla``.)
+The SLA state and next due time are those of ``kb_server.tickets.sla`` (business-hours
+calendars, pauses while pending, "due soon" at ``SLA_DUE_SOON``), stored on the ticket on every
+change and by the periodic check (``sla_watch``). Between checks a ticket whose stored due time
+has passed counts as *breached* at once.
 
 The same ``Filters`` serve the console (lenient: a bad value is dropped) and the staff API
 (strict: a bad value is a 400).
@@ -14,8 +14,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from kb_server.extensions import db
 from kb_server.jsonapi import APIError
@@ -25,14 +24,13 @@ from kb_server.tickets import classify, service, sla
 
 log = logging.getLogger(__name__)
 VIEWS = ("mine", "line", "open", "sla", "gaps", "all")
-SLA_STATES = ("breached", "due_soon", "ok")
+SLA_STATES = ("breached", "due_soon", "ok", "paused")
+RUNNING = ("ok", "due_soon")
 SORTS = ("due", "priority", "created", "updated")
 MAX_SEARCH = 200
 ROW_ID_MAX = 999_999_999      # ids in URLs and forms stop here (SQLite integers overflow later)
 
-NEXT_DUE = case((and_(Ticket.first_response_at.is_(None),
-                      Ticket.sla_first_response_due < Ticket.sla_resolution_due),
-                 Ticket.sla_first_response_due), else_=Ticket.sla_resolution_due)
+NEXT_DUE = Ticket.sla_next_due
 
 
 def row_id(raw) -> int | None:
@@ -41,26 +39,17 @@ def row_id(raw) -> int | None:
     return int(raw) if raw.isdigit() and int(raw) <= ROW_ID_MAX else None
 
 
-def due_soon_window() -> dt.timedelta:
-    return dt.timedelta(minutes=current_app.config["SLA_DUE_SOON_MINUTES"])
-
-
 def next_due(ticket: Ticket) -> dt.datetime | None:
-    first, resolution = ticket.sla_first_response_due, ticket.sla_resolution_due
-    if ticket.first_response_at is None and first and (resolution is None or first < resolution):
-        return first
-    return resolution
+    return ticket.sla_next_due
 
 
 def sla_state(ticket: Ticket, now: dt.datetime | None = None) -> str:
-    """``breached``, ``due_soon`` or ``ok`` for an open ticket; ``""`` for a finished one."""
-    due = next_due(ticket)
-    if ticket.status not in OPEN_STATUSES or due is None:
-        return ""
-    now = now or utcnow()
-    if due < now:
+    """The stored SLA state (``ok``, ``due_soon``, ``breached``, ``paused``, ``met``,
+    ``missed``), ``breached`` already if its due time passed since it was stored."""
+    state = ticket.sla_state or ""
+    if state in RUNNING and ticket.sla_next_due and ticket.sla_next_due < (now or utcnow()):
         return "breached"
-    return "due_soon" if due < now + due_soon_window() else "ok"
+    return state
 
 
 def request_classes() -> list[str]:
@@ -133,7 +122,7 @@ def _view_condition(view: str, user: User, now: dt.datetime):
         mine = Ticket.line == user.line if user.line else Ticket.line == 1
         return and_(open_, mine, Ticket.assignee_id.is_(None))
     if view == "sla":
-        return and_(open_, NEXT_DUE < now + due_soon_window())
+        return or_(_sla_condition("breached", now), _sla_condition("due_soon", now))
     if view == "gaps":
         return and_(open_, Ticket.kind == "gap")
     if view == "open":
@@ -142,11 +131,12 @@ def _view_condition(view: str, user: User, now: dt.datetime):
 
 
 def _sla_condition(state: str, now: dt.datetime):
-    soon = now + due_soon_window()
+    """Tickets in ``state`` (as ``sla_state`` judges it, in SQL)."""
     open_ = Ticket.status.in_(OPEN_STATUSES)
-    return {"breached": and_(open_, NEXT_DUE < now),
-            "due_soon": and_(open_, NEXT_DUE >= now, NEXT_DUE < soon),
-            "ok": and_(open_, NEXT_DUE >= soon)}[state]
+    overdue = and_(Ticket.sla_state.in_(RUNNING), NEXT_DUE < now)
+    if state == "breached":
+        return and_(open_, or_(Ticket.sla_state == "breached", overdue))
+    return and_(open_, Ticket.sla_state == state, or_(NEXT_DUE.is_(None), NEXT_DUE >= now))
 
 
 def _search_condition(text: str):

@@ -5,7 +5,7 @@
 | ``tokens`` | what ties a message or a link to its ticket, signed with ``SECRET_KEY`` (nothing stored): the reply address ``support+<token>@domain``, our ``Message-ID``s, the signed page links |
 | ``outbound`` | ``compose`` a message to the user (plain text + sanitized HTML, threading headers, reply marker, links) and ``send`` it: SMTP with retries, or the outbox folder when no SMTP host is set |
 | ``inbound`` | ``ingest(raw) -> InboundReply | Ignored``: threading, quoted-reply stripping, attachment limits, auto-replies and bounces ignored |
-| ``conversation`` | where the conversation is kept (a seam the console replaces) and the two ways into it: ``deliver`` (a user's reply: e-mail or the ticket page) and ``reply_to_user`` (staff) |
+| ``conversation`` | the conversation (the console's ``TicketMessage`` table) and the two ways into it: ``deliver`` (a user's reply: e-mail or the ticket page) and ``reply_to_user`` (staff; sent by ``tickets.delivery``) |
 | ``server`` | the inbound SMTP receiver (aiosmtpd) run by ``kb mail serve`` |
 """
 from kb_server.mail.inbound import Ignored, InboundReply, ingest

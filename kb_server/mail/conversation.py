@@ -3,74 +3,74 @@
 - ``deliver(reply)``: a user's reply (by e-mail or on the ticket page) lands in its ticket: kept
   in the conversation with its attachments, and a ticket waiting on the user (or resolved) is
   open again. A closed ticket keeps its status (the reply is still kept for staff to see).
-- ``reply_to_user(ticket, body)``: staff answer: the message is composed, sent (or written to
-  the outbox), kept in the conversation, and the first one is the ticket's first response.
+- ``reply_to_user(ticket, body)``: a staff answer (the console's and the staff API's reply
+  action): kept in the conversation, then handed to ``tickets.delivery`` (SMTP, or the outbox
+  folder); a delivered first reply is the ticket's first response.
 
-Where the conversation is kept is a seam: a ``ConversationStore`` registered as
-``app.extensions["linezero.conversation"]``. The default keeps entries in the ticket's
-``context["conversation"]`` (personal data: erased with the ticket's other personal fields);
-the staff console registers its own table-backed store.
+The conversation is the console's ``TicketMessage`` table (one store): the user's messages
+(kind ``user``) and the replies to the user (kind ``reply``) are its entries; internal notes,
+escalations and system lines live in the same table but are never shown to the user.
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import shutil
 from pathlib import Path
-from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import select
 
+from kb_server import audit
 from kb_server.extensions import db
-from kb_server.mail import outbound
 from kb_server.mail.inbound import Ignored, InboundReply
 from kb_server.models.base import utcnow
+from kb_server.models.staff import TicketMessage, User
 from kb_server.models.tickets import Ticket, iso
+from kb_server.tickets import delivery, sla_watch
 
 log = logging.getLogger(__name__)
 
-STORE = "linezero.conversation"
-REOPENED_BY_USER = ("pending", "pending_user", "pending_third_party", "resolved")
+REOPENED_BY_USER = ("pending", "resolved")
+REOPEN_FIELDS = ("status", "pending_reason", "resolved_at")
+CONVERSATION_KINDS = ("user", "reply")
 
 
-class ConversationStore(Protocol):
-    """Where a ticket's conversation lives. An entry is a dict: ``at`` (ISO UTC), ``author``
-    (``user`` | ``agent``), ``via`` (``email`` | ``link`` | ``console``), ``text``,
-    ``message_id``, ``attachments`` (``[{name, content_type, size, path}]``), ``refused``
-    (``[{name, reason}]``), and for staff entries ``staff`` (who)."""
-
-    def add(self, ticket: Ticket, entry: dict) -> None: ...
-
-    def entries(self, ticket: Ticket) -> list[dict]: ...
-
-
-class ContextStore:
-    """The default store: a list in the ticket's ``context`` JSON."""
-
-    def add(self, ticket: Ticket, entry: dict) -> None:
-        context = dict(ticket.context or {})
-        context["conversation"] = [*context.get("conversation", []), entry]
-        ticket.context = context
-
-    def entries(self, ticket: Ticket) -> list[dict]:
-        return list((ticket.context or {}).get("conversation", []))
+def as_entry(message: TicketMessage) -> dict:
+    """A message as a conversation entry: ``at`` (ISO UTC), ``author`` (``user`` | ``agent``),
+    ``via`` (``email`` | ``link``), ``text``, ``message_id``, ``attachments``
+    (``[{name, content_type, size, path}]``), ``refused`` (``[{name, reason}]``); the user's
+    ``sender``, or the agent's ``staff`` and ``delivery`` state."""
+    data = message.data or {}
+    user = message.kind == "user"
+    entry = {"at": iso(message.created_at), "author": "user" if user else "agent",
+             "via": data.get("via", "email"), "text": message.body,
+             "message_id": data.get("message_id", ""),
+             "attachments": data.get("attachments", []), "refused": data.get("refused", [])}
+    if user:
+        entry["sender"] = message.author
+    else:
+        entry.update(staff=message.author, delivery=message.delivery)
+    return entry
 
 
-def store() -> ConversationStore:
-    return current_app.extensions.setdefault(STORE, ContextStore())
+def messages(ticket: Ticket) -> list[TicketMessage]:
+    """The messages exchanged with the user, oldest first."""
+    return list(db.session.scalars(
+        select(TicketMessage).where(TicketMessage.ticket_id == ticket.id,
+                                    TicketMessage.kind.in_(CONVERSATION_KINDS))
+        .order_by(TicketMessage.created_at, TicketMessage.id)))
+
+
+def entries(ticket: Ticket) -> list[dict]:
+    """The conversation as the user's ticket page and the tests read it."""
+    return [as_entry(message) for message in messages(ticket)]
 
 
 def thread_ids(ticket: Ticket) -> list[str]:
     """The conversation's Message-IDs, oldest first (``References`` of the next message)."""
-    return [entry["message_id"] for entry in store().entries(ticket) if entry.get("message_id")]
-
-
-def agent_reply_times(ticket: Ticket) -> list[dt.datetime]:
-    """When staff replied to the user (the SLA's first response and updates)."""
-    return [dt.datetime.fromisoformat(entry["at"].rstrip("Z")) for entry in store().entries(ticket)
-            if entry.get("author") == "agent"]
+    return [m.data["message_id"] for m in messages(ticket)
+            if (m.data or {}).get("message_id") and m.delivery != delivery.FAILED]
 
 
 # --- the user's replies --------------------------------------------------------------------------
@@ -101,33 +101,37 @@ def deliver(reply: InboundReply) -> Ticket | Ignored:
         return Ignored("no such ticket (or its personal data was erased)")
     if reply.message_id and reply.message_id in thread_ids(ticket):
         return Ignored("already received")
-    entry = {"at": iso(utcnow()), "author": "user", "via": reply.via, "text": reply.text,
-             "sender": reply.sender, "message_id": reply.message_id,
-             "attachments": _save_attachments(ticket.reference, reply),
-             "refused": [{"name": name, "reason": reason} for name, reason in reply.refused]}
-    store().add(ticket, entry)
+    data = {"via": reply.via, "message_id": reply.message_id,
+            "attachments": _save_attachments(ticket.reference, reply),
+            "refused": [{"name": name, "reason": reason} for name, reason in reply.refused]}
+    db.session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=reply.sender,
+                                 body=reply.text, data=data, created_at=utcnow()))
     if ticket.status in REOPENED_BY_USER:
-        ticket.status = "open"
+        before = audit.snapshot(ticket, REOPEN_FIELDS)
+        ticket.status, ticket.pending_reason, ticket.resolved_at = "open", "", None
+        audit.record("user", "ticket", ticket.reference, "user_reply", before,
+                     audit.snapshot(ticket, REOPEN_FIELDS))
     ticket.updated_at = utcnow()
+    sla_watch.store_state(ticket)
     db.session.commit()
     log.info("mail: reply from %s via %s added to %s", reply.sender, reply.via, ticket.reference)
     return ticket
 
 
 # --- staff replies -------------------------------------------------------------------------------
-def reply_to_user(ticket: Ticket, body: str, *, staff: str = "", rating: bool = False) -> dict:
-    """Send ``body`` to the ticket's user and keep it in the conversation (``rating``: add the
-    satisfaction links, e.g. with the resolution). Raises ``outbound.MailError`` if it cannot
-    be delivered; nothing is recorded then. Returns the conversation entry."""
-    message = outbound.compose(ticket, body, thread=thread_ids(ticket), rating=rating)
-    delivered = outbound.send(message)
-    now = utcnow()
-    entry = {"at": iso(now), "author": "agent", "via": "email", "text": body, "staff": staff,
-             "message_id": str(message["Message-ID"]), "attachments": [], "refused": [],
-             "delivery": "smtp" if delivered == "smtp" else "outbox"}
-    store().add(ticket, entry)
-    if ticket.first_response_at is None:
-        ticket.first_response_at = now
-    ticket.updated_at = now
-    db.session.commit()
-    return entry
+def reply_to_user(ticket: Ticket, body: str, *, staff: User | None = None, rating: bool = False,
+                  **data) -> TicketMessage:
+    """Keep ``body`` in the conversation and send it to the ticket's user (``rating``: with the
+    satisfaction links, e.g. with the resolution). The message's ``delivery`` is ``sent``,
+    ``outbox`` or ``failed`` (the reason in ``data["delivery_error"]``). The caller commits."""
+    thread = thread_ids(ticket)
+    message = TicketMessage(ticket_id=ticket.id, kind="reply", author_id=staff.id if staff else None,
+                            author=staff.display_name if staff else "", body=body,
+                            data={"via": "email", **data}, created_at=utcnow())
+    db.session.add(message)
+    db.session.flush()
+    delivery.deliver_reply(ticket, message, thread=thread, rating=rating)
+    if message.delivery in delivery.DELIVERED and ticket.first_response_at is None:
+        ticket.first_response_at = message.created_at
+    ticket.updated_at = utcnow()
+    return message

@@ -1,23 +1,40 @@
-"""The seam between the console and the e-mail transport.
+"""The one call a reply to the user makes to reach them: ``deliver_reply``.
 
-``deliver_reply`` is the one call a reply makes to reach the user. Outbound e-mail
-(``kb_server.mail``: SMTP or an outbox folder, ``Message-ID`` headers) is built separately;
-until it is plugged in here, a reply is stored on the ticket with delivery state ``queued``
-and nothing is sent: the console says so next to each reply.
+The reply (a stored ``TicketMessage``) is composed as an e-mail (``mail.outbound``: threading
+headers, reply address, signed page link, rating links on request) and sent: over SMTP when
+``MAIL_SMTP_HOST`` is set, else written to the outbox folder (the embedded default). The result
+is kept on the message: ``delivery`` is ``sent``, ``outbox`` or ``failed``, ``data`` holds the
+``message_id`` and, for a failure, ``delivery_error``.
 """
 from __future__ import annotations
 
 import logging
+from typing import Sequence
 
+from sqlalchemy.orm.attributes import flag_modified
+
+from kb_server.mail import outbound
 from kb_server.models import Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 
-QUEUED = "queued"
+SENT, OUTBOX, FAILED = "sent", "outbox", "failed"
+DELIVERED = (SENT, OUTBOX)
 
 
-def deliver_reply(ticket: Ticket, message: TicketMessage) -> str:
-    """Hand ``message`` (a stored reply) to the transport; returns its delivery state."""
-    log.info("reply %s on %s to %s queued (no e-mail transport configured)",
-             message.id, ticket.reference, ticket.email)
-    return QUEUED
+def deliver_reply(ticket: Ticket, message: TicketMessage, *, thread: Sequence[str] = (),
+                  rating: bool = False) -> str:
+    """Send ``message`` to the ticket's user (after ``thread``, the conversation's earlier
+    Message-IDs); store and return its delivery state."""
+    email = outbound.compose(ticket, message.body, thread=thread, rating=rating)
+    data = {**(message.data or {}), "message_id": str(email["Message-ID"])}
+    try:
+        message.delivery = SENT if outbound.send(email) == "smtp" else OUTBOX
+    except outbound.MailError as exc:
+        log.error("reply %s on %s could not be delivered: %s", message.id, ticket.reference, exc)
+        message.delivery, data["delivery_error"] = FAILED, str(exc)
+    if rating:
+        data["rating_links"] = True
+    message.data = data
+    flag_modified(message, "data")
+    return message.delivery

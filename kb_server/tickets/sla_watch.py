@@ -1,5 +1,5 @@
-"""The SLA applied to stored tickets: ``check_tickets`` (``kb tickets sla-check``, from cron
-until the job library runs it).
+"""The SLA applied to stored tickets: ``check_tickets`` (``kb tickets sla-check`` from cron, or
+every ``SLA_CHECK_SECONDS`` in the background of ``kb serve``: ``start_background_checks``).
 
 For each ticket not resolved or closed: its ``TicketClock`` (``ticket_clock``), the state and
 due times stored on the ticket (``sla_state``, ``sla_next_due``, the due-time columns), and the
@@ -9,14 +9,18 @@ actions ``sla_actions`` decides, each taken once (their keys are kept in ``sla_f
 - ``raise_priority``: one step up (P3 -> P2), never above the highest;
 - ``escalate``: to the next support line (at most 4).
 
-Seams for the console: ``app.extensions["linezero.sla_clock"]`` replaces how a ticket's clock
-is built (its real status history, from the audit trail); ``ACTION_HANDLERS`` maps an action to
-the function that takes it.
+A ticket's clock is fed from the console's audit trail (every status change, who and when),
+completed by the ticket's current status when it changed unaudited; a pending ticket's status is
+``pending_user`` or ``pending_third_party`` for the SLA (``SLA_PAUSE_STATUSES`` decides which
+pause the clock). ``store_state`` keeps the stored columns fresh on every ticket change (the
+console's actions, a user's reply); ``check_tickets`` also moves them on as time passes and takes
+the actions (``ACTION_HANDLERS`` maps an action to the function that takes it).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections import Counter
 from email.message import EmailMessage
 from typing import Callable
@@ -25,33 +29,50 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
+from kb_server import audit
 from kb_server.extensions import db
-from kb_server.mail import conversation, outbound
+from kb_server.mail import outbound
 from kb_server.models.base import utcnow
+from kb_server.models.staff import TicketMessage
 from kb_server.models.tickets import LINES, Ticket
-from kb_server.tickets import sla
+from kb_server.tickets import delivery, sla
 
 log = logging.getLogger(__name__)
 
-CLOCK_SOURCE = "linezero.sla_clock"
+def clock_status(status: str, pending_reason: str = "") -> str:
+    """The status the SLA sees: a pending ticket waits on the user or on a third party."""
+    return f"pending_{pending_reason}" if status == "pending" and pending_reason else status
 
 
-def clock_from_columns(ticket: Ticket) -> sla.TicketClock:
-    """A ticket's clock from what the ticket table holds: its current status since it was set
-    (the only status change it knows) and the replies of the conversation."""
-    since = ticket.status_changed_at or ticket.updated_at
-    history = [] if ticket.status == "new" else [sla.StatusChange(since, ticket.status)]
-    replies = set(conversation.agent_reply_times(ticket))
-    if ticket.first_response_at:
-        replies.add(ticket.first_response_at)
-    return sla.TicketClock(priority=ticket.priority, created_at=ticket.created_at,
-                           request_class=ticket.request_class, history=history,
-                           replies=sorted(replies), fired=frozenset(ticket.sla_fired or []))
+def status_history(ticket: Ticket) -> list[sla.StatusChange]:
+    """The ticket's status changes after creation, from its audit trail."""
+    history: list[sla.StatusChange] = []
+    status, reason = "new", ""
+    for entry in audit.history("ticket", ticket.reference):
+        after = entry.after or {}
+        if "status" in after or "pending_reason" in after:
+            status, reason = after.get("status", status), after.get("pending_reason", reason) or ""
+            history.append(sla.StatusChange(entry.at, clock_status(status, reason)))
+    current = clock_status(ticket.status, ticket.pending_reason)
+    if (history[-1].status if history else "new") != current:       # changed without audit
+        history.append(sla.StatusChange(ticket.status_changed_at or ticket.updated_at, current))
+    return history
+
+
+def agent_reply_times(ticket: Ticket) -> list[dt.datetime]:
+    """When staff replies reached the user (or the outbox): first response and updates."""
+    return list(db.session.scalars(select(TicketMessage.created_at).where(
+        TicketMessage.ticket_id == ticket.id, TicketMessage.kind == "reply",
+        TicketMessage.delivery.in_(delivery.DELIVERED))))
 
 
 def ticket_clock(ticket: Ticket) -> sla.TicketClock:
-    source = current_app.extensions.get(CLOCK_SOURCE, clock_from_columns)
-    return source(ticket)
+    replies = set(agent_reply_times(ticket))
+    if ticket.first_response_at:
+        replies.add(ticket.first_response_at)
+    return sla.TicketClock(priority=ticket.priority, created_at=ticket.created_at,
+                           request_class=ticket.request_class, history=status_history(ticket),
+                           replies=sorted(replies), fired=frozenset(ticket.sla_fired or []))
 
 
 # --- actions -------------------------------------------------------------------------------------
@@ -85,16 +106,24 @@ ACTION_HANDLERS: dict[str, Callable[[Ticket, sla.SlaAction], None]] = {
 
 
 # --- checking ------------------------------------------------------------------------------------
-def refresh(ticket: Ticket, now: dt.datetime, rules: sla.Policy) -> tuple[sla.SlaStatus, list[sla.SlaAction]]:
-    """Store the ticket's SLA state at ``now`` and take the actions due; what was found."""
-    clock = ticket_clock(ticket)
-    status = sla.evaluate(clock, now, rules)
+def store_state(ticket: Ticket, now: dt.datetime | None = None, rules: sla.Policy | None = None,
+                clock: sla.TicketClock | None = None) -> sla.SlaStatus:
+    """Store the ticket's SLA state and due times at ``now`` (``sla_state``, ``sla_next_due``:
+    what the queue filters and sorts by)."""
+    status = sla.evaluate(clock or ticket_clock(ticket), now or utcnow(), rules)
     ticket.sla_state, ticket.sla_next_due = status.state, status.next_due
     for target, column in (("first_response", "sla_first_response_due"),
                            ("resolution", "sla_resolution_due")):
         measure = status.measures.get(target)
         if measure is not None and measure.due is not None:
             setattr(ticket, column, measure.due)
+    return status
+
+
+def refresh(ticket: Ticket, now: dt.datetime, rules: sla.Policy) -> tuple[sla.SlaStatus, list[sla.SlaAction]]:
+    """Store the ticket's SLA state at ``now`` and take the actions due; what was found."""
+    clock = ticket_clock(ticket)
+    status = store_state(ticket, now, rules, clock)
     taken = [action for action in sla.sla_actions(clock, now, rules) if _take(ticket, action)]
     if taken:
         ticket.sla_fired = [*(ticket.sla_fired or []), *(action.key for action in taken)]
@@ -128,3 +157,26 @@ def check_tickets(now: dt.datetime | None = None) -> dict[str, int]:
         counts.update(f"action {action.kind}" for action in actions)
         db.session.commit()
     return dict(counts)
+
+
+def start_background_checks(app, every: float,
+                            stop: threading.Event | None = None) -> threading.Thread | None:
+    """Run ``check_tickets`` every ``every`` seconds in a daemon thread until ``stop`` is set
+    (``kb serve``: breaches are noticed without cron); None when ``every`` is 0. A failed check
+    is logged and tried again at the next tick."""
+    if every <= 0:
+        return None
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            with app.app_context():
+                try:
+                    counts = check_tickets()
+                    log.info("SLA check: %s", counts)
+                except Exception:
+                    db.session.rollback()
+                    log.exception("SLA check failed")
+    thread = threading.Thread(target=loop, name="sla-check", daemon=True)
+    thread.start()
+    return thread

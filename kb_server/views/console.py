@@ -15,6 +15,7 @@ from kb_server import audit, auth, i18n
 from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, macros, queue, strings, users
 from kb_server.extensions import db, limiter
+from kb_server.mail import outbound
 from kb_server.models import Ticket, utcnow
 from kb_server.models.staff import ROLES
 from kb_server.models.tickets import LINES, PENDING_REASONS, STATUSES
@@ -151,7 +152,7 @@ def ticket_page(reference: str):
         pending_reasons=PENDING_REASONS, classes=queue.request_classes(),
         priorities=sla.priorities(), agents=[a for a in users.agents() if auth.can_work(a, ticket)],
         macros=[(m, macros.render(m.body, ticket, user)) for m in macros.all_macros()],
-        now=utcnow())
+        mail_mode=outbound.delivery_mode(), now=utcnow())
 
 
 @bp.post("/t/<reference>/<action>")

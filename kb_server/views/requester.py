@@ -92,11 +92,11 @@ def translate(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
-def status_label(status: str) -> str:
+def status_label(ticket: Ticket) -> str:
     """What the user is told about a status (waiting on a third party is just "in progress")."""
-    if status in ("pending", "pending_user"):
-        return translate("status_pending")
-    key = f"status_{status}"
+    if ticket.status == "pending":
+        return translate("status_pending" if ticket.pending_reason == "user" else "status_open")
+    key = f"status_{ticket.status}"
     return translate(key if key in STRINGS else "status_open")
 
 
@@ -135,7 +135,7 @@ def _ticket(token: str) -> Ticket:
 def _messages(ticket: Ticket) -> list[dict]:
     first = {"author": "user", "text": ticket.message, "at": ticket.created_at.isoformat() + "Z",
              "attachments": [], "refused": []}
-    return [first, *conversation.store().entries(ticket)]
+    return [first, *conversation.entries(ticket)]
 
 
 def _page(ticket: Ticket, token: str, status: int = 200, error: str = "", draft: str = ""):
