@@ -134,7 +134,7 @@ def test_percentile(values, q, expected):
 
 def test_semantic_step_measures_real_work(tmp_path):
     from indexer.embeddings import load_embedder
-    results = bench.run_bench(12, log=lambda m: None, queries=6, skip=("http", "update", "widget"),
+    results = bench.run_bench(4, log=lambda m: None, queries=6, skip=("http", "update", "widget"),
                               modes=("keyword", "semantic", "hybrid"),
                               embedder=load_embedder("e5"), workdir=tmp_path)
     assert set(bench.SEMANTIC_KEYS) <= set(results)
