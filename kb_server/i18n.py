@@ -157,6 +157,15 @@ def translate(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+def translator(own: dict[str, dict[str, str]]):
+    """``translate`` for a part of the UI with strings of its own (``own``: key -> language ->
+    text), the help center's strings reachable too."""
+    def translate_own(key: str, **values) -> str:
+        text = (own.get(key) or STRINGS[key])[ui_language()]
+        return text.format(**values) if values else text
+    return translate_own
+
+
 def plural_index(n: int, language: str) -> int:
     if language == "en":
         return 0 if n == 1 else 1

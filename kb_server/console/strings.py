@@ -202,11 +202,7 @@ _S: dict[str, tuple[str, str, str]] = {
 STRINGS = {key: dict(zip(("en", "ru", "uk"), values)) for key, values in _S.items()}
 
 
-def translate(key: str, **values) -> str:
-    """A console string in the UI language (help-center strings are reachable too)."""
-    table = STRINGS.get(key) or i18n.STRINGS[key]
-    text = table[i18n.ui_language()]
-    return text.format(**values) if values else text
+translate = i18n.translator(STRINGS)   # console strings, then the help center's
 
 
 def duration(delta) -> str:

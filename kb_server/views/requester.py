@@ -84,12 +84,7 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-def translate(key: str, **values) -> str:
-    """This page's strings, then the help center's."""
-    if key not in STRINGS:
-        return i18n.translate(key, **values)
-    text = STRINGS[key][i18n.ui_language()]
-    return text.format(**values) if values else text
+translate = i18n.translator(STRINGS)   # this page's strings, then the help center's
 
 
 def status_label(ticket: Ticket) -> str:
