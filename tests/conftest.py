@@ -104,6 +104,14 @@ def service(tmp_path_factory):
     return build_service(copy_fixture_kb(root / "articles"), root / "index")
 
 
+@pytest.fixture(scope="session")
+def e5_embedder():
+    """The default embedder (multilingual-e5-small on ONNX Runtime), built once per session:
+    building its graph costs seconds. Read-only: tests must not change it."""
+    from indexer.embeddings import load_embedder
+    return load_embedder("e5")
+
+
 @pytest.fixture
 def no_network(monkeypatch):
     """Any connection outside loopback fails (nothing may be downloaded at run time)."""

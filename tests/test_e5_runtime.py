@@ -47,9 +47,8 @@ def _offline(no_network):
 
 
 @pytest.fixture(scope="module")
-def runtime():
-    from indexer.e5_runtime import E5Runtime
-    return E5Runtime()
+def runtime(e5_embedder):
+    return e5_embedder._model
 
 
 @pytest.fixture(scope="module")
