@@ -17,8 +17,8 @@ from typing import Callable, Mapping
 from sqlalchemy import distinct, func, select, update
 
 from kb_server import audit
-from kb_server.auth import can_work
-from kb_server.console import macros, queue
+from kb_server.auth import can, can_work
+from kb_server.console import kcs, macros, queue
 from kb_server.extensions import db
 from kb_server.mail import conversation
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
@@ -148,9 +148,21 @@ def reply(actor: User, ticket: Ticket, params: Mapping) -> str:
         _set_status(ticket, status, _text(params, "pending_reason", limit=16))
     elif ticket.status == "new":
         ticket.status = "open"
-    rating = status == "resolved" and str(params.get("rating", "1")).lower() not in OFF
+    rating = status == "resolved" and _on(params, "rating", True)
     message = conversation.reply_to_user(ticket, body, staff=actor, rating=rating,
                                          **({"macro": macro.name} if macro else {}))
+    return _delivered(message)
+
+
+def _on(params: Mapping, name: str, default: bool) -> bool:
+    """A yes/no parameter (form checkbox "on", JSON true, "0"/"false"/"off"/"no" for no)."""
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    return str(raw).lower() not in OFF
+
+
+def _delivered(message: TicketMessage) -> str:
     return {delivery.SENT: "reply sent",
             delivery.OUTBOX: "reply written to the outbox (no SMTP server set)",
             delivery.FAILED: f"reply stored but NOT delivered: {message.data.get('delivery_error')}",
@@ -281,11 +293,66 @@ def _merge_gap(target: Ticket, source: Ticket) -> None:
     target.gap_last_seen = max(lasts) if lasts else None
 
 
+# --- KCS: the knowledge base (``console.kcs``) ----------------------------------------------------
+def _article(params: Mapping, public: bool = True):
+    try:
+        return kcs.find_article(params.get("article", ""), public=public)
+    except kcs.KcsError as exc:
+        raise ActionError(exc.message, exc.status) from None
+
+
+def resolve_with_article(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """Resolve with an existing article: linked (``resolved_with``), sent to the user in a
+    reply (its title and absolute link, after the agent's optional ``body``; with the rating
+    links unless ``rating`` is off), status resolved. A gap ticket has no user to reply to:
+    with ``notify`` the users who left an e-mail on the gap get the article instead."""
+    article = _article(params)
+    intro = _text(params, "body")
+    if ticket.kind != "gap" and not ticket.email:
+        raise ActionError("this ticket has no e-mail address to send the article to", 409)
+    _set_status(ticket, "resolved")
+    if ticket.kind == "gap":
+        notified = kcs.answer_gap(ticket, article, actor, notify=_on(params, "notify", False))
+        return f"resolved with {article.id}" + (f"; users notified: {len(notified)}" if notified else "")
+    version = kcs.version_for(article, ticket.language)
+    kcs.link_indexed(ticket, version, "resolved_with", actor)
+    message = conversation.reply_to_user(ticket, kcs.reply_text(version, ticket.language, intro),
+                                         staff=actor, rating=_on(params, "rating", True),
+                                         article=version.id)
+    return f"resolved with {version.id}; {_delivered(message)}"
+
+
+def link(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """Link an article to the ticket without resolving it (``relation``, default referenced)."""
+    article = _article(params, public=False)
+    relation = _text(params, "relation", limit=16) or "referenced"
+    try:
+        kcs.link_indexed(ticket, article, relation, actor)
+    except kcs.KcsError as exc:
+        raise ActionError(exc.message, exc.status) from None
+    return f"linked {article.id}"
+
+
+def flag(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """Flag an article as wrong, outdated or missing information, with a comment."""
+    article = _article(params, public=False)
+    try:
+        flagged = kcs.flag_article(ticket, article, _text(params, "reason", limit=16),
+                                   _text(params, "comment"), actor)
+    except kcs.KcsError as exc:
+        raise ActionError(exc.message, exc.status) from None
+    _add_message(ticket, actor, "note", flagged.comment, flag=flagged.id, article=article.id,
+                 reason=flagged.reason)
+    return f"flagged {article.id}"
+
+
 ACTIONS: dict[str, Callable[[User, Ticket, Mapping], str]] = {
     "take": take, "assign": assign, "reply": reply, "note": note, "classify": classify_ticket,
     "status": set_status, "reopen": reopen, "facts": record_facts, "escalate": escalate,
     "deescalate": deescalate, "merge": merge,
+    "resolve-with-article": resolve_with_article, "link": link, "flag": flag,
 }
+RIGHTS = {"flag": "articles.flag"}   # actions needing a right besides tickets.work
 
 
 def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
@@ -295,6 +362,8 @@ def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
         raise ActionError(f"no action {name!r}", 404)
     if not can_work(actor, ticket):
         raise ActionError(f"line {ticket.line} tickets are worked by line {ticket.line} and above", 403)
+    if name in RIGHTS and not can(actor, RIGHTS[name]):
+        raise ActionError(f"the {actor.role} role may not do this", 403)
     if ticket.merged_into_id is not None:
         raise ActionError("this ticket was merged into another one", 409)
     before = audit.snapshot(ticket, AUDITED)
