@@ -55,8 +55,8 @@ def test_resolve_with_article_links_replies_and_resolves_from_the_api(staff_app,
     assert reply["data"]["article"] == RESET and reply["data"]["rating_links"]
     mail = outbox_mail(staff_app, ref).get_body(("plain",)).get_content()
     assert "Reset your password" in mail and "http://localhost/a/en/reset-password" in mail
-    history = [entry["action"] for entry in data["history"]]
-    assert "resolve-with-article" in history
+    entry = next(e for e in data["history"] if e["action"] == "resolve-with-article")
+    assert entry["after"]["article"] == RESET and entry["after"]["status"] == "resolved"
 
 
 def test_resolve_with_article_sends_the_users_language_version(staff_app, api):

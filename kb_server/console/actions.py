@@ -9,6 +9,9 @@ Statuses: new -> open -> pending (on the user or a third party) -> resolved -> c
 resolved or closed ticket can be reopened. Escalation moves a ticket to a higher support line
 with a required reason, once the facts its class requires are known (``tickets.facts``); line
 4 (outside the organisation) also records the outside party and its reference.
+
+KCS (``console.kcs``): ``resolve-with-article`` (linked, sent to the user, resolved), ``link``
+and ``flag`` (needs ``articles.flag``); their audit entries name the article (``Outcome``).
 """
 from __future__ import annotations
 
@@ -38,6 +41,16 @@ TRANSITIONS = {
     "resolved": ("open", "closed"),
     "closed": ("open",),
 }
+
+
+class Outcome(str):
+    """What an action did (a message), with ``details`` the audit entry also records (e.g. the
+    article linked), for actions whose effect is not a change of the ticket's fields."""
+
+    def __new__(cls, message: str, **details):
+        outcome = super().__new__(cls, message)
+        outcome.details = details
+        return outcome
 
 
 class ActionError(Exception):
@@ -313,13 +326,15 @@ def resolve_with_article(actor: User, ticket: Ticket, params: Mapping) -> str:
     _set_status(ticket, "resolved")
     if ticket.kind == "gap":
         notified = kcs.answer_gap(ticket, article, actor, notify=_on(params, "notify", False))
-        return f"resolved with {article.id}" + (f"; users notified: {len(notified)}" if notified else "")
+        told = f"; users notified: {len(notified)}" if notified else ""
+        return Outcome(f"resolved with {article.id}{told}", article=article.id,
+                       **({"notified": notified} if notified else {}))
     version = kcs.version_for(article, ticket.language)
     kcs.link_indexed(ticket, version, "resolved_with", actor)
     message = conversation.reply_to_user(ticket, kcs.reply_text(version, ticket.language, intro),
                                          staff=actor, rating=_on(params, "rating", True),
                                          article=version.id)
-    return f"resolved with {version.id}; {_delivered(message)}"
+    return Outcome(f"resolved with {version.id}; {_delivered(message)}", article=version.id)
 
 
 def link(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -330,7 +345,7 @@ def link(actor: User, ticket: Ticket, params: Mapping) -> str:
         kcs.link_indexed(ticket, article, relation, actor)
     except kcs.KcsError as exc:
         raise ActionError(exc.message, exc.status) from None
-    return f"linked {article.id}"
+    return Outcome(f"linked {article.id}", article=article.id, relation=relation)
 
 
 def flag(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -341,9 +356,9 @@ def flag(actor: User, ticket: Ticket, params: Mapping) -> str:
                                    _text(params, "comment"), actor)
     except kcs.KcsError as exc:
         raise ActionError(exc.message, exc.status) from None
-    _add_message(ticket, actor, "note", flagged.comment, flag=flagged.id, article=article.id,
-                 reason=flagged.reason)
-    return f"flagged {article.id}"
+    _add_message(ticket, actor, "note", f"⚑ {article.title} ({article.id}), {flagged.reason}: "
+                 f"{flagged.comment}", flag=flagged.id, article=article.id, reason=flagged.reason)
+    return Outcome(f"flagged {article.id}", article=article.id, flag=flagged.reason)
 
 
 ACTIONS: dict[str, Callable[[User, Ticket, Mapping], str]] = {
@@ -373,7 +388,8 @@ def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
         db.session.rollback()
         raise
     ticket.updated_at = utcnow()
-    audit.record(actor, "ticket", ticket.reference, name, before, audit.snapshot(ticket, AUDITED))
+    audit.record(actor, "ticket", ticket.reference, name, before,
+                 {**audit.snapshot(ticket, AUDITED), **getattr(outcome, "details", {})})
     sla_watch.store_state(ticket)          # the queue filters and sorts by the stored state
     db.session.commit()
     return outcome
