@@ -124,6 +124,22 @@ def test_link_is_idempotent_and_checks_the_relation(staff_app, api):
     assert [(l["article"], l["relation"]) for l in links] == [
         ("en/two-factor", "referenced"), ("en/draft-plans", "created_from")]
     assert ticket_json(api, ref)["status"] == "new"
+    page = console(staff_app, "agent1").post(f"/console/t/{ref}/link", data={"article": RESET},
+                                             follow_redirects=True).get_data(as_text=True)
+    assert "linked en/reset-password" in page and f'data-link="{RESET}"' in page
+
+
+def test_merging_a_ticket_moves_its_links_and_flags(staff_app, api):
+    duplicate, target = new_ticket(api, "dup with link"), new_ticket(api, "target with link")
+    act(api, duplicate, "link", article=RESET)
+    act(api, duplicate, "link", article="en/two-factor")
+    act(api, duplicate, "flag", article=RESET, reason="wrong", comment="typo")
+    act(api, target, "link", article=RESET)
+    assert act(api, duplicate, "merge", into=target).status_code == 200
+    moved = ticket_json(api, target)
+    assert sorted(l["article"] for l in moved["linked_articles"]) == ["en/reset-password", "en/two-factor"]
+    assert [f["comment"] for f in moved["article_flags"]] == ["typo"]
+    assert ticket_json(api, duplicate)["linked_articles"] == []
 
 
 def test_flag_from_a_ticket_and_resolve_it_on_the_flags_page(staff_app, api):

@@ -251,8 +251,8 @@ def deescalate(actor: User, ticket: Ticket, params: Mapping) -> str:
 
 
 def merge(actor: User, ticket: Ticket, params: Mapping) -> str:
-    """Merge this ticket into ``into`` (a duplicate): its conversation, context and signals
-    move over; this one is closed and points at the other."""
+    """Merge this ticket into ``into`` (a duplicate): its conversation, context, signals and
+    linked articles move over; this one is closed and points at the other."""
     reference = _text(params, "into", required=True, limit=16).upper()
     target = db.session.scalar(select(Ticket).filter_by(reference=reference))
     if target is None:
@@ -266,6 +266,7 @@ def merge(actor: User, ticket: Ticket, params: Mapping) -> str:
                        .values(ticket_id=target.id))
     db.session.execute(update(TicketSignal).where(TicketSignal.ticket_id == ticket.id)
                        .values(ticket_id=target.id))
+    kcs.move_links(ticket, target)
     target.context = {**(target.context or {}), "merged": [
         *(target.context or {}).get("merged", []), _merged_summary(ticket)]}
     if ticket.kind == "gap" and target.kind == "gap":

@@ -127,6 +127,20 @@ def links(ticket: Ticket) -> list[TicketArticle]:
                                    .order_by(TicketArticle.id)))
 
 
+def move_links(source: Ticket, target: Ticket) -> None:
+    """Hand ``source``'s links and flags to ``target`` (a merge); a link ``target`` already
+    has is dropped. The caller commits."""
+    have = {(l.article_language, l.article_slug, l.relation) for l in links(target)}
+    for link in links(source):
+        if (link.article_language, link.article_slug, link.relation) in have:
+            db.session.delete(link)
+        else:
+            link.ticket_id = target.id
+    for flag in ticket_flags(source):
+        flag.ticket_id = target.id
+    db.session.flush()
+
+
 def link_rate(start=None, end=None) -> dict:
     """KCS link rate: of the resolved (or closed) tickets, not merged into another, resolved in
     [``start``, ``end``) when given, how many have at least one linked article.
