@@ -8,6 +8,7 @@ import datetime as dt
 import click
 from flask.cli import with_appcontext
 
+from indexer.search import SearchUnavailable
 from kb_server.cli.instance import ensure_database
 from kb_server.console import kcs
 from kb_server.tickets import service, sla_watch
@@ -55,7 +56,10 @@ def sla_check_command(now: dt.datetime | None) -> None:
 def gaps_check_command(notify: bool) -> None:
     """Search the grouped queries of open gap tickets again; mark answered those that now find
     an article (run after `kb index`)."""
-    answered = kcs.check_gaps(notify=notify)
+    try:
+        answered = kcs.check_gaps(notify=notify)
+    except SearchUnavailable as exc:
+        raise click.ClickException(f"search is unavailable: {exc}") from None
     for row in answered:
         notified = f" (notified: {', '.join(row['notified'])})" if row["notified"] else ""
         click.echo(f"{row['reference']} answered by {row['article']}{notified}")

@@ -27,7 +27,8 @@ from kb_server import audit, search
 from kb_server.extensions import db
 from kb_server.helpcenter import article_url, preferred_version
 from kb_server.mail import conversation
-from kb_server.models import ArticleFlag, Ticket, TicketArticle, TicketMessage, User, utcnow
+from kb_server.models import (ArticleFlag, Ticket, TicketArticle, TicketMessage, TicketSignal,
+                              User, utcnow)
 from kb_server.models.kcs import FLAG_REASONS, RELATIONS
 from kb_server.models.tickets import OPEN_STATUSES
 from kb_server.tickets import sla_watch
@@ -241,13 +242,15 @@ def resolve_flag(flag_id: int, note: str, actor: User) -> ArticleFlag:
 def gap_contacts(gap: Ticket) -> list[Ticket]:
     """Open contact tickets, with an e-mail address, of the sessions whose searches joined the
     gap: the users who left an e-mail about the need (one ticket per address)."""
+    sessions = select(TicketSignal.session_id).where(TicketSignal.ticket_id == gap.id,
+                                                     TicketSignal.session_id != "")
     candidates = db.session.scalars(
-        select(Ticket).where(Ticket.kind == "contact", Ticket.email != "",
-                             Ticket.merged_into_id.is_(None)).order_by(Ticket.id)).all()
+        select(Ticket).where(Ticket.kind == "contact", Ticket.status.in_(OPEN_STATUSES),
+                             Ticket.email != "", Ticket.merged_into_id.is_(None),
+                             Ticket.session_id.in_(sessions)).order_by(Ticket.id)).all()
     by_email: dict[str, Ticket] = {}
     for ticket in candidates:
-        if gap.reference in (ticket.context or {}).get("gap_tickets", []):
-            by_email.setdefault(ticket.email.lower(), ticket)
+        by_email.setdefault(ticket.email.lower(), ticket)
     return list(by_email.values())
 
 
