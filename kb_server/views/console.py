@@ -1,5 +1,5 @@
 """The staff console (``/console``): login, the queue, the ticket page and its actions, users,
-canned answers and one's API tokens. Server-rendered pages; every form carries a CSRF token
+canned answers, one's API tokens and the flagged articles (KCS). Server-rendered pages; every form carries a CSRF token
 (``CSRFProtect``); every page checks the role (``auth.staff_page``); logins are throttled per
 client and per account (``RATELIMIT_LOGIN``).
 """
