@@ -34,6 +34,8 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "users.manage": ("admin",),                                # accounts, roles, lines
     "macros.manage": ("admin",),                               # canned answers
     "tokens.own": ("admin", "agent", "analyst", "editor"),     # one's own API tokens
+    "articles.flag": ("admin", "agent"),                       # flag an article from a ticket
+    "flags.manage": ("admin", "editor"),                       # see and resolve article flags
 }
 
 login_manager = LoginManager()

@@ -49,6 +49,14 @@ OPERATIONS: dict[str, dict[str, dict]] = {
         "Act on a ticket: " + ", ".join(ACTIONS), "tickets.work",
         [_path("reference"), {**_path("action"), "schema": {"type": "string", "enum": list(ACTIONS)}}],
         body="Action")},
+    "/api/v1/kcs/link-rate": {"get": _op(
+        "KCS link rate: share of resolved tickets with at least one linked article", "tickets.view",
+        [_query("since", "resolved at or after (ISO date/time)"),
+         _query("until", "resolved before (ISO date/time)")])},
+    "/api/v1/flags": {"get": _op("Open article flags, grouped per article", "flags.manage")},
+    "/api/v1/flags/{flag_id}/resolve": {"post": _op(
+        "Resolve an article flag with a note", "flags.manage",
+        [{**_path("flag_id"), "schema": {"type": "integer"}}], body="FlagResolution")},
     "/api/v1/me": {"get": _op("The token's user", "tokens.own")},
     "/api/v1/macros": {"get": _op("Canned answers", "tickets.view"),
                        "post": _op("Add a canned answer", "macros.manage", body="Macro", status="201")},
@@ -65,7 +73,8 @@ SCHEMAS = {
     "Error": {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
                                                 "missing_facts": {"type": "array", "items": {"type": "string"}}}},
     "Action": {"type": "object", "description": "Fields used by each action", "properties": {
-        "body": {"type": "string", "description": "reply, note"},
+        "body": {"type": "string", "description": "reply, note; resolve-with-article: words "
+                 "before the article's title and link"},
         "macro": {"type": "integer", "description": "reply: canned answer id (its text when body is empty)"},
         "status": {"type": "string", "description": "status; reply: status after sending"},
         "rating": {"type": "boolean", "description": "reply with status resolved: add the "
@@ -74,10 +83,20 @@ SCHEMAS = {
         "assignee": {"type": "string", "description": "assign: user id or none"},
         "request_class": {"type": "string"}, "priority": {"type": "string"},
         "line": {"type": "integer", "description": "escalate / deescalate: target line"},
-        "reason": {"type": "string", "description": "escalate / deescalate (required)"},
         "facts": {"type": "object", "additionalProperties": {"type": "string"}},
         "outside_party": {"type": "string"}, "outside_reference": {"type": "string"},
-        "into": {"type": "string", "description": "merge: reference of the ticket to merge into"}}},
+        "into": {"type": "string", "description": "merge: reference of the ticket to merge into"},
+        "article": {"type": "string", "description": "resolve-with-article, link, flag: the "
+                    "article as language/slug (en/reset-password)"},
+        "relation": {"type": "string", "enum": ["resolved_with", "created_from", "referenced"],
+                     "description": "link (default referenced)"},
+        "notify": {"type": "boolean", "description": "resolve-with-article on a gap ticket: send "
+                   "the article to the users who left an e-mail on the gap (default false)"},
+        "reason": {"type": "string", "description": "escalate / deescalate (required); flag: "
+                   "wrong | outdated | missing_info"},
+        "comment": {"type": "string", "description": "flag: what is wrong (required)"}}},
+    "FlagResolution": {"type": "object", "required": ["note"],
+                       "properties": {"note": {"type": "string", "description": "what was done"}}},
     "Macro": {"type": "object", "required": ["name", "body"],
               "properties": {"name": {"type": "string"}, "body": {"type": "string"}}},
     "User": {"type": "object", "properties": {

@@ -1,5 +1,6 @@
 """The staff console in real headless Chromium: line 1 works the oldest breached ticket (its
-session and suggested articles, a reply, escalation with the missing facts); line 2 sees it."""
+session and suggested articles, a reply, escalation with the missing facts); line 2 sees it and
+resolves it with a suggested article, which is then linked."""
 from __future__ import annotations
 
 import datetime as dt
@@ -127,4 +128,17 @@ def test_line1_replies_and_escalates_the_oldest_breached_ticket_line2_sees_it(br
     expect(banner).to_contain_text("Page down for everyone, needs line 2")
     expect(page.get_by_label("Error text")).to_have_value("HTTP 502 Bad Gateway")
     expect(page.locator("[data-message-kind=reply]")).to_contain_text("We are looking into it")
+
+    kcs = page.locator("[data-kcs]")                    # line 2 resolves it with an article
+    kcs.get_by_role("searchbox").fill("two-factor")
+    kcs.get_by_role("button", name="Find").click()
+    expect(page.locator("[data-found]")).to_contain_text("Set up two-factor authentication")
+    suggested = page.locator("[data-kcs] > ol li[data-article='en/reset-password']")
+    suggested.get_by_role("button", name="Resolve with this").click()
+    expect(page.get_by_role("status")).to_contain_text("resolved with en/reset-password")
+    expect(page.locator(".ticket-head .badge")).to_contain_text("Resolved")
+    linked = page.locator("[data-links] li[data-link='en/reset-password']")
+    expect(linked).to_contain_text("Reset your password")
+    expect(linked).to_contain_text("resolved with")
+    expect(page.locator("[data-message-kind=reply]").last).to_contain_text("/a/en/reset-password")
     page.context.close()

@@ -1,5 +1,6 @@
 """``kb tickets``: the ticket work that needs time to pass (from cron): the unresolved-search
-rules (``process``) and the SLA (``sla-check``)."""
+rules (``process``), the SLA (``sla-check``) and knowledge gaps the articles now answer
+(``gaps-check``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,9 @@ import datetime as dt
 import click
 from flask.cli import with_appcontext
 
+from indexer.search import SearchUnavailable
 from kb_server.cli.instance import ensure_database
+from kb_server.console import kcs
 from kb_server.tickets import service, sla_watch
 
 
@@ -44,3 +47,20 @@ def sla_check_command(now: dt.datetime | None) -> None:
     counts = sla_watch.check_tickets(now)
     summary = ", ".join(f"{key}: {value}" for key, value in sorted(counts.items())) or "no open tickets"
     click.echo(f"SLA: {summary}")
+
+
+@tickets.command("gaps-check")
+@click.option("--notify", is_flag=True,
+              help="E-mail the article to the users who left an e-mail on an answered gap.")
+@with_appcontext
+def gaps_check_command(notify: bool) -> None:
+    """Search the grouped queries of open gap tickets again; mark answered those that now find
+    an article (run after `kb index`)."""
+    try:
+        answered = kcs.check_gaps(notify=notify)
+    except SearchUnavailable as exc:
+        raise click.ClickException(f"search is unavailable: {exc}") from None
+    for row in answered:
+        notified = f" (notified: {', '.join(row['notified'])})" if row["notified"] else ""
+        click.echo(f"{row['reference']} answered by {row['article']}{notified}")
+    click.echo(f"gaps answered: {len(answered)}")

@@ -9,6 +9,9 @@ Statuses: new -> open -> pending (on the user or a third party) -> resolved -> c
 resolved or closed ticket can be reopened. Escalation moves a ticket to a higher support line
 with a required reason, once the facts its class requires are known (``tickets.facts``); line
 4 (outside the organisation) also records the outside party and its reference.
+
+KCS (``console.kcs``): ``resolve-with-article`` (linked, sent to the user, resolved), ``link``
+and ``flag`` (needs ``articles.flag``); their audit entries name the article (``Outcome``).
 """
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ from typing import Callable, Mapping
 from sqlalchemy import distinct, func, select, update
 
 from kb_server import audit
-from kb_server.auth import can_work
-from kb_server.console import macros, queue
+from kb_server.auth import can, can_work
+from kb_server.console import kcs, macros, queue
 from kb_server.extensions import db
 from kb_server.mail import conversation
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
@@ -38,6 +41,16 @@ TRANSITIONS = {
     "resolved": ("open", "closed"),
     "closed": ("open",),
 }
+
+
+class Outcome(str):
+    """What an action did (a message), with ``details`` the audit entry also records (e.g. the
+    article linked), for actions whose effect is not a change of the ticket's fields."""
+
+    def __new__(cls, message: str, **details):
+        outcome = super().__new__(cls, message)
+        outcome.details = details
+        return outcome
 
 
 class ActionError(Exception):
@@ -148,9 +161,21 @@ def reply(actor: User, ticket: Ticket, params: Mapping) -> str:
         _set_status(ticket, status, _text(params, "pending_reason", limit=16))
     elif ticket.status == "new":
         ticket.status = "open"
-    rating = status == "resolved" and str(params.get("rating", "1")).lower() not in OFF
+    rating = status == "resolved" and _on(params, "rating", True)
     message = conversation.reply_to_user(ticket, body, staff=actor, rating=rating,
                                          **({"macro": macro.name} if macro else {}))
+    return _delivered(message)
+
+
+def _on(params: Mapping, name: str, default: bool) -> bool:
+    """A yes/no parameter (form checkbox "on", JSON true, "0"/"false"/"off"/"no" for no)."""
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    return str(raw).lower() not in OFF
+
+
+def _delivered(message: TicketMessage) -> str:
     return {delivery.SENT: "reply sent",
             delivery.OUTBOX: "reply written to the outbox (no SMTP server set)",
             delivery.FAILED: f"reply stored but NOT delivered: {message.data.get('delivery_error')}",
@@ -226,8 +251,8 @@ def deescalate(actor: User, ticket: Ticket, params: Mapping) -> str:
 
 
 def merge(actor: User, ticket: Ticket, params: Mapping) -> str:
-    """Merge this ticket into ``into`` (a duplicate): its conversation, context and signals
-    move over; this one is closed and points at the other."""
+    """Merge this ticket into ``into`` (a duplicate): its conversation, context, signals and
+    linked articles move over; this one is closed and points at the other."""
     reference = _text(params, "into", required=True, limit=16).upper()
     target = db.session.scalar(select(Ticket).filter_by(reference=reference))
     if target is None:
@@ -241,6 +266,7 @@ def merge(actor: User, ticket: Ticket, params: Mapping) -> str:
                        .values(ticket_id=target.id))
     db.session.execute(update(TicketSignal).where(TicketSignal.ticket_id == ticket.id)
                        .values(ticket_id=target.id))
+    kcs.move_links(ticket, target)
     target.context = {**(target.context or {}), "merged": [
         *(target.context or {}).get("merged", []), _merged_summary(ticket)]}
     if ticket.kind == "gap" and target.kind == "gap":
@@ -281,11 +307,68 @@ def _merge_gap(target: Ticket, source: Ticket) -> None:
     target.gap_last_seen = max(lasts) if lasts else None
 
 
+# --- KCS: the knowledge base (``console.kcs``) ----------------------------------------------------
+def _article(params: Mapping, public: bool = True):
+    try:
+        return kcs.find_article(params.get("article", ""), public=public)
+    except kcs.KcsError as exc:
+        raise ActionError(exc.message, exc.status) from None
+
+
+def resolve_with_article(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """Resolve with an existing article: linked (``resolved_with``), sent to the user in a
+    reply (its title and absolute link, after the agent's optional ``body``; with the rating
+    links unless ``rating`` is off), status resolved. A gap ticket has no user to reply to:
+    with ``notify`` the users who left an e-mail on the gap get the article instead."""
+    article = _article(params)
+    intro = _text(params, "body")
+    if ticket.kind != "gap" and not ticket.email:
+        raise ActionError("this ticket has no e-mail address to send the article to", 409)
+    _set_status(ticket, "resolved")
+    if ticket.kind == "gap":
+        notified = kcs.answer_gap(ticket, article, actor, notify=_on(params, "notify", False))
+        told = f"; users notified: {len(notified)}" if notified else ""
+        return Outcome(f"resolved with {article.id}{told}", article=article.id,
+                       **({"notified": notified} if notified else {}))
+    version = kcs.version_for(article, ticket.language)
+    kcs.link_indexed(ticket, version, "resolved_with", actor)
+    message = conversation.reply_to_user(ticket, kcs.reply_text(version, ticket.language, intro),
+                                         staff=actor, rating=_on(params, "rating", True),
+                                         article=version.id)
+    return Outcome(f"resolved with {version.id}; {_delivered(message)}", article=version.id)
+
+
+def link(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """Link an article to the ticket without resolving it (``relation``, default referenced)."""
+    article = _article(params, public=False)
+    relation = _text(params, "relation", limit=16) or "referenced"
+    try:
+        kcs.link_indexed(ticket, article, relation, actor)
+    except kcs.KcsError as exc:
+        raise ActionError(exc.message, exc.status) from None
+    return Outcome(f"linked {article.id}", article=article.id, relation=relation)
+
+
+def flag(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """Flag an article as wrong, outdated or missing information, with a comment."""
+    article = _article(params, public=False)
+    try:
+        flagged = kcs.flag_article(ticket, article, _text(params, "reason", limit=16),
+                                   _text(params, "comment"), actor)
+    except kcs.KcsError as exc:
+        raise ActionError(exc.message, exc.status) from None
+    _add_message(ticket, actor, "note", f"⚑ {article.title} ({article.id}), {flagged.reason}: "
+                 f"{flagged.comment}", flag=flagged.id, article=article.id, reason=flagged.reason)
+    return Outcome(f"flagged {article.id}", article=article.id, flag=flagged.reason)
+
+
 ACTIONS: dict[str, Callable[[User, Ticket, Mapping], str]] = {
     "take": take, "assign": assign, "reply": reply, "note": note, "classify": classify_ticket,
     "status": set_status, "reopen": reopen, "facts": record_facts, "escalate": escalate,
     "deescalate": deescalate, "merge": merge,
+    "resolve-with-article": resolve_with_article, "link": link, "flag": flag,
 }
+RIGHTS = {"flag": "articles.flag"}   # actions needing a right besides tickets.work
 
 
 def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
@@ -295,6 +378,8 @@ def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
         raise ActionError(f"no action {name!r}", 404)
     if not can_work(actor, ticket):
         raise ActionError(f"line {ticket.line} tickets are worked by line {ticket.line} and above", 403)
+    if name in RIGHTS and not can(actor, RIGHTS[name]):
+        raise ActionError(f"the {actor.role} role may not do this", 403)
     if ticket.merged_into_id is not None:
         raise ActionError("this ticket was merged into another one", 409)
     before = audit.snapshot(ticket, AUDITED)
@@ -304,7 +389,8 @@ def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
         db.session.rollback()
         raise
     ticket.updated_at = utcnow()
-    audit.record(actor, "ticket", ticket.reference, name, before, audit.snapshot(ticket, AUDITED))
+    audit.record(actor, "ticket", ticket.reference, name, before,
+                 {**audit.snapshot(ticket, AUDITED), **getattr(outcome, "details", {})})
     sla_watch.store_state(ticket)          # the queue filters and sorts by the stored state
     db.session.commit()
     return outcome

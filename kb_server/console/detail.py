@@ -1,12 +1,13 @@
 """What a ticket page shows besides the ticket's own fields: the conversation, the history
 (audit trail), articles the search service suggests for the ticket's text, the titles of the
-articles its session saw, the facts its class requires, and its SLA state."""
+articles its session saw, the facts its class requires, its SLA state, and its KCS side: the
+articles linked to it and the flags raised from it."""
 from __future__ import annotations
 
 import logging
 
 from kb_server import audit, search
-from kb_server.console import queue
+from kb_server.console import kcs, queue
 from kb_server.extensions import db
 from kb_server.helpcenter import article_url
 from kb_server.models import Ticket, TicketMessage, User
@@ -30,13 +31,18 @@ def search_text(ticket: Ticket) -> str:
 
 def suggestions(ticket: Ticket) -> list[dict]:
     """Articles the search service finds for the ticket's text ([] while search is down)."""
-    text = search_text(ticket)
+    return find_articles(search_text(ticket), ticket.language)
+
+
+def find_articles(text: str, language: str = "") -> list[dict]:
+    """Articles the search service finds for ``text`` (the ticket page's suggestions and its
+    "find another article" box; [] while search is down)."""
     if not text:
         return []
     try:
-        results = search.search(text, language=ticket.language or None, per_page=SUGGESTIONS)
+        results = search.search(text, language=language or None, per_page=SUGGESTIONS)
     except Exception:   # search down: the ticket page still works
-        log.exception("article suggestions for %s failed", ticket.reference)
+        log.exception("article search %r failed", text[:80])
         return []
     return [{"id": hit.id, "title": hit.title, "section": hit.section, "snippet": hit.snippet,
              "url": article_url(hit.language, hit.slug, hit.anchor)} for hit in results.hits]
@@ -66,6 +72,8 @@ def detail(ticket: Ticket) -> dict:
         "last_escalation": escalations[-1] if escalations else None,
         "history": audit.history("ticket", ticket.reference),
         "suggestions": suggestions(ticket),
+        "links": kcs.links(ticket),
+        "flags": kcs.ticket_flags(ticket),
         "titles": article_titles(ticket),
         "required_facts": facts.required(ticket.request_class),
         "missing_facts": facts.missing(ticket.request_class, ticket.facts),
@@ -84,6 +92,8 @@ def to_json(ticket: Ticket) -> dict:
         "messages": [m.to_dict() for m in info["messages"]],
         "history": [entry.to_dict() for entry in info["history"]],
         "suggested_articles": info["suggestions"],
+        "linked_articles": [link.to_dict() for link in info["links"]],
+        "article_flags": [flag.to_dict() for flag in info["flags"]],
         "required_facts": info["required_facts"], "missing_facts": info["missing_facts"],
         "sla_state": info["sla_state"],
         "next_due": info["next_due"].isoformat() + "Z" if info["next_due"] else None,

@@ -1,5 +1,5 @@
 """The staff console (``/console``): login, the queue, the ticket page and its actions, users,
-canned answers and one's API tokens. Server-rendered pages; every form carries a CSRF token
+canned answers, one's API tokens and the flagged articles (KCS). Server-rendered pages; every form carries a CSRF token
 (``CSRFProtect``); every page checks the role (``auth.staff_page``); logins are throttled per
 client and per account (``RATELIMIT_LOGIN``).
 """
@@ -13,10 +13,11 @@ from flask_login import login_user, logout_user
 
 from kb_server import audit, auth, i18n
 from kb_server.console.queue import ROW_ID_MAX
-from kb_server.console import actions, detail, macros, queue, strings, users
+from kb_server.console import actions, detail, kcs, macros, queue, strings, users
 from kb_server.extensions import db, limiter
 from kb_server.mail import outbound
 from kb_server.models import Ticket, utcnow
+from kb_server.models.kcs import FLAG_REASONS
 from kb_server.models.staff import ROLES
 from kb_server.models.tickets import LINES, PENDING_REASONS, STATUSES
 from kb_server.tickets import facts, service, sla
@@ -130,7 +131,7 @@ def queue_page():
         pages=max(1, -(-total // PER_PAGE)), counts=queue.counts(user), views=queue.VIEWS,
         statuses=STATUSES, classes=queue.request_classes(), priorities=sla.priorities(),
         lines=LINES, facets=queue.facet_values(), assignees=assignees, sorts=queue.SORTS,
-        sla_states=queue.SLA_STATES, now=utcnow())
+        sla_states=queue.SLA_STATES, link_rate=kcs.link_rate(), now=utcnow())
 
 
 # --- ticket ------------------------------------------------------------------------------------
@@ -146,13 +147,25 @@ def _ticket_or_404(reference: str) -> Ticket:
 def ticket_page(reference: str):
     ticket = _ticket_or_404(reference)
     user = auth.staff()
+    find = request.args.get("find", "").strip()[:200]
+    info = detail.detail(ticket)
+    found = detail.find_articles(find, ticket.language) if find else []
     return render_template(
-        "console/ticket.html", ticket=ticket, info=detail.detail(ticket),
+        "console/ticket.html", ticket=ticket, info=info, find=find, found=found,
+        flag_reasons=FLAG_REASONS, flag_candidates=_flag_candidates(info, found),
         can_work=auth.can_work(user, ticket), statuses=STATUSES, lines=LINES,
         pending_reasons=PENDING_REASONS, classes=queue.request_classes(),
         priorities=sla.priorities(), agents=[a for a in users.agents() if auth.can_work(a, ticket)],
         macros=[(m, macros.render(m.body, ticket, user)) for m in macros.all_macros()],
         mail_mode=outbound.delivery_mode(), now=utcnow())
+
+
+def _flag_candidates(info: dict, found: list[dict]) -> list[tuple[str, str]]:
+    """The articles a ticket page offers to flag: linked, suggested and found ones (id, title)."""
+    candidates = {link.article_id: link.title or link.article_id for link in info["links"]}
+    for hit in info["suggestions"] + found:
+        candidates.setdefault(hit["id"], hit["title"])
+    return list(candidates.items())
 
 
 @bp.post("/t/<reference>/<action>")
@@ -170,6 +183,30 @@ def ticket_action(reference: str, action: str):
     else:
         flash(outcome, "success")
     return redirect(url_for("console.ticket_page", reference=ticket.reference))
+
+
+# --- flagged articles (KCS) -----------------------------------------------------------------------
+@bp.get("/flags")
+@auth.staff_page("flags.manage")
+def flags_page():
+    flagged = kcs.open_flags()
+    return render_template("console/flags.html", flagged=flagged,
+                           open_count=sum(len(row.flags) for row in flagged),
+                           history=audit.recent("flag"), now=utcnow())
+
+
+@bp.post(f"/flags/<int(max={ROW_ID_MAX}):flag_id>/resolve")
+@auth.staff_page("flags.manage")
+def resolve_flag(flag_id: int):
+    try:
+        flag = kcs.resolve_flag(flag_id, request.form.get("note", ""), auth.staff())
+    except kcs.KcsError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        flash(f"{flag.article_id}: {strings.translate('flag_resolved')}", "success")
+    return redirect(url_for("console.flags_page"))
 
 
 # --- users -------------------------------------------------------------------------------------

@@ -4,7 +4,11 @@ GET  /api/v1/tickets?view=&status=&class=&priority=&line=&site=&language=&assign
 GET  /api/v1/tickets/counts                   tickets per queue view
 GET  /api/v1/tickets/<reference>              the ticket page: context, conversation, history, suggestions
 POST /api/v1/tickets/<reference>/<action>     take, assign, reply, note, classify, status, reopen,
-                                              facts, escalate, deescalate, merge (JSON body)
+                                              facts, escalate, deescalate, merge,
+                                              resolve-with-article, link, flag (JSON body)
+GET  /api/v1/kcs/link-rate?since=&until=      share of resolved tickets with a linked article
+GET  /api/v1/flags                            open article flags per article (editors, admins)
+POST /api/v1/flags/<id>/resolve               resolve a flag with a note
 GET  /api/v1/me                               the token's user
 GET  /api/v1/macros, POST /api/v1/macros      canned answers (creating one needs an admin)
 GET  /api/v1/users, POST /api/v1/users, PATCH /api/v1/users/<id>    accounts (admins)
@@ -13,13 +17,15 @@ GET  /api/v1/openapi.json                     this API described (``kb_server.op
 Each endpoint states the right it needs; the JSON answer of a refusal is 401 (no valid token)
 or 403 (the role may not), and bad input is a 400 with the reason.
 """
+import datetime as dt
+
 from flask import Blueprint, jsonify, request
 
 from kb_server import auth, openapi
 from kb_server.console.queue import ROW_ID_MAX
-from kb_server.console import actions, detail, macros, queue, users
+from kb_server.console import actions, detail, kcs, macros, queue, users
 from kb_server.extensions import csrf, db
-from kb_server.jsonapi import APIError, int_arg, json_body
+from kb_server.jsonapi import APIError, int_arg, json_body, str_arg
 from kb_server.models import User
 from kb_server.tickets import service
 
@@ -71,6 +77,51 @@ def ticket_action(reference: str, action: str):
         response.status_code = exc.status
         return response
     return jsonify({"outcome": outcome, "ticket": detail.to_json(ticket)})
+
+
+@bp.get("/kcs/link-rate")
+@auth.staff_api("tickets.view")
+def kcs_link_rate():
+    """The link rate, overall or of the tickets resolved in [since, until) (ISO dates)."""
+    start, end = _date_arg("since"), _date_arg("until")
+    return jsonify({"link_rate": kcs.link_rate(start, end),
+                    "since": request.args.get("since") or None,
+                    "until": request.args.get("until") or None})
+
+
+def _date_arg(name: str):
+    raw = str_arg(name, max_length=32)
+    if not raw:
+        return None
+    try:
+        return dt.datetime.fromisoformat(raw.removesuffix("Z")).replace(tzinfo=None)
+    except ValueError:
+        raise APIError(f"'{name}' must be an ISO date or time (2026-12-01)") from None
+
+
+@bp.get("/flags")
+@auth.staff_api("flags.manage")
+def list_flags():
+    """Open article flags, grouped per article."""
+    return jsonify({"articles": [
+        {"article": row.article, "title": row.title, "count": len(row.flags),
+         "reasons": row.reasons, "tickets": sorted(row.tickets.values()),
+         "flags": [flag.to_dict() for flag in row.flags]} for row in kcs.open_flags()],
+        "open": kcs.open_flag_count()})
+
+
+@bp.post(f"/flags/<int(max={ROW_ID_MAX}):flag_id>/resolve")
+@auth.staff_api("flags.manage")
+def resolve_flag(flag_id: int):
+    body = json_body()
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise APIError("'note' must be a string")
+    try:
+        flag = kcs.resolve_flag(flag_id, note, auth.staff())
+    except kcs.KcsError as exc:
+        raise APIError(exc.message, exc.status) from None
+    return jsonify({"flag": flag.to_dict()})
 
 
 @bp.get("/me")
