@@ -34,6 +34,9 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "users.manage": ("admin",),                                # accounts, roles, lines
     "macros.manage": ("admin",),                               # canned answers
     "tokens.own": ("admin", "agent", "analyst", "editor"),     # one's own API tokens
+    "articles.view": ("admin", "agent", "analyst", "editor"),  # articles list, revisions
+    "articles.edit": ("admin", "agent", "editor"),             # drafts (KCS: anyone who answers)
+    "articles.publish": ("admin", "editor"),                   # validate, publish, archive
 }
 
 login_manager = LoginManager()
