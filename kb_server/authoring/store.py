@@ -17,6 +17,9 @@ from kb_server.extensions import db
 from kb_server.models import ArticleRevision, KbArticle, Ticket, User, utcnow
 
 
+STATE_CHANGES = ("submit", "publish", "archive")
+
+
 def get(article_id: int) -> KbArticle | None:
     return db.session.get(KbArticle, article_id)
 
@@ -81,12 +84,18 @@ def _check_identity(article: KbArticle, fields: Fields) -> None:
 def add_revision(actor: User | str, article: KbArticle, fields: Fields, kind: str = "save",
                  state: str | None = None, note: str = "") -> ArticleRevision:
     """Save ``fields`` as the article's next revision (an autosave replaces the same author's
-    latest autosave); the article takes its title, category and state (flushed)."""
+    latest autosave; submitting, publishing or archiving unchanged content only changes the
+    latest revision's state); the article takes its title, category and state (flushed)."""
     _check_identity(article, fields)
     author_id, author = _author(actor)
     state = state or "work_in_progress"
     previous = latest(article)
     now = utcnow()
+    if previous is not None and kind in STATE_CHANGES and from_revision(previous) == fields:
+        previous.state = state          # the same content validated, submitted or archived:
+        article.state = state           # a change of state (audited), not a new revision
+        article.updated_at = now
+        return previous
     if (kind == "autosave" and previous is not None and previous.kind == "autosave"
             and previous.author_id == author_id and previous.id != article.published_revision_id):
         row = previous
