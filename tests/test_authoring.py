@@ -467,3 +467,19 @@ def test_forms_and_json_endpoints_need_the_csrf_token(tmp_path, template):
     assert client.post("/console/articles/preview", json={"body": "*x*"},
                        headers={"X-CSRFToken": token}).get_json()["html"] == "<p><em>x</em></p>"
     assert client.post("/console/articles", data={**form(), "csrf_token": token}).status_code == 302
+
+
+def test_a_translation_starts_from_the_source_and_the_versions_are_linked(app):
+    editor = staff_client(app, "editor")
+    editor.post("/console/articles", data=form(action="publish"))
+    with app.app_context():
+        source_id = _article(app).id
+    page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
+    link = re.search(r'href="(/console/articles/new\?language=ru[^"]*)"', page).group(1)
+    draft = editor.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'name="translation_key" value="export-data"' in draft and "orbita export --all" in draft
+    assert re.search(r'<option value="ru"\s+selected>', draft)
+    editor.post("/console/articles", data=form(language="ru", title="Экспорт данных"))
+    page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
+    assert "Экспорт данных" in page          # the linked Russian version
+    assert page.count("Translate</a>") == 1   # only Ukrainian is missing

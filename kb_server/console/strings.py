@@ -262,7 +262,6 @@ _S: dict[str, tuple[str, str, str]] = {
     "not_published": ("Not published yet", "Ещё не опубликована", "Ще не опублікована"),
     "file": ("File", "Файл", "Файл"),
     "source_ticket": ("Written for ticket", "Написана по заявке", "Написана за заявкою"),
-    "write_article": ("Write an article", "Написать статью", "Написати статтю"),
     "autosave_idle": ("Autosave on", "Автосохранение включено", "Автозбереження увімкнено"),
     "autosave_saving": ("Saving…", "Сохранение…", "Збереження…"),
     "autosave_saved": ("Autosaved", "Автосохранено", "Автозбережено"),

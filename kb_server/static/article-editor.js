@@ -73,6 +73,12 @@
   });
   form.addEventListener("submit", function () { dirty = false; });
 
+  // The heading follows the title.
+  var heading = document.querySelector("[data-title-mirror]");
+  form.elements.title.addEventListener("input", function () {
+    heading.textContent = form.elements.title.value || heading.dataset.empty;
+  });
+
   // Slug follows the title until the writer edits it (new articles only).
   var slug = form.querySelector("[data-slug]");
   var title = form.querySelector("[data-slug-source]");
