@@ -483,3 +483,39 @@ def test_a_translation_starts_from_the_source_and_the_versions_are_linked(app):
     page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
     assert "Экспорт данных" in page          # the linked Russian version
     assert page.count("Translate</a>") == 1   # only Ukrainian is missing
+
+
+def test_sync_of_a_file_holding_the_latest_revision_adds_no_revision(app):
+    """A publish in one process and the poller in another may both see the new file."""
+    editor = staff_client(app, "editor")
+    editor.post("/console/articles", data=form(action="publish"))
+    with app.app_context():
+        article = _article(app)
+        article.file_hash = ""           # as if the poller read the file before the commit
+        db.session.commit()
+        files._seen.clear()
+        assert files.sync_from_files(app.config["ARTICLES_DIR"]).updated == []
+        assert len(_revisions(app, article.id)) == 1
+        assert _article(app).file_hash == files.digest(article_path(app).read_bytes())
+
+
+def test_the_background_sync_picks_up_a_file_change_and_reindexes(app):
+    import threading
+    with app.app_context():
+        files.sync_from_files(app.config["ARTICLES_DIR"])
+    path = article_path(app, "en", "two-factor")
+    path.write_text(path.read_text(encoding="utf-8") + "\nQuokkaword appears here.\n", encoding="utf-8")
+    stop = threading.Event()
+    thread = files.start_background_sync(app, 0.05, stop)
+    deadline = time.monotonic() + 10
+    with app.app_context():
+        while time.monotonic() < deadline:
+            hits = app.test_client().get("/api/v1/search?q=quokkaword").get_json()["hits"]
+            if hits:
+                break
+            time.sleep(0.1)
+        stop.set()
+        thread.join(5)
+        assert hits and hits[0]["id"] == "en/two-factor"
+        assert store.latest(_article(app, "en", "two-factor")).kind == "file"
+    assert files.start_background_sync(app, 0) is None

@@ -17,11 +17,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from indexer.articles import ArticleError, parse_article
 from indexer.languages import LANGUAGES
 from kb_server import audit
 from kb_server.authoring import store
-from kb_server.authoring.fields import from_article
+from kb_server.authoring.fields import from_article, from_revision
 from kb_server.extensions import db
 from kb_server.models import KbArticle, utcnow
 
@@ -113,8 +115,11 @@ def sync_from_files(articles_dir: str | Path) -> SyncReport:
             report.errors.append(str(exc))
             continue
         _remember(path)
-    if report.changed:
+    try:
         db.session.commit()
+    except IntegrityError:     # another process imported the same new file at the same moment
+        db.session.rollback()
+        return SyncReport(errors=report.errors)
     return report
 
 
@@ -124,6 +129,10 @@ def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: Syn
     fields = from_article(parsed)
     state = "validated" if parsed.status == "published" else "archived"
     article = article or store.by_id(parsed.language, parsed.slug)
+    latest = store.latest(article) if article is not None else None
+    if latest is not None and from_revision(latest) == fields and latest.state == state:
+        article.file_path, article.file_hash = relative, digest(data)   # the same content:
+        return                                   # written by a publish another process made
     if article is None:
         article = store.create(FILE_AUTHOR, fields, kind="file", state=state,
                                note=f"imported from {relative}")

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from flask import current_app
+from whoosh.index import LockError
 
 from kb_server import audit, search
 from kb_server.authoring import files, store
@@ -103,10 +105,22 @@ def _resolve_source_gap(actor: User, article: KbArticle) -> None:
     sla_watch.store_state(ticket)
 
 
+def _reindex_when_unlocked(tries: int = 50):
+    """Keyword reindex; another process (the file poller, another worker) may be writing the
+    index for a moment: wait for its lock rather than fail the publish."""
+    for attempt in range(tries):
+        try:
+            return search.reindex(with_vectors=False)
+        except LockError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.1)
+
+
 def refresh_index() -> None:
     """Incremental keyword reindex now; vectors in the background when the model is loaded."""
     with _index_lock:
-        report = search.reindex(with_vectors=False)
+        report = _reindex_when_unlocked()
     log.info("reindexed after authoring: %s", report.summary())
     if search.semantic().state != "ready":
         return
