@@ -227,6 +227,8 @@ SETTINGS: tuple[Setting, ...] = (
             parse=float),
     Setting("ARTICLE_STALE_DAYS", 180, "a published article not updated for this many days is "
             "listed as stale in the console", parse=int),
+    Setting("ARTICLE_REVIEW_DAYS", 365, "a published article asks its owner to re-check it this "
+            "many days after it was last published (0: never)", parse=int),
     Setting("UPLOADS_DIR", lambda i: str(i / "uploads"), "where images and attachments uploaded "
             "in the article editor are stored (served at `/media/...`)",
             shown="`INSTANCE/uploads`"),

@@ -308,6 +308,16 @@ def test_an_image_upload_is_served_inline_with_its_sniffed_type(app):
     assert "attachment" not in served.headers.get("Content-Disposition", "")
 
 
+def test_an_upload_larger_than_the_public_request_limit_is_accepted(app):
+    from io import BytesIO
+    big = PNG + b"\0" * (app.config["MAX_CONTENT_LENGTH"] * 2)
+    response = staff_client(app, "editor").post(
+        "/console/articles/uploads", data={"file": (BytesIO(big), "big.png")},
+        content_type="multipart/form-data")
+    assert response.status_code == 201 and response.get_json()["size"] == len(big)
+    assert app.test_client().post("/api/v1/events", data=big).status_code == 413   # still limited
+
+
 def test_a_pdf_is_served_as_an_attachment(app):
     editor = staff_client(app, "editor")
     from io import BytesIO
@@ -519,3 +529,57 @@ def test_the_background_sync_picks_up_a_file_change_and_reindexes(app):
         assert hits and hits[0]["id"] == "en/two-factor"
         assert store.latest(_article(app, "en", "two-factor")).kind == "file"
     assert files.start_background_sync(app, 0) is None
+
+
+def test_a_scheduled_publish_happens_when_due_and_sets_the_review_date(app):
+    import datetime as dt
+    from kb_server.authoring import publishing
+    from kb_server.models import utcnow
+    editor = staff_client(app, "editor")
+    editor.post("/console/articles", data=form())
+    with app.app_context():
+        article_id = _article(app).id
+    assert editor.post(f"/console/articles/{article_id}",
+                       data=form(action="schedule", publish_at="2020-01-01T10:00")).status_code == 400
+    assert editor.post(f"/console/articles/{article_id}",
+                       data=form(action="schedule", publish_at="soon")).status_code == 400
+    assert staff_client(app, "agent").post(
+        f"/console/articles/{article_id}", data=form(action="schedule", publish_at="2999-01-01T10:00")
+    ).status_code == 403
+    when = (utcnow() + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
+    response = editor.post(f"/console/articles/{article_id}",
+                           data=form(action="schedule", publish_at=when.strftime("%Y-%m-%dT%H:%M")))
+    assert response.status_code == 302 and not article_path(app).exists()
+    with app.app_context():
+        assert publishing.publish_due(when - dt.timedelta(minutes=1)) == []
+        assert publishing.publish_due(when) == ["en/export-data"]
+        article = _article(app)
+        assert article.state == "validated" and article.publish_at is None
+        assert article.review_due - article.published_at == dt.timedelta(days=365)
+    assert "status: published" in article_path(app).read_text(encoding="utf-8")
+    page = editor.get("/console/articles?flag=review").get_data(as_text=True)
+    assert "en/export-data" not in page
+    with app.app_context():
+        _article(app).review_due = utcnow() - dt.timedelta(days=1)
+        db.session.commit()
+    page = editor.get("/console/articles?flag=review").get_data(as_text=True)
+    assert re.findall(r'data-article="([^"]+)"', page) == ["en/export-data"]
+
+
+def test_a_scheduled_publish_whose_file_changed_is_cancelled_not_forced(app):
+    import datetime as dt
+    from kb_server.authoring import publishing
+    from kb_server.models import utcnow
+    editor = staff_client(app, "editor")
+    editor.post("/console/articles", data=form())
+    with app.app_context():
+        article_id = _article(app).id
+    when = utcnow() + dt.timedelta(hours=1)
+    editor.post(f"/console/articles/{article_id}",
+                data=form(action="schedule", publish_at=when.strftime("%Y-%m-%dT%H:%M")))
+    article_path(app).write_text("---\ntitle: Someone else's\n---\nTheirs.\n", encoding="utf-8")
+    with app.app_context():
+        assert publishing.publish_due(when + dt.timedelta(minutes=5)) == []
+        assert _article(app).publish_at is None
+        assert db.session.scalar(db.select(AuditEntry).filter_by(action="schedule_failed")) is not None
+    assert article_path(app).read_text(encoding="utf-8").endswith("Theirs.\n")

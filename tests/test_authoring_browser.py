@@ -104,6 +104,9 @@ def test_write_review_publish_search_diff_restore_and_a_file_edit(browser, live_
     article_url = writer.url
 
     reviewer = log_in(browser, live_server, "reviewer@example.com")
+    reviewer.goto(live_server + "/console/articles")
+    expect(reviewer.locator("tr[data-article='en/export-your-workspace']")).to_contain_text("Not validated")
+    shoot(reviewer, "list-en")
     reviewer.goto(live_server + "/console/articles?state=not_validated")
     reviewer.get_by_role("link", name="Export your workspace").click()
     reviewer.get_by_role("button", name="Validate & publish").click()

@@ -150,11 +150,13 @@ def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: Syn
     article.file_path, article.file_hash = relative, digest(data)
     article.published_revision_id = article.current_revision_id
     article.published_at = utcnow()
+    article.review_due = store.review_date(article.published_at) if state == "validated" else None
 
 
 def start_background_sync(app, every: float, stop: threading.Event | None = None):
     """``sync_from_files`` every ``every`` seconds in a daemon thread (``kb serve``), with an
-    incremental reindex when a file changed; None when ``every`` is 0."""
+    incremental reindex when a file changed, and the scheduled publishes that are due; None
+    when ``every`` is 0."""
     if every <= 0:
         return None
     stop = stop or threading.Event()
@@ -168,6 +170,7 @@ def start_background_sync(app, every: float, stop: threading.Event | None = None
                     if report.changed:
                         log.info("articles changed on disk: %s", report)
                         publishing.refresh_index()
+                    publishing.publish_due()
                 except Exception:
                     db.session.rollback()
                     log.exception("article file sync failed")

@@ -1,7 +1,8 @@
 """The articles list: filters, text search, and the flags it shows per article.
 
 *Flagged*: readers said "not helpful" since the article was last published. *Stale*: published
-and not updated for ``ARTICLE_STALE_DAYS`` days.
+and not updated for ``ARTICLE_STALE_DAYS`` days. *Review*: published longer ago than
+``ARTICLE_REVIEW_DAYS``: its owner should re-check it (publishing it again resets the date).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from kb_server.models.articles import STATES
 
 UPDATED_WITHIN = {"7": 7, "30": 30, "90": 90, "365": 365}
 PER_PAGE = 50
+FLAGS = ("flagged", "stale", "review")
 
 
 @dataclass
@@ -27,7 +29,7 @@ class Filters:
     state: str = ""
     author: str = ""            # user id
     updated: str = ""           # one of UPDATED_WITHIN
-    flag: str = ""              # "" | flagged | stale
+    flag: str = ""              # "" | flagged | stale | review (due for review)
 
 
 def parse(args: Mapping) -> Filters:
@@ -38,7 +40,7 @@ def parse(args: Mapping) -> Filters:
     return Filters(q=pick("q"), language=pick("language"), category=pick("category")[:64],
                    state=pick("state", STATES), author=pick("author") if
                    (args.get("author") or "").isdigit() else "",
-                   updated=pick("updated", UPDATED_WITHIN), flag=pick("flag", ("flagged", "stale")))
+                   updated=pick("updated", UPDATED_WITHIN), flag=pick("flag", FLAGS))
 
 
 def not_helpful_counts() -> dict[str, int]:
@@ -77,6 +79,8 @@ def find(filters: Filters, page: int = 1) -> tuple[list[KbArticle], int, dict[st
         query = query.where(KbArticle.updated_at >= since)
     if filters.flag == "stale":
         query = query.where(KbArticle.state == "validated", KbArticle.updated_at < stale_before())
+    if filters.flag == "review":
+        query = query.where(KbArticle.state == "validated", KbArticle.review_due <= utcnow())
     flagged = not_helpful_counts()
     if filters.flag == "flagged":
         query = query.where((KbArticle.language + "/" + KbArticle.slug).in_(flagged))

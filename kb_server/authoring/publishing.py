@@ -11,6 +11,7 @@ for is resolved, with an audit entry and a note on the ticket.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -23,7 +24,7 @@ from kb_server import audit, search
 from kb_server.authoring import files, store
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
 from kb_server.extensions import db
-from kb_server.models import KbArticle, Ticket, TicketMessage, User, utcnow
+from kb_server.models import ArticleRevision, KbArticle, Ticket, TicketMessage, User, utcnow
 from kb_server.models.tickets import OPEN_STATUSES
 from kb_server.tickets import sla_watch
 
@@ -60,11 +61,58 @@ def publish(actor: User, article: KbArticle, fields: Fields, base_hash: str,
     row = store.add_revision(actor, article, fields, kind="publish", state="validated", note=note)
     _write(article, fields, status="published")
     article.published_revision_id, article.published_at = row.id, utcnow()
+    article.review_due = store.review_date(article.published_at)
+    _unschedule(article)
     audit.record(actor, "article", article.article_id, "publish", {"state": before},
                  {"state": "validated", "revision": row.number})
     _resolve_source_gap(actor, article)
     db.session.commit()
     refresh_index()
+
+
+def schedule(actor: User, article: KbArticle, fields: Fields, base_hash: str,
+             publish_at: dt.datetime, note: str = "") -> None:
+    """Validate ``fields`` now and publish them at ``publish_at`` (UTC; the background loop of
+    ``kb serve`` publishes what is due, with the same conflict check against ``base_hash``)."""
+    if publish_at <= utcnow():
+        raise AuthoringError("the publishing time must be in the future")
+    check_base(article, base_hash)
+    row = store.add_revision(actor, article, fields, kind="schedule", state="not_validated",
+                             note=note or f"scheduled for {publish_at:%Y-%m-%d %H:%M} UTC")
+    article.publish_at, article.scheduled_revision_id = publish_at, row.id
+    article.scheduled_by_id, article.scheduled_base_hash = actor.id, base_hash or ""
+    audit.record(actor, "article", article.article_id, "schedule", {},
+                 {"publish_at": publish_at.isoformat() + "Z", "revision": row.number})
+    db.session.commit()
+
+
+def _unschedule(article: KbArticle) -> None:
+    article.publish_at = article.scheduled_revision_id = article.scheduled_by_id = None
+    article.scheduled_base_hash = ""
+
+
+def publish_due(now: dt.datetime | None = None) -> list[str]:
+    """Publish the scheduled revisions that are due; a conflict cancels the schedule (audited:
+    the editor decides). Returns the article ids published."""
+    now = now or utcnow()
+    published = []
+    due = db.session.scalars(db.select(KbArticle).where(KbArticle.publish_at <= now))
+    for article in list(due):
+        actor = db.session.get(User, article.scheduled_by_id)
+        row = db.session.get(ArticleRevision, article.scheduled_revision_id)
+        base = article.scheduled_base_hash
+        _unschedule(article)
+        try:
+            publish(actor, article, from_revision(row), base, note="scheduled publish")
+            published.append(article.article_id)
+        except Conflict:
+            db.session.rollback()
+            article = db.session.get(KbArticle, article.id)
+            _unschedule(article)
+            audit.record(actor, "article", article.article_id, "schedule_failed", {},
+                         {"reason": "the file changed on disk since it was scheduled"})
+            db.session.commit()
+    return published
 
 
 def archive(actor: User, article: KbArticle, base_hash: str) -> None:

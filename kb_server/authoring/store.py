@@ -9,7 +9,10 @@ saves its content again as a new revision; nothing is ever rewritten.
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+
+from flask import current_app
 
 from kb_server import audit
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
@@ -46,6 +49,12 @@ def latest(article: KbArticle) -> ArticleRevision | None:
 def published(article: KbArticle) -> ArticleRevision | None:
     return db.session.get(ArticleRevision, article.published_revision_id) \
         if article.published_revision_id else None
+
+
+def review_date(published_at: dt.datetime) -> dt.datetime | None:
+    """When a just published article asks its owner to re-check it (``ARTICLE_REVIEW_DAYS``)."""
+    days = current_app.config["ARTICLE_REVIEW_DAYS"]
+    return published_at + dt.timedelta(days=days) if days > 0 else None
 
 
 def _author(actor) -> tuple[int | None, str]:

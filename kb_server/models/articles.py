@@ -3,7 +3,8 @@
 - ``KbArticle``: one article in one language (``language`` + ``slug``; its versions in other
   languages share ``translation_key``), its KCS confidence ``state`` and how it stands with its
   file in ``articles/`` (``file_path``, ``file_hash``: SHA-256 of the bytes last written or
-  read there; ``published_revision_id``: the revision that file holds).
+  read there; ``published_revision_id``: the revision that file holds); when it is due for
+  review, and a scheduled publish.
 - ``ArticleRevision``: every save: the full front matter and Markdown body, who, when, why
   (``note``), how (``kind``) and the state it was saved in.
 - ``ArticleUpload``: an image or attachment, stored under ``UPLOADS_DIR`` by content hash.
@@ -20,7 +21,7 @@ from kb_server.models.base import utcnow
 
 # KCS confidence: work in progress -> not validated -> validated (published) -> archived
 STATES = ("work_in_progress", "not_validated", "validated", "archived")
-REVISION_KINDS = ("save", "autosave", "submit", "publish", "archive", "restore", "file")
+REVISION_KINDS = ("save", "autosave", "submit", "schedule", "publish", "archive", "restore", "file")
 
 
 class KbArticle(db.Model):
@@ -41,6 +42,12 @@ class KbArticle(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    review_due: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)  # re-check by
+    # scheduled publishing: this revision, by this editor, at this time, from this file hash
+    publish_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    scheduled_revision_id: Mapped[int | None] = mapped_column(Integer)
+    scheduled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    scheduled_base_hash: Mapped[str] = mapped_column(String(64), default="")
 
     @property
     def article_id(self) -> str:

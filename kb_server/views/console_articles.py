@@ -15,6 +15,7 @@ error pages); the logic is in ``kb_server.authoring``.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
@@ -29,7 +30,7 @@ from kb_server.authoring import files, listing, prefill, publishing, store, uplo
 from kb_server.authoring.fields import AuthoringError, Fields, from_form, from_revision
 from kb_server.console import strings
 from kb_server.console.queue import ROW_ID_MAX
-from kb_server.extensions import db
+from kb_server.extensions import db, public_limit
 from kb_server.jsonapi import error_response
 from kb_server.models import KbArticle, Ticket, User, utcnow
 from kb_server.models.articles import STATES
@@ -37,7 +38,8 @@ from kb_server.views.console import bp
 
 media_bp = Blueprint("media", __name__)
 ARTICLE = f"/articles/<int(max={ROW_ID_MAX}):article_id>"
-SAVE_ACTIONS = ("save", "submit", "publish")
+SAVE_ACTIONS = ("save", "submit", "schedule", "publish")
+PUBLISHING = ("schedule", "publish")
 
 
 def json_page(capability: str):
@@ -94,7 +96,7 @@ def _filter_menus() -> list[tuple[str, str, list[tuple[str, str]]]]:
         ("author", t("author"), [(str(u.id), u.display_name) for u in authors]),
         ("updated", t("updated_within"),
          [(v, t("within_days", n=v)) for v in listing.UPDATED_WITHIN]),
-        ("flag", t("flags"), [("flagged", t("flag_flagged")), ("stale", t("flag_stale"))]),
+        ("flag", t("flags"), [(v, t("flag_" + v)) for v in listing.FLAGS]),
     ]
 
 
@@ -165,7 +167,7 @@ def save_article(article_id: int | None = None):
     action = request.form.get("action", "save")
     if action not in SAVE_ACTIONS:
         abort(400)
-    if action == "publish" and not auth.can(current_user, "articles.publish"):
+    if action in PUBLISHING and not auth.can(current_user, "articles.publish"):
         abort(403)
     ticket = prefill.find_ticket(request.form.get("source_ticket", "")) if article is None else None
     try:
@@ -193,10 +195,21 @@ def save_article(article_id: int | None = None):
 
 
 def _apply(action: str, article: KbArticle, fields: Fields, note: str) -> None:
+    base_hash = request.form.get("base_hash", "")
     if action == "publish":
-        publishing.publish(auth.staff(), article, fields, request.form.get("base_hash", ""), note)
+        publishing.publish(auth.staff(), article, fields, base_hash, note)
+    elif action == "schedule":
+        publishing.schedule(auth.staff(), article, fields, base_hash, _publish_at(), note)
     else:
         store.save(auth.staff(), article, fields, kind=action, note=note)
+
+
+def _publish_at() -> dt.datetime:
+    """The form's ``publish_at`` (``YYYY-MM-DDTHH:MM``, UTC)."""
+    try:
+        return dt.datetime.fromisoformat(request.form.get("publish_at", "")[:32]).replace(tzinfo=None)
+    except ValueError:
+        raise AuthoringError("'publish_at' must be a date and time (YYYY-MM-DDTHH:MM, UTC)") from None
 
 
 def _posted_fields() -> Fields:
@@ -353,6 +366,7 @@ def upload_file():
 
 # --- uploaded files, public ----------------------------------------------------------------------
 @media_bp.get("/media/<name>")
+@public_limit()
 def media_file(name: str):
     row = uploads.find(name[:80])
     if row is None:

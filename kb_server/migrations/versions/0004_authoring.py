@@ -1,8 +1,8 @@
-"""authoring: articles, their revisions (KCS states), uploads
+"""authoring: articles, their revisions (KCS states), uploads; review dates, scheduled publishing
 
 Revision ID: 0004_authoring
 Revises: 0003
-Create Date: 2026-12-02 16:01:21.550889
+Create Date: 2026-12-02 16:23:44.597521
 
 """
 from alembic import op
@@ -46,7 +46,13 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('review_due', sa.DateTime(), nullable=True),
+    sa.Column('publish_at', sa.DateTime(), nullable=True),
+    sa.Column('scheduled_revision_id', sa.Integer(), nullable=True),
+    sa.Column('scheduled_by_id', sa.Integer(), nullable=True),
+    sa.Column('scheduled_base_hash', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['scheduled_by_id'], ['user.id'], ),
     sa.ForeignKeyConstraint(['source_ticket_id'], ['ticket.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('language', 'slug')
@@ -56,6 +62,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_kb_article_file_path'), ['file_path'], unique=False)
         batch_op.create_index(batch_op.f('ix_kb_article_language'), ['language'], unique=False)
         batch_op.create_index(batch_op.f('ix_kb_article_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_kb_article_publish_at'), ['publish_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_kb_article_review_due'), ['review_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_kb_article_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_kb_article_translation_key'), ['translation_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_kb_article_updated_at'), ['updated_at'], unique=False)
@@ -98,6 +106,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_kb_article_updated_at'))
         batch_op.drop_index(batch_op.f('ix_kb_article_translation_key'))
         batch_op.drop_index(batch_op.f('ix_kb_article_state'))
+        batch_op.drop_index(batch_op.f('ix_kb_article_review_due'))
+        batch_op.drop_index(batch_op.f('ix_kb_article_publish_at'))
         batch_op.drop_index(batch_op.f('ix_kb_article_owner_id'))
         batch_op.drop_index(batch_op.f('ix_kb_article_language'))
         batch_op.drop_index(batch_op.f('ix_kb_article_file_path'))
