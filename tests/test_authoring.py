@@ -366,7 +366,8 @@ def test_the_list_filters_by_language_state_and_text(app):
     page = editor.get("/console/articles?language=ru").get_data(as_text=True)
     assert 'data-article="ru/reset-password"' in page and 'data-article="en/reset-password"' not in page
     page = editor.get("/console/articles?state=work_in_progress").get_data(as_text=True)
-    assert re.findall(r'data-article="([^"]+)"', page) == ["en/export-data"]
+    # a status: draft file is work in progress too
+    assert set(re.findall(r'data-article="([^"]+)"', page)) == {"en/export-data", "en/draft-plans"}
     page = editor.get("/console/articles?q=invoice").get_data(as_text=True)
     assert set(re.findall(r'data-article="([^"]+)"', page)) == {"en/download-invoices", "ru/download-invoices"}
 
@@ -488,11 +489,22 @@ def test_a_translation_starts_from_the_source_and_the_versions_are_linked(app):
     link = re.search(r'href="(/console/articles/new\?language=ru[^"]*)"', page).group(1)
     draft = editor.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert 'name="translation_key" value="export-data"' in draft and "orbita export --all" in draft
+    assert 'data-source><h1 class="source-title">Export your data</h1>' in draft   # source beside
     assert re.search(r'<option value="ru"\s+selected>', draft)
     editor.post("/console/articles", data=form(language="ru", title="Экспорт данных"))
     page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
     assert "Экспорт данных" in page          # the linked Russian version
     assert page.count("Translate</a>") == 1   # only Ukrainian is missing
+    with app.app_context():
+        russian = _article(app, "ru", "export-data")
+    page = editor.get(f"/console/articles/{russian.id}?beside={source_id}").get_data(as_text=True)
+    assert 'lang="en" data-source>' in page
+    editor.post("/console/articles", data=form(slug="other", title="Other"))
+    with app.app_context():
+        other_id = _article(app, "en", "other").id
+    for beside in (other_id, 999999):          # not a version of this article, no article
+        page = editor.get(f"/console/articles/{russian.id}?beside={beside}").get_data(as_text=True)
+        assert "data-source>" not in page
 
 
 def test_sync_of_a_file_holding_the_latest_revision_adds_no_revision(app):

@@ -144,6 +144,10 @@ def test_write_review_publish_search_diff_restore_and_a_file_edit(browser, live_
     ru.goto(article_url + "?lang=ru")
     expect(ru.get_by_role("button", name="Отправить на проверку")).to_be_visible()
     shoot(ru, "editor-ru")
+    ru.locator(".translations li", has_text="RU").get_by_role("link", name="Перевести").click()
+    expect(ru.locator("[data-source] h1")).to_have_text("Export your workspace")
+    ru.get_by_label(re.compile("^Заголовок")).fill("Экспорт рабочего пространства")
+    shoot(ru, "translate-ru")
     with app.app_context():
         article = db.session.scalar(db.select(KbArticle).filter_by(slug="export-your-workspace"))
         assert article.state == "validated"       # the file on disk is what is published

@@ -3,12 +3,14 @@
 - Publishing writes ``articles/<lang>/<slug>.md`` atomically (a temporary file renamed over
   it) and remembers the SHA-256 of the bytes written (``KbArticle.file_hash``).
 - ``sync_from_files`` turns every file whose bytes differ from that hash into a new revision
-  (author ``file``, state validated: what is on disk is what is published), and imports files
-  the database does not know. ``kb serve`` runs it every ``ARTICLES_SYNC_SECONDS``; the
+  (author ``file``, state validated: what is on disk is what is published; a ``status: draft``
+  file is work in progress), and imports files the database does not know (dated by their
+  ``updated`` front matter, so the stale and review filters mean something from the start). ``kb serve`` runs it every ``ARTICLES_SYNC_SECONDS``; the
   articles list runs it when opened. Unchanged files are skipped by size and modification time.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -127,7 +129,7 @@ def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: Syn
     parsed = parse_article(data.decode("utf-8", errors="replace"), path=relative,
                            default_language=relative.split("/")[0], render=False)
     fields = from_article(parsed)
-    state = "validated" if parsed.status == "published" else "archived"
+    state = "validated" if parsed.status == "published" else "work_in_progress"
     article = article or store.by_id(parsed.language, parsed.slug)
     latest = store.latest(article) if article is not None else None
     if latest is not None and from_revision(latest) == fields and latest.state == state:
@@ -148,9 +150,20 @@ def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: Syn
                      {"state": before}, {"state": state})
         report.updated.append(relative)
     article.file_path, article.file_hash = relative, digest(data)
-    article.published_revision_id = article.current_revision_id
-    article.published_at = utcnow()
-    article.review_due = store.review_date(article.published_at) if state == "validated" else None
+    article.updated_at = _updated(parsed.updated)
+    if state == "validated":       # a draft file (status: draft) is on disk but not published
+        article.published_revision_id = article.current_revision_id
+        article.published_at = utcnow()
+        article.review_due = store.review_date(article.updated_at)
+
+
+def _updated(value: str) -> dt.datetime:
+    """The front matter's ``updated`` date if it is one and not in the future, else now."""
+    now = utcnow()
+    try:
+        return min(now, dt.datetime.fromisoformat(value[:10])) if value else now
+    except ValueError:
+        return now
 
 
 def start_background_sync(app, every: float, stop: threading.Event | None = None):

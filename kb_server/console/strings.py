@@ -299,6 +299,8 @@ _S: dict[str, tuple[str, str, str]] = {
     "missing": ("missing", "нет", "немає"),
     "outdated": ("older than this version", "старше этой версии", "старіша за цю версію"),
     "translate": ("Translate", "Перевести", "Перекласти"),
+    "source_version": ("Source", "Оригинал", "Оригінал"),
+    "show_beside": ("open beside", "открыть рядом", "відкрити поруч"),
     "front_matter": ("Article details", "Свойства статьи", "Властивості статті"),
     "sync_errors": ("Files that could not be read", "Файлы, которые не удалось прочитать",
                     "Файли, які не вдалося прочитати"),

@@ -115,7 +115,22 @@ def _editor(fields: Fields, article: KbArticle | None = None, status: int = 200,
         languages=LANGUAGES, can_publish=auth.can(current_user, "articles.publish"),
         translations=_translations(article), conflict=None, error=None, now=utcnow())
     context.update(extra)
+    context["beside"] = _beside(context.get("beside"), fields)
     return render_template("console/article_edit.html", **context), status
+
+
+def _beside(other: KbArticle | None, fields: Fields) -> dict | None:
+    """Another language version to show beside the editor (rendered), if it is one."""
+    if other is None or other.translation_key != fields.translation_key:
+        return None
+    revision = store.published(other) or store.latest(other)
+    return {"article": other, "title": revision.title,
+            "html": render_markdown(revision.body).html}
+
+
+def _article_arg(name: str) -> KbArticle | None:
+    raw = request.args.get(name, "")
+    return store.get(int(raw)) if raw.isdigit() and len(raw) < 10 else None
 
 
 def _translations(article: KbArticle | None) -> list[tuple[str, KbArticle | None]]:
@@ -138,8 +153,7 @@ def new_article():
             abort(404)
     language = request.args.get("language", "")
     language = language if language in LANGUAGES else "en"
-    source = request.args.get("source", "")
-    original = store.get(int(source)) if source.isdigit() and len(source) < 10 else None
+    original = _article_arg("source")
     if ticket is not None:
         fields = prefill.fields_from_ticket(ticket)
     elif original is not None:     # a translation starts as a copy of the source version
@@ -148,7 +162,7 @@ def new_article():
     else:
         fields = Fields(title="", slug="", language=language,
                         translation_key=request.args.get("translation_key", "")[:100])
-    return _editor(fields, source_ticket=ticket)
+    return _editor(fields, source_ticket=ticket, beside=original)
 
 
 @bp.get(ARTICLE)
@@ -156,7 +170,7 @@ def new_article():
 def edit_article(article_id: int):
     article = _article_or_404(article_id)
     revision = store.latest(article)
-    return _editor(from_revision(revision), article)
+    return _editor(from_revision(revision), article, beside=_article_arg("beside"))
 
 
 @bp.post("/articles")
