@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb_server import jsonapi, metrics, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
+from kb_server import authoring, jsonapi, metrics, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
 from kb_server.config import load_config
 from kb_server.auth import login_manager
 from kb_server.extensions import csrf, db, migrate
@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     ratelimits.init_app(app) # memory, or Redis shared by every worker and node
+    authoring.init_app(app)  # the editor's larger body limit (before CSRF reads the form)
     csrf.init_app(app)
     login_manager.init_app(app)   # staff console sessions (kb_server.auth)
     jsonapi.init_app(app)

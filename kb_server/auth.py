@@ -36,6 +36,9 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "tokens.own": ("admin", "agent", "analyst", "editor"),     # one's own API tokens
     "articles.flag": ("admin", "agent"),                       # flag an article from a ticket
     "flags.manage": ("admin", "editor"),                       # see and resolve article flags
+    "articles.view": ("admin", "agent", "analyst", "editor"),  # articles list, revisions
+    "articles.edit": ("admin", "agent", "editor"),             # drafts (KCS: anyone who answers)
+    "articles.publish": ("admin", "editor"),                   # validate, publish, archive
 }
 
 login_manager = LoginManager()

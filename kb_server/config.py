@@ -222,6 +222,22 @@ SETTINGS: tuple[Setting, ...] = (
             "users' replies are stored", shown="`INSTANCE/attachments`"),
     Setting("REQUESTER_LINK_DAYS", 30, "how long the signed ticket and rating links sent to "
             "users stay valid", parse=int),
+    Setting("ARTICLES_SYNC_SECONDS", 5.0, "how often `kb serve` turns articles changed on disk "
+            "into revisions in the console (0: only when the articles list is opened)",
+            parse=float),
+    Setting("ARTICLE_STALE_DAYS", 180, "a published article not updated for this many days is "
+            "listed as stale in the console", parse=int),
+    Setting("ARTICLE_REVIEW_DAYS", 365, "a published article asks its owner to re-check it this "
+            "many days after it was last published (0: never)", parse=int),
+    Setting("UPLOADS_DIR", lambda i: str(i / "uploads"), "where images and attachments uploaded "
+            "in the article editor are stored (served at `/media/...`)",
+            shown="`INSTANCE/uploads`"),
+    Setting("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, "largest image or attachment accepted by the "
+            "article editor", parse=int),
+    Setting("UPLOAD_TYPES", ("image/png", "image/jpeg", "image/gif", "image/webp",
+                             "application/pdf", "text/plain"),
+            "content types the article editor accepts (recognised from the file's bytes, not "
+            "its name)", parse=_words),
 )
 
 

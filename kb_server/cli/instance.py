@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from kb_server import search
+from kb_server.authoring import files
 from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
 from kb_server.serving import default_workers, serve
@@ -62,6 +63,10 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     started = time.monotonic()
     app = current_app._get_current_object()
     init_instance()
+    synced = files.sync_from_files(app.config["ARTICLES_DIR"])   # the console's view of the files
+    if synced.changed:
+        click.echo(f"articles: {len(synced.imported)} imported, {len(synced.updated)} changed "
+                   "on disk since the last run (revisions in the console)")
     progress = search.progress_reporter(sys.stderr.isatty())
     app.extensions["indexing"] = progress
     report = search.reindex(progress=progress, with_vectors=False)
@@ -74,6 +79,9 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
         every = app.config["SLA_CHECK_SECONDS"]
         if sla_watch.start_background_checks(app, every):
             click.echo(f"SLA check every {every:g}s in the background (KB_SLA_CHECK_SECONDS)")
+        every = app.config["ARTICLES_SYNC_SECONDS"]
+        if files.start_background_sync(app, every):
+            click.echo(f"article files checked every {every:g}s (KB_ARTICLES_SYNC_SECONDS)")
         if search.embed_in_background(app):
             click.echo("embedding in the background: hybrid search starts when it is done "
                        "(progress in /api/v1/health)")

@@ -4,14 +4,16 @@
 - ``activity``: ``Site`` (a product site embedding the widget) and ``Event`` (what users did).
 - ``tickets``: ``Ticket`` (line-1 requests and knowledge-gap tickets) and ``TicketSignal``.
 - ``staff``: ``User``, ``ApiToken``, ``AuditEntry``, ``TicketMessage``, ``Macro`` (the console).
+- ``articles``: ``KbArticle``, ``ArticleRevision``, ``ArticleUpload`` (authoring).
 - ``kcs``: ``TicketArticle`` (a ticket linked to an article), ``ArticleFlag`` (an article flagged).
 """
 from kb_server.models.base import utcnow
 from kb_server.models.activity import EVENT_KINDS, REPORTED_KINDS, Event, Site
 from kb_server.models.tickets import Ticket, TicketSignal
 from kb_server.models.staff import ApiToken, AuditEntry, Macro, TicketMessage, User
+from kb_server.models.articles import ArticleRevision, ArticleUpload, KbArticle
 from kb_server.models.kcs import ArticleFlag, TicketArticle
 
-__all__ = ["EVENT_KINDS", "REPORTED_KINDS", "ApiToken", "ArticleFlag", "AuditEntry", "Event",
-           "Macro", "Site", "Ticket", "TicketArticle", "TicketMessage", "TicketSignal", "User",
-           "utcnow"]
+__all__ = ["EVENT_KINDS", "REPORTED_KINDS", "ApiToken", "ArticleFlag", "ArticleRevision",
+           "ArticleUpload", "AuditEntry", "Event", "KbArticle", "Macro", "Site", "Ticket",
+           "TicketArticle", "TicketMessage", "TicketSignal", "User", "utcnow"]

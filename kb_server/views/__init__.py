@@ -8,6 +8,7 @@
 | ``capture`` | ``/api/v1/events``, ``/feedback``, ``/contact`` | what users did (tickets' input) |
 | ``tickets`` | ``/api/v1/tickets``, ``/users``, ``/macros``, ``/me`` | the staff API (personal tokens) |
 | ``console`` | ``/console/...`` | the staff console (login, queue, tickets, users) |
+| ``console_articles`` | ``/console/articles/...``, ``/media/<name>`` | authoring (on the console blueprint), uploaded files |
 | ``ops`` | ``/livez``, ``/readyz``, ``/metrics`` | load balancers and Prometheus |
 | ``requester`` | ``/t/<signed token>`` | a ticket's page for its user: conversation, reply, rating |
 """
@@ -17,6 +18,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from kb_server.views import api, capture, console, ops, public, requester, tickets, widget
+    from kb_server.views import (api, capture, console, console_articles, ops, public, requester,
+                                 tickets, widget)
     for module in (public, api, widget, tickets, capture, console, requester, ops):
         app.register_blueprint(module.bp)
+    app.register_blueprint(console_articles.media_bp)

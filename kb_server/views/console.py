@@ -306,3 +306,6 @@ def delete_macro(macro_id: int):
     macro = macros.get(macro_id) or abort(404)
     macros.delete(auth.staff(), macro)
     return redirect(url_for("console.macros_page"))
+
+
+from kb_server.views import console_articles  # noqa: E402,F401  (authoring routes on this blueprint)

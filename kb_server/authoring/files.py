@@ -1,0 +1,192 @@
+"""The ``articles/`` folder side of authoring: files are first-class (reviewable in git).
+
+- Publishing writes ``articles/<lang>/<slug>.md`` atomically (a temporary file renamed over
+  it) and remembers the SHA-256 of the bytes written (``KbArticle.file_hash``).
+- ``sync_from_files`` turns every file whose bytes differ from that hash into a new revision
+  (author ``file``, state validated: what is on disk is what is published; a ``status: draft``
+  file is work in progress), and imports files the database does not know (dated by their
+  ``updated`` front matter, so the stale and review filters mean something from the start). ``kb serve`` runs it every ``ARTICLES_SYNC_SECONDS``; the
+  articles list runs it when opened. Unchanged files are skipped by size and modification time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from indexer.articles import ArticleError, parse_article
+from indexer.languages import LANGUAGES
+from kb_server import audit
+from kb_server.authoring import store
+from kb_server.authoring.fields import from_article, from_revision
+from kb_server.extensions import db
+from kb_server.models import KbArticle, utcnow
+
+log = logging.getLogger(__name__)
+FILE_AUTHOR = "file"
+_seen: dict[str, tuple[int, int]] = {}      # path -> (size, mtime_ns) at the last sync
+_seen_lock = threading.Lock()
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def disk_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes, "" when there is no file."""
+    try:
+        return digest(path.read_bytes())
+    except FileNotFoundError:
+        return ""
+
+
+def write_atomic(path: Path, text: str) -> str:
+    """Write ``text`` to ``path`` through a temporary file in the same folder (a reader sees
+    the old file or the new one, never half of one); returns the bytes' SHA-256."""
+    data = text.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _remember(path)
+    return digest(data)
+
+
+def _remember(path: Path) -> None:
+    stat = path.stat()
+    with _seen_lock:
+        _seen[str(path)] = (stat.st_size, stat.st_mtime_ns)
+
+
+def _unchanged_since_last_sync(path: Path) -> bool:
+    stat = path.stat()
+    with _seen_lock:
+        return _seen.get(str(path)) == (stat.st_size, stat.st_mtime_ns)
+
+
+@dataclass
+class SyncReport:
+    imported: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.imported or self.updated)
+
+
+def article_files(articles_dir: str | Path):
+    """``(relative path, path)`` of every article file: ``<lang>/<name>.md``."""
+    root = Path(articles_dir)
+    for language in LANGUAGES:
+        for path in sorted((root / language).glob("*.md")):
+            yield f"{language}/{path.name}", path
+
+
+def sync_from_files(articles_dir: str | Path) -> SyncReport:
+    """Make a revision of every article file changed since it was last written or read
+    (committed). A file that does not parse is reported and left alone."""
+    report = SyncReport()
+    known = {a.file_path: a for a in db.session.scalars(db.select(KbArticle))}
+    for relative, path in article_files(articles_dir):
+        if _unchanged_since_last_sync(path):
+            continue
+        data = path.read_bytes()
+        article = known.get(relative)
+        if article is not None and article.file_hash == digest(data):
+            _remember(path)
+            continue
+        try:
+            _sync_one(relative, data, article, report)
+        except ArticleError as exc:
+            report.errors.append(str(exc))
+            continue
+        _remember(path)
+    try:
+        db.session.commit()
+    except IntegrityError:     # another process imported the same new file at the same moment
+        db.session.rollback()
+        return SyncReport(errors=report.errors)
+    return report
+
+
+def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: SyncReport) -> None:
+    parsed = parse_article(data.decode("utf-8", errors="replace"), path=relative,
+                           default_language=relative.split("/")[0], render=False)
+    fields = from_article(parsed)
+    state = "validated" if parsed.status == "published" else "work_in_progress"
+    article = article or store.by_id(parsed.language, parsed.slug)
+    latest = store.latest(article) if article is not None else None
+    if latest is not None and from_revision(latest) == fields and latest.state == state:
+        article.file_path, article.file_hash = relative, digest(data)   # the same content:
+        return                                   # written by a publish another process made
+    if article is None:
+        article = store.create(FILE_AUTHOR, fields, kind="file", state=state,
+                               note=f"imported from {relative}")
+        report.imported.append(relative)
+    else:
+        if (fields.language, fields.slug) != (article.language, article.slug):
+            raise ArticleError(relative, 1, f"this file now holds {parsed.id}; the console "
+                               f"knows it as {article.article_id}: rename it back")
+        before = article.state
+        store.add_revision(FILE_AUTHOR, article, fields, kind="file", state=state,
+                           note=f"changed on disk: {relative}")
+        audit.record(FILE_AUTHOR, "article", article.article_id, "file_changed",
+                     {"state": before}, {"state": state})
+        report.updated.append(relative)
+    article.file_path, article.file_hash = relative, digest(data)
+    article.updated_at = _updated(parsed.updated)
+    if state == "validated":       # a draft file (status: draft) is on disk but not published
+        article.published_revision_id = article.current_revision_id
+        article.published_at = utcnow()
+        article.review_due = store.review_date(article.updated_at)
+
+
+def _updated(value: str) -> dt.datetime:
+    """The front matter's ``updated`` date if it is one and not in the future, else now."""
+    now = utcnow()
+    try:
+        return min(now, dt.datetime.fromisoformat(value[:10])) if value else now
+    except ValueError:
+        return now
+
+
+def start_background_sync(app, every: float, stop: threading.Event | None = None):
+    """``sync_from_files`` every ``every`` seconds in a daemon thread (``kb serve``), with an
+    incremental reindex when a file changed, and the scheduled publishes that are due; None
+    when ``every`` is 0."""
+    if every <= 0:
+        return None
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        from kb_server.authoring import publishing
+        while not stop.wait(every):
+            with app.app_context():
+                try:
+                    report = sync_from_files(app.config["ARTICLES_DIR"])
+                    if report.changed:
+                        log.info("articles changed on disk: %s", report)
+                        publishing.refresh_index()
+                    publishing.publish_due()
+                except Exception:
+                    db.session.rollback()
+                    log.exception("article file sync failed")
+    thread = threading.Thread(target=loop, name="article-sync", daemon=True)
+    thread.start()
+    return thread

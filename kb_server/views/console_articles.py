@@ -1,0 +1,393 @@
+"""Authoring pages of the staff console (``/console/articles``) and the uploaded files they
+serve (``/media/<name>``). Routes live on the console blueprint (its login, CSRF, strings and
+error pages); the logic is in ``kb_server.authoring``.
+
+| route | right | what |
+|---|---|---|
+| ``GET /console/articles`` | articles.view | list, filters, search (syncs changed files first) |
+| ``GET /console/articles/new[?ticket=REF]`` | articles.edit | editor for a new article |
+| ``POST /console/articles``, ``POST /console/articles/<id>`` | articles.edit (publish: articles.publish) | save / submit / publish |
+| ``POST /console/articles/<id>/archive`` | articles.publish | off the help center |
+| ``POST /console/articles/<id>/take-file`` | articles.edit | conflict: the file's version becomes a revision |
+| ``GET /console/articles/<id>/revisions[?a=N&b=M]`` | articles.view | history and side-by-side diff |
+| ``POST /console/articles/<id>/revisions/<n>/restore`` | articles.edit | restore as a new revision |
+| ``POST /console/articles/autosave``, ``/preview``, ``/uploads`` | articles.edit | JSON for the editor's script |
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
+                   request, send_from_directory, url_for)
+from flask_login import current_user
+
+from indexer.catalog import load_categories
+from indexer.languages import LANGUAGES
+from indexer.render import render_markdown
+from kb_server import auth
+from kb_server.authoring import files, listing, prefill, publishing, store, uploads
+from kb_server.authoring.fields import AuthoringError, Fields, from_form, from_revision
+from kb_server.console import strings
+from kb_server.console.queue import ROW_ID_MAX
+from kb_server.extensions import db, public_limit
+from kb_server.jsonapi import error_response
+from kb_server.models import KbArticle, Ticket, User, utcnow
+from kb_server.models.articles import STATES
+from kb_server.views.console import bp
+
+media_bp = Blueprint("media", __name__)
+ARTICLE = f"/articles/<int(max={ROW_ID_MAX}):article_id>"
+SAVE_ACTIONS = ("save", "submit", "schedule", "publish")
+PUBLISHING = ("schedule", "publish")
+
+
+def json_page(capability: str):
+    """Decorator of the editor's JSON endpoints: a console session (401) with the right (403)."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return error_response("sign in to the console first", 401)
+            if not auth.can(current_user, capability):
+                return error_response("your role may not do this", 403)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def _article_or_404(article_id: int) -> KbArticle:
+    return store.get(article_id) or abort(404)
+
+
+def _articles_dir() -> str:
+    return current_app.config["ARTICLES_DIR"]
+
+
+# --- list --------------------------------------------------------------------------------------
+@bp.get("/articles")
+@auth.staff_page("articles.view")
+def articles_page():
+    report = files.sync_from_files(_articles_dir())
+    if report.changed:
+        publishing.refresh_index()
+    filters = listing.parse(request.args)
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 1000))
+    except ValueError:
+        page = 1
+    rows, total, flagged = listing.find(filters, page)
+    return render_template(
+        "console/articles.html", filters=filters.__dict__, articles=rows, total=total,
+        page=page, pages=max(1, -(-total // listing.PER_PAGE)), flagged=flagged,
+        menus=_filter_menus(), stale_before=listing.stale_before(), sync_errors=report.errors,
+        now=utcnow())
+
+
+def _filter_menus() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(field, label, [(value, text)]) of the list's filter menus."""
+    t = strings.translate
+    facets = listing.facets()
+    authors = db.session.scalars(db.select(User).order_by(User.email))
+    return [
+        ("language", t("language"), [(v, v.upper()) for v in facets["language"]]),
+        ("category", t("category"), [(v, v) for v in facets["category"]]),
+        ("state", t("state"), [(v, t("state_" + v)) for v in STATES]),
+        ("author", t("author"), [(str(u.id), u.display_name) for u in authors]),
+        ("updated", t("updated_within"),
+         [(v, t("within_days", n=v)) for v in listing.UPDATED_WITHIN]),
+        ("flag", t("flags"), [(v, t("flag_" + v)) for v in listing.FLAGS]),
+    ]
+
+
+# --- editor ------------------------------------------------------------------------------------
+def _editor(fields: Fields, article: KbArticle | None = None, status: int = 200, **extra):
+    source = None
+    if article is not None and article.source_ticket_id:
+        source = db.session.get(Ticket, article.source_ticket_id)
+    published = store.published(article) if article else None
+    context = dict(
+        fields=fields, article=article, source_ticket=source,
+        revision=store.latest(article) if article else None,
+        published_number=published.number if published else None,
+        preview_html=render_markdown(fields.body).html,
+        base_hash=article.file_hash if article else "", categories=load_categories(_articles_dir()),
+        languages=LANGUAGES, can_publish=auth.can(current_user, "articles.publish"),
+        translations=_translations(article), conflict=None, error=None, now=utcnow())
+    context.update(extra)
+    context["beside"] = _beside(context.get("beside"), fields)
+    return render_template("console/article_edit.html", **context), status
+
+
+def _beside(other: KbArticle | None, fields: Fields) -> dict | None:
+    """Another language version to show beside the editor (rendered), if it is one."""
+    if other is None or other.translation_key != fields.translation_key:
+        return None
+    revision = store.published(other) or store.latest(other)
+    return {"article": other, "title": revision.title,
+            "html": render_markdown(revision.body).html}
+
+
+def _article_arg(name: str) -> KbArticle | None:
+    raw = request.args.get(name, "")
+    return store.get(int(raw)) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _translations(article: KbArticle | None) -> list[tuple[str, KbArticle | None]]:
+    """(language, the linked version or None) for every language but the article's own."""
+    if article is None:
+        return []
+    linked = {a.language: a for a in db.session.scalars(
+        db.select(KbArticle).filter_by(translation_key=article.translation_key))}
+    return [(language, linked.get(language)) for language in LANGUAGES
+            if language != article.language]
+
+
+@bp.get("/articles/new")
+@auth.staff_page("articles.edit")
+def new_article():
+    ticket = None
+    if request.args.get("ticket"):
+        ticket = prefill.find_ticket(request.args["ticket"])
+        if ticket is None:
+            abort(404)
+    language = request.args.get("language", "")
+    language = language if language in LANGUAGES else "en"
+    original = _article_arg("source")
+    if ticket is not None:
+        fields = prefill.fields_from_ticket(ticket)
+    elif original is not None:     # a translation starts as a copy of the source version
+        fields = from_revision(store.latest(original))
+        fields.language = language
+    else:
+        fields = Fields(title="", slug="", language=language,
+                        translation_key=request.args.get("translation_key", "")[:100])
+    return _editor(fields, source_ticket=ticket, beside=original)
+
+
+@bp.get(ARTICLE)
+@auth.staff_page("articles.edit")
+def edit_article(article_id: int):
+    article = _article_or_404(article_id)
+    revision = store.latest(article)
+    return _editor(from_revision(revision), article, beside=_article_arg("beside"))
+
+
+@bp.post("/articles")
+@bp.post(ARTICLE)
+@auth.staff_page("articles.edit")
+def save_article(article_id: int | None = None):
+    article = _article_or_404(article_id) if article_id else None
+    action = request.form.get("action", "save")
+    if action not in SAVE_ACTIONS:
+        abort(400)
+    if action in PUBLISHING and not auth.can(current_user, "articles.publish"):
+        abort(403)
+    ticket = prefill.find_ticket(request.form.get("source_ticket", "")) if article is None else None
+    try:
+        fields = from_form(request.form, _articles_dir())
+    except AuthoringError as exc:
+        return _editor(_posted_fields(), article, exc.status, error=exc.message,
+                       base_hash=request.form.get("base_hash", ""), source_ticket=ticket)
+    note = request.form.get("note", "")[:500]
+    try:
+        if article is None:
+            article = store.create(auth.staff(), fields, source_ticket=ticket, note=note)
+            db.session.commit()
+            if action != "save":
+                _apply(action, article, fields, note)
+        else:
+            _apply(action, article, fields, note)
+    except publishing.Conflict as exc:
+        return _conflict(article, fields, exc)
+    except AuthoringError as exc:
+        db.session.rollback()
+        return _editor(fields, article, exc.status, error=exc.message,
+                       base_hash=request.form.get("base_hash", ""))
+    flash(strings.translate("done_" + action), "success")
+    return redirect(url_for("console.edit_article", article_id=article.id))
+
+
+def _apply(action: str, article: KbArticle, fields: Fields, note: str) -> None:
+    base_hash = request.form.get("base_hash", "")
+    if action == "publish":
+        publishing.publish(auth.staff(), article, fields, base_hash, note)
+    elif action == "schedule":
+        publishing.schedule(auth.staff(), article, fields, base_hash, _publish_at(), note)
+    else:
+        store.save(auth.staff(), article, fields, kind=action, note=note)
+
+
+def _publish_at() -> dt.datetime:
+    """The form's ``publish_at`` (``YYYY-MM-DDTHH:MM``, UTC)."""
+    try:
+        return dt.datetime.fromisoformat(request.form.get("publish_at", "")[:32]).replace(tzinfo=None)
+    except ValueError:
+        raise AuthoringError("'publish_at' must be a date and time (YYYY-MM-DDTHH:MM, UTC)") from None
+
+
+def _posted_fields() -> Fields:
+    """What the user typed, unvalidated, to show it again with the error."""
+    form = request.form
+    return Fields(title=form.get("title", "")[:300], slug=form.get("slug", "")[:100],
+                  language=form.get("language", "")[:8],
+                  translation_key=form.get("translation_key", "")[:100],
+                  category=form.get("category", "")[:64], tags=[form.get("tags", "")[:2000]],
+                  summary=form.get("summary", "")[:1000],
+                  visibility=form.get("visibility", "public")[:16],
+                  urls=form.get("urls", "")[:5000].splitlines(), body=form.get("body", ""))
+
+
+def _conflict(article: KbArticle, fields: Fields, conflict: publishing.Conflict):
+    """Keep the editor's text as a revision and show both versions (never overwrite)."""
+    db.session.rollback()
+    row = store.save(auth.staff(), article, fields, note="not published: the file changed on disk")
+    table = store.side_by_side(conflict.disk_text, fields.file_text(updated=""),
+                               (strings.translate("on_disk"), strings.translate("yours")))
+    return _editor(fields, article, 409, conflict={"diff": table, "disk_hash": conflict.disk_hash,
+                                                    "saved": row.number})
+
+
+@bp.post(ARTICLE + "/take-file")
+@auth.staff_page("articles.edit")
+def take_file(article_id: int):
+    article = _article_or_404(article_id)
+    report = files.sync_from_files(_articles_dir())
+    if report.changed:
+        publishing.refresh_index()
+    flash(strings.translate("took_file"), "success")
+    return redirect(url_for("console.edit_article", article_id=article.id))
+
+
+@bp.post(ARTICLE + "/archive")
+@auth.staff_page("articles.publish")
+def archive_article(article_id: int):
+    article = _article_or_404(article_id)
+    try:
+        publishing.archive(auth.staff(), article, request.form.get("base_hash", ""))
+    except publishing.Conflict as exc:
+        return _conflict(article, from_revision(store.latest(article)), exc)
+    except AuthoringError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("console.edit_article", article_id=article.id))
+    flash(strings.translate("done_archive"), "success")
+    return redirect(url_for("console.edit_article", article_id=article.id))
+
+
+# --- revisions ---------------------------------------------------------------------------------
+@bp.get(ARTICLE + "/revisions")
+@auth.staff_page("articles.view")
+def article_revisions(article_id: int):
+    article = _article_or_404(article_id)
+    rows = store.revisions(article)
+    diff = None
+    numbers = [request.args.get(name, "") for name in ("a", "b")]
+    if all(numbers):
+        if not all(n.isdigit() for n in numbers):
+            abort(400)
+        old, new = (store.revision(article, int(n)) for n in numbers)
+        if old is None or new is None:
+            abort(404)
+        label = strings.translate("revision")
+        diff = store.diff_table(old, new, (f"{label} {old.number}", f"{label} {new.number}"))
+    elif rows:
+        numbers = [str(rows[1].number if len(rows) > 1 else rows[0].number), str(rows[0].number)]
+    return render_template("console/article_revisions.html", article=article, revisions=rows,
+                           diff=diff, a=numbers[0], b=numbers[1] if len(numbers) > 1 else "",
+                           now=utcnow())
+
+
+@bp.post(ARTICLE + "/revisions/<int(max=100000):number>/restore")
+@auth.staff_page("articles.edit")
+def restore_revision(article_id: int, number: int):
+    article = _article_or_404(article_id)
+    try:
+        row = store.restore(auth.staff(), article, number)
+    except AuthoringError as exc:
+        db.session.rollback()
+        abort(exc.status)
+    flash(strings.translate("restored", n=number, m=row.number), "success")
+    return redirect(url_for("console.edit_article", article_id=article.id))
+
+
+# --- the editor's JSON endpoints ---------------------------------------------------------------
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise AuthoringError("send a JSON object")
+    return data
+
+
+@bp.post("/articles/preview")
+@json_page("articles.edit")
+def preview_article():
+    """The body rendered and sanitized exactly as the help center renders it."""
+    try:
+        body = _json_body().get("body", "")
+        if not isinstance(body, str):
+            raise AuthoringError("'body' must be a string")
+        if len(body) > 200_000:
+            raise AuthoringError("'body' is longer than 200000 characters")
+    except AuthoringError as exc:
+        return error_response(exc.message, exc.status)
+    rendered = render_markdown(body)
+    return jsonify({"html": rendered.html, "toc": rendered.toc})
+
+
+@bp.post("/articles/autosave")
+@json_page("articles.edit")
+def autosave_article():
+    """Save the editor's state as the author's autosave revision (creating the article on the
+    first one); answers where the article now lives."""
+    try:
+        data = _json_body()
+        raw_id = str(data.get("article_id") or "")
+        article = store.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
+        if raw_id and article is None:
+            raise AuthoringError("no such article", 404)
+        fields = from_form(data, _articles_dir())
+        if article is None:
+            ticket = prefill.find_ticket(str(data.get("source_ticket") or ""))
+            article = store.create(current_user, fields, source_ticket=ticket, kind="autosave")
+            db.session.commit()
+            row = store.latest(article)
+        else:
+            row = store.save(current_user, article, fields, kind="autosave")
+    except AuthoringError as exc:
+        db.session.rollback()
+        return error_response(exc.message, exc.status)
+    return jsonify({"article_id": article.id, "revision": row.number,
+                    "saved_at": row.created_at.isoformat() + "Z",
+                    "edit_url": url_for("console.edit_article", article_id=article.id),
+                    "save_url": url_for("console.save_article", article_id=article.id)})
+
+
+@bp.post("/articles/uploads")
+@json_page("articles.edit")
+def upload_file():
+    upload = request.files.get("file")
+    if upload is None:
+        return error_response("send the file as multipart form field 'file'", 400)
+    try:
+        row = uploads.store_upload(current_user, upload.filename or "",
+                                   upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1))
+    except AuthoringError as exc:
+        return error_response(exc.message, exc.status)
+    url = url_for("media.media_file", name=row.stored_name)
+    return jsonify({"url": url, "markdown": uploads.markdown_for(row, url),
+                    "content_type": row.content_type, "size": row.size}), 201
+
+
+# --- uploaded files, public ----------------------------------------------------------------------
+@media_bp.get("/media/<name>")
+@public_limit()
+def media_file(name: str):
+    row = uploads.find(name[:80])
+    if row is None:
+        abort(404)
+    response = send_from_directory(uploads.folder(), row.stored_name, mimetype=row.content_type,
+                                   as_attachment=not row.content_type.startswith("image/"),
+                                   download_name=row.filename or row.stored_name, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
