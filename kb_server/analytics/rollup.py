@@ -96,11 +96,11 @@ def store_day(day: dt.date, groups: dict[Key, Group]) -> bool:
         db.session.add(AnalyticsDay(day=day, site_key=site_key, language=language,
                                     counts=vars(group.counts), quarters=group.quarters,
                                     reasons=dict(group.reasons)))
-    db.session.execute(AnalyticsQueryDay.__table__.insert(), [
+    _insert(AnalyticsQueryDay, [
         {"day": day, "site_key": site_key, "language": language, "query": query[:500],
          "searches": q.searches, "zero_results": q.zero_results, "clicked": q.clicked}
         for (site_key, language), group in groups.items() for query, q in group.queries.items()])
-    db.session.execute(AnalyticsArticleDay.__table__.insert(), [
+    _insert(AnalyticsArticleDay, [
         {"day": day, "site_key": site_key, "language": language, "article_id": article_id,
          "views": a.views, "helpful": a.helpful, "not_helpful": a.not_helpful,
          "contacts_after": a.contacts_after, "reasons": dict(a.reasons)}
@@ -111,6 +111,11 @@ def store_day(day: dt.date, groups: dict[Key, Group]) -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def _insert(model, rows: list[dict]) -> None:
+    if rows:                   # (an empty executemany would insert one row of defaults)
+        db.session.execute(model.__table__.insert(), rows)
 
 
 def _delete_days(condition_on_rollup_day) -> None:

@@ -7,6 +7,7 @@
 | ``widget`` | ``/widget.js``, ``/demo``, ``/api/v1/widget/config`` | the embeddable widget |
 | ``capture`` | ``/api/v1/events``, ``/feedback``, ``/contact`` | what users did (tickets' input) |
 | ``tickets`` | ``/api/v1/tickets``, ``/users``, ``/macros``, ``/me`` | the staff API (personal tokens) |
+| ``analytics`` | ``/api/v1/analytics/...`` | analytics JSON and CSV (analysts: token or console session) |
 | ``console`` | ``/console/...`` | the staff console (login, queue, tickets, users) |
 | ``ops`` | ``/livez``, ``/readyz``, ``/metrics`` | load balancers and Prometheus |
 | ``requester`` | ``/t/<signed token>`` | a ticket's page for its user: conversation, reply, rating |
@@ -17,6 +18,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from kb_server.views import api, capture, console, ops, public, requester, tickets, widget
-    for module in (public, api, widget, tickets, capture, console, requester, ops):
+    from kb_server.views import (analytics, api, capture, console, ops, public, requester,
+                                 tickets, widget)
+    for module in (public, api, widget, tickets, capture, console, requester, ops, analytics):
         app.register_blueprint(module.bp)
