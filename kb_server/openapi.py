@@ -74,6 +74,8 @@ OPERATIONS: dict[str, dict[str, dict]] = {
     "/api/v1/analytics/summary": _analytics(
         "Searches, zero-result, no-click and click-through rates, sessions, deflection, "
         "self-service score, helpful rate, CSAT, line-1 resolution, link rate, ticket metrics"),
+    "/api/v1/analytics/daily": _analytics(
+        "Per day: searches (intents), with no results, sessions, deflection rate, contacts"),
     "/api/v1/analytics/heatmap": _analytics(
         "Activity per weekday (Monday first) and local hour: 7 x 24 counts",
         ("tz", "IANA time zone, e.g. Europe/Berlin (default: the TIME_ZONE setting)"),

@@ -48,6 +48,7 @@ def heatmap_rows(grid: list[list[int]]) -> list[dict]:
 
 
 HEATMAP_COLUMNS = ["weekday"] + [str(hour) for hour in range(24)]
+DAILY_COLUMNS = ["day", "searches", "zero_results", "sessions", "deflection_rate", "contacts"]
 QUERY_COLUMNS = ["query", "searches", "zero_results", "clicked", "failed", "ctr"]
 ARTICLE_COLUMNS = ["article_id", "title", "updated", "views", "votes", "helpful_rate",
                    "not_helpful", "reasons", "contacts_after", "flagged", "stale"]

@@ -144,6 +144,7 @@ class EventNumbers:
     counts: metrics.Counts
     reasons: Counter
     quarters: list[tuple[dt.datetime, int]]    # (UTC quarter-hour start, intents)
+    by_day: dict[dt.date, metrics.Counts]
 
 
 def _quarter_pairs(day: dt.date, quarters: list[int]) -> list[tuple[dt.datetime, int]]:
@@ -153,21 +154,22 @@ def _quarter_pairs(day: dt.date, quarters: list[int]) -> list[tuple[dt.datetime,
 
 def event_numbers(filters: Filters) -> EventNumbers:
     stored, live = _split_days(filters)
-    counts, reasons, quarters = metrics.Counts(), Counter(), []
+    reasons, quarters = Counter(), []
+    by_day = {day: metrics.Counts() for day in filters.days()}
     if stored:
         rows = db.session.execute(select(AnalyticsDay.day, AnalyticsDay.counts, AnalyticsDay.quarters,
                                          AnalyticsDay.reasons)
                                   .where(AnalyticsDay.day.between(stored[0], stored[-1]),
                                          *filters.clauses(AnalyticsDay)))
         for day, row_counts, row_quarters, row_reasons in rows:
-            counts += metrics.Counts(**row_counts)
+            by_day[day] += metrics.Counts(**row_counts)
             reasons.update(row_reasons or {})
             quarters += _quarter_pairs(day, row_quarters or [])
     for day, group in _live_groups(live, filters):
-        counts += group.counts
+        by_day[day] += group.counts
         reasons.update(group.reasons)
         quarters += _quarter_pairs(day, group.quarters)
-    return EventNumbers(counts, reasons, quarters)
+    return EventNumbers(sum(by_day.values(), metrics.Counts()), reasons, quarters, by_day)
 
 
 def self_service_users(filters: Filters) -> int:
@@ -242,9 +244,16 @@ def ticket_summary(filters: Filters) -> dict:
 
 
 # --- the reports -------------------------------------------------------------------------------
-def summary(filters: Filters) -> dict:
+def daily(numbers: EventNumbers) -> list[dict]:
+    """Per day: intents, intents with no results, sessions, deflection rate, contacts."""
+    return [{"day": day.isoformat(), "searches": c.searches, "zero_results": c.zero_results,
+             "sessions": c.sessions, "deflection_rate": c.rates()["deflection_rate"],
+             "contacts": c.contacts} for day, c in sorted(numbers.by_day.items())]
+
+
+def summary(filters: Filters, numbers: EventNumbers | None = None) -> dict:
     """The headline numbers (``GET /api/v1/analytics/summary``)."""
-    numbers = event_numbers(filters)
+    numbers = numbers or event_numbers(filters)
     tickets = ticket_summary(filters)
     result = numbers.counts.rates()
     result["self_service_users"] = users = self_service_users(filters)

@@ -9,6 +9,7 @@
 | ``tickets`` | ``/api/v1/tickets``, ``/users``, ``/macros``, ``/me`` | the staff API (personal tokens) |
 | ``analytics`` | ``/api/v1/analytics/...`` | analytics JSON and CSV (analysts: token or console session) |
 | ``console`` | ``/console/...`` | the staff console (login, queue, tickets, users) |
+| ``console_analytics`` | ``/console/analytics/...`` | the console's analytics pages (on ``console``'s blueprint) |
 | ``ops`` | ``/livez``, ``/readyz``, ``/metrics`` | load balancers and Prometheus |
 | ``requester`` | ``/t/<signed token>`` | a ticket's page for its user: conversation, reply, rating |
 """
@@ -20,5 +21,6 @@ from flask import Flask
 def register(app: Flask) -> None:
     from kb_server.views import (analytics, api, capture, console, ops, public, requester,
                                  tickets, widget)
+    from kb_server.views import console_analytics  # noqa: F401  (its pages join console's blueprint)
     for module in (public, api, widget, tickets, capture, console, requester, ops, analytics):
         app.register_blueprint(module.bp)

@@ -2,6 +2,7 @@
 with a personal token or the console session (``auth.staff_reader``).
 
 GET /api/v1/analytics/summary?from=YYYY-MM-DD&to=YYYY-MM-DD[&site=KEY][&language=xx][&channel=]
+GET /api/v1/analytics/daily?...                       per day: intents, zero results, sessions...
 GET /api/v1/analytics/heatmap?...&tz=Area/City[&metric=searches|contacts|tickets]
 GET /api/v1/analytics/queries?...[&order=top|failed][&limit=N]
 GET /api/v1/analytics/articles?...
@@ -55,6 +56,14 @@ def summary():
     data = report.summary(chosen)
     return _answer({"filters": chosen.as_args(), **data}, "summary", ["metric", "value"],
                    export.flatten(data))
+
+
+@bp.get("/daily")
+@auth.staff_reader("analytics.view")
+def daily():
+    chosen = filters()
+    rows = report.daily(report.event_numbers(chosen))
+    return _answer({"filters": chosen.as_args(), "days": rows}, "daily", export.DAILY_COLUMNS, rows)
 
 
 @bp.get("/heatmap")
