@@ -108,7 +108,8 @@ def test_self_service_score_counts_people_with_tickets(client, logged, analyst):
         db.session.commit()
     data = get(client, "summary", analyst, **{"from": PAST.isoformat()}).get_json()
     assert data["ticket_users"] == 2                     # e-mails compared case-insensitively
-    assert data["self_service_score"] == 1.0             # 2 self-service sessions ids / 2
+    assert data["self_service_users"] == 4               # browsers a and b on each of two days
+    assert data["self_service_score"] == 2.0             # 4 / 2
     assert data["tickets"]["tickets"] == 3
 
 

@@ -88,6 +88,8 @@ def test_a_session_ends_after_exactly_30_minutes_of_inactivity():
     assert metrics.count(log).sessions == 2
     other = [search(0, "x", session="s2"), search(5, "y", session="s3")]
     assert metrics.count(other).sessions == 2                # sessions never merge
+    assert metrics.count(log).users == 1                     # one browser, two sessions
+    assert metrics.count(log + other + [E("contact", 0, "s4")]).users == 3
 
 
 def test_deflection_counts_self_service_sessions_without_contact():

@@ -20,6 +20,10 @@ An *event row* is anything with the ``Event`` columns used here: ``created_at`` 
 - ``deflection_rate`` = sessions with a search or an article view that did not end in a
   contact / sessions with a search or an article view.
 - ``helpful_rate`` = "helpful" votes / votes.
+- ``self_service_score`` = self-service users / users who created tickets (Zendesk's ratio),
+  both counted per day and summed over the range (users are anonymous browsers, people with
+  tickets their e-mail addresses; ``report.py``): a browser active on three days counts three
+  times, which keeps a range the sum of its days.
 
 Counts add up (``Counts.__add__``), so a range is the sum of its days (see ``rollup.py``).
 """
@@ -137,6 +141,7 @@ class Counts:
     votes: int = 0
     helpful: int = 0
     contacts: int = 0
+    users: int = 0                    # distinct browsers with a search or view (per day)
 
     def __add__(self, other: "Counts") -> "Counts":
         return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
@@ -154,6 +159,7 @@ class Counts:
             "votes": self.votes,
             "helpful_rate": rate(self.helpful, self.votes),
             "contacts": self.contacts,
+            "self_service_users": self.users,
         }
 
 
@@ -187,11 +193,20 @@ def session_counts(session: Sequence, found: list[Intent]) -> Counts:
     return counts
 
 
+def self_service_browser(session: Sequence) -> str:
+    """The browser (session id) of a session with a search or an article view, else ""."""
+    if any(event.kind in SELF_SERVICE_KINDS for event in session):
+        return session[0].session_id or ""
+    return ""
+
+
 def count(events: Iterable) -> Counts:
-    """The counts of a set of events."""
-    total = Counts()
+    """The counts of a set of events (one day's: ``users`` counts distinct browsers)."""
+    total, browsers = Counts(), set()
     for session in sessions(events):
         total += session_counts(session, session_intents(session))
+        browsers.add(self_service_browser(session))
+    total.users = len(browsers - {""})
     return total
 
 

@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from kb_server.analytics import links, metrics, rollup
 from kb_server.analytics import tickets as ticket_metrics
@@ -143,18 +143,24 @@ def _live_groups(days: Iterable[dt.date], filters: Filters) -> list[tuple[dt.dat
 class EventNumbers:
     counts: metrics.Counts
     reasons: Counter
-    quarters: list[tuple[dt.datetime, int]]    # (UTC quarter-hour start, intents)
+    quarters: dict[dt.date, list[int]]         # intents per UTC quarter hour of each day
     by_day: dict[dt.date, metrics.Counts]
 
+    def quarter_pairs(self) -> list[tuple[dt.datetime, int]]:
+        """(UTC quarter-hour start, intents) of every quarter hour with any."""
+        return [(rollup.day_bounds(day)[0] + dt.timedelta(minutes=15 * n), value)
+                for day, counts in self.quarters.items() for n, value in enumerate(counts) if value]
 
-def _quarter_pairs(day: dt.date, quarters: list[int]) -> list[tuple[dt.datetime, int]]:
-    start = rollup.day_bounds(day)[0]
-    return [(start + dt.timedelta(minutes=15 * n), value) for n, value in enumerate(quarters) if value]
+
+def _add_quarters(into: dict[dt.date, list[int]], day: dt.date, quarters: list[int]) -> None:
+    total = into.setdefault(day, [0] * metrics.QUARTERS)
+    for n, value in enumerate(quarters):
+        total[n] += value
 
 
 def event_numbers(filters: Filters) -> EventNumbers:
     stored, live = _split_days(filters)
-    reasons, quarters = Counter(), []
+    reasons, quarters = Counter(), {}
     by_day = {day: metrics.Counts() for day in filters.days()}
     if stored:
         rows = db.session.execute(select(AnalyticsDay.day, AnalyticsDay.counts, AnalyticsDay.quarters,
@@ -164,29 +170,22 @@ def event_numbers(filters: Filters) -> EventNumbers:
         for day, row_counts, row_quarters, row_reasons in rows:
             by_day[day] += metrics.Counts(**row_counts)
             reasons.update(row_reasons or {})
-            quarters += _quarter_pairs(day, row_quarters or [])
+            _add_quarters(quarters, day, row_quarters or [])
     for day, group in _live_groups(live, filters):
         by_day[day] += group.counts
         reasons.update(group.reasons)
-        quarters += _quarter_pairs(day, group.quarters)
+        _add_quarters(quarters, day, group.quarters)
     return EventNumbers(sum(by_day.values(), metrics.Counts()), reasons, quarters, by_day)
 
 
-def self_service_users(filters: Filters) -> int:
-    """Browser sessions (ids) with a search or an article view in the range."""
-    start, end = filters.bounds
-    return db.session.scalar(select(func.count(distinct(Event.session_id))).where(
-        Event.created_at >= start, Event.created_at < end,
-        Event.kind.in_(metrics.SELF_SERVICE_KINDS), Event.session_id != "",
-        *filters.clauses(Event))) or 0
-
-
 def ticket_users(filters: Filters) -> int:
-    """People (e-mail addresses) who created a contact ticket in the range."""
+    """People (e-mail addresses) who created a contact ticket, counted per day (UTC) and
+    summed, as self-service users are."""
     start, end = filters.bounds
-    return db.session.scalar(select(func.count(distinct(func.lower(Ticket.email)))).where(
+    rows = db.session.execute(select(Ticket.created_at, Ticket.email).where(
         Ticket.kind == "contact", Ticket.created_at >= start, Ticket.created_at < end,
-        Ticket.email != "", *filters.clauses(Ticket))) or 0
+        Ticket.email != "", *filters.clauses(Ticket)))
+    return len({(created.date(), email.strip().lower()) for created, email in rows})
 
 
 # --- tickets -----------------------------------------------------------------------------------
@@ -256,9 +255,8 @@ def summary(filters: Filters, numbers: EventNumbers | None = None) -> dict:
     numbers = numbers or event_numbers(filters)
     tickets = ticket_summary(filters)
     result = numbers.counts.rates()
-    result["self_service_users"] = users = self_service_users(filters)
     result["ticket_users"] = people = ticket_users(filters)
-    result["self_service_score"] = metrics.rate(users, people, 2)
+    result["self_service_score"] = metrics.rate(numbers.counts.users, people, 2)
     result["not_helpful_reasons"] = dict(numbers.reasons.most_common())
     for key in ("csat", "resolved_at_line1_rate", "first_contact_resolution_rate",
                 "sla_breach_rate", "link_rate", "median_first_response_minutes",
@@ -273,7 +271,7 @@ def heatmap(filters: Filters, zone: ZoneInfo, metric: str = "searches") -> list[
     if metric not in HEATMAP_METRICS:
         raise FilterError(f"'metric' must be one of {', '.join(HEATMAP_METRICS)}")
     if metric == "searches":
-        return metrics.heatmap(event_numbers(filters).quarters, zone)
+        return metrics.heatmap(event_numbers(filters).quarter_pairs(), zone)
     start, end = filters.bounds
     if metric == "contacts":
         moments = db.session.scalars(select(Event.created_at).where(
@@ -350,13 +348,16 @@ def articles(filters: Filters) -> list[dict]:
     stored, live = _split_days(filters)
     found: dict[str, metrics.ArticleCounts] = {}
     if stored:
-        rows = db.session.execute(select(AnalyticsArticleDay).where(
-            AnalyticsArticleDay.day.between(stored[0], stored[-1]),
-            *filters.clauses(AnalyticsArticleDay)).execution_options(yield_per=2000)).scalars()
-        for row in rows:
-            rollup.merge_article(found.setdefault(row.article_id, metrics.ArticleCounts()),
-                                  metrics.ArticleCounts(row.views, row.helpful, row.not_helpful,
-                                                        row.contacts_after, Counter(row.reasons or {})))
+        table = AnalyticsArticleDay
+        where = [table.day.between(stored[0], stored[-1]), *filters.clauses(table)]
+        rows = db.session.execute(select(table.article_id, func.sum(table.views), func.sum(table.helpful),
+                                         func.sum(table.not_helpful), func.sum(table.contacts_after))
+                                  .where(*where).group_by(table.article_id))
+        found = {article_id: metrics.ArticleCounts(int(v), int(h), int(n), int(c))
+                 for article_id, v, h, n, c in rows}
+        for article_id, reasons in db.session.execute(select(table.article_id, table.reasons)
+                                                      .where(*where, table.not_helpful > 0)):
+            found[article_id].reasons.update(reasons or {})
     for _, group in _live_groups(live, filters):
         for article_id, counts in group.articles.items():
             rollup.merge_article(found.setdefault(article_id, metrics.ArticleCounts()), counts)

@@ -60,8 +60,11 @@ def session_key(session: list) -> Key:
 def reduce_events(events) -> dict[Key, Group]:
     """Events (of one day) reduced to their groups."""
     groups: dict[Key, Group] = {}
+    browsers: dict[Key, set[str]] = {}
     for session in metrics.sessions(events):
-        group = groups.setdefault(session_key(session), Group())
+        key = session_key(session)
+        group = groups.setdefault(key, Group())
+        browsers.setdefault(key, set()).add(metrics.self_service_browser(session))
         found = metrics.session_intents(session)
         group.counts += metrics.session_counts(session, found)
         for intent in found:
@@ -70,6 +73,8 @@ def reduce_events(events) -> dict[Key, Group]:
         for article_id, counts in metrics.article_counts([session]).items():
             merge_article(group.articles.setdefault(article_id, metrics.ArticleCounts()), counts)
             group.reasons.update(counts.reasons)
+    for key, found in browsers.items():
+        groups[key].counts.users = len(found - {""})
     return groups
 
 
@@ -88,8 +93,8 @@ def compute_day(day: dt.date) -> dict[Key, Group]:
     return reduce_events(rows)
 
 
-def store_day(day: dt.date, groups: dict[Key, Group]) -> bool:
-    """Store a day's rollup (replacing any); False if another process stored it meanwhile."""
+def store_day(day: dt.date, groups: dict[Key, Group]) -> None:
+    """Add a day's rollup (replacing any) to the session (the caller commits)."""
     _delete_days(AnalyticsRollupDay.day == day)
     db.session.add(AnalyticsRollupDay(day=day, computed_at=utcnow()))
     for (site_key, language), group in groups.items():
@@ -105,12 +110,6 @@ def store_day(day: dt.date, groups: dict[Key, Group]) -> bool:
          "views": a.views, "helpful": a.helpful, "not_helpful": a.not_helpful,
          "contacts_after": a.contacts_after, "reasons": dict(a.reasons)}
         for (site_key, language), group in groups.items() for article_id, a in group.articles.items()])
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return False
-    return True
 
 
 def _insert(model, rows: list[dict]) -> None:
@@ -132,15 +131,24 @@ def stored_days(start: dt.date, end: dt.date) -> set[dt.date]:
 
 
 def ensure(start: dt.date, end: dt.date, now: dt.datetime | None = None) -> set[dt.date]:
-    """Roll up the final days of ``start..end`` not stored yet; returns the stored days."""
+    """Roll up the final days of ``start..end`` not stored yet (one transaction); returns the
+    stored days. If another process stored one of them meanwhile, its rollups are kept."""
     done = stored_days(start, end)
+    added = []
     day = start
     while day <= end and is_final(day, now):
         if day not in done:
             store_day(day, compute_day(day))
-            done.add(day)
+            added.append(day)
         day += dt.timedelta(days=1)
-    return done
+    if not added:
+        return done
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return stored_days(start, end)
+    return done | set(added)
 
 
 def first_event_day() -> dt.date | None:
@@ -157,7 +165,6 @@ def roll_up(now: dt.datetime | None = None, recompute: bool = False) -> int:
     now = now or utcnow()
     if recompute:
         _delete_days(AnalyticsRollupDay.day >= first)
-        db.session.commit()
     before = stored_days(first, now.date())
     return len(ensure(first, now.date(), now) - before)
 
