@@ -87,7 +87,8 @@ def heatmap(grid: list[list[int]], weekdays: list[str], label: str, width: int =
 
 def bars(items: list[tuple[str, float]], label: str, width: int = 340) -> Markup:
     """Horizontal bars, one per ``(name, value)``, the value written after the bar."""
-    row, left = 24, 130
+    row = 24
+    left = min(200, 16 + 7 * max((len(name) for name, _ in items), default=4))
     height = max(row, row * len(items)) + 4
     peak = max((value for _, value in items), default=0) or 1
     parts = []
