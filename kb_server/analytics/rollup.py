@@ -24,6 +24,7 @@ from kb_server.models import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryD
                               AnalyticsRollupDay, Event, utcnow)
 
 FINAL_AFTER = dt.timedelta(minutes=5)
+BATCH_DAYS = 7
 EVENT_COLUMNS = (Event.id, Event.created_at, Event.kind, Event.session_id, Event.site_key,
                  Event.language, Event.query, Event.result_count, Event.result_ids,
                  Event.article_id, Event.data)
@@ -131,24 +132,26 @@ def stored_days(start: dt.date, end: dt.date) -> set[dt.date]:
 
 
 def ensure(start: dt.date, end: dt.date, now: dt.datetime | None = None) -> set[dt.date]:
-    """Roll up the final days of ``start..end`` not stored yet (one transaction); returns the
-    stored days. If another process stored one of them meanwhile, its rollups are kept."""
+    """Roll up the final days of ``start..end`` not stored yet; returns the stored days.
+
+    Days are computed first and written ``BATCH_DAYS`` at a time, each batch in one short
+    transaction (SQLite: the widget's events are not held up while days are computed). If
+    another process stored a day meanwhile, its rollup is kept."""
     done = stored_days(start, end)
-    added = []
-    day = start
-    while day <= end and is_final(day, now):
-        if day not in done:
-            store_day(day, compute_day(day))
-            added.append(day)
-        day += dt.timedelta(days=1)
-    if not added:
-        return done
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return stored_days(start, end)
-    return done | set(added)
+    missing = [day for day in _days(start, end) if day not in done and is_final(day, now)]
+    for first in range(0, len(missing), BATCH_DAYS):
+        batch = {day: compute_day(day) for day in missing[first:first + BATCH_DAYS]}
+        for day, groups in batch.items():
+            store_day(day, groups)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+    return stored_days(start, end) if missing else done
+
+
+def _days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
 
 
 def first_event_day() -> dt.date | None:

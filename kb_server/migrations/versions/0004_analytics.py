@@ -58,7 +58,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('analytics_query_day', schema=None) as batch_op:
-        batch_op.create_index('ix_analytics_query_day_day_query', ['day', 'query'], unique=False)
+        batch_op.create_index('ix_analytics_query_day_covering', ['day', 'query', 'site_key',
+                              'language', 'searches', 'zero_results', 'clicked'], unique=False)
 
     op.create_table('analytics_rollup_day',
     sa.Column('day', sa.Date(), nullable=False),
@@ -70,7 +71,7 @@ def upgrade():
 def downgrade():
     op.drop_table('analytics_rollup_day')
     with op.batch_alter_table('analytics_query_day', schema=None) as batch_op:
-        batch_op.drop_index('ix_analytics_query_day_day_query')
+        batch_op.drop_index('ix_analytics_query_day_covering')
 
     op.drop_table('analytics_query_day')
     with op.batch_alter_table('analytics_day', schema=None) as batch_op:
