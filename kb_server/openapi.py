@@ -1,4 +1,4 @@
-"""The staff API described as OpenAPI 3.1 (served at ``/api/v1/openapi.json``).
+"""The staff API (tickets, users, analytics) described as OpenAPI 3.1 (served at ``/api/v1/openapi.json``).
 
 ``OPERATIONS`` lists every staff endpoint once; a test checks it against the app's routes, so
 an endpoint added without a description (or a description of a removed one) fails the suite.
@@ -39,6 +39,20 @@ LIST_PARAMS = [_query(name, text) for name, text in [
     ("sort", "due (default) | priority | created | updated"), ("page", "1.."),
     ("per_page", "1..100")]]
 
+RANGE_PARAMS = [_query(name, text) for name, text in [
+    ("from", "first UTC day, YYYY-MM-DD (default: 29 days before `to`)"),
+    ("to", "last UTC day, YYYY-MM-DD, included (default: today)"),
+    ("site", "site key (`-`: the help center alone)"), ("language", "en | ru | uk ..."),
+    ("channel", "widget | helpcenter"), ("format", "json (default) | csv")]]
+
+
+def _analytics(summary: str, *params: tuple[str, str]) -> dict:
+    """A read-only analytics endpoint: a personal token, or the console session."""
+    operation = _op(summary, "analytics.view", RANGE_PARAMS + [_query(n, t) for n, t in params])
+    operation["description"] += " Also accepts the console's session cookie (GET only)."
+    return {"get": operation}
+
+
 OPERATIONS: dict[str, dict[str, dict]] = {
     "/api/v1/tickets": {"get": _op("List tickets of a queue view, filtered", "tickets.view", LIST_PARAMS)},
     "/api/v1/tickets/counts": {"get": _op("Tickets per queue view", "tickets.view")},
@@ -65,6 +79,23 @@ OPERATIONS: dict[str, dict[str, dict]] = {
     "/api/v1/users/{user_id}": {"patch": _op("Change an account", "users.manage",
                                              [{**_path("user_id"), "schema": {"type": "integer"}}],
                                              body="User")},
+    "/api/v1/analytics/summary": _analytics(
+        "Searches, zero-result, no-click and click-through rates, sessions, deflection, "
+        "self-service score, helpful rate, CSAT, line-1 resolution, link rate, ticket metrics"),
+    "/api/v1/analytics/daily": _analytics(
+        "Per day: searches (intents), with no results, sessions, deflection rate, contacts"),
+    "/api/v1/analytics/heatmap": _analytics(
+        "Activity per weekday (Monday first) and local hour: 7 x 24 counts",
+        ("tz", "IANA time zone, e.g. Europe/Berlin (default: the TIME_ZONE setting)"),
+        ("metric", "searches (intents, default) | contacts | tickets")),
+    "/api/v1/analytics/queries": _analytics(
+        "Top or failed queries (search intents)", ("order", "top (default) | failed"),
+        ("limit", "1..1000 (default 50)")),
+    "/api/v1/analytics/articles": _analytics(
+        "Articles read: views, votes, helpful rate, reasons, contacts after reading, flagged, stale"),
+    "/api/v1/analytics/gaps": _analytics(
+        "Content gaps: open gap tickets by users affected, with their queries, a write-article "
+        "link and the articles that almost matched", ("limit", "1..500 (default 50)")),
     "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                      "responses": {"200": {"description": "OK"}}}},
 }

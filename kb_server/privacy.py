@@ -7,7 +7,8 @@ search session (queries, pages, browser), tied to a person through the session o
 contact ticket. Page URLs lose their query strings and fragments
 when they arrive (``views.capture``).
 
-- ``apply_retention``: events older than ``RETENTION_EVENT_DAYS`` are deleted; tickets closed
+- ``apply_retention``: events older than ``RETENTION_EVENT_DAYS`` are deleted, and so are the
+  query texts of the analytics rollups of those days; tickets closed
   more than ``RETENTION_TICKET_DAYS`` ago keep their class, priority, status and times, and
   lose everything personal (``kb privacy retention``, for cron).
 - ``erase_person``: a person's tickets (by e-mail) are erased the same way at once and the
@@ -19,6 +20,7 @@ import datetime as dt
 
 from flask import current_app
 
+from kb_server.analytics import rollup
 from kb_server.extensions import db
 from kb_server.mail.conversation import erase_attachments
 from kb_server.models import AuditEntry, Event, Ticket, TicketMessage, TicketSignal, utcnow
@@ -57,14 +59,17 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
     """Delete old events and erase old closed tickets; counts of what was removed."""
     now = now or utcnow()
     config = current_app.config
-    events = _delete_events(Event.created_at < now - dt.timedelta(days=config["RETENTION_EVENT_DAYS"]))
+    events_before = now - dt.timedelta(days=config["RETENTION_EVENT_DAYS"])
+    events = _delete_events(Event.created_at < events_before)
+    queries = rollup.forget_queries_before(events_before.date())
     closed_before = now - dt.timedelta(days=config["RETENTION_TICKET_DAYS"])
     tickets = db.session.scalars(db.select(Ticket).where(
         Ticket.status == "closed", Ticket.updated_at < closed_before, Ticket.message != ERASED)).all()
     for ticket in tickets:
         _erase_ticket(ticket)
     db.session.commit()
-    return {"events_deleted": events, "tickets_erased": len(tickets)}
+    return {"events_deleted": events, "tickets_erased": len(tickets),
+            "analytics_queries_deleted": queries}
 
 
 def erase_person(email: str) -> dict[str, int]:

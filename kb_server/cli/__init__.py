@@ -10,6 +10,7 @@
 | ``mail`` | ``kb mail serve`` |
 | ``privacy`` | ``kb privacy retention``, ``kb privacy erase --email`` |
 | ``users`` | ``kb user add/token/list`` (staff accounts, API tokens) |
+| ``analytics`` | ``kb analytics rollup`` (the dashboard's daily rollups) |
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flask_migrate.cli import db as db_group
 
 from kb_server import create_app
 from kb_server.cli import content, instance, measure
+from kb_server.cli.analytics import analytics_group
 from kb_server.cli.mail import mail_group
 from kb_server.cli.privacy import privacy_group
 from kb_server.cli.sites import site_group
@@ -34,5 +36,6 @@ def main() -> None:
 for command in (instance.init_command, instance.serve_command, instance.settings_command,
                 content.check_command, content.index_command,
                 measure.eval_command, measure.bench_command,
-                db_group, site_group, tickets, privacy_group, user_group, mail_group):
+                db_group, site_group, tickets, privacy_group, user_group, mail_group,
+                analytics_group):
     main.add_command(command)

@@ -106,14 +106,18 @@ def eval_command(path: str, mode: str | None, compare: bool, lang: str | None,
 @click.command("bench")
 @click.option("--articles", "count", default=10_000, show_default=True, type=int)
 @click.option("--keyword-only", is_flag=True, help="Skip embedding and semantic/hybrid search.")
+@click.option("--analytics-events", default=0, show_default=True, type=int,
+              help="Also measure the analytics dashboard's JSON on this many synthetic events "
+                   "(1000000 for the analytics_1m_* keys; takes minutes).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
-def bench_command(count: int, keyword_only: bool, as_json: bool) -> None:
+def bench_command(count: int, keyword_only: bool, analytics_events: int, as_json: bool) -> None:
     """Reproducible benchmark on a synthetic knowledge base (see bench/run.py)."""
     from bench.run import run_bench   # the benchmark package is imported by this command alone
     embedder = None if keyword_only else search.embedder()
     results = run_bench(count, log=lambda msg: click.echo(msg, err=True),
-                        modes=("keyword", "semantic", "hybrid"), embedder=embedder)
+                        modes=("keyword", "semantic", "hybrid"), embedder=embedder,
+                        analytics_events=analytics_events)
     if as_json:
         click.echo(json.dumps(results))
     else:

@@ -6,6 +6,7 @@
 - ``staff``: ``User``, ``ApiToken``, ``AuditEntry``, ``TicketMessage``, ``Macro`` (the console).
 - ``articles``: ``KbArticle``, ``ArticleRevision``, ``ArticleUpload`` (authoring).
 - ``kcs``: ``TicketArticle`` (a ticket linked to an article), ``ArticleFlag`` (an article flagged).
+- ``analytics``: the daily rollups the dashboard reads.
 """
 from kb_server.models.base import utcnow
 from kb_server.models.activity import EVENT_KINDS, REPORTED_KINDS, Event, Site
@@ -13,7 +14,10 @@ from kb_server.models.tickets import Ticket, TicketSignal
 from kb_server.models.staff import ApiToken, AuditEntry, Macro, TicketMessage, User
 from kb_server.models.articles import ArticleRevision, ArticleUpload, KbArticle
 from kb_server.models.kcs import ArticleFlag, TicketArticle
+from kb_server.models.analytics import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay,
+                                      AnalyticsRollupDay)
 
-__all__ = ["EVENT_KINDS", "REPORTED_KINDS", "ApiToken", "ArticleFlag", "ArticleRevision",
+__all__ = ["AnalyticsArticleDay", "AnalyticsDay", "AnalyticsQueryDay", "AnalyticsRollupDay",
+           "EVENT_KINDS", "REPORTED_KINDS", "ApiToken", "ArticleFlag", "ArticleRevision",
            "ArticleUpload", "AuditEntry", "Event", "KbArticle", "Macro", "Site", "Ticket",
            "TicketArticle", "TicketMessage", "TicketSignal", "User", "utcnow"]

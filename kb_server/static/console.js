@@ -36,4 +36,34 @@
     form.elements.line.addEventListener("change", sync);
     sync();
   }
+  // Sortable tables: a click on a column head sorts by it (numbers by data-value or text).
+  document.querySelectorAll("table[data-sortable]").forEach(function (table) {
+    var heads = table.querySelectorAll("thead th");
+    var key = function (row, index) {
+      var cell = row.cells[index];
+      var raw = cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim();
+      var number = parseFloat(raw.replace(/\s|%/g, ""));
+      return isNaN(number) || !/^[\d\s.,%-]+$/.test(raw) ? raw.toLowerCase() : number;
+    };
+    heads.forEach(function (th, index) {
+      if (!th.textContent.trim()) return;
+      th.dataset.sort = "";
+      th.tabIndex = 0;
+      var sort = function () {
+        var descending = th.getAttribute("aria-sort") !== "descending";
+        heads.forEach(function (other) { other.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = key(a, index), y = key(b, index);
+          var order = typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : (typeof x === "number" ? -1 : 1);
+          return descending ? -order : order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      };
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (event) { if (event.key === "Enter") sort(); });
+    });
+  });
 })();

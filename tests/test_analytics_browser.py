@@ -1,0 +1,61 @@
+"""The analytics dashboard in real headless Chromium: an analyst signs in, sees the heatmap
+and the knowledge gap with its "write article" link, and sorts a table."""
+from __future__ import annotations
+
+import pytest
+
+from staff_helpers import PASSWORD, add_staff
+from test_analytics_api import PAST, TODAY, day_log, store
+from test_console_browser import LAPTOP, browser, live_server  # noqa: F401  (shared fixtures)
+from tickets_helpers import search
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_analyst_sees_the_heatmap_and_a_content_gap(browser, live_server, app):  # noqa: F811
+    with app.app_context():
+        add_staff("ana@example.com", "analyst")
+    store(app, *day_log(PAST), *day_log(TODAY))
+    client = app.test_client()
+    for session in ("g1", "g2", "g3"):
+        search(client, session, "export calendar to outlook", language="en")
+
+    page = browser.new_context(locale="en-US", viewport=LAPTOP).new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server + "/console/analytics")                  # -> sign in, then back
+    page.get_by_label("E-mail").fill("ana@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Overview")
+    page.get_by_label("From").fill(PAST.isoformat())
+    page.get_by_label("Time zone").fill("Asia/Tokyo")
+    page.get_by_role("button", name="Apply").click()
+
+    heatmap = page.locator("#heatmap svg[role=img]")
+    expect(heatmap).to_be_visible()
+    expect(page.locator("#heatmap")).to_contain_text("Asia/Tokyo")
+    assert heatmap.locator("rect").count() == 7 * 24
+    tokyo_6pm = heatmap.locator("rect").nth(PAST.weekday() * 24 + 18)   # 09:00 UTC
+    assert tokyo_6pm.get_attribute("data-count") == "2"
+    expect(page.locator("#heatmap h2")).to_contain_text("9")      # 3 + 3 + the 3 gap searches
+    expect(page.locator("[data-kpi=searches] .kpi-value")).to_have_text("9")  # 3+3 + 3 gaps
+
+    page.get_by_role("link", name="Content gaps").click()
+    gap = page.locator("tr[data-gap]").first
+    expect(gap).to_contain_text("export calendar to outlook")
+    expect(gap).to_contain_text("3")
+    write = gap.get_by_role("link", name="Write article")
+    reference = gap.get_attribute("data-gap")
+    assert write.get_attribute("href") == f"/console/articles/new?ticket={reference}"
+
+    page.get_by_role("link", name="Searches").click()
+    table = page.locator("table[data-sortable]").first
+    first = table.locator("tbody tr td.q").first
+    table.get_by_role("columnheader", name="Query").click()         # descending first
+    expect(first).to_have_text("reset password")
+    table.get_by_role("columnheader", name="Query").click()
+    expect(first).to_have_text("=hyperlink(\"x\")")
+    page.context.close()

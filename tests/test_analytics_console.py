@@ -1,0 +1,70 @@
+"""The console's analytics pages through the test client: each section renders its charts
+and tables for an analyst, agents are refused, filters and the time zone apply."""
+from __future__ import annotations
+
+import pytest
+
+from staff_helpers import add_staff, login
+from test_analytics_api import PAST, TODAY, day_log, store
+from tickets_helpers import search
+
+
+@pytest.fixture
+def analyst_client(app, client):
+    with app.app_context():
+        add_staff("ana@example.com", "analyst")
+    store(app, *day_log(PAST), *day_log(TODAY, site="demo"))
+    login(client, "ana@example.com")
+    return client
+
+
+def page(client, section="", **params):
+    path = "/console/analytics" + (f"/{section}" if section else "")
+    return client.get(path, query_string={"from": PAST.isoformat(), **params})
+
+
+def test_overview_shows_numbers_charts_and_csv_links(analyst_client):
+    response = page(analyst_client, tz="Asia/Tokyo")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-kpi="searches"' in html and ">6<" in html          # 3 intents a day
+    assert html.count("<svg class=\"chart\"") == 2
+    assert 'data-count="2"' in html                                  # the 09:00 UTC pair
+    assert "format=csv" in html and "tz=Asia%2FTokyo" in html
+    assert "lz_tz=Asia/Tokyo" in response.headers.get("Set-Cookie", "")
+    again = page(analyst_client)                                     # the zone is remembered
+    assert "Asia/Tokyo" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("section,expected", [
+    ("searches", "reset password"), ("articles", "en/inv"), ("lines", "By class"),
+    ("gaps", "No open knowledge gaps")])
+def test_each_section_renders(analyst_client, section, expected):
+    response = page(analyst_client, section)
+    assert response.status_code == 200 and expected in response.get_data(as_text=True)
+
+
+def test_russian_page_and_a_gap_with_write_article(app, analyst_client):
+    for session in ("g1", "g2", "g3"):
+        search(analyst_client, session, "ошибка 809 vpn", language="ru")
+    html = page(analyst_client, "gaps", lang="ru").get_data(as_text=True)
+    assert "Пробелы в контенте" in html and "ошибка 809 vpn" in html
+    assert "/console/articles/new?ticket=LZ-" in html and "Написать статью" in html
+
+
+def test_bad_filters_fall_back_with_a_message(analyst_client):
+    response = page(analyst_client, tz="Nowhere/Land", channel="fax")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "channel" in html and "flash-error" in html
+
+
+def test_agents_may_not_see_analytics_and_unknown_sections_are_404(app, client):
+    with app.app_context():
+        add_staff("agent@example.com", "agent", line=1)
+    login(client, "agent@example.com")
+    assert client.get("/console/analytics").status_code == 403
+    assert "Analytics" not in client.get("/console/").get_data(as_text=True)
+    client.post("/console/logout")
+    assert client.get("/console/analytics").status_code == 302              # to the login page
+    login(client, "admin@example.com")
+    assert client.get("/console/analytics/nope").status_code == 404
