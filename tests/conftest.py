@@ -104,6 +104,13 @@ def service(tmp_path_factory):
     return build_service(copy_fixture_kb(root / "articles"), root / "index")
 
 
+@pytest.fixture(scope="session")
+def e5_embedder():
+    """The default embedder (e5 on ONNX Runtime), loaded once for every test that needs it."""
+    from indexer.embeddings import load_embedder
+    return load_embedder("e5")
+
+
 @pytest.fixture
 def no_network(monkeypatch):
     """Any connection outside loopback fails (nothing may be downloaded at run time)."""

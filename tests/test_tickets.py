@@ -202,7 +202,7 @@ def test_durations():
     assert parse_duration(45) == dt.timedelta(minutes=45)
     with pytest.raises(ValueError):
         parse_duration("soon")
-    assert classify_module.phrase_pattern("взлом*").search("взломали")
+    assert classify_module.Text("нас взломали").has("взлом*", "ru")
 
 
 # --- staff API ---------------------------------------------------------------------------------

@@ -1,14 +1,16 @@
 """``kb tickets``: the ticket work that needs time to pass (from cron): the unresolved-search
-rules (``process``) and the SLA (``sla-check``)."""
+rules (``process``) and the SLA (``sla-check``); and ``eval``, the request classes' quality."""
 from __future__ import annotations
 
 import datetime as dt
+
+import json
 
 import click
 from flask.cli import with_appcontext
 
 from kb_server.cli.instance import ensure_database
-from kb_server.tickets import service, sla_watch
+from kb_server.tickets import classify, evaluate, service, sla_watch
 
 
 @click.group("tickets")
@@ -44,3 +46,32 @@ def sla_check_command(now: dt.datetime | None) -> None:
     counts = sla_watch.check_tickets(now)
     summary = ", ".join(f"{key}: {value}" for key, value in sorted(counts.items())) or "no open tickets"
     click.echo(f"SLA: {summary}")
+
+
+@tickets.command("eval")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--choose", is_flag=True,
+              help="Also choose the embedder method by leaving one language out (`choice` key).")
+@with_appcontext
+def eval_command(path: str, as_json: bool, choose: bool) -> None:
+    """Accuracy, recall per class and confusion matrix of the suggested request classes on a
+    labelled JSONL file (``{"text", "label", "language"}`` a line), with the classes, embedder
+    and method in effect (``KB_EMBEDDER=none`` measures the keyword-only mode)."""
+    try:
+        rows = evaluate.load_requests(path)
+    except evaluate.EvalError as exc:
+        raise click.ClickException(str(exc)) from None
+    classifier = classify.classifier()
+    result = evaluate.report(rows, _suggest(classifier))
+    result["method"] = classifier.method if classifier.embedder else "keywords"
+    if choose:
+        if classifier.embedder is None:
+            raise click.ClickException("--choose needs an embedder (KB_EMBEDDER is none or failed)")
+        result["choice"] = evaluate.leave_one_language_out(rows, lambda method: _suggest(classifier.with_method(method)))
+    click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json
+               else evaluate.format_report(result))
+
+
+def _suggest(classifier: classify.Classifier):
+    return lambda text: classifier.classify(text, "contact").request_class
