@@ -183,6 +183,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TICKET_FACTS", None, "a YAML file of the facts line 1 must collect per request "
             "class (`{class: [fact, ...]}`), replacing the built-in ones", parse=_yaml_file,
             shown="built-in (`kb_server/tickets/facts.py`)"),
+    Setting("INCIDENT_REPORTS", 3, "outage reports (contacts classed `outage`, failed searches "
+            "whose words say outage) from distinct users within `INCIDENT_WINDOW_MINUTES` that "
+            "open an incident ticket", parse=int),
+    Setting("INCIDENT_WINDOW_MINUTES", 10, "the window in which `INCIDENT_REPORTS` reports open "
+            "an incident", parse=float),
     Setting("TIME_ZONE", "UTC", "time zone of the built-in `business` calendar and of calendars "
             "that name none (IANA name: `Europe/Berlin`)", parse=_time_zone),
     Setting("SLA_CALENDARS", None, "a YAML file of business-hours calendars (time zone, working "

@@ -72,7 +72,7 @@ def test_contact_ticket_carries_the_whole_session(client):
                                     "at": context["feedback"][0]["at"]}]
     assert context["pages"] == ["https://app.example/billing"]
     assert len(context["gap_tickets"]) == 2          # the zero-result and not-helpful gaps
-    assert ticket["subject"] == "invoice xml"
+    assert ticket["subject"] == "Where do I find my invoices?"     # the message, not the last query
     assert ticket["session_id"] == "s1" and ticket["language"] == "en"
 
 

@@ -1,6 +1,7 @@
 """What a ticket page shows besides the ticket's own fields: the conversation, the history
 (audit trail), articles the search service suggests for the ticket's text, the titles of the
-articles its session saw, the facts its class requires, and its SLA state."""
+articles its session saw, the facts its class requires, its SLA state, the suggested class with
+its confidence and reason, and for incidents the linked tickets and the notice."""
 from __future__ import annotations
 
 import logging
@@ -9,8 +10,8 @@ from kb_server import audit, search
 from kb_server.console import queue
 from kb_server.extensions import db
 from kb_server.helpcenter import article_url
-from kb_server.models import Ticket, TicketMessage, User
-from kb_server.tickets import facts
+from kb_server.models import IncidentNotice, Ticket, TicketMessage, User
+from kb_server.tickets import facts, incidents
 
 log = logging.getLogger(__name__)
 SUGGESTIONS = 5
@@ -61,7 +62,13 @@ def detail(ticket: Ticket) -> dict:
     merged_into = db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
     conversation = messages(ticket)
     escalations = [m for m in conversation if m.kind == "escalation"]
+    is_incident = ticket.kind == "incident"
     return {
+        "suggestion": (ticket.context or {}).get("classification"),
+        "incident": db.session.get(Ticket, ticket.incident_id) if ticket.incident_id else None,
+        "linked": incidents.linked_tickets(ticket) if is_incident else [],
+        "notice": db.session.scalar(db.select(IncidentNotice).filter_by(
+            incident_id=ticket.id, active=True)) if is_incident else None,
         "messages": conversation,
         "last_escalation": escalations[-1] if escalations else None,
         "history": audit.history("ticket", ticket.reference),
@@ -89,5 +96,8 @@ def to_json(ticket: Ticket) -> dict:
         "next_due": info["next_due"].isoformat() + "Z" if info["next_due"] else None,
         "assignee": info["assignee"].email if info["assignee"] else None,
         "merged_into": info["merged_into"],
+        "incident": info["incident"].reference if info["incident"] else None,
+        "linked": [t.reference for t in info["linked"]],
+        "notice": info["notice"].texts if info["notice"] else None,
     })
     return data
