@@ -4,7 +4,8 @@ GET  /api/v1/tickets?view=&status=&class=&priority=&line=&site=&language=&assign
 GET  /api/v1/tickets/counts                   tickets per queue view
 GET  /api/v1/tickets/<reference>              the ticket page: context, conversation, history, suggestions
 POST /api/v1/tickets/<reference>/<action>     take, assign, reply, note, classify, status, reopen,
-                                              facts, escalate, deescalate, merge (JSON body)
+                                              facts, escalate, deescalate, merge; incidents:
+                                              resolve_incident, notice, end_notice (JSON body)
 GET  /api/v1/me                               the token's user
 GET  /api/v1/macros, POST /api/v1/macros      canned answers (creating one needs an admin)
 GET  /api/v1/users, POST /api/v1/users, PATCH /api/v1/users/<id>    accounts (admins)
