@@ -9,6 +9,7 @@ import pytest
 from kb_server.tickets.classify import Classifier, Text, builtin_classes
 from kb_server.cli.tickets import tickets
 from kb_server.tickets import evaluate
+from tickets_helpers import STAFF
 
 ISSUE_EXAMPLES = [
     ("Приложение не открывается ни у кого в компании, всё лежит с утра!", "outage"),
@@ -127,3 +128,30 @@ def test_kb_tickets_eval_rejects_a_malformed_file(runner, tmp_path, content, mes
     path.write_text(content)
     result = runner.invoke(tickets, ["eval", str(path)])
     assert result.exit_code != 0 and message in result.output
+
+
+def test_a_contact_is_classed_by_the_examples_when_the_embedder_is_up(app, client, e5_embedder):
+    semantic = app.extensions["semantic"]
+    semantic.embedder, semantic.state = e5_embedder, "ready"     # the model kb serve would load
+    response = client.post("/api/v1/contact", json={
+        "session_id": "s", "email": "a@example.com", "message": "Bonjour. We can't create invoices "
+        "anymore, our accounting is stuck", "language": "en"})
+    reference = response.get_json()["ticket"]["reference"]
+    ticket = client.get(f"/api/v1/tickets/{reference}", headers=STAFF).get_json()["ticket"]
+    assert ticket["request_class"] == "business_process" and ticket["priority"] == "P2"
+    suggestion = ticket["suggestion"]
+    assert suggestion["method"] == "examples" and 0 < suggestion["confidence"] <= 1
+    assert suggestion["nearest"][0]["class"] == "business_process"
+
+
+def test_kb_tickets_corrections_exports_labelled_requests(app, client, runner):
+    response = client.post("/api/v1/contact", json={"session_id": "s", "email": "a@example.com",
+                                                    "message": "How do I export contacts?"})
+    reference = response.get_json()["ticket"]["reference"]
+    client.post(f"/api/v1/tickets/{reference}/classify", headers=STAFF,
+                json={"request_class": "documentation_gap"})
+    result = runner.invoke(tickets, ["corrections"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert rows == [{"text": "How do I export contacts?", "label": "documentation_gap",
+                     "language": "en", "suggested": "how_to"}]

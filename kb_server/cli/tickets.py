@@ -1,5 +1,6 @@
 """``kb tickets``: the ticket work that needs time to pass (from cron): the unresolved-search
-rules (``process``) and the SLA (``sla-check``); and ``eval``, the request classes' quality."""
+rules (``process``) and the SLA (``sla-check``); ``eval``, the request classes' quality, and
+``corrections``, agents' class corrections as labelled requests."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,7 @@ import click
 from flask.cli import with_appcontext
 
 from kb_server.cli.instance import ensure_database
-from kb_server.tickets import classify, evaluate, service, sla_watch
+from kb_server.tickets import classify, corrections, evaluate, service, sla_watch
 
 
 @click.group("tickets")
@@ -71,6 +72,18 @@ def eval_command(path: str, as_json: bool, choose: bool) -> None:
         result["choice"] = evaluate.leave_one_language_out(rows, lambda method: _suggest(classifier.with_method(method)))
     click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json
                else evaluate.format_report(result))
+
+
+@tickets.command("corrections")
+@with_appcontext
+def corrections_command() -> None:
+    """Agents' class corrections as labelled JSONL (``kb tickets eval`` rows; new examples for
+    the classes file), after the suggestions' accuracy on stderr."""
+    accuracy = corrections.suggestion_accuracy()
+    click.echo(f"suggestions: {accuracy['suggested']}, corrected: {accuracy['corrected']}, "
+               f"accuracy: {accuracy['accuracy']}", err=True)
+    for row in corrections.examples():
+        click.echo(json.dumps(row, ensure_ascii=False))
 
 
 def _suggest(classifier: classify.Classifier):

@@ -254,5 +254,8 @@ def classifier() -> Classifier:
 
 
 def classify(text: str, kind: str) -> Classification:
-    """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``."""
+    """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``.
+    Only contacts need the embedder (loaded on demand); failed searches never wait for it."""
+    if kind != "contact":
+        return Classifier(classes(), None, current_app.config["TICKET_CLASSIFIER"]).classify(text, kind)
     return classifier().classify(text, kind)
