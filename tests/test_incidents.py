@@ -218,3 +218,17 @@ def test_a_class_correction_is_recorded_and_counted(app, client):
 ])
 def test_the_subject_summarises_the_message(query, message, subject):
     assert contact_subject(query, message) == subject
+
+
+def test_erasing_a_person_erases_their_words_in_reports_and_corrections(app, client):
+    from kb_server import privacy
+    from kb_server.models import IncidentReport
+    mine = contact(client, "mine", "Orbita is down, I am Anna from Acme", 0, email="anna@example.com")
+    failed_search(client, "mine", "error 503 acme", 1)
+    act(client, mine["reference"], "classify", request_class="how_to")
+    with app.app_context():
+        privacy.erase_person("anna@example.com")
+        texts = db.session.scalars(db.select(IncidentReport.text)).all() + \
+            db.session.scalars(db.select(ClassCorrection.text)).all()
+        assert texts and set(texts) == {privacy.ERASED}
+        assert set(db.session.scalars(db.select(IncidentReport.session_id))) == {""}
