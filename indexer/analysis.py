@@ -178,6 +178,15 @@ def words(text: str) -> list[str]:
     return re.findall(WORD_PATTERN, text.lower())
 
 
+def word_stems(text: str, language: str) -> list[tuple[str, str]]:
+    """Every word of ``text`` as (folded word, its stem or lemma), stemmed as the ``language``
+    analyzer stems (Latin words as English) but keeping stop words: "не работает" is not
+    "работает". For phrase rules that must match any inflection ("упал", "упало")."""
+    stem = STEMMERS[language]
+    return [(fold(word), fold(stem(word) if CYRILLIC.search(word) else stem_en(word)))
+            for word in words(text)]
+
+
 @functools.lru_cache(maxsize=50_000)
 def _known(word: str, language: str) -> bool:
     morph = _ukrainian_morph() if language == "uk" else _russian_morph()

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from indexer.fusion import FUSIONS
 from indexer.search import MODES, RankingSettings
+from kb_server.tickets.classify import knn_size
 from kb_server.tickets.rules import RULES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,11 @@ def _bool(value: str) -> bool:
 
 def _yaml_file(value: str) -> Any:
     return yaml.safe_load(Path(value).read_text(encoding="utf-8"))
+
+
+def _classifier_method(value: str) -> str:
+    knn_size(value)
+    return value
 
 
 def _time_zone(value: str) -> str:
@@ -169,11 +175,19 @@ SETTINGS: tuple[Setting, ...] = (
             parse=json.loads,
             shown="built-in (`kb_server/tickets/sla.py`)"),
     Setting("TICKET_CLASSES", None, "a YAML file of request classes (name, priority, "
-            "keywords per language) replacing the built-in ones", parse=_yaml_file,
-            shown="built-in (`kb_server/tickets/classify.py`)"),
+            "description, rules, keywords and example requests per language) replacing the "
+            "built-in ones", parse=_yaml_file, shown="built-in (`kb_server/tickets/classes.yml`)"),
+    Setting("TICKET_CLASSIFIER", "centroid", "how a request without a matching rule is classed "
+            "by the embedder: `knn:K` (vote of the K nearest class examples and descriptions) "
+            "or `centroid` (nearest class average)", parse=_classifier_method),
     Setting("TICKET_FACTS", None, "a YAML file of the facts line 1 must collect per request "
             "class (`{class: [fact, ...]}`), replacing the built-in ones", parse=_yaml_file,
             shown="built-in (`kb_server/tickets/facts.py`)"),
+    Setting("INCIDENT_REPORTS", 3, "outage reports (contacts classed `outage`, failed searches "
+            "whose words say outage) from distinct users within `INCIDENT_WINDOW_MINUTES` that "
+            "open an incident ticket", parse=int),
+    Setting("INCIDENT_WINDOW_MINUTES", 10, "the window in which `INCIDENT_REPORTS` reports open "
+            "an incident", parse=float),
     Setting("TIME_ZONE", "UTC", "time zone of the built-in `business` calendar and of calendars "
             "that name none (IANA name: `Europe/Berlin`)", parse=_time_zone),
     Setting("ANALYTICS_STALE_MONTHS", 12, "analytics: an article read in the range but not "

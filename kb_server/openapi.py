@@ -105,7 +105,11 @@ SCHEMAS = {
                                                 "missing_facts": {"type": "array", "items": {"type": "string"}}}},
     "Action": {"type": "object", "description": "Fields used by each action", "properties": {
         "body": {"type": "string", "description": "reply, note; resolve-with-article: words "
-                 "before the article's title and link"},
+                 "before the article's title and link; resolve-incident: the answer to every "
+                 "linked user"},
+        "texts": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 300},
+                  "description": "notice (incidents): the notice per language (en, ru, uk); or "
+                  "text_en, text_ru, text_uk"},
         "macro": {"type": "integer", "description": "reply: canned answer id (its text when body is empty)"},
         "status": {"type": "string", "description": "status; reply: status after sending"},
         "rating": {"type": "boolean", "description": "reply with status resolved: add the "

@@ -4,7 +4,7 @@ What is personal here: a ticket's e-mail, name, message, page, browser, captured
 (``context``), facts, the texts of its conversation (and the facts and context its audit
 trail recorded), the files its user sent (``MAIL_ATTACHMENTS_DIR``), and the events of a
 search session (queries, pages, browser), tied to a person through the session of their
-contact ticket. Page URLs lose their query strings and fragments
+contact ticket; and the copies of their words in class corrections and incident reports. Page URLs lose their query strings and fragments
 when they arrive (``views.capture``).
 
 - ``apply_retention``: events older than ``RETENTION_EVENT_DAYS`` are deleted, and so are the
@@ -23,7 +23,8 @@ from flask import current_app
 from kb_server.analytics import rollup
 from kb_server.extensions import db
 from kb_server.mail.conversation import erase_attachments
-from kb_server.models import AuditEntry, Event, Ticket, TicketMessage, TicketSignal, utcnow
+from kb_server.models import (AuditEntry, ClassCorrection, Event, IncidentReport, Ticket,
+                              TicketMessage, TicketSignal, utcnow)
 
 ERASED = "(erased)"
 PERSONAL_AUDIT_FIELDS = ("context", "facts")   # audited fields that may quote the person
@@ -41,10 +42,18 @@ def _erase_ticket(ticket: Ticket) -> None:
     db.session.execute(db.update(TicketMessage).where(TicketMessage.ticket_id == ticket.id,
                                                       TicketMessage.kind == "user")
                        .values(author=""))      # the user's own address
+    db.session.execute(db.update(ClassCorrection).where(ClassCorrection.ticket_id == ticket.id)
+                       .values(text=ERASED))
+    _erase_reports(IncidentReport.ticket_id == ticket.id)
     for entry in db.session.scalars(db.select(AuditEntry).filter_by(entity="ticket",
                                                                     entity_id=ticket.reference)):
         entry.before = {k: v for k, v in (entry.before or {}).items() if k not in PERSONAL_AUDIT_FIELDS}
         entry.after = {k: v for k, v in (entry.after or {}).items() if k not in PERSONAL_AUDIT_FIELDS}
+
+
+def _erase_reports(condition) -> None:
+    """Incident reports quote a contact or a search: their text and session go."""
+    db.session.execute(db.update(IncidentReport).where(condition).values(text=ERASED, session_id=""))
 
 
 def _delete_events(condition) -> int:
@@ -62,6 +71,7 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
     events_before = now - dt.timedelta(days=config["RETENTION_EVENT_DAYS"])
     events = _delete_events(Event.created_at < events_before)
     queries = rollup.forget_queries_before(events_before.date())
+    _erase_reports(IncidentReport.created_at < events_before)
     closed_before = now - dt.timedelta(days=config["RETENTION_TICKET_DAYS"])
     tickets = db.session.scalars(db.select(Ticket).where(
         Ticket.status == "closed", Ticket.updated_at < closed_before, Ticket.message != ERASED)).all()
@@ -78,6 +88,8 @@ def erase_person(email: str) -> dict[str, int]:
         db.func.lower(Ticket.email) == email.strip().lower())).all()
     sessions = {t.session_id for t in tickets if t.session_id}
     events = _delete_events(Event.session_id.in_(sessions)) if sessions else 0
+    if sessions:
+        _erase_reports(IncidentReport.session_id.in_(sessions))
     for ticket in tickets:
         _erase_ticket(ticket)
     db.session.commit()

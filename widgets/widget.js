@@ -671,10 +671,20 @@
       });
   }
 
+  /** The incident notice staff published (an outage being fixed), on top while it is active. */
+  function loadNotice() {
+    api("/api/v1/notices?" + params({ lang: state.lang, site: options.site })).then(function (res) {
+      var notice = (res.notices || [])[0];
+      els.notice.textContent = notice ? notice.text : "";
+      els.notice.hidden = !notice;
+    }, function () {});
+  }
+
   // ---- Open, close, keyboard -------------------------------------------------------------------
   function open() {
     if (state.open) return;
     state.open = true;
+    loadNotice();
     els.panel.hidden = false;
     els.root.classList.add("lz-open");
     els.launcher.setAttribute("aria-expanded", "true");
@@ -755,6 +765,7 @@
     applyStrings();
     if (!state.started) return;
     loadHome();
+    loadNotice();
     if (state.view === "home") renderHome();
     else if (state.view === "results" && state.query) runSearch(state.query, false);
     else if (state.view === "article" && state.article) {
@@ -830,6 +841,7 @@
     ".lz-close svg{width:22px;height:22px;stroke:currentColor;stroke-width:2}",
     ".lz-search{margin:0;padding:0 16px 16px;background:var(--c)}",
     ".lz-input{display:block;width:100%;height:42px;padding:0 12px;border:0;border-radius:10px;background:#fff;color:#1d2430;font-size:15px}",
+    ".lz-notice{margin:0;padding:10px 16px;background:#fff4e5;color:#4d3200;font-size:14px;border-bottom:1px solid #f0d6a8}",
     ".lz-body{position:relative;flex:1;overflow-y:auto;overscroll-behavior:contain;padding:14px 16px 20px}",
     ".lz-body[aria-busy=true]{opacity:.6}",
     ".lz-h{margin:4px 0 8px;font-size:13px;font-weight:650;letter-spacing:.02em;text-transform:uppercase;color:#5b6472}",
@@ -922,14 +934,15 @@
       '<button type="button" class="lz-close">' + ICON_CLOSE + "</button></div>" +
       '<form class="lz-search" role="search"><label class="lz-sr" for="lz-q"></label>' +
       '<input class="lz-input" id="lz-q" type="search" autocomplete="off" spellcheck="false" maxlength="200" enterkeyhint="search"></form>' +
-      '<div class="lz-body"></div></div>' +
+      '<p class="lz-notice" role="status" hidden></p><div class="lz-body"></div></div>' +
       '<button type="button" class="lz-launcher" aria-expanded="false" aria-controls="lz-panel" aria-haspopup="dialog">' +
       ICON_HELP + '<span class="lz-launcher-text"></span></button></div>';
 
     var $ = function (selector) { return shadow.querySelector(selector); };
     els = { shadow: shadow, root: $(".lz"), live: $(".lz-sr"), panel: $(".lz-panel"), title: $(".lz-title"),
             site: $(".lz-site"), close: $(".lz-close"), label: $("label"), input: $(".lz-input"),
-            body: $(".lz-body"), launcher: $(".lz-launcher"), launcherText: $(".lz-launcher-text") };
+            body: $(".lz-body"), launcher: $(".lz-launcher"), launcherText: $(".lz-launcher-text"),
+            notice: $(".lz-notice") };
     applyStyles(shadow);
     applyStrings();
     fitViewport();

@@ -6,7 +6,7 @@
 | ``content`` | ``kb check`` (read-only), ``kb index`` |
 | ``measure`` | ``kb eval``, ``kb bench`` |
 | ``sites`` | ``kb site add/list/remove`` |
-| ``tickets`` | ``kb tickets process``, ``kb tickets sla-check`` |
+| ``tickets`` | ``kb tickets process``, ``kb tickets sla-check``, ``kb tickets eval`` |
 | ``mail`` | ``kb mail serve`` |
 | ``privacy`` | ``kb privacy retention``, ``kb privacy erase --email`` |
 | ``users`` | ``kb user add/token/list`` (staff accounts, API tokens) |

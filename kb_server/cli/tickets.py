@@ -1,9 +1,12 @@
 """``kb tickets``: the ticket work that needs time to pass (from cron): the unresolved-search
-rules (``process``), the SLA (``sla-check``) and knowledge gaps the articles now answer
-(``gaps-check``)."""
+rules (``process``), the SLA (``sla-check``), knowledge gaps the articles now answer
+(``gaps-check``); ``eval``, the request classes' quality, and ``corrections``, agents' class
+corrections as labelled requests."""
 from __future__ import annotations
 
 import datetime as dt
+
+import json
 
 import click
 from flask.cli import with_appcontext
@@ -11,7 +14,7 @@ from flask.cli import with_appcontext
 from indexer.search import SearchUnavailable
 from kb_server.cli.instance import ensure_database
 from kb_server.console import kcs
-from kb_server.tickets import service, sla_watch
+from kb_server.tickets import classify, corrections, evaluate, service, sla_watch
 
 
 @click.group("tickets")
@@ -64,3 +67,44 @@ def gaps_check_command(notify: bool) -> None:
         notified = f" (notified: {', '.join(row['notified'])})" if row["notified"] else ""
         click.echo(f"{row['reference']} answered by {row['article']}{notified}")
     click.echo(f"gaps answered: {len(answered)}")
+
+
+@tickets.command("eval")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--choose", is_flag=True,
+              help="Also choose the embedder method by leaving one language out (`choice` key).")
+@with_appcontext
+def eval_command(path: str, as_json: bool, choose: bool) -> None:
+    """Accuracy, recall per class and confusion matrix of the suggested request classes on a
+    labelled JSONL file (``{"text", "label", "language"}`` a line), with the classes, embedder
+    and method in effect (``KB_EMBEDDER=none`` measures the keyword-only mode)."""
+    try:
+        rows = evaluate.load_requests(path)
+    except evaluate.EvalError as exc:
+        raise click.ClickException(str(exc)) from None
+    classifier = classify.classifier()
+    result = evaluate.report(rows, _suggest(classifier))
+    result["method"] = classifier.method if classifier.embedder else "keywords"
+    if choose:
+        if classifier.embedder is None:
+            raise click.ClickException("--choose needs an embedder (KB_EMBEDDER is none or failed)")
+        result["choice"] = evaluate.leave_one_language_out(rows, lambda method: _suggest(classifier.with_method(method)))
+    click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json
+               else evaluate.format_report(result))
+
+
+@tickets.command("corrections")
+@with_appcontext
+def corrections_command() -> None:
+    """Agents' class corrections as labelled JSONL (``kb tickets eval`` rows; new examples for
+    the classes file), after the suggestions' accuracy on stderr."""
+    accuracy = corrections.suggestion_accuracy()
+    click.echo(f"suggestions: {accuracy['suggested']}, corrected: {accuracy['corrected']}, "
+               f"accuracy: {accuracy['accuracy']}", err=True)
+    for row in corrections.examples():
+        click.echo(json.dumps(row, ensure_ascii=False))
+
+
+def _suggest(classifier: classify.Classifier):
+    return lambda text: classifier.classify(text, "contact").request_class

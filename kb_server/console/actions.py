@@ -5,6 +5,10 @@ action, records the change in the audit trail (the ticket's fields before and af
 commits. ``params`` is a flat mapping (a form, or a JSON object); an action that cannot be
 done raises ``ActionError`` with a message for the user (and an HTTP status).
 
+Incidents (``tickets.incidents``): ``resolve-incident`` resolves an incident and its linked
+tickets, answering their users with one reply; ``notice`` / ``end-notice`` publish and end the
+incident's notice to users. Changing a ticket's class records a correction (``tickets.corrections``).
+
 Statuses: new -> open -> pending (on the user or a third party) -> resolved -> closed; a
 resolved or closed ticket can be reopened. Escalation moves a ticket to a higher support line
 with a required reason, once the facts its class requires are known (``tickets.facts``); line
@@ -26,7 +30,8 @@ from kb_server.extensions import db
 from kb_server.mail import conversation
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
 from kb_server.models.tickets import LINES, OPEN_STATUSES, PENDING_REASONS, STATUSES
-from kb_server.tickets import classify, delivery, facts, sla, sla_watch
+from kb_server.tickets import classify, corrections, delivery, facts, incidents, sla, sla_watch
+from indexer.languages import LANGUAGES
 
 MAX_TEXT = 20_000
 MAX_FIELD = 200
@@ -194,6 +199,7 @@ def classify_ticket(actor: User, ticket: Ticket, params: Mapping) -> str:
         raise ActionError(f"unknown request class {request_class!r}")
     if priority not in sla.priorities():
         raise ActionError(f"'priority' must be one of {', '.join(sla.priorities())}")
+    corrections.record(ticket, request_class, actor.id)
     ticket.request_class, ticket.priority = request_class, priority
     return "classified"
 
@@ -362,11 +368,67 @@ def flag(actor: User, ticket: Ticket, params: Mapping) -> str:
     return Outcome(f"flagged {article.id}", article=article.id, flag=flagged.reason)
 
 
+def _incident(ticket: Ticket) -> Ticket:
+    if ticket.kind != "incident":
+        raise ActionError("only an incident ticket can do this", 409)
+    return ticket
+
+
+def resolve_incident(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """Resolve the incident and every open ticket linked to it; each user with an e-mail gets
+    ``body`` as a reply (the ``reply`` action, audited per ticket)."""
+    _incident(ticket)
+    body = _text(params, "body", required=True)
+    if ticket.status not in OPEN_STATUSES:
+        raise ActionError("the incident is not open", 409)
+    answered = resolved = 0
+    for linked in incidents.linked_tickets(ticket):
+        if linked.status not in OPEN_STATUSES or linked.merged_into_id:
+            continue
+        name, fields = ("reply", {"body": body, "status": "resolved"}) if linked.email else \
+            ("status", {"status": "resolved"})
+        try:
+            perform(actor, linked, name, fields)
+        except ActionError:       # a linked ticket this actor may not work: left as it is
+            continue
+        resolved += 1
+        answered += name == "reply"
+    _add_message(ticket, actor, "note", body)
+    incidents.end_notices(ticket)
+    _set_status(ticket, "resolved")
+    return f"incident resolved with {resolved} linked tickets ({answered} users answered)"
+
+
+def notice(actor: User, ticket: Ticket, params: Mapping) -> str:
+    """Publish the incident's notice: ``text_en``, ``text_ru``, ``text_uk`` (or ``texts``, an
+    object by language); at least one."""
+    _incident(ticket)
+    given = params.get("texts") if isinstance(params.get("texts"), Mapping) else {}
+    texts = {}
+    for language in LANGUAGES:
+        value = given.get(language, params.get(f"text_{language}", ""))
+        text = _text({"text": value}, "text", limit=incidents.NOTICE_CHARS)
+        if text:
+            texts[language] = text
+    if not texts:
+        raise ActionError("a notice needs a text in at least one language (text_en, text_ru, text_uk)")
+    if ticket.status not in OPEN_STATUSES:
+        raise ActionError("the incident is not open", 409)
+    incidents.publish_notice(ticket, texts, actor.id)
+    return "notice published"
+
+
+def end_notice(actor: User, ticket: Ticket, params: Mapping) -> str:
+    _incident(ticket)
+    return "notice ended" if incidents.end_notices(ticket) else "no notice was active"
+
+
 ACTIONS: dict[str, Callable[[User, Ticket, Mapping], str]] = {
     "take": take, "assign": assign, "reply": reply, "note": note, "classify": classify_ticket,
     "status": set_status, "reopen": reopen, "facts": record_facts, "escalate": escalate,
     "deescalate": deescalate, "merge": merge,
     "resolve-with-article": resolve_with_article, "link": link, "flag": flag,
+    "resolve-incident": resolve_incident, "notice": notice, "end-notice": end_notice,
 }
 RIGHTS = {"flag": "articles.flag"}   # actions needing a right besides tickets.work
 

@@ -1,7 +1,8 @@
 """What a ticket page shows besides the ticket's own fields: the conversation, the history
 (audit trail), articles the search service suggests for the ticket's text, the titles of the
-articles its session saw, the facts its class requires, its SLA state, and its KCS side: the
-articles linked to it and the flags raised from it."""
+articles its session saw, the facts its class requires, its SLA state, the suggested class with
+its confidence and reason, for incidents the linked tickets and the notice, and its KCS side:
+the articles linked to it and the flags raised from it."""
 from __future__ import annotations
 
 import logging
@@ -10,8 +11,8 @@ from kb_server import audit, search
 from kb_server.console import kcs, queue
 from kb_server.extensions import db
 from kb_server.helpcenter import article_url
-from kb_server.models import Ticket, TicketMessage, User
-from kb_server.tickets import facts
+from kb_server.models import IncidentNotice, Ticket, TicketMessage, User
+from kb_server.tickets import facts, incidents
 
 log = logging.getLogger(__name__)
 SUGGESTIONS = 5
@@ -67,7 +68,13 @@ def detail(ticket: Ticket) -> dict:
     merged_into = db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
     conversation = messages(ticket)
     escalations = [m for m in conversation if m.kind == "escalation"]
+    is_incident = ticket.kind == "incident"
     return {
+        "suggestion": (ticket.context or {}).get("classification"),
+        "incident": db.session.get(Ticket, ticket.incident_id) if ticket.incident_id else None,
+        "linked": incidents.linked_tickets(ticket) if is_incident else [],
+        "notice": db.session.scalar(db.select(IncidentNotice).filter_by(
+            incident_id=ticket.id, active=True)) if is_incident else None,
         "messages": conversation,
         "last_escalation": escalations[-1] if escalations else None,
         "history": audit.history("ticket", ticket.reference),
@@ -99,5 +106,8 @@ def to_json(ticket: Ticket) -> dict:
         "next_due": info["next_due"].isoformat() + "Z" if info["next_due"] else None,
         "assignee": info["assignee"].email if info["assignee"] else None,
         "merged_into": info["merged_into"],
+        "incident": info["incident"].reference if info["incident"] else None,
+        "linked": [t.reference for t in info["linked"]],
+        "notice": info["notice"].texts if info["notice"] else None,
     })
     return data

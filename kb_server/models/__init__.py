@@ -2,7 +2,8 @@
 ``from kb_server import models`` registers them all (migrations compare against this).
 
 - ``activity``: ``Site`` (a product site embedding the widget) and ``Event`` (what users did).
-- ``tickets``: ``Ticket`` (line-1 requests and knowledge-gap tickets) and ``TicketSignal``.
+- ``tickets``: ``Ticket`` (line-1 requests, knowledge-gap and incident tickets), ``TicketSignal``,
+  ``ClassCorrection``, ``IncidentReport``, ``IncidentNotice``.
 - ``staff``: ``User``, ``ApiToken``, ``AuditEntry``, ``TicketMessage``, ``Macro`` (the console).
 - ``articles``: ``KbArticle``, ``ArticleRevision``, ``ArticleUpload`` (authoring).
 - ``kcs``: ``TicketArticle`` (a ticket linked to an article), ``ArticleFlag`` (an article flagged).
@@ -10,7 +11,8 @@
 """
 from kb_server.models.base import utcnow
 from kb_server.models.activity import EVENT_KINDS, REPORTED_KINDS, Event, Site
-from kb_server.models.tickets import Ticket, TicketSignal
+from kb_server.models.tickets import (ClassCorrection, IncidentNotice, IncidentReport, Ticket,
+                                     TicketSignal)
 from kb_server.models.staff import ApiToken, AuditEntry, Macro, TicketMessage, User
 from kb_server.models.articles import ArticleRevision, ArticleUpload, KbArticle
 from kb_server.models.kcs import ArticleFlag, TicketArticle
@@ -19,5 +21,6 @@ from kb_server.models.analytics import (AnalyticsArticleDay, AnalyticsDay, Analy
 
 __all__ = ["AnalyticsArticleDay", "AnalyticsDay", "AnalyticsQueryDay", "AnalyticsRollupDay",
            "EVENT_KINDS", "REPORTED_KINDS", "ApiToken", "ArticleFlag", "ArticleRevision",
-           "ArticleUpload", "AuditEntry", "Event", "KbArticle", "Macro", "Site", "Ticket",
-           "TicketArticle", "TicketMessage", "TicketSignal", "User", "utcnow"]
+           "ArticleUpload", "AuditEntry", "ClassCorrection", "Event", "IncidentNotice",
+           "IncidentReport", "KbArticle", "Macro", "Site", "Ticket", "TicketArticle",
+           "TicketMessage", "TicketSignal", "User", "utcnow"]

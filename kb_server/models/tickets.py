@@ -7,18 +7,24 @@
 - ``TicketSignal``: the outcome of checking one search/feedback event against the unresolved
   rules. Its unique ``event_id`` makes processing idempotent; a signal that joined a gap ticket
   points at it, and its ``session_id`` lets the ticket count distinct users.
+- ``ClassCorrection``: an agent changed the suggested request class (``tickets/corrections.py``):
+  the request's text and the right class, a new example, and the suggestions' accuracy.
+- ``IncidentReport``: one outage-like contact or failed search (``tickets/incidents.py``); a
+  burst of them opens an ``incident`` ticket, which each later report joins.
+- ``IncidentNotice``: a short notice staff publish from an incident, per language, shown on top
+  of the widget and help center while active.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb_server.extensions import db
 from kb_server.models.base import utcnow
 
-KINDS = ("contact", "gap")
+KINDS = ("contact", "gap", "incident")
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 OPEN_STATUSES = ("new", "open", "pending")
 PENDING_REASONS = ("user", "third_party")
@@ -72,6 +78,13 @@ class Ticket(db.Model):
     csat_rating: Mapped[str] = mapped_column(String(8), default="")  # "" | good | bad
     csat_comment: Mapped[str] = mapped_column(Text, default="")
     csat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # the class suggested when the ticket was made (``tickets/classify.py``) and how sure it was;
+    # incidents: the incident a ticket is linked to, the line it is flagged to, its report count
+    suggested_class: Mapped[str] = mapped_column(String(40), default="")
+    suggestion_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    flagged_line: Mapped[int | None] = mapped_column(Integer)
+    reports: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
                                                     index=True)
@@ -109,6 +122,9 @@ class Ticket(db.Model):
             "pending_reason": self.pending_reason, "facts": self.facts or {},
             "outside_party": self.outside_party, "outside_reference": self.outside_reference,
             "sla_state": self.sla_state,
+            "suggestion": (self.context or {}).get("classification"),
+            "incident_id": self.incident_id, "flagged_line": self.flagged_line,
+            "reports": self.reports,
             "sla_next_due": iso(self.sla_next_due),
             "csat": {"rating": self.csat_rating, "comment": self.csat_comment,
                      "at": iso(self.csat_at)} if self.csat_rating else None,
@@ -134,3 +150,40 @@ class TicketSignal(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     session_id: Mapped[str] = mapped_column(String(64), default="")
     processed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ClassCorrection(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")          # what the class was judged on
+    language: Mapped[str] = mapped_column(String(8), default="")
+    suggested_class: Mapped[str] = mapped_column(String(40), default="")
+    corrected_class: Mapped[str] = mapped_column(String(40))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class IncidentReport(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))                # contact | search
+    text: Mapped[str] = mapped_column(String(500), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    session_id: Mapped[str] = mapped_column(String(64), default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))   # the user's own
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class IncidentNotice(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    texts: Mapped[dict] = mapped_column(JSON, default=dict)      # language -> notice
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    def text_for(self, language: str) -> str:
+        """The notice in ``language``, else English, else any language it has."""
+        texts = self.texts or {}
+        return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections import Counter
 
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from indexer.analysis import detect_language
+from indexer.analysis import POLITENESS, detect_language, words
 from kb_server.extensions import db
 from kb_server.models import Event, utcnow
-from kb_server.tickets import rules, sla
-from kb_server.tickets.classify import classify
+from kb_server.tickets import incidents, rules, sla
+from kb_server.tickets.classify import Classification, classify
 from kb_server.models.tickets import OPEN_STATUSES, Ticket, TicketSignal, iso
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ PENDING_BATCH = 500           # events judged per ``process_pending`` call
 CONTEXT_EVENTS = 200          # latest session events put into a contact ticket's context
 SAMPLE_CAP = 20               # distinct sample queries / pages / articles kept on a gap ticket
 COMMENT_CAP = 10
+SUBJECT_CHARS = 80            # a contact ticket's subject: the message's first sentence, trimmed
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -43,6 +45,8 @@ def process_arrival(event: Event) -> None:
     if rule is None:
         return
     try:
+        if rule == "zero_results":
+            incidents.observe_search(event)
         _apply(event, rule, utcnow())
     except Exception:
         db.session.rollback()
@@ -146,10 +150,10 @@ def _new_gap_ticket(need: rules.Need, event: Event, now: dt.datetime) -> Ticket:
     suggestion = classify(need.text or need.article_id, "gap")
     ticket = Ticket(kind="gap", status="new", line=1, gap_key=need.key, gap_query=need.text,
                     language=need.language, site_key=event.site_key, page_url=event.page_url,
-                    request_class=suggestion.request_class, priority=suggestion.priority,
                     gap_first_seen=event.created_at, gap_last_seen=event.created_at, gap={},
-                    context={"classification": suggestion.to_dict()}, created_at=now)
-    _set_sla(ticket, now)
+                    context={}, created_at=now)
+    apply_suggestion(ticket, suggestion)
+    sla.start_clock(ticket, now)
     db.session.add(ticket)
     db.session.flush()
     ticket.assign_reference()
@@ -202,10 +206,12 @@ def _distinct_sessions(ticket_id: int) -> int:
                              .where(TicketSignal.ticket_id == ticket_id)) or 0
 
 
-def _set_sla(ticket: Ticket, start: dt.datetime) -> None:
-    ticket.sla_first_response_due, ticket.sla_resolution_due = sla.due_times(
-        ticket.priority, start, ticket.request_class)
-    ticket.sla_state, ticket.sla_next_due = "ok", ticket.sla_first_response_due
+def apply_suggestion(ticket: Ticket, suggestion: Classification) -> None:
+    """The suggested class and priority become the ticket's, remembered with the confidence and
+    reason (``context["classification"]``) so a correction can be counted."""
+    ticket.request_class, ticket.priority = suggestion.request_class, suggestion.priority
+    ticket.suggested_class, ticket.suggestion_confidence = suggestion.request_class, suggestion.confidence
+    ticket.context = {**(ticket.context or {}), "classification": suggestion.to_dict()}
 
 
 # --- contact tickets ---------------------------------------------------------------------------
@@ -218,28 +224,44 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str) -> 
     db.session.flush()
     context = session_context(event.session_id, before_id=event.id)
     latest = context.pop("latest", {})
-    suggestion = classify(f"{event.query}\n{event.message}", "contact")
-    context["classification"] = suggestion.to_dict()
+    suggestion = classify(f"{event.message}\n{event.query}", "contact")
     ticket = Ticket(
         kind="contact", status="new", line=1, subject=contact_subject(event.query, event.message),
         message=event.message, email=email, name=name, session_id=event.session_id,
         language=event.language or latest.get("language") or detect_language(event.message),
         site_key=event.site_key, page_url=event.page_url or latest.get("page_url", ""),
         user_agent=event.user_agent or latest.get("user_agent", ""), context=context,
-        request_class=suggestion.request_class, priority=suggestion.priority, created_at=now)
-    _set_sla(ticket, now)
+        created_at=now)
+    apply_suggestion(ticket, suggestion)
+    sla.start_clock(ticket, now)
     db.session.add(ticket)
     db.session.flush()
     ticket.assign_reference()
     event.data = {"ticket": ticket.reference}
+    if suggestion.request_class == incidents.OUTAGE:
+        incidents.observe_contact(ticket, now)
     db.session.commit()
     return ticket
 
 
+SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
+GREETINGS = POLITENESS | {"good", "morning", "afternoon", "evening", "dear", "team", "support",
+                          "всем", "всім", "уважаемые", "шановні", "доброе", "утро", "ранку"}
+
+
 def contact_subject(query: str, message: str) -> str:
-    lines = message.strip().splitlines()
-    text = query or (lines[0] if lines else "")
-    return text if len(text) <= 120 else text[:119] + "…"
+    """A short summary of the user's message: its first sentence that is more than a greeting,
+    cut at a word to ``SUBJECT_CHARS``; the query only when there is no message."""
+    sentences = [" ".join(s.split()) for s in SENTENCE_BREAK.split(message.strip())]
+    sentences = [s for s in sentences if s]
+    text = next((s for s in sentences if not set(words(s)) <= GREETINGS),
+                sentences[0] if sentences else query.strip())
+    if len(text) <= SUBJECT_CHARS:
+        return text
+    cut = text[:SUBJECT_CHARS - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "…"
 
 
 def session_context(session_id: str, before_id: int | None = None) -> dict:

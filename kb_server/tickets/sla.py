@@ -225,6 +225,13 @@ def due_times(priority: str, start: dt.datetime,
     return calendar.add(start, first), calendar.add(start, resolution)
 
 
+def start_clock(ticket, start: dt.datetime) -> None:
+    """A new ticket's due times and SLA state from its priority and class."""
+    ticket.sla_first_response_due, ticket.sla_resolution_due = due_times(
+        ticket.priority, start, ticket.request_class)
+    ticket.sla_state, ticket.sla_next_due = "ok", ticket.sla_first_response_due
+
+
 # --- measuring -----------------------------------------------------------------------------------
 def _periods(clock: TicketClock, statuses: Sequence[str]) -> list[Pause]:
     """Intervals during which the ticket's status was one of ``statuses`` (the last may be open)."""

@@ -1,4 +1,5 @@
-"""JSON API under /api/v1: search, suggest, article, categories, page suggestions, health.
+"""JSON API under /api/v1: search, suggest, article, categories, page suggestions, notices,
+health.
 
 The help-center pages' JavaScript and the widget use these endpoints. Every parameter goes
 through the ``kb_server.jsonapi`` helpers, so malformed input is a 4xx JSON error, never a 500.
@@ -15,6 +16,7 @@ from kb_server.extensions import public_limit
 from kb_server.jsonapi import APIError, article_payload, int_arg, lang_arg, list_arg, str_arg
 from kb_server.models import Site
 from kb_server.sites import allowed_categories, site_from_request
+from kb_server.tickets import incidents
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -124,6 +126,14 @@ def page_suggestions():
     matches = helpcenter.catalog().for_url(path, _language(site), limit=MAX_PAGE_SUGGESTIONS * 5)
     articles = [a for a in matches if helpcenter.visible(a, allowed)][:limit]
     return jsonify({"path": path, "articles": [helpcenter.article_card(a) for a in articles]})
+
+
+@bp.get("/notices")
+@public_limit()
+def notices():
+    """Incident notices staff published (``tickets.incidents``), in the user's language."""
+    language = _language(_scope()[0])
+    return jsonify({"language": language, "notices": incidents.active_notices(language)})
 
 
 @bp.get("/health")

@@ -15,6 +15,7 @@ from indexer.languages import LANGUAGES
 from kb_server import helpcenter, i18n, search
 from kb_server.extensions import public_limit
 from kb_server.jsonapi import MAX_QUERY_LENGTH
+from kb_server.tickets import incidents
 
 bp = Blueprint("public", __name__)
 
@@ -25,7 +26,9 @@ FEW_RESULTS = 3  # show "Did you mean" when a query has fewer results than this
 
 @bp.context_processor
 def _template_context() -> dict:
-    return i18n.template_context()
+    """The UI strings and language, and the incident notices staff published (on top of every
+    help-center page while active)."""
+    return {**i18n.template_context(), "incident_notices": incidents.active_notices(i18n.ui_language())}
 
 
 @bp.after_request

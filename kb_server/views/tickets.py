@@ -5,7 +5,8 @@ GET  /api/v1/tickets/counts                   tickets per queue view
 GET  /api/v1/tickets/<reference>              the ticket page: context, conversation, history, suggestions
 POST /api/v1/tickets/<reference>/<action>     take, assign, reply, note, classify, status, reopen,
                                               facts, escalate, deescalate, merge,
-                                              resolve-with-article, link, flag (JSON body)
+                                              resolve-with-article, link, flag; incidents:
+                                              resolve-incident, notice, end-notice (JSON body)
 GET  /api/v1/kcs/link-rate?since=&until=      share of resolved tickets with a linked article
 GET  /api/v1/flags                            open article flags per article (editors, admins)
 POST /api/v1/flags/<id>/resolve               resolve a flag with a note

@@ -1,0 +1,139 @@
+"""``kb tickets eval``: how well request classes are suggested, on a labelled JSONL file.
+
+Each line is ``{"text": ..., "label": CLASS, "language": "en"|"ru"|"uk"}``. The report has the
+accuracy, the recall of every class (``per_class``), ``outage_recall`` on its own (a missed
+outage is the costliest mistake) and the confusion matrix (``confusion[label][suggested]``).
+
+``leave_one_language_out`` chooses the embedder method (``TICKET_CLASSIFIER``) without tuning to
+one language: for each language, the method best on the other languages' requests is measured on
+that language's.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Callable, Iterable
+
+
+class EvalError(ValueError):
+    """The labelled file is missing or malformed (the message says where)."""
+
+
+def load_requests(path: str | Path) -> list[dict]:
+    """The labelled requests of a JSONL file (``text`` and ``label`` required)."""
+    rows = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EvalError(f"{path}: {exc.strerror or exc}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalError(f"{path}:{number}: not JSON: {exc.msg}") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str) \
+                or not isinstance(row.get("label"), str):
+            raise EvalError(f"{path}:{number}: needs a string 'text' and 'label'")
+        rows.append(row)
+    if not rows:
+        raise EvalError(f"{path}: no labelled requests")
+    return rows
+
+
+def report(rows: Iterable[dict], suggest: Callable[[str], str]) -> dict:
+    """Accuracy, per-class recall and confusion of ``suggest`` (text -> class) on ``rows``."""
+    confusion: dict[str, Counter] = defaultdict(Counter)
+    by_language: dict[str, Counter] = defaultdict(Counter)
+    errors = []
+    for row in rows:
+        suggested = suggest(row["text"])
+        confusion[row["label"]][suggested] += 1
+        language = row.get("language", "")
+        by_language[language]["total"] += 1
+        if suggested == row["label"]:
+            by_language[language]["correct"] += 1
+        else:
+            errors.append({"text": row["text"], "label": row["label"], "suggested": suggested})
+    total = sum(sum(c.values()) for c in confusion.values())
+    correct = sum(c[label] for label, c in confusion.items())
+    per_class = {label: round(c[label] / sum(c.values()), 4) for label, c in sorted(confusion.items())}
+    return {
+        "requests": total,
+        "accuracy": round(correct / total, 4) if total else 0.0,
+        "outage_recall": per_class.get("outage"),
+        "per_class": per_class,
+        "per_language": {lang: round(c["correct"] / c["total"], 4)
+                         for lang, c in sorted(by_language.items())},
+        "confusion": {label: dict(c) for label, c in sorted(confusion.items())},
+        "errors": errors,
+    }
+
+
+CANDIDATE_METHODS = ("centroid", "knn:1", "knn:3", "knn:5", "knn:7", "knn:10")
+
+
+def leave_one_language_out(rows: list[dict], suggest_with: Callable[[str], Callable[[str], str]],
+                           methods: Iterable[str] = CANDIDATE_METHODS) -> dict:
+    """Per held-out language: the method chosen on the other languages (best accuracy, then
+    outage recall, then the earlier candidate) and its numbers on the held-out one.
+    ``suggest_with(method)`` is a text -> class function using that method."""
+    methods = list(methods)
+    languages = sorted({row.get("language", "") for row in rows})
+    reports = {m: {lang: report([r for r in rows if r.get("language", "") == lang], suggest_with(m))
+                   for lang in languages} for m in methods}
+
+    def score_without(method: str, held_out: str) -> tuple[float, float]:
+        kept = [reports[method][lang] for lang in languages if lang != held_out]
+        requests = sum(r["requests"] for r in kept)
+        accuracy = sum(r["accuracy"] * r["requests"] for r in kept) / requests
+        outage = [r["outage_recall"] for r in kept if r["outage_recall"] is not None]
+        return accuracy, min(outage, default=1.0)
+
+    result = {}
+    for held_out in languages:
+        chosen = max(methods, key=lambda m: (*score_without(m, held_out), -methods.index(m)))
+        held = reports[chosen][held_out]
+        result[held_out] = {"method": chosen, "accuracy": held["accuracy"],
+                            "outage_recall": held["outage_recall"]}
+    total = sum(reports[methods[0]][lang]["requests"] for lang in languages)
+    result["overall"] = {
+        "accuracy": round(sum(result[lang]["accuracy"] * reports[methods[0]][lang]["requests"]
+                              for lang in languages) / total, 4),
+        "outage_recall": min((result[lang]["outage_recall"] for lang in languages
+                              if result[lang]["outage_recall"] is not None), default=None),
+        "by_method": {m: {lang: reports[m][lang]["accuracy"] for lang in languages} for m in methods},
+    }
+    return result
+
+
+def format_report(result: dict) -> str:
+    """The report as text: the numbers, then the confusion matrix (rows: labels)."""
+    outage = result["outage_recall"]
+    lines = [f"method {result.get('method', '?')}  requests {result['requests']}  accuracy {result['accuracy']:.3f}  outage recall "
+             + ("n/a" if outage is None else f"{outage:.3f}"),
+             "per language: " + ", ".join(f"{k} {v:.3f}" for k, v in result["per_language"].items()),
+             "recall per class:"]
+    lines += [f"  {label:<22} {recall:.3f}" for label, recall in result["per_class"].items()]
+    columns = sorted({c for row in result["confusion"].values() for c in row} | set(result["confusion"]))
+    width = max(len(c) for c in columns) + 1
+    lines.append("confusion (rows: label, columns: suggested):")
+    lines.append(" " * width + "".join(f"{c[:10]:>11}" for c in columns))
+    for label, row in result["confusion"].items():
+        lines.append(f"{label:<{width}}" + "".join(f"{row.get(c, 0):>11}" for c in columns))
+    if "choice" in result:
+        lines += _format_choice(result["choice"])
+    return "\n".join(lines)
+
+
+def _format_choice(choice: dict) -> list[str]:
+    lines = ["leave one language out (method chosen on the others, measured on the one left out):"]
+    lines += [f"  {lang}: {row['method']:<9} accuracy {row['accuracy']:.3f}  outage recall "
+              f"{row['outage_recall']}" for lang, row in choice.items() if lang != "overall"]
+    overall = choice["overall"]
+    lines.append(f"  overall accuracy {overall['accuracy']:.3f}  outage recall {overall['outage_recall']}")
+    lines += [f"  {method:<9} " + ", ".join(f"{lang} {acc:.3f}" for lang, acc in row.items())
+              for method, row in overall["by_method"].items()]
+    return lines

@@ -1,0 +1,157 @@
+"""Request classes: rules first, then the nearest examples by the embedder, then keywords that
+match any inflection; the suggestion's confidence and reason; ``kb tickets eval``."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kb_server.tickets.classify import Classifier, Text, builtin_classes
+from kb_server.cli.tickets import tickets
+from kb_server.tickets import evaluate
+from tickets_helpers import STAFF
+
+ISSUE_EXAMPLES = [
+    ("Приложение не открывается ни у кого в компании, всё лежит с утра!", "outage"),
+    ("Is Orbita down? I get 502 bad gateway on every page", "outage"),
+    ("your service is completely dead", "outage"),
+    ("We can't create invoices anymore, our accounting is stuck", "business_process"),
+    ("slow reports page", "performance_security"),
+    ("nobody can log in", "outage"),
+]
+
+
+@pytest.fixture(scope="module")
+def semantic(e5_embedder):
+    return Classifier(builtin_classes(), e5_embedder)
+
+
+@pytest.fixture(scope="module")
+def keywords():
+    return Classifier(builtin_classes())
+
+
+@pytest.mark.parametrize("text,expected", ISSUE_EXAMPLES)
+def test_the_issues_requests_get_their_class(semantic, text, expected):
+    assert semantic.classify(text, "contact").request_class == expected
+
+
+def test_a_rule_wins_over_the_nearest_examples(semantic):
+    question = semantic.classify("how do I change the invoice logo", "contact")
+    assert (question.request_class, question.method) == ("how_to", "examples")
+    with_rule = semantic.classify("how do I change the invoice logo? the page says 502", "contact")
+    assert (with_rule.request_class, with_rule.method) == ("outage", "rule")
+    assert with_rule.matched == ["502"] and with_rule.confidence == 1.0
+
+
+def test_rules_keep_the_order_of_the_classes(keywords):
+    both = keywords.classify("our account was hacked and now the site is down", "contact")
+    assert both.request_class == "outage"       # outage is listed before performance_security
+    assert keywords.classify("our account was hacked", "contact").request_class == "performance_security"
+
+
+def test_a_suggestion_by_examples_carries_its_confidence_and_nearest_examples(semantic):
+    result = semantic.classify("месячный отчет по продажам открывается по две минуты", "contact")
+    assert result.request_class == "performance_security" and result.method == "examples"
+    assert 0 < result.confidence <= 1 and len(result.nearest) == 3
+    assert all(set(n) == {"text", "class", "similarity"} for n in result.nearest)
+    assert result.reason.startswith("nearest examples: ")
+    assert result.to_dict()["confidence"] == round(result.confidence, 3)
+
+
+@pytest.mark.parametrize("text", ["Сервер упал ночью", "всё упало", "Орбита лежит", "у нас все лежить",
+                                  "сайт впав", "Застосунок впав знову", "the app crashed twice",
+                                  "Everything crashes"])
+def test_keyword_only_mode_matches_inflected_forms(keywords, text):
+    result = keywords.classify(text, "contact")
+    assert result.request_class == "outage", result.to_dict()
+    assert result.method in ("rule", "keywords")
+
+
+@pytest.mark.parametrize("text,phrase,language,found", [
+    ("сервер упал", "упало", "ru", True),
+    ("все впало", "впав", "uk", True),
+    ("вона лежала весь день", "лежить", "uk", True),
+    ("the site crashed", "crash", "en", True),
+    ("нас взломали", "взлом*", "ru", True),
+    ("не работает оплата", "работает оплата", "ru", True),
+    ("работает", "не работает", "ru", False),       # stop words are kept: negation matters
+    ("download", "down", "en", False),              # whole words only
+])
+def test_phrases_match_stems_and_lemmas(text, phrase, language, found):
+    assert Text(text).has(phrase, language) is found
+
+
+def test_failed_searches_are_not_classed_by_examples(semantic):
+    assert semantic.classify("invoice template logo", "gap").request_class == "documentation_gap"
+    assert semantic.classify("error 503", "gap").request_class == "outage"
+
+
+def test_eval_report_counts_recall_and_confusion(tmp_path):
+    rows = [{"text": "a", "label": "outage", "language": "en"},
+            {"text": "b", "label": "outage", "language": "ru"},
+            {"text": "c", "label": "how_to", "language": "en"}]
+    result = evaluate.report(rows, {"a": "outage", "b": "how_to", "c": "how_to"}.get)
+    assert result["accuracy"] == round(2 / 3, 4) and result["outage_recall"] == 0.5
+    assert result["per_class"] == {"how_to": 1.0, "outage": 0.5}
+    assert result["confusion"] == {"how_to": {"how_to": 1}, "outage": {"outage": 1, "how_to": 1}}
+    assert result["per_language"] == {"en": 1.0, "ru": 0.0}
+
+
+def test_leave_one_language_out_chooses_on_the_other_languages():
+    rows = [{"text": f"{lang}{i}", "label": "x", "language": lang} for lang in ("en", "ru") for i in range(2)]
+    right = {"a": {"en0", "en1"}, "b": {"ru0", "ru1", "en0"}}     # a is perfect on en, b on ru
+    choice = evaluate.leave_one_language_out(
+        rows, lambda m: lambda text: "x" if text in right[m] else "y", ["a", "b"])
+    assert choice["en"] == {"method": "b", "accuracy": 0.5, "outage_recall": None}
+    assert choice["ru"] == {"method": "a", "accuracy": 0.0, "outage_recall": None}
+
+
+def test_kb_tickets_eval_prints_json_and_text(runner, tmp_path):
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "всё упало, 502", "label": "outage", "language": "ru"},
+        {"text": "How do I export contacts?", "label": "how_to", "language": "en"},
+        {"text": "the reports page is slow", "label": "performance_security", "language": "en"}]))
+    result = runner.invoke(tickets, ["eval", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["accuracy"] == 1.0 and report["outage_recall"] == 1.0
+    assert report["method"] == "keywords" and report["per_class"]["how_to"] == 1.0
+    text = runner.invoke(tickets, ["eval", str(path)])
+    assert "accuracy 1.000" in text.output and "confusion" in text.output
+
+
+@pytest.mark.parametrize("content,message", [("{not json", "not JSON"), ('{"text": 1}', "needs a string")])
+def test_kb_tickets_eval_rejects_a_malformed_file(runner, tmp_path, content, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    result = runner.invoke(tickets, ["eval", str(path)])
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_a_contact_is_classed_by_the_examples_when_the_embedder_is_up(app, client, e5_embedder):
+    semantic = app.extensions["semantic"]
+    semantic.embedder, semantic.state = e5_embedder, "ready"     # the model kb serve would load
+    response = client.post("/api/v1/contact", json={
+        "session_id": "s", "email": "a@example.com", "message": "Bonjour. We can't create invoices "
+        "anymore, our accounting is stuck", "language": "en"})
+    reference = response.get_json()["ticket"]["reference"]
+    ticket = client.get(f"/api/v1/tickets/{reference}", headers=STAFF).get_json()["ticket"]
+    assert ticket["request_class"] == "business_process" and ticket["priority"] == "P2"
+    suggestion = ticket["suggestion"]
+    assert suggestion["method"] == "examples" and 0 < suggestion["confidence"] <= 1
+    assert suggestion["nearest"][0]["class"] == "business_process"
+
+
+def test_kb_tickets_corrections_exports_labelled_requests(app, client, runner):
+    response = client.post("/api/v1/contact", json={"session_id": "s", "email": "a@example.com",
+                                                    "message": "How do I export contacts?"})
+    reference = response.get_json()["ticket"]["reference"]
+    client.post(f"/api/v1/tickets/{reference}/classify", headers=STAFF,
+                json={"request_class": "documentation_gap"})
+    result = runner.invoke(tickets, ["corrections"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert rows == [{"text": "How do I export contacts?", "label": "documentation_gap",
+                     "language": "en", "suggested": "how_to"}]

@@ -1,0 +1,234 @@
+"""Outages noticed within minutes: a burst of alike contacts and failed searches opens one
+incident (frozen clock), linked tickets keep their class, resolving answers everyone, notices;
+class corrections and suggestion accuracy; subjects summarising the message."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+import time_machine
+
+from kb_server import create_app
+from kb_server.extensions import db
+from kb_server.models import ClassCorrection, Ticket, TicketMessage
+from kb_server.tickets import corrections
+from kb_server.tickets.service import contact_subject
+from conftest import app_config
+from staff_helpers import add_staff, bearer, login
+from tickets_helpers import post
+
+T0 = dt.datetime(2026, 12, 2, 9, 0)
+ROLES = {"agent1": ("l1@example.com", "agent", 1), "editor": ("editor@example.com", "editor", None),
+         "analyst": ("analyst@example.com", "analyst", None)}
+
+
+@pytest.fixture(scope="module")
+def staff_tokens(tmp_path_factory, template):
+    """A database with an agent of line 1, an editor and an analyst (hashing is slow: once)."""
+    root = tmp_path_factory.mktemp("incident-staff")
+    shutil.copy2(template / "test.db", root / "test.db")
+    app = create_app(app_config(root))
+    with app.app_context():
+        tokens = {key: add_staff(email, role, line) for key, (email, role, line) in ROLES.items()}
+    return root / "test.db", {**tokens, "admin": "test-token"}
+
+
+@pytest.fixture
+def app(tmp_path, template, staff_tokens):
+    shutil.copytree(template / "index", tmp_path / "index")
+    shutil.copy2(staff_tokens[0], tmp_path / "test.db")
+    app = create_app(app_config(tmp_path, INCIDENT_REPORTS=3, INCIDENT_WINDOW_MINUTES=10))
+    app.tokens = staff_tokens[1]
+    return app
+
+
+def at(minutes: float):
+    return time_machine.travel(T0 + dt.timedelta(minutes=minutes), tick=False)
+
+
+def contact(client, session: str, message: str, minutes: float, language: str = "en", email="u@example.com"):
+    with at(minutes):
+        response = post(client, "contact", {"session_id": session, "email": email, "name": "U",
+                                            "message": message, "language": language})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["ticket"]
+
+
+def failed_search(client, session: str, query: str, minutes: float):
+    with at(minutes):
+        response = post(client, "events", {"session_id": session, "kind": "search", "query": query,
+                                           "result_count": 0, "result_ids": []})
+    assert response.status_code == 201
+
+
+def tickets(app, kind: str) -> list[Ticket]:
+    with app.app_context():
+        rows = db.session.scalars(db.select(Ticket).filter_by(kind=kind).order_by(Ticket.id)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def act(client, reference: str, action: str, token: str = "test-token", **body):
+    return client.post(f"/api/v1/tickets/{reference}/{action}", headers=bearer(token), json=body)
+
+
+def open_incident(client) -> str:
+    contact(client, "s1", "Orbita лежит, ничего не открывается", 0, "ru")
+    contact(client, "s2", "I get 502 bad gateway on every page", 2)
+    failed_search(client, "s3", "error 503", 4)
+    return client.get("/api/v1/tickets?kind=incident", headers=bearer("test-token")).get_json()["tickets"][0]["reference"]
+
+
+# --- grouping ----------------------------------------------------------------------------------
+def test_a_burst_of_outage_reports_opens_one_incident_that_grows(app, client):
+    contact(client, "s1", "Orbita лежит, ничего не открывается", 0, "ru")
+    contact(client, "s2", "I get 502 bad gateway on every page", 2)
+    assert tickets(app, "incident") == []                  # two reports: not yet
+    failed_search(client, "s3", "error 503", 4)
+    [incident] = tickets(app, "incident")
+    assert (incident.priority, incident.line, incident.flagged_line) == ("P1", 1, 2)
+    assert incident.request_class == "outage" and incident.reports == 3
+    assert incident.subject.startswith("Possible outage: 3 reports")
+    contact(client, "s4", "site is down for everyone", 6)
+    contact(client, "s5", "How do I export contacts?", 7)    # not an outage: not a report
+    [incident] = tickets(app, "incident")
+    assert incident.reports == 4 and incident.subject.startswith("Possible outage: 4 reports")
+    contacts = tickets(app, "contact")
+    linked = [t for t in contacts if t.incident_id == incident.id]
+    assert len(linked) == 3 and all(t.request_class == "outage" for t in linked)   # own class kept
+    assert [t.request_class for t in contacts if t.incident_id is None] == ["how_to"]
+
+
+def test_reports_spread_beyond_the_window_open_no_incident(app, client):
+    for minutes, session in ((0, "a"), (11, "b"), (22, "c")):
+        contact(client, session, "the app is down", minutes)
+    assert tickets(app, "incident") == []
+
+
+def test_one_user_repeating_himself_is_one_report(app, client):
+    for minutes in (0, 1, 2, 3):
+        contact(client, "same", "the app is down", minutes)
+    assert tickets(app, "incident") == []
+
+
+def test_thresholds_are_settings(app, client):
+    app.config["INCIDENT_REPORTS"] = 2
+    contact(client, "a", "everything is down", 0)
+    contact(client, "b", "сайт лежит", 1, "ru")
+    assert len(tickets(app, "incident")) == 1
+
+
+# --- resolving and notices ---------------------------------------------------------------------
+def test_resolving_the_incident_resolves_linked_tickets_and_answers_their_users(app, client):
+    reference = open_incident(client)
+    response = act(client, reference, "resolve-incident", body="Fixed: sign-in works again.")
+    assert response.status_code == 200, response.get_json()
+    assert "2 users answered" in response.get_json()["outcome"]
+    assert {t.status for t in tickets(app, "incident")} == {"resolved"}
+    contacts = tickets(app, "contact")
+    assert [t.status for t in contacts] == ["resolved", "resolved"]
+    with app.app_context():
+        replies = db.session.scalars(db.select(TicketMessage).filter_by(kind="reply")).all()
+        assert sorted(m.ticket_id for m in replies) == sorted(t.id for t in contacts)
+        assert {m.body for m in replies} == {"Fixed: sign-in works again."}
+    assert act(client, reference, "resolve-incident", body="again").status_code == 409
+
+
+def test_a_notice_is_shown_in_the_users_language_while_active(app, client):
+    reference = open_incident(client)
+    assert client.get("/api/v1/notices").get_json()["notices"] == []
+    response = act(client, reference, "notice", texts={"en": "We know sign-in is failing; fix by 14:00",
+                                                       "ru": "Мы знаем, что вход не работает; исправим к 14:00"})
+    assert response.status_code == 200, response.get_json()
+    assert [n["text"] for n in client.get("/api/v1/notices?lang=ru").get_json()["notices"]] == \
+        ["Мы знаем, что вход не работает; исправим к 14:00"]
+    assert client.get("/api/v1/notices?lang=uk").get_json()["notices"][0]["text"].startswith("We know")
+    page = client.get("/?lang=ru").get_data(as_text=True)
+    assert "Мы знаем, что вход не работает" in page
+    assert act(client, reference, "end-notice").get_json()["outcome"] == "notice ended"
+    assert client.get("/api/v1/notices").get_json()["notices"] == []
+    assert "Мы знаем" not in client.get("/?lang=ru").get_data(as_text=True)
+
+
+def test_resolving_the_incident_ends_its_notice(app, client):
+    reference = open_incident(client)
+    act(client, reference, "notice", text_en="Sign-in is failing")
+    act(client, reference, "resolve-incident", body="fixed")
+    assert client.get("/api/v1/notices").get_json()["notices"] == []
+
+
+@pytest.mark.parametrize("body,status", [({}, 400), ({"text_en": "x" * 301}, 400),
+                                         ({"texts": {"en": 5}}, 400)])
+def test_bad_notices_are_refused(app, client, body, status):
+    reference = open_incident(client)
+    assert act(client, reference, "notice", **body).status_code == status
+
+
+@pytest.mark.parametrize("action,body", [("notice", {"text_en": "down"}),
+                                         ("resolve-incident", {"body": "fixed"})])
+def test_incident_actions_check_the_role_and_the_ticket(app, client, action, body):
+    reference = open_incident(client)
+    for role, expected in (("editor", 403), ("analyst", 403)):
+        assert act(client, reference, action, app.tokens[role], **body).status_code == expected
+    assert client.post(f"/api/v1/tickets/{reference}/{action}", json=body).status_code == 401
+    contact_ref = tickets(app, "contact")[0].reference
+    assert act(client, contact_ref, action, **body).status_code == 409       # not an incident
+    assert act(client, reference, action, app.tokens["agent1"], **body).status_code == 200
+
+
+def test_the_console_shows_the_incident_and_the_suggestion(app, client):
+    reference = open_incident(client)
+    with app.app_context():
+        add_staff("console@example.com", "admin")
+    login(client, "console@example.com")
+    page = client.get(f"/console/t/{reference}").get_data(as_text=True)
+    assert "data-incident-card" in page and "3 reports" in page.replace("·", "")
+    contact_ref = tickets(app, "contact")[1].reference
+    page = client.get(f"/console/t/{contact_ref}").get_data(as_text=True)
+    assert "data-suggestion" in page and "rule: &#34;502&#34;" in page and "100%" in page
+    assert f">{reference}</a>" in page
+
+
+# --- corrections -------------------------------------------------------------------------------
+def test_a_class_correction_is_recorded_and_counted(app, client):
+    first = contact(client, "a", "How do I export contacts?", 0)
+    second = contact(client, "b", "Where is the invoice template?", 1)
+    contact(client, "c", "the reports page is slow", 2)
+    with app.app_context():
+        assert corrections.suggestion_accuracy() == {"suggested": 3, "corrected": 0, "accuracy": 1.0}
+    assert act(client, first["reference"], "classify", request_class="documentation_gap").status_code == 200
+    assert act(client, second["reference"], "classify", priority="P2").status_code == 200   # class kept
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ClassCorrection.id))) == 1
+        assert corrections.suggestion_accuracy() == {"suggested": 3, "corrected": 1, "accuracy": 0.6667}
+        assert corrections.examples() == [{"text": "How do I export contacts?", "label": "documentation_gap",
+                                           "language": "en", "suggested": "how_to"}]
+        assert corrections.suggestion_accuracy(since=T0 + dt.timedelta(minutes=1))["corrected"] == 0
+
+
+# --- subjects ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("query,message,subject", [
+    ("invoice xml", "Where do I find my invoices? I looked everywhere.", "Where do I find my invoices?"),
+    ("", "Добрый день!\nПриложение не открывается ни у кого. Что делать?",
+     "Приложение не открывается ни у кого."),
+    ("", "Hi,\n\nnobody can log in", "nobody can log in"),
+    ("vpn", "", "vpn"),
+    ("", "abcd " * 40, "abcd " * 14 + "abcd…"),      # cut at a word, within 80 characters
+])
+def test_the_subject_summarises_the_message(query, message, subject):
+    assert contact_subject(query, message) == subject
+
+
+def test_erasing_a_person_erases_their_words_in_reports_and_corrections(app, client):
+    from kb_server import privacy
+    from kb_server.models import IncidentReport
+    mine = contact(client, "mine", "Orbita is down, I am Anna from Acme", 0, email="anna@example.com")
+    failed_search(client, "mine", "error 503 acme", 1)
+    act(client, mine["reference"], "classify", request_class="how_to")
+    with app.app_context():
+        privacy.erase_person("anna@example.com")
+        texts = db.session.scalars(db.select(IncidentReport.text)).all() + \
+            db.session.scalars(db.select(ClassCorrection.text)).all()
+        assert texts and set(texts) == {privacy.ERASED}
+        assert set(db.session.scalars(db.select(IncidentReport.session_id))) == {""}
