@@ -33,6 +33,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "tickets.work": ("admin", "agent"),                        # every ticket action
     "users.manage": ("admin",),                                # accounts, roles, lines
     "macros.manage": ("admin",),                               # canned answers
+    "webhooks.manage": ("admin",),                             # outbound webhooks, their log
     "tokens.own": ("admin", "agent", "analyst", "editor"),     # one's own API tokens
 }
 

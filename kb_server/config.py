@@ -131,7 +131,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_CONTACT", "5/minute;30/hour",
             "per-client limit on contact requests (each creates a ticket)"),
     Setting("REDIS_URL", "", "Redis (`redis://HOST:6379/0`) that every worker and app server "
-            "counts rate limits in; unset: each process counts its own"),
+            "counts rate limits in and that holds the background jobs; unset: each process "
+            "counts its own, jobs are kept in `JOBS_DB`"),
     Setting("METRICS_TOKEN", "", "bearer token that `/metrics` (Prometheus) requires; unset: "
             "only loopback clients may read it"),
     Setting("RATELIMIT_LOGIN", "10/minute;50/hour",
@@ -190,8 +191,12 @@ SETTINGS: tuple[Setting, ...] = (
             "what the SLA check does when a target is due soon or breached, as JSON; "
             "actions `notify`, `raise_priority`, `escalate`", parse=json.loads,
             shown='`{"due_soon": ["notify"], "breached": ["notify"]}`'),
-    Setting("SLA_CHECK_SECONDS", 300, "how often `kb serve` runs the SLA check in the background "
-            "(0: never, run `kb tickets sla-check` from cron instead)", parse=float),
+    Setting("SLA_CHECK_SECONDS", 300, "how often the job consumer (`kb serve` or `kb worker`) runs "
+            "the SLA check, rounded up to whole minutes (0: never, run `kb tickets sla-check` "
+            "from cron instead)", parse=float),
+    Setting("TICKETS_PROCESS_SECONDS", 60, "how often the job consumer judges searches whose "
+            "no-click window has passed, rounded up to whole minutes (0: never, run `kb tickets "
+            "process` from cron instead)", parse=float),
     Setting("SLA_NOTIFY_EMAIL", "", "where SLA notifications are e-mailed (unset: logged only)"),
     Setting("MAIL_SMTP_HOST", "", "SMTP server for outgoing mail (unset: messages are written "
             "to `MAIL_OUTBOX_DIR` instead)"),
@@ -201,9 +206,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_SMTP_USERNAME", "", "SMTP login (unset: no authentication)"),
     Setting("MAIL_SMTP_PASSWORD", "", "SMTP password"),
     Setting("MAIL_SMTP_TIMEOUT", 30.0, "seconds to wait for the SMTP server", parse=float),
-    Setting("MAIL_RETRIES", 3, "attempts after a transient SMTP failure (4xx, lost connection)",
+    Setting("MAIL_RETRIES", 5, "attempts after a transient SMTP failure (4xx, lost connection)",
             parse=int),
-    Setting("MAIL_RETRY_SECONDS", 2.0, "first wait before a retry; doubled each time", parse=float),
+    Setting("MAIL_RETRY_SECONDS", 30.0, "first wait before a retry; doubled each time",
+            parse=float),
     Setting("MAIL_FROM", "Support <support@localhost>", "sender of the mail to users"),
     Setting("MAIL_REPLY_ADDRESS", "", "the address users reply to; each ticket's replies go to "
             "`local+TOKEN@domain`", shown="the address of `MAIL_FROM`"),
@@ -220,6 +226,20 @@ SETTINGS: tuple[Setting, ...] = (
             "content types of attachments kept from users' replies", parse=_words),
     Setting("MAIL_ATTACHMENTS_DIR", lambda i: str(i / "attachments"), "where attachments of "
             "users' replies are stored", shown="`INSTANCE/attachments`"),
+    Setting("JOBS_DB", lambda i: str(i / "jobs.db"), "the SQLite file that keeps queued "
+            "background jobs while `KB_REDIS_URL` is unset", shown="`INSTANCE/jobs.db`"),
+    Setting("JOBS_IN_SERVE", None, "whether `kb serve` runs the job consumer itself (else run "
+            "`kb worker`)", parse=_bool,
+            shown="`true` while `KB_REDIS_URL` is unset, else `false`"),
+    Setting("JOBS_WORKERS", 2, "threads that run jobs in one consumer", parse=int),
+    Setting("JOBS_IMMEDIATE", False, "run each job at once in the process that queues it, "
+            "without a consumer (debugging; a retry is never run)", parse=_bool),
+    Setting("WEBHOOK_TIMEOUT", 10.0, "seconds to wait for a webhook endpoint's answer",
+            parse=float),
+    Setting("WEBHOOK_RETRIES", 8, "attempts after a failed webhook delivery (no answer, or "
+            "not 2xx)", parse=int),
+    Setting("WEBHOOK_RETRY_SECONDS", 30.0, "first wait before a webhook retry; doubled each "
+            "time", parse=float),
     Setting("REQUESTER_LINK_DAYS", 30, "how long the signed ticket and rating links sent to "
             "users stay valid", parse=int),
 )

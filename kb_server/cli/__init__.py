@@ -10,6 +10,7 @@
 | ``mail`` | ``kb mail serve`` |
 | ``privacy`` | ``kb privacy retention``, ``kb privacy erase --email`` |
 | ``users`` | ``kb user add/token/list`` (staff accounts, API tokens) |
+| ``worker`` | ``kb worker`` (background jobs) |
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from kb_server.cli.privacy import privacy_group
 from kb_server.cli.sites import site_group
 from kb_server.cli.tickets import tickets
 from kb_server.cli.users import user_group
+from kb_server.cli.worker import worker_command
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
@@ -34,5 +36,6 @@ def main() -> None:
 for command in (instance.init_command, instance.serve_command, instance.settings_command,
                 content.check_command, content.index_command,
                 measure.eval_command, measure.bench_command,
-                db_group, site_group, tickets, privacy_group, user_group, mail_group):
+                db_group, site_group, tickets, privacy_group, user_group, mail_group,
+                worker_command):
     main.add_command(command)

@@ -16,14 +16,14 @@ from typing import Callable, Mapping
 
 from sqlalchemy import distinct, func, select, update
 
-from kb_server import audit
+from kb_server import audit, webhooks
 from kb_server.auth import can_work
 from kb_server.console import macros, queue
 from kb_server.extensions import db
-from kb_server.mail import conversation
+from kb_server.mail import conversation, outbound
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
 from kb_server.models.tickets import LINES, OPEN_STATUSES, PENDING_REASONS, STATUSES
-from kb_server.tickets import classify, delivery, facts, sla, sla_watch
+from kb_server.tickets import classify, facts, sla, sla_watch
 
 MAX_TEXT = 20_000
 MAX_FIELD = 200
@@ -151,10 +151,9 @@ def reply(actor: User, ticket: Ticket, params: Mapping) -> str:
     rating = status == "resolved" and str(params.get("rating", "1")).lower() not in OFF
     message = conversation.reply_to_user(ticket, body, staff=actor, rating=rating,
                                          **({"macro": macro.name} if macro else {}))
-    return {delivery.SENT: "reply sent",
-            delivery.OUTBOX: "reply written to the outbox (no SMTP server set)",
-            delivery.FAILED: f"reply stored but NOT delivered: {message.data.get('delivery_error')}",
-            }[message.delivery]
+    if outbound.delivery_mode() == "outbox":
+        return "reply queued for the outbox (no SMTP server set)"
+    return "reply queued for sending"
 
 
 def note(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -304,7 +303,20 @@ def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
         db.session.rollback()
         raise
     ticket.updated_at = utcnow()
-    audit.record(actor, "ticket", ticket.reference, name, before, audit.snapshot(ticket, AUDITED))
+    entry = audit.record(actor, "ticket", ticket.reference, name, before,
+                         audit.snapshot(ticket, AUDITED))
     sla_watch.store_state(ticket)          # the queue filters and sorts by the stored state
+    webhooks.emit(_event(name, before, ticket), ticket,
+                  {"action": name, "outcome": outcome, "by": actor.email,
+                   "before": entry.before, "after": entry.after})
     db.session.commit()
     return outcome
+
+
+def _event(action: str, before: dict, ticket: Ticket) -> str:
+    """The webhook event of an action (``webhooks``)."""
+    if action == "escalate":
+        return "ticket.escalated"
+    if ticket.status == "resolved" and before.get("status") != "resolved":
+        return "ticket.resolved"
+    return "ticket.updated"

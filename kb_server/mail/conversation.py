@@ -4,8 +4,8 @@
   in the conversation with its attachments, and a ticket waiting on the user (or resolved) is
   open again. A closed ticket keeps its status (the reply is still kept for staff to see).
 - ``reply_to_user(ticket, body)``: a staff answer (the console's and the staff API's reply
-  action): kept in the conversation, then handed to ``tickets.delivery`` (SMTP, or the outbox
-  folder); a delivered first reply is the ticket's first response.
+  action): kept in the conversation, its e-mail queued as a job (``tickets.delivery``: SMTP, or
+  the outbox folder); a delivered first reply is the ticket's first response.
 
 The conversation is the console's ``TicketMessage`` table (one store): the user's messages
 (kind ``user``) and the replies to the user (kind ``reply``) are its entries; internal notes,
@@ -121,17 +121,15 @@ def deliver(reply: InboundReply) -> Ticket | Ignored:
 # --- staff replies -------------------------------------------------------------------------------
 def reply_to_user(ticket: Ticket, body: str, *, staff: User | None = None, rating: bool = False,
                   **data) -> TicketMessage:
-    """Keep ``body`` in the conversation and send it to the ticket's user (``rating``: with the
-    satisfaction links, e.g. with the resolution). The message's ``delivery`` is ``sent``,
-    ``outbox`` or ``failed`` (the reason in ``data["delivery_error"]``). The caller commits."""
+    """Keep ``body`` in the conversation and queue its e-mail to the ticket's user (``rating``:
+    with the satisfaction links, e.g. with the resolution): ``delivery`` is ``queued`` until
+    the job has sent it (``tickets.delivery``). The caller commits, which queues the job."""
     thread = thread_ids(ticket)
     message = TicketMessage(ticket_id=ticket.id, kind="reply", author_id=staff.id if staff else None,
                             author=staff.display_name if staff else "", body=body,
                             data={"via": "email", **data}, created_at=utcnow())
     db.session.add(message)
     db.session.flush()
-    delivery.deliver_reply(ticket, message, thread=thread, rating=rating)
-    if message.delivery in delivery.DELIVERED and ticket.first_response_at is None:
-        ticket.first_response_at = message.created_at
+    delivery.queue_reply(ticket, message, thread=thread, rating=rating)
     ticket.updated_at = utcnow()
     return message

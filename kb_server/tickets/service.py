@@ -14,6 +14,7 @@ from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from indexer.analysis import detect_language
+from kb_server import jobs, webhooks
 from kb_server.extensions import db
 from kb_server.models import Event, utcnow
 from kb_server.tickets import rules, sla
@@ -68,6 +69,25 @@ def process_pending(now: dt.datetime | None = None, limit: int = PENDING_BATCH) 
     return dict(counts)
 
 
+def process_all_pending(now: dt.datetime | None = None) -> dict[str, int]:
+    """``process_pending`` batch after batch until every due event is judged (``kb tickets
+    process`` from cron, or the periodic job ``tickets.process``)."""
+    total: Counter[str] = Counter()
+    while True:
+        counts = process_pending(now)
+        total.update(counts)
+        if sum(counts.values()) < PENDING_BATCH:
+            return dict(total)
+
+
+@jobs.periodic("tickets.process", "TICKETS_PROCESS_SECONDS")
+def periodic_process() -> dict[str, int]:
+    """Judge the due searches as a periodic job (no cron needed)."""
+    counts = process_all_pending()
+    log.info("unresolved searches judged: %s", counts)
+    return counts
+
+
 def _unjudged(cutoff: dt.datetime, limit: int):
     return (select(Event)
             .outerjoin(TicketSignal, TicketSignal.event_id == Event.id)
@@ -105,10 +125,12 @@ def _apply(event: Event, rule: str, now: dt.datetime) -> None:
                           session_id=event.session_id, processed_at=now)
     db.session.add(signal)
     if need is not None:
-        ticket = _gap_ticket_for(need, event, now)
+        ticket, created = _gap_ticket_for(need, event, now)
         signal.ticket_id = ticket.id
         db.session.flush()
         _add_signal(ticket, event, rule, need)
+        if created:
+            webhooks.emit("ticket.created", ticket)
     db.session.commit()
 
 
@@ -129,7 +151,8 @@ def _last_query_before(event: Event) -> str:
         .order_by(Event.id.desc()).limit(1)) or ""
 
 
-def _gap_ticket_for(need: rules.Need, event: Event, now: dt.datetime) -> Ticket:
+def _gap_ticket_for(need: rules.Need, event: Event, now: dt.datetime) -> tuple[Ticket, bool]:
+    """The open gap ticket of ``need``, or a new one (True)."""
     config = rules.settings()
     rows = db.session.execute(
         select(Ticket.id, Ticket.gap_key, Ticket.gap_query, Ticket.language)
@@ -138,8 +161,8 @@ def _gap_ticket_for(need: rules.Need, event: Event, now: dt.datetime) -> Ticket:
                   for row in rows]
     match = rules.best_match(need, candidates, config["threshold"], config["similarity"])
     if match is not None:
-        return db.session.get(Ticket, match)
-    return _new_gap_ticket(need, event, now)
+        return db.session.get(Ticket, match), False
+    return _new_gap_ticket(need, event, now), True
 
 
 def _new_gap_ticket(need: rules.Need, event: Event, now: dt.datetime) -> Ticket:
@@ -232,6 +255,7 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str) -> 
     db.session.flush()
     ticket.assign_reference()
     event.data = {"ticket": ticket.reference}
+    webhooks.emit("ticket.created", ticket)
     db.session.commit()
     return ticket
 
