@@ -217,6 +217,9 @@ SETTINGS: tuple[Setting, ...] = (
             "no SMTP host is set", shown="`INSTANCE/outbox`"),
     Setting("MAIL_INBOUND_HOST", "127.0.0.1", "address `kb mail serve` listens on"),
     Setting("MAIL_INBOUND_PORT", 2525, "port `kb mail serve` listens on", parse=int),
+    Setting("MAIL_NEW_TICKETS", True, "a person's message to the reply address that answers no "
+            "ticket opens a new contact ticket (false: it is refused, pointing to the help "
+            "center)", parse=_bool),
     Setting("MAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, "largest inbound message accepted",
             parse=int),
     Setting("MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, "largest attachment kept from a "

@@ -21,7 +21,8 @@ from aiosmtpd.controller import Controller
 from kb_server import create_app
 from kb_server.cli.instance import ensure_database
 from kb_server.extensions import db
-from kb_server.mail import Ignored, InboundReply, MailError, compose, conversation, ingest, send, tokens
+from kb_server.mail import (Ignored, InboundReply, MailError, NewRequest, compose, conversation, ingest,
+                            send, tokens)
 from kb_server.mail.inbound import strip_quoted
 from kb_server.mail.server import make_controller
 from kb_server.models.tickets import Ticket
@@ -259,9 +260,64 @@ def test_forged_tokens_and_message_ids_thread_nothing(app, client, relay, receiv
     answer.replace_header("To", "support@help.example")
     answer.replace_header("In-Reply-To", f"<{reference.lower()}.0000000000000000.0000000000000000@help.example>")
     answer.replace_header("References", answer["In-Reply-To"])
-    with pytest.raises(smtplib.SMTPDataError, match="only receives replies"):
-        smtp_send(receiver, answer)          # the sender's server tells the person
+    smtp_send(receiver, answer)              # not threaded: a new request of its own
     assert [e["author"] for e in entries(app, reference)] == ["agent"]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 2
+
+
+def new_request(text: str = "Hello, the export to CSV stopped working since Monday.", **headers) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"] = "Boris Petrov <boris@example.org>", "support@help.example"
+    message["Subject"] = "Export broken"
+    message["Message-ID"] = email.utils.make_msgid(domain="example.org")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text)
+    return message
+
+
+def test_a_new_message_to_the_support_address_opens_a_contact_ticket(app, client, relay, receiver):
+    first = new_request()
+    first.add_attachment(PNG, maintype="image", subtype="png", filename="export.png")
+    smtp_send(receiver, first, sender="boris@example.org")
+    smtp_send(receiver, first, sender="boris@example.org")          # an SMTP retry: kept once
+    with app.app_context():
+        [ticket] = db.session.scalars(db.select(Ticket)).all()
+        assert (ticket.kind, ticket.status, ticket.email, ticket.name) == ("contact", "new", "boris@example.org", "Boris Petrov")
+        assert ticket.subject == "Export broken" and "export to CSV" in ticket.message
+        assert ticket.language == "en" and ticket.user_agent == "e-mail"
+        reference = ticket.reference
+    [entry] = entries(app, reference)
+    assert entry["author"] == "user" and entry["via"] == "email" and entry["message_id"] == first["Message-ID"]
+    assert [a["name"] for a in entry["attachments"]] == ["export.png"]
+    reply(app, reference, "Fixed, please try again.")                 # threads on the user's mail
+    answer = relay.messages[-1]
+    assert answer["In-Reply-To"] == first["Message-ID"] and answer["To"] == "Boris Petrov <boris@example.org>"
+    again = user_reply(answer, "Works now, thank you.")
+    again.replace_header("From", "boris@example.org")
+    smtp_send(receiver, again, sender="boris@example.org")
+    assert [e["text"] for e in entries(app, reference)][-1] == "Works now, thank you."
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 1
+
+
+def test_machine_mail_to_the_support_address_opens_nothing(app, client, relay, receiver):
+    smtp_send(receiver, new_request(Auto_Submitted="auto-replied"), sender="boris@example.org")
+    smtp_send(receiver, new_request(), sender="")                    # a bounce's null sender
+    smtp_send(receiver, new_request(Precedence="bulk"), sender="boris@example.org")
+    smtp_send(receiver, new_request(text="\n"), sender="boris@example.org")     # empty
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 0
+    assert relay.messages == []                                        # nothing answered back
+
+
+def test_new_requests_by_mail_can_be_refused(app, client, relay, receiver):
+    app.config["MAIL_NEW_TICKETS"] = False
+    with pytest.raises(smtplib.SMTPDataError, match="only receives replies"):
+        smtp_send(receiver, new_request(), sender="boris@example.org")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 0
 
 
 def bounce_for(original: EmailMessage) -> EmailMessage:
@@ -345,6 +401,10 @@ def test_ingest_limits_and_unknown_threads(app, client):
     reference = new_ticket(client)
     with app.app_context():
         address = tokens.reply_address(reference)
+        new = ingest(raw({"To": "support@localhost", "Subject": "Invoices    missing"}))
+        assert isinstance(new, NewRequest) and (new.subject, new.text) == ("Invoices missing", "Thanks!")
+        assert ingest(raw({"To": "support@localhost", "From": "nobody"})) == Ignored("no sender address to answer")
+        app.config["MAIL_NEW_TICKETS"] = False
         assert ingest(raw({"To": "support@localhost"})) == Ignored("not a reply to a ticket")
         assert ingest(raw({"To": address}, "> only quoted\n")) == Ignored("empty reply")
         app.config["MAIL_MAX_MESSAGE_BYTES"] = 100
