@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 
 EPOCH = dt.datetime(1970, 1, 1)
 PENDING_KEY = "linezero_jobs"
-
-
 POLL_MAX_SECONDS = 1.0      # longest a consumer's idle thread waits before looking again
 
 
@@ -107,11 +105,12 @@ def runs_in_serve(config) -> bool:
 
 
 def make_huey(config) -> Huey:
-    """The job storage: Redis when ``REDIS_URL`` is set, else the SQLite file ``JOBS_DB``."""
-    immediate = bool(config["JOBS_IMMEDIATE"])
+    """The job storage: Redis when ``REDIS_URL`` is set, else the SQLite file ``JOBS_DB``. Jobs
+    keep their outcome in the database, so huey stores no results."""
+    options = {"immediate": bool(config["JOBS_IMMEDIATE"]), "results": False}
     if config["REDIS_URL"]:
-        return RedisHuey("linezero", url=config["REDIS_URL"], immediate=immediate)
-    return SqliteHuey("linezero", filename=config["JOBS_DB"], immediate=immediate)
+        return RedisHuey("linezero", url=config["REDIS_URL"], **options)
+    return SqliteHuey("linezero", filename=config["JOBS_DB"], **options)
 
 
 class Jobs:
@@ -129,15 +128,11 @@ class Jobs:
                 task = self.huey.task(name=spec.name)(run)
             self.tasks[spec.name] = task
 
-    def enqueue(self, name: str, *args, delay: float | None = None) -> None:
-        task = self.tasks[name]
-        if delay:
-            task.schedule(args=args, delay=delay)
-        else:
-            task(*args)
+    def enqueue(self, name: str, *args) -> None:
+        self.tasks[name](*args)
 
     def pending(self) -> int:
-        """Jobs waiting to run now or later (for ``kb worker`` and the health page)."""
+        """Jobs waiting to run now or later (retries included)."""
         return self.huey.pending_count() + self.huey.scheduled_count()
 
 
@@ -153,17 +148,17 @@ def jobs() -> Jobs:
 
 
 # --- queueing after the commit -------------------------------------------------------------------
-def after_commit(name: str, *args, delay: float | None = None) -> None:
+def after_commit(name: str, *args) -> None:
     """Queue job ``name`` once the session's transaction commits (dropped on rollback)."""
     pending = db.session.info.setdefault(PENDING_KEY, [])
-    pending.append((current_app.extensions["jobs"], name, args, delay))
+    pending.append((current_app.extensions["jobs"], name, args))
 
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_committed(session: Session) -> None:
-    for queue, name, args, delay in session.info.pop(PENDING_KEY, []):
+    for queue, name, args in session.info.pop(PENDING_KEY, []):
         try:
-            queue.enqueue(name, *args, delay=delay)
+            queue.enqueue(name, *args)
         except Exception:       # the change is committed: say loudly that its job is not queued
             log.exception("job %s%r could not be queued", name, args)
 

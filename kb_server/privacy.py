@@ -2,12 +2,14 @@
 
 What is personal here: a ticket's e-mail, name, message, page, browser, captured session
 (``context``), facts, the texts of its conversation (and the facts and context its audit
-trail recorded), the files its user sent (``MAIL_ATTACHMENTS_DIR``), and the events of a
+trail recorded), the files its user sent (``MAIL_ATTACHMENTS_DIR``), the webhook deliveries
+about it (their bodies hold the ticket), and the events of a
 search session (queries, pages, browser), tied to a person through the session of their
 contact ticket. Page URLs lose their query strings and fragments
 when they arrive (``views.capture``).
 
-- ``apply_retention``: events older than ``RETENTION_EVENT_DAYS`` are deleted; tickets closed
+- ``apply_retention``: events and webhook deliveries older than ``RETENTION_EVENT_DAYS`` are
+  deleted; tickets closed
   more than ``RETENTION_TICKET_DAYS`` ago keep their class, priority, status and times, and
   lose everything personal (``kb privacy retention``, for cron).
 - ``erase_person``: a person's tickets (by e-mail) are erased the same way at once and the
@@ -21,7 +23,8 @@ from flask import current_app
 
 from kb_server.extensions import db
 from kb_server.mail.conversation import erase_attachments
-from kb_server.models import AuditEntry, Event, Ticket, TicketMessage, TicketSignal, utcnow
+from kb_server.models import (AuditEntry, Event, Ticket, TicketMessage, TicketSignal,
+                              WebhookDelivery, utcnow)
 
 ERASED = "(erased)"
 PERSONAL_AUDIT_FIELDS = ("context", "facts")   # audited fields that may quote the person
@@ -39,6 +42,8 @@ def _erase_ticket(ticket: Ticket) -> None:
     db.session.execute(db.update(TicketMessage).where(TicketMessage.ticket_id == ticket.id,
                                                       TicketMessage.kind == "user")
                        .values(author=""))      # the user's own address
+    db.session.execute(db.delete(WebhookDelivery)
+                       .where(WebhookDelivery.ticket_reference == ticket.reference))
     for entry in db.session.scalars(db.select(AuditEntry).filter_by(entity="ticket",
                                                                     entity_id=ticket.reference)):
         entry.before = {k: v for k, v in (entry.before or {}).items() if k not in PERSONAL_AUDIT_FIELDS}
@@ -57,14 +62,18 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
     """Delete old events and erase old closed tickets; counts of what was removed."""
     now = now or utcnow()
     config = current_app.config
-    events = _delete_events(Event.created_at < now - dt.timedelta(days=config["RETENTION_EVENT_DAYS"]))
+    old = now - dt.timedelta(days=config["RETENTION_EVENT_DAYS"])
+    events = _delete_events(Event.created_at < old)
+    deliveries = db.session.execute(db.delete(WebhookDelivery)
+                                    .where(WebhookDelivery.created_at < old)).rowcount
     closed_before = now - dt.timedelta(days=config["RETENTION_TICKET_DAYS"])
     tickets = db.session.scalars(db.select(Ticket).where(
         Ticket.status == "closed", Ticket.updated_at < closed_before, Ticket.message != ERASED)).all()
     for ticket in tickets:
         _erase_ticket(ticket)
     db.session.commit()
-    return {"events_deleted": events, "tickets_erased": len(tickets)}
+    return {"events_deleted": events, "tickets_erased": len(tickets),
+            "webhook_deliveries_deleted": deliveries}
 
 
 def erase_person(email: str) -> dict[str, int]:

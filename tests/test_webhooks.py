@@ -350,3 +350,21 @@ def test_malformed_requests_are_4xx_json(client):
     missing = client.patch("/api/v1/webhooks/999", headers=STAFF, json={"active": False})
     assert missing.status_code == 404 and missing.get_json()["error"] == "no webhook 999"
     assert client.delete("/api/v1/webhooks/999", headers=STAFF).status_code == 404
+
+
+def test_erasing_a_person_or_retention_removes_the_deliveries_about_them(app, client, runner, receiver):
+    import datetime as dt
+    from kb_server.cli import main
+    add_hook(client, receiver.url, events=["ticket.created"])
+    new_ticket(client)
+    other = post(client, "contact", {**CONTACT, "email": "kim@example.com", "session_id": "w2"})
+    assert other.status_code == 201 and len(deliveries(app)) == 2
+    assert runner.invoke(main, ["privacy", "erase", "--email", "ola@example.com"]).exit_code == 0
+    [left] = deliveries(app)
+    assert "ola@example.com" not in json.dumps(left) and left["ticket"] == other.get_json()["ticket"]["reference"]
+    with app.app_context():
+        db.session.execute(db.update(WebhookDelivery).values(
+            created_at=WebhookDelivery.created_at - dt.timedelta(days=181)))
+        db.session.commit()
+    result = runner.invoke(main, ["privacy", "retention"])
+    assert "webhook deliveries deleted: 1" in result.output and deliveries(app) == []

@@ -69,9 +69,11 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
         click.echo(f"skipped {error}", err=True)
     click.echo(f"keyword search ready in {time.monotonic() - started:.1f}s ({report.summary()})")
 
+    consumers = []
+
     def background() -> None:
         if jobs.runs_in_serve(app.config):
-            jobs.start_consumer(app)
+            consumers.append(jobs.start_consumer(app))
             click.echo(f"processing background jobs from {jobs.storage_name(app.config)} "
                        f"(SLA check every {jobs.every_minutes(app.config['SLA_CHECK_SECONDS'])} "
                        "min; KB_JOBS_IN_SERVE=false to leave them to kb worker)")
@@ -81,7 +83,12 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             click.echo("embedding in the background: hybrid search starts when it is done "
                        "(progress in /api/v1/health)")
     click.echo(f"Linezero on http://{host}:{port}/  (help center), /demo (widget demo)")
-    serve(lambda: app, host=host, port=port, workers=workers, threads=threads, after_start=background)
+    try:
+        serve(lambda: app, host=host, port=port, workers=workers, threads=threads,
+              after_start=background)
+    finally:
+        for consumer in consumers:          # let running jobs finish (a queued one waits)
+            consumer.stop(graceful=True)
 
 
 @click.command("settings")

@@ -22,5 +22,6 @@ def worker_command(workers: int | None, periodic: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     ensure_database()
     app = current_app._get_current_object()
-    click.echo(f"processing jobs from {jobs.storage_name(app.config)}")
+    click.echo(f"processing jobs from {jobs.storage_name(app.config)} "
+               f"({app.extensions['jobs'].pending()} waiting)")
     jobs.run_worker(app, workers, periodic)
