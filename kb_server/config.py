@@ -146,8 +146,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAGE_URL_PARAMS", (), "query parameters kept in the page URLs that events and "
             "tickets record (every other parameter and the `#fragment` are dropped)",
             parse=_words),
-    Setting("RETENTION_EVENT_DAYS", 180, "events (searches, clicks, feedback) older than this "
-            "are deleted by `kb privacy retention`", parse=int),
+    Setting("RETENTION_EVENT_DAYS", 180, "events (searches, clicks, feedback) and webhook "
+            "deliveries older than this are deleted by `kb privacy retention`", parse=int),
     Setting("RETENTION_TICKET_DAYS", 365, "tickets closed longer ago than this lose their "
             "personal fields (e-mail, name, message, page, browser, session) on `kb privacy "
             "retention`", parse=int),
