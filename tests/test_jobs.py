@@ -103,11 +103,22 @@ def test_a_queued_job_survives_a_restart(app, client, tmp_path):
         assert jobs.jobs().pending() == 0 and load(reference).first_response_at is not None
 
 
-def test_redis_url_selects_the_redis_storage(tmp_path):
-    app = create_app(app_config(tmp_path, JOBS_IMMEDIATE=False, REDIS_URL="redis://127.0.0.1:1/0"))
-    assert type(app.extensions["jobs"].huey).__name__ == "RedisHuey"
-    assert jobs.storage_name(app.config) == "Redis 127.0.0.1:1/0"
-    assert not jobs.runs_in_serve(app.config)
+def test_with_redis_the_jobs_are_kept_in_redis(tmp_path, app, client, redis_server):
+    before = queued_app(tmp_path, REDIS_URL=redis_server)
+    assert type(before.extensions["jobs"].huey).__name__ == "RedisHuey"
+    assert jobs.storage_name(before.config) == "Redis " + redis_server.split("//")[1]
+    assert not jobs.runs_in_serve(before.config)
+    reference = new_ticket(client)
+    with before.app_context():
+        conversation.reply_to_user(load(reference), "kept in Redis")
+        db.session.commit()
+    assert not Path(before.config["JOBS_DB"]).exists()
+    after = queued_app(tmp_path, REDIS_URL=redis_server)            # another process
+    consumer = jobs.start_consumer(after)
+    try:
+        wait_until(lambda: reply_state(after, reference)["delivery"] == "outbox")
+    finally:
+        consumer.stop(graceful=True)
     assert jobs.runs_in_serve({**app.config, "REDIS_URL": ""})
     assert not jobs.runs_in_serve({**app.config, "REDIS_URL": "", "JOBS_IN_SERVE": False})
 
