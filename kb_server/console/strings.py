@@ -204,6 +204,7 @@ _S: dict[str, tuple[str, str, str]] = {
                        "Події заявок надсилаються POST-запитом із підписаним JSON на ці адреси, "
                        "щоб їх міг прийняти наявний help desk."),
     "webhook_url": ("Endpoint URL", "URL получателя", "URL отримувача"),
+    "endpoint": ("Endpoint", "Получатель", "Отримувач"),
     "webhook_events": ("Events", "События", "Події"),
     "webhook_secret": ("Signing secret", "Секрет подписи", "Секрет підпису"),
     "webhook_secret_hint": ("empty: generate one", "пусто: сгенерировать", "порожньо: згенерувати"),

@@ -274,7 +274,8 @@ def delete_macro(macro_id: int):
 
 # --- webhooks ----------------------------------------------------------------------------------
 def _webhooks_page(new_secret: str | None = None, status: int = 200):
-    return render_template("console/webhooks.html", hooks=webhooks.endpoints(),
+    hooks = webhooks.endpoints()
+    return render_template("console/webhooks.html", hooks=hooks, endpoints={h.id: h for h in hooks},
                            deliveries=webhooks.recent_deliveries(), events=WEBHOOK_EVENTS,
                            history=audit.recent("webhook"), new_secret=new_secret,
                            now=utcnow()), status
