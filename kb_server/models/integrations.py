@@ -18,7 +18,6 @@ from kb_server.models.base import utcnow
 from kb_server.models.tickets import iso
 
 WEBHOOK_EVENTS = ("ticket.created", "ticket.updated", "ticket.escalated", "ticket.resolved")
-DELIVERY_STATES = ("pending", "delivered", "failed")
 
 
 class Webhook(db.Model):
@@ -46,7 +45,7 @@ class WebhookDelivery(db.Model):
     event: Mapped[str] = mapped_column(String(32))                  # one of WEBHOOK_EVENTS
     ticket_reference: Mapped[str] = mapped_column(String(16), default="")
     body: Mapped[str] = mapped_column(Text)                         # the exact JSON sent
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # delivered, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status: Mapped[int | None] = mapped_column(Integer)        # HTTP status of the last try
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -14,21 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from flask import current_app
 from huey.exceptions import RetryTask
 from sqlalchemy.orm.attributes import flag_modified
-
-from flask import current_app
 
 from kb_server import jobs
 from kb_server.extensions import db
 from kb_server.mail import outbound, tokens
 from kb_server.models import Ticket, TicketMessage, utcnow
-from kb_server.models.staff import DELIVERED
+from kb_server.models.staff import DELIVERY_STATES
 from kb_server.tickets import sla_watch
 
 log = logging.getLogger(__name__)
 
-QUEUED, SENT, OUTBOX, FAILED = "queued", "sent", "outbox", "failed"
+QUEUED, SENT, OUTBOX, FAILED = DELIVERY_STATES
 THREAD_KEPT = 20          # Message-IDs a reply's References keep
 
 
