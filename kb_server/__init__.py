@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb_server import authoring, jsonapi, metrics, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
+from kb_server import authoring, jobs, jsonapi, metrics, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
 from kb_server.config import load_config
 from kb_server.auth import login_manager
 from kb_server.extensions import csrf, db, migrate
@@ -37,5 +37,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     metrics.init_app(app)    # Prometheus: request and search latency (/metrics)
     sites.init_app(app)      # CORS for the sites' origins
     search.init_app(app)     # opens the served index generation, if any
+    jobs.init_app(app)       # background jobs: SQLite in the instance folder, or Redis
     views.register(app)
     return app

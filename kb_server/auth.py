@@ -34,6 +34,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "tickets.work": ("admin", "agent"),                        # every ticket action
     "users.manage": ("admin",),                                # accounts, roles, lines
     "macros.manage": ("admin",),                               # canned answers
+    "webhooks.manage": ("admin",),                             # outbound webhooks, their log
     "tokens.own": ("admin", "agent", "analyst", "editor"),     # one's own API tokens
     "articles.flag": ("admin", "agent"),                       # flag an article from a ticket
     "flags.manage": ("admin", "editor"),                       # see and resolve article flags

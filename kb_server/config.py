@@ -137,7 +137,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_CONTACT", "5/minute;30/hour",
             "per-client limit on contact requests (each creates a ticket)"),
     Setting("REDIS_URL", "", "Redis (`redis://HOST:6379/0`) that every worker and app server "
-            "counts rate limits in; unset: each process counts its own"),
+            "counts rate limits in and that holds the background jobs; unset: each process "
+            "counts its own, jobs are kept in `JOBS_DB`"),
     Setting("METRICS_TOKEN", "", "bearer token that `/metrics` (Prometheus) requires; unset: "
             "only loopback clients may read it"),
     Setting("RATELIMIT_LOGIN", "10/minute;50/hour",
@@ -151,8 +152,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAGE_URL_PARAMS", (), "query parameters kept in the page URLs that events and "
             "tickets record (every other parameter and the `#fragment` are dropped)",
             parse=_words),
-    Setting("RETENTION_EVENT_DAYS", 180, "events (searches, clicks, feedback) older than this "
-            "are deleted by `kb privacy retention`", parse=int),
+    Setting("RETENTION_EVENT_DAYS", 180, "events (searches, clicks, feedback) and webhook "
+            "deliveries older than this are deleted by `kb privacy retention`", parse=int),
     Setting("RETENTION_TICKET_DAYS", 365, "tickets closed longer ago than this lose their "
             "personal fields (e-mail, name, message, page, browser, session) on `kb privacy "
             "retention`", parse=int),
@@ -206,8 +207,12 @@ SETTINGS: tuple[Setting, ...] = (
             "what the SLA check does when a target is due soon or breached, as JSON; "
             "actions `notify`, `raise_priority`, `escalate`", parse=json.loads,
             shown='`{"due_soon": ["notify"], "breached": ["notify"]}`'),
-    Setting("SLA_CHECK_SECONDS", 300, "how often `kb serve` runs the SLA check in the background "
-            "(0: never, run `kb tickets sla-check` from cron instead)", parse=float),
+    Setting("SLA_CHECK_SECONDS", 300, "how often the job consumer (`kb serve` or `kb worker`) runs "
+            "the SLA check, rounded up to whole minutes (0: never, run `kb tickets sla-check` "
+            "from cron instead)", parse=float),
+    Setting("TICKETS_PROCESS_SECONDS", 60, "how often the job consumer judges searches whose "
+            "no-click window has passed, rounded up to whole minutes (0: never, run `kb tickets "
+            "process` from cron instead)", parse=float),
     Setting("SLA_NOTIFY_EMAIL", "", "where SLA notifications are e-mailed (unset: logged only)"),
     Setting("MAIL_SMTP_HOST", "", "SMTP server for outgoing mail (unset: messages are written "
             "to `MAIL_OUTBOX_DIR` instead)"),
@@ -217,9 +222,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_SMTP_USERNAME", "", "SMTP login (unset: no authentication)"),
     Setting("MAIL_SMTP_PASSWORD", "", "SMTP password"),
     Setting("MAIL_SMTP_TIMEOUT", 30.0, "seconds to wait for the SMTP server", parse=float),
-    Setting("MAIL_RETRIES", 3, "attempts after a transient SMTP failure (4xx, lost connection)",
+    Setting("MAIL_RETRIES", 5, "attempts after a transient SMTP failure (4xx, lost connection)",
             parse=int),
-    Setting("MAIL_RETRY_SECONDS", 2.0, "first wait before a retry; doubled each time", parse=float),
+    Setting("MAIL_RETRY_SECONDS", 30.0, "first wait before a retry; doubled each time",
+            parse=float),
     Setting("MAIL_FROM", "Support <support@localhost>", "sender of the mail to users"),
     Setting("MAIL_REPLY_ADDRESS", "", "the address users reply to; each ticket's replies go to "
             "`local+TOKEN@domain`", shown="the address of `MAIL_FROM`"),
@@ -227,6 +233,9 @@ SETTINGS: tuple[Setting, ...] = (
             "no SMTP host is set", shown="`INSTANCE/outbox`"),
     Setting("MAIL_INBOUND_HOST", "127.0.0.1", "address `kb mail serve` listens on"),
     Setting("MAIL_INBOUND_PORT", 2525, "port `kb mail serve` listens on", parse=int),
+    Setting("MAIL_NEW_TICKETS", True, "a person's message to the reply address that answers no "
+            "ticket opens a new contact ticket (false: it is refused, pointing to the help "
+            "center)", parse=_bool),
     Setting("MAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, "largest inbound message accepted",
             parse=int),
     Setting("MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, "largest attachment kept from a "
@@ -236,6 +245,20 @@ SETTINGS: tuple[Setting, ...] = (
             "content types of attachments kept from users' replies", parse=_words),
     Setting("MAIL_ATTACHMENTS_DIR", lambda i: str(i / "attachments"), "where attachments of "
             "users' replies are stored", shown="`INSTANCE/attachments`"),
+    Setting("JOBS_DB", lambda i: str(i / "jobs.db"), "the SQLite file that keeps queued "
+            "background jobs while `KB_REDIS_URL` is unset", shown="`INSTANCE/jobs.db`"),
+    Setting("JOBS_IN_SERVE", None, "whether `kb serve` runs the job consumer itself (else run "
+            "`kb worker`)", parse=_bool,
+            shown="`true` while `KB_REDIS_URL` is unset, else `false`"),
+    Setting("JOBS_WORKERS", 2, "threads that run jobs in one consumer", parse=int),
+    Setting("JOBS_IMMEDIATE", False, "run each job at once in the process that queues it, "
+            "without a consumer (debugging; a retry is never run)", parse=_bool),
+    Setting("WEBHOOK_TIMEOUT", 10.0, "seconds to wait for a webhook endpoint's answer",
+            parse=float),
+    Setting("WEBHOOK_RETRIES", 8, "attempts after a failed webhook delivery (no answer, or "
+            "not 2xx)", parse=int),
+    Setting("WEBHOOK_RETRY_SECONDS", 30.0, "first wait before a webhook retry; doubled each "
+            "time", parse=float),
     Setting("REQUESTER_LINK_DAYS", 30, "how long the signed ticket and rating links sent to "
             "users stay valid", parse=int),
     Setting("ARTICLES_SYNC_SECONDS", 5.0, "how often `kb serve` turns articles changed on disk "

@@ -6,6 +6,7 @@ an endpoint added without a description (or a description of a removed one) fail
 from __future__ import annotations
 
 from kb_server.console.actions import ACTIONS
+from kb_server.models.integrations import WEBHOOK_EVENTS
 
 BEARER = [{"personalToken": []}]
 ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -96,6 +97,17 @@ OPERATIONS: dict[str, dict[str, dict]] = {
     "/api/v1/analytics/gaps": _analytics(
         "Content gaps: open gap tickets by users affected, with their queries, a write-article "
         "link and the articles that almost matched", ("limit", "1..500 (default 50)")),
+    "/api/v1/webhooks": {"get": _op("Webhook endpoints", "webhooks.manage"),
+                         "post": _op("Add a webhook endpoint (the answer holds a generated "
+                                     "secret once)", "webhooks.manage", body="Webhook", status="201")},
+    "/api/v1/webhooks/{webhook_id}": {
+        "patch": _op("Change a webhook endpoint", "webhooks.manage",
+                     [{**_path("webhook_id"), "schema": {"type": "integer"}}], body="Webhook"),
+        "delete": _op("Remove a webhook endpoint and its delivery log", "webhooks.manage",
+                      [{**_path("webhook_id"), "schema": {"type": "integer"}}])},
+    "/api/v1/webhooks/deliveries": {"get": _op(
+        "The webhook delivery log, newest first", "webhooks.manage",
+        [_query("webhook", "endpoint id"), _query("limit", "1..500 (default 100)")])},
     "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                      "responses": {"200": {"description": "OK"}}}},
 }
@@ -134,6 +146,11 @@ SCHEMAS = {
                        "properties": {"note": {"type": "string", "description": "what was done"}}},
     "Macro": {"type": "object", "required": ["name", "body"],
               "properties": {"name": {"type": "string"}, "body": {"type": "string"}}},
+    "Webhook": {"type": "object", "properties": {
+        "url": {"type": "string", "description": "http(s) URL the events are POSTed to"},
+        "events": {"type": "array", "items": {"type": "string", "enum": list(WEBHOOK_EVENTS)}},
+        "secret": {"type": "string", "description": "16-200 characters; generated when absent"},
+        "description": {"type": "string"}, "active": {"type": "boolean"}}},
     "User": {"type": "object", "properties": {
         "email": {"type": "string"}, "name": {"type": "string"},
         "role": {"type": "string", "enum": ["admin", "editor", "analyst", "agent"]},

@@ -2,13 +2,14 @@
 
 What is personal here: a ticket's e-mail, name, message, page, browser, captured session
 (``context``), facts, the texts of its conversation (and the facts and context its audit
-trail recorded), the files its user sent (``MAIL_ATTACHMENTS_DIR``), and the events of a
+trail recorded), the files its user sent (``MAIL_ATTACHMENTS_DIR``), the webhook deliveries
+about it (their bodies hold the ticket), and the events of a
 search session (queries, pages, browser), tied to a person through the session of their
 contact ticket; and the copies of their words in class corrections and incident reports. Page URLs lose their query strings and fragments
 when they arrive (``views.capture``).
 
-- ``apply_retention``: events older than ``RETENTION_EVENT_DAYS`` are deleted, and so are the
-  query texts of the analytics rollups of those days; tickets closed
+- ``apply_retention``: events and webhook deliveries older than ``RETENTION_EVENT_DAYS`` are
+  deleted, and so are the query texts of the analytics rollups of those days; tickets closed
   more than ``RETENTION_TICKET_DAYS`` ago keep their class, priority, status and times, and
   lose everything personal (``kb privacy retention``, for cron).
 - ``erase_person``: a person's tickets (by e-mail) are erased the same way at once and the
@@ -24,7 +25,7 @@ from kb_server.analytics import rollup
 from kb_server.extensions import db
 from kb_server.mail.conversation import erase_attachments
 from kb_server.models import (AuditEntry, ClassCorrection, Event, IncidentReport, Ticket,
-                              TicketMessage, TicketSignal, utcnow)
+                              TicketMessage, TicketSignal, WebhookDelivery, utcnow)
 
 ERASED = "(erased)"
 PERSONAL_AUDIT_FIELDS = ("context", "facts")   # audited fields that may quote the person
@@ -45,6 +46,8 @@ def _erase_ticket(ticket: Ticket) -> None:
     db.session.execute(db.update(ClassCorrection).where(ClassCorrection.ticket_id == ticket.id)
                        .values(text=ERASED))
     _erase_reports(IncidentReport.ticket_id == ticket.id)
+    db.session.execute(db.delete(WebhookDelivery)
+                       .where(WebhookDelivery.ticket_reference == ticket.reference))
     for entry in db.session.scalars(db.select(AuditEntry).filter_by(entity="ticket",
                                                                     entity_id=ticket.reference)):
         entry.before = {k: v for k, v in (entry.before or {}).items() if k not in PERSONAL_AUDIT_FIELDS}
@@ -72,6 +75,8 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
     events = _delete_events(Event.created_at < events_before)
     queries = rollup.forget_queries_before(events_before.date())
     _erase_reports(IncidentReport.created_at < events_before)
+    deliveries = db.session.execute(db.delete(WebhookDelivery)
+                                    .where(WebhookDelivery.created_at < events_before)).rowcount
     closed_before = now - dt.timedelta(days=config["RETENTION_TICKET_DAYS"])
     tickets = db.session.scalars(db.select(Ticket).where(
         Ticket.status == "closed", Ticket.updated_at < closed_before, Ticket.message != ERASED)).all()
@@ -79,7 +84,7 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
         _erase_ticket(ticket)
     db.session.commit()
     return {"events_deleted": events, "tickets_erased": len(tickets),
-            "analytics_queries_deleted": queries}
+            "analytics_queries_deleted": queries, "webhook_deliveries_deleted": deliveries}
 
 
 def erase_person(email: str) -> dict[str, int]:

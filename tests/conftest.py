@@ -35,6 +35,7 @@ def app_config(root: Path, **overrides) -> dict:
         "SEARCH_MODE": "keyword",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "JOBS_IMMEDIATE": True,      # jobs run where they are queued (tests/test_jobs.py: a consumer)
         **overrides,
     }
 

@@ -499,7 +499,7 @@ def test_erasing_a_person_erases_the_conversation_and_facts(staff_app, api):
 CONSOLE_ACTIONS = [  # action, form, expected flash, field checked afterwards
     ("take", {}, "taken", ("assignee", "l1@example.com")),
     ("note", {"body": "checked the logs"}, "note added", None),
-    ("reply", {"body": "Try again now", "status": "resolved"}, "reply written to the outbox (no SMTP server set)", ("status", "resolved")),
+    ("reply", {"body": "Try again now", "status": "resolved"}, "reply queued for the outbox (no SMTP server set)", ("status", "resolved")),
     ("classify", {"request_class": "outage", "priority": "P1"}, "classified", ("priority", "P1")),
     ("status", {"status": "pending", "pending_reason": "third_party"}, "status pending", ("pending_reason", "third_party")),
     ("facts", {"fact_product_version": "4.2"}, "facts saved", ("facts", {"product_version": "4.2"})),

@@ -81,7 +81,7 @@ def test_resolve_with_article_from_the_console_and_the_find_box(staff_app, api):
     response = client.post(f"/console/t/{ref}/resolve-with-article", data={"article": RESET},
                            follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "resolved with en/reset-password; reply written to the outbox" in html
+    assert "resolved with en/reset-password; reply queued for the outbox" in html
     linked = html.split('id="h-linked"')[1].split("</section>")[0]
     assert f'data-link="{RESET}" data-relation="resolved_with"' in linked
     assert ticket_json(api, ref)["status"] == "resolved"

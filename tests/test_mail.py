@@ -21,7 +21,8 @@ from aiosmtpd.controller import Controller
 from kb_server import create_app
 from kb_server.cli.instance import ensure_database
 from kb_server.extensions import db
-from kb_server.mail import Ignored, InboundReply, MailError, compose, conversation, ingest, send, tokens
+from kb_server.mail import (Ignored, InboundReply, MailError, NewRequest, compose, conversation, ingest,
+                            send, tokens)
 from kb_server.mail.inbound import strip_quoted
 from kb_server.mail.server import make_controller
 from kb_server.models.tickets import Ticket
@@ -147,14 +148,20 @@ def test_rating_links_with_the_resolution(app, client, relay):
     assert re.search(r"Плохо: https://help\.example/t/\S+/rate/bad", plain)
 
 
-def test_transient_failures_are_retried_with_backoff(app, client, relay):
-    relay.failures = 2
+def test_send_makes_one_attempt_and_tells_transient_from_permanent_failures(app, client, relay):
+    """Retries are the delivery job's (tests/test_jobs.py): ``send`` tries once."""
     reference = new_ticket(client)
+    relay.failures = 1
     with app.app_context():
-        message = compose(load(reference), "Hi")
-        waits: list[float] = []
-        assert send(message, sleep=waits.append) == "smtp"
-    assert waits == [0.01, 0.02] and len(relay.messages) == 1
+        with pytest.raises(MailError) as busy:
+            send(compose(load(reference), "Hi"))
+        assert busy.value.transient and "451" in str(busy.value)
+        relay.failures, relay.code = 1, "550 5.1.1 mailbox unavailable"
+        with pytest.raises(MailError) as refused:
+            send(compose(load(reference), "Hi"))
+        assert not refused.value.transient
+        assert send(compose(load(reference), "Hi")) == "smtp"
+    assert len(relay.messages) == 1
 
 
 def test_permanent_failure_is_not_retried_and_is_recorded_as_failed(app, client, relay):
@@ -167,14 +174,6 @@ def test_permanent_failure_is_not_retried_and_is_recorded_as_failed(app, client,
         ticket = load(reference)
         assert "550" in conversation.messages(ticket)[0].data["delivery_error"]
         assert ticket.first_response_at is None and conversation.thread_ids(ticket) == []
-
-
-def test_too_many_transient_failures_raise(app, client, relay):
-    relay.failures = 10
-    app.config["MAIL_RETRIES"] = 1
-    reference = new_ticket(client)
-    with app.app_context(), pytest.raises(MailError, match="in 2 attempts"):
-        send(compose(load(reference), "Hi"), sleep=lambda s: None)
 
 
 def test_without_smtp_host_messages_go_to_the_outbox(app, client, caplog):
@@ -261,9 +260,64 @@ def test_forged_tokens_and_message_ids_thread_nothing(app, client, relay, receiv
     answer.replace_header("To", "support@help.example")
     answer.replace_header("In-Reply-To", f"<{reference.lower()}.0000000000000000.0000000000000000@help.example>")
     answer.replace_header("References", answer["In-Reply-To"])
-    with pytest.raises(smtplib.SMTPDataError, match="only receives replies"):
-        smtp_send(receiver, answer)          # the sender's server tells the person
+    smtp_send(receiver, answer)              # not threaded: a new request of its own
     assert [e["author"] for e in entries(app, reference)] == ["agent"]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 2
+
+
+def new_request(text: str = "Hello, the export to CSV stopped working since Monday.", **headers) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"] = "Boris Petrov <boris@example.org>", "support@help.example"
+    message["Subject"] = "Export broken"
+    message["Message-ID"] = email.utils.make_msgid(domain="example.org")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text)
+    return message
+
+
+def test_a_new_message_to_the_support_address_opens_a_contact_ticket(app, client, relay, receiver):
+    first = new_request()
+    first.add_attachment(PNG, maintype="image", subtype="png", filename="export.png")
+    smtp_send(receiver, first, sender="boris@example.org")
+    smtp_send(receiver, first, sender="boris@example.org")          # an SMTP retry: kept once
+    with app.app_context():
+        [ticket] = db.session.scalars(db.select(Ticket)).all()
+        assert (ticket.kind, ticket.status, ticket.email, ticket.name) == ("contact", "new", "boris@example.org", "Boris Petrov")
+        assert ticket.subject == "Export broken" and "export to CSV" in ticket.message
+        assert ticket.language == "en" and ticket.user_agent == "e-mail"
+        reference = ticket.reference
+    [entry] = entries(app, reference)
+    assert entry["author"] == "user" and entry["via"] == "email" and entry["message_id"] == first["Message-ID"]
+    assert [a["name"] for a in entry["attachments"]] == ["export.png"]
+    reply(app, reference, "Fixed, please try again.")                 # threads on the user's mail
+    answer = relay.messages[-1]
+    assert answer["In-Reply-To"] == first["Message-ID"] and answer["To"] == "Boris Petrov <boris@example.org>"
+    again = user_reply(answer, "Works now, thank you.")
+    again.replace_header("From", "boris@example.org")
+    smtp_send(receiver, again, sender="boris@example.org")
+    assert [e["text"] for e in entries(app, reference)][-1] == "Works now, thank you."
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 1
+
+
+def test_machine_mail_to_the_support_address_opens_nothing(app, client, relay, receiver):
+    smtp_send(receiver, new_request(Auto_Submitted="auto-replied"), sender="boris@example.org")
+    smtp_send(receiver, new_request(), sender="")                    # a bounce's null sender
+    smtp_send(receiver, new_request(Precedence="bulk"), sender="boris@example.org")
+    smtp_send(receiver, new_request(text="\n"), sender="boris@example.org")     # empty
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 0
+    assert relay.messages == []                                        # nothing answered back
+
+
+def test_new_requests_by_mail_can_be_refused(app, client, relay, receiver):
+    app.config["MAIL_NEW_TICKETS"] = False
+    with pytest.raises(smtplib.SMTPDataError, match="only receives replies"):
+        smtp_send(receiver, new_request(), sender="boris@example.org")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 0
 
 
 def bounce_for(original: EmailMessage) -> EmailMessage:
@@ -347,6 +401,10 @@ def test_ingest_limits_and_unknown_threads(app, client):
     reference = new_ticket(client)
     with app.app_context():
         address = tokens.reply_address(reference)
+        new = ingest(raw({"To": "support@localhost", "Subject": "Invoices    missing"}))
+        assert isinstance(new, NewRequest) and (new.subject, new.text) == ("Invoices missing", "Thanks!")
+        assert ingest(raw({"To": "support@localhost", "From": "nobody"})) == Ignored("no sender address to answer")
+        app.config["MAIL_NEW_TICKETS"] = False
         assert ingest(raw({"To": "support@localhost"})) == Ignored("not a reply to a ticket")
         assert ingest(raw({"To": address}, "> only quoted\n")) == Ignored("empty reply")
         app.config["MAIL_MAX_MESSAGE_BYTES"] = 100
@@ -431,7 +489,7 @@ def test_console_reply_is_mailed_and_the_answers_land_in_the_console(app, client
     page = f"/console/t/{reference}"
     done = staff.post(f"{page}/reply", data={"body": "Open **Billing**.", "status": "pending",
                                              "pending_reason": "user"}, follow_redirects=True)
-    assert "reply sent" in done.get_data(as_text=True)
+    assert "reply queued for sending" in done.get_data(as_text=True)
     [sent] = relay.messages
     assert relay.envelopes[0].rcpt_tos == ["anna@example.com"] and sent["To"] == "Anna <anna@example.com>"
     assert sent["Reply-To"].startswith(f"support+{reference.lower()}-") and sent["In-Reply-To"] is None
@@ -467,7 +525,7 @@ def test_console_reply_that_cannot_be_delivered_says_why(app, client, relay):
     assert login(staff, STAFF_ADMIN).status_code == 302
     done = staff.post(f"/console/t/{reference}/reply", data={"body": "Hello"}, follow_redirects=True)
     html = done.get_data(as_text=True)
-    assert "reply stored but NOT delivered" in html and 'data-delivery="failed"' in html
+    assert "reply queued for sending" in html and 'data-delivery="failed"' in html
     assert "5.1.1 mailbox unavailable" in html.split("delivery-error")[1]
     with app.app_context():
         assert load(reference).first_response_at is None

@@ -3,8 +3,6 @@ due times at creation, states, actions taken once, pauses while pending on the u
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 
 import pytest
 import time_machine
@@ -12,7 +10,6 @@ import time_machine
 from kb_server.cli import main
 from kb_server.extensions import db
 from kb_server.models.tickets import Ticket
-from kb_server.tickets import sla_watch
 from tests.tickets_helpers import STAFF, post
 
 UTC = dt.timezone.utc
@@ -144,23 +141,3 @@ def test_a_resolved_ticket_is_checked_once_more(office, client):
         db.session.commit()
     assert "met: 1" in sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=2))
     assert "no open tickets" in sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=3))
-
-
-def test_background_check_stores_a_breach_without_cron(app, client):
-    reference = post(client, "contact", CONTACT).get_json()["ticket"]["reference"]
-    with app.app_context():
-        row = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
-        row.created_at -= dt.timedelta(days=30)         # long past every target, not stored yet
-        db.session.commit()
-        assert row.sla_state == "ok"
-    stop = threading.Event()
-    assert sla_watch.start_background_checks(app, 0, stop) is None
-    thread = sla_watch.start_background_checks(app, 0.05, stop)
-    try:
-        deadline = time.monotonic() + 10
-        while ticket(app, reference).sla_state != "breached" and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        stop.set()
-        thread.join(5)
-    assert ticket(app, reference).sla_state == "breached" and not thread.is_alive()

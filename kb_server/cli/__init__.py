@@ -11,6 +11,7 @@
 | ``privacy`` | ``kb privacy retention``, ``kb privacy erase --email`` |
 | ``users`` | ``kb user add/token/list`` (staff accounts, API tokens) |
 | ``analytics`` | ``kb analytics rollup`` (the dashboard's daily rollups) |
+| ``worker`` | ``kb worker`` (background jobs) |
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from kb_server.cli.privacy import privacy_group
 from kb_server.cli.sites import site_group
 from kb_server.cli.tickets import tickets
 from kb_server.cli.users import user_group
+from kb_server.cli.worker import worker_command
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
@@ -37,5 +39,5 @@ for command in (instance.init_command, instance.serve_command, instance.settings
                 content.check_command, content.index_command,
                 measure.eval_command, measure.bench_command,
                 db_group, site_group, tickets, privacy_group, user_group, mail_group,
-                analytics_group):
+                analytics_group, worker_command):
     main.add_command(command)

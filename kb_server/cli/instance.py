@@ -16,13 +16,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from kb_server import search
+from kb_server import jobs, search
 from kb_server.authoring import files
 from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
 from kb_server.serving import default_workers, serve
 from kb_server.sites import ensure_demo_site
-from kb_server.tickets import sla_watch
 
 
 def ensure_database() -> None:
@@ -75,10 +74,16 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
         click.echo(f"skipped {error}", err=True)
     click.echo(f"keyword search ready in {time.monotonic() - started:.1f}s ({report.summary()})")
 
+    consumers = []
+
     def background() -> None:
-        every = app.config["SLA_CHECK_SECONDS"]
-        if sla_watch.start_background_checks(app, every):
-            click.echo(f"SLA check every {every:g}s in the background (KB_SLA_CHECK_SECONDS)")
+        if jobs.runs_in_serve(app.config):
+            consumers.append(jobs.start_consumer(app))
+            click.echo(f"processing background jobs from {jobs.storage_name(app.config)} "
+                       f"(SLA check every {jobs.every_minutes(app.config['SLA_CHECK_SECONDS'])} "
+                       "min; KB_JOBS_IN_SERVE=false to leave them to kb worker)")
+        else:
+            click.echo("background jobs are left to `kb worker` (KB_JOBS_IN_SERVE)")
         every = app.config["ARTICLES_SYNC_SECONDS"]
         if files.start_background_sync(app, every):
             click.echo(f"article files checked every {every:g}s (KB_ARTICLES_SYNC_SECONDS)")
@@ -86,7 +91,12 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             click.echo("embedding in the background: hybrid search starts when it is done "
                        "(progress in /api/v1/health)")
     click.echo(f"Linezero on http://{host}:{port}/  (help center), /demo (widget demo)")
-    serve(lambda: app, host=host, port=port, workers=workers, threads=threads, after_start=background)
+    try:
+        serve(lambda: app, host=host, port=port, workers=workers, threads=threads,
+              after_start=background)
+    finally:
+        for consumer in consumers:          # let running jobs finish (a queued one waits)
+            consumer.stop(graceful=True)
 
 
 @click.command("settings")

@@ -1,7 +1,8 @@
-"""``kb tickets``: the ticket work that needs time to pass (from cron): the unresolved-search
-rules (``process``), the SLA (``sla-check``), knowledge gaps the articles now answer
-(``gaps-check``); ``eval``, the request classes' quality, and ``corrections``, agents' class
-corrections as labelled requests."""
+"""``kb tickets``: the ticket work that needs time to pass: the unresolved-search rules
+(``process``) and the SLA (``sla-check``), which the job consumer also runs periodically
+(``TICKETS_PROCESS_SECONDS``, ``SLA_CHECK_SECONDS``; these commands are for cron), knowledge
+gaps the articles now answer (``gaps-check``); ``eval``, the request classes' quality, and
+``corrections``, agents' class corrections as labelled requests."""
 from __future__ import annotations
 
 import datetime as dt
@@ -30,13 +31,7 @@ def tickets() -> None:
 @with_appcontext
 def process_command(now: dt.datetime | None) -> None:
     """Judge searches whose no-click window has passed; group signals into gap tickets."""
-    total: dict[str, int] = {}
-    while True:
-        counts = service.process_pending(now)
-        for rule, count in counts.items():
-            total[rule] = total.get(rule, 0) + count
-        if sum(counts.values()) < service.PENDING_BATCH:
-            break
+    total = service.process_all_pending(now)
     summary = ", ".join(f"{rule}: {count}" for rule, count in sorted(total.items())) or "nothing"
     click.echo(f"events judged: {summary}")
 

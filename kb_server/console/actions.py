@@ -23,14 +23,14 @@ from typing import Callable, Mapping
 
 from sqlalchemy import distinct, func, select, update
 
-from kb_server import audit
+from kb_server import audit, webhooks
 from kb_server.auth import can, can_work
 from kb_server.console import kcs, macros, queue
 from kb_server.extensions import db
-from kb_server.mail import conversation
+from kb_server.mail import conversation, outbound
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
 from kb_server.models.tickets import LINES, OPEN_STATUSES, PENDING_REASONS, STATUSES
-from kb_server.tickets import classify, corrections, delivery, facts, incidents, sla, sla_watch
+from kb_server.tickets import classify, corrections, facts, incidents, sla, sla_watch
 from indexer.languages import LANGUAGES
 
 MAX_TEXT = 20_000
@@ -169,7 +169,7 @@ def reply(actor: User, ticket: Ticket, params: Mapping) -> str:
     rating = status == "resolved" and _on(params, "rating", True)
     message = conversation.reply_to_user(ticket, body, staff=actor, rating=rating,
                                          **({"macro": macro.name} if macro else {}))
-    return _delivered(message)
+    return _delivered()
 
 
 def _on(params: Mapping, name: str, default: bool) -> bool:
@@ -180,11 +180,11 @@ def _on(params: Mapping, name: str, default: bool) -> bool:
     return str(raw).lower() not in OFF
 
 
-def _delivered(message: TicketMessage) -> str:
-    return {delivery.SENT: "reply sent",
-            delivery.OUTBOX: "reply written to the outbox (no SMTP server set)",
-            delivery.FAILED: f"reply stored but NOT delivered: {message.data.get('delivery_error')}",
-            }[message.delivery]
+def _delivered() -> str:
+    """What became of a reply: e-mail is sent by a background job (``jobs``), so it is queued."""
+    if outbound.delivery_mode() == "outbox":
+        return "reply queued for the outbox (no SMTP server set)"
+    return "reply queued for sending"
 
 
 def note(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -341,7 +341,7 @@ def resolve_with_article(actor: User, ticket: Ticket, params: Mapping) -> str:
     message = conversation.reply_to_user(ticket, kcs.reply_text(version, ticket.language, intro),
                                          staff=actor, rating=_on(params, "rating", True),
                                          article=version.id)
-    return Outcome(f"resolved with {version.id}; {_delivered(message)}", article=version.id)
+    return Outcome(f"resolved with {version.id}; {_delivered()}", article=version.id)
 
 
 def link(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -451,8 +451,20 @@ def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
         db.session.rollback()
         raise
     ticket.updated_at = utcnow()
-    audit.record(actor, "ticket", ticket.reference, name, before,
-                 {**audit.snapshot(ticket, AUDITED), **getattr(outcome, "details", {})})
+    entry = audit.record(actor, "ticket", ticket.reference, name, before,
+                         {**audit.snapshot(ticket, AUDITED), **getattr(outcome, "details", {})})
     sla_watch.store_state(ticket)          # the queue filters and sorts by the stored state
+    webhooks.emit(_event(name, before, ticket), ticket,
+                  {"action": name, "outcome": outcome, "by": actor.email,
+                   "before": entry.before, "after": entry.after})
     db.session.commit()
     return outcome
+
+
+def _event(action: str, before: dict, ticket: Ticket) -> str:
+    """The webhook event of an action (``webhooks``)."""
+    if action == "escalate":
+        return "ticket.escalated"
+    if ticket.status == "resolved" and before.get("status") != "resolved":
+        return "ticket.resolved"
+    return "ticket.updated"

@@ -3,9 +3,12 @@
 - ``deliver(reply)``: a user's reply (by e-mail or on the ticket page) lands in its ticket: kept
   in the conversation with its attachments, and a ticket waiting on the user (or resolved) is
   open again. A closed ticket keeps its status (the reply is still kept for staff to see).
+- ``open_ticket(request)``: a person's new message to the support address (no ticket token
+  or thread) becomes a contact ticket whose conversation starts with that message (once per
+  Message-ID).
 - ``reply_to_user(ticket, body)``: a staff answer (the console's and the staff API's reply
-  action): kept in the conversation, then handed to ``tickets.delivery`` (SMTP, or the outbox
-  folder); a delivered first reply is the ticket's first response.
+  action): kept in the conversation, its e-mail queued as a job (``tickets.delivery``: SMTP, or
+  the outbox folder); a delivered first reply is the ticket's first response.
 
 The conversation is the console's ``TicketMessage`` table (one store): the user's messages
 (kind ``user``) and the replies to the user (kind ``reply``) are its entries; internal notes,
@@ -23,11 +26,11 @@ from sqlalchemy import select
 
 from kb_server import audit
 from kb_server.extensions import db
-from kb_server.mail.inbound import Ignored, InboundReply
+from kb_server.mail.inbound import Ignored, InboundReply, NewRequest
 from kb_server.models.base import utcnow
 from kb_server.models.staff import TicketMessage, User
 from kb_server.models.tickets import Ticket, iso
-from kb_server.tickets import delivery, sla_watch
+from kb_server.tickets import delivery, service, sla_watch
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +77,7 @@ def thread_ids(ticket: Ticket) -> list[str]:
 
 
 # --- the user's replies --------------------------------------------------------------------------
-def _save_attachments(reference: str, reply: InboundReply) -> list[dict]:
+def _save_attachments(reference: str, reply: InboundReply | NewRequest) -> list[dict]:
     folder = Path(current_app.config["MAIL_ATTACHMENTS_DIR"]) / reference
     saved = []
     for attachment in reply.attachments:
@@ -94,6 +97,32 @@ def erase_attachments(reference: str | None) -> None:
         shutil.rmtree(Path(current_app.config["MAIL_ATTACHMENTS_DIR"]) / reference, ignore_errors=True)
 
 
+def _user_message(ticket: Ticket, reply: InboundReply | NewRequest) -> None:
+    data = {"via": reply.via, "message_id": reply.message_id,
+            "attachments": _save_attachments(ticket.reference, reply),
+            "refused": [{"name": name, "reason": reason} for name, reason in reply.refused]}
+    db.session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=reply.sender,
+                                 body=reply.text, data=data, created_at=utcnow()))
+
+
+def open_ticket(request: NewRequest) -> Ticket | Ignored:
+    """A contact ticket for a new request by e-mail; its "session" is the message (the same
+    Message-ID again, an SMTP retry, opens nothing)."""
+    key = request.message_id or f"{request.sender}\n{request.subject}\n{request.text}"
+    session = "mail:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:40]
+    if db.session.scalar(select(Ticket.id).filter_by(session_id=session)) is not None:
+        return Ignored("already received")
+    fields = {"kind": "contact", "session_id": session, "query": request.subject[:500],
+              "user_agent": "e-mail"}
+    text = request.text or request.subject or "(attachments only)"
+    ticket = service.create_contact_ticket(fields, text, request.sender, request.name,
+                                           subject=request.subject)
+    _user_message(ticket, request)
+    db.session.commit()
+    log.info("mail: new request from %s opened %s", request.sender, ticket.reference)
+    return ticket
+
+
 def deliver(reply: InboundReply) -> Ticket | Ignored:
     """Keep a user's reply in its ticket and reopen the ticket if it was waiting or resolved."""
     ticket = db.session.scalar(select(Ticket).filter_by(reference=reply.reference))
@@ -101,11 +130,7 @@ def deliver(reply: InboundReply) -> Ticket | Ignored:
         return Ignored("no such ticket (or its personal data was erased)")
     if reply.message_id and reply.message_id in thread_ids(ticket):
         return Ignored("already received")
-    data = {"via": reply.via, "message_id": reply.message_id,
-            "attachments": _save_attachments(ticket.reference, reply),
-            "refused": [{"name": name, "reason": reason} for name, reason in reply.refused]}
-    db.session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=reply.sender,
-                                 body=reply.text, data=data, created_at=utcnow()))
+    _user_message(ticket, reply)
     if ticket.status in REOPENED_BY_USER:
         before = audit.snapshot(ticket, REOPEN_FIELDS)
         ticket.status, ticket.pending_reason, ticket.resolved_at = "open", "", None
@@ -121,17 +146,15 @@ def deliver(reply: InboundReply) -> Ticket | Ignored:
 # --- staff replies -------------------------------------------------------------------------------
 def reply_to_user(ticket: Ticket, body: str, *, staff: User | None = None, rating: bool = False,
                   **data) -> TicketMessage:
-    """Keep ``body`` in the conversation and send it to the ticket's user (``rating``: with the
-    satisfaction links, e.g. with the resolution). The message's ``delivery`` is ``sent``,
-    ``outbox`` or ``failed`` (the reason in ``data["delivery_error"]``). The caller commits."""
+    """Keep ``body`` in the conversation and queue its e-mail to the ticket's user (``rating``:
+    with the satisfaction links, e.g. with the resolution): ``delivery`` is ``queued`` until
+    the job has sent it (``tickets.delivery``). The caller commits, which queues the job."""
     thread = thread_ids(ticket)
     message = TicketMessage(ticket_id=ticket.id, kind="reply", author_id=staff.id if staff else None,
                             author=staff.display_name if staff else "", body=body,
                             data={"via": "email", **data}, created_at=utcnow())
     db.session.add(message)
     db.session.flush()
-    delivery.deliver_reply(ticket, message, thread=thread, rating=rating)
-    if message.delivery in delivery.DELIVERED and ticket.first_response_at is None:
-        ticket.first_response_at = message.created_at
+    delivery.queue_reply(ticket, message, thread=thread, rating=rating)
     ticket.updated_at = utcnow()
     return message

@@ -1,7 +1,8 @@
-"""Mail from users: ``ingest(raw) -> InboundReply | Ignored``.
+"""Mail from users: ``ingest(raw) -> InboundReply | NewRequest | Ignored``.
 
-Parsing only (no database): the result names its ticket by reference, ``conversation.deliver``
-stores it.
+Parsing only (no database): a reply names its ticket by reference (``conversation.deliver``
+stores it); a person's message that threads to no ticket is a ``NewRequest``
+(``conversation.open_ticket`` makes it a contact ticket) unless ``MAIL_NEW_TICKETS`` is off.
 
 - **Threading**: the ticket comes from the reply address's token (``support+<token>@...``, in
   the envelope recipients or ``To``/``Cc``/``Delivered-To``), else from one of our Message-IDs
@@ -39,6 +40,8 @@ from kb_server.mail.outbound import MARKER_TAG
 
 MAX_ATTACHMENTS = 10
 MAX_TEXT = 20000
+MAX_SUBJECT = 200
+MAX_ADDRESS = 254
 AUTO_PRECEDENCE = {"bulk", "auto_reply", "junk", "list"}
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "pl"]
@@ -67,12 +70,26 @@ class InboundReply:
 
 
 @dataclass(frozen=True)
+class NewRequest:
+    """A person's new message to the support address (no ticket token or thread)."""
+
+    sender: str
+    name: str
+    subject: str
+    text: str
+    message_id: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()      # (file name, reason)
+    via: str = "email"
+
+
+@dataclass(frozen=True)
 class Ignored:
     reason: str
 
 
 def ingest(raw: bytes, *, envelope_from: str | None = None,
-           recipients: tuple[str, ...] = ()) -> InboundReply | Ignored:
+           recipients: tuple[str, ...] = ()) -> InboundReply | NewRequest | Ignored:
     """Parse one inbound message; ``envelope_from`` / ``recipients`` are the SMTP envelope's
     when known (``""`` is the null sender of a bounce)."""
     config = current_app.config
@@ -83,15 +100,21 @@ def ingest(raw: bytes, *, envelope_from: str | None = None,
     if reason:
         return Ignored(reason)
     reference = _thread(message, recipients)
-    if reference is None:
+    if reference is None and not config["MAIL_NEW_TICKETS"]:
         return Ignored(NOT_A_REPLY)
     attachments, refused = _attachments(message, config)
     text = strip_quoted(_body_text(message))
     if not text and not attachments:
-        return Ignored("empty reply")
-    return InboundReply(reference=reference, sender=parseaddr(str(message["From"] or ""))[1],
-                        text=text, message_id=str(message["Message-ID"] or "").strip(),
-                        attachments=tuple(attachments), refused=tuple(refused))
+        return Ignored("empty reply" if reference else "empty message")
+    name, sender = parseaddr(str(message["From"] or ""))
+    found = {"sender": sender, "text": text, "message_id": str(message["Message-ID"] or "").strip(),
+             "attachments": tuple(attachments), "refused": tuple(refused)}
+    if reference is not None:
+        return InboundReply(reference=reference, **found)
+    if "@" not in sender or len(sender) > MAX_ADDRESS:
+        return Ignored("no sender address to answer")
+    subject = " ".join(str(message["Subject"] or "").split())[:MAX_SUBJECT]
+    return NewRequest(name=" ".join(name.split())[:MAX_SUBJECT], subject=subject, **found)
 
 
 # --- auto-replies, bounces, loops ----------------------------------------------------------------

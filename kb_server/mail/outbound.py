@@ -1,9 +1,8 @@
 """Mail to users: ``compose`` a message about a ticket, ``send`` it.
 
-``send`` speaks SMTP (``smtplib``; STARTTLS, implicit TLS or plain, optional login) and retries
-a transient failure (a 4xx answer, a refused or lost connection) ``MAIL_RETRIES`` times, waiting
-``MAIL_RETRY_SECONDS`` doubled each time; a permanent failure (5xx) raises ``MailError`` at once.
-With no ``MAIL_SMTP_HOST`` (the embedded default) a message is written to the outbox folder as
+``send`` speaks SMTP (``smtplib``; STARTTLS, implicit TLS or plain, optional login), once: a
+failure raises ``MailError``, marked ``transient`` for a 4xx answer or a refused or lost
+connection (the delivery job retries those with backoff, ``tickets.delivery``). With no ``MAIL_SMTP_HOST`` (the embedded default) a message is written to the outbox folder as
 an ``.eml`` file instead, and the log says so.
 """
 from __future__ import annotations
@@ -13,11 +12,10 @@ import os
 import re
 import smtplib
 import ssl
-import time
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import markdown
 from flask import current_app
@@ -45,7 +43,12 @@ TEXTS = {
 
 
 class MailError(Exception):
-    """A message could not be delivered (after the retries, for a transient failure)."""
+    """A message could not be delivered; ``transient`` (a 4xx answer, a refused or lost
+    connection) when trying again later may work."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 def text(key: str, language: str) -> str:
@@ -87,7 +90,7 @@ def _one_line(text: str) -> str:
 
 
 def compose(ticket, body: str, *, thread: Sequence[str] = (), rating: bool = False,
-            subject: str | None = None) -> EmailMessage:
+            subject: str | None = None, message_id: str | None = None) -> EmailMessage:
     """A message to the ticket's user: ``body`` (plain text, Markdown allowed) with a sanitized
     HTML alternative, the reply marker, the signed page link (and rating links when
     ``rating``), a reply address with the ticket's token, and ``In-Reply-To`` / ``References``
@@ -103,7 +106,7 @@ def compose(ticket, body: str, *, thread: Sequence[str] = (), rating: bool = Fal
     message["To"] = formataddr((name, ticket.email)) if name else ticket.email
     message["Reply-To"] = tokens.reply_address(ticket.reference)
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = tokens.new_message_id(ticket.reference)
+    message["Message-ID"] = message_id or tokens.new_message_id(ticket.reference)
     if thread:
         message["In-Reply-To"] = thread[-1]
         message["References"] = " ".join(thread[-20:])
@@ -150,26 +153,16 @@ def _to_outbox(message: EmailMessage) -> str:
     return str(path)
 
 
-def send(message: EmailMessage, *, sleep: Callable[[float], None] = time.sleep) -> str:
-    """Deliver ``message``: ``"smtp"``, or the outbox file's path on the embedded default."""
+def send(message: EmailMessage) -> str:
+    """Deliver ``message`` in one attempt: ``"smtp"``, or the outbox file's path on the
+    embedded default. A failure raises ``MailError`` (``transient`` when a retry may work: the
+    jobs that send mail retry it, see ``tickets.delivery``)."""
     config = current_app.config
     if not config["MAIL_SMTP_HOST"]:
         return _to_outbox(message)
-    retries = max(0, config["MAIL_RETRIES"])
-    error: Exception | None = None
-    for attempt in range(retries + 1):
-        if error is not None:
-            wait = config["MAIL_RETRY_SECONDS"] * 2 ** (attempt - 1)
-            log.warning("mail: transient failure (%s), retry %d/%d in %.1fs", error, attempt,
-                        retries, wait)
-            sleep(wait)
-        try:
-            _smtp_send(message, config)
-        except (smtplib.SMTPException, OSError) as exc:
-            if not _transient(exc):
-                raise MailError(f"could not send to {message['To']}: {exc}") from exc
-            error = exc
-            continue
-        log.info("mail: sent %s to %s", message["Message-ID"], message["To"])
-        return "smtp"
-    raise MailError(f"could not send to {message['To']} in {retries + 1} attempts: {error}") from error
+    try:
+        _smtp_send(message, config)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise MailError(f"could not send to {message['To']}: {exc}", transient=_transient(exc)) from exc
+    log.info("mail: sent %s to %s", message["Message-ID"], message["To"])
+    return "smtp"

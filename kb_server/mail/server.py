@@ -2,11 +2,13 @@
 
 Point the MX (or a forwarding rule) of the reply domain at it. It accepts mail only for the
 reply address and its per-ticket tokens (anything else is ``550``, so it is no open relay),
-hands each message to ``inbound.ingest`` and a reply to ``conversation.deliver``. Machine mail
-(bounces, auto-replies, lists) is accepted and dropped with a log line: refusing it would make
-the sender's server bounce it back, which is how loops start. A person's message that threads
-to no ticket (a new request sent to the reply address) is refused with ``550`` and a hint, so
-its sender learns from their own server's bounce that it did not arrive. A failure of ours is
+hands each message to ``inbound.ingest``, a reply to ``conversation.deliver`` and a person's
+new request (a message to the reply address that threads to no ticket) to
+``conversation.open_ticket``. Machine mail (bounces, auto-replies, lists) is accepted and
+dropped with a log line: refusing it would make the sender's server bounce it back, which is how
+loops start; nothing is ever answered automatically. With ``MAIL_NEW_TICKETS`` off a new request
+is refused with ``550`` and a hint, so its sender learns from their own server's bounce that it
+did not arrive. A failure of ours is
 ``451`` so the sending server retries later.
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 
 from kb_server.mail import conversation, tokens
-from kb_server.mail.inbound import NOT_A_REPLY, Ignored, ingest
+from kb_server.mail.inbound import NOT_A_REPLY, Ignored, NewRequest, ingest
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,12 @@ class InboundHandler:
             if isinstance(result, Ignored):
                 log.info("mail: ignored a message from %r: %s", mail_from, result.reason)
                 return NOT_A_REPLY_ANSWER if result.reason == NOT_A_REPLY else "250 OK"
-            delivered = conversation.deliver(result)
-            if isinstance(delivered, Ignored):
-                log.info("mail: ignored a reply to %s: %s", result.reference, delivered.reason)
+            if isinstance(result, NewRequest):
+                done = conversation.open_ticket(result)
+            else:
+                done = conversation.deliver(result)
+            if isinstance(done, Ignored):
+                log.info("mail: ignored a message from %r: %s", result.sender, done.reason)
             return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):

@@ -8,6 +8,7 @@
 - ``articles``: ``KbArticle``, ``ArticleRevision``, ``ArticleUpload`` (authoring).
 - ``kcs``: ``TicketArticle`` (a ticket linked to an article), ``ArticleFlag`` (an article flagged).
 - ``analytics``: the daily rollups the dashboard reads.
+- ``integrations``: ``Webhook``, ``WebhookDelivery`` (outbound webhooks).
 """
 from kb_server.models.base import utcnow
 from kb_server.models.activity import EVENT_KINDS, REPORTED_KINDS, Event, Site
@@ -18,9 +19,10 @@ from kb_server.models.articles import ArticleRevision, ArticleUpload, KbArticle
 from kb_server.models.kcs import ArticleFlag, TicketArticle
 from kb_server.models.analytics import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay,
                                       AnalyticsRollupDay)
+from kb_server.models.integrations import Webhook, WebhookDelivery
 
 __all__ = ["AnalyticsArticleDay", "AnalyticsDay", "AnalyticsQueryDay", "AnalyticsRollupDay",
            "EVENT_KINDS", "REPORTED_KINDS", "ApiToken", "ArticleFlag", "ArticleRevision",
            "ArticleUpload", "AuditEntry", "ClassCorrection", "Event", "IncidentNotice",
            "IncidentReport", "KbArticle", "Macro", "Site", "Ticket", "TicketArticle",
-           "TicketMessage", "TicketSignal", "User", "utcnow"]
+           "TicketMessage", "TicketSignal", "User", "Webhook", "WebhookDelivery", "utcnow"]

@@ -15,6 +15,7 @@ from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from indexer.analysis import POLITENESS, detect_language, words
+from kb_server import jobs, webhooks
 from kb_server.extensions import db
 from kb_server.models import Event, utcnow
 from kb_server.tickets import incidents, rules, sla
@@ -72,6 +73,25 @@ def process_pending(now: dt.datetime | None = None, limit: int = PENDING_BATCH) 
     return dict(counts)
 
 
+def process_all_pending(now: dt.datetime | None = None) -> dict[str, int]:
+    """``process_pending`` batch after batch until every due event is judged (``kb tickets
+    process`` from cron, or the periodic job ``tickets.process``)."""
+    total: Counter[str] = Counter()
+    while True:
+        counts = process_pending(now)
+        total.update(counts)
+        if sum(counts.values()) < PENDING_BATCH:
+            return dict(total)
+
+
+@jobs.periodic("tickets.process", "TICKETS_PROCESS_SECONDS")
+def periodic_process() -> dict[str, int]:
+    """Judge the due searches as a periodic job (no cron needed)."""
+    counts = process_all_pending()
+    log.info("unresolved searches judged: %s", counts)
+    return counts
+
+
 def _unjudged(cutoff: dt.datetime, limit: int):
     return (select(Event)
             .outerjoin(TicketSignal, TicketSignal.event_id == Event.id)
@@ -109,10 +129,12 @@ def _apply(event: Event, rule: str, now: dt.datetime) -> None:
                           session_id=event.session_id, processed_at=now)
     db.session.add(signal)
     if need is not None:
-        ticket = _gap_ticket_for(need, event, now)
+        ticket, created = _gap_ticket_for(need, event, now)
         signal.ticket_id = ticket.id
         db.session.flush()
         _add_signal(ticket, event, rule, need)
+        if created:
+            webhooks.emit("ticket.created", ticket)
     db.session.commit()
 
 
@@ -133,7 +155,8 @@ def _last_query_before(event: Event) -> str:
         .order_by(Event.id.desc()).limit(1)) or ""
 
 
-def _gap_ticket_for(need: rules.Need, event: Event, now: dt.datetime) -> Ticket:
+def _gap_ticket_for(need: rules.Need, event: Event, now: dt.datetime) -> tuple[Ticket, bool]:
+    """The open gap ticket of ``need``, or a new one (True)."""
     config = rules.settings()
     rows = db.session.execute(
         select(Ticket.id, Ticket.gap_key, Ticket.gap_query, Ticket.language)
@@ -142,8 +165,8 @@ def _gap_ticket_for(need: rules.Need, event: Event, now: dt.datetime) -> Ticket:
                   for row in rows]
     match = rules.best_match(need, candidates, config["threshold"], config["similarity"])
     if match is not None:
-        return db.session.get(Ticket, match)
-    return _new_gap_ticket(need, event, now)
+        return db.session.get(Ticket, match), False
+    return _new_gap_ticket(need, event, now), True
 
 
 def _new_gap_ticket(need: rules.Need, event: Event, now: dt.datetime) -> Ticket:
@@ -215,9 +238,11 @@ def apply_suggestion(ticket: Ticket, suggestion: Classification) -> None:
 
 
 # --- contact tickets ---------------------------------------------------------------------------
-def create_contact_ticket(fields: dict, message: str, email: str, name: str) -> Ticket:
+def create_contact_ticket(fields: dict, message: str, email: str, name: str,
+                          subject: str = "") -> Ticket:
     """A ticket for an explicit contact, with everything its session did; stored in one
-    transaction with its ``contact`` event (``fields`` of the event; the email stays off it)."""
+    transaction with its ``contact`` event (``fields`` of the event; the email stays off it).
+    ``subject``: the user's own (an e-mail's); else a summary of the message."""
     now = utcnow()
     event = Event(**fields, message=message, created_at=now)
     db.session.add(event)
@@ -226,7 +251,7 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str) -> 
     latest = context.pop("latest", {})
     suggestion = classify(f"{event.message}\n{event.query}", "contact")
     ticket = Ticket(
-        kind="contact", status="new", line=1, subject=contact_subject(event.query, event.message),
+        kind="contact", status="new", line=1, subject=subject or contact_subject(event.query, event.message),
         message=event.message, email=email, name=name, session_id=event.session_id,
         language=event.language or latest.get("language") or detect_language(event.message),
         site_key=event.site_key, page_url=event.page_url or latest.get("page_url", ""),
@@ -240,6 +265,7 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str) -> 
     event.data = {"ticket": ticket.reference}
     if suggestion.request_class == incidents.OUTAGE:
         incidents.observe_contact(ticket, now)
+    webhooks.emit("ticket.created", ticket)
     db.session.commit()
     return ticket
 

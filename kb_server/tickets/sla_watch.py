@@ -1,5 +1,5 @@
 """The SLA applied to stored tickets: ``check_tickets`` (``kb tickets sla-check`` from cron, or
-every ``SLA_CHECK_SECONDS`` in the background of ``kb serve``: ``start_background_checks``).
+the periodic job ``sla.check`` every ``SLA_CHECK_SECONDS``, see ``kb_server.jobs``).
 
 For each ticket not resolved or closed: its ``TicketClock`` (``ticket_clock``), the state and
 due times stored on the ticket (``sla_state``, ``sla_next_due``, the due-time columns), and the
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections import Counter
 from email.message import EmailMessage
 from typing import Callable
@@ -29,13 +28,13 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
-from kb_server import audit
+from kb_server import audit, jobs
 from kb_server.extensions import db
 from kb_server.mail import outbound
 from kb_server.models.base import utcnow
-from kb_server.models.staff import TicketMessage
+from kb_server.models.staff import DELIVERED, TicketMessage
 from kb_server.models.tickets import LINES, Ticket
-from kb_server.tickets import delivery, sla
+from kb_server.tickets import sla
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def agent_reply_times(ticket: Ticket) -> list[dt.datetime]:
     """When staff replies reached the user (or the outbox): first response and updates."""
     return list(db.session.scalars(select(TicketMessage.created_at).where(
         TicketMessage.ticket_id == ticket.id, TicketMessage.kind == "reply",
-        TicketMessage.delivery.in_(delivery.DELIVERED))))
+        TicketMessage.delivery.in_(DELIVERED))))
 
 
 def ticket_clock(ticket: Ticket) -> sla.TicketClock:
@@ -159,24 +158,9 @@ def check_tickets(now: dt.datetime | None = None) -> dict[str, int]:
     return dict(counts)
 
 
-def start_background_checks(app, every: float,
-                            stop: threading.Event | None = None) -> threading.Thread | None:
-    """Run ``check_tickets`` every ``every`` seconds in a daemon thread until ``stop`` is set
-    (``kb serve``: breaches are noticed without cron); None when ``every`` is 0. A failed check
-    is logged and tried again at the next tick."""
-    if every <= 0:
-        return None
-    stop = stop or threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(every):
-            with app.app_context():
-                try:
-                    counts = check_tickets()
-                    log.info("SLA check: %s", counts)
-                except Exception:
-                    db.session.rollback()
-                    log.exception("SLA check failed")
-    thread = threading.Thread(target=loop, name="sla-check", daemon=True)
-    thread.start()
-    return thread
+@jobs.periodic("sla.check", "SLA_CHECK_SECONDS")
+def periodic_check() -> dict[str, int]:
+    """The SLA check as a periodic job (breaches are noticed without cron)."""
+    counts = check_tickets()
+    log.info("SLA check: %s", counts)
+    return counts

@@ -1,6 +1,6 @@
 """The staff console (``/console``): login, the queue, the ticket page and its actions, users,
-canned answers, one's API tokens and the flagged articles (KCS). Server-rendered pages; every form carries a CSRF token
-(``CSRFProtect``); every page checks the role (``auth.staff_page``); logins are throttled per
+canned answers, webhooks, one's API tokens and the flagged articles (KCS). Server-rendered
+pages; every form carries a CSRF token (``CSRFProtect``); every page checks the role (``auth.staff_page``); logins are throttled per
 client and per account (``RATELIMIT_LOGIN``).
 """
 from __future__ import annotations
@@ -11,12 +11,13 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    url_for)
 from flask_login import login_user, logout_user
 
-from kb_server import audit, auth, i18n
+from kb_server import audit, auth, i18n, webhooks
 from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, kcs, macros, queue, strings, users
 from kb_server.extensions import db, limiter
 from kb_server.mail import outbound
-from kb_server.models import Ticket, utcnow
+from kb_server.models import Ticket, Webhook, utcnow
+from kb_server.models.integrations import WEBHOOK_EVENTS
 from kb_server.models.kcs import FLAG_REASONS
 from kb_server.models.staff import ROLES
 from kb_server.models.tickets import LINES, PENDING_REASONS, STATUSES
@@ -306,6 +307,63 @@ def delete_macro(macro_id: int):
     macro = macros.get(macro_id) or abort(404)
     macros.delete(auth.staff(), macro)
     return redirect(url_for("console.macros_page"))
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+def _webhooks_page(new_secret: str | None = None, status: int = 200):
+    hooks = webhooks.endpoints()
+    return render_template("console/webhooks.html", hooks=hooks, endpoints={h.id: h for h in hooks},
+                           deliveries=webhooks.recent_deliveries(), events=WEBHOOK_EVENTS,
+                           history=audit.recent("webhook"), new_secret=new_secret,
+                           now=utcnow()), status
+
+
+def _webhook_form(new: bool) -> dict:
+    form = request.form
+    fields = {"url": form.get("url", ""), "events": form.getlist("events"),
+              "description": form.get("description", ""), "secret": form.get("secret", "")}
+    if not new:
+        fields["active"] = form.get("active") == "on"
+    return fields
+
+
+@bp.get("/webhooks")
+@auth.staff_page("webhooks.manage")
+def webhooks_page():
+    return _webhooks_page()
+
+
+@bp.post("/webhooks")
+@auth.staff_page("webhooks.manage")
+def add_webhook():
+    try:
+        _hook, secret = webhooks.save(auth.staff(), _webhook_form(new=True))
+    except webhooks.WebhookError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("console.webhooks_page"))
+    flash(strings.translate("done"), "success")
+    return _webhooks_page(new_secret=secret)
+
+
+@bp.post(f"/webhooks/<int(max={ROW_ID_MAX}):webhook_id>")
+@auth.staff_page("webhooks.manage")
+def update_webhook(webhook_id: int):
+    hook = db.session.get(Webhook, webhook_id) or abort(404)
+    try:
+        webhooks.save(auth.staff(), _webhook_form(new=False), hook)
+        flash(strings.translate("done"), "success")
+    except webhooks.WebhookError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("console.webhooks_page"))
+
+
+@bp.post(f"/webhooks/<int(max={ROW_ID_MAX}):webhook_id>/delete")
+@auth.staff_page("webhooks.manage")
+def delete_webhook(webhook_id: int):
+    webhooks.delete(auth.staff(), db.session.get(Webhook, webhook_id) or abort(404))
+    return redirect(url_for("console.webhooks_page"))
 
 
 from kb_server.views import console_articles  # noqa: E402,F401  (authoring routes on this blueprint)

@@ -13,6 +13,8 @@ POST /api/v1/flags/<id>/resolve               resolve a flag with a note
 GET  /api/v1/me                               the token's user
 GET  /api/v1/macros, POST /api/v1/macros      canned answers (creating one needs an admin)
 GET  /api/v1/users, POST /api/v1/users, PATCH /api/v1/users/<id>    accounts (admins)
+GET  /api/v1/webhooks, POST /api/v1/webhooks, PATCH/DELETE /api/v1/webhooks/<id>   endpoints (admins)
+GET  /api/v1/webhooks/deliveries?webhook=&limit=                    the delivery log (admins)
 GET  /api/v1/openapi.json                     this API described (``kb_server.openapi``)
 
 Each endpoint states the right it needs; the JSON answer of a refusal is 401 (no valid token)
@@ -22,12 +24,12 @@ import datetime as dt
 
 from flask import Blueprint, jsonify, request
 
-from kb_server import auth, openapi
+from kb_server import auth, openapi, webhooks
 from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, kcs, macros, queue, users
 from kb_server.extensions import csrf, db
 from kb_server.jsonapi import APIError, int_arg, json_body, str_arg
-from kb_server.models import User
+from kb_server.models import User, Webhook
 from kb_server.tickets import service
 
 bp = Blueprint("tickets", __name__, url_prefix="/api/v1")
@@ -198,6 +200,56 @@ def update_user(user_id: int):
         db.session.rollback()
         raise APIError(str(exc)) from None
     return jsonify({"user": user.to_dict()})
+
+
+def _webhook(webhook_id: int) -> Webhook:
+    hook = db.session.get(Webhook, webhook_id)
+    if hook is None:
+        raise APIError(f"no webhook {webhook_id}", 404)
+    return hook
+
+
+def _save_webhook(fields: dict, hook: Webhook | None = None):
+    try:
+        return webhooks.save(auth.staff(), fields, hook)
+    except webhooks.WebhookError as exc:
+        db.session.rollback()
+        raise APIError(str(exc)) from None
+
+
+@bp.get("/webhooks")
+@auth.staff_api("webhooks.manage")
+def list_webhooks():
+    return jsonify({"webhooks": [hook.to_dict() for hook in webhooks.endpoints()]})
+
+
+@bp.post("/webhooks")
+@auth.staff_api("webhooks.manage")
+def create_webhook():
+    hook, secret = _save_webhook(json_body())
+    return jsonify({"webhook": hook.to_dict(), "secret": secret}), 201
+
+
+@bp.patch(f"/webhooks/<int(max={ROW_ID_MAX}):webhook_id>")
+@auth.staff_api("webhooks.manage")
+def update_webhook(webhook_id: int):
+    hook, _ = _save_webhook(json_body(), _webhook(webhook_id))
+    return jsonify({"webhook": hook.to_dict()})
+
+
+@bp.delete(f"/webhooks/<int(max={ROW_ID_MAX}):webhook_id>")
+@auth.staff_api("webhooks.manage")
+def delete_webhook(webhook_id: int):
+    webhooks.delete(auth.staff(), _webhook(webhook_id))
+    return jsonify({"deleted": webhook_id})
+
+
+@bp.get("/webhooks/deliveries")
+@auth.staff_api("webhooks.manage")
+def webhook_deliveries():
+    webhook_id = int_arg("webhook", 0, minimum=0, maximum=ROW_ID_MAX) or None
+    rows = webhooks.recent_deliveries(int_arg("limit", 100, maximum=500), webhook_id)
+    return jsonify({"deliveries": [row.to_dict() for row in rows]})
 
 
 @bp.get("/openapi.json")
