@@ -279,6 +279,13 @@ def test_new_article_from_a_gap_ticket_is_prefilled_and_publishing_resolves_the_
         assert kcs.link_rate()["linked"] == 1
 
 
+def test_the_ticket_page_links_to_writing_an_article_from_it_for_those_who_may(app):
+    reference = _gap_ticket(app)
+    link = f'href="/console/articles/new?ticket={reference}"'
+    assert link in staff_client(app, "agent").get(f"/console/t/{reference}").get_data(as_text=True)
+    assert link not in staff_client(app, "analyst").get(f"/console/t/{reference}").get_data(as_text=True)
+
+
 def test_new_article_from_a_contact_ticket_quotes_the_question_and_the_last_reply(app, client):
     from tickets_helpers import post
     reference = post(client, "contact", {"session_id": "c1", "email": "a@example.com",
