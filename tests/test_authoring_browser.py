@@ -83,7 +83,7 @@ def shoot(page, name: str) -> None:
 
 def test_write_review_publish_search_diff_restore_and_a_file_edit(browser, live_server, app):
     writer = log_in(browser, live_server, "writer@example.com")
-    writer.get_by_role("link", name="Articles").click()
+    writer.get_by_role("link", name="Articles", exact=True).click()
     writer.get_by_role("link", name=re.compile("New article")).click()
     writer.get_by_label(re.compile("^Title")).fill("Export your workspace")
     expect(writer.get_by_label(re.compile("^Slug"))).to_have_value("export-your-workspace")

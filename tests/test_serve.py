@@ -62,9 +62,9 @@ def test_fresh_instance_serves_keyword_then_hybrid_without_a_restart(server):
     results = _get(f"{base}/api/v1/search?q=reset+password")
     assert results["hits"][0]["slug"] == "reset-password"
 
-    def hybrid():
+    def hybrid():   # and the background embedding over (its log line written)
         state = _get(f"{base}/api/v1/health")["search"]
-        return state if state["mode"] == "hybrid" else None
+        return state if state["mode"] == "hybrid" and not state.get("indexing") else None
     ready = _wait_for(hybrid, 120, every=0.5)
     assert ready, _get(f"{base}/api/v1/health")
     assert ready["vectors"]["articles"] == ready["vectors"]["of"] == ready["articles"]
