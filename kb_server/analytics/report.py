@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from kb_server.analytics import links, metrics, rollup
 from kb_server.analytics import tickets as ticket_metrics
+from kb_server.console import detail
 from kb_server.extensions import db
 from kb_server.models import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay, AuditEntry,
                               Event, Ticket, TicketMessage, utcnow)
@@ -394,7 +395,6 @@ def content_gaps(filters: Filters, limit: int = 50, suggest: bool = False) -> li
         almost = {article_id: catalog[article_id].title if article_id in catalog else article_id
                   for article_id in gap["articles"]}
         if suggest:
-            from kb_server.console import detail
             almost.update({hit["id"]: hit["title"] for hit in detail.suggestions(ticket)})
         result.append({"reference": ticket.reference, "query": gap["query"], "users": gap["users"],
                        "queries": gap["sample_queries"], "signals": gap["signals"],
