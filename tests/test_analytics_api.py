@@ -12,7 +12,7 @@ from analytics_helpers import GAP_QUERY, PAST, TODAY, day_log, shared, store  # 
 from kb_server.analytics import rollup
 from kb_server.cli import main
 from kb_server.extensions import db
-from kb_server.models import AnalyticsQueryDay, AnalyticsRollupDay, utcnow
+from kb_server.models import AnalyticsQueryDay, AnalyticsRollupDay, Ticket, utcnow
 from staff_helpers import bearer, login
 
 
@@ -151,14 +151,38 @@ def test_rollup_command_then_retention_forgets_old_query_texts(app, runner):
     assert rollup.is_final(PAST) and not rollup.is_final(TODAY)
 
 
-def test_link_rate_counts_the_tickets_linked_to_articles_in_the_console(client, app, analyst):
+def summary_as_admin(client, **params) -> dict:
+    """The summary on a test's own app (the template database's admin token)."""
+    response = client.get("/api/v1/analytics/summary", query_string=params,
+                          headers=bearer("test-token"))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_link_rate_counts_the_tickets_linked_to_articles_in_the_console(client, app):
     from kb_server.console import kcs
     with app.app_context():
-        done = [Ticket(kind="contact", status="resolved", created_at=at(TODAY, 8),
-                       resolved_at=at(TODAY, 9)) for _ in range(2)]
-        db.session.add_all([*done, Ticket(kind="contact", created_at=at(TODAY, 8))])
+        done = [Ticket(kind="contact", status="resolved", created_at=dt.datetime.combine(TODAY, dt.time(8)),
+                       resolved_at=dt.datetime.combine(TODAY, dt.time(9))) for _ in range(2)]
+        db.session.add_all([*done, Ticket(kind="contact", created_at=dt.datetime.combine(TODAY, dt.time(8)))])
         db.session.flush()
         kcs.link_article(done[0], "en", "reset-password", "resolved_with", "system")
         db.session.commit()
-    data = get(client, "summary", analyst, **{"from": TODAY.isoformat()}).get_json()
+    data = summary_as_admin(client, **{"from": TODAY.isoformat()})
     assert data["link_rate"] == 0.5
+
+
+def test_suggestion_accuracy_is_the_share_of_suggested_classes_agents_kept(client, app):
+    from kb_server.tickets import corrections
+    with app.app_context():
+        kept, changed, other_site = (
+            Ticket(kind="contact", request_class="outage", suggested_class="outage",
+                   site_key=site, created_at=dt.datetime.combine(TODAY, dt.time(8))) for site in ("", "", "demo"))
+        db.session.add_all([kept, changed, other_site])
+        db.session.flush()
+        corrections.record(changed, "how_to", None)
+        changed.request_class = "how_to"
+        db.session.commit()
+    today = {"from": TODAY.isoformat()}
+    assert summary_as_admin(client, **today)["suggestion_accuracy"] == round(2 / 3, 4)
+    assert summary_as_admin(client, **today, site="-")["suggestion_accuracy"] == 0.5

@@ -25,7 +25,7 @@ from kb_server.extensions import db
 from kb_server.models import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay, AuditEntry,
                               Event, Ticket, TicketMessage, utcnow)
 from kb_server.models.tickets import OPEN_STATUSES
-from kb_server.tickets import sla
+from kb_server.tickets import corrections, sla
 from kb_server.tickets.calendar import BUSINESS
 
 CHANNELS = ("widget", "helpcenter")        # widget: a site's events; helpcenter: site ""
@@ -280,6 +280,8 @@ def summary(filters: Filters, numbers: EventNumbers | None = None) -> dict:
                 "sla_breach_rate", "link_rate", "median_first_response_minutes",
                 "median_resolution_minutes"):
         result[key] = tickets[key]
+    result["suggestion_accuracy"] = corrections.suggestion_accuracy(
+        *filters.bounds, clauses=tuple(filters.clauses(Ticket)))["accuracy"]
     result["tickets"] = tickets
     return result
 
