@@ -64,11 +64,11 @@ hybrid_cached_p95_ms     hybrid p95 with the query-vector cache on and warm
 analytics_events         with ``--analytics-events N`` (1,000,000 for the ``1m`` keys): events of
                          synthetic sessions (``bench.events``) over 90 days in a SQLite database
 analytics_1m_generate_s  seconds to make and bulk-insert them (not product code)
-analytics_1m_rollup_s    ``kb analytics rollup`` of those 90 days (``kb_server.analytics.rollup``)
-analytics_1m_summary_ms, ``GET /api/v1/analytics/summary``, ``/heatmap?tz=Europe/Berlin`` and
-analytics_1m_heatmap_ms, ``/queries`` (top 50) over the 90 days through the app (analyst token),
-analytics_1m_top_queries_ms  median of 5 after one warm-up request; with another count N
-                         the keys say N instead of 1m
+analytics_1m_rollup_s    ``kb analytics rollup`` of those days (``kb_server.analytics.rollup``)
+analytics_1m_summary_ms  ``GET /api/v1/analytics/summary``, ``/heatmap?tz=Europe/Berlin`` and
+analytics_1m_heatmap_ms  ``/queries`` (top 50: ``analytics_1m_top_queries_ms``) over those days
+                         through the app (analyst token), median of 5 after a warm-up; with
+                         another count N the keys say N instead of 1m
 widget_gzip_kb           /widget.js as served, gzipped
 widget_keystroke_p50_ms, time from the last keystroke to rendered results in the widget on the
 widget_keystroke_p95_ms  demo page, debounce included (headless Chromium, when installed)
@@ -144,6 +144,7 @@ class BenchOptions:
     http_seconds: float = 60.0
     modes: tuple[str, ...] = ("keyword",)
     analytics_events: int = 0
+    analytics_days: int = 90
 
 
 @dataclass
@@ -573,7 +574,6 @@ def step_widget(ctx: BenchContext) -> dict:
     return results
 
 
-ANALYTICS_DAYS = 90
 ANALYTICS_REPEATS = 5
 
 
@@ -613,15 +613,15 @@ def step_analytics(ctx: BenchContext) -> dict:
                                             "bench-password-1"), "bench")
         started = time.perf_counter()
         with db.engine.begin() as connection:
-            inserted = insert_events(connection, generate_events(events, today, ANALYTICS_DAYS,
-                                                                 ctx.options.seed))
+            inserted = insert_events(connection, generate_events(
+                events, today, ctx.options.analytics_days, ctx.options.seed))
         generated = time.perf_counter() - started
         started = time.perf_counter()
         days = rollup.roll_up()
         rolled = time.perf_counter() - started
     ctx.log(f"  {inserted} events in {generated:.1f}s; {days} days rolled up in {rolled:.1f}s")
-    span = urllib.parse.urlencode({"from": (today - dt.timedelta(days=ANALYTICS_DAYS)).isoformat(),
-                                   "to": today.isoformat()})
+    first_day = today - dt.timedelta(days=ctx.options.analytics_days)
+    span = urllib.parse.urlencode({"from": first_day.isoformat(), "to": today.isoformat()})
     client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
     base = "/api/v1/analytics/"
     results = {"analytics_events": inserted,
@@ -673,19 +673,21 @@ def run_bench(count: int = 10_000, log: Callable[[str], None] = print,
               queries: int = 500, http_clients: int = 8, http_requests: int = 2000,
               http_seconds: float = 60.0, http_workers: int | None = None, http_threads: int = 4,
               embedder=None, skip: tuple[str, ...] = (),
-              workdir: str | Path | None = None, analytics_events: int = 0) -> dict:
+              workdir: str | Path | None = None, analytics_events: int = 0,
+              analytics_days: int = 90) -> dict:
     """Run the benchmark steps on ``count`` synthetic articles; returns flat JSON-able results.
 
     ``modes`` are the search modes to measure ("keyword" always; "semantic"/"hybrid" enable
     the semantic step when one is registered and ``embedder`` is given). ``skip`` names steps
-    to leave out; ``analytics_events`` > 0 adds the analytics step. Everything is written to
-    ``workdir`` (default: a temporary folder, removed).
+    to leave out; ``analytics_events`` > 0 adds the analytics step (events spread over
+    ``analytics_days``). Everything is written to ``workdir`` (default: a temporary folder,
+    removed).
     """
     options = BenchOptions(count=count, seed=seed, queries=queries, http_clients=http_clients,
                            http_requests=http_requests, http_seconds=http_seconds,
                            http_workers=http_workers or default_workers(),
                            http_threads=http_threads, modes=tuple(modes),
-                           analytics_events=analytics_events)
+                           analytics_events=analytics_events, analytics_days=analytics_days)
     started = time.perf_counter()
     owned = workdir is None
     root = Path(tempfile.mkdtemp(prefix="kb-bench-")) if owned else Path(workdir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from staff_helpers import PASSWORD, add_staff
-from test_analytics_api import PAST, TODAY, day_log, store
+from analytics_helpers import PAST, TODAY, day_log, store
 from test_console_browser import LAPTOP, browser, live_server  # noqa: F401  (shared fixtures)
 from tickets_helpers import search
 

@@ -35,22 +35,26 @@ def search(at, query, ids=(), session="s1"):
     return E("search", at, session, query, len(ids), list(ids))
 
 
+def intents(log):
+    return [i for session in metrics.sessions(log) for i in metrics.session_intents(session)]
+
+
 def test_keystroke_searches_collapse_into_one_intent():
     log = [search(0, "res", ["a", "b"]), search(2, "Reset", ["a"]),
            search(4, "reset  pass", ["c", "a", "d"]),        # extends "reset" (spaces collapsed)
            search(5, "reset pas", ["c", "a"]),               # backspace: still the same intent
            search(30, "reset password", ["c"]),              # 25 s later: a new intent
            search(31, "invoice", [])]                         # not an extension: a new intent
-    found = metrics.intents(log)
+    found = intents(log)
     assert [i.query for i in found] == ["reset pas", "reset password", "invoice"]
     assert [len(i.searches) for i in found] == [4, 1, 1]
     assert metrics.count(log).searches == 3
 
 
 def test_intent_window_is_strict():
-    found = metrics.intents([search(0, "vpn"), search(10, "vpn error")])   # exactly INTENT_GAP
+    found = intents([search(0, "vpn"), search(10, "vpn error")])   # exactly INTENT_GAP
     assert len(found) == 2
-    assert len(metrics.intents([search(0, "vpn"), search(9.9, "vpn error")])) == 1
+    assert len(intents([search(0, "vpn"), search(9.9, "vpn error")])) == 1
 
 
 def test_rates_and_click_positions():
@@ -142,13 +146,6 @@ def test_heatmap_follows_daylight_saving_time():
     india = metrics.heatmap([(dt.datetime(2026, 3, 2, 3, 15), 1), (dt.datetime(2026, 3, 2, 3, 30), 1)],
                             ZoneInfo("Asia/Kolkata"))
     assert india[0][8] == 1 and india[0][9] == 1
-
-
-def test_quarter_counts():
-    day = dt.datetime(2026, 3, 2)
-    counts = metrics.quarter_counts([day, day + dt.timedelta(minutes=14, seconds=59),
-                                     day + dt.timedelta(minutes=15), day + dt.timedelta(hours=23, minutes=59)])
-    assert counts[0] == 2 and counts[1] == 1 and counts[95] == 1 and sum(counts) == 4
 
 
 def _ticket(**fields):

@@ -26,8 +26,8 @@ def _nice_max(value: float) -> float:
         step *= 10
 
 
-def _svg(width: int, height: int, label: str, body: str) -> Markup:
-    return Markup(f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+def _svg(width: int, height: int, label: str, body: str, kind: str = "") -> Markup:
+    return Markup(f'<svg class="chart {kind}" viewBox="0 0 {width} {height}" role="img" '
                   f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg" '
                   f'preserveAspectRatio="xMinYMin meet">{body}</svg>')
 
@@ -61,7 +61,7 @@ def columns(points: list[tuple[str, float, float]], label: str, width: int = 720
         if index % every == 0:
             parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 6}" text-anchor="middle" '
                          f'font-size="11" fill="{TEXT}">{escape(name)}</text>')
-    return _svg(width, height, label, "".join(parts))
+    return _svg(width, height, label, "".join(parts), "chart-columns")
 
 
 def heatmap(grid: list[list[int]], weekdays: list[str], label: str, width: int = 720) -> Markup:
@@ -82,7 +82,7 @@ def heatmap(grid: list[list[int]], weekdays: list[str], label: str, width: int =
             parts.append(f'<rect x="{left + hour * cell:.1f}" y="{y:.1f}" width="{cell - gap:.1f}" '
                          f'height="{cell - gap:.1f}" rx="3" fill="{shade}" data-count="{value}">'
                          f'<title>{tip}</title></rect>')
-    return _svg(width, int(height) + 2, label, "".join(parts))
+    return _svg(width, int(height) + 2, label, "".join(parts), "chart-heatmap")
 
 
 def bars(items: list[tuple[str, float]], label: str, width: int = 340) -> Markup:
@@ -101,4 +101,4 @@ def bars(items: list[tuple[str, float]], label: str, width: int = 340) -> Markup
                      f'fill="{ACCENT}"><title>{escape(f"{name}: {value:g}")}</title></rect>'
                      f'<text x="{left + length + 6:.1f}" y="{y + 13}" font-size="12" '
                      f'fill="#1b2330">{value:g}</text>')
-    return _svg(width, height, label, "".join(parts))
+    return _svg(width, height, label, "".join(parts), "chart-bars")

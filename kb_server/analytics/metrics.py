@@ -119,10 +119,6 @@ def session_intents(session: Sequence) -> list[Intent]:
     return intents
 
 
-def intents(events: Iterable) -> list[Intent]:
-    return [intent for session in sessions(events) for intent in session_intents(session)]
-
-
 # --- additive counts ---------------------------------------------------------------------------
 @dataclass
 class Counts:
@@ -232,14 +228,6 @@ class ArticleCounts:
     reasons: Counter = field(default_factory=Counter)   # "not helpful" reasons
 
 
-def query_counts(found: Iterable[Intent]) -> dict[str, QueryCounts]:
-    """Intents per normalized query."""
-    result: dict[str, QueryCounts] = {}
-    for intent in found:
-        result.setdefault(intent.query, QueryCounts()).add(intent)
-    return result
-
-
 def article_counts(session_list: Iterable[Sequence]) -> dict[str, ArticleCounts]:
     """Views, votes, "not helpful" reasons per article, and the sessions that read an article
     and then contacted support (each article once per session)."""
@@ -280,11 +268,3 @@ def heatmap(counts_by_quarter: Iterable[tuple[dt.datetime, int]], zone) -> list[
         local = start.replace(tzinfo=dt.timezone.utc).astimezone(zone)
         grid[local.weekday()][local.hour] += value
     return grid
-
-
-def quarter_counts(moments: Iterable[dt.datetime]) -> list[int]:
-    """How many of ``moments`` (one UTC day's) fall in each quarter hour."""
-    counts = [0] * QUARTERS
-    for moment in moments:
-        counts[quarter_of(moment)] += 1
-    return counts

@@ -2,13 +2,14 @@
 ``start..end``, optional site, language, channel).
 
 Event numbers come from the stored daily rollups (``rollup.py``; final days missing are rolled
-up on the way) plus today's events reduced on the fly. Ticket numbers are read from the tickets
+up on the way) plus today's events reduced on the fly (at most every ``LIVE_SECONDS``). Ticket numbers are read from the tickets
 themselves (a few thousand rows, not millions).
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -19,11 +20,12 @@ from sqlalchemy import func, select
 
 from kb_server.analytics import links, metrics, rollup
 from kb_server.analytics import tickets as ticket_metrics
+from kb_server.console import detail
 from kb_server.extensions import db
 from kb_server.models import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay, AuditEntry,
                               Event, Ticket, TicketMessage, utcnow)
 from kb_server.models.tickets import OPEN_STATUSES
-from kb_server.tickets import sla
+from kb_server.tickets import corrections, sla
 from kb_server.tickets.calendar import BUSINESS
 
 CHANNELS = ("widget", "helpcenter")        # widget: a site's events; helpcenter: site ""
@@ -31,6 +33,7 @@ HEATMAP_METRICS = ("searches", "contacts", "tickets")
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
 FLAGGED_MIN_VOTES = 3                      # flagged: at least this many "not helpful" votes...
+LIVE_SECONDS = 30                          # today's numbers are at most this old
 WRITE_ARTICLE_URL = "/console/articles/new?ticket={reference}"   # the authoring console
 KEY_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
@@ -134,8 +137,23 @@ def _split_days(filters: Filters) -> tuple[list[dt.date], list[dt.date]]:
     return sorted(stored), live
 
 
+_live: dict[tuple[str, dt.date], tuple[float, dict]] = {}     # (database, day) -> (when, groups)
+
+
+def live_day(day: dt.date) -> dict[rollup.Key, rollup.Group]:
+    """A day not rolled up yet (today), reduced from its events at most every
+    ``LIVE_SECONDS`` per process: a dashboard's requests share one reduction."""
+    key = (str(db.engine.url), day)
+    cached = _live.get(key)
+    if cached is None or time.monotonic() - cached[0] > LIVE_SECONDS:
+        cached = (time.monotonic(), rollup.compute_day(day))
+        _live.clear()                         # only the current day is ever kept
+        _live[key] = cached
+    return cached[1]
+
+
 def _live_groups(days: Iterable[dt.date], filters: Filters) -> list[tuple[dt.date, rollup.Group]]:
-    return [(day, group) for day in days for (site_key, language), group in rollup.compute_day(day).items()
+    return [(day, group) for day in days for (site_key, language), group in live_day(day).items()
             if filters.matches(site_key, language)]
 
 
@@ -262,6 +280,8 @@ def summary(filters: Filters, numbers: EventNumbers | None = None) -> dict:
                 "sla_breach_rate", "link_rate", "median_first_response_minutes",
                 "median_resolution_minutes"):
         result[key] = tickets[key]
+    result["suggestion_accuracy"] = corrections.suggestion_accuracy(
+        *filters.bounds, clauses=tuple(filters.clauses(Ticket)))["accuracy"]
     result["tickets"] = tickets
     return result
 
@@ -394,7 +414,6 @@ def content_gaps(filters: Filters, limit: int = 50, suggest: bool = False) -> li
         almost = {article_id: catalog[article_id].title if article_id in catalog else article_id
                   for article_id in gap["articles"]}
         if suggest:
-            from kb_server.console import detail
             almost.update({hit["id"]: hit["title"] for hit in detail.suggestions(ticket)})
         result.append({"reference": ticket.reference, "query": gap["query"], "users": gap["users"],
                        "queries": gap["sample_queries"], "signals": gap["signals"],

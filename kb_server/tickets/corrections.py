@@ -25,11 +25,13 @@ def _text(ticket: Ticket) -> str:
     return ticket.message or ticket.gap_query or ticket.subject
 
 
-def suggestion_accuracy(since: dt.datetime | None = None, until: dt.datetime | None = None) -> dict:
-    """Of the tickets created in [since, until) that got a suggested class, how many kept it:
+def suggestion_accuracy(since: dt.datetime | None = None, until: dt.datetime | None = None,
+                        clauses: tuple = ()) -> dict:
+    """Of the tickets created in [since, until) (and matching ``clauses``, conditions on
+    ``Ticket``) that got a suggested class, how many kept it:
     ``{"suggested": n, "corrected": m, "accuracy": (n - m) / n or None}``. A ticket counts as
     corrected when its class now differs from the suggestion after an agent's correction."""
-    suggested = select(Ticket.id).where(Ticket.suggested_class != "")
+    suggested = select(Ticket.id).where(Ticket.suggested_class != "", *clauses)
     if since is not None:
         suggested = suggested.where(Ticket.created_at >= since)
     if until is not None:
