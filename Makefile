@@ -21,4 +21,4 @@ install-test: $(BIN)/kb
 	@test -d node_modules || npm ci --no-audit --no-fund   # Bootstrap for a browser test (package.json)
 
 test: install-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile

@@ -12,6 +12,7 @@ from authoring_helpers import BODY, article_path, cheap_passwords, form, staff_c
 from kb_server import create_app
 from kb_server.authoring import files, store
 from kb_server.authoring.fields import AuthoringError, Fields, from_form, validate
+from kb_server.console import kcs
 from kb_server.extensions import db
 from kb_server.models import ArticleRevision, AuditEntry, KbArticle, Ticket, TicketMessage
 from conftest import app_config
@@ -264,6 +265,8 @@ def test_new_article_from_a_gap_ticket_is_prefilled_and_publishing_resolves_the_
         ticket = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
         assert _article(app).source_ticket_id == ticket.id and ticket.status != "resolved"
         article_id = _article(app).id
+        # KCS: the draft is linked to its ticket from the start
+        assert [(l.article_slug, l.relation) for l in kcs.links(ticket)] == [("export-data", "created_from")]
     editor.post(f"/console/articles/{article_id}", data=form(action="publish"))
     with app.app_context():
         ticket = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
@@ -273,7 +276,6 @@ def test_new_article_from_a_gap_ticket_is_prefilled_and_publishing_resolves_the_
         assert entry.after == {"status": "resolved", "article": "en/export-data"}
         note = db.session.scalar(db.select(TicketMessage).filter_by(ticket_id=ticket.id, kind="system"))
         assert "en/export-data" in note.body
-        from kb_server.console import kcs
         assert [(link.article_language, link.article_slug, link.relation)
                 for link in kcs.links(ticket)] == [("en", "export-data", "created_from")]
         assert kcs.link_rate()["linked"] == 1

@@ -1,11 +1,15 @@
 """The staff console in real headless Chromium: line 1 works the oldest breached ticket (its
 session and suggested articles, a reply, escalation with the missing facts); line 2 sees it and
-resolves it with a suggested article, which is then linked."""
+resolves it with a suggested article, which is then linked; or writes an article from the ticket,
+resolves it, and the user rates the answer through the link in the e-mail."""
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import re
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -142,3 +146,44 @@ def test_line1_replies_and_escalates_the_oldest_breached_ticket_line2_sees_it(br
     expect(linked).to_contain_text("resolved with")
     expect(page.locator("[data-message-kind=reply]").last).to_contain_text("/a/en/reset-password")
     page.context.close()
+
+
+def rating_path(app, reference: str, rating: str) -> str:
+    """The one-click rating link in the e-mails written to ``reference``'s user."""
+    for path in Path(app.config["MAIL_OUTBOX_DIR"]).glob(f"*{reference.lower()}*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found = re.search(rf"/t/[^\s/]+/rate/{rating}", message.get_body(("plain",)).get_content())
+        if found:
+            return found.group(0)
+    raise AssertionError(f"no e-mail to the user of {reference} carries a rating link")
+
+
+def test_line2_writes_an_article_from_the_ticket_resolves_it_and_the_user_rates(
+        browser, live_server, tickets, app):
+    page = log_in(browser, live_server, "line2@example.com")
+    page.goto(f"{live_server}/console/t/{tickets}")
+    page.get_by_role("link", name="Write article").click()
+    expect(page.get_by_label(re.compile("^Title"))).to_have_value(re.compile("reset password page is down"))
+    expect(page.get_by_label("Markdown")).to_have_value(re.compile("Nothing works at all"))
+    page.get_by_label(re.compile("^Slug")).fill("reset-page-down")
+    page.get_by_label("Category").select_option("account")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status").first).to_contain_text("Draft saved")
+
+    page.goto(f"{live_server}/console/t/{tickets}")
+    linked = page.locator("[data-links] li[data-link='en/reset-page-down']")
+    expect(linked).to_have_attribute("data-relation", "created_from")
+    page.get_by_role("textbox", name="Reply to the user").fill(
+        "Fixed, and we wrote down how to get past it next time.")
+    page.get_by_label("Then set status").select_option("resolved")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".ticket-head .badge")).to_contain_text("Resolved")
+    page.context.close()
+
+    user = browser.new_context(locale="en-US").new_page()
+    user.goto(live_server + rating_path(app, tickets, "good"))
+    expect(user.get_by_role("heading", level=1)).to_have_text("Thank you for your rating.")
+    user.context.close()
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(reference=tickets))
+        assert ticket.csat_rating == "good"

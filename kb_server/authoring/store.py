@@ -16,6 +16,7 @@ from flask import current_app
 
 from kb_server import audit
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
+from kb_server.console import kcs
 from kb_server.extensions import db
 from kb_server.models import ArticleRevision, KbArticle, Ticket, User, utcnow
 
@@ -74,6 +75,9 @@ def create(actor: User | str, fields: Fields, source_ticket: Ticket | None = Non
     db.session.add(article)
     db.session.flush()
     add_revision(actor, article, fields, kind=kind, state=state, note=note)
+    if source_ticket is not None:      # KCS: the draft is linked to its ticket from the start
+        kcs.link_article(source_ticket, article.language, article.slug, "created_from", actor,
+                         article.translation_key, fields.title)
     return article
 
 
@@ -86,6 +90,7 @@ def _check_identity(article: KbArticle, fields: Fields) -> None:
                              "(they name its file and its links)", 409)
     if by_id(fields.language, fields.slug) is not None:
         raise AuthoringError(f"an article {fields.language}/{fields.slug} already exists", 409)
+    kcs.move_article_links(article.language, article.slug, fields.language, fields.slug)
     article.language, article.slug = fields.language, fields.slug
     article.file_path = f"{fields.language}/{fields.slug}.md"
 

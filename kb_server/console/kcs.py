@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from flask import current_app, has_request_context
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from indexer.articles import Article
 from kb_server import audit, search
@@ -140,6 +140,13 @@ def move_links(source: Ticket, target: Ticket) -> None:
     for flag in ticket_flags(source):
         flag.ticket_id = target.id
     db.session.flush()
+
+
+def move_article_links(language: str, slug: str, new_language: str, new_slug: str) -> None:
+    """An unpublished draft renamed: the tickets linked to it follow it. The caller commits."""
+    db.session.execute(update(TicketArticle).where(
+        TicketArticle.article_language == language, TicketArticle.article_slug == slug)
+        .values(article_language=new_language, article_slug=new_slug))
 
 
 def link_rate(start=None, end=None) -> dict:
