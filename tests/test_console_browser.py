@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from kb_server.extensions import db
 from kb_server.models import Ticket, utcnow
 from kb_server.tickets import sla, sla_watch
+from mail_helpers import relay  # noqa: F401  (a fixture)
 from staff_helpers import PASSWORD, add_staff
 from tickets_helpers import post, search
 
@@ -87,7 +88,8 @@ def log_in(browser, base: str, email: str):
     return page
 
 
-def test_line1_replies_and_escalates_the_oldest_breached_ticket_line2_sees_it(browser, live_server, tickets):
+def test_line1_replies_and_escalates_the_oldest_breached_ticket_line2_sees_it(browser, live_server, tickets,
+                                                                            relay):
     page = log_in(browser, live_server, "line1@example.com")
     page.get_by_role("link", name=re.compile("Breached & due soon")).click()
     first_row = page.locator("table.tickets tbody tr").first
@@ -106,7 +108,10 @@ def test_line1_replies_and_escalates_the_oldest_breached_ticket_line2_sees_it(br
     page.get_by_role("button", name="Send reply").click()
     reply = page.locator("[data-message-kind=reply]")
     expect(reply).to_contain_text("We are looking into it right now.")
-    expect(reply).to_contain_text("written to the outbox")
+    expect(reply).to_contain_text("sent")
+    [sent] = relay.messages                                   # at the local SMTP server
+    assert sent["To"] == "Anna <anna@example.com>" and tickets in sent["Subject"]
+    assert "We are looking into it right now." in sent.get_body(("plain",)).get_content()
 
     escalation = page.locator("#escalate-form")
     escalation.get_by_label("Reason").fill("Page down for everyone, needs line 2")

@@ -21,7 +21,8 @@ from kb_server.mail import conversation
 from kb_server.models import Ticket, TicketMessage
 from tests.conftest import app_config
 from tests.staff_helpers import STAFF_ADMIN, login
-from tests.test_mail import CONTACT, Relay, free_port, load, new_ticket
+from tests.mail_helpers import Relay, free_port
+from tests.test_mail import CONTACT, load, new_ticket
 
 
 def wait_until(check, timeout: float = 15.0):

@@ -9,14 +9,12 @@ import logging
 import os
 import re
 import smtplib
-import socket
 import subprocess
 import sys
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from kb_server import create_app
 from kb_server.cli.instance import ensure_database
@@ -30,46 +28,11 @@ from kb_server.privacy import erase_person
 from tests.conftest import app_config
 from tests.staff_helpers import STAFF_ADMIN, login
 from tests.tickets_helpers import post
+from tests.mail_helpers import Relay, free_port, relay  # noqa: F401  (relay: a fixture)
 
 CONTACT = {"session_id": "s1", "email": "anna@example.com", "name": "Anna",
            "message": "Where do I find my invoices?", "language": "en"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Relay:
-    """The organisation's SMTP server: keeps what it receives; answers ``failures`` DATA
-    commands with ``code`` first."""
-
-    def __init__(self, failures: int = 0, code: str = "451 4.3.0 busy, try later"):
-        self.messages: list[EmailMessage] = []
-        self.envelopes = []
-        self.failures, self.code = failures, code
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.failures:
-            self.failures -= 1
-            return self.code
-        self.envelopes.append(envelope)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def relay(app):
-    handler = Relay()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=controller.port,
-                      MAIL_SMTP_SECURITY="none", MAIL_FROM="Orbita support <support@help.example>",
-                      PUBLIC_URL="https://help.example", MAIL_RETRY_SECONDS=0.01)
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture
