@@ -159,12 +159,13 @@ def _refused(user, capability: str):
     return None
 
 
-def staff_api(capability: str):
-    """Decorator of staff API endpoints: a valid personal token (401) with the right (403)."""
+def _guarded(capability: str, find_user):
+    """A decorator of JSON endpoints: the user ``find_user()`` names must exist (401) and hold
+    ``capability`` (403); the view finds it in ``g.staff``."""
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            user = token_user(request.headers.get("Authorization", ""))
+            user = find_user()
             refusal = _refused(user, capability)
             if refusal is not None:
                 return refusal
@@ -172,24 +173,25 @@ def staff_api(capability: str):
             return view(*args, **kwargs)
         return wrapper
     return decorator
+
+
+def _token_holder() -> User | None:
+    return token_user(request.headers.get("Authorization", ""))
+
+
+def _token_holder_or_session_user() -> User | None:
+    if request.headers.get("Authorization"):
+        return _token_holder()
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def staff_api(capability: str):
+    """Decorator of staff API endpoints: a valid personal token (401) with the right (403)."""
+    return _guarded(capability, _token_holder)
 
 
 def staff_reader(capability: str):
     """Decorator of read-only (GET) staff endpoints that the console's pages also fetch: a
     personal token when the request has an ``Authorization`` header, else the console session
     (a GET changes nothing, so it needs no CSRF token); 401 / 403 JSON otherwise."""
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            header = request.headers.get("Authorization", "")
-            if header:
-                user = token_user(header)
-            else:
-                user = current_user._get_current_object() if current_user.is_authenticated else None
-            refusal = _refused(user, capability)
-            if refusal is not None:
-                return refusal
-            g.staff = user
-            return view(*args, **kwargs)
-        return wrapper
-    return decorator
+    return _guarded(capability, _token_holder_or_session_user)

@@ -250,6 +250,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JOBS_IN_SERVE", None, "whether `kb serve` runs the job consumer itself (else run "
             "`kb worker`)", parse=_bool,
             shown="`true` while `KB_REDIS_URL` is unset, else `false`"),
+    Setting("JOBS_REQUEUE_SECONDS", 600, "a reply or webhook delivery still waiting this long "
+            "after it was due is queued again (its job was lost: the process died between the "
+            "commit and the queueing, or the queue was unreachable); checked as often (0: never)",
+            parse=float),
     Setting("JOBS_WORKERS", 2, "threads that run jobs in one consumer", parse=int),
     Setting("JOBS_IMMEDIATE", False, "run each job at once in the process that queues it, "
             "without a consumer (debugging; a retry is never run)", parse=_bool),

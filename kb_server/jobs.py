@@ -30,6 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from kb_server.extensions import db
+from kb_server.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,11 @@ def init_app(app: Flask) -> None:
 
 def jobs() -> Jobs:
     return current_app.extensions["jobs"]
+
+
+def overdue_before() -> dt.datetime:
+    """Work due before this moment and still waiting lost its job (``JOBS_REQUEUE_SECONDS``)."""
+    return utcnow() - dt.timedelta(seconds=current_app.config["JOBS_REQUEUE_SECONDS"])
 
 
 # --- queueing after the commit -------------------------------------------------------------------

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from huey.exceptions import RetryTask
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from kb_server import audit, jobs
 from kb_server.extensions import db
@@ -138,6 +138,22 @@ def deliver(delivery_id: int) -> str:
         raise RetryTask(error, delay=wait)
     log.error("webhook %s %s to %s failed: %s", row.event, row.event_id, hook.url, error)
     return _finish(row, "failed", status, error)
+
+
+@jobs.periodic("webhooks.requeue", "JOBS_REQUEUE_SECONDS")
+def requeue_overdue() -> int:
+    """Queue again the deliveries still pending ``JOBS_REQUEUE_SECONDS`` after they were due
+    (created, or their next attempt): their job was lost. ``deliver`` never sends a delivered
+    event twice. Returns how many were queued."""
+    before = jobs.overdue_before()
+    overdue = db.session.scalars(select(WebhookDelivery.id).where(
+        WebhookDelivery.state == "pending", WebhookDelivery.created_at < before,
+        or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at < before))).all()
+    for delivery_id in overdue:
+        jobs.jobs().enqueue("webhooks.deliver", delivery_id)
+    if overdue:
+        log.warning("webhook deliveries queued again (their job was lost): %s", overdue)
+    return len(overdue)
 
 
 def _finish(row: WebhookDelivery, state: str, status: int | None, error: str) -> str:

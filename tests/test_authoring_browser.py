@@ -17,14 +17,13 @@ from authoring_helpers import article_path, cheap_passwords  # noqa: F401
 from kb_server.extensions import db
 from kb_server.models import KbArticle
 from staff_helpers import PASSWORD, add_staff
+from browser_helpers import browser  # noqa: F401  (a fixture)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 DESKTOP = {"width": 1440, "height": 900}
 SHOTS = Path(os.environ.get("LZ_SHOTS", "/work/notes/shots"))
 BODY = """Orbita can export everything in your workspace.
@@ -42,14 +41,6 @@ BODY = """Orbita can export everything in your workspace.
 orbita export --all --format json
 ```
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

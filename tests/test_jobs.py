@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from kb_server import create_app, jobs
 from kb_server.extensions import db
 from kb_server.mail import conversation
-from kb_server.models import Ticket, TicketMessage
+from kb_server.models import Ticket, TicketMessage, utcnow
 from tests.conftest import app_config
 from tests.staff_helpers import STAFF_ADMIN, login
 from tests.mail_helpers import Relay, free_port
@@ -290,3 +290,30 @@ def test_kb_worker_processes_the_queue_as_its_own_process(tmp_path, app):
         worker.terminate()
         output = worker.communicate(timeout=30)[0]
     assert "processing jobs from SQLite" in output and worker.returncode is not None
+
+
+# --- lost jobs -----------------------------------------------------------------------------------
+def test_a_reply_whose_job_was_lost_is_queued_again_once_overdue(tmp_path, app):
+    from kb_server.tickets import delivery
+    queued = queued_app(tmp_path, JOBS_REQUEUE_SECONDS=600)
+    client = queued.test_client()
+    lost, fresh, waiting = (new_ticket(client) for _ in range(3))
+    with queued.app_context():
+        for reference in (lost, fresh, waiting):
+            conversation.reply_to_user(load(reference), "hello")
+        db.session.commit()
+        jobs.jobs().huey.flush()                          # the process died: the queue is empty
+        long_ago = utcnow() - dt.timedelta(minutes=30)
+        for reference in (lost, waiting):
+            [message] = conversation.messages(load(reference))
+            message.created_at = long_ago
+        [message] = conversation.messages(load(waiting))  # a retry due later is not lost
+        message.data = {**message.data, "retry_at": (utcnow() + dt.timedelta(minutes=5))
+                        .isoformat(timespec="seconds") + "Z"}
+        db.session.commit()
+        [lost_message] = conversation.messages(load(lost))
+        assert delivery.requeue_overdue() == 1
+        [task] = jobs.jobs().huey.pending()
+        assert (task.name, task.args) == ("mail.deliver", (lost_message.id,))
+        assert jobs.jobs().tasks["mail.deliver"].call_local(lost_message.id) == "outbox"
+        assert delivery.requeue_overdue() == 0            # delivered: never queued again

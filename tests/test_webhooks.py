@@ -4,6 +4,7 @@ console's actions, retry after a 500 then success, no duplicates, failure after 
 the delivery log, admin-only management (HTML and JSON) and bad input."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -13,9 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kb_server import create_app, jobs
+from kb_server import create_app, jobs, webhooks
 from kb_server.extensions import db
-from kb_server.models import AuditEntry, Webhook, WebhookDelivery
+from kb_server.models import AuditEntry, Webhook, WebhookDelivery, utcnow
 from tests.conftest import app_config
 from tests.staff_helpers import STAFF_ADMIN, add_staff, bearer, login
 from tests.test_jobs import wait_until
@@ -368,3 +369,19 @@ def test_erasing_a_person_or_retention_removes_the_deliveries_about_them(app, cl
         db.session.commit()
     result = runner.invoke(main, ["privacy", "retention"])
     assert "webhook deliveries deleted: 1" in result.output and deliveries(app) == []
+
+
+def test_a_delivery_whose_job_was_lost_is_queued_again_once_overdue(app, client, receiver):
+    hook = add_hook(client, receiver.url, events=["ticket.created"])
+    new_ticket(client)
+    [sent] = deliveries(app)
+    with app.app_context():
+        body = db.session.get(WebhookDelivery, sent["id"]).body
+        for event_id, age in (("lost", 30), ("recent", 1)):
+            db.session.add(WebhookDelivery(webhook_id=hook["id"], event_id=event_id, event="ticket.created",
+                                           body=body, log=[], created_at=utcnow() - dt.timedelta(minutes=age)))
+        db.session.commit()
+        assert webhooks.requeue_overdue() == 1            # immediate mode: delivered at once
+    states = {row["event_id"]: row["state"] for row in deliveries(app)}
+    assert states == {sent["event_id"]: "delivered", "lost": "delivered", "recent": "pending"}
+    assert len(receiver.requests) == 2

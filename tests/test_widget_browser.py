@@ -20,13 +20,11 @@ from kb_server.extensions import db
 from kb_server.models import Event, Site
 from conftest import make_app
 from staff_helpers import STAFF_ADMIN, add_staff
+from browser_helpers import browser  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 FIXTURES = Path(__file__).parent / "fixtures"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 WIDGET = "linezero-widget"     # Playwright's CSS selectors pierce the open shadow root
 
 
@@ -47,17 +45,6 @@ def live(tmp_path_factory):
     yield holder["app"], base
     server.shutdown()
     thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make install-test)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @contextmanager

@@ -16,6 +16,7 @@ import logging
 
 from flask import current_app
 from huey.exceptions import RetryTask
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from kb_server import jobs
@@ -92,3 +93,20 @@ def _failed(message: TicketMessage, ticket: Ticket, exc: outbound.MailError, att
     _record(message, attempts=attempt, delivery_error=str(exc))
     db.session.commit()
     return FAILED
+
+
+@jobs.periodic("mail.requeue", "JOBS_REQUEUE_SECONDS")
+def requeue_overdue() -> int:
+    """Queue again the replies still ``queued`` ``JOBS_REQUEUE_SECONDS`` after they were due
+    (written, or their retry time): their job was lost. ``deliver`` sends a message once, so
+    a job that was only late does no harm. Returns how many were queued."""
+    before = jobs.overdue_before()
+    rows = db.session.execute(select(TicketMessage.id, TicketMessage.data).where(
+        TicketMessage.delivery == QUEUED, TicketMessage.created_at < before)).all()
+    overdue = [row.id for row in rows
+               if (row.data or {}).get("retry_at", "") < before.isoformat(timespec="seconds") + "Z"]
+    for message_id in overdue:
+        jobs.jobs().enqueue("mail.deliver", message_id)
+    if overdue:
+        log.warning("replies queued again (their delivery job was lost): %s", overdue)
+    return len(overdue)
