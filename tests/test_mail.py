@@ -492,3 +492,26 @@ def test_console_reply_that_cannot_be_delivered_says_why(app, client, relay):
     assert "5.1.1 mailbox unavailable" in html.split("delivery-error")[1]
     with app.app_context():
         assert load(reference).first_response_at is None
+
+
+def test_staff_download_what_the_user_sent_and_nobody_else_can(app, client, relay, receiver):
+    reference = new_ticket(client)
+    reply(app, reference, "Could you send a screenshot?")
+    answer = user_reply(relay.messages[0], "Here it is.")
+    answer.add_attachment(PNG, maintype="image", subtype="png", filename="screen.png")
+    smtp_send(receiver, answer)
+    staff = app.test_client()
+    assert staff.get(f"/console/t/{reference}").status_code == 302              # signed out
+    login(staff, STAFF_ADMIN)
+    page = staff.get(f"/console/t/{reference}").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" data-attachment>screen.png<', page).group(1)
+    response = staff.get(link)
+    assert response.status_code == 200 and response.data == PNG
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    other = new_ticket(client)                           # the file belongs to its own ticket only
+    assert staff.get(link.replace(reference, other)).status_code == 404
+    assert staff.get(link[:-1] + "7").status_code == 404
+    assert app.test_client().get(link).status_code == 302                       # signed out
