@@ -213,6 +213,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TICKETS_PROCESS_SECONDS", 60, "how often the job consumer judges searches whose "
             "no-click window has passed, rounded up to whole minutes (0: never, run `kb tickets "
             "process` from cron instead)", parse=float),
+    Setting("GAPS_CHECK_SECONDS", 3600, "how often the job consumer searches the grouped queries "
+            "of open knowledge-gap tickets again and marks answered those the articles now answer, "
+            "rounded up to whole minutes (0: never; `kb tickets gaps-check` from cron)",
+            parse=float),
     Setting("SLA_NOTIFY_EMAIL", "", "where SLA notifications are e-mailed (unset: logged only)"),
     Setting("MAIL_SMTP_HOST", "", "SMTP server for outgoing mail (unset: messages are written "
             "to `MAIL_OUTBOX_DIR` instead)"),

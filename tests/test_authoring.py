@@ -13,6 +13,7 @@ from kb_server import create_app
 from kb_server.authoring import files, store
 from kb_server.authoring.fields import AuthoringError, Fields, from_form, validate
 from kb_server.console import kcs
+from kb_server.mail import conversation
 from kb_server.extensions import db
 from kb_server.models import ArticleRevision, AuditEntry, KbArticle, Ticket, TicketMessage
 from conftest import app_config
@@ -254,8 +255,12 @@ def _gap_ticket(app) -> str:
         return ticket.reference
 
 
-def test_new_article_from_a_gap_ticket_is_prefilled_and_publishing_resolves_the_ticket(app):
+def test_new_article_from_a_gap_ticket_is_prefilled_and_publishing_answers_the_gap(app):
+    from tickets_helpers import post
     reference = _gap_ticket(app)
+    contact = post(app.test_client(), "contact", {"session_id": "s1", "email": "a@example.com",
+                                                  "message": "How do I export my data?",
+                                                  "language": "en"}).get_json()["ticket"]["reference"]
     editor = staff_client(app, "editor")
     page = editor.get(f"/console/articles/new?ticket={reference}").get_data(as_text=True)
     assert "export my data zzqx" in page and "export all my data zzqx" in page
@@ -267,17 +272,20 @@ def test_new_article_from_a_gap_ticket_is_prefilled_and_publishing_resolves_the_
         article_id = _article(app).id
         # KCS: the draft is linked to its ticket from the start
         assert [(l.article_slug, l.relation) for l in kcs.links(ticket)] == [("export-data", "created_from")]
-    editor.post(f"/console/articles/{article_id}", data=form(action="publish"))
+    assert 'name="notify"' in editor.get(f"/console/articles/{article_id}").get_data(as_text=True)
+    editor.post(f"/console/articles/{article_id}", data=form(action="publish", notify="on"))
     with app.app_context():
         ticket = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
         assert ticket.status == "resolved" and ticket.resolved_at is not None
         entry = db.session.scalar(db.select(AuditEntry).filter_by(entity="ticket", entity_id=reference,
-                                                                   action="resolved_by_article"))
-        assert entry.after == {"status": "resolved", "article": "en/export-data"}
+                                                                   action="gap_answered"))
+        assert entry.after["article"] == "en/export-data" and entry.after["notified"] == [contact]
         note = db.session.scalar(db.select(TicketMessage).filter_by(ticket_id=ticket.id, kind="system"))
         assert "en/export-data" in note.body
-        assert [(link.article_language, link.article_slug, link.relation)
-                for link in kcs.links(ticket)] == [("en", "export-data", "created_from")]
+        assert sorted((link.article_slug, link.relation) for link in kcs.links(ticket)) == [
+            ("export-data", "created_from"), ("export-data", "resolved_with")]
+        told = db.session.scalar(db.select(Ticket).filter_by(reference=contact))
+        assert "/a/en/export-data" in conversation.messages(told)[-1].body     # e-mailed
         assert kcs.link_rate()["linked"] == 1
 
 

@@ -400,3 +400,16 @@ def test_resolving_a_gap_ticket_with_an_article_can_notify_its_users(staff_app, 
     assert response.get_json()["outcome"] == f"resolved with {RESET}; users notified: 1"
     assert response.get_json()["ticket"]["status"] == "resolved"
     assert "Reset your password" in ticket_json(api, contact)["messages"][-1]["body"]
+
+
+def test_the_job_consumer_checks_the_gaps_periodically(app):
+    from kb_server import jobs
+    client = app.test_client()
+    search(client, "gj1", "reset password link expired", language="en")
+    with app.app_context():
+        spec = jobs.JOBS["kcs.gaps"]
+        assert spec.every_setting == "GAPS_CHECK_SECONDS" and app.config["GAPS_CHECK_SECONDS"] == 3600
+        assert jobs.jobs().tasks["kcs.gaps"].call_local() == 1             # the index answers it
+        gap = db.session.scalar(db.select(Ticket).filter_by(kind="gap"))
+        assert gap.status == "resolved"
+        assert jobs.jobs().tasks["kcs.gaps"].call_local() == 0

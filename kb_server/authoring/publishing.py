@@ -25,9 +25,8 @@ from kb_server.authoring import files, store
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
 from kb_server.console import kcs
 from kb_server.extensions import db
-from kb_server.models import ArticleRevision, KbArticle, Ticket, TicketMessage, User, utcnow
+from kb_server.models import ArticleRevision, KbArticle, Ticket, User, utcnow
 from kb_server.models.tickets import OPEN_STATUSES
-from kb_server.tickets import sla_watch
 
 log = logging.getLogger(__name__)
 _index_lock = threading.Lock()      # one index writer per process
@@ -55,8 +54,10 @@ def check_base(article: KbArticle, base_hash: str) -> None:
 
 
 def publish(actor: User, article: KbArticle, fields: Fields, base_hash: str,
-            note: str = "") -> None:
-    """Save ``fields`` as a validated revision, write the file, reindex (committed)."""
+            note: str = "", notify: bool = False) -> None:
+    """Save ``fields`` as a validated revision, write the file, reindex (committed); an open
+    gap ticket the article was written from is then answered by it (``notify``: its users who
+    left an e-mail get the article)."""
     check_base(article, base_hash)
     before = article.state
     row = store.add_revision(actor, article, fields, kind="publish", state="validated", note=note)
@@ -66,9 +67,9 @@ def publish(actor: User, article: KbArticle, fields: Fields, base_hash: str,
     _unschedule(article)
     audit.record(actor, "article", article.article_id, "publish", {"state": before},
                  {"state": "validated", "revision": row.number})
-    _close_the_loop(actor, article, fields)
     db.session.commit()
     refresh_index()
+    _answer_source_gap(actor, article, notify)
 
 
 def schedule(actor: User, article: KbArticle, fields: Fields, base_hash: str,
@@ -138,26 +139,13 @@ def _write(article: KbArticle, fields: Fields, status: str) -> None:
     article.file_path = f"{article.language}/{article.slug}.md"
 
 
-def _close_the_loop(actor: User, article: KbArticle, fields: Fields) -> None:
-    """KCS: the ticket the article was written from is linked to it ("created_from", counted
-    by the link rate) and, if it is an open gap ticket, resolved."""
+def _answer_source_gap(actor: User, article: KbArticle, notify: bool) -> None:
+    """KCS: the open gap ticket the article was written from is answered by it, now that it
+    is searchable (``kcs.mark_gap_answered``: linked, noted, audited, resolved)."""
     ticket = db.session.get(Ticket, article.source_ticket_id) if article.source_ticket_id else None
-    if ticket is None:
+    if ticket is None or ticket.kind != "gap" or ticket.status not in OPEN_STATUSES:
         return
-    kcs.link_article(ticket, article.language, article.slug, "created_from", actor,
-                     article.translation_key, fields.title)
-    if ticket.kind != "gap" or ticket.status not in OPEN_STATUSES:
-        return
-    before = {"status": ticket.status}
-    ticket.status, ticket.pending_reason, ticket.resolved_at = "resolved", "", utcnow()
-    ticket.updated_at = utcnow()
-    db.session.add(TicketMessage(ticket_id=ticket.id, kind="system", author_id=actor.id,
-                                 author=actor.display_name, created_at=utcnow(),
-                                 body=f"Answered by the article {article.article_id}",
-                                 data={"article": article.article_id}))
-    audit.record(actor, "ticket", ticket.reference, "resolved_by_article", before,
-                 {"status": "resolved", "article": article.article_id})
-    sla_watch.store_state(ticket)
+    kcs.mark_gap_answered(ticket, kcs.find_article(article.article_id, public=False), actor, notify)
 
 
 def _reindex_when_unlocked(tries: int = 50):

@@ -23,7 +23,8 @@ from flask import current_app, has_request_context
 from sqlalchemy import func, select, update
 
 from indexer.articles import Article
-from kb_server import audit, search
+from indexer.search import SearchUnavailable
+from kb_server import audit, jobs, search
 from kb_server.extensions import db
 from kb_server.helpcenter import article_url, preferred_version
 from kb_server.mail import conversation
@@ -350,3 +351,15 @@ def check_gaps(notify: bool = False) -> list[dict]:
         log.info("gap %s answered by %s", gap.reference, article.id)
         answered.append({"reference": gap.reference, "article": article.id, "notified": notified})
     return answered
+
+
+@jobs.periodic("kcs.gaps", "GAPS_CHECK_SECONDS")
+def periodic_gaps_check() -> int:
+    """``check_gaps`` as a periodic job (without notifying: that is a person's decision); a
+    process that cannot search yet (no index) tries again next time."""
+    try:
+        answered = check_gaps()
+    except SearchUnavailable as exc:
+        log.info("gaps check skipped: search is unavailable (%s)", exc)
+        return 0
+    return len(answered)

@@ -211,7 +211,8 @@ def save_article(article_id: int | None = None):
 def _apply(action: str, article: KbArticle, fields: Fields, note: str) -> None:
     base_hash = request.form.get("base_hash", "")
     if action == "publish":
-        publishing.publish(auth.staff(), article, fields, base_hash, note)
+        publishing.publish(auth.staff(), article, fields, base_hash, note,
+                           notify=request.form.get("notify") == "on")
     elif action == "schedule":
         publishing.schedule(auth.staff(), article, fields, base_hash, _publish_at(), note)
     else:
