@@ -18,6 +18,7 @@ from kb_server.extensions import db
 from kb_server.models import KbArticle
 from staff_helpers import PASSWORD, add_staff
 from browser_helpers import browser  # noqa: F401  (a fixture)
+from test_widget_browser import in_widget, open_widget
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -104,6 +105,12 @@ def test_write_review_publish_search_diff_restore_and_a_file_edit(browser, live_
     expect(reviewer.get_by_role("status").first).to_contain_text("Published")
     hits = reviewer.request.get(live_server + "/api/v1/search?q=export+workspace+json").json()["hits"]
     assert hits[0]["id"] == "en/export-your-workspace"
+    user = reviewer.context.browser.new_context(locale="en-US").new_page()   # a product's user
+    open_widget(user, live_server)
+    in_widget(user, ".lz-input").fill("export workspace json")
+    expect(in_widget(user, "ul[aria-label='Search results'] .lz-hit-title").first).to_have_text(
+        "Export your workspace")
+    user.context.close()
     assert "| CSV | one file per table | 2 GB |" in article_path(app, "en", "export-your-workspace").read_text()
 
     # an edit, then the diff between the published revision and the edit
