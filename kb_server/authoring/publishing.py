@@ -160,6 +160,20 @@ def _reindex_when_unlocked(tries: int = 50):
             time.sleep(0.1)
 
 
+def embed_missing() -> bool:
+    """Vectors for the articles indexed without them (published by another process, which had
+    no model loaded: ``kb serve``'s web workers), computed here when this process has the model
+    (``kb serve``'s parent, whose file-sync loop calls this). True when it embedded."""
+    if search.semantic().state != "ready":
+        return False
+    vectors = search.service().health()["vectors"]
+    if vectors["articles"] >= vectors["of"]:
+        return False
+    with _index_lock:
+        search.reindex()
+    return True
+
+
 def refresh_index() -> None:
     """Incremental keyword reindex now; vectors in the background when the model is loaded."""
     with _index_lock:
