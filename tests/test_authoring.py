@@ -143,6 +143,21 @@ def test_sync_imports_files_and_turns_a_changed_file_into_a_revision(app):
         assert article.published_revision_id == rows[-1].id and article.state == "validated"
 
 
+def test_a_file_deleted_on_disk_archives_its_article_and_keeps_its_history(app):
+    with app.app_context():
+        files.sync_from_files(app.config["ARTICLES_DIR"])
+        article_path(app, "en", "reset-password").unlink()
+        report = files.sync_from_files(app.config["ARTICLES_DIR"])
+        assert report.archived == ["en/reset-password.md"] and report.changed
+        article = _article(app, "en", "reset-password")
+        rows = _revisions(app, article.id)
+        assert article.state == "archived" and rows[-1].note == "deleted on disk: en/reset-password.md"
+        assert rows[-1].body == rows[-2].body                     # the text stays to restore
+        assert db.session.scalar(db.select(AuditEntry).filter_by(
+            entity="article", entity_id="en/reset-password", action="file_deleted")) is not None
+        assert files.sync_from_files(app.config["ARTICLES_DIR"]).changed is False   # once
+
+
 def test_sync_reports_a_broken_file_and_leaves_it_alone(app):
     path = article_path(app, "en", "broken")
     path.write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")

@@ -83,11 +83,12 @@ def _unchanged_since_last_sync(path: Path) -> bool:
 class SyncReport:
     imported: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)       # their file was deleted
     errors: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.imported or self.updated)
+        return bool(self.imported or self.updated or self.archived)
 
 
 def article_files(articles_dir: str | Path):
@@ -103,7 +104,9 @@ def sync_from_files(articles_dir: str | Path) -> SyncReport:
     (committed). A file that does not parse is reported and left alone."""
     report = SyncReport()
     known = {a.file_path: a for a in db.session.scalars(db.select(KbArticle))}
+    present = set()
     for relative, path in article_files(articles_dir):
+        present.add(relative)
         if _unchanged_since_last_sync(path):
             continue
         data = path.read_bytes()
@@ -117,12 +120,27 @@ def sync_from_files(articles_dir: str | Path) -> SyncReport:
             report.errors.append(str(exc))
             continue
         _remember(path)
+    for relative, article in known.items():
+        if relative not in present and article.file_hash and article.state != "archived":
+            _archive_deleted(relative, article, report)
     try:
         db.session.commit()
     except IntegrityError:     # another process imported the same new file at the same moment
         db.session.rollback()
         return SyncReport(errors=report.errors)
     return report
+
+
+def _archive_deleted(relative: str, article: KbArticle, report: SyncReport) -> None:
+    """A file deleted on disk (e.g. removed in git) takes its article off the help center: the
+    article is archived, its history kept (restoring and publishing writes the file again)."""
+    before = article.state
+    store.add_revision(FILE_AUTHOR, article, from_revision(store.latest(article)), kind="file",
+                       state="archived", note=f"deleted on disk: {relative}")
+    article.file_hash = ""
+    audit.record(FILE_AUTHOR, "article", article.article_id, "file_deleted",
+                 {"state": before}, {"state": "archived"})
+    report.archived.append(relative)
 
 
 def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: SyncReport) -> None:
