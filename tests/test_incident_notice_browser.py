@@ -1,5 +1,6 @@
-"""The incident notice on top of the widget, in the user's language, in real headless Chromium
-(the pattern of ``test_widget_browser.py``: a live server on the fixture knowledge base)."""
+"""The incident notice on top of the widget and of the help center's pages, in the user's
+language, in real headless Chromium (the pattern of ``test_widget_browser.py``: a live server on
+the fixture knowledge base)."""
 from __future__ import annotations
 
 import pytest
@@ -56,3 +57,14 @@ def test_no_notice_no_banner(browser, live):
         open_widget(page, base)
         page.wait_for_load_state("networkidle")
         assert in_widget(page, ".lz-notice").is_hidden()
+
+
+@pytest.mark.parametrize("path,text", [("/", ENGLISH), ("/?lang=ru", "Вход не работает, исправим к 14:00"),
+                                       ("/search?q=reset+password", ENGLISH)])
+def test_the_help_center_shows_the_active_notice_on_top(browser, live, notice, path, text):
+    _, base = live
+    with new_page(browser) as page:
+        page.goto(base + path)
+        banner = page.locator("[data-incident-notice]")
+        assert banner.inner_text() == text and banner.is_visible()
+        assert banner.bounding_box()["y"] < page.locator("main").bounding_box()["y"]
