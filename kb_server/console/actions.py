@@ -167,8 +167,8 @@ def reply(actor: User, ticket: Ticket, params: Mapping) -> str:
     elif ticket.status == "new":
         ticket.status = "open"
     rating = status == "resolved" and _on(params, "rating", True)
-    message = conversation.reply_to_user(ticket, body, staff=actor, rating=rating,
-                                         **({"macro": macro.name} if macro else {}))
+    conversation.reply_to_user(ticket, body, staff=actor, rating=rating,
+                               **({"macro": macro.name} if macro else {}))
     return _delivered()
 
 
@@ -338,9 +338,8 @@ def resolve_with_article(actor: User, ticket: Ticket, params: Mapping) -> str:
                        **({"notified": notified} if notified else {}))
     version = kcs.version_for(article, ticket.language)
     kcs.link_indexed(ticket, version, "resolved_with", actor)
-    message = conversation.reply_to_user(ticket, kcs.reply_text(version, ticket.language, intro),
-                                         staff=actor, rating=_on(params, "rating", True),
-                                         article=version.id)
+    conversation.reply_to_user(ticket, kcs.reply_text(version, ticket.language, intro),
+                               staff=actor, rating=_on(params, "rating", True), article=version.id)
     return Outcome(f"resolved with {version.id}; {_delivered()}", article=version.id)
 
 
