@@ -60,6 +60,10 @@ OPERATIONS: dict[str, dict[str, dict]] = {
     "/api/v1/tickets/{reference}": {"get": _op(
         "A ticket with its session, conversation, history and suggested articles",
         "tickets.view", [_path("reference")])},
+    "/api/v1/tickets/{reference}/messages/{message_id}/files/{index}": {"get": _op(
+        "A file the user sent with a message (a download; its type as accepted)", "tickets.view",
+        [_path("reference"), {**_path("message_id"), "schema": {"type": "integer"}},
+         {**_path("index"), "schema": {"type": "integer"}}])},
     "/api/v1/tickets/{reference}/{action}": {"post": _op(
         "Act on a ticket: " + ", ".join(ACTIONS), "tickets.work",
         [_path("reference"), {**_path("action"), "schema": {"type": "string", "enum": list(ACTIONS)}}],

@@ -26,7 +26,7 @@ from kb_server.mail.server import make_controller
 from kb_server.models.tickets import Ticket
 from kb_server.privacy import erase_person
 from tests.conftest import app_config
-from tests.staff_helpers import STAFF_ADMIN, login
+from tests.staff_helpers import STAFF_ADMIN, bearer, login
 from tests.tickets_helpers import post
 from tests.mail_helpers import Relay, free_port, relay  # noqa: F401  (relay: a fixture)
 
@@ -515,3 +515,6 @@ def test_staff_download_what_the_user_sent_and_nobody_else_can(app, client, rela
     assert staff.get(link.replace(reference, other)).status_code == 404
     assert staff.get(link[:-1] + "7").status_code == 404
     assert app.test_client().get(link).status_code == 302                       # signed out
+    api_link = "/api/v1/tickets/" + link.split("/console/t/")[1]                 # the staff API
+    assert app.test_client().get(api_link, headers=bearer("test-token")).data == PNG
+    assert app.test_client().get(api_link).status_code == 401

@@ -21,7 +21,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, send_from_directory
 from sqlalchemy import select
 
 from kb_server import audit
@@ -89,6 +89,23 @@ def _save_attachments(reference: str, reply: InboundReply | NewRequest) -> list[
         saved.append({"name": attachment.filename, "content_type": attachment.content_type,
                       "size": len(attachment.data), "path": f"{reference}/{path.name}"})
     return saved
+
+
+def download_attachment(ticket: Ticket, message_id: int, index: int):
+    """The response for file ``index`` of message ``message_id`` of ``ticket`` (404 for any
+    other): always a download (never shown inline), with the type it was accepted as,
+    ``nosniff`` and a sandbox policy."""
+    message = db.session.get(TicketMessage, message_id)
+    files = (message.data or {}).get("attachments", []) if message else []
+    if message is None or message.ticket_id != ticket.id or not 0 <= index < len(files):
+        abort(404)
+    file = files[index]
+    response = send_from_directory(current_app.config["MAIL_ATTACHMENTS_DIR"], file["path"],
+                                   mimetype=file["content_type"], as_attachment=True,
+                                   download_name=file["name"])
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def erase_attachments(reference: str | None) -> None:

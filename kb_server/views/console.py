@@ -8,15 +8,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   send_from_directory, url_for)
+                   url_for)
 from flask_login import login_user, logout_user
 
 from kb_server import audit, auth, i18n, webhooks
 from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, kcs, macros, queue, strings, users
 from kb_server.extensions import db, limiter
-from kb_server.mail import outbound
-from kb_server.models import Ticket, TicketMessage, Webhook, utcnow
+from kb_server.mail import conversation, outbound
+from kb_server.models import Ticket, Webhook, utcnow
 from kb_server.models.integrations import WEBHOOK_EVENTS
 from kb_server.models.kcs import FLAG_REASONS
 from kb_server.models.staff import ROLES
@@ -146,20 +146,8 @@ def _ticket_or_404(reference: str) -> Ticket:
 @bp.get(f"/t/<reference>/messages/<int(max={ROW_ID_MAX}):message_id>/files/<int(max=99):index>")
 @auth.staff_page("tickets.view")
 def attachment(reference: str, message_id: int, index: int):
-    """A file the user sent with a message: always downloaded (never shown inline), with the
-    type it was accepted as, ``nosniff`` and a sandbox policy."""
-    ticket = _ticket_or_404(reference)
-    message = db.session.get(TicketMessage, message_id)
-    files = (message.data or {}).get("attachments", []) if message else []
-    if message is None or message.ticket_id != ticket.id or index >= len(files):
-        abort(404)
-    file = files[index]
-    response = send_from_directory(current_app.config["MAIL_ATTACHMENTS_DIR"], file["path"],
-                                   mimetype=file["content_type"], as_attachment=True,
-                                   download_name=file["name"])
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    """A file the user sent with a message (``conversation.download_attachment``)."""
+    return conversation.download_attachment(_ticket_or_404(reference), message_id, index)
 
 
 @bp.get("/t/<reference>")

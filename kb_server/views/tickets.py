@@ -3,6 +3,7 @@
 GET  /api/v1/tickets?view=&status=&class=&priority=&line=&site=&language=&assignee=&sla=&kind=&q=&sort=&page=&per_page=
 GET  /api/v1/tickets/counts                   tickets per queue view
 GET  /api/v1/tickets/<reference>              the ticket page: context, conversation, history, suggestions
+GET  /api/v1/tickets/<reference>/messages/<id>/files/<n>   a file the user sent (a download)
 POST /api/v1/tickets/<reference>/<action>     take, assign, reply, note, classify, status, reopen,
                                               facts, escalate, deescalate, merge,
                                               resolve-with-article, link, flag; incidents:
@@ -28,6 +29,7 @@ from kb_server import auth, openapi, webhooks
 from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, kcs, macros, queue, users
 from kb_server.extensions import csrf, db
+from kb_server.mail import conversation
 from kb_server.jsonapi import APIError, int_arg, json_body, str_arg
 from kb_server.models import User, Webhook
 from kb_server.tickets import service
@@ -65,6 +67,12 @@ def ticket_counts():
 @auth.staff_api("tickets.view")
 def get_ticket(reference: str):
     return jsonify({"ticket": detail.to_json(_ticket(reference))})
+
+
+@bp.get(f"/tickets/<reference>/messages/<int(max={ROW_ID_MAX}):message_id>/files/<int(max=99):index>")
+@auth.staff_api("tickets.view")
+def ticket_attachment(reference: str, message_id: int, index: int):
+    return conversation.download_attachment(_ticket(reference), message_id, index)
 
 
 @bp.post("/tickets/<reference>/<action>")
