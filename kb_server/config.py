@@ -145,6 +145,9 @@ SETTINGS: tuple[Setting, ...] = (
             "limit on console login attempts, per client and per account"),
     Setting("SESSION_COOKIE_SECURE", False, "send the console's session cookie over HTTPS only "
             "(set `true` in production)", env="KB_SECURE_COOKIES", parse=_bool),
+    Setting("LOG_FORMAT", "text", "how `kb serve`, `kb worker` and `kb mail serve` write their log "
+            "lines: `text`, or `json` (one object a line, for a log collector)",
+            parse=_choice("text", "json")),
     Setting("PUBLIC_URL", "", "the help center's public base URL (`https://help.example.com`), "
             "used for absolute links instead of the request's Host header"),
     Setting("TRUSTED_PROXIES", 0, "reverse proxies in front of the app whose `X-Forwarded-For` "

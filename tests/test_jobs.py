@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -281,7 +282,7 @@ def test_kb_worker_processes_the_queue_as_its_own_process(tmp_path, app):
     env = {**os.environ, "KB_INSTANCE_DIR": queued.config["INSTANCE_DIR"],
            "KB_DATABASE_URL": queued.config["SQLALCHEMY_DATABASE_URI"], "KB_EMBEDDER": "none",
            "KB_INDEX_DIR": queued.config["INDEX_DIR"], "KB_SECRET_KEY": "test",
-           "KB_SLA_CHECK_SECONDS": "0", "KB_TICKETS_PROCESS_SECONDS": "0"}
+           "KB_SLA_CHECK_SECONDS": "0", "KB_TICKETS_PROCESS_SECONDS": "0", "KB_LOG_FORMAT": "json"}
     worker = subprocess.Popen([str(Path(sys.executable).parent / "kb"), "worker", "--workers", "1"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -290,6 +291,8 @@ def test_kb_worker_processes_the_queue_as_its_own_process(tmp_path, app):
         worker.terminate()
         output = worker.communicate(timeout=30)[0]
     assert "processing jobs from SQLite" in output and worker.returncode is not None
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert logged and all({"time", "level", "logger", "message"} <= set(entry) for entry in logged)
 
 
 # --- lost jobs -----------------------------------------------------------------------------------

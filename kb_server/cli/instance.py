@@ -6,7 +6,6 @@ sections in the background; hybrid ranking starts when the vectors are written.
 """
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
@@ -16,7 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from kb_server import jobs, search
+from kb_server import jobs, logs, search
 from kb_server.authoring import files
 from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
@@ -58,7 +57,7 @@ def init_command() -> None:
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the help center, API and widget with waitress (see kb_server/serving.py)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure(current_app.config["LOG_FORMAT"])
     started = time.monotonic()
     app = current_app._get_current_object()
     init_instance()

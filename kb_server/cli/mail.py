@@ -1,7 +1,6 @@
 """``kb mail serve``: receive users' replies by SMTP (see ``kb_server/mail/server.py``)."""
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 
@@ -9,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from kb_server import logs
 from kb_server.cli.instance import ensure_database
 from kb_server.mail import delivery_mode
 from kb_server.mail.server import make_controller
@@ -25,7 +25,7 @@ def mail_group() -> None:
 @with_appcontext
 def serve_command(host: str | None, port: int | None) -> None:
     """Receive users' replies by SMTP and add them to their tickets (until Ctrl-C / SIGTERM)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure(current_app.config["LOG_FORMAT"])
     ensure_database()
     controller = make_controller(current_app._get_current_object(), host, port)
     controller.start()

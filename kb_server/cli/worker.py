@@ -1,13 +1,12 @@
 """``kb worker``: process the background jobs (``kb_server.jobs``) in the foreground."""
 from __future__ import annotations
 
-import logging
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from kb_server import jobs
+from kb_server import jobs, logs
 from kb_server.cli.instance import ensure_database
 
 
@@ -19,7 +18,7 @@ from kb_server.cli.instance import ensure_database
 @with_appcontext
 def worker_command(workers: int | None, periodic: bool) -> None:
     """Run queued jobs (e-mail, webhooks) and the periodic ones until Ctrl-C / SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure(current_app.config["LOG_FORMAT"])
     ensure_database()
     app = current_app._get_current_object()
     click.echo(f"processing jobs from {jobs.storage_name(app.config)} "
