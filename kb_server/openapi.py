@@ -60,6 +60,17 @@ OPERATIONS: dict[str, dict[str, dict]] = {
     "/api/v1/tickets/{reference}": {"get": _op(
         "A ticket with its session, conversation, history and suggested articles",
         "tickets.view", [_path("reference")])},
+    "/api/v1/articles": {"get": _op(
+        "Articles as the console lists them (most recently updated first, 50 a page)",
+        "articles.view", [_query(name, text) for name, text in [
+            ("q", "words of the title or slug"), ("language", "en | ru | uk"),
+            ("category", "category id"),
+            ("state", "work_in_progress | not_validated | validated | archived"),
+            ("author", "user id of anyone who saved a revision"), ("updated", "7 | 30 | 90 | 365"),
+            ("flag", "flagged | stale | review"), ("page", "1..1000")]])},
+    "/api/v1/articles/{article_id}": {"get": _op(
+        "An article, its latest revision (front matter and Markdown) and its revisions",
+        "articles.view", [{**_path("article_id"), "schema": {"type": "integer"}}])},
     "/api/v1/tickets/{reference}/messages/{message_id}/files/{index}": {"get": _op(
         "A file the user sent with a message (a download; its type as accepted)", "tickets.view",
         [_path("reference"), {**_path("message_id"), "schema": {"type": "integer"}},

@@ -631,3 +631,20 @@ def test_a_scheduled_publish_whose_file_changed_is_cancelled_not_forced(app):
         assert _article(app).publish_at is None
         assert db.session.scalar(db.select(AuditEntry).filter_by(action="schedule_failed")) is not None
     assert article_path(app).read_text(encoding="utf-8").endswith("Theirs.\n")
+
+
+def test_the_staff_api_lists_articles_and_shows_one_with_its_revisions(app):
+    from staff_helpers import add_staff, bearer
+    with app.app_context():
+        files.sync_from_files(app.config["ARTICLES_DIR"])
+        analyst = add_staff("reader@example.com", "analyst")
+    client = app.test_client()
+    listed = client.get("/api/v1/articles?language=en&q=password", headers=bearer(analyst)).get_json()
+    [row] = [a for a in listed["articles"] if a["article"] == "en/reset-password"]
+    assert row["state"] == "validated" and row["published"] and listed["total"] >= 1
+    one = client.get(f"/api/v1/articles/{row['id']}", headers=bearer(analyst)).get_json()
+    assert one["article"]["title"] == row["title"] and "## " in one["latest"]["body"]
+    assert [(r["number"], r["kind"], r["author"]) for r in one["revisions"]] == [(1, "file", "file")]
+    assert client.get("/api/v1/articles").status_code == 401
+    assert client.get("/api/v1/articles/999999", headers=bearer(analyst)).status_code == 404
+    assert client.get("/api/v1/articles?page=x", headers=bearer(analyst)).status_code == 400

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kb_server.extensions import db
 from kb_server.models.base import utcnow
+from kb_server.models.tickets import iso
 
 # KCS confidence: work in progress -> not validated -> validated (published) -> archived
 STATES = ("work_in_progress", "not_validated", "validated", "archived")
@@ -54,6 +55,14 @@ class KbArticle(db.Model):
         """The id search and events use: ``en/reset-password``."""
         return f"{self.language}/{self.slug}"
 
+    def to_dict(self) -> dict:
+        return {"id": self.id, "article": self.article_id, "title": self.title,
+                "language": self.language, "slug": self.slug, "category": self.category,
+                "translation_key": self.translation_key, "state": self.state,
+                "published": self.published_revision_id is not None,
+                "updated_at": iso(self.updated_at), "published_at": iso(self.published_at),
+                "review_due": iso(self.review_due), "publish_at": iso(self.publish_at)}
+
 
 class ArticleRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +84,15 @@ class ArticleRevision(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     author: Mapped[str] = mapped_column(String(254), default="")     # e-mail, or "file"
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    def to_dict(self, with_body: bool = False) -> dict:
+        fields = {"number": self.number, "kind": self.kind, "state": self.state,
+                  "author": self.author, "note": self.note, "created_at": iso(self.created_at)}
+        if with_body:
+            fields.update(title=self.title, slug=self.slug, language=self.language,
+                          category=self.category, tags=list(self.tags or []), summary=self.summary,
+                          visibility=self.visibility, urls=list(self.urls or []), body=self.body)
+        return fields
 
 
 class ArticleUpload(db.Model):
