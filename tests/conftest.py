@@ -36,6 +36,7 @@ def app_config(root: Path, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "JOBS_IMMEDIATE": True,      # jobs run where they are queued (tests/test_jobs.py: a consumer)
+        "EVENTS_FLUSH_SECONDS": 0,   # each event written in its request (tests/test_intake.py: batches)
         **overrides,
     }
 
