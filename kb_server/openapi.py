@@ -14,7 +14,7 @@ from kb_server.views import api
 
 BEARER = [{"personalToken": []}]
 ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-REFUSALS = {"400": ERROR, "401": ERROR, "403": ERROR}
+REFUSALS = {"401": ERROR, "403": ERROR, "4XX": ERROR}   # 400 bad input, 404, 409 ...
 
 
 def _op(summary: str, right: str, params=(), body: str | None = None, status: str = "200") -> dict:
