@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 
 from flask import Flask, current_app
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from kb_server.extensions import db
@@ -53,7 +54,8 @@ class Intake:
     def __init__(self, app: Flask):
         self.app = app
         self.lock = threading.Lock()
-        self.events: list[dict] = []
+        self.events: list[dict] = []      # waiting to be written
+        self.unjudged: list[int] = []     # written by a contact's request, rules not applied yet
         self.wake = threading.Event()
         self.stopping = False
         self.thread: threading.Thread | None = None
@@ -98,24 +100,48 @@ class Intake:
                 log.exception("intake flush failed")
 
     def flush(self) -> int:
-        """Write the buffered events in one transaction (in an app context); on a database
-        error they go back to the buffer. Returns how many were written."""
+        """Write the buffered events in one transaction (in an app context), then apply the
+        arrival rules to them; on a database error they go back to the buffer. Returns how
+        many were written."""
         with self.lock:
             batch, self.events = self.events, []
+            unjudged, self.unjudged = self.unjudged, []
+        written = self._write(batch)
+        ids = unjudged + written
+        if ids:
+            for event in db.session.scalars(select(Event).where(Event.id.in_(ids)).order_by(Event.id)):
+                service.process_arrival(event)
+        return len(written)
+
+    def write_session(self, session_id: str) -> None:
+        """Write the buffered events of one session now (a contact's context needs them); the
+        arrival rules run on them in the next flush, outside the contact's request."""
+        if not session_id:
+            return
+        with self.lock:
+            mine = [fields for fields in self.events if fields["session_id"] == session_id]
+            self.events = [fields for fields in self.events if fields["session_id"] != session_id]
+        written = self._write(mine)
+        with self.lock:
+            self.unjudged += written
+
+    def _write(self, batch: list[dict]) -> list[int]:
+        """Insert ``batch``, return the new ids; on a database error it goes back to the
+        buffer (returns [])."""
         if not batch:
-            return 0
+            return []
         try:
             events = [Event(**fields) for fields in batch]
             db.session.add_all(events)
+            db.session.flush()
+            ids = [event.id for event in events]
             db.session.commit()
+            return ids
         except DBAPIError:
             db.session.rollback()
             self._keep(batch)
             log.warning("database unreachable: %d events kept in memory", len(batch))
-            return 0
-        for event in events:
-            service.process_arrival(event)
-        return len(events)
+            return []
 
     def _keep(self, batch: list[dict]) -> None:
         with self.lock:
@@ -152,7 +178,7 @@ def close(app: Flask) -> None:
 def store_contact(fields: dict, message: str, email: str, name: str):
     """The contact's ticket (written now), or ``None`` when the database is unreachable and the
     contact was spooled. Raises ``SpoolFailed`` when the spool cannot be written either."""
-    intake().flush()   # the session's latest events belong in the ticket's context
+    intake().write_session(fields["session_id"])   # its latest events belong in the context
     try:
         return service.create_contact_ticket(fields, message=message, email=email, name=name)
     except DBAPIError as error:

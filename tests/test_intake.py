@@ -78,6 +78,9 @@ def test_contact_context_has_the_sessions_buffered_searches(buffered_app):
     with buffered_app.app_context():
         ticket = db.session.query(Ticket).filter_by(kind="contact").one()
         assert [q["query"] for q in ticket.context["queries"]] == ["where are invoices"]
+        assert db.session.query(Ticket).filter_by(kind="gap").count() == 0   # not in the request
+        intake.intake().flush()             # the rules ran on the search written for the contact
+        assert db.session.query(Ticket).filter_by(kind="gap").count() == 1
 
 
 def test_contact_is_spooled_while_the_database_is_down_then_stored(app, monkeypatch):
