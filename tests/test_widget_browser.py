@@ -195,6 +195,22 @@ HOST_STYLE_PROBE = """() => {
 }"""
 
 
+def test_a_contact_kept_while_the_database_is_down_says_so_without_a_reference(page, live):
+    app, base = live
+    note = "We received your message and will file it as soon as our ticket system is back."
+    page.route("**/api/v1/contact", lambda route: route.fulfill(
+        status=202, content_type="application/json", body=json.dumps({"queued": True, "message": note})))
+    open_widget(page, base)
+    in_widget(page, ".lz-input").type("qqxzz wvkkj", delay=10)
+    in_widget(page, "button:has-text('Contact support')").click()
+    in_widget(page, "#lz-c-email").fill("ada@orbita.example")
+    in_widget(page, "#lz-c-message").fill("The export fails.")
+    in_widget(page, ".lz-form button[type=submit]").click()
+    in_widget(page, ".lz-sent-title").wait_for()
+    assert note in in_widget(page, ".lz-sent-title").locator("..").inner_text()
+    assert in_widget(page, ".lz-ref").count() == 0
+
+
 def test_host_page_styles_are_untouched_and_hostile_css_does_not_leak_in(page, browser, live):
     _, base = live
     # Baseline: the same page without the widget.

@@ -597,7 +597,7 @@
       .then(function (res) {
         var reference = (res.ticket && res.ticket.reference) || res.reference || "";
         state.user = { email: fields.email, name: fields.name };
-        showSent(reference);
+        showSent(reference, res.message);   // 202: no reference yet, the server says why
         emit("contact", { reference: reference });
       })
       .catch(function (err) {
@@ -607,10 +607,12 @@
       });
   }
 
-  function showSent(reference) {
+  function showSent(reference, note) {
     state.view = "sent";
+    var said = reference ? t("sent") + " " + reference : note || "";
     var title = h("h3", { cls: "lz-sent-title", tabindex: "-1" }, t("sentTitle"));
-    show(h("div", null, title, h("p", null, t("sent")), h("p", { cls: "lz-ref" }, reference),
+    show(h("div", null, title, h("p", null, reference ? t("sent") : said),
+      reference ? h("p", { cls: "lz-ref" }, reference) : null,
       h("p", { cls: "lz-muted" }, t("sentNote")),
       h("button", { type: "button", cls: "lz-btn lz-btn-2", onclick: function () {
         els.input.value = "";
@@ -620,7 +622,7 @@
         els.input.focus();
       } }, t("newSearch"))));
     title.focus();
-    announce(t("sentTitle") + ". " + t("sent") + " " + reference);
+    announce(t("sentTitle") + ". " + said);
   }
 
   // ---- Suggestions -----------------------------------------------------------------------------

@@ -139,9 +139,14 @@
       button.disabled = true;
       status.textContent = "";
       postJSON("/api/v1/contact", body).then(function (data) {
+        var done = document.getElementById("contact-done");
         document.getElementById("contact-ask").hidden = true;
-        document.getElementById("contact-reference").textContent = data.ticket.reference;
-        document.getElementById("contact-done").hidden = false;
+        if (data.ticket) {
+          document.getElementById("contact-reference").textContent = data.ticket.reference;
+        } else {
+          done.textContent = data.message;   // 202: kept, filed when the ticket system is back
+        }
+        done.hidden = false;
       }).catch(function (error) {
         status.textContent = form.dataset.failed + " (" + error.message + ")";
         button.disabled = false;
