@@ -253,9 +253,18 @@ def classifier() -> Classifier:
     return cached
 
 
-def classify(text: str, kind: str) -> Classification:
+def classify(text: str, kind: str, examples: bool = True) -> Classification:
     """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``.
-    Only contacts need the embedder (loaded on demand); failed searches never wait for it."""
-    if kind != "contact":
+    Only contacts need the embedder (loaded on demand); failed searches never wait for it, nor
+    does a contact's request (``examples=False``: rules and keywords; a job asks the examples
+    afterwards, ``tickets.service.contact_follow_up``)."""
+    if kind != "contact" or not examples:
         return Classifier(classes(), None, current_app.config["TICKET_CLASSIFIER"]).classify(text, kind)
     return classifier().classify(text, kind)
+
+
+def examples_apply(method: str) -> bool:
+    """Whether the nearest examples could change a suggestion made without them by ``method``:
+    no rule matched and semantic search is on (checked without loading the model)."""
+    from kb_server import search
+    return method != RULE and search.semantic().state != "disabled"

@@ -19,8 +19,8 @@ from kb_server import jobs, webhooks
 from kb_server.extensions import db
 from kb_server.models import Event, utcnow
 from kb_server.tickets import incidents, rules, sla
-from kb_server.tickets.classify import Classification, classify
-from kb_server.models.tickets import OPEN_STATUSES, Ticket, TicketSignal, iso
+from kb_server.tickets.classify import Classification, classify, examples_apply
+from kb_server.models.tickets import OPEN_STATUSES, IncidentReport, Ticket, TicketSignal, iso
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ PENDING_BATCH = 500           # events judged per ``process_pending`` call
 CONTEXT_EVENTS = 200          # latest session events put into a contact ticket's context
 SAMPLE_CAP = 20               # distinct sample queries / pages / articles kept on a gap ticket
 COMMENT_CAP = 10
+CONTACT_FOLLOW_UP = "tickets.contact_follow_up"   # the job after a contact's commit
 SUBJECT_CHARS = 80            # a contact ticket's subject: the message's first sentence, trimmed
 
 
@@ -250,7 +251,8 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
     db.session.flush()
     context = session_context(event.session_id, before_id=event.id)
     latest = context.pop("latest", {})
-    suggestion = classify(f"{event.message}\n{event.query}", "contact")
+    text = f"{event.message}\n{event.query}"
+    suggestion = classify(text, "contact", examples=False)
     ticket = Ticket(
         kind="contact", status="new", line=1, subject=subject or contact_subject(event.query, event.message),
         message=event.message, email=email, name=name, session_id=event.session_id,
@@ -264,11 +266,32 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
     db.session.flush()
     ticket.assign_reference()
     event.data = {"ticket": ticket.reference}
-    if suggestion.request_class == incidents.OUTAGE:
-        incidents.observe_contact(ticket, now)
+    if suggestion.request_class == incidents.OUTAGE or examples_apply(suggestion.method):
+        jobs.after_commit(CONTACT_FOLLOW_UP, ticket.id, text)
     webhooks.emit("ticket.created", ticket)
     db.session.commit()
     return ticket
+
+
+@jobs.job(CONTACT_FOLLOW_UP)
+def contact_follow_up(ticket_id: int, text: str) -> None:
+    """What a new contact ticket needs that may take longer than its request: the class the
+    nearest examples suggest (the embedder; unless staff re-classed it meanwhile), then the
+    incident an outage report belongs to."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        return
+    method = (ticket.context or {}).get("classification", {}).get("method", "")
+    if ticket.request_class == ticket.suggested_class and examples_apply(method):
+        suggestion = classify(text, "contact")
+        if (suggestion.request_class, suggestion.method) != (ticket.request_class, method):
+            apply_suggestion(ticket, suggestion)
+            sla.start_clock(ticket, ticket.created_at)
+    reported = db.session.scalar(select(func.count()).select_from(IncidentReport)
+                                 .where(IncidentReport.ticket_id == ticket.id))
+    if ticket.request_class == incidents.OUTAGE and not reported:
+        incidents.observe_contact(ticket, ticket.created_at)
+    db.session.commit()
 
 
 SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
