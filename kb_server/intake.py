@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import uuid
+import weakref
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -53,6 +54,13 @@ class Intake:
 
     def __init__(self, app: Flask):
         self.app = app
+        self._reset()
+        reset = weakref.WeakMethod(self._reset)          # the app may go away (tests make many)
+        os.register_at_fork(after_in_child=lambda: reset() and reset()())
+
+    def _reset(self) -> None:
+        """A fresh state (also in a forked worker: its parent's lock may have been held by a
+        thread that does not exist in the child, and its parent's events are the parent's)."""
         self.lock = threading.Lock()
         self.events: list[dict] = []      # waiting to be written
         self.unjudged: list[int] = []     # written by a contact's request, rules not applied yet
