@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import tempfile
@@ -22,8 +21,8 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from indexer.articles import ArticleError, parse_article
-from indexer.languages import LANGUAGES
-from kb_server import audit
+from kb_server import audit, shared_kb
+from kb_server.shared_kb import digest
 from kb_server.authoring import store
 from kb_server.authoring.fields import from_article, from_revision
 from kb_server.extensions import db
@@ -33,10 +32,6 @@ log = logging.getLogger(__name__)
 FILE_AUTHOR = "file"
 _seen: dict[str, tuple[int, int]] = {}      # path -> (size, mtime_ns) at the last sync
 _seen_lock = threading.Lock()
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def disk_hash(path: Path) -> str:
@@ -93,10 +88,8 @@ class SyncReport:
 
 def article_files(articles_dir: str | Path):
     """``(relative path, path)`` of every article file: ``<lang>/<name>.md``."""
-    root = Path(articles_dir)
-    for language in LANGUAGES:
-        for path in sorted((root / language).glob("*.md")):
-            yield f"{language}/{path.name}", path
+    return ((relative, path) for relative, path in shared_kb.shared_files(articles_dir)
+            if "/" in relative)
 
 
 def sync_from_files(articles_dir: str | Path) -> SyncReport:
@@ -138,6 +131,7 @@ def _archive_deleted(relative: str, article: KbArticle, report: SyncReport) -> N
     store.add_revision(FILE_AUTHOR, article, from_revision(store.latest(article)), kind="file",
                        state="archived", note=f"deleted on disk: {relative}")
     article.file_hash = ""
+    shared_kb.record(relative, None)
     audit.record(FILE_AUTHOR, "article", article.article_id, "file_deleted",
                  {"state": before}, {"state": "archived"})
     report.archived.append(relative)
@@ -168,6 +162,7 @@ def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: Syn
                      {"state": before}, {"state": state})
         report.updated.append(relative)
     article.file_path, article.file_hash = relative, digest(data)
+    shared_kb.record(relative, data)
     article.updated_at = _updated(parsed.updated)
     if state == "validated":       # a draft file (status: draft) is on disk but not published
         article.published_revision_id = article.current_revision_id
