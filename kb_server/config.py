@@ -275,6 +275,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTICLES_SYNC_SECONDS", 5.0, "how often `kb serve` turns articles changed on disk "
             "into revisions in the console (0: only when the articles list is opened)",
             parse=float),
+    Setting("FOLLOW_DATABASE", None, "`kb serve` follows the knowledge base shared in the "
+            "database: writes what any node published into its articles folder and reindexes "
+            "(PostgreSQL notifications, and a look every `ARTICLES_SYNC_SECONDS`), and shares "
+            "passage vectors with the other nodes; a node that starts empty builds from the "
+            "database (see Several nodes)", parse=_bool,
+            shown="`true` on PostgreSQL, `false` on SQLite"),
     Setting("ARTICLE_STALE_DAYS", 180, "a published article not updated for this many days is "
             "listed as stale in the console", parse=int),
     Setting("ARTICLE_REVIEW_DAYS", 365, "a published article asks its owner to re-check it this "
