@@ -27,8 +27,9 @@ def livez():
 @bp.get("/readyz")
 def readyz():
     following = follow.status(current_app.config)
-    checks = {"keyword_index": search.health()["keyword"] == "ok", "database": _database_answers(),
-              "caught_up": following is None or following["caught_up"]}
+    checks = {"keyword_index": search.health()["keyword"] == "ok", "database": _database_answers()}
+    if following is not None:
+        checks["caught_up"] = following["caught_up"]
     ready = all(checks.values())
     return jsonify({"ok": ready, "checks": checks}), 200 if ready else 503
 
