@@ -52,7 +52,14 @@ def is_shared_path(relative: str) -> bool:
 
 
 def _bump() -> int:
-    """The next generation (the caller commits); notifies the other nodes at commit."""
+    """The generation of this transaction's changes (the caller commits): the next one, taken
+    once per transaction (its row lock is held until the commit, so an import of many files
+    is one generation and one notification to the other nodes, sent at commit)."""
+    session = db.session()
+    taken = session.info.get("kb_generation")
+    transaction = session.get_transaction()
+    if taken is not None and taken[0] is transaction:
+        return taken[1]
     state = db.session.get(KbState, STATE_ID, with_for_update=True)
     if state is None:
         state = KbState(id=STATE_ID, generation=0)
@@ -62,6 +69,7 @@ def _bump() -> int:
     db.session.flush()
     if db.engine.dialect.name == "postgresql":     # delivered when the transaction commits
         db.session.execute(sa.select(sa.func.pg_notify(CHANNEL, str(state.generation))))
+    session.info["kb_generation"] = (session.get_transaction(), state.generation)
     return state.generation
 
 

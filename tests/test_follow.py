@@ -43,6 +43,7 @@ def test_the_folder_publishing_and_the_file_sync_are_recorded_with_new_generatio
         assert shared_kb.record_folder(folder) > 0 and shared_kb.record_folder(folder) == 0
         seeded = shared_kb.generation()
     rows = _rows(app)
+    assert seeded == 1 and {row.generation for row in rows.values()} == {1}   # one transaction
     assert {"categories.yml", "synonyms.txt", "en/reset-password.md"} <= set(rows)
     assert rows["en/reset-password.md"].content_hash == files.disk_hash(
         files.Path(folder) / "en" / "reset-password.md")
