@@ -41,14 +41,6 @@ STATE_FILE = "following.json"
 RETRY_SECONDS = 1.0        # between attempts of the first catch-up while the database is away
 
 
-def enabled(config) -> bool:
-    """``FOLLOW_DATABASE``, by default on for PostgreSQL and off for the embedded SQLite."""
-    value = config.get("FOLLOW_DATABASE")
-    if value is None:
-        return str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql")
-    return bool(value)
-
-
 def _state_path(config) -> Path:
     return Path(config["INDEX_DIR"]) / STATE_FILE
 
@@ -63,7 +55,7 @@ def _read_state(config) -> dict:
 def status(config) -> dict | None:
     """What this node follows (None when it does not): ``caught_up`` (its first catch-up is
     over), the shared generation ``seen`` (read now), the one ``served`` and the ``lag``."""
-    if not enabled(config):
+    if not shared_kb.followed(config):
         return None
     state = _read_state(config)
     try:
@@ -90,9 +82,11 @@ def write_files(rows: list[PublishedFile], articles_dir: str | Path) -> int:
             if path.exists():
                 path.unlink()
                 changed += 1
-        elif files.disk_hash(path) != row.content_hash:
+            continue
+        if files.disk_hash(path) != row.content_hash:
             files.write_atomic(path, row.content)
             changed += 1
+        files.remember(path)     # the file sync: this node has it (and it is not an edit here)
     return changed
 
 
@@ -130,26 +124,29 @@ class Follower:
     """Keeps this node's articles folder and index at the shared generation (module docstring)."""
 
     def __init__(self, app: Flask, stop: threading.Event | None = None):
+        """Made before the node serves: what a previous run served is not caught up now."""
         self.app = app
         self.config = app.config
         self.stop = stop or threading.Event()
         self.served: int | None = None
         url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
         self.listener = Listener(url) if url.get_backend_name() == "postgresql" else None
+        _state_path(self.config).unlink(missing_ok=True)
 
     def catch_up(self) -> int:
-        """Apply the changes since the generation served (all files the first time); returns
-        how many files changed here. Committed; the index is reindexed when a file changed."""
+        """Apply the changes since the generation served (all files the first time) and
+        reindex (committed); returns how many files changed here. The generation served moves
+        only when all of it succeeded: a failed reindex is tried again next time."""
         with self.app.app_context():
             try:
                 first = self.served is None
                 changes = shared_kb.changes_since(self.served or 0)
                 folder = self.config["ARTICLES_DIR"]
                 written = write_files(changes.files, folder)
-                if first:     # files changed here while the node was down join the store
-                    files.sync_from_files(folder)
+                if first:     # files only this node has (new ones, a first node) join the store
+                    files.sync_from_files(folder, followed=True)
                     shared_kb.record_folder(folder)
-                if first or written:
+                if first or changes.files:     # incremental: cheap when nothing changed here
                     publishing.refresh_index()
                 db.session.commit()
             finally:
@@ -191,11 +188,7 @@ class Follower:
         if self.listener is not None:
             self.listener.close()
 
-
-def start(app: Flask, on_caught_up: Callable[[], None] | None = None,
-          stop: threading.Event | None = None) -> Follower:
-    """Run a ``Follower`` in a daemon thread (``kb serve``)."""
-    follower = Follower(app, stop)
-    threading.Thread(target=follower.run, args=(on_caught_up,), name="follow-kb",
-                     daemon=True).start()
-    return follower
+    def start(self, on_caught_up: Callable[[], None] | None = None) -> None:
+        """``run`` in a daemon thread (``kb serve``)."""
+        threading.Thread(target=self.run, args=(on_caught_up,), name="follow-kb",
+                         daemon=True).start()

@@ -29,6 +29,15 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def followed(config) -> bool:
+    """Whether ``kb serve`` follows the shared knowledge base (``kb_server.follow``):
+    ``FOLLOW_DATABASE``, by default on for PostgreSQL and off for the embedded SQLite."""
+    value = config.get("FOLLOW_DATABASE")
+    if value is None:
+        return str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql")
+    return bool(value)
+
+
 def shared_files(articles_dir: str | Path) -> Iterator[tuple[str, Path]]:
     """``(relative path, path)`` of every file a node needs to build the index: the article
     Markdown files (``<lang>/<name>.md``), ``categories.yml`` and ``synonyms.txt``."""
@@ -60,10 +69,7 @@ def _bump() -> int:
     transaction = session.get_transaction()
     if taken is not None and taken[0] is transaction:
         return taken[1]
-    state = db.session.get(KbState, STATE_ID, with_for_update=True)
-    if state is None:
-        state = KbState(id=STATE_ID, generation=0)
-        db.session.add(state)
+    state = db.session.get(KbState, STATE_ID, with_for_update=True)   # made by the migration
     state.generation += 1
     state.changed_at = utcnow()
     db.session.flush()

@@ -30,10 +30,10 @@ def _follower_app(app, tmp_path):
 
 
 def test_following_is_on_by_default_for_postgresql_only():
-    assert follow.enabled({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://h/kb"})
-    assert not follow.enabled({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"})
-    assert follow.enabled({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db", "FOLLOW_DATABASE": True})
-    assert not follow.enabled({"SQLALCHEMY_DATABASE_URI": "postgresql://h/kb",
+    assert shared_kb.followed({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://h/kb"})
+    assert not shared_kb.followed({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"})
+    assert shared_kb.followed({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db", "FOLLOW_DATABASE": True})
+    assert not shared_kb.followed({"SQLALCHEMY_DATABASE_URI": "postgresql://h/kb",
                                "FOLLOW_DATABASE": False})
 
 
@@ -80,6 +80,8 @@ def test_a_follower_writes_the_shared_files_indexes_them_and_follows_changes(app
 
     staff_client(app, "editor").post("/console/articles", data=form(action="publish"))
     assert client.get("/api/v1/health").get_json()["following"]["lag"] > 0
+    with node.app_context():      # B's file sync before its follower wrote the new file
+        assert not files.sync_from_files(node.config["ARTICLES_DIR"], followed=True).changed
     assert follower.catch_up() == 1
     assert client.get("/api/v1/search?q=export").get_json()["hits"][0]["slug"] == "export-data"
     following = client.get("/api/v1/health").get_json()["following"]

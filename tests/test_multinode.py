@@ -30,6 +30,7 @@ from kb_server.pgcluster import free_port
 from search_helpers import FIXTURE_KB
 
 PUBLISH_BOUND_S = 5.0        # the bound: published on A, searchable on B
+KB = [sys.executable, "-c", "from kb_server.cli import main; main()"]
 STAFF_EMAIL, STAFF_PASSWORD = "editor@example.com", "correct horse battery staple"
 
 
@@ -45,21 +46,21 @@ class Node:
             shutil.copytree(articles, folder)
         else:
             folder.mkdir(parents=True)
-        self.env = {**os.environ, "KB_DATABASE_URL": database, "KB_INSTANCE_DIR": str(root / "instance"),
+        self.env = {**os.environ, "KB_DATABASE_URL": database,
+                    "KB_INSTANCE_DIR": str(root / "instance"),
                     "KB_ARTICLES_DIR": str(folder), "KB_EMBEDDER": embedder,
                     "KB_SECRET_KEY": "multinode", "KB_JOBS_IN_SERVE": "false",
                     "KB_ARTICLES_SYNC_SECONDS": "30", "KB_RATELIMIT": "100000/minute"}
         self.process: subprocess.Popen | None = None
 
     def kb(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-c", "from kb_server.cli import main; main()", *args],
-                              env=self.env, input=stdin, capture_output=True, text=True, timeout=120)
+        return subprocess.run([*KB, *args], env=self.env, input=stdin, capture_output=True,
+                              text=True, timeout=120)
 
     def start(self) -> "Node":
         self.log = open(self.root / "serve.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from kb_server.cli import main; main()", "serve",
-             "--port", str(self.port), "--workers", "1", "--threads", "4"],
+            [*KB, "serve", "--port", str(self.port), "--workers", "1", "--threads", "4"],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         return self
 
@@ -228,4 +229,33 @@ def test_a_node_starting_empty_is_not_ready_until_it_has_built_from_the_database
         assert c.health()["following"]["lag"] == 0
     finally:
         c.stop()
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_polling_catches_up_without_notifications_and_a_restarted_node_catches_up(
+        nodes, tmp_path, database):
+    a, _ = nodes
+    d = Node(tmp_path, database, "none", articles=None)
+    d.env["KB_ARTICLES_SYNC_SECONDS"] = "2"
+    engine = sa.create_engine(database, isolation_level="AUTOCOMMIT")
+    console = Console(a)
+    try:
+        d.start()
+        assert _wait_for(lambda: d.get("/readyz")[0] == 200, 60), d.tail()
+        with engine.connect() as connection:      # every node's LISTEN connection is cut
+            cut = connection.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN %'")).fetchall()
+        assert len(cut) >= 3
+        console.publish("cluster-polled", "Polled note", "The nebulwhirl value is polled.\n")
+        assert _wait_for(lambda: d.hits("nebulwhirl"), 30), d.tail()   # within ~2 polls
+        d.stop()
+        console.publish("cluster-away", "While away", "The gravimorph note came meanwhile.\n")
+        d.start()
+        assert _wait_for(lambda: d.get("/readyz")[0] == 200, 60), d.tail()
+        assert d.hits("gravimorph") == ["cluster-away"]
+        assert d.hits("nebulwhirl") == ["cluster-polled"]
+    finally:
+        d.stop()
         engine.dispose()

@@ -58,14 +58,21 @@ def write_atomic(path: Path, text: str) -> str:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _remember(path)
+    remember(path)
     return digest(data)
 
 
-def _remember(path: Path) -> None:
+def remember(path: Path) -> None:
+    """The sync takes ``path`` as it is now for known: unchanged until its size or modification
+    time changes, and, on a node that follows the shared knowledge base, a file it had."""
     stat = path.stat()
     with _seen_lock:
         _seen[str(path)] = (stat.st_size, stat.st_mtime_ns)
+
+
+def _had(path: Path) -> bool:
+    with _seen_lock:
+        return str(path) in _seen
 
 
 def _unchanged_since_last_sync(path: Path) -> bool:
@@ -92,9 +99,11 @@ def article_files(articles_dir: str | Path):
             if "/" in relative)
 
 
-def sync_from_files(articles_dir: str | Path) -> SyncReport:
+def sync_from_files(articles_dir: str | Path, followed: bool = False) -> SyncReport:
     """Make a revision of every article file changed since it was last written or read
-    (committed). A file that does not parse is reported and left alone."""
+    (committed). A file that does not parse is reported and left alone. ``followed``: this
+    node follows the shared knowledge base, whose files it may not have written yet, so an
+    absent file is deleted only if the node had it."""
     report = SyncReport()
     known = {a.file_path: a for a in db.session.scalars(db.select(KbArticle))}
     present = set()
@@ -105,16 +114,17 @@ def sync_from_files(articles_dir: str | Path) -> SyncReport:
         data = path.read_bytes()
         article = known.get(relative)
         if article is not None and article.file_hash == digest(data):
-            _remember(path)
+            remember(path)
             continue
         try:
             _sync_one(relative, data, article, report)
         except ArticleError as exc:
             report.errors.append(str(exc))
             continue
-        _remember(path)
+        remember(path)
     for relative, article in known.items():
-        if relative not in present and article.file_hash and article.state != "archived":
+        if (relative not in present and article.file_hash and article.state != "archived"
+                and (not followed or _had(Path(articles_dir) / relative))):
             _archive_deleted(relative, article, report)
     try:
         db.session.commit()
@@ -192,7 +202,8 @@ def start_background_sync(app, every: float, stop: threading.Event | None = None
         while not stop.wait(every):
             with app.app_context():
                 try:
-                    report = sync_from_files(app.config["ARTICLES_DIR"])
+                    report = sync_from_files(app.config["ARTICLES_DIR"],
+                                             followed=shared_kb.followed(app.config))
                     if report.changed:
                         log.info("articles changed on disk: %s", report)
                         publishing.refresh_index()

@@ -15,7 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from kb_server import follow, jobs, logs, search
+from kb_server import follow, jobs, logs, search, shared_kb
 from kb_server.authoring import files
 from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
@@ -60,8 +60,8 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     logs.configure(current_app.config["LOG_FORMAT"])
     app = current_app._get_current_object()
     init_instance()
-    following = follow.enabled(app.config)
-    if following:
+    follower = follow.Follower(app) if shared_kb.followed(app.config) else None
+    if follower is not None:
         click.echo("following the knowledge base shared in the database (KB_FOLLOW_DATABASE): "
                    "/readyz answers 503 until this node has caught up")
     else:
@@ -84,8 +84,8 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
                        "min; KB_JOBS_IN_SERVE=false to leave them to kb worker)")
         else:
             click.echo("background jobs are left to `kb worker` (KB_JOBS_IN_SERVE)")
-        if following:       # the file sync must not run before the shared files are written
-            follow.start(app, on_caught_up=articles_loops)
+        if follower is not None:     # the file sync runs once the shared files are written
+            follower.start(on_caught_up=articles_loops)
         else:
             articles_loops()
     click.echo(f"Linezero on http://{host}:{port}/  (help center), /demo (widget demo)")

@@ -4,6 +4,8 @@ Revision ID: 0005_shared_kb
 Revises: 0004_jobs
 Create Date: 2026-12-03 07:30:00
 """
+import datetime
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -27,12 +29,15 @@ def upgrade():
     )
     with op.batch_alter_table('published_file', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_published_file_generation'), ['generation'], unique=False)
-    op.create_table('kb_state',
+    kb_state = op.create_table('kb_state',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('generation', sa.Integer(), nullable=False),
     sa.Column('changed_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    # the one row, there from the start: publishers lock it, never race to create it
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    op.bulk_insert(kb_state, [{'id': 1, 'generation': 0, 'changed_at': now}])
     op.create_table('passage_vector',
     sa.Column('model', sa.String(length=200), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
