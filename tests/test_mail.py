@@ -492,8 +492,9 @@ def test_console_reply_is_mailed_and_the_answers_land_in_the_console(app, client
     resolution = relay.messages[-1]
     assert resolution["In-Reply-To"] == str(answer["Message-ID"])
     assert sent["Message-ID"] in resolution["References"]
-    good = re.search(r"https://help\.example(/t/\S+/rate/good)", resolution.get_body(("plain",)).get_content())
-    assert status(app, reference) == "resolved" and client.get(good.group(1)).status_code == 200
+    good = re.search(r"https://help\.example(/t/\S+)/rate/good", resolution.get_body(("plain",)).get_content())
+    assert status(app, reference) == "resolved" and client.get(good.group(1) + "/rate/good").status_code == 200
+    assert client.post(good.group(1) + "/rate", data={"rating": "good"}).status_code == 200  # its page's script
     html = staff.get(page).get_data(as_text=True)
     assert 'data-csat="good"' in html and "with rating links" in html
 

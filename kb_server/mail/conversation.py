@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from kb_server import audit
 from kb_server.extensions import db
-from kb_server.mail.inbound import Ignored, InboundReply, NewRequest
+from kb_server.mail.inbound import Ignored, InboundReply, NewRequest, UserMessage
 from kb_server.models.base import utcnow
 from kb_server.models.staff import TicketMessage, User
 from kb_server.models.tickets import Ticket, iso
@@ -78,7 +78,7 @@ def thread_ids(ticket: Ticket) -> list[str]:
 
 
 # --- the user's replies --------------------------------------------------------------------------
-def _save_attachments(reference: str, reply: InboundReply | NewRequest) -> list[dict]:
+def _save_attachments(reference: str, reply: UserMessage) -> list[dict]:
     folder = Path(current_app.config["MAIL_ATTACHMENTS_DIR"]) / reference
     saved = []
     for attachment in reply.attachments:
@@ -115,7 +115,7 @@ def erase_attachments(reference: str | None) -> None:
         shutil.rmtree(Path(current_app.config["MAIL_ATTACHMENTS_DIR"]) / reference, ignore_errors=True)
 
 
-def _user_message(ticket: Ticket, reply: InboundReply | NewRequest) -> None:
+def _user_message(ticket: Ticket, reply: UserMessage) -> None:
     data = {"via": reply.via, "message_id": reply.message_id,
             "attachments": _save_attachments(ticket.reference, reply),
             "refused": [{"name": name, "reason": reason} for name, reason in reply.refused]}
