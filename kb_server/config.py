@@ -243,6 +243,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_NEW_TICKETS", True, "a person's message to the reply address that answers no "
             "ticket opens a new contact ticket (false: it is refused, pointing to the help "
             "center)", parse=_bool),
+    Setting("MAIL_NEW_TICKETS_PER_HOUR", 10, "new tickets one sender may open by e-mail in an "
+            "hour; more are answered `451` (their server retries later)", parse=int),
     Setting("MAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, "largest inbound message accepted",
             parse=int),
     Setting("MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, "largest attachment kept from a "
