@@ -65,7 +65,18 @@ def test_a_suggestion_by_examples_carries_its_confidence_and_nearest_examples(se
 def test_keyword_only_mode_matches_inflected_forms(keywords, text):
     result = keywords.classify(text, "contact")
     assert result.request_class == "outage", result.to_dict()
-    assert result.method in ("rule", "keywords")
+    assert result.method in ("rule", "words")
+
+
+def test_keyword_only_mode_weighs_the_words_of_the_examples(keywords):
+    # no keyword matches (first-match keywords gave the default, how_to): the examples' words decide
+    blocked = keywords.classify("why does the invoice export fail for all our clients", "contact")
+    assert (blocked.request_class, blocked.method, blocked.matched) == ("business_process", "words", [])
+    assert 0 < blocked.confidence < 1 and blocked.reason == "words of the class's examples"
+    assert keywords.classify("Спасибо", "contact").method == "default"     # no word is known
+    question = keywords.classify("how do I rename a project", "contact")
+    assert question.request_class == "how_to" and question.matched == ["how"]
+    assert question.reason == 'words of the class\'s examples, keyword "how"'
 
 
 @pytest.mark.parametrize("text,phrase,language,found", [

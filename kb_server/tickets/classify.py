@@ -9,12 +9,16 @@ classes that apply to its kind:
 
 1. **rules**: the first class with a matching rule phrase wins ("502", "упало"): explicit
    words outrank any guess;
-2. **nearest examples** (contacts, when an embedder is loaded): the class of the descriptions and
-   example requests nearest to the text by the multilingual embedder (``TICKET_CLASSIFIER``:
-   ``knn:K``, a similarity-weighted vote of the K nearest, or ``centroid``); the confidence is
-   the winner's share of the vote;
-3. **keywords** (keyword-only mode, and failed searches, which are a few words): the first
-   class with a matching keyword phrase;
+2. **examples** (contacts, when an embedder is loaded): the class the multilingual embedder's
+   vectors of the descriptions and example requests (and ``TICKET_EXAMPLES``' labelled requests)
+   point to (``TICKET_CLASSIFIER``: ``logreg:C``, a logistic regression on them; ``knn:K``, a
+   similarity-weighted vote of the K nearest; ``centroid``); ``outage`` wins when it is within
+   ``TICKET_OUTAGE_MARGIN`` of the best; the confidence is the winner's probability or share;
+   the reason, the three nearest examples;
+3. **words** (contacts in keyword-only mode): a logistic regression on the same examples' word
+   stems and keyword matches (``WordModel``);
+   **keywords** (failed searches, which are a few words): the first class with a matching
+   keyword phrase;
 4. else the **default**: the last class that applies.
 
 Phrases match whole words by their stem or lemma in the phrase's language (the analyzers of
@@ -36,7 +40,8 @@ from indexer.embeddings import QueryCache
 
 CLASSES_FILE = Path(__file__).with_name("classes.yml")
 NEAREST_SHOWN = 3          # nearest examples kept as the reason of a suggestion
-RULE, EXAMPLES, KEYWORDS, DEFAULT = "rule", "examples", "keywords", "default"
+RULE, EXAMPLES, KEYWORDS, WORDS, DEFAULT = "rule", "examples", "keywords", "words", "default"
+LANGUAGES = ("en", "ru", "uk")   # the languages a request's words are stemmed in without an embedder
 
 
 @dataclass
@@ -44,7 +49,7 @@ class Classification:
     request_class: str
     priority: str
     confidence: float = 0.0
-    method: str = DEFAULT                               # rule | examples | keywords | default
+    method: str = DEFAULT                     # rule | examples | words | keywords | default
     matched: list[str] = field(default_factory=list)    # phrases that decided it
     nearest: list[dict] = field(default_factory=list)   # {text, class, similarity}
 
@@ -53,6 +58,9 @@ class Classification:
         """What decided it, for the agent: the rule, the keywords or the nearest examples."""
         if self.method in (RULE, KEYWORDS):
             return f"{self.method}: " + ", ".join(f'"{p}"' for p in self.matched)
+        if self.method == WORDS:
+            return "words of the class's examples" + "".join(
+                f', keyword "{p}"' for p in self.matched)
         if self.method == EXAMPLES:
             return "nearest examples: " + "; ".join(
                 f'"{n["text"]}" ({n["class"]}, {n["similarity"]:.2f})' for n in self.nearest)
@@ -187,6 +195,49 @@ class Examples:
         return self._models[key]
 
 
+class WordModel:
+    """Keyword-only suggestion for contacts: a logistic regression on the words of the class
+    examples and descriptions (and labelled requests), each word as its stems in the three
+    languages, plus one feature per class whose keywords match. It weighs every word, where
+    the first matching keyword would decide on one ("how" in "how come nobody can log in")."""
+
+    def __init__(self, ticket_classes: list[dict], labelled: list[dict] = ()):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        self.classes = ticket_classes
+        rows = [(c["name"], text) for c in ticket_classes
+                for text in [*(c.get("description") or {}).values(),
+                             *[e for group in (c.get("examples") or {}).values() for e in group or ()]]]
+        rows += [(r["label"], r["text"]) for r in labelled
+                 if any(c["name"] == r["label"] for c in ticket_classes)]
+        self.vectorizer = TfidfVectorizer(analyzer=self.features, sublinear_tf=True)
+        matrix = self.vectorizer.fit_transform([text for _, text in rows])
+        self.model = LogisticRegression(C=10, max_iter=3000).fit(matrix, [name for name, _ in rows])
+
+    KEYWORD_WEIGHT = 2      # a keyword match counts as this many words (best on requests.jsonl)
+
+    def features(self, text: str) -> list[str]:
+        """The stems of ``text``'s words in every language, and ``keywords:CLASS`` per class
+        whose keywords it has."""
+        words = Text(text)
+        stems = {stem for language in LANGUAGES for _, stem in words.stems(language)}
+        keywords = [f"keywords:{c['name']}" for c in self.classes if matching_phrases(words, c, "keywords")]
+        return [*stems, *keywords * self.KEYWORD_WEIGHT]
+
+    @classmethod
+    def usable(cls, ticket_classes: list[dict]) -> bool:
+        """Whether every class has a description or examples to learn from (else keywords)."""
+        return len(ticket_classes) > 1 and all(c.get("description") or c.get("examples")
+                                               for c in ticket_classes)
+
+    def scores(self, text: str) -> dict[str, float] | None:
+        """{class: probability}, or None when no word of ``text`` is in the examples."""
+        vector = self.vectorizer.transform([text])
+        if not vector.nnz:
+            return None
+        return dict(zip(self.model.classes_, map(float, self.model.predict_proba(vector)[0])))
+
+
 def parse_method(method: str) -> tuple[str, float]:
     """``centroid``, ``knn:K`` (K >= 1) or ``logreg:C`` (C > 0) as (kind, K or C); ValueError
     for anything else."""
@@ -226,6 +277,7 @@ class Classifier:
         self.outage_margin, self.labelled = outage_margin, list(labelled)
         self.encode = QueryCache(embedder) if embedder is not None else None
         self._examples: Examples | None = None
+        self._words: WordModel | None = None
 
     @property
     def settings(self) -> tuple:
@@ -247,6 +299,14 @@ class Classifier:
             self._examples = Examples.embed(self.classes, self.embedder, self.labelled)
         return self._examples
 
+    @property
+    def words(self) -> WordModel | None:
+        """The keyword-only model for contacts, or None when the classes have nothing to learn."""
+        if self._words is None:
+            contacts = [c for c in self.classes if "contact" in c.get("kinds", ("contact",))]
+            self._words = WordModel(contacts, self.labelled) if WordModel.usable(contacts) else False
+        return self._words or None
+
     def classify(self, text: str, kind: str) -> Classification:
         """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``."""
         applicable = [c for c in self.classes if kind in c.get("kinds", (kind,))]
@@ -263,6 +323,12 @@ class Classifier:
                                           cosines=self.method == "centroid")
                 chosen = next(c for c in applicable if c["name"] == name)
                 return self._suggest(chosen, confidence, EXAMPLES, nearest=scored[1])
+        scores = self.words.scores(words.text) if kind == "contact" and self.words else None
+        if scores:
+            name = max(scores, key=scores.get)
+            chosen = next(c for c in applicable if c["name"] == name)
+            return self._suggest(chosen, scores[name], WORDS,
+                                 matched=matching_phrases(words, chosen, "keywords"))
         for ticket_class in applicable:
             found = matching_phrases(words, ticket_class, "keywords")
             if found:
