@@ -54,6 +54,10 @@ def _classifier_method(value: str) -> str:
     return value
 
 
+def _names(value: str) -> list[str]:
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -195,9 +199,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TICKET_FACTS", None, "a YAML file of the facts line 1 must collect per request "
             "class (`{class: [fact, ...]}`), replacing the built-in ones", parse=_yaml_file,
             shown="built-in (`kb_server/tickets/facts.py`)"),
-    Setting("INCIDENT_REPORTS", 3, "outage reports (contacts classed `outage`, failed searches "
-            "whose words say outage) from distinct users within `INCIDENT_WINDOW_MINUTES` that "
-            "open an incident ticket", parse=int),
+    Setting("INCIDENT_REPORTS", 3, "alike reports (contacts classed in `INCIDENT_CLASSES`, "
+            "failed searches whose words say such a class) from distinct users within "
+            "`INCIDENT_WINDOW_MINUTES` that open an incident ticket", parse=int),
+    Setting("INCIDENT_CLASSES", ["outage"], "the request classes whose bursts open incidents "
+            "(comma-separated: `outage,performance_security`); an incident takes its class's "
+            "priority", parse=_names, shown="`outage`"),
+    Setting("INCIDENT_SIMILARITY", 0.5, "how alike reports must be to share an incident: the "
+            "overlap of their topic words (the words not of the class's own vocabulary, shared "
+            "over the smaller set's); 0 puts every report of a class in one incident", parse=float),
     Setting("INCIDENT_WINDOW_MINUTES", 10, "the window in which `INCIDENT_REPORTS` reports open "
             "an incident", parse=float),
     Setting("TIME_ZONE", "UTC", "time zone of the built-in `business` calendar and of calendars "
