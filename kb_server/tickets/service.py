@@ -263,8 +263,7 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
     db.session.flush()
     ticket.assign_reference()
     event.data = {"ticket": ticket.reference}
-    if suggestion.request_class == incidents.OUTAGE:
-        incidents.observe_contact(ticket, now)
+    incidents.observe_contact(ticket, now)
     webhooks.emit("ticket.created", ticket)
     db.session.commit()
     return ticket
