@@ -2,6 +2,7 @@
 indexer/abstention.py, indexer/tuning.py and README, Measuring).
 
     .venv/bin/python eval/abstain.py                      # every dev set, hybrid mode
+    .venv/bin/python eval/abstain.py --mode keyword       # the keyword ranker's weight and threshold
     .venv/bin/python eval/abstain.py --json results.json  # also write every score
 
 Each dev set is indexed once; for each evidence weight, every question of the set and every
@@ -16,7 +17,7 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,9 @@ DEV_SETS = {
 
 def sample(dev: DevSet, files, embedder, weight: float, mode: str) -> AbstentionSample:
     """Each query's best evidence under ``weight`` (see ``AbstentionSample``)."""
-    settings = RankingSettings(evidence_weight=weight, evidence_threshold=float("-inf"))
+    prefix = "keyword_" if mode == "keyword" else ""
+    settings = RankingSettings(**{f"{prefix}evidence_weight": weight,
+                                  f"{prefix}evidence_threshold": float("-inf")})
     service = SearchService(dev.index_dir, embedder=embedder, settings=settings)
     unabstained = SearchService(dev.index_dir, embedder=embedder,
                                 settings=replace(settings, abstain=False))
@@ -68,22 +71,33 @@ def sample(dev: DevSet, files, embedder, weight: float, mode: str) -> Abstention
     return AbstentionSample(answerable, unanswerable, sum(recall_unabstained) / len(recall_unabstained))
 
 
+def measure(mode: str, cache: str) -> dict[float, dict[str, AbstentionSample]]:
+    """Evidence weight -> dev set -> its sample."""
+    embedder = CachedEmbedder(load_embedder("e5"), cache)
+    searcher = None if mode == "keyword" else embedder
+    with tempfile.TemporaryDirectory(prefix="kb-abstain-") as tmp:
+        sets = [(DevSet.build(path, Path(tmp), searcher), files) for path, files in DEV_SETS.items()]
+        embedder.save()
+        samples = {weight: {dev.name: sample(dev, files, searcher, weight, mode) for dev, files in sets}
+                   for weight in EVIDENCE_WEIGHTS[mode]}
+    embedder.save()
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", default="hybrid", choices=("hybrid", "semantic"))
+    parser.add_argument("--mode", default="hybrid", choices=("hybrid", "semantic", "keyword"))
     parser.add_argument("--cache", default=str(ROOT / "instance" / "eval-cache"))
-    parser.add_argument("--json", dest="json_path")
+    parser.add_argument("--json", dest="json_path", help="write the samples and every score")
+    parser.add_argument("--replay", help="choose on the samples of an earlier --json (no search)")
     args = parser.parse_args()
-    embedder = CachedEmbedder(load_embedder("e5"), args.cache)
-    with tempfile.TemporaryDirectory(prefix="kb-abstain-") as tmp:
-        sets = [(DevSet.build(path, Path(tmp), embedder), files) for path, files in DEV_SETS.items()]
-        embedder.save()
-        samples = {weight: {dev.name: sample(dev, files, embedder, weight, args.mode)
-                            for dev, files in sets}
-                   for weight in EVIDENCE_WEIGHTS}
-        embedder.save()
+    if args.replay:
+        samples = {float(weight): {name: AbstentionSample(**each) for name, each in per_set.items()}
+                   for weight, per_set in json.loads(Path(args.replay).read_text())["samples"].items()}
+    else:
+        samples = measure(args.mode, args.cache)
     scores = abstention_scores(samples)
-    rows = leave_one_set_out(scores, {name: 0.0 for name in samples[EVIDENCE_WEIGHTS[0]]})
+    rows = leave_one_set_out(scores, {name: 0.0 for name in samples[EVIDENCE_WEIGHTS[args.mode][0]]})
     for row in rows:
         weight, threshold = (float(x) for x in row["chosen"].split("/"))
         held = samples[weight][row["held_out"]]
@@ -93,7 +107,10 @@ def main() -> None:
     print(f"\nAbstention ({args.mode}), leave one set out (score: worst abstain_rate less the "
           "recall@5 penalty):\n" + markdown(rows, "reference"), flush=True)
     if args.json_path:
-        Path(args.json_path).write_text(json.dumps({"scores": scores, "loso": rows}, indent=1))
+        Path(args.json_path).write_text(json.dumps(
+            {"samples": {weight: {name: asdict(each) for name, each in per_set.items()}
+                         for weight, per_set in samples.items()},
+             "scores": scores, "loso": rows}))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ running ``PROBES`` (questions no help center answers: other domains, chit-chat, 
 taking quantiles of the best scores they reach (keyword scores per query term: longer queries
 score more).
 
-Keyword search answers when a result's keyword score (or score per typed query word) clears
-the probes' high quantile. Semantic and hybrid search weigh two kinds of evidence together
-(``evidence``): the best article's cosine, scaled so that the probes' median (the corpus'
+Keyword search weighs its best score over the probes' high quantile (or its score per typed
+word over theirs) plus ``KEYWORD_EVIDENCE_WEIGHT`` times the share of the query's words in
+that article, against ``KEYWORD_EVIDENCE_THRESHOLD``. Semantic and hybrid search weigh two kinds of evidence together
+(``semantic_evidence``): the best article's cosine, scaled so that the probes' median (the corpus'
 background similarity) is 0 and their high quantile is 1, plus ``EVIDENCE_WEIGHT`` times the
 share of the query's words the article contains; the query is answered when that sum clears
 ``EVIDENCE_THRESHOLD``. Semantic search judges its best article; hybrid search the semantic
@@ -28,6 +29,7 @@ is a different set, so the measured abstention is on questions the floors never 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -63,6 +65,9 @@ BACKGROUND_QUANTILE = 0.5  # ... under the background (the floor when the words 
 # is answered at EVIDENCE_THRESHOLD or more (chosen by eval/abstain.py, leaving one set out)
 EVIDENCE_WEIGHT = 0.75
 EVIDENCE_THRESHOLD = 1.0
+# keyword search: the best score over its floor + KEYWORD_EVIDENCE_WEIGHT x the same share
+KEYWORD_EVIDENCE_WEIGHT = 0.0
+KEYWORD_EVIDENCE_THRESHOLD = 1.0
 TAIL_RATIO = 0.1          # results scoring under this share of the best one are cut
 MIN_SPAN = 0.01          # least cosine span between background and floor (a degenerate calibration)
 FLOORS_VERSION = 3        # of the saved floors: others are calibrated again
@@ -80,15 +85,22 @@ class Floors:
     semantic: float | None = None
     semantic_background: float | None = None
 
-    def keyword_answers(self, score: float | None, terms: int) -> bool:
-        """Whether a keyword result with this score, for a query of ``terms`` terms, answers."""
+    def keyword_evidence(self, score: float | None, terms: int, coverage: float,
+                         weight: float = KEYWORD_EVIDENCE_WEIGHT) -> float | None:
+        """How strongly the best keyword result answers a query of ``terms`` typed words: its
+        score over the score floor or its score per word over that floor, whichever is higher
+        (1: at the floor), plus ``weight`` x ``coverage``; None without a score or floors."""
         if score is None:
-            return False
-        return any(floor is not None and value >= floor
-                   for value, floor in ((score, self.keyword),
-                                        (score / max(terms, 1), self.keyword_per_term)))
+            return None
+        ratios = [value / floor if floor > 0 else math.inf
+                  for value, floor in ((score, self.keyword),
+                                       (score / max(terms, 1), self.keyword_per_term))
+                  if floor is not None]
+        if not ratios:
+            return None
+        return max(ratios) + weight * coverage
 
-    def evidence(self, cosine: float | None, coverage: float,
+    def semantic_evidence(self, cosine: float | None, coverage: float,
                  weight: float = EVIDENCE_WEIGHT) -> float | None:
         """How strongly an article answers: its cosine scaled between the background (0) and
         the floor (1), plus ``weight`` x ``coverage`` (the share of the query's words the
@@ -122,9 +134,9 @@ def asks_something(text: str) -> bool:
     return any(len(word) >= 2 for word in words(text))
 
 
-def answered(evidence: list[float], threshold: float = EVIDENCE_THRESHOLD) -> bool:
-    """Whether a semantic or hybrid search answers: the evidence (``Floors.evidence``) of one of
-    the articles it is judged on reaches ``threshold``."""
+def answered(evidence: list[float], threshold: float) -> bool:
+    """Whether a search answers: the evidence (``Floors.keyword_evidence``,
+    ``Floors.semantic_evidence``) of one of the articles it is judged on reaches ``threshold``."""
     return any(value >= threshold for value in evidence)
 
 

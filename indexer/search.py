@@ -21,7 +21,8 @@ from whoosh import index as whoosh_index
 
 from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
-from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, TAIL_RATIO, Floors,
+from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVIDENCE_THRESHOLD,
+                                KEYWORD_EVIDENCE_WEIGHT, TAIL_RATIO, Floors,
                                 answered, asks_something, calibrate, cut_tail)
 from indexer.catalog import Catalog
 from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, section_key,
@@ -61,8 +62,11 @@ class RankingSettings:
     rrf_k: int = 60
     abstain: bool = True                # only results that clear a calibrated floor (abstention)
     tail_ratio: float = TAIL_RATIO      # ... and score at least this share of the best one
-    evidence_weight: float = EVIDENCE_WEIGHT        # semantic/hybrid abstention: weight of the
-    evidence_threshold: float = EVIDENCE_THRESHOLD  # query's words, and the least evidence
+    # abstention evidence (``indexer.abstention``): weight of the query's words, least evidence
+    evidence_weight: float = EVIDENCE_WEIGHT                    # semantic and hybrid search
+    evidence_threshold: float = EVIDENCE_THRESHOLD
+    keyword_evidence_weight: float = KEYWORD_EVIDENCE_WEIGHT    # keyword search
+    keyword_evidence_threshold: float = KEYWORD_EVIDENCE_THRESHOLD
     keyword: KeywordWeights = field(default_factory=KeywordWeights)   # BM25F knobs
 
 
@@ -299,12 +303,10 @@ class SearchService:
         ranked, semantic_ranked = self._rankings(text, language, mode, limit, categories, parsed)
         if not self.settings.abstain:
             return ranked
-        if mode == "keyword":
-            answers = bool(ranked) and self.floors.keyword_answers(ranked[0][1],
-                                                                   _typed_count(parsed, language))
-        else:
-            answers = answered(self._evidence(text, language, mode, ranked, semantic_ranked),
-                               self.settings.evidence_threshold)
+        threshold = self.settings.keyword_evidence_threshold if mode == "keyword" \
+            else self.settings.evidence_threshold
+        answers = answered(self._evidence(text, language, mode, parsed, ranked, semantic_ranked),
+                           threshold)
         return cut_tail(ranked, self.settings.tail_ratio) if answers else []
 
     def _rankings(self, text: str, language: str, mode: str, limit: int, categories,
@@ -324,33 +326,42 @@ class SearchService:
                                           [keyword_ranked[0][0]]) if keyword_ranked else 0.0)
         return fuse(keyword_ranked, semantic_ranked, self.settings, coverage), semantic_ranked
 
-    def _evidence(self, text: str, language: str, mode: str, ranked, semantic_ranked) -> list[float]:
-        """The evidence (``Floors.evidence``) of each article a semantic or hybrid search is
-        judged on: semantic search its best article, hybrid search the semantic ranker's best
-        article and the fused best one (see ``indexer.abstention``)."""
+    def _evidence(self, text: str, language: str, mode: str, parsed: ParsedQuery, ranked,
+                  semantic_ranked) -> list[float]:
+        """The evidence of each article a search is judged on (see ``indexer.abstention``):
+        keyword search its best article (``Floors.keyword_evidence``), semantic search its
+        best article, hybrid search the semantic ranker's best article and the fused best one
+        (``Floors.semantic_evidence``)."""
+        if mode == "keyword":
+            value = self.floors.keyword_evidence(
+                ranked[0][1], _typed_count(parsed, language),
+                self._coverage(text, language, article_of(ranked[0][0])),
+                self.settings.keyword_evidence_weight) if ranked else None
+            return [value] if value is not None else []
         cosines = dict(best_by_article(semantic_ranked))
         candidates = semantic_ranked[:1] + (ranked[:1] if mode == "hybrid" else [])
-        values = (self.floors.evidence(cosines.get(article_of(key)),
-                                       self._coverage(text, language, article_of(key)),
-                                       self.settings.evidence_weight)
+        values = (self.floors.semantic_evidence(cosines.get(article_of(key)),
+                                                self._coverage(text, language, article_of(key)),
+                                                self.settings.evidence_weight)
                   for key, _ in candidates)
         return [value for value in values if value is not None]
 
     def answer_evidence(self, query: str, *, language: str | None = None,
                         mode: str | None = None) -> list[float]:
-        """The abstention evidence a ``mode`` search for ``query`` is judged on (semantic or
-        hybrid; none in keyword mode): the search answers when one value reaches the settings'
-        ``evidence_threshold``. ``eval/abstain.py`` fits that threshold on these values."""
+        """The abstention evidence a ``mode`` search for ``query`` is judged on: the search
+        answers when one value reaches the settings' threshold for the mode
+        (``evidence_threshold``, ``keyword_evidence_threshold``). ``eval/abstain.py`` fits the
+        thresholds on these values."""
         with self._guard():
             text = clean_query(query)
             language = language if language in LANGUAGES else detect_language(text)
             mode = self._effective_mode(mode)
-            if not text or mode == "keyword":
+            if not text:
                 return []
             parsed = self.keyword.parse(text, language)
             ranked, semantic_ranked = self._rankings(text, language, mode, self.settings.candidates,
                                                      (), parsed)
-            return self._evidence(text, language, mode, ranked, semantic_ranked)
+            return self._evidence(text, language, mode, parsed, ranked, semantic_ranked)
 
     def _coverage(self, text: str, language: str, article_id: str) -> float:
         """Share of the query's words (in its language) that occur in the article."""

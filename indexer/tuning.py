@@ -132,10 +132,11 @@ def markdown(rows: list[dict], reference_name: str) -> str:
 
 # --- abstention: the evidence weight and threshold (``eval/abstain.py``) -----------------------
 # weights of the query's words in the evidence, the prior first; thresholds from lenient to strict
-EVIDENCE_WEIGHTS = (0.75, 0.5, 1.0)
+EVIDENCE_WEIGHTS = {"hybrid": (0.75, 0.5, 1.0), "semantic": (0.75, 0.5, 1.0),
+                    "keyword": (0.0, 0.25, 0.5, 0.75)}     # keyword: the floors alone first
 EVIDENCE_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(31))   # 0.5 .. 2.0
 RECALL_BUDGET = 0.01     # recall@5 abstention may cost on a set's own questions ...
-RECALL_PENALTY = 10.0    # ... beyond it, each point of recall@5 costs 10 points of abstain_rate
+RECALL_PENALTY = 100.0   # ... beyond it, each point of recall@5 costs a whole abstain_rate
 
 
 @dataclass
