@@ -66,8 +66,8 @@ BACKGROUND_QUANTILE = 0.5  # ... under the background (the floor when the words 
 EVIDENCE_WEIGHT = 0.75
 EVIDENCE_THRESHOLD = 1.0
 # keyword search: the best score over its floor + KEYWORD_EVIDENCE_WEIGHT x the same share
-KEYWORD_EVIDENCE_WEIGHT = 0.0
-KEYWORD_EVIDENCE_THRESHOLD = 1.0
+KEYWORD_EVIDENCE_WEIGHT = 0.75
+KEYWORD_EVIDENCE_THRESHOLD = 1.25
 TAIL_RATIO = 0.1          # results scoring under this share of the best one are cut
 MIN_SPAN = 0.01          # least cosine span between background and floor (a degenerate calibration)
 FLOORS_VERSION = 3        # of the saved floors: others are calibrated again
