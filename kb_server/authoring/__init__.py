@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
-EDITOR_PATHS = "/console/articles"
+EDITOR_PATHS = ("/console/articles", "/api/v1/articles")   # the editor, the staff API
 
 
 def init_app(app: Flask) -> None:
     """Article bodies and uploads may be larger than ``MAX_REQUEST_BYTES`` (public endpoints'
-    limit): the editor's paths accept up to ``UPLOAD_MAX_BYTES`` plus a form's worth. Registered
+    limit): the editor's paths and the staff API's articles accept up to ``UPLOAD_MAX_BYTES`` plus a form's worth. Registered
     before CSRF protection, which reads the form (and so the body) first."""
     @app.before_request
     def _editor_body_limit():
