@@ -302,6 +302,10 @@ def test_new_article_from_a_gap_ticket_is_prefilled_and_publishing_answers_the_g
         told = db.session.scalar(db.select(Ticket).filter_by(reference=contact))
         assert "/a/en/export-data" in conversation.messages(told)[-1].body     # e-mailed
         assert kcs.link_rate()["linked"] == 1
+    analyst = staff_client(app, "analyst")
+    [gap] = analyst.get("/api/v1/analytics/gaps").get_json()["gaps"]
+    assert (gap["reference"], gap["answered"]) == (reference, True)
+    assert gap["answered_by"] == {"article_id": "en/export-data", "title": "Export your data"}
 
 
 def test_the_ticket_page_links_to_writing_an_article_from_it_for_those_who_may(app):
