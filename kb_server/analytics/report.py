@@ -2,7 +2,7 @@
 ``start..end``, optional site, language, channel).
 
 Event numbers come from the stored daily rollups (``rollup.py``; final days missing are rolled
-up on the way) plus today's events reduced on the fly (at most every ``LIVE_SECONDS``). Ticket numbers are read from the tickets
+up on the way) plus today's: its hourly checkpoint and the events since, reduced on the fly (at most every ``LIVE_SECONDS``; ``today.py``). Ticket numbers are read from the tickets
 themselves (a few thousand rows, not millions).
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from kb_server.analytics import links, metrics, rollup
+from kb_server.analytics.today import live_groups
 from kb_server.analytics import tickets as ticket_metrics
 from kb_server.console import detail
 from kb_server.extensions import db
@@ -137,23 +138,24 @@ def _split_days(filters: Filters) -> tuple[list[dt.date], list[dt.date]]:
     return sorted(stored), live
 
 
-_live: dict[tuple[str, dt.date], tuple[float, dict]] = {}     # (database, day) -> (when, groups)
+_live: dict[tuple[str, dt.date], tuple[float, list]] = {}     # (database, day) -> (when, groups)
 
 
-def live_day(day: dt.date) -> dict[rollup.Key, rollup.Group]:
-    """A day not rolled up yet (today), reduced from its events at most every
-    ``LIVE_SECONDS`` per process: a dashboard's requests share one reduction."""
+def live_day(day: dt.date) -> list[tuple[rollup.Key, rollup.Group]]:
+    """A day not rolled up yet (today) as (key, group) pairs: its hourly checkpoint and the
+    events since (``today.live_groups``), at most every ``LIVE_SECONDS`` per process: a
+    dashboard's requests share one reduction."""
     key = (str(db.engine.url), day)
     cached = _live.get(key)
     if cached is None or time.monotonic() - cached[0] > LIVE_SECONDS:
-        cached = (time.monotonic(), rollup.compute_day(day))
+        cached = (time.monotonic(), live_groups(day))
         _live.clear()                         # only the current day is ever kept
         _live[key] = cached
     return cached[1]
 
 
 def _live_groups(days: Iterable[dt.date], filters: Filters) -> list[tuple[dt.date, rollup.Group]]:
-    return [(day, group) for day in days for (site_key, language), group in live_day(day).items()
+    return [(day, group) for day in days for (site_key, language), group in live_day(day)
             if filters.matches(site_key, language)]
 
 
