@@ -422,6 +422,27 @@ def test_the_list_flags_articles_readers_found_not_helpful(app, client):
     assert re.findall(r'data-article="([^"]+)"', page) == ["en/two-factor"]
 
 
+def test_not_helpful_votes_count_since_the_last_publish(app):
+    import datetime as dt
+    from kb_server.authoring import listing
+    from kb_server.models import Event, utcnow
+    now = utcnow()
+    with app.app_context():
+        files.sync_from_files(app.config["ARTICLES_DIR"])
+        article = _article(app, "en", "two-factor")
+        article.published_at = now - dt.timedelta(days=1)
+        votes = [("en/two-factor", False, 2), ("en/two-factor", False, 0), ("en/two-factor", True, 0),
+                 ("en/two-factor", False, 0), ("en/unknown", False, 5), ("en/unknown", None, 0)]
+        db.session.add_all(Event(kind="feedback", session_id="v", article_id=article_id,
+                                 data={} if helpful is None else {"helpful": helpful},
+                                 created_at=now - dt.timedelta(days=days_ago))
+                           for article_id, helpful, days_ago in votes)
+        db.session.add(Event(kind="view", session_id="v", article_id="en/two-factor",
+                             data={"helpful": False}, created_at=now))
+        db.session.commit()
+        assert listing.not_helpful_counts() == {"en/two-factor": 2, "en/unknown": 1}
+
+
 # --- rights, CSRF, bad input -------------------------------------------------------------------
 ROUTES = [  # (method, path, the least role allowed)
     ("get", "/console/articles", "analyst"),
