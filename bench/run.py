@@ -650,8 +650,10 @@ def _analytics_today(ctx: BenchContext, app, client, headers: dict, label: str) 
     per-process cache of today's numbers emptied before each request)."""
     import datetime as dt
     from bench.events import generate_events, insert_events
+    import sqlalchemy as sa
     from kb_server.analytics import report, rollup, today
     from kb_server.extensions import db
+    from kb_server.models import AnalyticsToday
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     start = dt.datetime.combine(now.date(), dt.time())
     share = (now - start) / dt.timedelta(days=1)       # the synthetic day, squeezed into so far
@@ -671,6 +673,8 @@ def _analytics_today(ctx: BenchContext, app, client, headers: dict, label: str) 
             raise RuntimeError(f"GET {path} failed")
         return time.perf_counter() - started
     with app.app_context():
+        db.session.execute(sa.delete(AnalyticsToday))    # made by the requests above, without them
+        db.session.commit()
         started = time.perf_counter()
         rollup.compute_day(now.date())
         full = time.perf_counter() - started

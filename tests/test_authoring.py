@@ -552,12 +552,32 @@ def test_a_translation_starts_from_the_source_and_the_versions_are_linked(app):
     assert 'name="translation_key" value="export-data"' in draft and "orbita export --all" in draft
     assert 'data-source><h1 class="source-title">Export your data</h1>' in draft   # source beside
     assert re.search(r'<option value="ru"\s+selected>', draft)
-    editor.post("/console/articles", data=form(language="ru", title="Экспорт данных"))
+    hidden = dict(re.findall(r'name="(source_article|source_revision)" value="(\d+)"', draft))
+    assert hidden == {"source_article": str(source_id), "source_revision": "1"}
+    editor.post("/console/articles", data=form(language="ru", title="Экспорт данных", **hidden))
     page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
     assert "Экспорт данных" in page          # the linked Russian version
     assert page.count("Translate</a>") == 1   # only Ukrainian is missing
+    assert "data-outdated" not in page
     with app.app_context():
         russian = _article(app, "ru", "export-data")
+        assert (russian.source_article_id, russian.source_revision) == (source_id, 1)
+    # the source publishes a new revision: the translation is outdated, by revision not date
+    page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
+    editor.post(f"/console/articles/{source_id}", data=form(action="publish", body=BODY + "\nMore.\n",
+                                                           base_hash=_edit_page_hash(page)))
+    page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
+    assert re.search(r'data-outdated title="translated from EN revision 1; the source has published revision 2"', page)
+    page = editor.get(f"/console/articles/{russian.id}").get_data(as_text=True)
+    assert "data-outdated-self" in page and "source_revision" not in page   # no source beside
+    page = editor.get(f"/console/articles/{russian.id}?beside={source_id}").get_data(as_text=True)
+    hidden = dict(re.findall(r'name="(source_article|source_revision)" value="(\d+)"', page))
+    assert hidden == {"source_article": str(source_id), "source_revision": "2"}
+    editor.post(f"/console/articles/{russian.id}", data=form(language="ru", title="Экспорт данных", **hidden))
+    assert "data-outdated" not in editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
+    # the source opened beside its own translation does not become a translation of it
+    page = editor.get(f"/console/articles/{source_id}?beside={russian.id}").get_data(as_text=True)
+    assert 'name="source_article"' not in page
     page = editor.get(f"/console/articles/{russian.id}?beside={source_id}").get_data(as_text=True)
     assert 'lang="en" data-source>' in page
     editor.post("/console/articles", data=form(slug="other", title="Other"))

@@ -157,6 +157,27 @@ def restore(actor: User, article: KbArticle, number: int) -> ArticleRevision:
     return row
 
 
+def set_source(article: KbArticle, source: KbArticle, number: int) -> None:
+    """Record that ``article`` is translated from revision ``number`` of ``source`` (another
+    language version of it; anything else is ignored). Flushed, not committed."""
+    if (source.id != article.id and source.translation_key == article.translation_key
+            and revision(source, number) is not None):
+        article.source_article_id, article.source_revision = source.id, number
+        db.session.flush()
+
+
+def outdated(articles: list[KbArticle]) -> dict[int, tuple[KbArticle, int, int]]:
+    """The translations among ``articles`` whose source published a later revision than the
+    one they were translated from: ``{id: (source, translated revision, published revision)}``."""
+    found = {}
+    for article in articles:
+        source = get(article.source_article_id) if article.source_article_id else None
+        current = published(source) if source is not None else None
+        if current is not None and current.number > (article.source_revision or 0):
+            found[article.id] = (source, article.source_revision, current.number)
+    return found
+
+
 def revision_text(row: ArticleRevision) -> str:
     """A revision as its Markdown file (front matter and body) for diffs."""
     return from_revision(row).file_text(updated="")

@@ -467,7 +467,16 @@ _S: dict[str, tuple[str, str, str]] = {
     "yours": ("Yours", "Ваша", "Ваша"),
     "translations": ("Translations", "Переводы", "Переклади"),
     "missing": ("missing", "нет", "немає"),
-    "outdated": ("older than this version", "старше этой версии", "старіша за цю версію"),
+    "outdated": ("outdated", "устарел", "застарів"),
+    "outdated_detail": ("translated from {lang} revision {n}; the source has published revision {m}",
+                        "переведён с ревизии {n} ({lang}); оригинал опубликовал ревизию {m}",
+                        "перекладено з ревізії {n} ({lang}); оригінал опублікував ревізію {m}"),
+    "outdated_self": ("This translation is outdated: translated from {lang} revision {n}, the "
+                      "source has published revision {m} since.",
+                      "Перевод устарел: переведён с ревизии {n} ({lang}), оригинал с тех пор "
+                      "опубликовал ревизию {m}.",
+                      "Переклад застарів: перекладено з ревізії {n} ({lang}), оригінал відтоді "
+                      "опублікував ревізію {m}."),
     "translate": ("Translate", "Перевести", "Перекласти"),
     "source_version": ("Source", "Оригинал", "Оригінал"),
     "show_beside": ("open beside", "открыть рядом", "відкрити поруч"),

@@ -115,7 +115,10 @@ def _editor(fields: Fields, article: KbArticle | None = None, status: int = 200,
         languages=LANGUAGES, can_publish=auth.can(current_user, "articles.publish"),
         translations=_translations(article), conflict=None, error=None, now=utcnow())
     context.update(extra)
-    context["beside"] = _beside(context.get("beside"), fields)
+    context["beside"] = beside = _beside(context.get("beside"), fields)
+    context["translates"] = beside if beside and _may_translate(article, beside["article"]) else None
+    linked = [other for _, other in context["translations"] if other is not None]
+    context["outdated"] = store.outdated(linked + ([article] if article else []))
     return render_template("console/article_edit.html", **context), status
 
 
@@ -124,8 +127,28 @@ def _beside(other: KbArticle | None, fields: Fields) -> dict | None:
     if other is None or other.translation_key != fields.translation_key:
         return None
     revision = store.published(other) or store.latest(other)
-    return {"article": other, "title": revision.title,
+    return {"article": other, "title": revision.title, "number": revision.number,
             "html": render_markdown(revision.body).html}
+
+
+def _may_translate(article: KbArticle | None, source: KbArticle) -> bool:
+    """Whether saving with ``source`` beside records it as the article's source: a new
+    translation, or one from that source (or from none yet) that is not itself its source."""
+    if article is None:
+        return True
+    return (article.source_article_id in (None, source.id)
+            and source.source_article_id != article.id)
+
+
+def _record_source(article: KbArticle) -> None:
+    """The revision of the source version the editor had beside (``source_article``,
+    ``source_revision``): the translation is now up to date with it (committed)."""
+    raw_id, raw_number = (request.form.get(name, "") for name in ("source_article", "source_revision"))
+    if raw_id.isdigit() and raw_number.isdigit() and len(raw_id) < 10 and len(raw_number) < 7:
+        source = store.get(int(raw_id))
+        if source is not None and _may_translate(article, source):
+            store.set_source(article, source, int(raw_number))
+            db.session.commit()
 
 
 def _article_arg(name: str) -> KbArticle | None:
@@ -157,7 +180,7 @@ def new_article():
     if ticket is not None:
         fields = prefill.fields_from_ticket(ticket)
     elif original is not None:     # a translation starts as a copy of the source version
-        fields = from_revision(store.latest(original))
+        fields = from_revision(store.published(original) or store.latest(original))
         fields.language = language
     else:
         fields = Fields(title="", slug="", language=language,
@@ -204,6 +227,7 @@ def save_article(article_id: int | None = None):
         db.session.rollback()
         return _editor(fields, article, exc.status, error=exc.message,
                        base_hash=request.form.get("base_hash", ""))
+    _record_source(article)
     flash(strings.translate("done_" + action), "success")
     return redirect(url_for("console.edit_article", article_id=article.id))
 

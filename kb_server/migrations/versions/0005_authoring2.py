@@ -1,4 +1,4 @@
-"""authoring 2: today's analytics checkpoint
+"""authoring 2: today's analytics checkpoint; translations know their source revision
 
 Revision ID: 0005_authoring2
 Revises: 0004_jobs
@@ -24,7 +24,15 @@ def upgrade():
     sa.Column('computed_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('day')
     )
+    with op.batch_alter_table('kb_article') as batch_op:
+        batch_op.add_column(sa.Column('source_article_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('source_revision', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_kb_article_source_article_id'), ['source_article_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('kb_article') as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kb_article_source_article_id'))
+        batch_op.drop_column('source_revision')
+        batch_op.drop_column('source_article_id')
     op.drop_table('analytics_today')
