@@ -340,12 +340,43 @@ def test_an_image_upload_is_served_inline_with_its_sniffed_type(app):
     data = response.get_json()
     assert response.status_code == 201 and data["content_type"] == "image/png"
     assert data["markdown"] == f"![shot.exe]({data['url']})"
-    served = app.test_client().get(data["url"])
+    served = editor.get(data["url"])
     assert served.status_code == 200 and served.data == PNG
     assert served.headers["Content-Type"] == "image/png"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in served.headers["Content-Security-Policy"]
     assert "attachment" not in served.headers.get("Content-Disposition", "")
+
+
+def test_an_upload_is_public_only_while_a_published_public_article_links_it(app):
+    from io import BytesIO
+    editor = staff_client(app, "editor")
+    url = editor.post("/console/articles/uploads", data={"file": (BytesIO(PNG), "s.png")},
+                      content_type="multipart/form-data").get_json()["url"]
+    anonymous, analyst = app.test_client(), staff_client(app, "analyst")
+    body = f"{BODY}\n![shot]({url})\n"
+    editor.post("/console/articles", data=form(body=body))              # a draft links it
+    assert anonymous.get(url).status_code == 404
+    staff = analyst.get(url)
+    assert staff.status_code == 200 and "no-store" in staff.headers["Cache-Control"]
+    with app.app_context():
+        article_id = _article(app).id
+    editor.post(f"/console/articles/{article_id}", data=form(body=body, action="publish"))
+    public = anonymous.get(url)
+    assert public.status_code == 200 and public.data == PNG
+    assert "max-age=86400" in public.headers["Cache-Control"]
+    page = editor.get(f"/console/articles/{article_id}").get_data(as_text=True)
+    editor.post(f"/console/articles/{article_id}", data=form(body=body, visibility="internal",
+                                                            action="publish", base_hash=_edit_page_hash(page)))
+    assert anonymous.get(url).status_code == 404                          # internal now
+    page = editor.get(f"/console/articles/{article_id}").get_data(as_text=True)
+    editor.post(f"/console/articles/{article_id}", data=form(body=body, action="publish",
+                                                            base_hash=_edit_page_hash(page)))
+    assert anonymous.get(url).status_code == 200
+    page = editor.get(f"/console/articles/{article_id}").get_data(as_text=True)
+    editor.post(f"/console/articles/{article_id}/archive", data={"base_hash": _edit_page_hash(page)})
+    assert anonymous.get(url).status_code == 404                          # archived
+    assert anonymous.get("/media/nope.png").status_code == 404
 
 
 def test_an_upload_larger_than_the_public_request_limit_is_accepted(app):
@@ -363,7 +394,7 @@ def test_a_pdf_is_served_as_an_attachment(app):
     from io import BytesIO
     data = editor.post("/console/articles/uploads", data={"file": (BytesIO(b"%PDF-1.4 x"), "guide.pdf")},
                        content_type="multipart/form-data").get_json()
-    served = app.test_client().get(data["url"])
+    served = editor.get(data["url"])
     assert served.headers["Content-Type"] == "application/pdf"
     assert served.headers["Content-Disposition"].startswith("attachment")
 
@@ -380,7 +411,7 @@ def test_uploads_accept_only_known_types(app, content, status):
                            content_type="multipart/form-data")
     assert response.status_code == status
     if status == 201:   # SVG text is accepted only as plain text: never rendered as an image
-        served = app.test_client().get(response.get_json()["url"])
+        served = editor.get(response.get_json()["url"])
         assert served.headers["Content-Type"].startswith("text/plain")
         assert served.headers["Content-Disposition"].startswith("attachment")
 

@@ -403,16 +403,26 @@ def upload_file():
                     "content_type": row.content_type, "size": row.size}), 201
 
 
-# --- uploaded files, public ----------------------------------------------------------------------
+# --- uploaded files ------------------------------------------------------------------------------
 @media_bp.get("/media/<name>")
 @public_limit()
 def media_file(name: str):
+    """An uploaded file: to anyone once a published public article links to it, else only to
+    signed-in staff (404 for the others: not even its existence is told)."""
     row = uploads.find(name[:80])
-    if row is None:
+    public = row is not None and uploads.is_public(row.stored_name)
+    if row is None or not (public or (current_user.is_authenticated
+                                      and auth.can(current_user, "articles.view"))):
         abort(404)
     response = send_from_directory(uploads.folder(), row.stored_name, mimetype=row.content_type,
                                    as_attachment=not row.content_type.startswith("image/"),
-                                   download_name=row.filename or row.stored_name, max_age=86400)
+                                   download_name=row.filename or row.stored_name,
+                                   max_age=86400 if public else 0)
+    if not public:
+        response.cache_control.public = False
+        response.cache_control.private = True
+        response.cache_control.no_store = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.vary.add("Cookie")
     return response
