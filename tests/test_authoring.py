@@ -183,7 +183,8 @@ def test_a_file_changed_since_the_editor_opened_it_is_a_conflict_never_overwritt
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "The file changed on disk" in html
-    assert "Someone&nbsp;edited&nbsp;this&nbsp;in&nbsp;git" in html      # difflib's diff table
+    assert "<del>Someone edited this in git</del>" in html          # the words that differ
+    assert "<ins>Export everything</ins>" in html and "<ins>Mine.</ins>" in html
     assert path.read_text(encoding="utf-8") == on_disk              # not overwritten
     with app.app_context():
         latest = store.latest(_article(app))
@@ -229,7 +230,8 @@ def test_every_save_is_a_revision_autosaves_collapse_diff_and_restore(app):
 
     diff = editor.get(f"/console/articles/{article_id}/revisions?a=1&b=3").get_data(as_text=True)
     text = re.sub(r"<[^>]+>", "", diff).replace("&nbsp;", " ")
-    assert 'class="diff"' in diff and '<span class="diff_chg">' in diff
+    assert 'class="diff diff-words"' in diff
+    assert "<del>First</del> version." in diff and "<ins>Third</ins> version." in diff
     assert "First version." in text and "Third version." in text
 
     response = editor.post(f"/console/articles/{article_id}/revisions/1/restore")
@@ -247,6 +249,25 @@ def test_diff_escapes_what_the_revisions_contain(app):
     editor.post(f"/console/articles/{article_id}", data=form(body="<script>alert(1)</script>\n"))
     html = editor.get(f"/console/articles/{article_id}/revisions?a=1&b=2").get_data(as_text=True)
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+
+
+def test_the_diff_marks_changed_words_side_by_side_with_context():
+    from kb_server.authoring import diff
+    old = "\n".join(["# Title"] + [f"line {n}" for n in range(1, 11)] + ["Limit: 2 GB per file."])
+    new = old.replace("line 2", "line two").replace("2 GB per file.", "4 GB per file, 10 in all.")
+    rows = diff.rows(old, new + "\nAdded.")
+    assert [r.kind for r in rows] == ["same", "same", "change", "same", "same", "same", "gap",
+                                      "same", "same", "same", "change", "insert"]
+    assert (rows[2].old, rows[2].new) == ("line <del>2</del>", "line <ins>two</ins>")
+    change = rows[-2]
+    assert (change.old_number, change.new_number) == (12, 12)
+    assert change.old == "Limit: <del>2</del> GB per file."
+    assert change.new == "Limit: <ins>4</ins> GB per file<ins>, 10 in all</ins>."
+    assert rows[-1].new == "<ins>Added.</ins>" and rows[-1].old == ""
+    assert [r.kind for r in diff.rows("a\nb\n", "b\n")] == ["delete", "same"]
+    table = diff.side_by_side("x <b>", "y <b>", ("<old>", "new"), same="Same.")
+    assert "&lt;old&gt;" in table and "<del>x</del> &lt;b&gt;" in table and "<ins>y</ins>" in table
+    assert "Same." in diff.side_by_side("same\n", "same\n", ("a", "b"), same="Same.")
 
 
 # --- preview -----------------------------------------------------------------------------------

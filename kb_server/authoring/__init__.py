@@ -5,6 +5,7 @@ kept in sync both ways.
 |---|---|
 | ``fields`` | an article's front matter + body as the editor sends it, validated by the article parser; the Markdown file text |
 | ``store`` | articles and revisions: save, autosave, submit, restore, diff between revisions |
+| ``diff`` | two texts side by side, lines matched, changed words marked |
 | ``files`` | the folder side: atomic writes, content hashes, ``sync_from_files`` (a file changed on disk becomes a revision) |
 | ``publishing`` | publish and archive: conflict check, file write, incremental reindex, the source gap ticket resolved |
 | ``listing`` | the articles list's filters (language, category, state, author, updated, flagged, stale, text) |

@@ -480,6 +480,7 @@ _S: dict[str, tuple[str, str, str]] = {
     "translate": ("Translate", "Перевести", "Перекласти"),
     "source_version": ("Source", "Оригинал", "Оригінал"),
     "show_beside": ("open beside", "открыть рядом", "відкрити поруч"),
+    "no_differences": ("No differences.", "Различий нет.", "Відмінностей немає."),
     "front_matter": ("Article details", "Свойства статьи", "Властивості статті"),
     "sync_errors": ("Files that could not be read", "Файлы, которые не удалось прочитать",
                     "Файли, які не вдалося прочитати"),

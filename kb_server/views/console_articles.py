@@ -26,7 +26,7 @@ from indexer.catalog import load_categories
 from indexer.languages import LANGUAGES
 from indexer.render import render_markdown
 from kb_server import auth
-from kb_server.authoring import files, listing, prefill, publishing, store, uploads
+from kb_server.authoring import diff, files, listing, prefill, publishing, store, uploads
 from kb_server.authoring.fields import AuthoringError, Fields, from_form, from_revision
 from kb_server.console import strings
 from kb_server.console.queue import ROW_ID_MAX
@@ -267,8 +267,9 @@ def _conflict(article: KbArticle, fields: Fields, conflict: publishing.Conflict)
     """Keep the editor's text as a revision and show both versions (never overwrite)."""
     db.session.rollback()
     row = store.save(auth.staff(), article, fields, note="not published: the file changed on disk")
-    table = store.side_by_side(conflict.disk_text, fields.file_text(updated=""),
-                               (strings.translate("on_disk"), strings.translate("yours")))
+    table = diff.side_by_side(conflict.disk_text, fields.file_text(updated=""),
+                              (strings.translate("on_disk"), strings.translate("yours")),
+                              strings.translate("no_differences"))
     return _editor(fields, article, 409, conflict={"diff": table, "disk_hash": conflict.disk_hash,
                                                     "saved": row.number})
 
@@ -305,7 +306,7 @@ def archive_article(article_id: int):
 def article_revisions(article_id: int):
     article = _article_or_404(article_id)
     rows = store.revisions(article)
-    diff = None
+    table = None
     numbers = [request.args.get(name, "") for name in ("a", "b")]
     if all(numbers):
         if not all(n.isdigit() for n in numbers):
@@ -314,11 +315,12 @@ def article_revisions(article_id: int):
         if old is None or new is None:
             abort(404)
         label = strings.translate("revision")
-        diff = store.diff_table(old, new, (f"{label} {old.number}", f"{label} {new.number}"))
+        table = store.diff_table(old, new, (f"{label} {old.number}", f"{label} {new.number}"),
+                                 strings.translate("no_differences"))
     elif rows:
         numbers = [str(rows[1].number if len(rows) > 1 else rows[0].number), str(rows[0].number)]
     return render_template("console/article_revisions.html", article=article, revisions=rows,
-                           diff=diff, a=numbers[0], b=numbers[1] if len(numbers) > 1 else "",
+                           diff=table, a=numbers[0], b=numbers[1] if len(numbers) > 1 else "",
                            now=utcnow())
 
 
