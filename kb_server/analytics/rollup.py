@@ -17,7 +17,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from kb_server.analytics import metrics
@@ -27,9 +27,11 @@ from kb_server.models import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryD
 
 FINAL_AFTER = dt.timedelta(minutes=5)
 BATCH_DAYS = 7
+# the JSON columns only where the definitions read them (decoding them is most of a read)
 EVENT_COLUMNS = (Event.id, Event.created_at, Event.kind, Event.session_id, Event.site_key,
-                 Event.language, Event.query, Event.result_count, Event.result_ids,
-                 Event.article_id, Event.data)
+                 Event.language, Event.query, Event.result_count,
+                 case((Event.kind == "search", Event.result_ids)).label("result_ids"),
+                 Event.article_id, case((Event.kind == "feedback", Event.data)).label("data"))
 Key = tuple[str, str]          # (site key, language)
 
 

@@ -15,8 +15,8 @@ so that a browser on both sides counts once.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
-import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -27,8 +27,6 @@ from kb_server import jobs
 from kb_server.analytics import metrics, rollup
 from kb_server.extensions import db
 from kb_server.models import AnalyticsToday, Event, utcnow
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,10 +59,11 @@ def _pending_events(checkpoint: Checkpoint, until: dt.datetime) -> list:
 def advance(day: dt.date, now: dt.datetime | None = None) -> Checkpoint:
     """The day's checkpoint, moved to the latest hour first when it is behind (committed)."""
     now = now or utcnow()
-    checkpoint = load(day) or Checkpoint(day, rollup.day_bounds(day)[0])
+    stored = load(day)
     target = target_cutoff(day, now)
-    if target <= checkpoint.cutoff:
-        return checkpoint
+    if stored is not None and target <= stored.cutoff:
+        return stored
+    checkpoint = copy.deepcopy(stored) if stored else Checkpoint(day, rollup.day_bounds(day)[0])
     ended, still_open = [], {}
     for session in metrics.sessions(_pending_events(checkpoint, target)):
         session_id = session[0].session_id
@@ -112,10 +111,25 @@ def _group_from(data: dict) -> rollup.Group:
                   for a, c in data["articles"].items()})
 
 
+_loaded: dict[tuple[str, dt.date], tuple[dt.datetime, Checkpoint]] = {}   # per process
+
+
 def load(day: dt.date) -> Checkpoint | None:
-    row = db.session.get(AnalyticsToday, day)
-    if row is None:
+    """The day's stored checkpoint, read-only: the last one read is kept per process until
+    another is stored (``advance`` changes a copy; ``live_groups`` adds to groups of its own)."""
+    stamp = db.session.scalar(select(AnalyticsToday.computed_at).where(AnalyticsToday.day == day))
+    if stamp is None:
         return None
+    key = (str(db.engine.url), day)
+    cached = _loaded.get(key)
+    if cached is None or cached[0] != stamp:
+        _loaded.clear()
+        _loaded[key] = cached = (stamp, _read(day))
+    return cached[1]
+
+
+def _read(day: dt.date) -> Checkpoint:
+    row = db.session.get(AnalyticsToday, day)
     keys = [(data["site_key"], data["language"]) for data in row.groups]
     return Checkpoint(day, row.cutoff,
                       groups={key: _group_from(data) for key, data in zip(keys, row.groups)},
@@ -126,9 +140,10 @@ def load(day: dt.date) -> Checkpoint | None:
 
 def _store(checkpoint: Checkpoint) -> None:
     """Replace the day's checkpoint (committed; another process's, stored meanwhile, is kept)."""
+    stamp = utcnow()
     db.session.execute(delete(AnalyticsToday).where(AnalyticsToday.day == checkpoint.day))
     db.session.add(AnalyticsToday(
-        day=checkpoint.day, cutoff=checkpoint.cutoff, computed_at=utcnow(),
+        day=checkpoint.day, cutoff=checkpoint.cutoff, computed_at=stamp,
         groups=[_group_json(key, group, checkpoint.browsers.get(key, set()))
                 for key, group in checkpoint.groups.items()],
         open_sessions={sid: at.isoformat() for sid, at in checkpoint.open_sessions.items()}))
@@ -136,6 +151,9 @@ def _store(checkpoint: Checkpoint) -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
+        return
+    _loaded.clear()
+    _loaded[(str(db.engine.url), checkpoint.day)] = (stamp, checkpoint)
 
 
 @jobs.periodic("analytics.checkpoint", "ANALYTICS_CHECKPOINT_SECONDS")
