@@ -238,6 +238,10 @@ SETTINGS: tuple[Setting, ...] = (
             "of open knowledge-gap tickets again and marks answered those the articles now answer, "
             "rounded up to whole minutes (0: never; `kb tickets gaps-check` from cron)",
             parse=float),
+    Setting("ANALYTICS_CHECKPOINT_SECONDS", 600, "how often the job consumer reduces today's "
+            "ended sessions up to the last whole hour (the checkpoint a dashboard adds the newer "
+            "events to), rounded up to whole minutes (0: never; a dashboard request then does "
+            "it when the checkpoint is an hour behind)", parse=float),
     Setting("SLA_NOTIFY_EMAIL", "", "where SLA notifications are e-mailed (unset: logged only)"),
     Setting("MAIL_SMTP_HOST", "", "SMTP server for outgoing mail (unset: messages are written "
             "to `MAIL_OUTBOX_DIR` instead)"),
