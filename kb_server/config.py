@@ -276,6 +276,11 @@ SETTINGS: tuple[Setting, ...] = (
             "content types of attachments kept from users' replies", parse=_words),
     Setting("MAIL_ATTACHMENTS_DIR", lambda i: str(i / "attachments"), "where attachments of "
             "users' replies are stored", shown="`INSTANCE/attachments`"),
+    Setting("EVENTS_FLUSH_SECONDS", 1.0, "search, click and view events are buffered in each "
+            "server process and written together this often (0: each in its own request)",
+            parse=float),
+    Setting("EVENTS_BATCH", 200, "buffered events that are written at once without waiting for "
+            "the next flush", parse=int),
     Setting("JOBS_DB", lambda i: str(i / "jobs.db"), "the SQLite file that keeps queued "
             "background jobs while `KB_REDIS_URL` is unset", shown="`INSTANCE/jobs.db`"),
     Setting("JOBS_IN_SERVE", None, "whether `kb serve` runs the job consumer itself (else run "
