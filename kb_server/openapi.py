@@ -1,10 +1,10 @@
 """The staff API (tickets, users, analytics) and the public API (search, articles, widget,
 events, contact) described as OpenAPI 3.1 (served at ``/api/v1/openapi.json``).
 
-``OPERATIONS`` lists every staff endpoint once and ``PUBLIC_OPERATIONS`` every public one, with
-the schemas of their answers (the fuzz test checks the answers against them); a test checks
-both against the app's routes, so an endpoint added without a description (or a description of
-a removed one) fails the suite.
+``OPERATIONS`` (with ``_articles()`` for authoring) lists every staff endpoint once and
+``PUBLIC_OPERATIONS`` every public one, with the schemas of their answers (the fuzz test checks
+the answers against them); a test checks both against the app's routes, so an endpoint added
+without a description (or a description of a removed one) fails the suite.
 """
 from __future__ import annotations
 
@@ -64,17 +64,6 @@ OPERATIONS: dict[str, dict[str, dict]] = {
     "/api/v1/tickets/{reference}": {"get": _op(
         "A ticket with its session, conversation, history and suggested articles",
         "tickets.view", [_path("reference")])},
-    "/api/v1/articles": {"get": _op(
-        "Articles as the console lists them (most recently updated first, 50 a page)",
-        "articles.view", [_query(name, text) for name, text in [
-            ("q", "words of the title or slug"), ("language", "en | ru | uk"),
-            ("category", "category id"),
-            ("state", "work_in_progress | not_validated | validated | archived"),
-            ("author", "user id of anyone who saved a revision"), ("updated", "7 | 30 | 90 | 365"),
-            ("flag", "flagged | stale | review"), ("page", "1..1000")]])},
-    "/api/v1/articles/{article_id}": {"get": _op(
-        "An article, its latest revision (front matter and Markdown) and its revisions",
-        "articles.view", [{**_path("article_id"), "schema": {"type": "integer"}}])},
     "/api/v1/tickets/{reference}/messages/{message_id}/files/{index}": {"get": _op(
         "A file the user sent with a message (a download; its type as accepted)", "tickets.view",
         [_path("reference"), {**_path("message_id"), "schema": {"type": "integer"}},
@@ -175,6 +164,70 @@ SCHEMAS = {
         "role": {"type": "string", "enum": ["admin", "editor", "analyst", "agent"]},
         "line": {"type": "integer"}, "password": {"type": "string"}, "active": {"type": "boolean"}}},
 }
+
+
+def _articles() -> tuple[dict, dict]:
+    """Authoring (``kb_server.views.articles_api``): its paths and schemas."""
+    article_id = {**_path("article_id"), "schema": {"type": "integer"}}
+    paths = {
+        "/api/v1/articles": {
+            "get": _op("Articles as the console lists them (most recently updated first, 50 a page)",
+                       "articles.view", [_query(name, text) for name, text in [
+                           ("q", "words of the title or slug"), ("language", "en | ru | uk"),
+                           ("category", "category id"),
+                           ("state", "work_in_progress | not_validated | validated | archived"),
+                           ("author", "user id of anyone who saved a revision"),
+                           ("updated", "7 | 30 | 90 | 365"), ("flag", "flagged | stale | review"),
+                           ("page", "1..1000")]]),
+            "post": _op("A new draft (work in progress); answers as GET /api/v1/articles/{id}",
+                        "articles.edit", body="ArticleDraft", status="201")},
+        "/api/v1/articles/{article_id}": {"get": _op(
+            "An article, its latest revision (front matter and Markdown) and its revisions",
+            "articles.view", [article_id])},
+        "/api/v1/articles/{article_id}/revisions": {"post": _conflicting(_op(
+            "Save the fields as the next revision (409 when base_revision is not the latest)",
+            "articles.edit", [article_id], body="ArticleRevision", status="201"))},
+        "/api/v1/articles/{article_id}/submit": {"post": _conflicting(_op(
+            "Submit the latest revision for review (not validated)", "articles.edit",
+            [article_id], body="ArticleAction"))},
+        "/api/v1/articles/{article_id}/publish": {"post": _conflicting(_op(
+            "Publish the latest revision: validated, written to its file, searchable (409 when "
+            "the file changed on disk since base_hash, or someone saved since base_revision)",
+            "articles.publish", [article_id], body="ArticleAction"))},
+        "/api/v1/articles/{article_id}/archive": {"post": _conflicting(_op(
+            "Take the article off the help center (its file stays, as a draft)",
+            "articles.publish", [article_id], body="ArticleAction"))},
+        "/api/v1/articles/{article_id}/revisions/{number}/restore": {"post": _op(
+            "Save revision {number}'s content again as the newest revision", "articles.edit",
+            [article_id, {**_path("number"), "schema": {"type": "integer"}}], status="201")},
+    }
+    text = {"type": "string"}
+    fields = {"title": text, "slug": text, "language": text, "category": text,
+              "translation_key": text, "summary": text, "body": {**text, "description": "Markdown"},
+              "visibility": {"type": "string", "enum": ["public", "internal"]},
+              "tags": {"type": "array", "items": text}, "urls": {"type": "array", "items": text},
+              "note": {**text, "description": "why (kept with the revision)"}}
+    action = {"base_revision": {"type": "integer", "description": "the latest revision you saw"},
+              "base_hash": {**text, "description": "publish, archive: the file's hash you started "
+                            "from (default: the one the database knows)"},
+              "notify": {"type": "boolean", "description": "publish: e-mail the article to the "
+                         "users of the gap ticket it answers"},
+              "note": text}
+    schemas = {
+        "ArticleDraft": {"type": "object", "required": ["title", "slug", "language"],
+                         "properties": {**fields, "source_ticket": {
+                             **text, "description": "ticket reference the draft is written from"}}},
+        "ArticleRevision": {"type": "object", "required": ["title", "slug", "language",
+                                                           "base_revision"],
+                            "properties": {**fields, "base_revision": action["base_revision"]}},
+        "ArticleAction": {"type": "object", "properties": action},
+    }
+    return paths, schemas
+
+
+def _conflicting(operation: dict) -> dict:
+    operation["responses"]["409"] = ERROR
+    return operation
 
 
 # --- the public API (no token: CORS and rate limits) ---------------------------------------------
@@ -312,9 +365,11 @@ PUBLIC_SCHEMAS = {
 
 
 def document() -> dict:
+    article_paths, article_schemas = _articles()
     return {"openapi": "3.1.0",
             "info": {"title": "Linezero API", "version": "1"},
-            "paths": {**OPERATIONS, **PUBLIC_OPERATIONS},
-            "components": {"schemas": {**SCHEMAS, **PUBLIC_SCHEMAS}, "securitySchemes": {"personalToken": {
+            "paths": {**OPERATIONS, **article_paths, **PUBLIC_OPERATIONS},
+            "components": {"schemas": {**SCHEMAS, **article_schemas, **PUBLIC_SCHEMAS},
+                           "securitySchemes": {"personalToken": {
                 "type": "http", "scheme": "bearer",
                 "description": "A personal token: console 'My account' or `kb user token EMAIL`"}}}}

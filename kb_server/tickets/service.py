@@ -266,7 +266,7 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
     db.session.flush()
     ticket.assign_reference()
     event.data = {"ticket": ticket.reference}
-    if suggestion.request_class == incidents.OUTAGE or examples_apply(suggestion.method):
+    if suggestion.request_class in incidents.incident_classes() or examples_apply(suggestion.method):
         jobs.after_commit(CONTACT_FOLLOW_UP, ticket.id, text)
     webhooks.emit("ticket.created", ticket)
     db.session.commit()
@@ -277,7 +277,7 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
 def contact_follow_up(ticket_id: int, text: str) -> None:
     """What a new contact ticket needs that may take longer than its request: the class the
     nearest examples suggest (the embedder; unless staff re-classed it meanwhile), then the
-    incident an outage report belongs to."""
+    incident it reports (when its class is an incident class)."""
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None:
         return
@@ -289,8 +289,8 @@ def contact_follow_up(ticket_id: int, text: str) -> None:
             sla.start_clock(ticket, ticket.created_at)
     reported = db.session.scalar(select(func.count()).select_from(IncidentReport)
                                  .where(IncidentReport.ticket_id == ticket.id))
-    if ticket.request_class == incidents.OUTAGE and not reported:
-        incidents.observe_contact(ticket, ticket.created_at)
+    if not reported:
+        incidents.observe_contact(ticket, ticket.created_at)   # when its class is an incident's
     db.session.commit()
 
 
