@@ -112,8 +112,11 @@ def get_status(url: str, timeout: float = 2.0) -> int:
         return 0
 
 
-def node_env(base: dict, root: Path, number: int, articles: Path) -> dict:
-    return {**base, "KB_INSTANCE_DIR": str(root / f"node{number}"), "KB_ARTICLES_DIR": str(articles)}
+def node_env(base: dict, root: Path, number: int) -> dict:
+    """Node ``number``'s settings: its own instance folder and articles folder (a node keeps
+    its copy of the knowledge base in step with the database: README "Several nodes")."""
+    folder = root / f"node{number}"
+    return {**base, "KB_INSTANCE_DIR": str(folder), "KB_ARTICLES_DIR": str(folder / "articles")}
 
 
 @contextmanager
@@ -149,21 +152,19 @@ def deployment(nodes: int = 2, workers: int = 2, articles: Path | None = None,
     with ExitStack() as stack:
         if root is None:
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kb-deploy-")))
-        shutil.copytree(articles or ROOT / "articles", root / "articles", dirs_exist_ok=True)
         database = stack.enter_context(temporary_cluster())
         redis, redis_process = stack.enter_context(redis_server(root))
         base = {**os.environ, "PYTHONPATH": str(ROOT), "KB_DATABASE_URL": database,
                 "KB_REDIS_URL": redis, "KB_EMBEDDER": "none", "KB_SEARCH_MODE": "keyword",
                 "KB_SECRET_KEY": "deploy-secret", "KB_JOBS_IN_SERVE": "false",
-                "KB_ARTICLES_SYNC_SECONDS": "0", "KB_RATELIMIT": "1000000/minute",
+                "KB_RATELIMIT": "1000000/minute",
                 "KB_RATELIMIT_CONTACT": "1000000/minute", **settings}
-        env = node_env(base, root, 0, root / "articles")
+        env = node_env(base, root, 0)
         deployed = Deployment(database, redis, redis_process, [], env, root)
         for number in range(nodes):
             node_folder = root / f"node{number}"
-            node_folder.mkdir(exist_ok=True)
-            deployed.nodes.append(Node(free_port(), node_folder,
-                                       node_env(base, root, number, root / "articles"), workers))
+            shutil.copytree(articles or ROOT / "articles", node_folder / "articles", dirs_exist_ok=True)
+            deployed.nodes.append(Node(free_port(), node_folder, node_env(base, root, number), workers))
         deployed.kb("init")
         deployed.kb("user", "add", STAFF_EMAIL, "--role", "admin", "--password-stdin",
                     stdin="fuzz-password-123456\n")
