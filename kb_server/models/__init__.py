@@ -19,11 +19,11 @@ from kb_server.models.staff import ApiToken, AuditEntry, Macro, TicketMessage, U
 from kb_server.models.articles import ArticleRevision, ArticleUpload, KbArticle
 from kb_server.models.kcs import ArticleFlag, TicketArticle
 from kb_server.models.analytics import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay,
-                                      AnalyticsRollupDay)
+                                      AnalyticsRollupDay, AnalyticsToday)
 from kb_server.models.integrations import Webhook, WebhookDelivery
 from kb_server.models.shared import KbState, PassageVector, PublishedFile
 
-__all__ = ["AnalyticsArticleDay", "AnalyticsDay", "AnalyticsQueryDay", "AnalyticsRollupDay",
+__all__ = ["AnalyticsArticleDay", "AnalyticsDay", "AnalyticsQueryDay", "AnalyticsRollupDay", "AnalyticsToday",
            "EVENT_KINDS", "REPORTED_KINDS", "ApiToken", "ArticleFlag", "ArticleRevision",
            "ArticleUpload", "AuditEntry", "ClassCorrection", "Event", "IncidentNotice",
            "IncidentReport", "KbArticle", "KbState", "Macro", "PassageVector", "PublishedFile", "Site", "Ticket", "TicketArticle",
