@@ -164,6 +164,18 @@ def test_labelled_requests_become_examples_and_a_language_can_be_left_out(e5_emb
     assert len(without_en.examples.texts) == len(taught.examples.texts) - 1 - 6 * 5 - 5
 
 
+def test_classes_with_few_examples_and_unknown_labels(e5_embedder):
+    own = [{"name": "billing", "priority": "P2", "examples": {"en": ["the invoice total is wrong"]}},
+           {"name": "other", "priority": "P4", "keywords": {"en": ["hello"]}}]
+    labelled = [{"text": "refund me", "label": "no_such_class", "language": "en"}]
+    semantic = Classifier(own, e5_embedder, labelled=labelled)
+    assert semantic.classify("my invoice is wrong", "contact").request_class == "billing"
+    assert "no_such_class" not in semantic.examples.classes
+    keywords = Classifier(own, labelled=labelled)        # "other" has nothing to learn from
+    assert keywords.words is None
+    assert keywords.classify("hello there", "contact").request_class == "other"
+
+
 @pytest.mark.parametrize("method", ["knn:0", "logreg:0", "logreg:x", "svm", "knn:"])
 def test_an_unknown_method_is_refused(method):
     with pytest.raises(ValueError):
