@@ -219,6 +219,27 @@ def test_a_contact_is_classed_by_the_examples_when_the_embedder_is_up(app, clien
     assert suggestion["nearest"][0]["class"] == "business_process"
 
 
+def test_kb_tickets_eval_chooses_method_and_margin_leaving_a_language_out(app, runner, tmp_path, e5_embedder):
+    semantic = app.extensions["semantic"]
+    semantic.embedder, semantic.state = e5_embedder, "ready"
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "nobody in the office can open the app", "label": "outage", "language": "en"},
+        {"text": "how do I export contacts", "label": "how_to", "language": "en"},
+        {"text": "ни у кого не открывается приложение", "label": "outage", "language": "ru"},
+        {"text": "как выгрузить контакты", "label": "how_to", "language": "ru"}]), encoding="utf-8")
+    app.config["TICKET_EXAMPLES"] = evaluate.load_requests(path)     # left out with their language
+    result = runner.invoke(tickets, ["eval", str(path), "--json", "--choose"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert (report["method"], report["outage_margin"]) == ("logreg:10", 0.0)
+    choice = report["choice"]
+    assert set(choice) == {"en", "ru", "overall"}
+    assert set(choice["en"]) == {"method", "outage_margin", "accuracy", "outage_recall"}
+    assert len(choice["overall"]["by_method"]) == len(evaluate.CANDIDATES)
+    assert "leave one language out" in evaluate.format_report(report)
+
+
 def test_kb_tickets_corrections_exports_labelled_requests(app, client, runner):
     response = client.post("/api/v1/contact", json={"session_id": "s", "email": "a@example.com",
                                                     "message": "How do I export contacts?"})
