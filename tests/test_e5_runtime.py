@@ -153,3 +153,35 @@ def test_embedder_spec_loads_offline_and_is_the_default(tmp_path, monkeypatch):
     assert query @ vectors[0] > query @ vectors[1]
     monkeypatch.delenv("KB_EMBEDDER", raising=False)
     assert load_config(tmp_path)["EMBEDDER"] == "e5"
+
+
+# --- batching and the ONNX Runtime session ---------------------------------------------------
+def test_batches_are_small_padded_groups_of_similar_lengths(runtime):
+    from indexer.e5_runtime import BATCH_TOKENS, MAX_ROWS, PAD_RATIO, PAD_SLACK
+    lengths = [3, 80, 81, 79, 120, 512, 40, 41, 42, 300, 90, 85] + [60] * 20
+    rows = [[0] * n for n in lengths]
+    groups = runtime.batches(rows)
+    assert sorted(r for g in groups for r in g) == list(range(len(rows)))   # each row once
+    for group in groups:
+        sizes = [lengths[r] for r in group]
+        assert sizes == sorted(sizes)
+        assert len(group) <= MAX_ROWS
+        assert len(group) == 1 or len(group) * max(sizes) <= BATCH_TOKENS
+        assert max(sizes) <= PAD_RATIO * min(sizes) + PAD_SLACK
+    assert [lengths[r] for r in groups[-1]] == [512]                        # too long to share
+    assert len(runtime.batches([[0] * 60] * 20)) == -(-20 * 60 // BATCH_TOKENS)
+
+
+def test_the_session_leaves_add_and_layer_norm_unfused(runtime, tmp_path):
+    """SkipLayerNormalization (ONNX Runtime's fusion of Add + LayerNormalization) is several
+    times slower on CPU than the two ops: the optimised graph must not contain it."""
+    import onnx
+    from indexer.e5_graph import build_graph
+    from indexer.e5_runtime import open_session, session_options
+    options = session_options()
+    options.optimized_model_filepath = str(tmp_path / "optimised.onnx")
+    open_session(build_graph(runtime.weights), options)
+    ops = [node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node]
+    assert "SkipLayerNormalization" not in ops
+    assert ops.count("LayerNormalization") == 1 + 2 * runtime.weights.layers
+    assert "MatMulIntegerToFloat" in ops

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_authoring2'
-down_revision = '0004_jobs'
+down_revision = '0005_incident_class'
 branch_labels = None
 depends_on = None
 
