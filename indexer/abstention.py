@@ -64,7 +64,11 @@ BACKGROUND_QUANTILE = 0.5  # ... under the background (the floor when the words 
 # evidence = scaled cosine + EVIDENCE_WEIGHT x share of the query's words in the article; a query
 # is answered at EVIDENCE_THRESHOLD or more (chosen by eval/abstain.py, leaving one set out)
 EVIDENCE_WEIGHT = 0.75
-EVIDENCE_THRESHOLD = 1.0
+EVIDENCE_THRESHOLD = 1.25
+# an article in another language than the query: its words cannot back it or count against it,
+# so it is given the share that puts a cosine at the floor exactly at the threshold (the cosine
+# floor alone decides, as before the evidence score: "a Russian question finds an English article")
+CROSS_LINGUAL_COVERAGE = (EVIDENCE_THRESHOLD - 1.0) / EVIDENCE_WEIGHT
 # keyword search: the best score over its floor + KEYWORD_EVIDENCE_WEIGHT x the same share
 KEYWORD_EVIDENCE_WEIGHT = 0.75
 KEYWORD_EVIDENCE_THRESHOLD = 1.25
@@ -100,16 +104,18 @@ class Floors:
             return None
         return max(ratios) + weight * coverage
 
-    def semantic_evidence(self, cosine: float | None, coverage: float,
-                 weight: float = EVIDENCE_WEIGHT) -> float | None:
+    def semantic_evidence(self, cosine: float | None, coverage: float | None,
+                          weight: float = EVIDENCE_WEIGHT) -> float | None:
         """How strongly an article answers: its cosine scaled between the background (0) and
         the floor (1), plus ``weight`` x ``coverage`` (the share of the query's words the
-        article contains); None when there is no cosine or no calibration."""
+        article contains; None for an article in another language: ``CROSS_LINGUAL_COVERAGE``);
+        None when there is no cosine or no calibration."""
         if cosine is None or self.semantic is None:
             return None
         background = self.semantic_background if self.semantic_background is not None else self.semantic
         span = max(self.semantic - background, MIN_SPAN)
-        return (cosine - background) / span + weight * coverage
+        words = CROSS_LINGUAL_COVERAGE if coverage is None else coverage
+        return (cosine - background) / span + weight * words
 
     def save(self, path: Path, model: str) -> None:
         data = {"version": FLOORS_VERSION, "model": model, **asdict(self)}
