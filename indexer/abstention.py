@@ -5,23 +5,24 @@ evidence is, and "strong" depends on the ranker, the model and the knowledge bas
 grow with the corpus' statistics, and each embedding model has its own band of cosines between
 unrelated texts. So the floors are not constants: each index generation is *calibrated* by
 running ``PROBES`` (questions no help center answers: other domains, chit-chat, gibberish) and
-taking quantiles of the best scores they reach (keyword scores per query term: longer queries
-score more).
+taking quantiles of the best scores they reach (keyword scores also per typed word: longer
+queries score more).
 
-Keyword search weighs its best score over the probes' high quantile (or its score per typed
-word over theirs) plus ``KEYWORD_EVIDENCE_WEIGHT`` times the share of the query's words in
-that article, against ``KEYWORD_EVIDENCE_THRESHOLD``. Semantic and hybrid search weigh two kinds of evidence together
-(``semantic_evidence``): the best article's cosine, scaled so that the probes' median (the corpus'
-background similarity) is 0 and their high quantile is 1, plus ``EVIDENCE_WEIGHT`` times the
-share of the query's words the article contains; the query is answered when that sum clears
-``EVIDENCE_THRESHOLD``. Semantic search judges its best article; hybrid search the semantic
-ranker's best article or the fused best one. Neither kind of evidence separates "answered
-here" from "a real question about something else" alone: e5 puts a TV question as close to a
-web-app FAQ as that FAQ's own paraphrases, and a question about another product shares words
-with the knowledge base ("notifications", "screen"); a close meaning *and* the query's words
-in the same article do. The weight and the threshold were chosen leaving one dev set out
-(``eval/abstain.py``, ``indexer.tuning.choose_abstention``). Then results far below the best
-one are cut (``tail_ratio``).
+Each search is judged on one evidence score of the article(s) it would answer with, the floors
+making it comparable across rankers, models and corpora. Semantic and hybrid search
+(``Floors.semantic_evidence``): the article's cosine scaled so that the probes' median (the
+corpus' background similarity) is 0 and their high quantile is 1, plus ``EVIDENCE_WEIGHT``
+times the share of the query's words the article contains; semantic search judges its best
+article, hybrid search the semantic ranker's best article or the fused best one. Neither half
+separates "answered here" from "a real question about something else" alone: e5 puts a TV
+question as close to a web-app FAQ as the FAQ's own paraphrases, and a question about another
+product shares words with the knowledge base ("notifications", "screen"); a close meaning *and*
+the query's words in the same article do. Keyword search (``Floors.keyword_evidence``): its
+best score over the probes' high quantile (or its score per typed word over theirs) plus
+``KEYWORD_EVIDENCE_WEIGHT`` times the same share. A search answers when the evidence reaches its
+threshold (``answered``); weights and thresholds were chosen leaving one dev set out
+(``eval/abstain.py``, ``indexer.tuning``). Then results far below the best one are cut
+(``tail_ratio``).
 
 The probes here are written for calibration only; the off-topic evaluation set in ``eval/``
 is a different set, so the measured abstention is on questions the floors never saw.

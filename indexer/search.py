@@ -365,11 +365,14 @@ class SearchService:
             return self._evidence(text, language, mode, parsed, ranked, semantic_ranked)
 
     def _same_language_coverage(self, text: str, language: str, article_id: str) -> float | None:
-        """``_coverage``, or None for an article in another language than the query's (its
-        words cannot be compared with the query's)."""
+        """``_coverage`` of the article's version in the query's language (itself, or its
+        translation); None when it has none (its words cannot be compared with the query's)."""
         article = self._public.by_id.get(article_id)
         if article is not None and article.language != language:
-            return None
+            version = self._public.by_key.get(article.translation_key, {}).get(language)
+            if version is None:
+                return None
+            article_id = version.id
         return self._coverage(text, language, article_id)
 
     def _coverage(self, text: str, language: str, article_id: str) -> float:
