@@ -127,3 +127,14 @@ def test_an_article_in_another_language_is_judged_on_its_cosine_alone():
     assert floors.semantic_evidence(0.85, None) == pytest.approx(EVIDENCE_THRESHOLD)
     assert answered([floors.semantic_evidence(0.851, None)], EVIDENCE_THRESHOLD)
     assert not answered([floors.semantic_evidence(0.849, None)], EVIDENCE_THRESHOLD)
+
+
+def test_a_keyword_search_answers_on_the_evidence_answer_evidence_gives(bundled_keyword):
+    from indexer.abstention import KEYWORD_EVIDENCE_THRESHOLD
+    service = bundled_keyword
+    real = service.answer_evidence("how do I reset my password", mode="keyword")
+    assert answered(real, KEYWORD_EVIDENCE_THRESHOLD)
+    assert service.search("how do I reset my password", mode="keyword").hits[0].slug == "reset-password"
+    other = service.answer_evidence("best hiking boots for the alps", mode="keyword")
+    assert not answered(other, KEYWORD_EVIDENCE_THRESHOLD)
+    assert service.search("best hiking boots for the alps", mode="keyword").total == 0
