@@ -84,6 +84,23 @@ def measure(mode: str, cache: str) -> dict[float, dict[str, AbstentionSample]]:
     return samples
 
 
+def trade_off(samples: dict[float, dict[str, AbstentionSample]], chosen: str) -> str:
+    """Markdown: at the chosen weight, thresholds around the chosen one; per set the
+    abstain_rate of each unanswerable file and the recall@5 points abstention costs."""
+    weight, threshold = (float(x) for x in chosen.split("/"))
+    sets = samples[weight]
+    lines = ["| threshold | " + " | ".join(sets) + " |", "|---" * (len(sets) + 1) + "|"]
+    for step in range(-4, 5):
+        at = round(threshold + 0.1 * step, 2)
+        cells = []
+        for each in sets.values():
+            measured = abstention_metrics(each, at)
+            rates = " / ".join(f"{rate:.3f}" for rate in measured["abstain_rate"].values())
+            cells.append(f"{rates}, {100 * (each.recall_unabstained - measured['recall@5']):.2f}")
+        lines.append(f"| {at}{' (chosen)' if step == 0 else ''} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", default="hybrid", choices=("hybrid", "semantic", "keyword"))
@@ -104,8 +121,13 @@ def main() -> None:
         row["measured"] = {**abstention_metrics(held, threshold),
                            "recall@5 unabstained": held.recall_unabstained}
         print(row["held_out"], row["chosen"], json.dumps(row["measured"]), flush=True)
-    print(f"\nAbstention ({args.mode}), leave one set out (score: worst abstain_rate less the "
-          "recall@5 penalty):\n" + markdown(rows, "reference"), flush=True)
+    print(f"\nAbstention ({args.mode}), leave one set out (weight/threshold; score: the worst "
+          "abstain_rate less the recall@5 penalty):\n"
+          + markdown([{**row, "reference": row["measured"]["recall@5"]} for row in rows],
+                     "recall@5 (held out, chosen on the others)", "score"), flush=True)
+    print(f"\nTrade-off at weight {rows[0]['all_sets'].split('/')[0]} (abstain_rate per file: "
+          + ", ".join(next(iter(samples.values()))[rows[0]["held_out"]].unanswerable)
+          + "...; recall@5 points lost):\n" + trade_off(samples, rows[0]["all_sets"]), flush=True)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(
             {"samples": {weight: {name: asdict(each) for name, each in per_set.items()}

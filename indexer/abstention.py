@@ -5,23 +5,24 @@ evidence is, and "strong" depends on the ranker, the model and the knowledge bas
 grow with the corpus' statistics, and each embedding model has its own band of cosines between
 unrelated texts. So the floors are not constants: each index generation is *calibrated* by
 running ``PROBES`` (questions no help center answers: other domains, chit-chat, gibberish) and
-taking quantiles of the best scores they reach (keyword scores per query term: longer queries
-score more).
+taking quantiles of the best scores they reach (keyword scores also per typed word: longer
+queries score more).
 
-Keyword search weighs its best score over the probes' high quantile (or its score per typed
-word over theirs) plus ``KEYWORD_EVIDENCE_WEIGHT`` times the share of the query's words in
-that article, against ``KEYWORD_EVIDENCE_THRESHOLD``. Semantic and hybrid search weigh two kinds of evidence together
-(``semantic_evidence``): the best article's cosine, scaled so that the probes' median (the corpus'
-background similarity) is 0 and their high quantile is 1, plus ``EVIDENCE_WEIGHT`` times the
-share of the query's words the article contains; the query is answered when that sum clears
-``EVIDENCE_THRESHOLD``. Semantic search judges its best article; hybrid search the semantic
-ranker's best article or the fused best one. Neither kind of evidence separates "answered
-here" from "a real question about something else" alone: e5 puts a TV question as close to a
-web-app FAQ as that FAQ's own paraphrases, and a question about another product shares words
-with the knowledge base ("notifications", "screen"); a close meaning *and* the query's words
-in the same article do. The weight and the threshold were chosen leaving one dev set out
-(``eval/abstain.py``, ``indexer.tuning.choose_abstention``). Then results far below the best
-one are cut (``tail_ratio``).
+Each search is judged on one evidence score of the article(s) it would answer with, the floors
+making it comparable across rankers, models and corpora. Semantic and hybrid search
+(``Floors.semantic_evidence``): the article's cosine scaled so that the probes' median (the
+corpus' background similarity) is 0 and their high quantile is 1, plus ``EVIDENCE_WEIGHT``
+times the share of the query's words the article contains; semantic search judges its best
+article, hybrid search the semantic ranker's best article or the fused best one. Neither half
+separates "answered here" from "a real question about something else" alone: e5 puts a TV
+question as close to a web-app FAQ as the FAQ's own paraphrases, and a question about another
+product shares words with the knowledge base ("notifications", "screen"); a close meaning *and*
+the query's words in the same article do. Keyword search (``Floors.keyword_evidence``): its
+best score over the probes' high quantile (or its score per typed word over theirs) plus
+``KEYWORD_EVIDENCE_WEIGHT`` times the same share. A search answers when the evidence reaches its
+threshold (``answered``); weights and thresholds were chosen leaving one dev set out
+(``eval/abstain.py``, ``indexer.tuning``). Then results far below the best one are cut
+(``tail_ratio``).
 
 The probes here are written for calibration only; the off-topic evaluation set in ``eval/``
 is a different set, so the measured abstention is on questions the floors never saw.
@@ -64,7 +65,11 @@ BACKGROUND_QUANTILE = 0.5  # ... under the background (the floor when the words 
 # evidence = scaled cosine + EVIDENCE_WEIGHT x share of the query's words in the article; a query
 # is answered at EVIDENCE_THRESHOLD or more (chosen by eval/abstain.py, leaving one set out)
 EVIDENCE_WEIGHT = 0.75
-EVIDENCE_THRESHOLD = 1.0
+EVIDENCE_THRESHOLD = 1.25
+# an article in another language than the query: its words cannot back it or count against it,
+# so it is given the share that puts a cosine at the floor exactly at the threshold (the cosine
+# floor alone decides, as before the evidence score: "a Russian question finds an English article")
+CROSS_LINGUAL_COVERAGE = (EVIDENCE_THRESHOLD - 1.0) / EVIDENCE_WEIGHT
 # keyword search: the best score over its floor + KEYWORD_EVIDENCE_WEIGHT x the same share
 KEYWORD_EVIDENCE_WEIGHT = 0.75
 KEYWORD_EVIDENCE_THRESHOLD = 1.25
@@ -100,16 +105,18 @@ class Floors:
             return None
         return max(ratios) + weight * coverage
 
-    def semantic_evidence(self, cosine: float | None, coverage: float,
-                 weight: float = EVIDENCE_WEIGHT) -> float | None:
+    def semantic_evidence(self, cosine: float | None, coverage: float | None,
+                          weight: float = EVIDENCE_WEIGHT) -> float | None:
         """How strongly an article answers: its cosine scaled between the background (0) and
         the floor (1), plus ``weight`` x ``coverage`` (the share of the query's words the
-        article contains); None when there is no cosine or no calibration."""
+        article contains; None for an article in another language: ``CROSS_LINGUAL_COVERAGE``);
+        None when there is no cosine or no calibration."""
         if cosine is None or self.semantic is None:
             return None
         background = self.semantic_background if self.semantic_background is not None else self.semantic
         span = max(self.semantic - background, MIN_SPAN)
-        return (cosine - background) / span + weight * coverage
+        words = CROSS_LINGUAL_COVERAGE if coverage is None else coverage
+        return (cosine - background) / span + weight * words
 
     def save(self, path: Path, model: str) -> None:
         data = {"version": FLOORS_VERSION, "model": model, **asdict(self)}

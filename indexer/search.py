@@ -341,7 +341,8 @@ class SearchService:
         cosines = dict(best_by_article(semantic_ranked))
         candidates = semantic_ranked[:1] + (ranked[:1] if mode == "hybrid" else [])
         values = (self.floors.semantic_evidence(cosines.get(article_of(key)),
-                                                self._coverage(text, language, article_of(key)),
+                                                self._same_language_coverage(text, language,
+                                                                             article_of(key)),
                                                 self.settings.evidence_weight)
                   for key, _ in candidates)
         return [value for value in values if value is not None]
@@ -362,6 +363,17 @@ class SearchService:
             ranked, semantic_ranked = self._rankings(text, language, mode, self.settings.candidates,
                                                      (), parsed)
             return self._evidence(text, language, mode, parsed, ranked, semantic_ranked)
+
+    def _same_language_coverage(self, text: str, language: str, article_id: str) -> float | None:
+        """``_coverage`` of the article's version in the query's language (itself, or its
+        translation); None when it has none (its words cannot be compared with the query's)."""
+        article = self._public.by_id.get(article_id)
+        if article is not None and article.language != language:
+            version = self._public.by_key.get(article.translation_key, {}).get(language)
+            if version is None:
+                return None
+            article_id = version.id
+        return self._coverage(text, language, article_id)
 
     def _coverage(self, text: str, language: str, article_id: str) -> float:
         """Share of the query's words (in its language) that occur in the article."""

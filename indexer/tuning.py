@@ -121,8 +121,8 @@ def leave_one_set_out(scores: dict[str, dict[str, float]], reference: dict[str, 
     return rows
 
 
-def markdown(rows: list[dict], reference_name: str) -> str:
-    lines = [f"| held out | chosen on the others | its nDCG@10 | chosen on all sets | its nDCG@10 | {reference_name} |",
+def markdown(rows: list[dict], reference_name: str, metric: str = "nDCG@10") -> str:
+    lines = [f"| held out | chosen on the others | its {metric} | chosen on all sets | its {metric} | {reference_name} |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {r['held_out']} | {r['chosen']} | {r['score']:.3f} | {r['all_sets']} | "
               f"{r['all_sets_score']:.3f} | {r['reference']:.3f} |" for r in rows]

@@ -166,7 +166,7 @@ class Follower:
     def run(self, on_caught_up: Callable[[], None] | None = None) -> None:
         """The first catch-up (retried until the database answers), ``on_caught_up()``, then a
         catch-up after every notification and every ``ARTICLES_SYNC_SECONDS`` until stopped."""
-        every = self.config["ARTICLES_SYNC_SECONDS"] or 5.0
+        every = self.config["ARTICLES_SYNC_SECONDS"] or 5.0   # 0 turns the file sync off, not this
         if self.listener is not None:
             self.listener.wait(0)       # listening before the first look: no change is missed
         while self.served is None and not self.stop.is_set():

@@ -206,7 +206,11 @@ def _articles() -> tuple[dict, dict]:
               "translation_key": text, "summary": text, "body": {**text, "description": "Markdown"},
               "visibility": {"type": "string", "enum": ["public", "internal"]},
               "tags": {"type": "array", "items": text}, "urls": {"type": "array", "items": text},
-              "note": {**text, "description": "why (kept with the revision)"}}
+              "note": {**text, "description": "why (kept with the revision)"},
+              "source_article": {"type": "integer", "description": "a translation: the id of "
+                                 "the version it is translated from"},
+              "source_revision": {"type": "integer", "description": "... and the number of the "
+                                  "revision of it the translation is now up to date with"}}
     action = {"base_revision": {"type": "integer", "description": "the latest revision you saw"},
               "base_hash": {**text, "description": "publish, archive: the file's hash you started "
                             "from (default: the one the database knows)"},
@@ -336,7 +340,8 @@ PUBLIC_SCHEMAS = {
     "Notices": {"type": "object", "required": ["language", "notices"], "properties": {
         "language": TEXT, "notices": {"type": "array", "items": {"type": "object"}}}},
     "Health": {"type": "object", "required": ["ok", "search", "rate_limits"], "properties": {
-        "ok": {"type": "boolean"}, "search": {"type": "object"}, "rate_limits": {"type": "object"}}},
+        "ok": {"type": "boolean"}, "search": {"type": "object"}, "rate_limits": {"type": "object"},
+        "following": {"type": ["object", "null"]}}},
     "WidgetConfig": {"type": "object", "required": ["language", "languages", "categories"],
                      "properties": {"language": TEXT, "languages": {"type": "array", "items": TEXT},
                                     "categories": {"type": "array"}, "site": {"type": ["object", "null"]}}},

@@ -117,3 +117,24 @@ def test_a_corrected_typo_counts_as_one_typed_word(bundled_keyword):
     parsed = bundled_keyword.keyword.parse("pasword reset", "en")
     assert parsed.typed["en"] == {"pasword", "reset"}
     assert "password" in parsed.terms["en"] and len(parsed.terms["en"]) > 2
+
+
+def test_an_article_in_another_language_is_judged_on_its_cosine_alone():
+    """A Russian question on an English article: the words cannot be compared, so the cosine
+    floor decides (at the shipped weight and threshold)."""
+    from indexer.abstention import EVIDENCE_THRESHOLD
+    floors = Floors(semantic=0.85, semantic_background=0.80)
+    assert floors.semantic_evidence(0.85, None) == pytest.approx(EVIDENCE_THRESHOLD)
+    assert answered([floors.semantic_evidence(0.851, None)], EVIDENCE_THRESHOLD)
+    assert not answered([floors.semantic_evidence(0.849, None)], EVIDENCE_THRESHOLD)
+
+
+def test_a_keyword_search_answers_on_the_evidence_answer_evidence_gives(bundled_keyword):
+    from indexer.abstention import KEYWORD_EVIDENCE_THRESHOLD
+    service = bundled_keyword
+    real = service.answer_evidence("how do I reset my password", mode="keyword")
+    assert answered(real, KEYWORD_EVIDENCE_THRESHOLD)
+    assert service.search("how do I reset my password", mode="keyword").hits[0].slug == "reset-password"
+    other = service.answer_evidence("best hiking boots for the alps", mode="keyword")
+    assert not answered(other, KEYWORD_EVIDENCE_THRESHOLD)
+    assert service.search("best hiking boots for the alps", mode="keyword").total == 0

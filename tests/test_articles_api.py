@@ -131,6 +131,21 @@ def test_a_draft_from_a_ticket_is_linked_to_it(api_app, call):
     assert [link["article"] for link in page["ticket"]["linked_articles"]] == ["en/api-from-ticket"]
 
 
+def test_a_translation_names_the_source_revision_it_is_up_to_date_with(call):
+    source = _draft(call, "api-source")["article"]
+    assert call("editor", "POST", f"/api/v1/articles/{source['id']}/publish").status_code == 200
+    created = call("agent", "POST", "/api/v1/articles", json={
+        **FIELDS, "slug": "api-source", "language": "ru", "translation_key": "api-source",
+        "source_article": source["id"], "source_revision": 1})
+    assert created.status_code == 201, created.get_json()
+    article = created.get_json()["article"]
+    assert (article["source_article_id"], article["source_revision"]) == (source["id"], 1)
+    refused = call("agent", "POST", f"/api/v1/articles/{article['id']}/revisions", json={
+        **FIELDS, "slug": "api-source", "language": "ru", "translation_key": "api-source",
+        "base_revision": 1, "source_article": source["id"], "source_revision": 7})
+    assert refused.status_code == 400 and "source_revision" in refused.get_json()["error"]
+
+
 ROUTES = [("POST", "/api/v1/articles", "edit"), ("POST", "/api/v1/articles/{id}/revisions", "edit"),
           ("POST", "/api/v1/articles/{id}/submit", "edit"), ("POST", "/api/v1/articles/{id}/publish", "publish"),
           ("POST", "/api/v1/articles/{id}/archive", "publish"),

@@ -164,6 +164,18 @@ def test_labelled_requests_become_examples_and_a_language_can_be_left_out(e5_emb
     assert len(without_en.examples.texts) == len(taught.examples.texts) - 1 - 6 * 5 - 5
 
 
+def test_classes_with_few_examples_and_unknown_labels(e5_embedder):
+    own = [{"name": "billing", "priority": "P2", "examples": {"en": ["the invoice total is wrong"]}},
+           {"name": "other", "priority": "P4", "keywords": {"en": ["hello"]}}]
+    labelled = [{"text": "refund me", "label": "no_such_class", "language": "en"}]
+    semantic = Classifier(own, e5_embedder, labelled=labelled)
+    assert semantic.classify("my invoice is wrong", "contact").request_class == "billing"
+    assert "no_such_class" not in semantic.examples.classes
+    keywords = Classifier(own, labelled=labelled)        # "other" has nothing to learn from
+    assert keywords.words is None
+    assert keywords.classify("hello there", "contact").request_class == "other"
+
+
 @pytest.mark.parametrize("method", ["knn:0", "logreg:0", "logreg:x", "svm", "knn:"])
 def test_an_unknown_method_is_refused(method):
     with pytest.raises(ValueError):
@@ -205,6 +217,27 @@ def test_a_contact_is_classed_by_the_examples_when_the_embedder_is_up(app, clien
     suggestion = ticket["suggestion"]
     assert suggestion["method"] == "examples" and 0 < suggestion["confidence"] <= 1
     assert suggestion["nearest"][0]["class"] == "business_process"
+
+
+def test_kb_tickets_eval_chooses_method_and_margin_leaving_a_language_out(app, runner, tmp_path, e5_embedder):
+    semantic = app.extensions["semantic"]
+    semantic.embedder, semantic.state = e5_embedder, "ready"
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "nobody in the office can open the app", "label": "outage", "language": "en"},
+        {"text": "how do I export contacts", "label": "how_to", "language": "en"},
+        {"text": "ни у кого не открывается приложение", "label": "outage", "language": "ru"},
+        {"text": "как выгрузить контакты", "label": "how_to", "language": "ru"}]), encoding="utf-8")
+    app.config["TICKET_EXAMPLES"] = evaluate.load_requests(path)     # left out with their language
+    result = runner.invoke(tickets, ["eval", str(path), "--json", "--choose"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert (report["method"], report["outage_margin"]) == ("logreg:10", 0.0)
+    choice = report["choice"]
+    assert set(choice) == {"en", "ru", "overall"}
+    assert set(choice["en"]) == {"method", "outage_margin", "accuracy", "outage_recall"}
+    assert len(choice["overall"]["by_method"]) == len(evaluate.CANDIDATES)
+    assert "leave one language out" in evaluate.format_report(report)
 
 
 def test_kb_tickets_corrections_exports_labelled_requests(app, client, runner):

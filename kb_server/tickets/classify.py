@@ -128,6 +128,17 @@ URGENT = "outage"           # the class KB_TICKET_OUTAGE_MARGIN prefers when it 
 DEFAULT_METHOD = "logreg:10"   # chosen by `kb tickets eval --choose` (README, Request classes)
 
 
+def example_rows(ticket_classes: list[dict], labelled: list[dict] = ()) -> list[tuple[str, str, str]]:
+    """(class, text, language) of every class description and example, and of the labelled
+    requests whose label is one of the classes."""
+    rows = [(c["name"], text, language) for c in ticket_classes
+            for language, text in (c.get("description") or {}).items()]
+    rows += [(c["name"], text, language) for c in ticket_classes
+             for language, group in (c.get("examples") or {}).items() for text in group or ()]
+    names = {c["name"] for c in ticket_classes}
+    return rows + [(r["label"], r["text"], r.get("language", "")) for r in labelled if r["label"] in names]
+
+
 @dataclass
 class Examples:
     """The descriptions and example requests of the classes (and labelled requests added as
@@ -142,14 +153,11 @@ class Examples:
 
     @classmethod
     def embed(cls, ticket_classes: list[dict], embedder, labelled: list[dict] = ()) -> "Examples":
-        rows = [(c["name"], text, language) for c in ticket_classes
-                for language, text in (c.get("description") or {}).items()]
-        rows += [(c["name"], text, language) for c in ticket_classes
-                 for language, group in (c.get("examples") or {}).items() for text in group or ()]
-        rows += [(r["label"], r["text"], r.get("language", "")) for r in labelled]
-        vectors = (embedder.embed_queries([text for _, text, _ in rows]) if rows
-                   else np.zeros((0, 1), dtype=np.float32))
-        return cls(*map(list, zip(*rows)) if rows else ([], [], []), vectors)
+        rows = example_rows(ticket_classes, labelled)
+        if not rows:
+            return cls([], [], [], np.zeros((0, 1), dtype=np.float32))
+        names, texts, languages = (list(column) for column in zip(*rows))
+        return cls(names, texts, languages, embedder.embed_queries(texts))
 
     def without_language(self, language: str) -> "Examples":
         """These examples but those of ``language`` (to measure how a language fares unseen)."""
@@ -178,6 +186,8 @@ class Examples:
                 scores[self.classes[rows[j]]] = scores.get(self.classes[rows[j]], 0.0) + float(similarities[j])
             total = sum(scores.values()) or 1.0
             scores = {name: score / total for name, score in scores.items()}
+        elif len({self.classes[i] for i in rows}) == 1:           # nothing to tell apart
+            scores = {self.classes[rows[0]]: 1.0}
         else:
             model = self._model(tuple(rows), param)
             scores = dict(zip(model.classes_, map(float, model.predict_proba(vector[None, :])[0])))
@@ -189,7 +199,7 @@ class Examples:
         """A logistic regression on the rows' vectors, fitted once per rows and C."""
         key = (rows, inverse_regularisation)
         if key not in self._models:
-            from sklearn.linear_model import LogisticRegression
+            from sklearn.linear_model import LogisticRegression    # imported when needed: slow
             self._models[key] = LogisticRegression(C=inverse_regularisation, max_iter=2000).fit(
                 self.vectors[list(rows)], [self.classes[i] for i in rows])
         return self._models[key]
@@ -201,20 +211,16 @@ class WordModel:
     languages, plus one feature per class whose keywords match. It weighs every word, where
     the first matching keyword would decide on one ("how" in "how come nobody can log in")."""
 
+    KEYWORD_WEIGHT = 2      # a keyword match counts as this many words (best on requests.jsonl)
+
     def __init__(self, ticket_classes: list[dict], labelled: list[dict] = ()):
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import TfidfVectorizer    # imported when needed: slow
         from sklearn.linear_model import LogisticRegression
         self.classes = ticket_classes
-        rows = [(c["name"], text) for c in ticket_classes
-                for text in [*(c.get("description") or {}).values(),
-                             *[e for group in (c.get("examples") or {}).values() for e in group or ()]]]
-        rows += [(r["label"], r["text"]) for r in labelled
-                 if any(c["name"] == r["label"] for c in ticket_classes)]
+        rows = example_rows(ticket_classes, labelled)
         self.vectorizer = TfidfVectorizer(analyzer=self.features, sublinear_tf=True)
-        matrix = self.vectorizer.fit_transform([text for _, text in rows])
-        self.model = LogisticRegression(C=10, max_iter=3000).fit(matrix, [name for name, _ in rows])
-
-    KEYWORD_WEIGHT = 2      # a keyword match counts as this many words (best on requests.jsonl)
+        matrix = self.vectorizer.fit_transform([text for _, text, _ in rows])
+        self.model = LogisticRegression(C=10, max_iter=3000).fit(matrix, [name for name, _, _ in rows])
 
     def features(self, text: str) -> list[str]:
         """The stems of ``text``'s words in every language, and ``keywords:CLASS`` per class

@@ -4,7 +4,7 @@
 |---|---|---|
 | ``GET /api/v1/articles?q=&language=&category=&state=&author=&updated=&flag=&page=`` | articles.view | articles as the console lists them |
 | ``GET /api/v1/articles/<id>`` | articles.view | an article, its latest revision in full, its revisions |
-| ``POST /api/v1/articles`` | articles.edit | a new draft (work in progress) from the fields |
+| ``POST /api/v1/articles`` | articles.edit | a new draft (work in progress) from the fields; a translation names its source (``source_article``, ``source_revision``) |
 | ``POST /api/v1/articles/<id>/revisions`` | articles.edit | save the fields as the next revision; ``base_revision`` (the latest one the client saw) else 409 |
 | ``POST /api/v1/articles/<id>/submit`` | articles.edit | the latest revision submitted for review (not validated) |
 | ``POST /api/v1/articles/<id>/publish`` | articles.publish | the latest revision validated and written to its file |
@@ -140,6 +140,7 @@ def create_article():
         raise APIError(f"no ticket {reference!r}", 404)
     article = store.create(auth.staff(), fields, source_ticket=ticket,
                            note=_optional(body, "note", str) or "")
+    _translated_from(article, body)
     db.session.commit()
     return _answer(article, 201)
 
@@ -151,7 +152,9 @@ def save_revision(article_id: int):
     article = _article(article_id)
     body = json_body()
     _check_base_revision(article, body, required=True)
-    store.save(auth.staff(), article, _fields(body), note=_optional(body, "note", str) or "")
+    fields = _fields(body)
+    _translated_from(article, body)
+    store.save(auth.staff(), article, fields, note=_optional(body, "note", str) or "")
     return _answer(article, 201)
 
 
@@ -193,6 +196,21 @@ def restore_revision(article_id: int, number: int):
     article = _article(article_id)
     store.restore(auth.staff(), article, number)
     return _answer(article, 201)
+
+
+def _translated_from(article: KbArticle, body: dict) -> None:
+    """``source_article`` and ``source_revision``: the translation is up to date with that
+    revision of another language version (``store.set_source``; flushed)."""
+    source_id, number = _optional(body, "source_article", int), _optional(body, "source_revision", int)
+    if source_id is None and number is None:
+        return
+    source = store.get(source_id) if source_id is not None and 0 < source_id <= ROW_ID_MAX else None
+    if (source is None or number is None or source.id == article.id
+            or source.translation_key != article.translation_key
+            or store.revision(source, number) is None):
+        raise APIError("'source_article' and 'source_revision' must name a revision of another "
+                       "language version of this article")
+    store.set_source(article, source, number)
 
 
 def _body() -> dict:
