@@ -369,26 +369,28 @@ def _embedder():
         return None
 
 
-def classifier() -> Classifier:
+def classifier(examples: bool = True) -> Classifier:
     """This app's classifier for the classes, embedder and method in effect (examples are
-    embedded once per process, again only when one of them changes)."""
+    embedded, the word model learned, once per process, again only when one of them changes).
+    ``examples=False``: the one without the embedder (a contact's request)."""
     config = current_app.config
-    wanted = (classes(), _embedder(), config["TICKET_CLASSIFIER"], config["TICKET_OUTAGE_MARGIN"],
-              config["TICKET_EXAMPLES"] or [])
-    cached = current_app.extensions.get("ticket_classifier")
+    wanted = (classes(), _embedder() if examples else None, config["TICKET_CLASSIFIER"],
+              config["TICKET_OUTAGE_MARGIN"], config["TICKET_EXAMPLES"] or [])
+    key = "ticket_classifier" if examples else "ticket_classifier_without_examples"
+    cached = current_app.extensions.get(key)
     if cached is None or cached.settings != wanted:
-        cached = current_app.extensions["ticket_classifier"] = Classifier(*wanted)
+        cached = current_app.extensions[key] = Classifier(*wanted)
     return cached
 
 
 def classify(text: str, kind: str, examples: bool = True) -> Classification:
     """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``.
     Only contacts need the embedder (loaded on demand); failed searches never wait for it, nor
-    does a contact's request (``examples=False``: rules and keywords; a job asks the examples
-    afterwards, ``tickets.service.contact_follow_up``)."""
-    if kind != "contact" or not examples:
+    does a contact's request (``examples=False``: rules, word model, keywords; a job asks the
+    examples afterwards, ``tickets.service.contact_follow_up``)."""
+    if kind != "contact":
         return Classifier(classes(), None, current_app.config["TICKET_CLASSIFIER"]).classify(text, kind)
-    return classifier().classify(text, kind)
+    return classifier(examples).classify(text, kind)
 
 
 def examples_apply(method: str) -> bool:
