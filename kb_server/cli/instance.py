@@ -21,6 +21,7 @@ from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
 from kb_server.serving import default_workers, serve
 from kb_server.sites import ensure_demo_site
+from kb_server.tickets import classify
 
 
 def ensure_database() -> None:
@@ -112,6 +113,7 @@ def _index_local_files(app) -> None:
     for error in report.errors:
         click.echo(f"skipped {error}", err=True)
     click.echo(f"keyword search ready in {time.monotonic() - started:.1f}s ({report.summary()})")
+    classify.classifier(examples=False).words   # learned once here, shared by the forked workers
 
 
 @click.command("settings")
