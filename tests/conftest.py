@@ -155,8 +155,7 @@ def redis_server(tmp_path):
     """A real Redis (Debian's ``redis-server``; ``make test`` installs it) on a free loopback
     port, without persistence; yields its URL. ``.stop()`` on the yielded object stops it."""
     import subprocess
-    import time
-    from kb_server.pgcluster import free_port
+    from bench.deploy import redis_server as start_redis
 
     class Server(str):
         process: subprocess.Popen
@@ -165,20 +164,7 @@ def redis_server(tmp_path):
             self.process.terminate()
             self.process.wait(10)
 
-    port = free_port()
-    server = Server(f"redis://127.0.0.1:{port}/0")
-    server.process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    yield server
-    if server.process.poll() is None:
-        server.stop()
+    with start_redis(tmp_path) as (url, process):
+        server = Server(url)
+        server.process = process
+        yield server

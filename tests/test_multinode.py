@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from kb_server.pgcluster import free_port
 from search_helpers import FIXTURE_KB
+from test_serve import _wait_for
 
 PUBLISH_BOUND_S = 5.0        # the bound: published on A, searchable on B
 KB = [sys.executable, "-c", "from kb_server.cli import main; main()"]
@@ -98,16 +99,6 @@ class Node:
 
     def tail(self) -> str:
         return (self.root / "serve.log").read_text()[-3000:]
-
-
-def _wait_for(condition, seconds: float, every: float = 0.1):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    return None
 
 
 def _vectors_done(node: Node) -> bool:
