@@ -633,7 +633,7 @@ def step_analytics(ctx: BenchContext) -> dict:
     base = "/api/v1/analytics/"
     results = {"analytics_events": inserted,
                f"analytics_{label}_generate_s": round(generated, 1),
-               f"analytics_{label}_rollup_s": round(rolled, 1)}
+               f"analytics_{label}_rollup_s": round(rolled, 3)}
     for key, path in (("summary", f"summary?{span}"),
                       ("heatmap", f"heatmap?{span}&tz=Europe%2FBerlin"),
                       ("top_queries", f"queries?{span}&limit=50")):
