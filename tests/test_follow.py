@@ -175,5 +175,20 @@ def test_the_share_of_articles_a_file_sync_may_archive_is_a_setting(app, tmp_pat
     assert not report.refused and len(report.archived) == total // 2 + 1 == _archived(app)
 
 
+def test_a_node_started_empty_on_an_upgraded_instance_takes_no_article_off(app, tmp_path):
+    """The hazard the guard is for: no recorded files, so the follower writes none, and the
+    console's articles list syncs the empty folder."""
+    with app.app_context():
+        files.sync_from_files(app.config["ARTICLES_DIR"])
+        db.session.execute(db.delete(PublishedFile))
+        db.session.commit()
+    node = _follower_app(app, tmp_path)
+    follow.Follower(node).catch_up()
+    assert staff_client(node, "editor").get("/console/articles").status_code == 200
+    assert _archived(app) == 0
+    assert "is empty" in node.test_client().get("/api/v1/health").get_json()[
+        "articles_sync"]["refused"]
+
+
 def _count_rows(app) -> int:
     return len(_rows(app))
