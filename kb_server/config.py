@@ -304,6 +304,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTICLES_SYNC_SECONDS", 5.0, "how often `kb serve` turns articles changed on disk "
             "into revisions in the console (0: only when the articles list is opened)",
             parse=float),
+    Setting("SYNC_MAX_ARCHIVE_SHARE", 0.5, "the file sync archives the articles whose file was "
+            "deleted unless they are more than this share of the articles with a file (an empty "
+            "or unmounted folder): then it archives none, logs an error and health shows it "
+            "until `kb sync-files --confirm-removal`", parse=float),
     Setting("FOLLOW_DATABASE", None, "`kb serve` follows the knowledge base shared in the "
             "database: writes what any node published into its articles folder and reindexes "
             "(PostgreSQL notifications, and a look every `ARTICLES_SYNC_SECONDS`), and shares "

@@ -341,7 +341,8 @@ PUBLIC_SCHEMAS = {
         "language": TEXT, "notices": {"type": "array", "items": {"type": "object"}}}},
     "Health": {"type": "object", "required": ["ok", "search", "rate_limits"], "properties": {
         "ok": {"type": "boolean"}, "search": {"type": "object"}, "rate_limits": {"type": "object"},
-        "following": {"type": ["object", "null"]}}},
+        "following": {"type": ["object", "null"]},
+        "articles_sync": {"type": ["object", "null"]}}},
     "WidgetConfig": {"type": "object", "required": ["language", "languages", "categories"],
                      "properties": {"language": TEXT, "languages": {"type": "array", "items": TEXT},
                                     "categories": {"type": "array"}, "site": {"type": ["object", "null"]}}},

@@ -4,13 +4,15 @@ passage vectors shared by hash and model. tests/test_multinode.py runs real node
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from authoring_helpers import cheap_passwords, form, staff_client  # noqa: F401
 from conftest import app_config
 from kb_server import create_app, follow, metrics, shared_kb, shared_vectors
 from kb_server.authoring import files
+from kb_server.cli import main
 from kb_server.extensions import db
-from kb_server.models import PassageVector, PublishedFile
+from kb_server.models import KbArticle, PassageVector, PublishedFile
 from test_embedding_cache import FakeEmbedder
 
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
@@ -112,3 +114,81 @@ def test_passage_vectors_are_read_from_the_shared_store_before_the_model_embeds(
     assert other.embedded == ["alpha"] and stored == 4
     assert _count("shared") - shared_before == 2
     assert _count("computed") - computed_before == 2 + 1 + 1
+
+
+def _node_on(app, tmp_path, articles: str, **settings):
+    """Another node on the first one's database whose articles folder is ``articles``
+    (not followed: the console's list and `kb serve` on SQLite sync without following)."""
+    root = tmp_path / "node-c"
+    return create_app(app_config(root, ARTICLES_DIR=str(root / articles),
+                                 SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                                 **settings))
+
+
+def _archived(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(KbArticle)
+                                 .where(KbArticle.state == "archived"))
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_a_file_sync_refuses_to_archive_most_articles_until_an_operator_confirms(
+        app, tmp_path, folder, caplog):
+    with app.app_context():        # an upgraded instance: articles with files, none recorded
+        files.sync_from_files(app.config["ARTICLES_DIR"])
+        db.session.execute(db.delete(PublishedFile))
+        db.session.commit()
+    node = _node_on(app, tmp_path, "articles")
+    if folder == "empty":
+        (tmp_path / "node-c" / "articles").mkdir()
+    with node.app_context():
+        report = files.sync_from_files(node.config["ARTICLES_DIR"])
+    assert report.archived == [] and _archived(app) == 0
+    assert node.config["ARTICLES_DIR"] in report.refused and f"is {folder}" in report.refused
+    assert node.config["ARTICLES_DIR"] in caplog.text
+    health = node.test_client().get("/api/v1/health").get_json()
+    assert not health["ok"] and health["articles_sync"]["refused"] == report.refused
+    assert _count_rows(node) == 0      # nothing recorded as deleted for the other nodes
+
+    result = node.test_cli_runner().invoke(main, ["sync-files"])
+    assert result.exit_code == 1 and _archived(app) == 0
+    result = node.test_cli_runner().invoke(main, ["sync-files", "--confirm-removal"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert _archived(app) == db.session.scalar(db.select(db.func.count())
+                                                   .select_from(KbArticle)) > 0
+    assert node.test_client().get("/api/v1/health").get_json()["articles_sync"] is None
+
+
+def test_the_share_of_articles_a_file_sync_may_archive_is_a_setting(app, tmp_path):
+    folder = files.Path(app.config["ARTICLES_DIR"])
+    with app.app_context():
+        files.sync_from_files(folder)
+        total = db.session.scalar(db.select(db.func.count()).select_from(KbArticle))
+    for path in sorted(folder.glob("*/*.md"))[: total // 2 + 1]:     # just over half
+        path.unlink()
+    with app.app_context():
+        assert files.sync_from_files(folder).refused and _archived(app) == 0
+    app.config["SYNC_MAX_ARCHIVE_SHARE"] = 0.9
+    with app.app_context():
+        report = files.sync_from_files(folder)
+    assert not report.refused and len(report.archived) == total // 2 + 1 == _archived(app)
+
+
+def test_a_node_started_empty_on_an_upgraded_instance_takes_no_article_off(app, tmp_path):
+    """The hazard the guard is for: no recorded files, so the follower writes none, and the
+    console's articles list syncs the empty folder."""
+    with app.app_context():
+        files.sync_from_files(app.config["ARTICLES_DIR"])
+        db.session.execute(db.delete(PublishedFile))
+        db.session.commit()
+    node = _follower_app(app, tmp_path)
+    follow.Follower(node).catch_up()
+    assert staff_client(node, "editor").get("/console/articles").status_code == 200
+    assert _archived(app) == 0
+    assert "is empty" in node.test_client().get("/api/v1/health").get_json()[
+        "articles_sync"]["refused"]
+
+
+def _count_rows(app) -> int:
+    return len(_rows(app))

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import tempfile
@@ -18,6 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from indexer.articles import ArticleError, parse_article
@@ -30,6 +32,7 @@ from kb_server.models import KbArticle, utcnow
 
 log = logging.getLogger(__name__)
 FILE_AUTHOR = "file"
+REFUSAL_FILE = "articles_sync_refused.json"     # in INDEX_DIR: every process's health reads it
 _seen: dict[str, tuple[int, int]] = {}      # path -> (size, mtime_ns) at the last sync
 _seen_lock = threading.Lock()
 
@@ -87,6 +90,7 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     archived: list[str] = field(default_factory=list)       # their file was deleted
     errors: list[str] = field(default_factory=list)
+    refused: str = ""        # why the files found deleted were not archived (the mass guard)
 
     @property
     def changed(self) -> bool:
@@ -99,11 +103,15 @@ def article_files(articles_dir: str | Path):
             if "/" in relative)
 
 
-def sync_from_files(articles_dir: str | Path, followed: bool = False) -> SyncReport:
+def sync_from_files(articles_dir: str | Path, followed: bool = False,
+                    confirm_removal: bool = False) -> SyncReport:
     """Make a revision of every article file changed since it was last written or read
     (committed). A file that does not parse is reported and left alone. ``followed``: this
     node follows the shared knowledge base, whose files it may not have written yet, so an
-    absent file is deleted only if the node had it."""
+    absent file is deleted only if the node had it. Deleted files archive their articles unless
+    they are more than ``SYNC_MAX_ARCHIVE_SHARE`` of the articles with a file (an empty or
+    missing folder, e.g. an unmounted volume): then nothing is archived, the refusal is logged
+    and shown in health until ``confirm_removal`` (``kb sync-files --confirm-removal``)."""
     report = SyncReport()
     known = {a.file_path: a for a in db.session.scalars(db.select(KbArticle))}
     present = set()
@@ -122,16 +130,59 @@ def sync_from_files(articles_dir: str | Path, followed: bool = False) -> SyncRep
             report.errors.append(str(exc))
             continue
         remember(path)
-    for relative, article in known.items():
-        if (relative not in present and article.file_hash and article.state != "archived"
-                and (not followed or _had(Path(articles_dir) / relative))):
-            _archive_deleted(relative, article, report)
+    live = [a for a in known.values() if a.file_hash and a.state != "archived"]
+    gone = [a for a in live if a.file_path not in present
+            and (not followed or _had(Path(articles_dir) / a.file_path))]
+    with_file = len(live) + len(report.imported)
+    report.refused = "" if confirm_removal else _mass_removal(articles_dir, len(gone), with_file)
+    for article in [] if report.refused else gone:
+        _archive_deleted(article.file_path, article, report)
     try:
         db.session.commit()
     except IntegrityError:     # another process imported the same new file at the same moment
         db.session.rollback()
         return SyncReport(errors=report.errors)
+    _note_refusal(report.refused)
     return report
+
+
+def _mass_removal(articles_dir: str | Path, gone: int, live: int) -> str:
+    """Why archiving ``gone`` of the ``live`` articles with a file is refused ("" if it is not)."""
+    if not gone or gone <= current_app.config["SYNC_MAX_ARCHIVE_SHARE"] * live:
+        return ""
+    root = Path(articles_dir)
+    folder = ("missing" if not root.is_dir()
+              else "empty" if not any(article_files(root)) else "present")
+    return (f"{gone} of the {live} articles with a file have none in {root} (the folder is "
+            f"{folder}): none archived, more than KB_SYNC_MAX_ARCHIVE_SHARE. Mount or fill the "
+            "folder, or confirm the removal with `kb sync-files --confirm-removal`")
+
+
+def _refusal_path() -> Path:
+    return Path(current_app.config["INDEX_DIR"]) / REFUSAL_FILE
+
+
+def _note_refusal(message: str) -> None:
+    """Keep the last sync's refusal where every server process's health reads it, logged once
+    (not at every sync of ``kb serve``'s loop) with its resolution."""
+    path = _refusal_path()
+    before = (sync_problem() or {}).get("refused")
+    if message and message != before:
+        log.error("article file sync refused: %s", message)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"refused": message, "at": utcnow().isoformat()}),
+                        encoding="utf-8")
+    elif not message and before:
+        log.info("article file sync: the refusal is over (%s)", before)
+        path.unlink(missing_ok=True)
+
+
+def sync_problem() -> dict | None:
+    """The refusal of the last file sync on this node (``/api/v1/health``), None when none."""
+    try:
+        return json.loads(_refusal_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _archive_deleted(relative: str, article: KbArticle, report: SyncReport) -> None:

@@ -36,7 +36,7 @@ def main() -> None:
 
 
 for command in (instance.init_command, instance.serve_command, instance.settings_command,
-                content.check_command, content.index_command,
+                content.check_command, content.index_command, content.sync_files_command,
                 measure.eval_command, measure.bench_command,
                 db_group, site_group, tickets, privacy_group, user_group, mail_group,
                 analytics_group, worker_command):

@@ -1,4 +1,5 @@
-"""``kb check`` (validate articles, read-only) and ``kb index`` (build the search index)."""
+"""``kb check`` (validate articles, read-only), ``kb index`` (build the search index) and
+``kb sync-files`` (the articles folder into the console's revisions)."""
 from __future__ import annotations
 
 import sys
@@ -9,6 +10,7 @@ from flask.cli import with_appcontext
 
 from indexer.articles import load_articles
 from kb_server import search
+from kb_server.authoring import files, publishing
 
 
 @click.command("check")
@@ -36,3 +38,23 @@ def index_command(full: bool, keyword_only: bool) -> None:
         click.echo(f"skipped {error}", err=True)
     click.echo(report.summary())
     sys.exit(1 if report.errors else 0)
+
+
+@click.command("sync-files")
+@click.option("--confirm-removal", is_flag=True,
+              help="Archive the articles whose file is gone even if they are most of them.")
+@with_appcontext
+def sync_files_command(confirm_removal: bool) -> None:
+    """Turn the articles folder, as it is now, into revisions and reindex; exit 1 when the sync
+    refused to archive most articles at once (KB_SYNC_MAX_ARCHIVE_SHARE) or a file has errors."""
+    report = files.sync_from_files(current_app.config["ARTICLES_DIR"],
+                                   confirm_removal=confirm_removal)
+    for error in report.errors:
+        click.echo(f"skipped {error}", err=True)
+    if report.refused:
+        click.echo(f"refused: {report.refused}", err=True)
+    if report.changed:
+        publishing.refresh_index()
+    click.echo(f"articles: {len(report.imported)} imported, {len(report.updated)} changed, "
+               f"{len(report.archived)} archived (file deleted)")
+    sys.exit(1 if report.refused or report.errors else 0)

@@ -106,6 +106,8 @@ def _index_local_files(app) -> None:
     if synced.changed:
         click.echo(f"articles: {len(synced.imported)} imported, {len(synced.updated)} changed "
                    "on disk since the last run (revisions in the console)")
+    if synced.refused:
+        click.echo(f"article file sync refused: {synced.refused}", err=True)
     progress = search.progress_reporter(sys.stderr.isatty())
     app.extensions["indexing"] = progress
     report = search.reindex(progress=progress, with_vectors=False)

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from indexer.languages import LANGUAGES
 from indexer.search import MODES
 from kb_server import follow, helpcenter, ratelimits, search
+from kb_server.authoring import files
 from kb_server.extensions import public_limit
 from kb_server.jsonapi import APIError, article_payload, int_arg, lang_arg, list_arg, str_arg
 from kb_server.models import Site
@@ -142,11 +143,13 @@ def health():
     """200 when keyword search can answer, 503 otherwise; ``ok`` is false too when something
     needs attention (``search.problem``: an unreadable index, a fallback generation served;
     a rate-limit storage that does not answer; a node that has not caught up with the shared
-    knowledge base). ``following``: the shared generation seen and served (None: not following)."""
+    knowledge base; a file sync that refused to archive most articles). ``following``: the
+    shared generation seen and served (None: not following); ``articles_sync``: that refusal."""
     status, limits = search.health(), ratelimits.status()
     following = follow.status(current_app.config)
+    refused = files.sync_problem()
     answers = status["keyword"] == "ok"
-    ok = (answers and not status["problem"] and limits["ok"]
+    ok = (answers and not status["problem"] and limits["ok"] and refused is None
           and (following is None or following["caught_up"]))
     return jsonify({"ok": ok, "search": status, "rate_limits": limits,
-                    "following": following}), 200 if answers else 503
+                    "following": following, "articles_sync": refused}), 200 if answers else 503
