@@ -88,7 +88,14 @@ def stem_ru(word: str) -> str:
 
 @functools.lru_cache(maxsize=200_000)
 def lemma_uk(word: str) -> str:
-    """Ukrainian dictionary form (pymorphy3); Whoosh has no Ukrainian stemmer."""
+    """Ukrainian dictionary form (pymorphy3); Whoosh has no Ukrainian stemmer.
+
+    A word the Ukrainian dictionary does not know but the Russian one does gets its Russian
+    dictionary form: Ukrainian fields are searched with Russian questions too, and a guessed
+    Ukrainian lemma of a Russian word ("доступа", "документов", "после" -> "посол") misses the
+    translation's cognates that the Russian one meets ("доступ", "документ")."""
+    if not _ukrainian_morph().word_is_known(word) and _russian_morph().word_is_known(word):
+        return _russian_morph().parse(word)[0].normal_form
     return _ukrainian_morph().parse(word)[0].normal_form
 
 

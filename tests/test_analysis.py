@@ -76,6 +76,24 @@ def test_ukrainian_phrase_in_genitive_matches_nominative():
     assert analyze("облікового запису", "uk") == analyze("обліковий запис", "uk")
 
 
+@pytest.mark.parametrize("russian, ukrainian", [
+    ("доступа", "доступу"),
+    ("документов", "документів"),
+    ("оплаты", "оплата"),
+    ("документа", "документ"),
+])
+def test_russian_word_in_ukrainian_field_meets_its_ukrainian_cognate(russian, ukrainian):
+    """A Russian question searches the Ukrainian translation too: a Russian word form the
+    Ukrainian dictionary does not know takes its Russian dictionary form, not a guessed
+    Ukrainian lemma ("доступа" stayed "доступа")."""
+    assert same_terms(russian, ukrainian, "uk")
+
+
+def test_ukrainian_words_keep_their_ukrainian_lemma():
+    # known to the Ukrainian dictionary: the Russian one is not asked
+    assert analyze("рахунків картки", "uk") == ["рахунок", "картка"]
+
+
 # --- folding ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("language", ["en", "ru", "uk"])
 def test_case_and_accents_fold(language):
