@@ -67,13 +67,16 @@ def _russian_morph() -> pymorphy3.MorphAnalyzer:
 
 
 @functools.lru_cache(maxsize=20_000)
-def in_dictionary(word: str) -> bool:
-    """Whether a Cyrillic ``word`` is a real Russian or Ukrainian word form (pymorphy3's
-    dictionaries): such a word is not a typo, even when the knowledge base never uses it.
-    English has no such dictionary here: False."""
+def in_dictionary(word: str, language: str | None = None) -> bool:
+    """Whether a Cyrillic ``word`` is a real word form (pymorphy3's dictionaries) of the query's
+    ``language`` (ru or uk; any other: of either): such a word is not a typo, even when the
+    knowledge base never uses it. Only the query's own language counts: "акаунт" is Ukrainian,
+    but in a Russian question it is a typo of "аккаунт". English has no such dictionary: False."""
     if not CYRILLIC.search(word):
         return False
-    return _russian_morph().word_is_known(word) or _ukrainian_morph().word_is_known(word)
+    if language in ("ru", "uk"):
+        return _known(word, language)
+    return _known(word, "ru") or _known(word, "uk")
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -7,7 +7,7 @@ import pytest
 from whoosh.analysis import CompositeAnalyzer
 
 from indexer.analysis import (MAX_QUERY_CHARS, clean_query, detect_language, fold,
-                              language_analyzer, plain_analyzer)
+                              in_dictionary, language_analyzer, plain_analyzer)
 
 
 def analyze(text: str, language: str) -> list[str]:
@@ -87,6 +87,14 @@ def test_russian_word_in_ukrainian_field_meets_its_ukrainian_cognate(russian, uk
     Ukrainian dictionary does not know takes its Russian dictionary form, not a guessed
     Ukrainian lemma ("доступа" stayed "доступа")."""
     assert same_terms(russian, ukrainian, "uk")
+
+
+def test_a_word_of_the_other_language_is_not_in_this_ones_dictionary():
+    # "акаунт" is Ukrainian: a real word in a Ukrainian question, a typo in a Russian one
+    assert in_dictionary("акаунт", "uk") and not in_dictionary("акаунт", "ru")
+    assert in_dictionary("аккаунт", "ru")
+    assert in_dictionary("акаунт") and in_dictionary("аккаунт")   # language unknown: either
+    assert not in_dictionary("account", "en")
 
 
 def test_ukrainian_words_keep_their_ukrainian_lemma():
