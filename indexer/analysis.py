@@ -67,13 +67,16 @@ def _russian_morph() -> pymorphy3.MorphAnalyzer:
 
 
 @functools.lru_cache(maxsize=20_000)
-def in_dictionary(word: str) -> bool:
-    """Whether a Cyrillic ``word`` is a real Russian or Ukrainian word form (pymorphy3's
-    dictionaries): such a word is not a typo, even when the knowledge base never uses it.
-    English has no such dictionary here: False."""
+def in_dictionary(word: str, language: str | None = None) -> bool:
+    """Whether a Cyrillic ``word`` is a real word form (pymorphy3's dictionaries) of the query's
+    ``language`` (ru or uk; any other: of either): such a word is not a typo, even when the
+    knowledge base never uses it. Only the query's own language counts: "акаунт" is Ukrainian,
+    but in a Russian question it is a typo of "аккаунт". English has no such dictionary: False."""
     if not CYRILLIC.search(word):
         return False
-    return _russian_morph().word_is_known(word) or _ukrainian_morph().word_is_known(word)
+    if language in ("ru", "uk"):
+        return _known(word, language)
+    return _known(word, "ru") or _known(word, "uk")
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -88,7 +91,14 @@ def stem_ru(word: str) -> str:
 
 @functools.lru_cache(maxsize=200_000)
 def lemma_uk(word: str) -> str:
-    """Ukrainian dictionary form (pymorphy3); Whoosh has no Ukrainian stemmer."""
+    """Ukrainian dictionary form (pymorphy3); Whoosh has no Ukrainian stemmer.
+
+    A word the Ukrainian dictionary does not know but the Russian one does gets its Russian
+    dictionary form: Ukrainian fields are searched with Russian questions too, and a guessed
+    Ukrainian lemma of a Russian word ("доступа", "документов", "после" -> "посол") misses the
+    translation's cognates that the Russian one meets ("доступ", "документ")."""
+    if not _ukrainian_morph().word_is_known(word) and _russian_morph().word_is_known(word):
+        return _russian_morph().parse(word)[0].normal_form
     return _ukrainian_morph().parse(word)[0].normal_form
 
 

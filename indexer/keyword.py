@@ -197,8 +197,9 @@ class KeywordRanker:
     def _known(self, lang: str, term: str) -> bool:
         return any(self.postings.has_term(f"{name}_{lang}", term) for name in TEXT_FIELDS)
 
-    def _corrections(self, tokens: list[str]) -> dict[str, str]:
-        """Misspelt query words -> the closest word in the knowledge base."""
+    def _corrections(self, tokens: list[str], language: str) -> dict[str, str]:
+        """Misspelt query words (of a query in ``language``) -> the closest word in the
+        knowledge base."""
         fixes: dict[str, str] = {}
         for token in tokens:
             if len(token) < 4 or token.isdigit():
@@ -208,7 +209,7 @@ class KeywordRanker:
                 continue
             if any(self._known(lang, t) for lang, terms in analyzed.items() for t in terms):
                 continue
-            if in_dictionary(token):   # a real word the knowledge base does not use: no typo
+            if in_dictionary(token, language):   # a real word the knowledge base does not use: no typo
                 continue
             maxdist = 1 if len(token) < 7 else 2
             suggestion = self.postings.speller.suggest(fold(token), maxdist, prefix=1)
@@ -220,7 +221,7 @@ class KeywordRanker:
         """``text`` as weighted terms; with ``correct``, unknown words' spelling corrections
         are added (weaker than typed words) and ``corrected`` is the corrected text."""
         tokens = words(text)
-        fixes = self._corrections(tokens) if correct else {}
+        fixes = self._corrections(tokens, language) if correct else {}
         boosts: TermBoosts = {}
         terms: dict[str, set[str]] = {}
         typed_terms: dict[str, set[str]] = {}

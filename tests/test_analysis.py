@@ -7,7 +7,7 @@ import pytest
 from whoosh.analysis import CompositeAnalyzer
 
 from indexer.analysis import (MAX_QUERY_CHARS, clean_query, detect_language, fold,
-                              language_analyzer, plain_analyzer)
+                              in_dictionary, language_analyzer, plain_analyzer)
 
 
 def analyze(text: str, language: str) -> list[str]:
@@ -74,6 +74,32 @@ def test_ukrainian_forms_share_a_lemma(inflected, base):
 
 def test_ukrainian_phrase_in_genitive_matches_nominative():
     assert analyze("облікового запису", "uk") == analyze("обліковий запис", "uk")
+
+
+@pytest.mark.parametrize("russian, ukrainian", [
+    ("доступа", "доступу"),
+    ("документов", "документів"),
+    ("оплаты", "оплата"),
+    ("документа", "документ"),
+])
+def test_russian_word_in_ukrainian_field_meets_its_ukrainian_cognate(russian, ukrainian):
+    """A Russian question searches the Ukrainian translation too: a Russian word form the
+    Ukrainian dictionary does not know takes its Russian dictionary form, not a guessed
+    Ukrainian lemma ("доступа" stayed "доступа")."""
+    assert same_terms(russian, ukrainian, "uk")
+
+
+def test_a_word_of_the_other_language_is_not_in_this_ones_dictionary():
+    # "акаунт" is Ukrainian: a real word in a Ukrainian question, a typo in a Russian one
+    assert in_dictionary("акаунт", "uk") and not in_dictionary("акаунт", "ru")
+    assert in_dictionary("аккаунт", "ru")
+    assert in_dictionary("акаунт") and in_dictionary("аккаунт")   # language unknown: either
+    assert not in_dictionary("account", "en")
+
+
+def test_ukrainian_words_keep_their_ukrainian_lemma():
+    # known to the Ukrainian dictionary: the Russian one is not asked
+    assert analyze("рахунків картки", "uk") == ["рахунок", "картка"]
 
 
 # --- folding ---------------------------------------------------------------------------------

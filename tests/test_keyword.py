@@ -169,7 +169,7 @@ def test_typo_tolerance(service, query, expected, corrected):
 
 def test_did_you_mean_for_a_misspelt_query_with_no_exact_match(service, monkeypatch):
     # without corrections "invioce" finds nothing at all...
-    monkeypatch.setattr(keyword.KeywordRanker, "_corrections", lambda self, tokens: {})
+    monkeypatch.setattr(keyword.KeywordRanker, "_corrections", lambda self, tokens, language: {})
     assert service.search("invioce").total == 0
     monkeypatch.undo()
     # ...with them it is found, and the correction is offered
