@@ -8,7 +8,7 @@ $(BIN)/kb: pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
-.PHONY: run test install-test
+.PHONY: run test install-test faults load fuzz
 run: $(BIN)/kb
 	$(BIN)/kb serve
 
@@ -21,4 +21,15 @@ install-test: $(BIN)/kb
 	@test -d node_modules || npm ci --no-audit --no-fund   # Bootstrap for a browser test (package.json)
 
 test: install-test
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
+
+# The long proofs (README "Production"): a real two-node deployment on PostgreSQL and Redis.
+faults: install-test
+	$(BIN)/python -m pytest -q tests/test_faults.py
+
+load: install-test
+	$(BIN)/pip install -q -e '.[load]'
+	$(BIN)/python -m bench.traffic --users 16 --seconds 180
+
+fuzz: install-test
+	$(BIN)/python -m bench.fuzz

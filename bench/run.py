@@ -69,6 +69,13 @@ analytics_1m_summary_ms  ``GET /api/v1/analytics/summary``, ``/heatmap?tz=Europe
 analytics_1m_heatmap_ms  ``/queries`` (top 50: ``analytics_1m_top_queries_ms``) over those days
                          through the app (analyst token), median of 5 after a warm-up; with
                          another count N the keys say N instead of 1m
+analytics_today_events   then a busy today: a tenth as many events again, squeezed into the
+                         hours of today so far
+analytics_1m_today_full_ms  reducing that whole day (what each request did before the checkpoint)
+analytics_1m_checkpoint_s   computing today's hourly checkpoint the first time
+analytics_1m_today_ms    ``GET /api/v1/analytics/summary`` of the last 30 days, today included,
+                         with the checkpoint (only the last hour reduced), the cache of today's
+                         numbers emptied before each request; median of 5 after a warm-up
 widget_gzip_kb           /widget.js as served, gzipped
 widget_keystroke_p50_ms, time from the last keystroke to rendered results in the widget on the
 widget_keystroke_p95_ms  demo page, debounce included (headless Chromium, when installed)
@@ -631,8 +638,54 @@ def step_analytics(ctx: BenchContext) -> dict:
                       ("heatmap", f"heatmap?{span}&tz=Europe%2FBerlin"),
                       ("top_queries", f"queries?{span}&limit=50")):
         results[f"analytics_{label}_{key}_ms"] = _ms(_timed_get(client, base + path, headers))
+    results.update(_analytics_today(ctx, app, client, headers, label))
     ctx.log("  " + ", ".join(f"{k}={v}" for k, v in results.items() if k.endswith("_ms")))
     return results
+
+
+def _analytics_today(ctx: BenchContext, app, client, headers: dict, label: str) -> dict:
+    """A busy day so far: a tenth of the events, today before now. Reducing the whole day (what
+    each request including today did before the hourly checkpoint), the checkpoint's first
+    computation, then the last 30 days' summary with it (the last hour reduced live; the
+    per-process cache of today's numbers emptied before each request)."""
+    import datetime as dt
+    from bench.events import generate_events, insert_events
+    import sqlalchemy as sa
+    from kb_server.analytics import report, rollup, today
+    from kb_server.extensions import db
+    from kb_server.models import AnalyticsToday
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    start = dt.datetime.combine(now.date(), dt.time())
+    share = (now - start) / dt.timedelta(days=1)       # the synthetic day, squeezed into so far
+    rows = generate_events(ctx.options.analytics_events // 10, now.date() + dt.timedelta(days=1),
+                           1, ctx.options.seed + 1)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            inserted = insert_events(connection, (
+                {**row, "created_at": start + (row["created_at"] - start) * share} for row in rows))
+    path = "/api/v1/analytics/summary?" + urllib.parse.urlencode(
+        {"from": (now.date() - dt.timedelta(days=29)).isoformat(), "to": now.date().isoformat()})
+
+    def uncached() -> float:
+        report._live.clear()
+        started = time.perf_counter()
+        if client.get(path, headers=headers).status_code != 200:
+            raise RuntimeError(f"GET {path} failed")
+        return time.perf_counter() - started
+    with app.app_context():
+        db.session.execute(sa.delete(AnalyticsToday))    # made by the requests above, without them
+        db.session.commit()
+        started = time.perf_counter()
+        rollup.compute_day(now.date())
+        full = time.perf_counter() - started
+        started = time.perf_counter()
+        today.advance(now.date())
+        checkpoint = time.perf_counter() - started
+    timings = [uncached() for _ in range(ANALYTICS_REPEATS + 1)][1:]
+    return {"analytics_today_events": inserted,
+            f"analytics_{label}_today_full_ms": _ms(full),
+            f"analytics_{label}_checkpoint_s": round(checkpoint, 1),
+            f"analytics_{label}_today_ms": _ms(statistics.median(timings))}
 
 
 def step_memory(ctx: BenchContext) -> dict:

@@ -5,16 +5,23 @@ evidence is, and "strong" depends on the ranker, the model and the knowledge bas
 grow with the corpus' statistics, and each embedding model has its own band of cosines between
 unrelated texts. So the floors are not constants: each index generation is *calibrated* by
 running ``PROBES`` (questions no help center answers: other domains, chit-chat, gibberish) and
-taking quantiles of the best scores they reach (keyword scores per query term: longer queries
-score more).
+taking quantiles of the best scores they reach (keyword scores also per typed word: longer
+queries score more).
 
-Keyword search answers when a result's keyword score (or score per query term) clears the
-probes' high quantile. Semantic search answers when the best article's cosine clears the
-probes' high quantile, or their median (the corpus' background similarity) while the article
-contains at least ``COVERAGE`` of the query's words; hybrid search when the semantic ranker's
-best article or the fused best one does. A keyword score alone does not answer a hybrid search:
-a question about another product shares words with the knowledge base ("notifications",
-"screen") as often as a real one does. Then results far below the best one are cut
+Each search is judged on one evidence score of the article(s) it would answer with, the floors
+making it comparable across rankers, models and corpora. Semantic and hybrid search
+(``Floors.semantic_evidence``): the article's cosine scaled so that the probes' median (the
+corpus' background similarity) is 0 and their high quantile is 1, plus ``EVIDENCE_WEIGHT``
+times the share of the query's words the article contains; semantic search judges its best
+article, hybrid search the semantic ranker's best article or the fused best one. Neither half
+separates "answered here" from "a real question about something else" alone: e5 puts a TV
+question as close to a web-app FAQ as the FAQ's own paraphrases, and a question about another
+product shares words with the knowledge base ("notifications", "screen"); a close meaning *and*
+the query's words in the same article do. Keyword search (``Floors.keyword_evidence``): its
+best score over the probes' high quantile (or its score per typed word over theirs) plus
+``KEYWORD_EVIDENCE_WEIGHT`` times the same share. A search answers when the evidence reaches its
+threshold (``answered``); weights and thresholds were chosen leaving one dev set out
+(``eval/abstain.py``, ``indexer.tuning``). Then results far below the best one are cut
 (``tail_ratio``).
 
 The probes here are written for calibration only; the off-topic evaluation set in ``eval/``
@@ -23,6 +30,7 @@ is a different set, so the measured abstention is on questions the floors never 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -54,9 +62,20 @@ PROBES = (
 )
 PROBE_QUANTILE = 0.95     # share of probes whose best score stays under the floor
 BACKGROUND_QUANTILE = 0.5  # ... under the background (the floor when the words back the answer)
-COVERAGE = 0.5            # share of the query's words the best article needs at the background
+# evidence = scaled cosine + EVIDENCE_WEIGHT x share of the query's words in the article; a query
+# is answered at EVIDENCE_THRESHOLD or more (chosen by eval/abstain.py, leaving one set out)
+EVIDENCE_WEIGHT = 0.75
+EVIDENCE_THRESHOLD = 1.25
+# an article in another language than the query: its words cannot back it or count against it,
+# so it is given the share that puts a cosine at the floor exactly at the threshold (the cosine
+# floor alone decides, as before the evidence score: "a Russian question finds an English article")
+CROSS_LINGUAL_COVERAGE = (EVIDENCE_THRESHOLD - 1.0) / EVIDENCE_WEIGHT
+# keyword search: the best score over its floor + KEYWORD_EVIDENCE_WEIGHT x the same share
+KEYWORD_EVIDENCE_WEIGHT = 0.75
+KEYWORD_EVIDENCE_THRESHOLD = 1.25
 TAIL_RATIO = 0.1          # results scoring under this share of the best one are cut
-FLOORS_VERSION = 2        # of the saved floors: others are calibrated again
+MIN_SPAN = 0.01          # least cosine span between background and floor (a degenerate calibration)
+FLOORS_VERSION = 3        # of the saved floors: others are calibrated again
 
 
 @dataclass(frozen=True)
@@ -71,21 +90,33 @@ class Floors:
     semantic: float | None = None
     semantic_background: float | None = None
 
-    def keyword_answers(self, score: float | None, terms: int) -> bool:
-        """Whether a keyword result with this score, for a query of ``terms`` terms, answers."""
+    def keyword_evidence(self, score: float | None, terms: int, coverage: float,
+                         weight: float = KEYWORD_EVIDENCE_WEIGHT) -> float | None:
+        """How strongly the best keyword result answers a query of ``terms`` typed words: its
+        score over the score floor or its score per word over that floor, whichever is higher
+        (1: at the floor), plus ``weight`` x ``coverage``; None without a score or floors."""
         if score is None:
-            return False
-        return any(floor is not None and value >= floor
-                   for value, floor in ((score, self.keyword),
-                                        (score / max(terms, 1), self.keyword_per_term)))
+            return None
+        ratios = [value / floor if floor > 0 else math.inf
+                  for value, floor in ((score, self.keyword),
+                                       (score / max(terms, 1), self.keyword_per_term))
+                  if floor is not None]
+        if not ratios:
+            return None
+        return max(ratios) + weight * coverage
 
-    def semantic_answers(self, cosine: float | None, coverage: float) -> bool:
-        """Whether the best semantic result (its cosine; ``coverage``: the share of the query's
-        words its article contains) answers."""
+    def semantic_evidence(self, cosine: float | None, coverage: float | None,
+                          weight: float = EVIDENCE_WEIGHT) -> float | None:
+        """How strongly an article answers: its cosine scaled between the background (0) and
+        the floor (1), plus ``weight`` x ``coverage`` (the share of the query's words the
+        article contains; None for an article in another language: ``CROSS_LINGUAL_COVERAGE``);
+        None when there is no cosine or no calibration."""
         if cosine is None or self.semantic is None:
-            return False
+            return None
         background = self.semantic_background if self.semantic_background is not None else self.semantic
-        return cosine >= self.semantic or (cosine >= background and coverage >= COVERAGE)
+        span = max(self.semantic - background, MIN_SPAN)
+        words = CROSS_LINGUAL_COVERAGE if coverage is None else coverage
+        return (cosine - background) / span + weight * words
 
     def save(self, path: Path, model: str) -> None:
         data = {"version": FLOORS_VERSION, "model": model, **asdict(self)}
@@ -108,6 +139,12 @@ def asks_something(text: str) -> bool:
     """Whether a query has a word of two characters or more: punctuation, a lone letter or a
     digit ("?", "x", "5") asks nothing a knowledge base answers, whatever a ranker finds."""
     return any(len(word) >= 2 for word in words(text))
+
+
+def answered(evidence: list[float], threshold: float) -> bool:
+    """Whether a search answers: the evidence (``Floors.keyword_evidence``,
+    ``Floors.semantic_evidence``) of one of the articles it is judged on reaches ``threshold``."""
+    return any(value >= threshold for value in evidence)
 
 
 def floor_of(best_scores: list[float], quantile: float = PROBE_QUANTILE) -> float:

@@ -133,6 +133,7 @@ class ParsedQuery:
 
     query: TermBoosts | None                                    # (field, term) -> boost
     terms: dict[str, set[str]] = field(default_factory=dict)   # language -> analyzed terms
+    typed: dict[str, set[str]] = field(default_factory=dict)   # ... of the words as typed only
     corrected: str | None = None                                # the query with typos fixed
     # language -> terms to highlight: the query's words, their corrections and one-word
     # synonyms; not the loose words of a phrase synonym ("2fa" must not mark every "two")
@@ -222,11 +223,13 @@ class KeywordRanker:
         fixes = self._corrections(tokens) if correct else {}
         boosts: TermBoosts = {}
         terms: dict[str, set[str]] = {}
+        typed_terms: dict[str, set[str]] = {}
         highlight: dict[str, set[str]] = {}
         phrases: dict[str, set[tuple[str, ...]]] = {}
         for lang in LANGUAGES:
             weight = 1.0 if lang == language else self.weights.other_language
             typed = analyze(text, lang)
+            typed_terms[lang] = set(typed)
             weighted = [(t, weight) for t in typed]
             for wrong, right in fixes.items():
                 weighted += [(t, weight * CORRECTION_WEIGHT) for t in analyze(right, lang)]
@@ -242,7 +245,7 @@ class KeywordRanker:
                 for name, boost in self._field_boosts.items():
                     _add(boosts, f"{name}_{lang}", t, w * boost)
         corrected = " ".join(fixes.get(t, t) for t in tokens) if fixes else None
-        return ParsedQuery(boosts or None, terms, corrected, highlight, phrases)
+        return ParsedQuery(boosts or None, terms, typed_terms, corrected, highlight, phrases)
 
     def completion_query(self, text: str, language: str,
                          parsed: ParsedQuery | None = None) -> TermBoosts | None:

@@ -21,7 +21,9 @@ from whoosh import index as whoosh_index
 
 from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
-from indexer.abstention import TAIL_RATIO, Floors, asks_something, calibrate, cut_tail
+from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVIDENCE_THRESHOLD,
+                                KEYWORD_EVIDENCE_WEIGHT, TAIL_RATIO, Floors,
+                                answered, asks_something, calibrate, cut_tail)
 from indexer.catalog import Catalog
 from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, section_key,
                              snippet)
@@ -38,9 +40,10 @@ MODES = ("keyword", "semantic", "hybrid")
 CORRECTION_GAIN = 1.5
 
 
-def _term_count(parsed: ParsedQuery, language: str) -> int:
-    """How many analysed terms the query has (at least 1)."""
-    return max(1, len(parsed.terms.get(language, ())))
+def _typed_count(parsed: ParsedQuery, language: str) -> int:
+    """How many analysed words the query as typed has (at least 1): a typo's correction or a
+    synonym is another way to say a word, not one more word the score is shared by."""
+    return max(1, len(parsed.typed.get(language, ())))
 
 
 class SearchUnavailable(RuntimeError):
@@ -59,6 +62,11 @@ class RankingSettings:
     rrf_k: int = 60
     abstain: bool = True                # only results that clear a calibrated floor (abstention)
     tail_ratio: float = TAIL_RATIO      # ... and score at least this share of the best one
+    # abstention evidence (``indexer.abstention``): weight of the query's words, least evidence
+    evidence_weight: float = EVIDENCE_WEIGHT                    # semantic and hybrid search
+    evidence_threshold: float = EVIDENCE_THRESHOLD
+    keyword_evidence_weight: float = KEYWORD_EVIDENCE_WEIGHT    # keyword search
+    keyword_evidence_threshold: float = KEYWORD_EVIDENCE_THRESHOLD
     keyword: KeywordWeights = field(default_factory=KeywordWeights)   # BM25F knobs
 
 
@@ -292,39 +300,80 @@ class SearchService:
                        parsed: ParsedQuery) -> list[tuple[str, float]]:
         """Sections ranked by ``mode``; none when the query is not answered here, else without
         the tail far below the best result."""
+        ranked, semantic_ranked = self._rankings(text, language, mode, limit, categories, parsed)
+        if not self.settings.abstain:
+            return ranked
+        threshold = self.settings.keyword_evidence_threshold if mode == "keyword" \
+            else self.settings.evidence_threshold
+        answers = answered(self._evidence(text, language, mode, parsed, ranked, semantic_ranked),
+                           threshold)
+        return cut_tail(ranked, self.settings.tail_ratio) if answers else []
+
+    def _rankings(self, text: str, language: str, mode: str, limit: int, categories,
+                  parsed: ParsedQuery) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """(sections ranked by ``mode``, sections ranked by the semantic ranker: none in
+        keyword mode)."""
         keyword_ranked = self.keyword.rank(parsed.query, limit, categories) if mode != "semantic" else []
         semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories)) \
             if mode != "keyword" else []
         if mode == "keyword":
-            ranked = keyword_ranked
-        elif mode == "semantic":
+            return keyword_ranked, semantic_ranked
+        if mode == "semantic":
             # cosines crowd into a narrow band: rescale so the language preference in
             # ``_group`` is a tie-breaker, not a veto on cross-lingual matches
-            ranked = list(minmax(semantic_ranked).items())
-        else:
-            coverage = (self.keyword.coverage(parsed.terms.get(language, set()), language,
-                                              [keyword_ranked[0][0]]) if keyword_ranked else 0.0)
-            ranked = fuse(keyword_ranked, semantic_ranked, self.settings, coverage)
-        if not self.settings.abstain:
-            return ranked
-        if not self._answers(mode, ranked, keyword_ranked, semantic_ranked, text, language,
-                             _term_count(parsed, language)):
-            return []
-        return cut_tail(ranked, self.settings.tail_ratio)
+            return list(minmax(semantic_ranked).items()), semantic_ranked
+        coverage = (self.keyword.coverage(parsed.terms.get(language, set()), language,
+                                          [keyword_ranked[0][0]]) if keyword_ranked else 0.0)
+        return fuse(keyword_ranked, semantic_ranked, self.settings, coverage), semantic_ranked
 
-    def _answers(self, mode: str, ranked, keyword_ranked, semantic_ranked, text: str,
-                 language: str, terms: int) -> bool:
-        """Whether the best evidence of the mode's ranker clears its floors (see
-        ``indexer.abstention``): keyword search on keyword scores; semantic search on the best
-        cosine and the share of the query's words in that article; hybrid search on the same
-        evidence of the semantic ranker's best article or of the fused best one."""
+    def _evidence(self, text: str, language: str, mode: str, parsed: ParsedQuery, ranked,
+                  semantic_ranked) -> list[float]:
+        """The evidence of each article a search is judged on (see ``indexer.abstention``):
+        keyword search its best article (``Floors.keyword_evidence``), semantic search its
+        best article, hybrid search the semantic ranker's best article and the fused best one
+        (``Floors.semantic_evidence``)."""
         if mode == "keyword":
-            return bool(keyword_ranked) and self.floors.keyword_answers(keyword_ranked[0][1], terms)
+            value = self.floors.keyword_evidence(
+                ranked[0][1], _typed_count(parsed, language),
+                self._coverage(text, language, article_of(ranked[0][0])),
+                self.settings.keyword_evidence_weight) if ranked else None
+            return [value] if value is not None else []
         cosines = dict(best_by_article(semantic_ranked))
         candidates = semantic_ranked[:1] + (ranked[:1] if mode == "hybrid" else [])
-        return any(self.floors.semantic_answers(cosines.get(article_of(key)),
-                                                self._coverage(text, language, article_of(key)))
-                   for key, _ in candidates)
+        values = (self.floors.semantic_evidence(cosines.get(article_of(key)),
+                                                self._same_language_coverage(text, language,
+                                                                             article_of(key)),
+                                                self.settings.evidence_weight)
+                  for key, _ in candidates)
+        return [value for value in values if value is not None]
+
+    def answer_evidence(self, query: str, *, language: str | None = None,
+                        mode: str | None = None) -> list[float]:
+        """The abstention evidence a ``mode`` search for ``query`` is judged on: the search
+        answers when one value reaches the settings' threshold for the mode
+        (``evidence_threshold``, ``keyword_evidence_threshold``). ``eval/abstain.py`` fits the
+        thresholds on these values."""
+        with self._guard():
+            text = clean_query(query)
+            language = language if language in LANGUAGES else detect_language(text)
+            mode = self._effective_mode(mode)
+            if not text:
+                return []
+            parsed = self.keyword.parse(text, language)
+            ranked, semantic_ranked = self._rankings(text, language, mode, self.settings.candidates,
+                                                     (), parsed)
+            return self._evidence(text, language, mode, parsed, ranked, semantic_ranked)
+
+    def _same_language_coverage(self, text: str, language: str, article_id: str) -> float | None:
+        """``_coverage`` of the article's version in the query's language (itself, or its
+        translation); None when it has none (its words cannot be compared with the query's)."""
+        article = self._public.by_id.get(article_id)
+        if article is not None and article.language != language:
+            version = self._public.by_key.get(article.translation_key, {}).get(language)
+            if version is None:
+                return None
+            article_id = version.id
+        return self._coverage(text, language, article_id)
 
     def _coverage(self, text: str, language: str, article_id: str) -> float:
         """Share of the query's words (in its language) that occur in the article."""
@@ -353,7 +402,7 @@ class SearchService:
         """The best keyword score of ``probe`` and its number of query terms."""
         language = detect_language(probe)
         parsed = self.keyword.parse(probe, language)
-        return self._best_score(parsed), _term_count(parsed, language)
+        return self._best_score(parsed), _typed_count(parsed, language)
 
     def _allowed(self, categories):
         """Predicate on section keys: public articles, optionally of some categories."""

@@ -121,10 +121,64 @@ def leave_one_set_out(scores: dict[str, dict[str, float]], reference: dict[str, 
     return rows
 
 
-def markdown(rows: list[dict], reference_name: str) -> str:
-    lines = [f"| held out | chosen on the others | its nDCG@10 | chosen on all sets | its nDCG@10 | {reference_name} |",
+def markdown(rows: list[dict], reference_name: str, metric: str = "nDCG@10") -> str:
+    lines = [f"| held out | chosen on the others | its {metric} | chosen on all sets | its {metric} | {reference_name} |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {r['held_out']} | {r['chosen']} | {r['score']:.3f} | {r['all_sets']} | "
               f"{r['all_sets_score']:.3f} | {r['reference']:.3f} |" for r in rows]
     return "\n".join(lines)
 
+
+
+# --- abstention: the evidence weight and threshold (``eval/abstain.py``) -----------------------
+# weights of the query's words in the evidence, the prior first; thresholds from lenient to strict
+EVIDENCE_WEIGHTS = {"hybrid": (0.75, 0.5, 1.0), "semantic": (0.75, 0.5, 1.0),
+                    "keyword": (0.0, 0.25, 0.5, 0.75)}     # keyword: the floors alone first
+EVIDENCE_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(31))   # 0.5 .. 2.0
+RECALL_BUDGET = 0.01     # recall@5 abstention may cost on a set's own questions ...
+RECALL_PENALTY = 100.0   # ... beyond it, each point of recall@5 costs a whole abstain_rate
+
+
+@dataclass
+class AbstentionSample:
+    """What deciding a set's queries takes, under one evidence weight: per answerable query
+    its best evidence (None: no result whatever the threshold) and its recall@5 and nDCG@10 if
+    answered; per file of unanswerable queries, each one's best evidence; recall@5 with no
+    abstention at all (the reference the budget is counted from)."""
+
+    answerable: list[tuple[float | None, float, float]]
+    unanswerable: dict[str, list[float | None]]
+    recall_unabstained: float
+
+
+def _passes(value: float | None, threshold: float) -> bool:
+    return value is not None and value >= threshold
+
+
+def abstention_metrics(sample: AbstentionSample, threshold: float) -> dict:
+    """recall@5 and nDCG@10 on the set's own queries, and abstain_rate per unanswerable file,
+    when a query is answered at ``threshold``."""
+    answered = [(recall, ndcg) for value, recall, ndcg in sample.answerable if _passes(value, threshold)]
+    count = max(len(sample.answerable), 1)
+    return {
+        "recall@5": sum(r for r, _ in answered) / count,
+        "ndcg@10": sum(n for _, n in answered) / count,
+        "abstain_rate": {name: sum(not _passes(v, threshold) for v in values) / max(len(values), 1)
+                         for name, values in sample.unanswerable.items()},
+    }
+
+
+def abstention_score(sample: AbstentionSample, threshold: float) -> float:
+    """One number per set: the worst abstain_rate over its unanswerable files, less
+    ``RECALL_PENALTY`` x the recall@5 lost beyond ``RECALL_BUDGET``."""
+    measured = abstention_metrics(sample, threshold)
+    lost = sample.recall_unabstained - measured["recall@5"]
+    return min(measured["abstain_rate"].values()) - RECALL_PENALTY * max(0.0, lost - RECALL_BUDGET)
+
+
+def abstention_scores(samples: dict[float, dict[str, AbstentionSample]]) -> dict[str, dict[str, float]]:
+    """Setting ("weight/threshold", in grid order) -> set -> ``abstention_score``, for
+    ``choose`` and ``leave_one_set_out`` (with a reference of 0 on every set)."""
+    return {f"{weight}/{threshold}": {name: abstention_score(sample, threshold)
+                                      for name, sample in samples[weight].items()}
+            for weight in samples for threshold in EVIDENCE_THRESHOLDS}

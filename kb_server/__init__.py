@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb_server import authoring, jobs, jsonapi, metrics, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
+from kb_server import authoring, intake, jobs, jsonapi, metrics, models, ratelimits, search, security, sites, views  # noqa: F401  (models: register tables)
 from kb_server.config import load_config
 from kb_server.auth import login_manager
 from kb_server.extensions import csrf, db, migrate
@@ -22,7 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
                       REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"])
-    if test_config:
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})  # a restarted
+    if test_config:                                      # database costs no failed request
         app.config.update(test_config)
     sla.validate(app.config)  # a broken calendar or SLA table stops the start, not a request
 
@@ -38,5 +39,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     sites.init_app(app)      # CORS for the sites' origins
     search.init_app(app)     # opens the served index generation, if any
     jobs.init_app(app)       # background jobs: SQLite in the instance folder, or Redis
+    intake.init_app(app)     # events written in batches, contacts spooled while the DB is down
     views.register(app)
     return app

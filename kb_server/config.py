@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from indexer.fusion import FUSIONS
 from indexer.search import MODES, RankingSettings
-from kb_server.tickets.classify import knn_size
+from kb_server.tickets.classify import DEFAULT_METHOD, parse_method
+from kb_server.tickets.evaluate import load_requests
 from kb_server.tickets.rules import RULES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +50,12 @@ def _yaml_file(value: str) -> Any:
 
 
 def _classifier_method(value: str) -> str:
-    knn_size(value)
+    parse_method(value)
     return value
+
+
+def _names(value: str) -> list[str]:
+    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 def _time_zone(value: str) -> str:
@@ -181,15 +186,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TICKET_CLASSES", None, "a YAML file of request classes (name, priority, "
             "description, rules, keywords and example requests per language) replacing the "
             "built-in ones", parse=_yaml_file, shown="built-in (`kb_server/tickets/classes.yml`)"),
-    Setting("TICKET_CLASSIFIER", "centroid", "how a request without a matching rule is classed "
-            "by the embedder: `knn:K` (vote of the K nearest class examples and descriptions) "
-            "or `centroid` (nearest class average)", parse=_classifier_method),
+    Setting("TICKET_CLASSIFIER", DEFAULT_METHOD, "how a request without a matching rule is classed "
+            "by the embedder: `logreg:C` (logistic regression on the class examples and "
+            "descriptions, C its inverse regularisation), `knn:K` (vote of the K nearest) or "
+            "`centroid` (nearest class average)", parse=_classifier_method),
+    Setting("TICKET_OUTAGE_MARGIN", 0.0, "the embedder's suggestion is `outage` when its score "
+            "is within this of the best class's (probability for `logreg`, vote share for "
+            "`knn`, cosine for `centroid`): a missed outage costs most", parse=float),
+    Setting("TICKET_EXAMPLES", None, "a labelled JSONL file (`kb tickets eval` rows, e.g. the "
+            "`kb tickets corrections` export) whose requests are added to the class examples",
+            parse=load_requests, shown="none"),
     Setting("TICKET_FACTS", None, "a YAML file of the facts line 1 must collect per request "
             "class (`{class: [fact, ...]}`), replacing the built-in ones", parse=_yaml_file,
             shown="built-in (`kb_server/tickets/facts.py`)"),
-    Setting("INCIDENT_REPORTS", 3, "outage reports (contacts classed `outage`, failed searches "
-            "whose words say outage) from distinct users within `INCIDENT_WINDOW_MINUTES` that "
-            "open an incident ticket", parse=int),
+    Setting("INCIDENT_REPORTS", 3, "alike reports (contacts classed in `INCIDENT_CLASSES`, "
+            "failed searches whose words say such a class) from distinct users within "
+            "`INCIDENT_WINDOW_MINUTES` that open an incident ticket", parse=int),
+    Setting("INCIDENT_CLASSES", ["outage"], "the request classes whose bursts open incidents "
+            "(comma-separated: `outage,performance_security`); an incident takes its class's "
+            "priority", parse=_names, shown="`outage`"),
+    Setting("INCIDENT_SIMILARITY", 0.5, "how alike reports must be to share an incident: the "
+            "overlap of their topic words (the words not of the class's own vocabulary, shared "
+            "over the smaller set's); 0 puts every report of a class in one incident", parse=float),
     Setting("INCIDENT_WINDOW_MINUTES", 10, "the window in which `INCIDENT_REPORTS` reports open "
             "an incident", parse=float),
     Setting("TIME_ZONE", "UTC", "time zone of the built-in `business` calendar and of calendars "
@@ -220,6 +238,10 @@ SETTINGS: tuple[Setting, ...] = (
             "of open knowledge-gap tickets again and marks answered those the articles now answer, "
             "rounded up to whole minutes (0: never; `kb tickets gaps-check` from cron)",
             parse=float),
+    Setting("ANALYTICS_CHECKPOINT_SECONDS", 600, "how often the job consumer reduces today's "
+            "ended sessions up to the last whole hour (the checkpoint a dashboard adds the newer "
+            "events to), rounded up to whole minutes (0: never; a dashboard request then does "
+            "it when the checkpoint is an hour behind)", parse=float),
     Setting("SLA_NOTIFY_EMAIL", "", "where SLA notifications are e-mailed (unset: logged only)"),
     Setting("MAIL_SMTP_HOST", "", "SMTP server for outgoing mail (unset: messages are written "
             "to `MAIL_OUTBOX_DIR` instead)"),
@@ -243,6 +265,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_NEW_TICKETS", True, "a person's message to the reply address that answers no "
             "ticket opens a new contact ticket (false: it is refused, pointing to the help "
             "center)", parse=_bool),
+    Setting("MAIL_NEW_TICKETS_PER_HOUR", 10, "new tickets one sender may open by e-mail in an "
+            "hour; more are answered `451` (their server retries later)", parse=int),
     Setting("MAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, "largest inbound message accepted",
             parse=int),
     Setting("MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, "largest attachment kept from a "
@@ -252,6 +276,11 @@ SETTINGS: tuple[Setting, ...] = (
             "content types of attachments kept from users' replies", parse=_words),
     Setting("MAIL_ATTACHMENTS_DIR", lambda i: str(i / "attachments"), "where attachments of "
             "users' replies are stored", shown="`INSTANCE/attachments`"),
+    Setting("EVENTS_FLUSH_SECONDS", 1.0, "search, click and view events are buffered in each "
+            "server process and written together this often (0: each in its own request)",
+            parse=float),
+    Setting("EVENTS_BATCH", 200, "buffered events that are written at once without waiting for "
+            "the next flush", parse=int),
     Setting("JOBS_DB", lambda i: str(i / "jobs.db"), "the SQLite file that keeps queued "
             "background jobs while `KB_REDIS_URL` is unset", shown="`INSTANCE/jobs.db`"),
     Setting("JOBS_IN_SERVE", None, "whether `kb serve` runs the job consumer itself (else run "
@@ -275,6 +304,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTICLES_SYNC_SECONDS", 5.0, "how often `kb serve` turns articles changed on disk "
             "into revisions in the console (0: only when the articles list is opened)",
             parse=float),
+    Setting("FOLLOW_DATABASE", None, "`kb serve` follows the knowledge base shared in the "
+            "database: writes what any node published into its articles folder and reindexes "
+            "(PostgreSQL notifications, and a look every `ARTICLES_SYNC_SECONDS`), and shares "
+            "passage vectors with the other nodes; a node that starts empty builds from the "
+            "database (see Several nodes)", parse=_bool,
+            shown="`true` on PostgreSQL, `false` on SQLite"),
     Setting("ARTICLE_STALE_DAYS", 180, "a published article not updated for this many days is "
             "listed as stale in the console", parse=int),
     Setting("ARTICLE_REVIEW_DAYS", 365, "a published article asks its owner to re-check it this "

@@ -140,6 +140,7 @@ class Jobs:
 def init_app(app: Flask) -> None:
     # The modules that declare jobs (imported here so that every app registers them all).
     from kb_server import webhooks  # noqa: F401
+    from kb_server.analytics import today  # noqa: F401
     from kb_server.console import kcs  # noqa: F401
     from kb_server.tickets import delivery, service, sla_watch  # noqa: F401
     app.extensions["jobs"] = Jobs(app)

@@ -47,6 +47,13 @@ def init_app(app: Flask) -> None:
     def _api_error(exc: APIError):
         return error_response(exc.message, exc.status)
 
+    @app.before_request
+    def _no_nul_in_query():
+        """A NUL byte in a query parameter is never meaningful, and databases refuse it."""
+        if wants_json() and any("\x00" in key or "\x00" in value
+                                for key, value in request.args.items(multi=True)):
+            return error_response("query parameters may not contain NUL characters", 400)
+
     @app.errorhandler(SearchUnavailable)
     def _search_unavailable(exc: SearchUnavailable):
         if wants_json():

@@ -28,6 +28,8 @@ REQUEST_SECONDS = Histogram("kb_http_request_duration_seconds", "Time to answer 
                             ("endpoint",), buckets=LATENCY_BUCKETS)
 SEARCH_SECONDS = Histogram("kb_search_duration_seconds", "Time to rank one search",
                            ("mode",), buckets=LATENCY_BUCKETS)
+PASSAGE_VECTORS = Counter("kb_passage_vectors", "Passage vectors indexed: read from the store "
+                          "the nodes share, or computed here", ("source",))
 RATE_LIMITED = Counter("kb_ratelimit_rejections", "Requests refused by a rate limit (429)",
                        ("endpoint",))
 
@@ -54,10 +56,13 @@ class IndexCollector:
         self.app = app
 
     def collect(self):
-        from kb_server import search   # the seam; imported late to keep this module a leaf
+        from kb_server import follow, search   # imported late to keep this module a leaf
         with self.app.app_context():
             status = search.service().health()
             built = search.index_folder().current()
+            following = follow.status(self.app.config)
+        if following is not None:
+            yield from _following(following)
         articles = GaugeMetricFamily("kb_index_articles", "Articles in the served index")
         articles.add_metric([], status["articles"])
         yield articles
@@ -70,6 +75,18 @@ class IndexCollector:
                                     "Seconds since the served index generation was written")
             age.add_metric([], max(0.0, time.time() - built.manifest.stat().st_mtime))
             yield age
+
+
+def _following(state: dict):
+    """The shared knowledge base's generation this node serves, and how far behind it is."""
+    served = GaugeMetricFamily("kb_index_generation",
+                               "Shared knowledge-base generation this node serves (-1: none yet)")
+    served.add_metric([], -1 if state["generation_served"] is None else state["generation_served"])
+    yield served
+    lag = GaugeMetricFamily("kb_index_generation_lag",
+                            "Shared generations published that this node does not serve yet")
+    lag.add_metric([], state["lag"])
+    yield lag
 
 
 def _start_timer() -> None:

@@ -59,8 +59,24 @@ def _run(command: list[str]) -> None:
         raise RuntimeError(f"{' '.join(command[:2])} failed: {done.stderr.strip()[-500:]}")
 
 
+class ClusterURL(str):
+    """A temporary cluster's SQLAlchemy URL that can also stop and start its server (the
+    fault tests restart PostgreSQL under load)."""
+
+    programs: Path
+    data: Path
+    options: str
+
+    def start(self) -> None:
+        _run([str(self.programs / "pg_ctl"), "-D", str(self.data), "-o", self.options, "-w", "-l",
+              str(self.data / "server.log"), "start"])
+
+    def stop(self, mode: str = "fast") -> None:
+        _run([str(self.programs / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"])
+
+
 @contextmanager
-def temporary_cluster(database: str = "kb") -> Iterator[str]:
+def temporary_cluster(database: str = "kb") -> Iterator[ClusterURL]:
     """Start a cluster, create ``database`` and yield its SQLAlchemy URL (psycopg 3)."""
     programs = bin_dir()
     with tempfile.TemporaryDirectory(prefix="kb-pg-") as tmp:
@@ -72,12 +88,13 @@ def temporary_cluster(database: str = "kb") -> Iterator[str]:
         port = free_port()
         _run([str(programs / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
               "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
-        options = f"-h 127.0.0.1 -p {port} -k {data} -c fsync=off -c full_page_writes=off"
-        _run([str(programs / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
-              str(data / "server.log"), "start"])
+        url = ClusterURL(f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}")
+        url.programs, url.data = programs, data
+        url.options = f"-h 127.0.0.1 -p {port} -k {data} -c fsync=off -c full_page_writes=off -c max_connections=300"
+        url.start()
         try:
             _run([str(programs / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
                   "postgres", database])
-            yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}"
+            yield url
         finally:
-            _run([str(programs / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
+            url.stop("immediate")

@@ -5,7 +5,8 @@ What is personal here: a ticket's e-mail, name, message, page, browser, captured
 trail recorded), the files its user sent (``MAIL_ATTACHMENTS_DIR``), the webhook deliveries
 about it (their bodies hold the ticket), and the events of a
 search session (queries, pages, browser), tied to a person through the session of their
-contact ticket; and the copies of their words in class corrections and incident reports. Page URLs lose their query strings and fragments
+contact ticket; and the copies of their words in class corrections, incident reports and the
+comments of article flags raised from their ticket. Page URLs lose their query strings and fragments
 when they arrive (``views.capture``).
 
 - ``apply_retention``: events and webhook deliveries older than ``RETENTION_EVENT_DAYS`` are
@@ -24,7 +25,7 @@ from flask import current_app
 from kb_server.analytics import rollup
 from kb_server.extensions import db
 from kb_server.mail.conversation import erase_attachments
-from kb_server.models import (AuditEntry, ClassCorrection, Event, IncidentReport, Ticket,
+from kb_server.models import (ArticleFlag, AuditEntry, ClassCorrection, Event, IncidentReport, Ticket,
                               TicketMessage, TicketSignal, WebhookDelivery, utcnow)
 
 ERASED = "(erased)"
@@ -45,6 +46,8 @@ def _erase_ticket(ticket: Ticket) -> None:
                        .values(author=""))      # the user's own address
     db.session.execute(db.update(ClassCorrection).where(ClassCorrection.ticket_id == ticket.id)
                        .values(text=ERASED))
+    db.session.execute(db.update(ArticleFlag).where(ArticleFlag.ticket_id == ticket.id)
+                       .values(comment=ERASED))
     _erase_reports(IncidentReport.ticket_id == ticket.id)
     db.session.execute(db.delete(WebhookDelivery)
                        .where(WebhookDelivery.ticket_reference == ticket.reference))

@@ -21,7 +21,7 @@ from indexer.generation import IndexFolder
 from indexer.index import IndexReport, build_index
 from indexer.progress import Progress, read_state
 from indexer.search import RankingSettings, SearchResults, SearchService
-from kb_server import metrics
+from kb_server import metrics, shared_kb, shared_vectors
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,8 @@ def reindex(full: bool = False, progress: Progress | None = None,
     """Bring the index up to date with the articles (and their vectors when ``with_vectors``
     and a model is configured), then serve the result."""
     model = embedder() if with_vectors else None
+    if model is not None and shared_kb.followed(current_app.config):
+        model = shared_vectors.wrap(model)     # what another node embedded is read, not embedded
     report = build_index(current_app.config["ARTICLES_DIR"], current_app.config["INDEX_DIR"],
                          embedder=model, full=full, progress=progress)
     service().reload()

@@ -27,7 +27,7 @@ from typing import Callable
 import waitress
 from flask import Flask
 
-from kb_server import metrics
+from kb_server import intake, metrics
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,23 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def run_waitress(app: Flask, sock: socket.socket, threads: int) -> None:
-    """Serve ``app`` on ``sock`` in this process until it is stopped."""
+    """Serve ``app`` on ``sock`` in this process until it is stopped (SIGTERM: the events it
+    buffers are written first, ``kb_server.intake``)."""
     # "Task queue depth is N" whenever all threads are busy: expected under load, not a problem
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = waitress.create_server(app, sockets=[sock], threads=threads,
                                     connection_limit=1024, channel_timeout=30)
-    server.run()
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    try:
+        server.run()
+    except SystemExit:
+        pass
+    finally:
+        intake.close(app)
+
+
+def _stop_on_signal(signum, frame) -> None:
+    raise SystemExit(0)
 
 
 def _after_fork(app: Flask) -> None:
@@ -71,7 +82,6 @@ def _fork_worker(app: Flask, sock: socket.socket, threads: int) -> int:
         return pid
     code = 0
     try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C: the parent stops the workers
         _after_fork(app)
         run_waitress(app, sock, threads)

@@ -36,6 +36,7 @@ def app_config(root: Path, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "JOBS_IMMEDIATE": True,      # jobs run where they are queued (tests/test_jobs.py: a consumer)
+        "EVENTS_FLUSH_SECONDS": 0,   # each event written in its request (tests/test_intake.py: batches)
         **overrides,
     }
 
@@ -140,7 +141,7 @@ def postgres_url(postgres_cluster, request):
     """A fresh, empty database on the session's PostgreSQL, dropped after the test."""
     import sqlalchemy as sa
     name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
-    admin = sa.create_engine(postgres_cluster, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(postgres_cluster, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     yield postgres_cluster.rsplit("/", 1)[0] + f"/{name}"

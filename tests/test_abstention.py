@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.abstention import PROBES, Floors, calibrate, cut_tail, floor_of
+from indexer.abstention import PROBES, Floors, answered, calibrate, cut_tail, floor_of
 from indexer.keyword import analyze
 
 
@@ -35,21 +35,37 @@ def test_probes_cover_the_three_languages():
     assert any("а" <= c <= "я" for c in text) and "і" in text and "the" in text.split()
 
 
-def test_keyword_evidence_answers_when_its_score_or_its_score_per_term_clears_the_floor():
+def test_keyword_evidence_is_the_score_over_its_floor_or_per_word_over_that_floor():
     floors = Floors(keyword=10.0, keyword_per_term=4.0, semantic=0.85)
-    assert floors.keyword_answers(12.0, 5)
-    assert floors.keyword_answers(5.0, 1)              # one exact word: strong per term
-    assert not floors.keyword_answers(6.0, 3) and not floors.keyword_answers(None, 1)
-    assert not Floors().keyword_answers(100.0, 1)      # nothing calibrated: nothing passes
+    assert floors.keyword_evidence(12.0, 5, 0.0) == pytest.approx(1.2)           # the score
+    assert floors.keyword_evidence(5.0, 1, 0.0) == pytest.approx(1.25)           # one exact word
+    assert floors.keyword_evidence(6.0, 3, 0.0, weight=0.5) == pytest.approx(0.6)
+    assert floors.keyword_evidence(6.0, 3, 0.8, weight=0.5) == pytest.approx(1.0)   # + the words
+    assert floors.keyword_evidence(None, 1, 1.0) is None
+    assert Floors().keyword_evidence(100.0, 1, 1.0) is None      # nothing calibrated: no evidence
+    assert Floors(keyword=0.0, keyword_per_term=0.0).keyword_evidence(0.1, 1, 0.0) == float("inf")
 
 
-def test_semantic_evidence_answers_above_the_floor_or_above_the_background_with_the_words():
-    floors = Floors(semantic=0.85, semantic_background=0.82)
-    assert floors.semantic_answers(0.86, 0.0)          # strong enough alone (another language)
-    assert floors.semantic_answers(0.83, 0.5)          # the article has half the query's words
-    assert not floors.semantic_answers(0.83, 0.4)
-    assert not floors.semantic_answers(0.81, 1.0)      # under the background: words alone do not do
-    assert not floors.semantic_answers(None, 1.0) and not Floors().semantic_answers(0.99, 1.0)
+def test_evidence_is_the_cosine_scaled_between_background_and_floor_plus_the_words():
+    floors = Floors(semantic=0.85, semantic_background=0.80)
+    assert floors.semantic_evidence(0.80, 0.0) == pytest.approx(0.0)          # the background, no words
+    assert floors.semantic_evidence(0.85, 0.0) == pytest.approx(1.0)          # the floor, no words
+    assert floors.semantic_evidence(0.825, 1.0, weight=0.75) == pytest.approx(1.25)
+    assert floors.semantic_evidence(0.825, 0.5, weight=1.0) == pytest.approx(1.0)
+    assert floors.semantic_evidence(None, 1.0) is None and Floors().semantic_evidence(0.99, 1.0) is None
+    flat = Floors(semantic=0.8, semantic_background=0.8)             # a degenerate calibration
+    assert floors.semantic_evidence(0.8, 0.0) == 0.0 and flat.semantic_evidence(0.81, 0.0) == pytest.approx(1.0)
+
+
+def test_a_search_answers_when_one_candidates_evidence_reaches_the_threshold():
+    floors = Floors(semantic=0.85, semantic_background=0.80)
+    close_but_other_words = floors.semantic_evidence(0.84, 0.0)                # 0.8: a question elsewhere
+    close_with_the_words = floors.semantic_evidence(0.83, 2 / 3)              # 0.6 + 0.5
+    far_with_one_word = floors.semantic_evidence(0.79, 1 / 3)                 # -0.2 + 0.25
+    assert answered([close_with_the_words], 1.0)
+    assert not answered([close_but_other_words, far_with_one_word], 1.0)
+    assert answered([close_but_other_words, close_with_the_words], 1.0)
+    assert not answered([], float("-inf"))                            # nothing to judge
 
 
 def test_floors_are_saved_per_model(tmp_path):
@@ -93,3 +109,32 @@ def test_floors_are_recalibrated_when_the_content_changes(tmp_path):
     write_article(kb, "en", "new", "A new article", "Fresh words.")
     build_index(kb, tmp_path / "index")                     # incremental, same generation
     assert not floors.exists()
+
+
+def test_a_corrected_typo_counts_as_one_typed_word(bundled_keyword):
+    """The keyword floor per word divides by the words typed: "pasword" and its correction
+    "password" are one word, so a typo does not halve the evidence."""
+    parsed = bundled_keyword.keyword.parse("pasword reset", "en")
+    assert parsed.typed["en"] == {"pasword", "reset"}
+    assert "password" in parsed.terms["en"] and len(parsed.terms["en"]) > 2
+
+
+def test_an_article_in_another_language_is_judged_on_its_cosine_alone():
+    """A Russian question on an English article: the words cannot be compared, so the cosine
+    floor decides (at the shipped weight and threshold)."""
+    from indexer.abstention import EVIDENCE_THRESHOLD
+    floors = Floors(semantic=0.85, semantic_background=0.80)
+    assert floors.semantic_evidence(0.85, None) == pytest.approx(EVIDENCE_THRESHOLD)
+    assert answered([floors.semantic_evidence(0.851, None)], EVIDENCE_THRESHOLD)
+    assert not answered([floors.semantic_evidence(0.849, None)], EVIDENCE_THRESHOLD)
+
+
+def test_a_keyword_search_answers_on_the_evidence_answer_evidence_gives(bundled_keyword):
+    from indexer.abstention import KEYWORD_EVIDENCE_THRESHOLD
+    service = bundled_keyword
+    real = service.answer_evidence("how do I reset my password", mode="keyword")
+    assert answered(real, KEYWORD_EVIDENCE_THRESHOLD)
+    assert service.search("how do I reset my password", mode="keyword").hits[0].slug == "reset-password"
+    other = service.answer_evidence("best hiking boots for the alps", mode="keyword")
+    assert not answered(other, KEYWORD_EVIDENCE_THRESHOLD)
+    assert service.search("best hiking boots for the alps", mode="keyword").total == 0

@@ -98,6 +98,7 @@ def test_queries_articles_gaps_and_their_csv(api):
     assert [d["searches"] for d in days] == [3, 0, 0, 5]
     gaps = api("gaps").get_json()["gaps"]
     assert len(gaps) == 1 and gaps[0]["users"] == 2 and gaps[0]["query"] == GAP_QUERY
+    assert gaps[0]["answered"] is False and gaps[0]["answered_by"] is None
     assert gaps[0]["write_url"] == f"/console/articles/new?ticket={gaps[0]['reference']}"
 
 

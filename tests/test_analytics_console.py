@@ -43,9 +43,13 @@ def test_each_section_renders(analyst_client):
         assert response.status_code == 200 and expected in response.get_data(as_text=True), section
 
 
-def test_russian_gaps_page_links_to_writing_an_article(analyst_client):
+def test_russian_gaps_page_links_to_writing_an_article_for_those_who_may(shared, analyst_client):  # noqa: F811
     html = page(analyst_client, "gaps", lang="ru").get_data(as_text=True)
     assert "Пробелы в контенте" in html and GAP_QUERY in html
+    assert "/console/articles/new?ticket=LZ-" not in html      # an analyst would get a 403
+    admin = shared[0].test_client()
+    login(admin, "admin@example.com")
+    html = page(admin, "gaps", lang="ru").get_data(as_text=True)
     assert "/console/articles/new?ticket=LZ-" in html and "Написать статью" in html
 
 

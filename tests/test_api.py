@@ -81,11 +81,16 @@ def test_search_never_returns_internal_or_draft_articles(client):
         assert "en/internal-refunds" not in ids and "en/draft-plans" not in ids
 
 
-@pytest.mark.parametrize("query", ['"', "*", "AND OR NOT", "(((", "title:x", "\u0000", "🙂", "a" * 500])
+@pytest.mark.parametrize("query", ['"', "*", "AND OR NOT", "(((", "title:x", "🙂", "a" * 500])
 def test_search_survives_odd_queries(client, query):
     response = client.get("/api/v1/search", query_string={"q": query})
     assert response.status_code == 200
     assert isinstance(response.get_json()["hits"], list)
+
+
+def test_a_nul_byte_in_a_query_parameter_is_a_400(client):
+    response = client.get("/api/v1/search", query_string={"q": "pass\u0000word"})
+    assert response.status_code == 400 and "NUL" in response.get_json()["error"]
 
 
 @pytest.mark.parametrize("url, message", [

@@ -183,7 +183,8 @@ def test_a_file_changed_since_the_editor_opened_it_is_a_conflict_never_overwritt
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "The file changed on disk" in html
-    assert "Someone&nbsp;edited&nbsp;this&nbsp;in&nbsp;git" in html      # difflib's diff table
+    assert "<del>Someone edited this in git</del>" in html          # the words that differ
+    assert "<ins>Export everything</ins>" in html and "<ins>Mine.</ins>" in html
     assert path.read_text(encoding="utf-8") == on_disk              # not overwritten
     with app.app_context():
         latest = store.latest(_article(app))
@@ -229,7 +230,8 @@ def test_every_save_is_a_revision_autosaves_collapse_diff_and_restore(app):
 
     diff = editor.get(f"/console/articles/{article_id}/revisions?a=1&b=3").get_data(as_text=True)
     text = re.sub(r"<[^>]+>", "", diff).replace("&nbsp;", " ")
-    assert 'class="diff"' in diff and '<span class="diff_chg">' in diff
+    assert 'class="diff diff-words"' in diff
+    assert "<del>First</del> version." in diff and "<ins>Third</ins> version." in diff
     assert "First version." in text and "Third version." in text
 
     response = editor.post(f"/console/articles/{article_id}/revisions/1/restore")
@@ -247,6 +249,25 @@ def test_diff_escapes_what_the_revisions_contain(app):
     editor.post(f"/console/articles/{article_id}", data=form(body="<script>alert(1)</script>\n"))
     html = editor.get(f"/console/articles/{article_id}/revisions?a=1&b=2").get_data(as_text=True)
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+
+
+def test_the_diff_marks_changed_words_side_by_side_with_context():
+    from kb_server.authoring import diff
+    old = "\n".join(["# Title"] + [f"line {n}" for n in range(1, 11)] + ["Limit: 2 GB per file."])
+    new = old.replace("line 2", "line two").replace("2 GB per file.", "4 GB per file, 10 in all.")
+    rows = diff.rows(old, new + "\nAdded.")
+    assert [r.kind for r in rows] == ["same", "same", "change", "same", "same", "same", "gap",
+                                      "same", "same", "same", "change", "insert"]
+    assert (rows[2].old, rows[2].new) == ("line <del>2</del>", "line <ins>two</ins>")
+    change = rows[-2]
+    assert (change.old_number, change.new_number) == (12, 12)
+    assert change.old == "Limit: <del>2</del> GB per file."
+    assert change.new == "Limit: <ins>4</ins> GB per file<ins>, 10 in all</ins>."
+    assert rows[-1].new == "<ins>Added.</ins>" and rows[-1].old == ""
+    assert [r.kind for r in diff.rows("a\nb\n", "b\n")] == ["delete", "same"]
+    table = diff.side_by_side("x <b>", "y <b>", ("<old>", "new"), same="Same.")
+    assert "&lt;old&gt;" in table and "<del>x</del> &lt;b&gt;" in table and "<ins>y</ins>" in table
+    assert "Same." in diff.side_by_side("same\n", "same\n", ("a", "b"), same="Same.")
 
 
 # --- preview -----------------------------------------------------------------------------------
@@ -302,6 +323,10 @@ def test_new_article_from_a_gap_ticket_is_prefilled_and_publishing_answers_the_g
         told = db.session.scalar(db.select(Ticket).filter_by(reference=contact))
         assert "/a/en/export-data" in conversation.messages(told)[-1].body     # e-mailed
         assert kcs.link_rate()["linked"] == 1
+    analyst = staff_client(app, "analyst")
+    [gap] = analyst.get("/api/v1/analytics/gaps").get_json()["gaps"]
+    assert (gap["reference"], gap["answered"]) == (reference, True)
+    assert gap["answered_by"] == {"article_id": "en/export-data", "title": "Export your data"}
 
 
 def test_the_ticket_page_links_to_writing_an_article_from_it_for_those_who_may(app):
@@ -336,12 +361,43 @@ def test_an_image_upload_is_served_inline_with_its_sniffed_type(app):
     data = response.get_json()
     assert response.status_code == 201 and data["content_type"] == "image/png"
     assert data["markdown"] == f"![shot.exe]({data['url']})"
-    served = app.test_client().get(data["url"])
+    served = editor.get(data["url"])
     assert served.status_code == 200 and served.data == PNG
     assert served.headers["Content-Type"] == "image/png"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in served.headers["Content-Security-Policy"]
     assert "attachment" not in served.headers.get("Content-Disposition", "")
+
+
+def test_an_upload_is_public_only_while_a_published_public_article_links_it(app):
+    from io import BytesIO
+    editor = staff_client(app, "editor")
+    url = editor.post("/console/articles/uploads", data={"file": (BytesIO(PNG), "s.png")},
+                      content_type="multipart/form-data").get_json()["url"]
+    anonymous, analyst = app.test_client(), staff_client(app, "analyst")
+    body = f"{BODY}\n![shot]({url})\n"
+    editor.post("/console/articles", data=form(body=body))              # a draft links it
+    assert anonymous.get(url).status_code == 404
+    staff = analyst.get(url)
+    assert staff.status_code == 200 and "no-store" in staff.headers["Cache-Control"]
+    with app.app_context():
+        article_id = _article(app).id
+    editor.post(f"/console/articles/{article_id}", data=form(body=body, action="publish"))
+    public = anonymous.get(url)
+    assert public.status_code == 200 and public.data == PNG
+    assert "max-age=86400" in public.headers["Cache-Control"]
+    page = editor.get(f"/console/articles/{article_id}").get_data(as_text=True)
+    editor.post(f"/console/articles/{article_id}", data=form(body=body, visibility="internal",
+                                                            action="publish", base_hash=_edit_page_hash(page)))
+    assert anonymous.get(url).status_code == 404                          # internal now
+    page = editor.get(f"/console/articles/{article_id}").get_data(as_text=True)
+    editor.post(f"/console/articles/{article_id}", data=form(body=body, action="publish",
+                                                            base_hash=_edit_page_hash(page)))
+    assert anonymous.get(url).status_code == 200
+    page = editor.get(f"/console/articles/{article_id}").get_data(as_text=True)
+    editor.post(f"/console/articles/{article_id}/archive", data={"base_hash": _edit_page_hash(page)})
+    assert anonymous.get(url).status_code == 404                          # archived
+    assert anonymous.get("/media/nope.png").status_code == 404
 
 
 def test_an_upload_larger_than_the_public_request_limit_is_accepted(app):
@@ -359,7 +415,7 @@ def test_a_pdf_is_served_as_an_attachment(app):
     from io import BytesIO
     data = editor.post("/console/articles/uploads", data={"file": (BytesIO(b"%PDF-1.4 x"), "guide.pdf")},
                        content_type="multipart/form-data").get_json()
-    served = app.test_client().get(data["url"])
+    served = editor.get(data["url"])
     assert served.headers["Content-Type"] == "application/pdf"
     assert served.headers["Content-Disposition"].startswith("attachment")
 
@@ -376,7 +432,7 @@ def test_uploads_accept_only_known_types(app, content, status):
                            content_type="multipart/form-data")
     assert response.status_code == status
     if status == 201:   # SVG text is accepted only as plain text: never rendered as an image
-        served = app.test_client().get(response.get_json()["url"])
+        served = editor.get(response.get_json()["url"])
         assert served.headers["Content-Type"].startswith("text/plain")
         assert served.headers["Content-Disposition"].startswith("attachment")
 
@@ -416,6 +472,27 @@ def test_the_list_flags_articles_readers_found_not_helpful(app, client):
                               "reason": "unclear"})
     page = editor.get("/console/articles?flag=flagged").get_data(as_text=True)
     assert re.findall(r'data-article="([^"]+)"', page) == ["en/two-factor"]
+
+
+def test_not_helpful_votes_count_since_the_last_publish(app):
+    import datetime as dt
+    from kb_server.authoring import listing
+    from kb_server.models import Event, utcnow
+    now = utcnow()
+    with app.app_context():
+        files.sync_from_files(app.config["ARTICLES_DIR"])
+        article = _article(app, "en", "two-factor")
+        article.published_at = now - dt.timedelta(days=1)
+        votes = [("en/two-factor", False, 2), ("en/two-factor", False, 0), ("en/two-factor", True, 0),
+                 ("en/two-factor", False, 0), ("en/unknown", False, 5), ("en/unknown", None, 0)]
+        db.session.add_all(Event(kind="feedback", session_id="v", article_id=article_id,
+                                 data={} if helpful is None else {"helpful": helpful},
+                                 created_at=now - dt.timedelta(days=days_ago))
+                           for article_id, helpful, days_ago in votes)
+        db.session.add(Event(kind="view", session_id="v", article_id="en/two-factor",
+                             data={"helpful": False}, created_at=now))
+        db.session.commit()
+        assert listing.not_helpful_counts() == {"en/two-factor": 2, "en/unknown": 1}
 
 
 # --- rights, CSRF, bad input -------------------------------------------------------------------
@@ -527,12 +604,32 @@ def test_a_translation_starts_from_the_source_and_the_versions_are_linked(app):
     assert 'name="translation_key" value="export-data"' in draft and "orbita export --all" in draft
     assert 'data-source><h1 class="source-title">Export your data</h1>' in draft   # source beside
     assert re.search(r'<option value="ru"\s+selected>', draft)
-    editor.post("/console/articles", data=form(language="ru", title="Экспорт данных"))
+    hidden = dict(re.findall(r'name="(source_article|source_revision)" value="(\d+)"', draft))
+    assert hidden == {"source_article": str(source_id), "source_revision": "1"}
+    editor.post("/console/articles", data=form(language="ru", title="Экспорт данных", **hidden))
     page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
     assert "Экспорт данных" in page          # the linked Russian version
     assert page.count("Translate</a>") == 1   # only Ukrainian is missing
+    assert "data-outdated" not in page
     with app.app_context():
         russian = _article(app, "ru", "export-data")
+        assert (russian.source_article_id, russian.source_revision) == (source_id, 1)
+    # the source publishes a new revision: the translation is outdated, by revision not date
+    page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
+    editor.post(f"/console/articles/{source_id}", data=form(action="publish", body=BODY + "\nMore.\n",
+                                                           base_hash=_edit_page_hash(page)))
+    page = editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
+    assert re.search(r'data-outdated title="translated from EN revision 1; the source has published revision 2"', page)
+    page = editor.get(f"/console/articles/{russian.id}").get_data(as_text=True)
+    assert "data-outdated-self" in page and "source_revision" not in page   # no source beside
+    page = editor.get(f"/console/articles/{russian.id}?beside={source_id}").get_data(as_text=True)
+    hidden = dict(re.findall(r'name="(source_article|source_revision)" value="(\d+)"', page))
+    assert hidden == {"source_article": str(source_id), "source_revision": "2"}
+    editor.post(f"/console/articles/{russian.id}", data=form(language="ru", title="Экспорт данных", **hidden))
+    assert "data-outdated" not in editor.get(f"/console/articles/{source_id}").get_data(as_text=True)
+    # the source opened beside its own translation does not become a translation of it
+    page = editor.get(f"/console/articles/{source_id}?beside={russian.id}").get_data(as_text=True)
+    assert 'name="source_article"' not in page
     page = editor.get(f"/console/articles/{russian.id}?beside={source_id}").get_data(as_text=True)
     assert 'lang="en" data-source>' in page
     editor.post("/console/articles", data=form(slug="other", title="Other"))

@@ -121,9 +121,8 @@ def test_write_review_publish_search_diff_restore_and_a_file_edit(browser, live_
     reviewer.get_by_role("link", name="Revisions").click()
     reviewer.get_by_role("button", name="Compare").click()
     diff = reviewer.locator("[data-diff]")
-    expect(diff.locator(".diff_chg").first).to_be_visible()
-    expect(diff).to_contain_text("2")
-    expect(diff).to_contain_text("4")
+    expect(diff.locator("tr.diff-change del", has_text="2")).to_be_visible()   # word by word
+    expect(diff.locator("tr.diff-change ins", has_text="4")).to_be_visible()
     shoot(reviewer, "diff-en")
 
     # restore the first revision: a new revision with its text

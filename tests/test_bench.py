@@ -153,7 +153,7 @@ def test_analytics_step_measures_the_dashboard_on_synthetic_events(tmp_path):
     results = bench.run_bench(1, log=lambda m: None, skip=others, workdir=tmp_path,
                               analytics_events=1000, analytics_days=3)
     assert 1000 <= results["analytics_events"] < 1100          # whole sessions
-    for key in ("rollup_s", "summary_ms", "heatmap_ms", "top_queries_ms"):
+    for key in ("rollup_s", "summary_ms", "heatmap_ms", "top_queries_ms", "today_full_ms", "today_ms"):
         assert results[f"analytics_1000_{key}"] > 0, key
     assert not any(key.startswith("analytics_1m") for key in results)   # never mislabelled
 

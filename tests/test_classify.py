@@ -51,7 +51,7 @@ def test_rules_keep_the_order_of_the_classes(keywords):
 
 
 def test_a_suggestion_by_examples_carries_its_confidence_and_nearest_examples(semantic):
-    result = semantic.classify("месячный отчет по продажам открывается по две минуты", "contact")
+    result = semantic.classify("отчет открывается по две минуты", "contact")
     assert result.request_class == "performance_security" and result.method == "examples"
     assert 0 < result.confidence <= 1 and len(result.nearest) == 3
     assert all(set(n) == {"text", "class", "similarity"} for n in result.nearest)
@@ -65,7 +65,18 @@ def test_a_suggestion_by_examples_carries_its_confidence_and_nearest_examples(se
 def test_keyword_only_mode_matches_inflected_forms(keywords, text):
     result = keywords.classify(text, "contact")
     assert result.request_class == "outage", result.to_dict()
-    assert result.method in ("rule", "keywords")
+    assert result.method in ("rule", "words")
+
+
+def test_keyword_only_mode_weighs_the_words_of_the_examples(keywords):
+    # no keyword matches (first-match keywords gave the default, how_to): the examples' words decide
+    blocked = keywords.classify("why does the invoice export fail for all our clients", "contact")
+    assert (blocked.request_class, blocked.method, blocked.matched) == ("business_process", "words", [])
+    assert 0 < blocked.confidence < 1 and blocked.reason == "words of the class's examples"
+    assert keywords.classify("Спасибо", "contact").method == "default"     # no word is known
+    question = keywords.classify("how do I rename a project", "contact")
+    assert question.request_class == "how_to" and question.matched == ["how"]
+    assert question.reason == 'words of the class\'s examples, keyword "how"'
 
 
 @pytest.mark.parametrize("text,phrase,language,found", [
@@ -101,10 +112,74 @@ def test_eval_report_counts_recall_and_confusion(tmp_path):
 def test_leave_one_language_out_chooses_on_the_other_languages():
     rows = [{"text": f"{lang}{i}", "label": "x", "language": lang} for lang in ("en", "ru") for i in range(2)]
     right = {"a": {"en0", "en1"}, "b": {"ru0", "ru1", "en0"}}     # a is perfect on en, b on ru
+    seen = []
+
+    def suggest_with(candidate, language):
+        seen.append((candidate, language))
+        return lambda text: "x" if text in right[candidate[0]] else "y"
+    choice = evaluate.leave_one_language_out(rows, suggest_with, [("a", 0.0), ("b", 0.1)])
+    assert choice["en"] == {"method": "b", "outage_margin": 0.1, "accuracy": 0.5, "outage_recall": None}
+    assert choice["ru"] == {"method": "a", "outage_margin": 0.0, "accuracy": 0.0, "outage_recall": None}
+    assert sorted(seen) == [(("a", 0.0), "en"), (("a", 0.0), "ru"), (("b", 0.1), "en"), (("b", 0.1), "ru")]
+    assert choice["overall"]["by_method"]["b margin 0.1"] == {"en": [0.5, None], "ru": [1.0, None]}
+
+
+def test_leave_one_language_out_prefers_outage_recall_to_accuracy():
+    rows = [{"text": t, "label": label, "language": lang} for lang in ("en", "ru")
+            for t, label in ((f"{lang}-down", "outage"), (f"{lang}-a", "how_to"), (f"{lang}-b", "how_to"))]
+    accurate = lambda c, lang: lambda text: "how_to"                             # noqa: E731
+    careful = lambda c, lang: lambda text: "outage" if "down" in text or "-a" in text else "how_to"  # noqa: E731
     choice = evaluate.leave_one_language_out(
-        rows, lambda m: lambda text: "x" if text in right[m] else "y", ["a", "b"])
-    assert choice["en"] == {"method": "b", "accuracy": 0.5, "outage_recall": None}
-    assert choice["ru"] == {"method": "a", "accuracy": 0.0, "outage_recall": None}
+        rows, lambda c, lang: (accurate if c[0] == "accurate" else careful)(c, lang),
+        [("accurate", 0.0), ("careful", 0.1)])
+    assert choice["en"]["method"] == "careful" and choice["overall"]["outage_recall"] == 1.0
+
+
+def test_logreg_and_the_outage_margin(e5_embedder):
+    regression = Classifier(builtin_classes(), e5_embedder, "logreg:10")
+    result = regression.classify("the page with the monthly numbers takes two minutes to show", "contact")
+    assert (result.request_class, result.method) == ("performance_security", "examples")
+    assert 0.2 < result.confidence <= 1
+    text = "since the update nothing loads for me, the spinner never ends"
+    scores = regression.examples.scores(regression.encode(text), {c["name"] for c in builtin_classes()},
+                                        "logreg:10")[0]
+    assert abs(sum(scores.values()) - 1) < 1e-6
+    gap = max(scores.values()) - scores["outage"]
+    margin = regression.with_method("logreg:10", gap + 0.01)
+    assert margin.classify(text, "contact").request_class == "outage"
+    if gap > 0:
+        assert regression.with_method("logreg:10", gap / 2).classify(text, "contact").request_class != "outage"
+
+
+def test_labelled_requests_become_examples_and_a_language_can_be_left_out(e5_embedder):
+    text = "the frobnicator widget shows purple squares"
+    labelled = [{"text": "the frobnicator widget shows purple squares again", "label": "documentation_gap",
+                 "language": "en"}]
+    plain = Classifier(builtin_classes(), e5_embedder, "knn:1")
+    taught = Classifier(builtin_classes(), e5_embedder, "knn:1", labelled=labelled)
+    assert taught.classify(text, "contact").nearest[0]["text"] == labelled[0]["text"]
+    assert plain.classify(text, "contact").nearest[0]["text"] != labelled[0]["text"]
+    without_en = taught.with_method("knn:1", without_language="en")
+    assert "en" not in without_en.examples.languages
+    assert len(without_en.examples.texts) == len(taught.examples.texts) - 1 - 6 * 5 - 5
+
+
+def test_classes_with_few_examples_and_unknown_labels(e5_embedder):
+    own = [{"name": "billing", "priority": "P2", "examples": {"en": ["the invoice total is wrong"]}},
+           {"name": "other", "priority": "P4", "keywords": {"en": ["hello"]}}]
+    labelled = [{"text": "refund me", "label": "no_such_class", "language": "en"}]
+    semantic = Classifier(own, e5_embedder, labelled=labelled)
+    assert semantic.classify("my invoice is wrong", "contact").request_class == "billing"
+    assert "no_such_class" not in semantic.examples.classes
+    keywords = Classifier(own, labelled=labelled)        # "other" has nothing to learn from
+    assert keywords.words is None
+    assert keywords.classify("hello there", "contact").request_class == "other"
+
+
+@pytest.mark.parametrize("method", ["knn:0", "logreg:0", "logreg:x", "svm", "knn:"])
+def test_an_unknown_method_is_refused(method):
+    with pytest.raises(ValueError):
+        Classifier(builtin_classes(), None, method)
 
 
 def test_kb_tickets_eval_prints_json_and_text(runner, tmp_path):
@@ -142,6 +217,27 @@ def test_a_contact_is_classed_by_the_examples_when_the_embedder_is_up(app, clien
     suggestion = ticket["suggestion"]
     assert suggestion["method"] == "examples" and 0 < suggestion["confidence"] <= 1
     assert suggestion["nearest"][0]["class"] == "business_process"
+
+
+def test_kb_tickets_eval_chooses_method_and_margin_leaving_a_language_out(app, runner, tmp_path, e5_embedder):
+    semantic = app.extensions["semantic"]
+    semantic.embedder, semantic.state = e5_embedder, "ready"
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "nobody in the office can open the app", "label": "outage", "language": "en"},
+        {"text": "how do I export contacts", "label": "how_to", "language": "en"},
+        {"text": "ни у кого не открывается приложение", "label": "outage", "language": "ru"},
+        {"text": "как выгрузить контакты", "label": "how_to", "language": "ru"}]), encoding="utf-8")
+    app.config["TICKET_EXAMPLES"] = evaluate.load_requests(path)     # left out with their language
+    result = runner.invoke(tickets, ["eval", str(path), "--json", "--choose"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert (report["method"], report["outage_margin"]) == ("logreg:10", 0.0)
+    choice = report["choice"]
+    assert set(choice) == {"en", "ru", "overall"}
+    assert set(choice["en"]) == {"method", "outage_margin", "accuracy", "outage_recall"}
+    assert len(choice["overall"]["by_method"]) == len(evaluate.CANDIDATES)
+    assert "leave one language out" in evaluate.format_report(report)
 
 
 def test_kb_tickets_corrections_exports_labelled_requests(app, client, runner):

@@ -1,9 +1,9 @@
-"""The evaluation's embedding cache (indexer/embedding_cache.py)."""
+"""The embedding cache (indexer/embedding_cache.py) with the evaluation's file store."""
 from __future__ import annotations
 
 import numpy as np
 
-from indexer.embedding_cache import CachedEmbedder
+from indexer.embedding_cache import CachedEmbedder, FileStore
 
 
 class FakeEmbedder:
@@ -27,15 +27,19 @@ class FakeEmbedder:
         return self._vectors(texts, "q")
 
 
+def _cached(model, folder):
+    return CachedEmbedder(model, FileStore(folder, model.name))
+
+
 def test_vectors_are_reused_across_runs_by_model_kind_and_text(tmp_path):
     model = FakeEmbedder()
-    first = CachedEmbedder(model, tmp_path)
+    first = _cached(model, tmp_path)
     passages = first.embed_passages(["alpha", "beta", "alpha"])
     query = first.embed_queries(["alpha"])
     assert model.embedded == ["alpha", "beta", "alpha"]     # a query is not a passage
     first.save()
 
-    again = CachedEmbedder(model, tmp_path)                # a later run
+    again = _cached(model, tmp_path)                # a later run
     assert np.array_equal(again.embed_passages(["beta", "alpha"]), passages[[1, 0]])
     assert np.array_equal(again.embed_queries(["alpha"]), query)
     assert model.embedded == ["alpha", "beta", "alpha"]     # nothing embedded again
@@ -44,21 +48,21 @@ def test_vectors_are_reused_across_runs_by_model_kind_and_text(tmp_path):
 
 
 def test_another_model_never_reads_the_cache(tmp_path):
-    CachedEmbedder(FakeEmbedder("model-a"), tmp_path).embed_passages(["alpha"])
-    cached = CachedEmbedder(FakeEmbedder("model-a"), tmp_path)
+    _cached(FakeEmbedder("model-a"), tmp_path).embed_passages(["alpha"])
+    cached = _cached(FakeEmbedder("model-a"), tmp_path)
     cached.embed_passages(["alpha"])
     cached.save()
     other = FakeEmbedder("model-b")
-    CachedEmbedder(other, tmp_path).embed_passages(["alpha"])
+    _cached(other, tmp_path).embed_passages(["alpha"])
     assert other.embedded == ["alpha"]
 
 
 def test_a_broken_cache_file_is_ignored(tmp_path):
     model = FakeEmbedder()
-    cached = CachedEmbedder(model, tmp_path)
-    cached.path.write_bytes(b"not a zip file")
-    reopened = CachedEmbedder(model, tmp_path)
+    cached = _cached(model, tmp_path)
+    cached.store.path.write_bytes(b"not a zip file")
+    reopened = _cached(model, tmp_path)
     assert reopened.embed_passages(["alpha"]).shape == (1, 4)
     reopened.save()
-    assert CachedEmbedder(model, tmp_path).embed_passages(["alpha"]).shape == (1, 4)
+    assert _cached(model, tmp_path).embed_passages(["alpha"]).shape == (1, 4)
     assert model.embedded == ["alpha"]

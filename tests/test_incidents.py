@@ -13,6 +13,7 @@ from kb_server import create_app
 from kb_server.extensions import db
 from kb_server.models import ClassCorrection, Ticket, TicketMessage
 from kb_server.tickets import corrections
+from kb_server.tickets.incidents import alike, topic
 from kb_server.tickets.service import contact_subject
 from conftest import app_config
 from staff_helpers import add_staff, bearer, login
@@ -117,6 +118,57 @@ def test_thresholds_are_settings(app, client):
     contact(client, "a", "everything is down", 0)
     contact(client, "b", "сайт лежит", 1, "ru")
     assert len(tickets(app, "incident")) == 1
+
+
+def test_alike_reports_group_into_concurrent_incidents(app, client):
+    contact(client, "a1", "login gives 502 for everyone", 0)
+    contact(client, "b1", "payments fail with 502", 1)
+    contact(client, "a2", "nobody can log in, the login page says 502", 2)
+    contact(client, "b2", "checkout payments fail with error 500", 3)
+    assert tickets(app, "incident") == []                  # two and two: not yet
+    contact(client, "a3", "the login screen: 503 service unavailable", 4)
+    [login] = tickets(app, "incident")
+    assert login.reports == 3 and "login" in login.subject
+    contact(client, "b3", "payments: error 500 again", 5)
+    with app.app_context():
+        assert topic("payments: error 500 again", "outage", "en") == {"payment"}
+        assert alike(topic("payments: error 500 again", "outage", "en"), topic("login gives 502", "outage", "en")) == 0
+    login, payments = tickets(app, "incident")
+    assert (login.reports, payments.reports) == (3, 3) and "payments fail with 502" in payments.subject
+    assert payments.priority == "P1" and payments.request_class == "outage"
+    contact(client, "c1", "сайт лежит", 6, "ru")           # names nothing: joins the newest
+    contact(client, "a4", "login page: bad gateway", 7)
+    login, payments = tickets(app, "incident")
+    assert (login.reports, payments.reports) == (4, 4)
+    by_incident = {}
+    for ticket in tickets(app, "contact"):
+        by_incident.setdefault(ticket.incident_id, []).append(ticket.session_id)
+    assert by_incident == {login.id: ["a1", "a2", "a3", "a4"], payments.id: ["b1", "b2", "b3", "c1"]}
+
+
+def test_similarity_zero_puts_every_report_in_one_incident(app, client):
+    app.config["INCIDENT_SIMILARITY"] = 0.0
+    for minutes, (session, text) in enumerate([("a", "login gives 502 for everyone"), ("b", "payments give 502"),
+                                               ("c", "the export page: 503")]):
+        contact(client, session, text, minutes)
+    [incident] = tickets(app, "incident")
+    assert incident.reports == 3
+
+
+def test_other_classes_open_incidents_when_configured(app, client):
+    slow = [("a", "the invoice list is very slow today"), ("b", "invoice list so slow, 30 seconds per click"),
+            ("c", "the invoice list takes ages to load, very laggy")]
+    for minutes, (session, text) in enumerate(slow):
+        contact(client, session, text, minutes)
+    assert tickets(app, "incident") == []                  # only outage by default
+    app.config["INCIDENT_CLASSES"] = ["outage", "performance_security"]
+    for minutes, (session, text) in enumerate(slow, start=5):
+        contact(client, session + "2", text, minutes)
+    [incident] = tickets(app, "incident")
+    assert (incident.request_class, incident.priority, incident.reports) == ("performance_security", "P2", 3)
+    assert incident.subject.startswith("Incident (performance_security): 3 reports")
+    assert [t.request_class for t in tickets(app, "contact") if t.incident_id == incident.id] \
+        == ["performance_security"] * 3
 
 
 # --- resolving and notices ---------------------------------------------------------------------

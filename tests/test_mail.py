@@ -283,6 +283,23 @@ def test_new_requests_by_mail_can_be_refused(app, client, relay, receiver):
         assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 0
 
 
+def test_a_sender_opening_too_many_new_requests_is_told_to_retry_later(app, client, relay, receiver):
+    app.config["MAIL_NEW_TICKETS_PER_HOUR"] = 2
+    for _ in range(2):
+        smtp_send(receiver, new_request(), sender="boris@example.org")
+    with pytest.raises(smtplib.SMTPDataError, match="try again later") as refused:
+        shouting = new_request()
+        shouting.replace_header("From", "BORIS@example.org")
+        smtp_send(receiver, shouting, sender="boris@example.org")
+    assert refused.value.smtp_code == 451                              # retried, not lost
+    other = new_request()
+    other.replace_header("From", "anna@example.com")
+    smtp_send(receiver, other, sender="anna@example.com")               # others are not held up
+    with app.app_context():
+        senders = db.session.scalars(db.select(Ticket.email).order_by(Ticket.id)).all()
+    assert senders == ["boris@example.org", "boris@example.org", "anna@example.com"]
+
+
 def bounce_for(original: EmailMessage) -> EmailMessage:
     """A delivery status notification (RFC 3464) for ``original``, as Postfix sends one."""
     return email.message_from_string(f"""\
@@ -475,8 +492,9 @@ def test_console_reply_is_mailed_and_the_answers_land_in_the_console(app, client
     resolution = relay.messages[-1]
     assert resolution["In-Reply-To"] == str(answer["Message-ID"])
     assert sent["Message-ID"] in resolution["References"]
-    good = re.search(r"https://help\.example(/t/\S+/rate/good)", resolution.get_body(("plain",)).get_content())
-    assert status(app, reference) == "resolved" and client.get(good.group(1)).status_code == 200
+    good = re.search(r"https://help\.example(/t/\S+)/rate/good", resolution.get_body(("plain",)).get_content())
+    assert status(app, reference) == "resolved" and client.get(good.group(1) + "/rate/good").status_code == 200
+    assert client.post(good.group(1) + "/rate", data={"rating": "good"}).status_code == 200  # its page's script
     html = staff.get(page).get_data(as_text=True)
     assert 'data-csat="good"' in html and "with rating links" in html
 

@@ -56,6 +56,31 @@ def test_contact_becomes_a_ticket_on_postgres(tmp_path, postgres_url):
         db.engine.dispose()
 
 
+
+def test_not_helpful_counts_and_todays_checkpoint_on_postgres(tmp_path, postgres_url):
+    import datetime as dt
+    from kb_server.analytics import today
+    from kb_server.authoring import listing
+    from kb_server.models import Event, KbArticle, utcnow
+    app = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=postgres_url))
+    assert app.test_cli_runner().invoke(main, ["init"]).exit_code == 0
+    now = utcnow()
+    with app.app_context():
+        db.session.add(KbArticle(translation_key="a", language="en", slug="a",
+                                 published_at=now - dt.timedelta(hours=1)))
+        db.session.add_all(Event(kind="feedback", session_id="s", article_id=article, data=data,
+                                 created_at=now - dt.timedelta(hours=hours))
+                           for article, data, hours in [("en/a", {"helpful": False}, 0),
+                                                        ("en/a", {"helpful": False}, 2),
+                                                        ("en/a", {"helpful": True}, 0),
+                                                        ("en/b", {"helpful": False}, 0)])
+        db.session.commit()
+        assert listing.not_helpful_counts() == {"en/a": 1, "en/b": 1}
+        today.advance(now.date(), now=now + dt.timedelta(hours=2))
+        assert today.load(now.date()) is not None
+        db.engine.dispose()
+
+
 CORPUS = [
     {"_id": "en-pass", "title": "Reset your password", "text": "Request a reset link by email."},
     {"_id": "en-bill", "title": "Invoices", "text": "Download invoices and receipts as PDF; "

@@ -222,6 +222,15 @@ def test_russian_query_finds_english_only_article(multilingual, mode):
     assert ids(results)[0] == "en/export-data"
 
 
+def test_abstention_compares_the_query_words_with_the_version_in_the_query_language(multilingual):
+    """The words of a Russian question are looked for in an article's Russian translation; an
+    article with none is judged on its cosine alone (None: no comparable words)."""
+    coverage = multilingual._same_language_coverage
+    assert coverage("сброс пароля", "ru", "en/reset-password") == 1.0
+    assert coverage("сброс пароля", "ru", "en/export-data") is None
+    assert coverage("export data", "en", "en/export-data") == 1.0
+
+
 @pytest.mark.parametrize("mode", ["semantic", "hybrid"])
 def test_ukrainian_query_finds_russian_article(multilingual, mode):
     results = multilingual.search("не надходять сповіщення на телефон", mode=mode)

@@ -1,6 +1,8 @@
 """Leave-one-set-out choice of ranking defaults (indexer/tuning.py)."""
 from __future__ import annotations
 
+import pytest
+
 from indexer.search import RankingSettings
 from indexer.tuning import KEYWORD_GRID, DevSet, choose, leave_one_set_out, markdown
 from search_helpers import BEIR_TINY
@@ -41,3 +43,35 @@ def test_a_dev_set_is_indexed_once_and_scored_per_setting(tmp_path):
               for weights in (KEYWORD_GRID["bm25"], KEYWORD_GRID["title 2"])]
     assert all(0 < score <= 1 for score in scores)
     assert len(list(dev.index_dir.glob("*/floors.json"))) == 1   # calibrated for the last one
+
+
+def _sample():
+    from indexer.tuning import AbstentionSample
+    # 4 answerable questions (evidence, recall@5, nDCG@10): one weak but right, one never answered
+    return AbstentionSample(answerable=[(2.0, 1.0, 1.0), (1.5, 1.0, 0.5), (0.9, 1.0, 1.0), (None, 0.0, 0.0)],
+                            unanswerable={"offtopic": [0.2, 0.6, None, 1.2], "cross": [0.95, 0.8]},
+                            recall_unabstained=0.75)
+
+
+def test_abstention_metrics_replay_a_threshold():
+    from indexer.tuning import abstention_metrics
+    measured = abstention_metrics(_sample(), 1.0)
+    assert measured["recall@5"] == 0.5 and measured["ndcg@10"] == 0.375
+    assert measured["abstain_rate"] == {"offtopic": 0.75, "cross": 1.0}
+    assert abstention_metrics(_sample(), 0.85)["abstain_rate"]["cross"] == 0.5
+
+
+def test_abstention_score_is_the_worst_file_less_the_recall_lost_beyond_the_budget():
+    from indexer.tuning import RECALL_BUDGET, RECALL_PENALTY, abstention_score
+    assert abstention_score(_sample(), 0.85) == 0.5                      # no recall lost
+    lost = 0.25 - RECALL_BUDGET                                           # the 0.9 question
+    assert abstention_score(_sample(), 1.0) == pytest.approx(0.75 - RECALL_PENALTY * lost)
+
+
+def test_the_abstention_setting_is_chosen_by_its_worst_set():
+    from indexer.tuning import EVIDENCE_THRESHOLDS, abstention_scores
+    strict = _sample()
+    scores = abstention_scores({0.75: {"a": strict, "b": strict}})
+    assert list(scores)[0] == f"0.75/{EVIDENCE_THRESHOLDS[0]}"           # lenient first
+    chosen = choose(scores, ["a", "b"], {"a": 0.0, "b": 0.0})
+    assert float(chosen.split("/")[1]) < 1.0                              # 1.0 costs recall

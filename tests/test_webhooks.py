@@ -13,8 +13,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import time_machine
 
 from kb_server import create_app, jobs, webhooks
+from kb_server.cli import main
 from kb_server.extensions import db
 from kb_server.models import AuditEntry, Webhook, WebhookDelivery, utcnow
 from tests.conftest import app_config
@@ -154,6 +156,33 @@ def test_a_gap_ticket_is_announced_too(app, client, receiver):
     search(client, "g1", "quantum flux capacitor")          # zero results: a gap ticket at once
     [event] = receiver.events()
     assert event["ticket"]["kind"] == "gap" and "quantum flux capacitor" in event["ticket"]["subject"]
+
+
+def test_a_merge_announces_the_ticket_that_takes_it(app, client, receiver):
+    original, duplicate = new_ticket(client), new_ticket(client)
+    add_hook(client, receiver.url, events=["ticket.updated"])
+    response = client.post(f"/api/v1/tickets/{duplicate}/merge", headers=STAFF, json={"into": original})
+    assert response.status_code == 200
+    events = {e["ticket"]["reference"]: e for e in receiver.events()}
+    assert set(events) == {original, duplicate}
+    assert events[original]["changes"] == {"action": "merge_in", "merged": duplicate, "by": STAFF_ADMIN}
+    assert events[duplicate]["ticket"]["status"] == "closed"
+
+
+def test_the_sla_checks_own_escalation_is_announced(app, client, receiver):
+    app.config.update(SLA={"P3": {"first_response": "1h", "resolution": "8h"}},
+                      SLA_ACTIONS={"due_soon": [], "breached": ["escalate"]})
+    add_hook(client, receiver.url, events=["ticket.escalated"])
+    created = dt.datetime.now(dt.timezone.utc)
+    with time_machine.travel(created, tick=False):
+        reference = new_ticket(client)
+    with time_machine.travel(created + dt.timedelta(hours=2), tick=False):
+        result = app.test_cli_runner().invoke(main, ["tickets", "sla-check"])
+    assert "action escalate: 1" in result.output, result.output
+    [event] = receiver.events()
+    assert event["type"] == "ticket.escalated" and event["ticket"]["reference"] == reference
+    assert event["ticket"]["line"] == 2
+    assert event["changes"]["action"] == "sla.escalate" and event["changes"]["by"] == "sla"
 
 
 def test_retry_after_a_500_then_success_with_a_real_consumer(tmp_path, app, receiver):

@@ -53,4 +53,4 @@ QUERY_COLUMNS = ["query", "searches", "zero_results", "clicked", "failed", "ctr"
 ARTICLE_COLUMNS = ["article_id", "title", "updated", "views", "votes", "helpful_rate",
                    "not_helpful", "reasons", "contacts_after", "flagged", "stale"]
 GAP_COLUMNS = ["reference", "query", "users", "queries", "signals", "languages", "last_seen",
-               "write_url", "almost_matched"]
+               "write_url", "almost_matched", "answered", "answered_by"]

@@ -2,7 +2,7 @@
 ``start..end``, optional site, language, channel).
 
 Event numbers come from the stored daily rollups (``rollup.py``; final days missing are rolled
-up on the way) plus today's events reduced on the fly (at most every ``LIVE_SECONDS``). Ticket numbers are read from the tickets
+up on the way) plus today's: its hourly checkpoint and the events since, reduced on the fly (at most every ``LIVE_SECONDS``; ``today.py``). Ticket numbers are read from the tickets
 themselves (a few thousand rows, not millions).
 """
 from __future__ import annotations
@@ -19,11 +19,12 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from kb_server.analytics import links, metrics, rollup
+from kb_server.analytics.today import live_groups
 from kb_server.analytics import tickets as ticket_metrics
 from kb_server.console import detail
 from kb_server.extensions import db
 from kb_server.models import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay, AuditEntry,
-                              Event, Ticket, TicketMessage, utcnow)
+                              Event, Ticket, TicketArticle, TicketMessage, utcnow)
 from kb_server.models.tickets import OPEN_STATUSES
 from kb_server.tickets import corrections, sla
 from kb_server.tickets.calendar import BUSINESS
@@ -137,23 +138,24 @@ def _split_days(filters: Filters) -> tuple[list[dt.date], list[dt.date]]:
     return sorted(stored), live
 
 
-_live: dict[tuple[str, dt.date], tuple[float, dict]] = {}     # (database, day) -> (when, groups)
+_live: dict[tuple[str, dt.date], tuple[float, list]] = {}     # (database, day) -> (when, groups)
 
 
-def live_day(day: dt.date) -> dict[rollup.Key, rollup.Group]:
-    """A day not rolled up yet (today), reduced from its events at most every
-    ``LIVE_SECONDS`` per process: a dashboard's requests share one reduction."""
+def live_day(day: dt.date) -> list[tuple[rollup.Key, rollup.Group]]:
+    """A day not rolled up yet (today) as (key, group) pairs: its hourly checkpoint and the
+    events since (``today.live_groups``), at most every ``LIVE_SECONDS`` per process: a
+    dashboard's requests share one reduction."""
     key = (str(db.engine.url), day)
     cached = _live.get(key)
     if cached is None or time.monotonic() - cached[0] > LIVE_SECONDS:
-        cached = (time.monotonic(), rollup.compute_day(day))
+        cached = (time.monotonic(), live_groups(day))
         _live.clear()                         # only the current day is ever kept
         _live[key] = cached
     return cached[1]
 
 
 def _live_groups(days: Iterable[dt.date], filters: Filters) -> list[tuple[dt.date, rollup.Group]]:
-    return [(day, group) for day in days for (site_key, language), group in live_day(day).items()
+    return [(day, group) for day in days for (site_key, language), group in live_day(day)
             if filters.matches(site_key, language)]
 
 
@@ -399,25 +401,41 @@ def articles(filters: Filters) -> list[dict]:
 
 
 def content_gaps(filters: Filters, limit: int = 50, suggest: bool = False) -> list[dict]:
-    """Open knowledge-gap tickets seen in the range (clusters of unresolved queries), most
-    users affected first: their queries, "write article" link, and the articles that almost
-    matched (rated "not helpful" for it; with ``suggest``, also what search finds now)."""
+    """Knowledge-gap tickets seen in the range (clusters of unresolved queries): the open ones,
+    most users affected first, then those an article answered (``answered``, ``answered_by``);
+    their queries, "write article" link, and the articles that almost matched (rated "not
+    helpful" for it; with ``suggest``, also what search finds now)."""
     start, end = filters.bounds
+    answers = select(TicketArticle.ticket_id).where(TicketArticle.relation == "resolved_with")
+    is_open = Ticket.status.in_(OPEN_STATUSES)
     gaps = db.session.scalars(select(Ticket).where(
-        Ticket.kind == "gap", Ticket.status.in_(OPEN_STATUSES), Ticket.gap_last_seen >= start,
+        Ticket.kind == "gap", is_open | Ticket.id.in_(answers), Ticket.gap_last_seen >= start,
         Ticket.gap_first_seen < end, *filters.clauses(Ticket))
-        .order_by(Ticket.gap_users.desc(), Ticket.id).limit(limit)).all()
+        .order_by(is_open.desc(), Ticket.gap_users.desc(), Ticket.id).limit(limit)).all()
+    answered_by = _gap_answers([t.id for t in gaps if t.status not in OPEN_STATUSES])
     catalog = _catalog_articles()
     result = []
     for ticket in gaps:
         gap = ticket.gap_dict()
         almost = {article_id: catalog[article_id].title if article_id in catalog else article_id
                   for article_id in gap["articles"]}
-        if suggest:
+        if suggest and ticket.id not in answered_by:
             almost.update({hit["id"]: hit["title"] for hit in detail.suggestions(ticket)})
         result.append({"reference": ticket.reference, "query": gap["query"], "users": gap["users"],
                        "queries": gap["sample_queries"], "signals": gap["signals"],
                        "languages": gap["languages"], "last_seen": gap["last_seen"],
                        "write_url": WRITE_ARTICLE_URL.format(reference=ticket.reference),
-                       "almost_matched": [{"article_id": k, "title": v} for k, v in almost.items()]})
+                       "almost_matched": [{"article_id": k, "title": v} for k, v in almost.items()],
+                       "answered": ticket.id in answered_by,
+                       "answered_by": answered_by.get(ticket.id)})
     return result
+
+
+def _gap_answers(ticket_ids: list[int]) -> dict[int, dict]:
+    """The article that answered each closed gap: ``{ticket id: {article_id, title}}``."""
+    if not ticket_ids:
+        return {}
+    rows = db.session.scalars(select(TicketArticle).where(
+        TicketArticle.ticket_id.in_(ticket_ids), TicketArticle.relation == "resolved_with")
+        .order_by(TicketArticle.id))
+    return {row.ticket_id: {"article_id": row.article_id, "title": row.title} for row in rows}

@@ -3,7 +3,8 @@
 A UTC day is *final* once it has ended (plus ``FINAL_AFTER`` for requests in flight); a final
 day's rollup is computed from its events (``compute_day``) and stored (``store_day``) by
 ``kb analytics rollup`` (cron) or, lazily, by the first report that needs it. Days not final
-(today) are computed from their events on every request. Either way a day is reduced the same
+(today) are computed from their events: up to the last hour from a checkpoint (``today.py``),
+the rest on the request. Either way a day is reduced the same
 way, so a range is the sum of its days: a session that crosses midnight UTC counts on both days.
 
 Rollups keep no session ids, e-mails or page URLs; they keep normalized query texts, which
@@ -12,22 +13,25 @@ Rollups keep no session ids, e-mails or page URLs; they keep normalized query te
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from kb_server.analytics import metrics
 from kb_server.extensions import db
 from kb_server.models import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay,
-                              AnalyticsRollupDay, Event, utcnow)
+                              AnalyticsRollupDay, AnalyticsToday, Event, utcnow)
 
 FINAL_AFTER = dt.timedelta(minutes=5)
 BATCH_DAYS = 7
+# the JSON columns only where the definitions read them (decoding them is most of a read)
 EVENT_COLUMNS = (Event.id, Event.created_at, Event.kind, Event.session_id, Event.site_key,
-                 Event.language, Event.query, Event.result_count, Event.result_ids,
-                 Event.article_id, Event.data)
+                 Event.language, Event.query, Event.result_count,
+                 case((Event.kind == "search", Event.result_ids)).label("result_ids"),
+                 Event.article_id, case((Event.kind == "feedback", Event.data)).label("data"))
 Key = tuple[str, str]          # (site key, language)
 
 
@@ -62,10 +66,22 @@ def reduce_events(events) -> dict[Key, Group]:
     """Events (of one day) reduced to their groups."""
     groups: dict[Key, Group] = {}
     browsers: dict[Key, set[str]] = {}
-    for session in metrics.sessions(events):
+    add_sessions(groups, browsers, metrics.sessions(events))
+    for key, found in browsers.items():
+        groups[key].counts.users = len(found)
+    return groups
+
+
+def add_sessions(groups: dict[Key, Group], browsers: dict[Key, set[str]], session_list) -> None:
+    """Whole sessions added to ``groups``; ``browsers`` collects each group's self-service
+    browsers (hashed: ``users`` is their number, which the caller sets)."""
+    for session in session_list:
         key = session_key(session)
         group = groups.setdefault(key, Group())
-        browsers.setdefault(key, set()).add(metrics.self_service_browser(session))
+        found_browsers = browsers.setdefault(key, set())
+        browser = metrics.self_service_browser(session)
+        if browser:
+            found_browsers.add(browser_hash(browser))
         found = metrics.session_intents(session)
         group.counts += metrics.session_counts(session, found)
         for intent in found:
@@ -74,9 +90,11 @@ def reduce_events(events) -> dict[Key, Group]:
         for article_id, counts in metrics.article_counts([session]).items():
             merge_article(group.articles.setdefault(article_id, metrics.ArticleCounts()), counts)
             group.reasons.update(counts.reasons)
-    for key, found in browsers.items():
-        groups[key].counts.users = len(found - {""})
-    return groups
+
+
+def browser_hash(session_id: str) -> str:
+    """A browser (session id) as stored in today's checkpoint: a short hash, not the id."""
+    return hashlib.blake2b(session_id.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def merge_article(into: metrics.ArticleCounts, other: metrics.ArticleCounts) -> None:
@@ -97,6 +115,7 @@ def compute_day(day: dt.date) -> dict[Key, Group]:
 def store_day(day: dt.date, groups: dict[Key, Group]) -> None:
     """Add a day's rollup (replacing any) to the session (the caller commits)."""
     _delete_days(AnalyticsRollupDay.day == day)
+    db.session.execute(delete(AnalyticsToday).where(AnalyticsToday.day == day))  # its checkpoint
     db.session.add(AnalyticsRollupDay(day=day, computed_at=utcnow()))
     for (site_key, language), group in groups.items():
         db.session.add(AnalyticsDay(day=day, site_key=site_key, language=language,

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import tempfile
@@ -22,8 +21,8 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from indexer.articles import ArticleError, parse_article
-from indexer.languages import LANGUAGES
-from kb_server import audit
+from kb_server import audit, shared_kb
+from kb_server.shared_kb import digest
 from kb_server.authoring import store
 from kb_server.authoring.fields import from_article, from_revision
 from kb_server.extensions import db
@@ -33,10 +32,6 @@ log = logging.getLogger(__name__)
 FILE_AUTHOR = "file"
 _seen: dict[str, tuple[int, int]] = {}      # path -> (size, mtime_ns) at the last sync
 _seen_lock = threading.Lock()
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def disk_hash(path: Path) -> str:
@@ -63,14 +58,21 @@ def write_atomic(path: Path, text: str) -> str:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _remember(path)
+    remember(path)
     return digest(data)
 
 
-def _remember(path: Path) -> None:
+def remember(path: Path) -> None:
+    """The sync takes ``path`` as it is now for known: unchanged until its size or modification
+    time changes, and, on a node that follows the shared knowledge base, a file it had."""
     stat = path.stat()
     with _seen_lock:
         _seen[str(path)] = (stat.st_size, stat.st_mtime_ns)
+
+
+def _had(path: Path) -> bool:
+    with _seen_lock:
+        return str(path) in _seen
 
 
 def _unchanged_since_last_sync(path: Path) -> bool:
@@ -93,15 +95,15 @@ class SyncReport:
 
 def article_files(articles_dir: str | Path):
     """``(relative path, path)`` of every article file: ``<lang>/<name>.md``."""
-    root = Path(articles_dir)
-    for language in LANGUAGES:
-        for path in sorted((root / language).glob("*.md")):
-            yield f"{language}/{path.name}", path
+    return ((relative, path) for relative, path in shared_kb.shared_files(articles_dir)
+            if "/" in relative)
 
 
-def sync_from_files(articles_dir: str | Path) -> SyncReport:
+def sync_from_files(articles_dir: str | Path, followed: bool = False) -> SyncReport:
     """Make a revision of every article file changed since it was last written or read
-    (committed). A file that does not parse is reported and left alone."""
+    (committed). A file that does not parse is reported and left alone. ``followed``: this
+    node follows the shared knowledge base, whose files it may not have written yet, so an
+    absent file is deleted only if the node had it."""
     report = SyncReport()
     known = {a.file_path: a for a in db.session.scalars(db.select(KbArticle))}
     present = set()
@@ -112,16 +114,17 @@ def sync_from_files(articles_dir: str | Path) -> SyncReport:
         data = path.read_bytes()
         article = known.get(relative)
         if article is not None and article.file_hash == digest(data):
-            _remember(path)
+            remember(path)
             continue
         try:
             _sync_one(relative, data, article, report)
         except ArticleError as exc:
             report.errors.append(str(exc))
             continue
-        _remember(path)
+        remember(path)
     for relative, article in known.items():
-        if relative not in present and article.file_hash and article.state != "archived":
+        if (relative not in present and article.file_hash and article.state != "archived"
+                and (not followed or _had(Path(articles_dir) / relative))):
             _archive_deleted(relative, article, report)
     try:
         db.session.commit()
@@ -138,6 +141,7 @@ def _archive_deleted(relative: str, article: KbArticle, report: SyncReport) -> N
     store.add_revision(FILE_AUTHOR, article, from_revision(store.latest(article)), kind="file",
                        state="archived", note=f"deleted on disk: {relative}")
     article.file_hash = ""
+    shared_kb.record(relative, None)
     audit.record(FILE_AUTHOR, "article", article.article_id, "file_deleted",
                  {"state": before}, {"state": "archived"})
     report.archived.append(relative)
@@ -168,6 +172,7 @@ def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: Syn
                      {"state": before}, {"state": state})
         report.updated.append(relative)
     article.file_path, article.file_hash = relative, digest(data)
+    shared_kb.record(relative, data)
     article.updated_at = _updated(parsed.updated)
     if state == "validated":       # a draft file (status: draft) is on disk but not published
         article.published_revision_id = article.current_revision_id
@@ -197,7 +202,8 @@ def start_background_sync(app, every: float, stop: threading.Event | None = None
         while not stop.wait(every):
             with app.app_context():
                 try:
-                    report = sync_from_files(app.config["ARTICLES_DIR"])
+                    report = sync_from_files(app.config["ARTICLES_DIR"],
+                                             followed=shared_kb.followed(app.config))
                     if report.changed:
                         log.info("articles changed on disk: %s", report)
                         publishing.refresh_index()

@@ -44,16 +44,16 @@ def parse(args: Mapping) -> Filters:
 
 
 def not_helpful_counts() -> dict[str, int]:
-    """Article id -> "not helpful" votes since it was last published."""
-    published = {a.article_id: a.published_at for a in db.session.scalars(db.select(KbArticle))}
-    counts: dict[str, int] = {}
-    rows = db.session.execute(db.select(Event.article_id, Event.data, Event.created_at)
-                              .filter_by(kind="feedback"))
-    for article_id, data, created_at in rows:
-        since = published.get(article_id)
-        if (data or {}).get("helpful") is False and (since is None or created_at >= since):
-            counts[article_id] = counts.get(article_id, 0) + 1
-    return counts
+    """Article id -> "not helpful" votes since it was last published (every vote when the
+    console does not know the article), counted by the database."""
+    article_id = KbArticle.language + "/" + KbArticle.slug
+    rows = db.session.execute(
+        db.select(Event.article_id, db.func.count())
+        .outerjoin(KbArticle, Event.article_id == article_id)
+        .where(Event.kind == "feedback", Event.data["helpful"].as_boolean() == db.false(),
+               db.or_(KbArticle.published_at.is_(None), Event.created_at >= KbArticle.published_at))
+        .group_by(Event.article_id))
+    return dict(rows.all())
 
 
 def stale_before() -> dt.datetime:

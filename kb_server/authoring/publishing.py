@@ -20,7 +20,7 @@ from pathlib import Path
 from flask import current_app
 from whoosh.index import LockError
 
-from kb_server import audit, search
+from kb_server import audit, search, shared_kb
 from kb_server.authoring import files, store
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
 from kb_server.console import kcs
@@ -135,8 +135,11 @@ def archive(actor: User, article: KbArticle, base_hash: str) -> None:
 
 
 def _write(article: KbArticle, fields: Fields, status: str) -> None:
-    article.file_hash = files.write_atomic(file_of(article), fields.file_text(status=status))
+    """Write the article's file and record it for the other nodes (in the session)."""
+    text = fields.file_text(status=status)
+    article.file_hash = files.write_atomic(file_of(article), text)
     article.file_path = f"{article.language}/{article.slug}.md"
+    shared_kb.record(article.file_path, text.encode("utf-8"))
 
 
 def _answer_source_gap(actor: User, article: KbArticle, notify: bool) -> None:

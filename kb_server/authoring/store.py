@@ -10,11 +10,12 @@ saves its content again as a new revision; nothing is ever rewritten.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 
 from flask import current_app
+from markupsafe import Markup
 
 from kb_server import audit
+from kb_server.authoring import diff
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
 from kb_server.console import kcs
 from kb_server.extensions import db
@@ -157,19 +158,33 @@ def restore(actor: User, article: KbArticle, number: int) -> ArticleRevision:
     return row
 
 
+def set_source(article: KbArticle, source: KbArticle, number: int) -> None:
+    """Record that ``article`` is translated from revision ``number`` of ``source`` (another
+    language version of it; anything else is ignored). Flushed, not committed."""
+    if (source.id != article.id and source.translation_key == article.translation_key
+            and revision(source, number) is not None):
+        article.source_article_id, article.source_revision = source.id, number
+        db.session.flush()
+
+
+def outdated(articles: list[KbArticle]) -> dict[int, tuple[KbArticle, int, int]]:
+    """The translations among ``articles`` whose source published a later revision than the
+    one they were translated from: ``{id: (source, translated revision, published revision)}``."""
+    found = {}
+    for article in articles:
+        source = get(article.source_article_id) if article.source_article_id else None
+        current = published(source) if source is not None else None
+        if current is not None and current.number > (article.source_revision or 0):
+            found[article.id] = (source, article.source_revision, current.number)
+    return found
+
+
 def revision_text(row: ArticleRevision) -> str:
     """A revision as its Markdown file (front matter and body) for diffs."""
     return from_revision(row).file_text(updated="")
 
 
-def side_by_side(old: str, new: str, labels: tuple[str, str]) -> str:
-    """Side-by-side HTML diff of two texts (stdlib ``difflib.HtmlDiff``: it escapes the text,
-    marks changed lines and the changed characters within them; 3 lines of context)."""
-    differ = difflib.HtmlDiff(tabsize=4, wrapcolumn=70)
-    return differ.make_table(old.splitlines(), new.splitlines(), labels[0], labels[1],
-                             context=True, numlines=3)
-
-
-def diff_table(old: ArticleRevision, new: ArticleRevision, labels: tuple[str, str]) -> str:
-    """Two revisions' files side by side."""
-    return side_by_side(revision_text(old), revision_text(new), labels)
+def diff_table(old: ArticleRevision, new: ArticleRevision, labels: tuple[str, str],
+               same: str = "no differences") -> Markup:
+    """Two revisions' files side by side, changed words marked (``diff.side_by_side``)."""
+    return diff.side_by_side(revision_text(old), revision_text(new), labels, same)

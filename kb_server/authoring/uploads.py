@@ -5,7 +5,9 @@ claim) and must be one of ``UPLOAD_TYPES``; the size is capped by ``UPLOAD_MAX_B
 are stored under ``UPLOADS_DIR`` named by their SHA-256 (the same file uploaded twice is stored
 once) and served at ``/media/<name>`` with their recognised type, ``nosniff``, a sandboxing
 CSP, and ``Content-Disposition: attachment`` for everything but images. SVG is not accepted
-(it can carry scripts).
+(it can carry scripts). A file is public once the published revision of a public, validated
+article links to it; until then (a draft's image, an internal article's attachment, an
+archived article's) only signed-in staff may fetch it (``is_public``).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from flask import current_app
 
 from kb_server.authoring.fields import AuthoringError
 from kb_server.extensions import db
-from kb_server.models import ArticleUpload, User
+from kb_server.models import ArticleRevision, ArticleUpload, KbArticle, User
 
 # content type -> (extension, test of the first bytes)
 SIGNATURES = {
@@ -77,3 +79,14 @@ def markdown_for(row: ArticleUpload, url: str) -> str:
 
 def find(name: str) -> ArticleUpload | None:
     return db.session.scalar(db.select(ArticleUpload).filter_by(stored_name=name))
+
+
+def is_public(name: str) -> bool:
+    """Whether the published revision of a public, validated (not archived) article links to
+    the uploaded file ``name`` (its ``/media/<name>`` URL in the body)."""
+    linked = ArticleRevision.body.contains(f"/media/{name}", autoescape=True)
+    return db.session.scalar(
+        db.select(KbArticle.id)
+        .join(ArticleRevision, ArticleRevision.id == KbArticle.published_revision_id)
+        .where(KbArticle.state == "validated", ArticleRevision.visibility == "public", linked)
+        .limit(1)) is not None

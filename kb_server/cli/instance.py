@@ -15,7 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from kb_server import jobs, logs, search
+from kb_server import follow, jobs, logs, search, shared_kb
 from kb_server.authoring import files
 from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
@@ -58,9 +58,49 @@ def init_command() -> None:
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the help center, API and widget with waitress (see kb_server/serving.py)."""
     logs.configure(current_app.config["LOG_FORMAT"])
-    started = time.monotonic()
     app = current_app._get_current_object()
     init_instance()
+    follower = follow.Follower(app) if shared_kb.followed(app.config) else None
+    if follower is not None:
+        click.echo("following the knowledge base shared in the database (KB_FOLLOW_DATABASE): "
+                   "/readyz answers 503 until this node has caught up")
+    else:
+        _index_local_files(app)
+    consumers = []
+
+    def articles_loops() -> None:
+        every = app.config["ARTICLES_SYNC_SECONDS"]
+        if files.start_background_sync(app, every):
+            click.echo(f"article files checked every {every:g}s (KB_ARTICLES_SYNC_SECONDS)")
+        if search.embed_in_background(app):
+            click.echo("embedding in the background: hybrid search starts when it is done "
+                       "(progress in /api/v1/health)")
+
+    def background() -> None:
+        if jobs.runs_in_serve(app.config):
+            consumers.append(jobs.start_consumer(app))
+            click.echo(f"processing background jobs from {jobs.storage_name(app.config)} "
+                       f"(SLA check every {jobs.every_minutes(app.config['SLA_CHECK_SECONDS'])} "
+                       "min; KB_JOBS_IN_SERVE=false to leave them to kb worker)")
+        else:
+            click.echo("background jobs are left to `kb worker` (KB_JOBS_IN_SERVE)")
+        if follower is not None:     # the file sync runs once the shared files are written
+            follower.start(on_caught_up=articles_loops)
+        else:
+            articles_loops()
+    click.echo(f"Linezero on http://{host}:{port}/  (help center), /demo (widget demo)")
+    try:
+        serve(lambda: app, host=host, port=port, workers=workers, threads=threads,
+              after_start=background)
+    finally:
+        for consumer in consumers:          # let running jobs finish (a queued one waits)
+            consumer.stop(graceful=True)
+
+
+def _index_local_files(app) -> None:
+    """The articles folder into the console's revisions, then the keyword index, before
+    serving (a node that follows the database does this in the background instead)."""
+    started = time.monotonic()
     synced = files.sync_from_files(app.config["ARTICLES_DIR"])   # the console's view of the files
     if synced.changed:
         click.echo(f"articles: {len(synced.imported)} imported, {len(synced.updated)} changed "
@@ -72,30 +112,6 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     for error in report.errors:
         click.echo(f"skipped {error}", err=True)
     click.echo(f"keyword search ready in {time.monotonic() - started:.1f}s ({report.summary()})")
-
-    consumers = []
-
-    def background() -> None:
-        if jobs.runs_in_serve(app.config):
-            consumers.append(jobs.start_consumer(app))
-            click.echo(f"processing background jobs from {jobs.storage_name(app.config)} "
-                       f"(SLA check every {jobs.every_minutes(app.config['SLA_CHECK_SECONDS'])} "
-                       "min; KB_JOBS_IN_SERVE=false to leave them to kb worker)")
-        else:
-            click.echo("background jobs are left to `kb worker` (KB_JOBS_IN_SERVE)")
-        every = app.config["ARTICLES_SYNC_SECONDS"]
-        if files.start_background_sync(app, every):
-            click.echo(f"article files checked every {every:g}s (KB_ARTICLES_SYNC_SECONDS)")
-        if search.embed_in_background(app):
-            click.echo("embedding in the background: hybrid search starts when it is done "
-                       "(progress in /api/v1/health)")
-    click.echo(f"Linezero on http://{host}:{port}/  (help center), /demo (widget demo)")
-    try:
-        serve(lambda: app, host=host, port=port, workers=workers, threads=threads,
-              after_start=background)
-    finally:
-        for consumer in consumers:          # let running jobs finish (a queued one waits)
-            consumer.stop(graceful=True)
 
 
 @click.command("settings")

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from indexer.embedding_cache import CachedEmbedder
+from indexer.embedding_cache import CachedEmbedder, FileStore
 from indexer.evaluate import ABSTENTION_KEYS, METRIC_KEYS, MODES, PEER_PREFIX, evaluate
 from kb_server import search
 from kb_server.pgcluster import ClusterUnavailable, temporary_cluster
@@ -58,7 +58,8 @@ def eval_embedder(no_cache: bool = False):
     embedder = search.embedder()
     if embedder is None or no_cache:
         return embedder
-    return CachedEmbedder(embedder, Path(current_app.config["INSTANCE_DIR"]) / "eval-cache")
+    folder = Path(current_app.config["INSTANCE_DIR"]) / "eval-cache"
+    return CachedEmbedder(embedder, FileStore(folder, embedder.name))
 
 
 @click.command("eval")

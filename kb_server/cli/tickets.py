@@ -68,7 +68,8 @@ def gaps_check_command(notify: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--choose", is_flag=True,
-              help="Also choose the embedder method by leaving one language out (`choice` key).")
+              help="Also choose the embedder method and outage margin by leaving one language out "
+                   "(`choice` key).")
 @with_appcontext
 def eval_command(path: str, as_json: bool, choose: bool) -> None:
     """Accuracy, recall per class and confusion matrix of the suggested request classes on a
@@ -81,10 +82,12 @@ def eval_command(path: str, as_json: bool, choose: bool) -> None:
     classifier = classify.classifier()
     result = evaluate.report(rows, _suggest(classifier))
     result["method"] = classifier.method if classifier.embedder else "keywords"
+    result["outage_margin"] = classifier.outage_margin
     if choose:
         if classifier.embedder is None:
             raise click.ClickException("--choose needs an embedder (KB_EMBEDDER is none or failed)")
-        result["choice"] = evaluate.leave_one_language_out(rows, lambda method: _suggest(classifier.with_method(method)))
+        result["choice"] = evaluate.leave_one_language_out(rows, lambda candidate, language: _suggest(
+            classifier.with_method(*candidate, without_language=language)))
     click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json
                else evaluate.format_report(result))
 

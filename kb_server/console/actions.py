@@ -282,6 +282,8 @@ def merge(actor: User, ticket: Ticket, params: Mapping) -> str:
     audit.record(actor, "ticket", target.reference, "merge_in", before,
                  audit.snapshot(target, ("context", "gap", "gap_users")))
     target.updated_at = utcnow()
+    webhooks.emit("ticket.updated", target, {"action": "merge_in", "merged": ticket.reference,
+                                             "by": actor.email})
     ticket.merged_into_id, ticket.status, ticket.pending_reason = target.id, "closed", ""
     return f"merged into {target.reference}"
 

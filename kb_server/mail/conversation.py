@@ -16,17 +16,18 @@ escalations and system lines live in the same table but are never shown to the u
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import shutil
 from pathlib import Path
 
 from flask import abort, current_app, send_from_directory
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kb_server import audit
 from kb_server.extensions import db
-from kb_server.mail.inbound import Ignored, InboundReply, NewRequest
+from kb_server.mail.inbound import Ignored, InboundReply, NewRequest, UserMessage
 from kb_server.models.base import utcnow
 from kb_server.models.staff import TicketMessage, User
 from kb_server.models.tickets import Ticket, iso
@@ -77,7 +78,7 @@ def thread_ids(ticket: Ticket) -> list[str]:
 
 
 # --- the user's replies --------------------------------------------------------------------------
-def _save_attachments(reference: str, reply: InboundReply | NewRequest) -> list[dict]:
+def _save_attachments(reference: str, reply: UserMessage) -> list[dict]:
     folder = Path(current_app.config["MAIL_ATTACHMENTS_DIR"]) / reference
     saved = []
     for attachment in reply.attachments:
@@ -114,7 +115,7 @@ def erase_attachments(reference: str | None) -> None:
         shutil.rmtree(Path(current_app.config["MAIL_ATTACHMENTS_DIR"]) / reference, ignore_errors=True)
 
 
-def _user_message(ticket: Ticket, reply: InboundReply | NewRequest) -> None:
+def _user_message(ticket: Ticket, reply: UserMessage) -> None:
     data = {"via": reply.via, "message_id": reply.message_id,
             "attachments": _save_attachments(ticket.reference, reply),
             "refused": [{"name": name, "reason": reason} for name, reason in reply.refused]}
@@ -122,13 +123,27 @@ def _user_message(ticket: Ticket, reply: InboundReply | NewRequest) -> None:
                                  body=reply.text, data=data, created_at=utcnow()))
 
 
+TOO_MANY_NEW_REQUESTS = "too many new requests from this sender"
+
+
+def _recent_requests_by(sender: str) -> int:
+    """New tickets ``sender`` opened by e-mail in the last hour."""
+    since = utcnow() - dt.timedelta(hours=1)
+    return db.session.scalar(select(func.count(Ticket.id)).where(
+        func.lower(Ticket.email) == sender.lower(), Ticket.session_id.like("mail:%"),
+        Ticket.created_at >= since))
+
+
 def open_ticket(request: NewRequest) -> Ticket | Ignored:
     """A contact ticket for a new request by e-mail; its "session" is the message (the same
-    Message-ID again, an SMTP retry, opens nothing)."""
+    Message-ID again, an SMTP retry, opens nothing). A sender past ``MAIL_NEW_TICKETS_PER_HOUR``
+    is ``TOO_MANY_NEW_REQUESTS`` (the SMTP server answers 451: their server retries later)."""
     key = request.message_id or f"{request.sender}\n{request.subject}\n{request.text}"
     session = "mail:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:40]
     if db.session.scalar(select(Ticket.id).filter_by(session_id=session)) is not None:
         return Ignored("already received")
+    if _recent_requests_by(request.sender) >= current_app.config["MAIL_NEW_TICKETS_PER_HOUR"]:
+        return Ignored(TOO_MANY_NEW_REQUESTS)
     fields = {"kind": "contact", "session_id": session, "query": request.subject[:500],
               "user_agent": "e-mail"}
     text = request.text or request.subject or "(attachments only)"

@@ -56,31 +56,31 @@ class Attachment:
     data: bytes = field(repr=False)
 
 
-@dataclass(frozen=True)
-class InboundReply:
+@dataclass(frozen=True, kw_only=True)
+class UserMessage:
+    """What a person sent: the text kept, the files accepted and refused."""
+
+    sender: str
+    text: str
+    message_id: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()      # (file name, reason)
+    via: str = "email"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundReply(UserMessage):
     """A user's reply to a ticket (``via`` ``email`` or ``link``)."""
 
     reference: str
-    sender: str
-    text: str
-    message_id: str = ""
-    attachments: tuple[Attachment, ...] = ()
-    refused: tuple[tuple[str, str], ...] = ()      # (file name, reason)
-    via: str = "email"
 
 
-@dataclass(frozen=True)
-class NewRequest:
+@dataclass(frozen=True, kw_only=True)
+class NewRequest(UserMessage):
     """A person's new message to the support address (no ticket token or thread)."""
 
-    sender: str
     name: str
     subject: str
-    text: str
-    message_id: str = ""
-    attachments: tuple[Attachment, ...] = ()
-    refused: tuple[tuple[str, str], ...] = ()      # (file name, reason)
-    via: str = "email"
 
 
 @dataclass(frozen=True)

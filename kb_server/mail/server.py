@@ -8,8 +8,8 @@ new request (a message to the reply address that threads to no ticket) to
 dropped with a log line: refusing it would make the sender's server bounce it back, which is how
 loops start; nothing is ever answered automatically. With ``MAIL_NEW_TICKETS`` off a new request
 is refused with ``550`` and a hint, so its sender learns from their own server's bounce that it
-did not arrive. A failure of ours is
-``451`` so the sending server retries later.
+did not arrive. A failure of ours, or a sender past ``MAIL_NEW_TICKETS_PER_HOUR`` new requests,
+is ``451`` so the sending server retries later (nothing is lost).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from kb_server.mail.inbound import NOT_A_REPLY, Ignored, NewRequest, ingest
 
 log = logging.getLogger(__name__)
 
+TOO_MANY_ANSWER = "451 4.7.1 Too many new requests from this sender; please try again later"
 NOT_A_REPLY_ANSWER = ("550 5.7.1 This address only receives replies to support requests; "
                       "please contact us through the help center")
 
@@ -57,6 +58,8 @@ class InboundHandler:
                 done = conversation.deliver(result)
             if isinstance(done, Ignored):
                 log.info("mail: ignored a message from %r: %s", result.sender, done.reason)
+                if done.reason == conversation.TOO_MANY_NEW_REQUESTS:
+                    return TOO_MANY_ANSWER
             return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):

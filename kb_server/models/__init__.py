@@ -9,6 +9,7 @@
 - ``kcs``: ``TicketArticle`` (a ticket linked to an article), ``ArticleFlag`` (an article flagged).
 - ``analytics``: the daily rollups the dashboard reads.
 - ``integrations``: ``Webhook``, ``WebhookDelivery`` (outbound webhooks).
+- ``shared``: ``PublishedFile``, ``KbState``, ``PassageVector`` (what every node shares).
 """
 from kb_server.models.base import utcnow
 from kb_server.models.activity import EVENT_KINDS, REPORTED_KINDS, Event, Site
@@ -18,11 +19,12 @@ from kb_server.models.staff import ApiToken, AuditEntry, Macro, TicketMessage, U
 from kb_server.models.articles import ArticleRevision, ArticleUpload, KbArticle
 from kb_server.models.kcs import ArticleFlag, TicketArticle
 from kb_server.models.analytics import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay,
-                                      AnalyticsRollupDay)
+                                      AnalyticsRollupDay, AnalyticsToday)
 from kb_server.models.integrations import Webhook, WebhookDelivery
+from kb_server.models.shared import KbState, PassageVector, PublishedFile
 
-__all__ = ["AnalyticsArticleDay", "AnalyticsDay", "AnalyticsQueryDay", "AnalyticsRollupDay",
+__all__ = ["AnalyticsArticleDay", "AnalyticsDay", "AnalyticsQueryDay", "AnalyticsRollupDay", "AnalyticsToday",
            "EVENT_KINDS", "REPORTED_KINDS", "ApiToken", "ArticleFlag", "ArticleRevision",
            "ArticleUpload", "AuditEntry", "ClassCorrection", "Event", "IncidentNotice",
-           "IncidentReport", "KbArticle", "Macro", "Site", "Ticket", "TicketArticle",
+           "IncidentReport", "KbArticle", "KbState", "Macro", "PassageVector", "PublishedFile", "Site", "Ticket", "TicketArticle",
            "TicketMessage", "TicketSignal", "User", "Webhook", "WebhookDelivery", "utcnow"]

@@ -8,6 +8,7 @@ that a year of events answers in milliseconds.
   results, clicked (top and failed searches).
 - ``AnalyticsArticleDay``: per day, site, language and article: views, votes, "not helpful"
   reasons, sessions that read it and then contacted support.
+- ``AnalyticsToday``: today's checkpoint: the day's ended sessions reduced once an hour.
 
 A session counts under the site and language of its first event that has a language.
 """
@@ -63,3 +64,15 @@ class AnalyticsArticleDay(db.Model):
     not_helpful: Mapped[int] = mapped_column(Integer, default=0)
     contacts_after: Mapped[int] = mapped_column(Integer, default=0)
     reasons: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AnalyticsToday(db.Model):
+    """A day not rolled up yet (today) reduced up to ``cutoff`` (``kb_server.analytics.today``):
+    the sessions that had ended by then, as ``rollup.Group``s (``groups``), and where the
+    sessions still open at the cutoff began (``open_sessions``: session id -> ISO time), so a
+    request reduces only what came after. Replaced every hour; deleted with the day's rollup."""
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    cutoff: Mapped[dt.datetime] = mapped_column(DateTime)
+    groups: Mapped[list] = mapped_column(JSON, default=list)
+    open_sessions: Mapped[dict] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -4,7 +4,8 @@
   languages share ``translation_key``), its KCS confidence ``state`` and how it stands with its
   file in ``articles/`` (``file_path``, ``file_hash``: SHA-256 of the bytes last written or
   read there; ``published_revision_id``: the revision that file holds); when it is due for
-  review, and a scheduled publish.
+  review, and a scheduled publish; a translation, which version and revision it was
+  translated from (``source_article_id``, ``source_revision``).
 - ``ArticleRevision``: every save: the full front matter and Markdown body, who, when, why
   (``note``), how (``kind``) and the state it was saved in.
 - ``ArticleUpload``: an image or attachment, stored under ``UPLOADS_DIR`` by content hash.
@@ -49,6 +50,10 @@ class KbArticle(db.Model):
     scheduled_revision_id: Mapped[int | None] = mapped_column(Integer)
     scheduled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     scheduled_base_hash: Mapped[str] = mapped_column(String(64), default="")
+    # a translation: the version it was translated from, and that version's revision number
+    # then (outdated when the source has published a later revision)
+    source_article_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    source_revision: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def article_id(self) -> str:
@@ -61,7 +66,8 @@ class KbArticle(db.Model):
                 "translation_key": self.translation_key, "state": self.state,
                 "published": self.published_revision_id is not None,
                 "updated_at": iso(self.updated_at), "published_at": iso(self.published_at),
-                "review_due": iso(self.review_due), "publish_at": iso(self.publish_at)}
+                "review_due": iso(self.review_due), "publish_at": iso(self.publish_at),
+                "source_article_id": self.source_article_id, "source_revision": self.source_revision}
 
 
 class ArticleRevision(db.Model):

@@ -9,8 +9,9 @@
   points at it, and its ``session_id`` lets the ticket count distinct users.
 - ``ClassCorrection``: an agent changed the suggested request class (``tickets/corrections.py``):
   the request's text and the right class, a new example, and the suggestions' accuracy.
-- ``IncidentReport``: one outage-like contact or failed search (``tickets/incidents.py``); a
-  burst of them opens an ``incident`` ticket, which each later report joins.
+- ``IncidentReport``: one contact or failed search of an incident class (``request_class``,
+  ``outage`` by default; ``tickets/incidents.py``); a burst of alike ones opens an ``incident``
+  ticket of that class, which each later alike report joins.
 - ``IncidentNotice``: a short notice staff publish from an incident, per language, shown on top
   of the widget and help center while active.
 """
@@ -166,6 +167,7 @@ class ClassCorrection(db.Model):
 class IncidentReport(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))                # contact | search
+    request_class: Mapped[str] = mapped_column(String(40), default="outage", server_default="outage")
     text: Mapped[str] = mapped_column(String(500), default="")
     language: Mapped[str] = mapped_column(String(8), default="")
     session_id: Mapped[str] = mapped_column(String(64), default="")

@@ -9,12 +9,16 @@ classes that apply to its kind:
 
 1. **rules**: the first class with a matching rule phrase wins ("502", "упало"): explicit
    words outrank any guess;
-2. **nearest examples** (contacts, when an embedder is loaded): the class of the descriptions and
-   example requests nearest to the text by the multilingual embedder (``TICKET_CLASSIFIER``:
-   ``knn:K``, a similarity-weighted vote of the K nearest, or ``centroid``); the confidence is
-   the winner's share of the vote;
-3. **keywords** (keyword-only mode, and failed searches, which are a few words): the first
-   class with a matching keyword phrase;
+2. **examples** (contacts, when an embedder is loaded): the class the multilingual embedder's
+   vectors of the descriptions and example requests (and ``TICKET_EXAMPLES``' labelled requests)
+   point to (``TICKET_CLASSIFIER``: ``logreg:C``, a logistic regression on them; ``knn:K``, a
+   similarity-weighted vote of the K nearest; ``centroid``); ``outage`` wins when it is within
+   ``TICKET_OUTAGE_MARGIN`` of the best; the confidence is the winner's probability or share;
+   the reason, the three nearest examples;
+3. **words** (contacts in keyword-only mode): a logistic regression on the same examples' word
+   stems and keyword matches (``WordModel``);
+   **keywords** (failed searches, which are a few words): the first class with a matching
+   keyword phrase;
 4. else the **default**: the last class that applies.
 
 Phrases match whole words by their stem or lemma in the phrase's language (the analyzers of
@@ -36,7 +40,8 @@ from indexer.embeddings import QueryCache
 
 CLASSES_FILE = Path(__file__).with_name("classes.yml")
 NEAREST_SHOWN = 3          # nearest examples kept as the reason of a suggestion
-RULE, EXAMPLES, KEYWORDS, DEFAULT = "rule", "examples", "keywords", "default"
+RULE, EXAMPLES, KEYWORDS, WORDS, DEFAULT = "rule", "examples", "keywords", "words", "default"
+LANGUAGES = ("en", "ru", "uk")   # the languages a request's words are stemmed in without an embedder
 
 
 @dataclass
@@ -44,7 +49,7 @@ class Classification:
     request_class: str
     priority: str
     confidence: float = 0.0
-    method: str = DEFAULT                               # rule | examples | keywords | default
+    method: str = DEFAULT                     # rule | examples | words | keywords | default
     matched: list[str] = field(default_factory=list)    # phrases that decided it
     nearest: list[dict] = field(default_factory=list)   # {text, class, similarity}
 
@@ -53,6 +58,9 @@ class Classification:
         """What decided it, for the agent: the rule, the keywords or the nearest examples."""
         if self.method in (RULE, KEYWORDS):
             return f"{self.method}: " + ", ".join(f'"{p}"' for p in self.matched)
+        if self.method == WORDS:
+            return "words of the class's examples" + "".join(
+                f', keyword "{p}"' for p in self.matched)
         if self.method == EXAMPLES:
             return "nearest examples: " + "; ".join(
                 f'"{n["text"]}" ({n["class"]}, {n["similarity"]:.2f})' for n in self.nearest)
@@ -116,82 +124,194 @@ def matching_phrases(text: Text, ticket_class: dict, key: str) -> list[str]:
 
 
 # --- nearest examples --------------------------------------------------------------------------
+URGENT = "outage"           # the class KB_TICKET_OUTAGE_MARGIN prefers when it is close
+DEFAULT_METHOD = "logreg:10"   # chosen by `kb tickets eval --choose` (README, Request classes)
+
+
+def example_rows(ticket_classes: list[dict], labelled: list[dict] = ()) -> list[tuple[str, str, str]]:
+    """(class, text, language) of every class description and example, and of the labelled
+    requests whose label is one of the classes."""
+    rows = [(c["name"], text, language) for c in ticket_classes
+            for language, text in (c.get("description") or {}).items()]
+    rows += [(c["name"], text, language) for c in ticket_classes
+             for language, group in (c.get("examples") or {}).items() for text in group or ()]
+    names = {c["name"] for c in ticket_classes}
+    return rows + [(r["label"], r["text"], r.get("language", "")) for r in labelled if r["label"] in names]
+
+
 @dataclass
 class Examples:
-    """The descriptions and example requests of the classes, embedded once (as e5 passages,
-    the request as its query: better than query-to-query in ``kb tickets eval --choose``)."""
+    """The descriptions and example requests of the classes (and labelled requests added as
+    examples), embedded once as e5 queries like the request (better than passages when one
+    language is left out in ``kb tickets eval --choose``)."""
 
     classes: list[str]       # class of each row
     texts: list[str]
+    languages: list[str]
     vectors: np.ndarray
+    _models: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def embed(cls, ticket_classes: list[dict], embedder) -> "Examples":
-        rows = [(c["name"], text) for c in ticket_classes
-                for text in [*(c.get("description") or {}).values(),
-                             *[e for group in (c.get("examples") or {}).values() for e in group or ()]]]
-        vectors = (embedder.embed_passages([text for _, text in rows]) if rows
-                   else np.zeros((0, 1), dtype=np.float32))
-        return cls([name for name, _ in rows], [text for _, text in rows], vectors)
+    def embed(cls, ticket_classes: list[dict], embedder, labelled: list[dict] = ()) -> "Examples":
+        rows = example_rows(ticket_classes, labelled)
+        if not rows:
+            return cls([], [], [], np.zeros((0, 1), dtype=np.float32))
+        names, texts, languages = (list(column) for column in zip(*rows))
+        return cls(names, texts, languages, embedder.embed_queries(texts))
 
-    def vote(self, vector: np.ndarray, allowed: set[str], method: str):
-        """(class, confidence, nearest rows) for a request's unit ``vector``, or None."""
+    def without_language(self, language: str) -> "Examples":
+        """These examples but those of ``language`` (to measure how a language fares unseen)."""
+        kept = [i for i, lang in enumerate(self.languages) if lang != language]
+        return Examples([self.classes[i] for i in kept], [self.texts[i] for i in kept],
+                        [self.languages[i] for i in kept], self.vectors[kept])
+
+    def scores(self, vector: np.ndarray, allowed: set[str], method: str):
+        """({class: score}, nearest rows) for a request's unit ``vector``, or None. The score is
+        the cosine to the class centroid (``centroid``), its share of the K nearest rows'
+        similarity (``knn:K``) or its probability (``logreg:C``)."""
         rows = [i for i, name in enumerate(self.classes) if name in allowed]
         if not rows:
             return None
         similarities = self.vectors[rows] @ vector
         order = np.argsort(-similarities, kind="stable")
-        scores: dict[str, float] = {}
-        if method == "centroid":
-            for name in allowed:
-                members = [j for j, i in enumerate(rows) if self.classes[i] == name]
-                if members:
-                    centroid = self.vectors[[rows[j] for j in members]].mean(axis=0)
-                    scores[name] = float(centroid @ vector / max(np.linalg.norm(centroid), 1e-12))
-            weights = np.exp((np.array(list(scores.values())) - max(scores.values())) / 0.01)
-            confidence = float(weights.max() / weights.sum())
+        kind, param = parse_method(method)
+        if kind == "centroid":
+            scores = {}
+            for name in {self.classes[i] for i in rows}:
+                centroid = self.vectors[[i for i in rows if self.classes[i] == name]].mean(axis=0)
+                scores[name] = float(centroid @ vector / max(np.linalg.norm(centroid), 1e-12))
+        elif kind == "knn":
+            scores = {}
+            for j in order[:int(param)]:
+                scores[self.classes[rows[j]]] = scores.get(self.classes[rows[j]], 0.0) + float(similarities[j])
+            total = sum(scores.values()) or 1.0
+            scores = {name: score / total for name, score in scores.items()}
+        elif len({self.classes[i] for i in rows}) == 1:           # nothing to tell apart
+            scores = {self.classes[rows[0]]: 1.0}
         else:
-            for j in order[:knn_size(method)]:
-                name = self.classes[rows[j]]
-                scores[name] = scores.get(name, 0.0) + float(similarities[j])
-            confidence = max(scores.values()) / sum(scores.values())
-        winner = max(scores, key=scores.get)
+            model = self._model(tuple(rows), param)
+            scores = dict(zip(model.classes_, map(float, model.predict_proba(vector[None, :])[0])))
         nearest = [{"text": self.texts[rows[j]], "class": self.classes[rows[j]],
                     "similarity": round(float(similarities[j]), 3)} for j in order[:NEAREST_SHOWN]]
-        return winner, confidence, nearest
+        return scores, nearest
+
+    def _model(self, rows: tuple[int, ...], inverse_regularisation: float):
+        """A logistic regression on the rows' vectors, fitted once per rows and C."""
+        key = (rows, inverse_regularisation)
+        if key not in self._models:
+            from sklearn.linear_model import LogisticRegression    # imported when needed: slow
+            self._models[key] = LogisticRegression(C=inverse_regularisation, max_iter=2000).fit(
+                self.vectors[list(rows)], [self.classes[i] for i in rows])
+        return self._models[key]
 
 
-def knn_size(method: str) -> int:
-    """K of a ``knn:K`` method (ValueError for anything else but ``centroid``)."""
+class WordModel:
+    """Keyword-only suggestion for contacts: a logistic regression on the words of the class
+    examples and descriptions (and labelled requests), each word as its stems in the three
+    languages, plus one feature per class whose keywords match. It weighs every word, where
+    the first matching keyword would decide on one ("how" in "how come nobody can log in")."""
+
+    KEYWORD_WEIGHT = 2      # a keyword match counts as this many words (best on requests.jsonl)
+
+    def __init__(self, ticket_classes: list[dict], labelled: list[dict] = ()):
+        from sklearn.feature_extraction.text import TfidfVectorizer    # imported when needed: slow
+        from sklearn.linear_model import LogisticRegression
+        self.classes = ticket_classes
+        rows = example_rows(ticket_classes, labelled)
+        self.vectorizer = TfidfVectorizer(analyzer=self.features, sublinear_tf=True)
+        matrix = self.vectorizer.fit_transform([text for _, text, _ in rows])
+        self.model = LogisticRegression(C=10, max_iter=3000).fit(matrix, [name for name, _, _ in rows])
+
+    def features(self, text: str) -> list[str]:
+        """The stems of ``text``'s words in every language, and ``keywords:CLASS`` per class
+        whose keywords it has."""
+        words = Text(text)
+        stems = {stem for language in LANGUAGES for _, stem in words.stems(language)}
+        keywords = [f"keywords:{c['name']}" for c in self.classes if matching_phrases(words, c, "keywords")]
+        return [*stems, *keywords * self.KEYWORD_WEIGHT]
+
+    @classmethod
+    def usable(cls, ticket_classes: list[dict]) -> bool:
+        """Whether every class has a description or examples to learn from (else keywords)."""
+        return len(ticket_classes) > 1 and all(c.get("description") or c.get("examples")
+                                               for c in ticket_classes)
+
+    def scores(self, text: str) -> dict[str, float] | None:
+        """{class: probability}, or None when no word of ``text`` is in the examples."""
+        vector = self.vectorizer.transform([text])
+        if not vector.nnz:
+            return None
+        return dict(zip(self.model.classes_, map(float, self.model.predict_proba(vector)[0])))
+
+
+def parse_method(method: str) -> tuple[str, float]:
+    """``centroid``, ``knn:K`` (K >= 1) or ``logreg:C`` (C > 0) as (kind, K or C); ValueError
+    for anything else."""
     if method == "centroid":
-        return 0
-    name, _, k = method.partition(":")
-    if name != "knn" or not k.isdigit() or int(k) < 1:
-        raise ValueError(f"classifier method must be 'centroid' or 'knn:K', not {method!r}")
-    return int(k)
+        return "centroid", 0.0
+    kind, _, value = method.partition(":")
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if (kind == "knn" and value.isdigit() and int(value) >= 1) or (kind == "logreg" and number > 0):
+        return kind, number
+    raise ValueError(f"classifier method must be 'centroid', 'knn:K' or 'logreg:C', not {method!r}")
+
+
+def decide(scores: dict[str, float], margin: float, cosines: bool) -> tuple[str, float]:
+    """The winning class and its confidence (its score, or for ``cosines`` its share of their
+    sharp softmax); ``URGENT`` wins when it is within ``margin`` of the best score."""
+    best = max(scores, key=scores.get)
+    if URGENT in scores and scores[URGENT] >= scores[best] - margin:
+        best = URGENT
+    if not cosines:
+        return best, scores[best]
+    top = max(scores.values())
+    weights = {name: np.exp((score - top) / 0.01) for name, score in scores.items()}
+    return best, float(weights[best] / sum(weights.values()))
 
 
 # --- the classifier ----------------------------------------------------------------------------
 class Classifier:
     """Rules, then nearest examples (with an embedder), then keywords, then the default."""
 
-    def __init__(self, ticket_classes: list[dict], embedder=None, method: str = "centroid"):
-        knn_size(method)
+    def __init__(self, ticket_classes: list[dict], embedder=None, method: str = DEFAULT_METHOD,
+                 outage_margin: float = 0.0, labelled: list[dict] = ()):
+        parse_method(method)
         self.classes, self.embedder, self.method = ticket_classes, embedder, method
+        self.outage_margin, self.labelled = outage_margin, list(labelled)
         self.encode = QueryCache(embedder) if embedder is not None else None
         self._examples: Examples | None = None
+        self._words: WordModel | None = None
 
-    def with_method(self, method: str) -> "Classifier":
-        """The same classifier with another method, sharing the embedded examples and requests."""
-        other = Classifier(self.classes, self.embedder, method)
-        other.encode, other._examples = self.encode, self.examples
+    @property
+    def settings(self) -> tuple:
+        return self.classes, self.embedder, self.method, self.outage_margin, self.labelled
+
+    def with_method(self, method: str, outage_margin: float = 0.0,
+                    without_language: str | None = None) -> "Classifier":
+        """The same classifier with another method and margin, sharing the embedded examples
+        and requests; ``without_language``: none of that language's examples."""
+        other = Classifier(self.classes, self.embedder, method, outage_margin, self.labelled)
+        other.encode = self.encode
+        other._examples = (self.examples if without_language is None
+                           else self.examples.without_language(without_language))
         return other
 
     @property
     def examples(self) -> Examples:
         if self._examples is None:
-            self._examples = Examples.embed(self.classes, self.embedder)
+            self._examples = Examples.embed(self.classes, self.embedder, self.labelled)
         return self._examples
+
+    @property
+    def words(self) -> WordModel | None:
+        """The keyword-only model for contacts, or None when the classes have nothing to learn."""
+        if self._words is None:
+            contacts = [c for c in self.classes if "contact" in c.get("kinds", ("contact",))]
+            self._words = WordModel(contacts, self.labelled) if WordModel.usable(contacts) else False
+        return self._words or None
 
     def classify(self, text: str, kind: str) -> Classification:
         """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``."""
@@ -202,12 +322,19 @@ class Classifier:
             if found:
                 return self._suggest(ticket_class, 1.0, RULE, matched=found)
         if self.embedder is not None and kind == "contact" and words.text.strip():
-            vote = self.examples.vote(self.encode(words.text),
-                                      {c["name"] for c in applicable}, self.method)
-            if vote is not None:
-                name, confidence, nearest = vote
+            scored = self.examples.scores(self.encode(words.text),
+                                          {c["name"] for c in applicable}, self.method)
+            if scored is not None:
+                name, confidence = decide(scored[0], self.outage_margin,
+                                          cosines=self.method == "centroid")
                 chosen = next(c for c in applicable if c["name"] == name)
-                return self._suggest(chosen, confidence, EXAMPLES, nearest=nearest)
+                return self._suggest(chosen, confidence, EXAMPLES, nearest=scored[1])
+        scores = self.words.scores(words.text) if kind == "contact" and self.words else None
+        if scores:
+            name = max(scores, key=scores.get)
+            chosen = next(c for c in applicable if c["name"] == name)
+            return self._suggest(chosen, scores[name], WORDS,
+                                 matched=matching_phrases(words, chosen, "keywords"))
         for ticket_class in applicable:
             found = matching_phrases(words, ticket_class, "keywords")
             if found:
@@ -245,11 +372,12 @@ def _embedder():
 def classifier() -> Classifier:
     """This app's classifier for the classes, embedder and method in effect (examples are
     embedded once per process, again only when one of them changes)."""
-    ticket_classes, embedder = classes(), _embedder()
-    method = current_app.config["TICKET_CLASSIFIER"]
+    config = current_app.config
+    wanted = (classes(), _embedder(), config["TICKET_CLASSIFIER"], config["TICKET_OUTAGE_MARGIN"],
+              config["TICKET_EXAMPLES"] or [])
     cached = current_app.extensions.get("ticket_classifier")
-    if cached is None or (cached.classes, cached.embedder, cached.method) != (ticket_classes, embedder, method):
-        cached = current_app.extensions["ticket_classifier"] = Classifier(ticket_classes, embedder, method)
+    if cached is None or cached.settings != wanted:
+        cached = current_app.extensions["ticket_classifier"] = Classifier(*wanted)
     return cached
 
 

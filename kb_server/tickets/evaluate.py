@@ -4,9 +4,10 @@ Each line is ``{"text": ..., "label": CLASS, "language": "en"|"ru"|"uk"}``. The 
 accuracy, the recall of every class (``per_class``), ``outage_recall`` on its own (a missed
 outage is the costliest mistake) and the confusion matrix (``confusion[label][suggested]``).
 
-``leave_one_language_out`` chooses the embedder method (``TICKET_CLASSIFIER``) without tuning to
-one language: for each language, the method best on the other languages' requests is measured on
-that language's.
+``leave_one_language_out`` chooses the embedder method (``TICKET_CLASSIFIER``) and the outage
+margin (``TICKET_OUTAGE_MARGIN``) without tuning to one language: every language is classed
+without its own examples, and for each language the candidate best on the other languages is
+measured on that language.
 """
 from __future__ import annotations
 
@@ -72,39 +73,49 @@ def report(rows: Iterable[dict], suggest: Callable[[str], str]) -> dict:
     }
 
 
-CANDIDATE_METHODS = ("centroid", "knn:1", "knn:3", "knn:5", "knn:7", "knn:10")
+CANDIDATES = (("centroid", 0.0), ("centroid", 0.01), ("centroid", 0.02),
+              ("knn:5", 0.0), ("knn:5", 0.1), ("knn:5", 0.2),
+              ("logreg:10", 0.0), ("logreg:10", 0.1), ("logreg:10", 0.2),
+              ("logreg:100", 0.0), ("logreg:100", 0.1), ("logreg:100", 0.2))
 
 
-def leave_one_language_out(rows: list[dict], suggest_with: Callable[[str], Callable[[str], str]],
-                           methods: Iterable[str] = CANDIDATE_METHODS) -> dict:
-    """Per held-out language: the method chosen on the other languages (best accuracy, then
-    outage recall, then the earlier candidate) and its numbers on the held-out one.
-    ``suggest_with(method)`` is a text -> class function using that method."""
-    methods = list(methods)
+def candidate_name(candidate: tuple[str, float]) -> str:
+    return f"{candidate[0]} margin {candidate[1]:g}"
+
+
+def leave_one_language_out(rows: list[dict],
+                           suggest_with: Callable[[tuple[str, float], str], Callable[[str], str]],
+                           candidates: Iterable[tuple[str, float]] = CANDIDATES) -> dict:
+    """Per held-out language: the (method, outage margin) chosen on the other languages (best
+    outage recall, then accuracy, then the earlier candidate) and its numbers on the held-out
+    one. ``suggest_with(candidate, language)`` is a text -> class function using that method
+    and margin and none of ``language``'s examples, so every language is measured as unseen."""
+    candidates = list(candidates)
     languages = sorted({row.get("language", "") for row in rows})
-    reports = {m: {lang: report([r for r in rows if r.get("language", "") == lang], suggest_with(m))
-                   for lang in languages} for m in methods}
+    reports = {c: {lang: report([r for r in rows if r.get("language", "") == lang], suggest_with(c, lang))
+                   for lang in languages} for c in candidates}
 
-    def score_without(method: str, held_out: str) -> tuple[float, float]:
-        kept = [reports[method][lang] for lang in languages if lang != held_out]
+    def score_without(candidate, held_out: str) -> tuple[float, float]:
+        kept = [reports[candidate][lang] for lang in languages if lang != held_out]
         requests = sum(r["requests"] for r in kept)
         accuracy = sum(r["accuracy"] * r["requests"] for r in kept) / requests
         outage = [r["outage_recall"] for r in kept if r["outage_recall"] is not None]
-        return accuracy, min(outage, default=1.0)
+        return min(outage, default=1.0), accuracy
 
     result = {}
     for held_out in languages:
-        chosen = max(methods, key=lambda m: (*score_without(m, held_out), -methods.index(m)))
+        chosen = max(candidates, key=lambda c: (*score_without(c, held_out), -candidates.index(c)))
         held = reports[chosen][held_out]
-        result[held_out] = {"method": chosen, "accuracy": held["accuracy"],
-                            "outage_recall": held["outage_recall"]}
-    total = sum(reports[methods[0]][lang]["requests"] for lang in languages)
+        result[held_out] = {"method": chosen[0], "outage_margin": chosen[1],
+                            "accuracy": held["accuracy"], "outage_recall": held["outage_recall"]}
+    total = sum(reports[candidates[0]][lang]["requests"] for lang in languages)
     result["overall"] = {
-        "accuracy": round(sum(result[lang]["accuracy"] * reports[methods[0]][lang]["requests"]
+        "accuracy": round(sum(result[lang]["accuracy"] * reports[candidates[0]][lang]["requests"]
                               for lang in languages) / total, 4),
         "outage_recall": min((result[lang]["outage_recall"] for lang in languages
                               if result[lang]["outage_recall"] is not None), default=None),
-        "by_method": {m: {lang: reports[m][lang]["accuracy"] for lang in languages} for m in methods},
+        "by_method": {candidate_name(c): {lang: [reports[c][lang]["accuracy"], reports[c][lang]["outage_recall"]]
+                                          for lang in languages} for c in candidates},
     }
     return result
 
@@ -130,10 +141,12 @@ def format_report(result: dict) -> str:
 
 def _format_choice(choice: dict) -> list[str]:
     lines = ["leave one language out (method chosen on the others, measured on the one left out):"]
-    lines += [f"  {lang}: {row['method']:<9} accuracy {row['accuracy']:.3f}  outage recall "
-              f"{row['outage_recall']}" for lang, row in choice.items() if lang != "overall"]
+    lines += [f"  {lang}: {row['method']:<10} margin {row['outage_margin']:<4g} accuracy "
+              f"{row['accuracy']:.3f}  outage recall {row['outage_recall']}"
+              for lang, row in choice.items() if lang != "overall"]
     overall = choice["overall"]
     lines.append(f"  overall accuracy {overall['accuracy']:.3f}  outage recall {overall['outage_recall']}")
-    lines += [f"  {method:<9} " + ", ".join(f"{lang} {acc:.3f}" for lang, acc in row.items())
-              for method, row in overall["by_method"].items()]
+    lines.append("  each language with none of its own examples (accuracy / outage recall):")
+    lines += [f"  {name:<22} " + ", ".join(f"{lang} {acc:.3f}/{outage}" for lang, (acc, outage) in row.items())
+              for name, row in overall["by_method"].items()]
     return lines

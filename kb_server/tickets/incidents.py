@@ -1,12 +1,21 @@
 """Outages noticed within minutes: a burst of alike reports opens one incident ticket.
 
-A report is a contact whose suggested class is ``outage``, or a failed (zero-result) search whose
-words match the outage class's rules or keywords ("error 503", "сайт лежит"). Every report is
-stored (``IncidentReport``). While an incident is open, each report joins it: its ``reports``
-count grows and a contact's own ticket (which keeps its class) is linked to it. Otherwise, once
-``INCIDENT_REPORTS`` reports from distinct users (sessions) arrived within
-``INCIDENT_WINDOW_MINUTES``, one incident ticket opens: kind ``incident``, class ``outage``, P1,
-on line 1 flagged to line 2, with every report of the window linked.
+A report is a contact whose suggested class is one of ``INCIDENT_CLASSES`` (``outage`` by
+default), or a failed (zero-result) search whose words say such a class by its rules or keywords
+("error 503", "сайт лежит"). Every report is stored (``IncidentReport``, with its class).
+
+Reports are grouped by class and topic: the words of a report that are not stop words nor the
+class's own vocabulary (its description, rules, keywords and examples: "down", "502", "лежит")
+are its topic ("login", "payments"). Two reports are alike when their topics' overlap (shared
+words over the smaller topic's) reaches ``INCIDENT_SIMILARITY``; a report with no topic words
+("the site is down", "error 503") is alike to any. So "login broken for everyone" and "payments
+give 502" are two incidents, and "сайт лежит" joins the latest.
+
+A report joins the open incident of its class with the most alike report (the newest incident on
+a tie), and the incident's ``reports`` count grows; a contact's own ticket (which keeps its class) is linked to it.
+Otherwise, once ``INCIDENT_REPORTS`` alike reports of the class from distinct users (sessions)
+arrived within ``INCIDENT_WINDOW_MINUTES``, one incident ticket opens: kind ``incident``, the
+class and its priority (P1 for an outage), on line 1 flagged to line 2, with those reports linked.
 
 ``resolve`` (the ``resolve-incident`` action) resolves the linked open tickets and answers their
 users with one text through the ordinary reply path; ``publish_notice`` puts a short notice per
@@ -15,16 +24,18 @@ language on top of the widget and help center until it is ended or the incident 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 
 from flask import current_app
 from sqlalchemy import select
 
+from indexer.analysis import STEMMERS, STOP_WORDS, detect_language, word_stems
 from kb_server.extensions import db
 from kb_server.models import IncidentNotice, IncidentReport, Ticket, utcnow
 from kb_server.models.tickets import OPEN_STATUSES
 from kb_server.tickets import sla
-from kb_server.tickets.classify import classify
+from kb_server.tickets.classify import classes, classify
 
 OUTAGE = "outage"
 FLAGGED_LINE = 2
@@ -36,58 +47,121 @@ def settings() -> tuple[int, dt.timedelta]:
     return config["INCIDENT_REPORTS"], dt.timedelta(minutes=config["INCIDENT_WINDOW_MINUTES"])
 
 
+def incident_classes() -> list[str]:
+    return current_app.config["INCIDENT_CLASSES"]
+
+
 def observe_contact(ticket: Ticket, now: dt.datetime) -> None:
-    """A contact ticket suggested ``outage`` (flushed, not committed: the caller commits)."""
-    _observe(IncidentReport(kind="contact", text=(ticket.message or ticket.subject)[:500],
+    """A contact ticket: a report when its suggested class is an incident class (flushed, not
+    committed: the caller commits)."""
+    if ticket.suggested_class not in incident_classes():
+        return
+    _observe(IncidentReport(kind="contact", request_class=ticket.suggested_class,
+                            text=(ticket.message or ticket.subject)[:500],
                             language=ticket.language, session_id=ticket.session_id,
                             ticket_id=ticket.id, created_at=now))
 
 
 def observe_search(event) -> None:
-    """A failed search: a report when its words say outage (committed by the caller)."""
-    if classify(event.query, "gap").request_class != OUTAGE:
+    """A failed search: a report when its words say an incident class (committed by the caller)."""
+    request_class = classify(event.query, "gap").request_class
+    if request_class not in incident_classes():
         return
-    _observe(IncidentReport(kind="search", text=(event.query or "")[:500],
+    _observe(IncidentReport(kind="search", request_class=request_class, text=(event.query or "")[:500],
                             language=event.language or "", session_id=event.session_id or "",
                             created_at=event.created_at or utcnow()))
 
 
-def open_incident() -> Ticket | None:
-    return db.session.scalar(select(Ticket).where(Ticket.kind == "incident",
-                                                  Ticket.status.in_(OPEN_STATUSES))
-                             .order_by(Ticket.id.desc()).limit(1))
+# --- topics ------------------------------------------------------------------------------------
+def topic(text: str, request_class: str, language: str = "") -> frozenset[str]:
+    """The words of ``text`` (stems) that say what is affected: not stop words, not numbers and
+    not the vocabulary of its class."""
+    language = language if language in STEMMERS else detect_language(text)
+    return frozenset(stem for word, stem in word_stems(text, language)
+                     if word not in STOP_WORDS[language] and not word.isdigit()
+                     and stem not in class_vocabulary(request_class))
+
+
+def class_vocabulary(request_class: str) -> frozenset[str]:
+    """The stems, in every language, of the class's description, rules, keywords and examples
+    (so a thing its examples name, "calendar" for performance, is no topic of that class)."""
+    ticket_class = next((c for c in classes() if c["name"] == request_class), {})
+    texts = [*(ticket_class.get("description") or {}).values()]
+    texts += [phrase for key in ("rules", "keywords", "examples")
+              for group in (ticket_class.get(key) or {}).values() for phrase in group or ()]
+    return _vocabulary(tuple(texts))
+
+
+@functools.lru_cache(maxsize=32)
+def _vocabulary(texts: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(stem for language in STEMMERS for text in texts
+                     for _, stem in word_stems(text.replace("*", ""), language))
+
+
+def alike(one: frozenset[str], other: frozenset[str]) -> float:
+    """Overlap of two topics: shared words over the smaller topic's; 1 when either has no
+    words (a report that names nothing in particular fits any incident)."""
+    if not one or not other:
+        return 1.0
+    return len(one & other) / min(len(one), len(other))
+
+
+def _topic_of(report: IncidentReport) -> frozenset[str]:
+    return topic(report.text, report.request_class, report.language)
+
+
+# --- grouping ----------------------------------------------------------------------------------
+def open_incidents(request_class: str) -> list[Ticket]:
+    """The open incidents of a class, the newest first."""
+    return list(db.session.scalars(select(Ticket).where(
+        Ticket.kind == "incident", Ticket.request_class == request_class,
+        Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id.desc())))
+
+
+def likeness(words: frozenset[str], incident: Ticket) -> float:
+    """How alike a topic is to an incident: to its most alike report that names something
+    (1 when none does)."""
+    reports = db.session.scalars(select(IncidentReport).filter_by(incident_id=incident.id))
+    return max((alike(words, topic) for topic in map(_topic_of, reports) if topic), default=1.0)
 
 
 def _observe(report: IncidentReport) -> None:
     db.session.add(report)
     db.session.flush()
-    incident = open_incident()
-    if incident is not None:
-        _link(report, incident)
-        return
-    threshold, window = settings()
-    recent = list(db.session.scalars(
+    threshold = current_app.config["INCIDENT_SIMILARITY"]
+    words = _topic_of(report)
+    scored = [(likeness(words, incident), incident)
+              for incident in open_incidents(report.request_class)]
+    if scored:
+        similarity, incident = max(scored, key=lambda pair: pair[0])    # ties: the newest
+        if similarity >= threshold:
+            _link(report, incident)
+            return
+    reports, window = settings()
+    recent = [r for r in db.session.scalars(
         select(IncidentReport).where(IncidentReport.incident_id.is_(None),
+                                     IncidentReport.request_class == report.request_class,
                                      IncidentReport.created_at >= report.created_at - window)
-        .order_by(IncidentReport.id)))
+        .order_by(IncidentReport.id)) if alike(words, _topic_of(r)) >= threshold]
     users = {r.session_id or f"report-{r.id}" for r in recent}
-    if len(users) >= threshold:
-        incident = _open(recent, report.created_at)
+    if len(users) >= reports:
+        incident = _open(recent, report.request_class, report.created_at)
         for each in recent:
             _link(each, incident)
 
 
-def _open(reports: list[IncidentReport], now: dt.datetime) -> Ticket:
+def _open(reports: list[IncidentReport], request_class: str, now: dt.datetime) -> Ticket:
     language = Counter(r.language for r in reports if r.language).most_common(1)
+    priority = next((c["priority"] for c in classes() if c["name"] == request_class), "P1")
     incident = Ticket(kind="incident", status="new", line=1, flagged_line=FLAGGED_LINE,
-                      request_class=OUTAGE, priority="P1", suggested_class=OUTAGE,
+                      request_class=request_class, priority=priority, suggested_class=request_class,
                       suggestion_confidence=1.0, reports=0,
                       language=language[0][0] if language else "", created_at=now,
                       message="\n".join(r.text for r in reports[:10]),
-                      context={"classification": {"request_class": OUTAGE, "priority": "P1",
+                      context={"classification": {"request_class": request_class, "priority": priority,
                                                   "confidence": 1.0, "method": "incident",
-                                                  "reason": f"{len(reports)} outage reports "
-                                                            "within the incident window"}})
+                                                  "reason": f"{len(reports)} alike {request_class} "
+                                                            "reports within the incident window"}})
     sla.start_clock(incident, now)
     db.session.add(incident)
     db.session.flush()
@@ -99,7 +173,7 @@ def _link(report: IncidentReport, incident: Ticket) -> None:
     report.incident_id = incident.id
     incident.reports = (incident.reports or 0) + 1
     incident.subject = subject(incident.reports, report.text if incident.reports == 1 else
-                               _first_text(incident))
+                               _first_text(incident), incident.request_class)
     if report.ticket_id:
         db.session.get(Ticket, report.ticket_id).incident_id = incident.id
     incident.updated_at = utcnow()
@@ -110,10 +184,12 @@ def _first_text(incident: Ticket) -> str:
                              .order_by(IncidentReport.id).limit(1)) or ""
 
 
-def subject(reports: int, first: str) -> str:
-    """What line 1 reads: 'Possible outage: 5 reports ("сайт лежит")'."""
+def subject(reports: int, first: str, request_class: str = OUTAGE) -> str:
+    """What line 1 reads: 'Possible outage: 5 reports ("сайт лежит")'; for another class
+    'Incident (performance_security): 4 reports ("...")'."""
     sample = first if len(first) <= 60 else first[:59] + "…"
-    return f'Possible outage: {reports} report{"" if reports == 1 else "s"} ("{sample}")'
+    kind = "Possible outage" if request_class == OUTAGE else f"Incident ({request_class})"
+    return f'{kind}: {reports} report{"" if reports == 1 else "s"} ("{sample}")'
 
 
 def linked_tickets(incident: Ticket) -> list[Ticket]:

@@ -239,11 +239,12 @@ def apply_suggestion(ticket: Ticket, suggestion: Classification) -> None:
 
 # --- contact tickets ---------------------------------------------------------------------------
 def create_contact_ticket(fields: dict, message: str, email: str, name: str,
-                          subject: str = "") -> Ticket:
+                          subject: str = "", now: dt.datetime | None = None) -> Ticket:
     """A ticket for an explicit contact, with everything its session did; stored in one
     transaction with its ``contact`` event (``fields`` of the event; the email stays off it).
-    ``subject``: the user's own (an e-mail's); else a summary of the message."""
-    now = utcnow()
+    ``subject``: the user's own (an e-mail's); else a summary of the message. ``now``: when
+    the contact arrived (a spooled one: earlier than it is stored)."""
+    now = now or utcnow()
     event = Event(**fields, message=message, created_at=now)
     db.session.add(event)
     db.session.flush()
@@ -263,8 +264,7 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
     db.session.flush()
     ticket.assign_reference()
     event.data = {"ticket": ticket.reference}
-    if suggestion.request_class == incidents.OUTAGE:
-        incidents.observe_contact(ticket, now)
+    incidents.observe_contact(ticket, now)
     webhooks.emit("ticket.created", ticket)
     db.session.commit()
     return ticket

@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
-from kb_server import audit, jobs
+from kb_server import audit, jobs, webhooks
 from kb_server.extensions import db
 from kb_server.mail import outbound
 from kb_server.models.base import utcnow
@@ -100,6 +100,7 @@ def escalate(ticket: Ticket, action: sla.SlaAction) -> None:
 
 
 CHANGES_TICKET = ("raise_priority", "escalate")
+WEBHOOK_EVENTS = {"raise_priority": "ticket.updated", "escalate": "ticket.escalated"}
 ACTION_HANDLERS: dict[str, Callable[[Ticket, sla.SlaAction], None]] = {
     "notify": notify, "raise_priority": raise_priority, "escalate": escalate}
 
@@ -128,6 +129,10 @@ def refresh(ticket: Ticket, now: dt.datetime, rules: sla.Policy) -> tuple[sla.Sl
         ticket.sla_fired = [*(ticket.sla_fired or []), *(action.key for action in taken)]
     if not any(action.kind in CHANGES_TICKET for action in taken):
         flag_modified(ticket, "updated_at")    # a state refresh is not activity on the ticket
+    for action in taken:
+        if action.kind in WEBHOOK_EVENTS:
+            webhooks.emit(WEBHOOK_EVENTS[action.kind], ticket,
+                          {"action": f"sla.{action.kind}", "by": "sla", "sla": action.key})
     return status, taken
 
 

@@ -7,6 +7,7 @@
 | ``widget`` | ``/widget.js``, ``/demo``, ``/api/v1/widget/config`` | the embeddable widget |
 | ``capture`` | ``/api/v1/events``, ``/feedback``, ``/contact`` | what users did (tickets' input) |
 | ``tickets`` | ``/api/v1/tickets``, ``/users``, ``/macros``, ``/me`` | the staff API (personal tokens) |
+| ``articles_api`` | ``/api/v1/articles`` (the staff one: numeric ids), its writes | authoring in the staff API (personal tokens) |
 | ``analytics`` | ``/api/v1/analytics/...`` | analytics JSON and CSV (analysts: token or console session) |
 | ``console`` | ``/console/...`` | the staff console (login, queue, tickets, users) |
 | ``console_analytics`` | ``/console/analytics/...`` | the console's analytics pages (on ``console``'s blueprint) |
@@ -20,9 +21,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from kb_server.views import (analytics, api, capture, console, console_articles, ops, public,
-                                 requester, tickets, widget)
+    from kb_server.views import (analytics, api, articles_api, capture, console, console_articles,
+                                 ops, public, requester, tickets, widget)
     from kb_server.views import console_analytics  # noqa: F401  (its pages join console's blueprint)
-    for module in (public, api, widget, tickets, capture, console, requester, ops, analytics):
+    for module in (public, api, widget, tickets, articles_api, capture, console, requester, ops, analytics):
         app.register_blueprint(module.bp)
     app.register_blueprint(console_articles.media_bp)

@@ -108,5 +108,6 @@ def articles():
 def gaps():
     chosen = filters()
     rows = report.content_gaps(chosen, limit=int_arg("limit", 50, maximum=500))
-    csv_rows = [{**row, "almost_matched": [a["title"] for a in row["almost_matched"]]} for row in rows]
+    csv_rows = [{**row, "almost_matched": [a["title"] for a in row["almost_matched"]],
+                 "answered_by": (row["answered_by"] or {}).get("article_id", "")} for row in rows]
     return _answer({"filters": chosen.as_args(), "gaps": rows}, "gaps", export.GAP_COLUMNS, csv_rows)

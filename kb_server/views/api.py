@@ -7,11 +7,11 @@ through the ``kb_server.jsonapi`` helpers, so malformed input is a 4xx JSON erro
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from indexer.languages import LANGUAGES
 from indexer.search import MODES
-from kb_server import helpcenter, ratelimits, search
+from kb_server import follow, helpcenter, ratelimits, search
 from kb_server.extensions import public_limit
 from kb_server.jsonapi import APIError, article_payload, int_arg, lang_arg, list_arg, str_arg
 from kb_server.models import Site
@@ -141,8 +141,12 @@ def notices():
 def health():
     """200 when keyword search can answer, 503 otherwise; ``ok`` is false too when something
     needs attention (``search.problem``: an unreadable index, a fallback generation served;
-    a rate-limit storage that does not answer)."""
+    a rate-limit storage that does not answer; a node that has not caught up with the shared
+    knowledge base). ``following``: the shared generation seen and served (None: not following)."""
     status, limits = search.health(), ratelimits.status()
+    following = follow.status(current_app.config)
     answers = status["keyword"] == "ok"
-    ok = answers and not status["problem"] and limits["ok"]
-    return jsonify({"ok": ok, "search": status, "rate_limits": limits}), 200 if answers else 503
+    ok = (answers and not status["problem"] and limits["ok"]
+          and (following is None or following["caught_up"]))
+    return jsonify({"ok": ok, "search": status, "rate_limits": limits,
+                    "following": following}), 200 if answers else 503

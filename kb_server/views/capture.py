@@ -10,8 +10,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, current_app, jsonify, request
 
+from kb_server import intake
 from kb_server.extensions import contact_limit, csrf, public_limit
-from kb_server.jsonapi import APIError, json_body, str_arg
+from kb_server.jsonapi import APIError, error_response, json_body, str_arg
 from kb_server.models import REPORTED_KINDS
 from kb_server.sites import site_from_request
 from kb_server.tickets import service
@@ -26,6 +27,7 @@ MAX_RESULT_IDS = 50
 MAX_PAGE_URL = 2000
 SESSION_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*$")
+RETRY_AFTER_SECONDS = 60     # a contact neither stored nor spooled: when to send it again
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]{2,}$")
 
 
@@ -113,7 +115,7 @@ def post_event():
                   article_id=_text(data, "article_id", 200, required=kind != "search"))
     if kind == "search" and not fields["query"]:
         raise APIError("'query' is required for a search event")
-    service.process_arrival(service.store_event(**fields))
+    intake.intake().add(fields)
     return jsonify({"ok": True}), 201
 
 
@@ -145,7 +147,16 @@ def post_contact():
     email, name = _email(data), _text(data, "name", 200)
     message = _text(data, "message", MAX_MESSAGE, required=True)
     fields = _common(data, "contact", session_required=False)
-    ticket = service.create_contact_ticket(fields, message=message, email=email, name=name)
+    try:
+        ticket = intake.store_contact(fields, message=message, email=email, name=name)
+    except intake.SpoolFailed:
+        response = error_response("your message could not be received right now: please send "
+                                  "it again in a minute", 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    if ticket is None:
+        return jsonify({"queued": True, "message": "We received your message and will file it "
+                        "as soon as our ticket system is back; no need to send it again."}), 202
     # what the user needs: the reference to quote (class, priority and SLA are staff matters)
     return jsonify({"ticket": {"reference": ticket.reference,
                                "created_at": ticket.to_dict()["created_at"]}}), 201

@@ -26,7 +26,7 @@ from indexer.catalog import load_categories
 from indexer.languages import LANGUAGES
 from indexer.render import render_markdown
 from kb_server import auth
-from kb_server.authoring import files, listing, prefill, publishing, store, uploads
+from kb_server.authoring import diff, files, listing, prefill, publishing, store, uploads
 from kb_server.authoring.fields import AuthoringError, Fields, from_form, from_revision
 from kb_server.console import strings
 from kb_server.console.queue import ROW_ID_MAX
@@ -115,7 +115,10 @@ def _editor(fields: Fields, article: KbArticle | None = None, status: int = 200,
         languages=LANGUAGES, can_publish=auth.can(current_user, "articles.publish"),
         translations=_translations(article), conflict=None, error=None, now=utcnow())
     context.update(extra)
-    context["beside"] = _beside(context.get("beside"), fields)
+    context["beside"] = beside = _beside(context.get("beside"), fields)
+    context["translates"] = beside if beside and _may_translate(article, beside["article"]) else None
+    linked = [other for _, other in context["translations"] if other is not None]
+    context["outdated"] = store.outdated(linked + ([article] if article else []))
     return render_template("console/article_edit.html", **context), status
 
 
@@ -124,8 +127,28 @@ def _beside(other: KbArticle | None, fields: Fields) -> dict | None:
     if other is None or other.translation_key != fields.translation_key:
         return None
     revision = store.published(other) or store.latest(other)
-    return {"article": other, "title": revision.title,
+    return {"article": other, "title": revision.title, "number": revision.number,
             "html": render_markdown(revision.body).html}
+
+
+def _may_translate(article: KbArticle | None, source: KbArticle) -> bool:
+    """Whether saving with ``source`` beside records it as the article's source: a new
+    translation, or one from that source (or from none yet) that is not itself its source."""
+    if article is None:
+        return True
+    return (article.source_article_id in (None, source.id)
+            and source.source_article_id != article.id)
+
+
+def _record_source(article: KbArticle) -> None:
+    """The revision of the source version the editor had beside (``source_article``,
+    ``source_revision``): the translation is now up to date with it (committed)."""
+    raw_id, raw_number = (request.form.get(name, "") for name in ("source_article", "source_revision"))
+    if raw_id.isdigit() and raw_number.isdigit() and len(raw_id) < 10 and len(raw_number) < 7:
+        source = store.get(int(raw_id))
+        if source is not None and _may_translate(article, source):
+            store.set_source(article, source, int(raw_number))
+            db.session.commit()
 
 
 def _article_arg(name: str) -> KbArticle | None:
@@ -157,7 +180,7 @@ def new_article():
     if ticket is not None:
         fields = prefill.fields_from_ticket(ticket)
     elif original is not None:     # a translation starts as a copy of the source version
-        fields = from_revision(store.latest(original))
+        fields = from_revision(store.published(original) or store.latest(original))
         fields.language = language
     else:
         fields = Fields(title="", slug="", language=language,
@@ -204,6 +227,7 @@ def save_article(article_id: int | None = None):
         db.session.rollback()
         return _editor(fields, article, exc.status, error=exc.message,
                        base_hash=request.form.get("base_hash", ""))
+    _record_source(article)
     flash(strings.translate("done_" + action), "success")
     return redirect(url_for("console.edit_article", article_id=article.id))
 
@@ -243,8 +267,9 @@ def _conflict(article: KbArticle, fields: Fields, conflict: publishing.Conflict)
     """Keep the editor's text as a revision and show both versions (never overwrite)."""
     db.session.rollback()
     row = store.save(auth.staff(), article, fields, note="not published: the file changed on disk")
-    table = store.side_by_side(conflict.disk_text, fields.file_text(updated=""),
-                               (strings.translate("on_disk"), strings.translate("yours")))
+    table = diff.side_by_side(conflict.disk_text, fields.file_text(updated=""),
+                              (strings.translate("on_disk"), strings.translate("yours")),
+                              strings.translate("no_differences"))
     return _editor(fields, article, 409, conflict={"diff": table, "disk_hash": conflict.disk_hash,
                                                     "saved": row.number})
 
@@ -281,7 +306,7 @@ def archive_article(article_id: int):
 def article_revisions(article_id: int):
     article = _article_or_404(article_id)
     rows = store.revisions(article)
-    diff = None
+    table = None
     numbers = [request.args.get(name, "") for name in ("a", "b")]
     if all(numbers):
         if not all(n.isdigit() for n in numbers):
@@ -290,11 +315,12 @@ def article_revisions(article_id: int):
         if old is None or new is None:
             abort(404)
         label = strings.translate("revision")
-        diff = store.diff_table(old, new, (f"{label} {old.number}", f"{label} {new.number}"))
+        table = store.diff_table(old, new, (f"{label} {old.number}", f"{label} {new.number}"),
+                                 strings.translate("no_differences"))
     elif rows:
         numbers = [str(rows[1].number if len(rows) > 1 else rows[0].number), str(rows[0].number)]
     return render_template("console/article_revisions.html", article=article, revisions=rows,
-                           diff=diff, a=numbers[0], b=numbers[1] if len(numbers) > 1 else "",
+                           diff=table, a=numbers[0], b=numbers[1] if len(numbers) > 1 else "",
                            now=utcnow())
 
 
@@ -379,16 +405,26 @@ def upload_file():
                     "content_type": row.content_type, "size": row.size}), 201
 
 
-# --- uploaded files, public ----------------------------------------------------------------------
+# --- uploaded files ------------------------------------------------------------------------------
 @media_bp.get("/media/<name>")
 @public_limit()
 def media_file(name: str):
+    """An uploaded file: to anyone once a published public article links to it, else only to
+    signed-in staff (404 for the others: not even its existence is told)."""
     row = uploads.find(name[:80])
-    if row is None:
+    public = row is not None and uploads.is_public(row.stored_name)
+    if row is None or not (public or (current_user.is_authenticated
+                                      and auth.can(current_user, "articles.view"))):
         abort(404)
     response = send_from_directory(uploads.folder(), row.stored_name, mimetype=row.content_type,
                                    as_attachment=not row.content_type.startswith("image/"),
-                                   download_name=row.filename or row.stored_name, max_age=86400)
+                                   download_name=row.filename or row.stored_name,
+                                   max_age=86400 if public else 0)
+    if not public:
+        response.cache_control.public = False
+        response.cache_control.private = True
+        response.cache_control.no_store = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.vary.add("Cookie")
     return response

@@ -1,7 +1,8 @@
 """Endpoints for the machines that run the help center: liveness, readiness, metrics.
 
 ``/livez`` answers while the process can answer at all; ``/readyz`` only when it can serve
-(keyword index open, database reachable), so a load balancer sends traffic to ready nodes
+(keyword index open, database reachable, and on a node that follows the shared knowledge base,
+its first catch-up over: ``kb_server.follow``), so a load balancer sends traffic to ready nodes
 only; ``/metrics`` is Prometheus text, for loopback clients or a bearer ``KB_METRICS_TOKEN``.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import ipaddress
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from kb_server import metrics, search
+from kb_server import follow, metrics, search
 from kb_server.extensions import db
 
 bp = Blueprint("ops", __name__)
@@ -25,7 +26,10 @@ def livez():
 
 @bp.get("/readyz")
 def readyz():
+    following = follow.status(current_app.config)
     checks = {"keyword_index": search.health()["keyword"] == "ok", "database": _database_answers()}
+    if following is not None:
+        checks["caught_up"] = following["caught_up"]
     ready = all(checks.values())
     return jsonify({"ok": ready, "checks": checks}), 200 if ready else 503
 

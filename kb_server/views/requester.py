@@ -4,8 +4,8 @@
 |---|---|
 | ``GET /t/<token>`` | the ticket's conversation and a reply form |
 | ``POST /t/<token>`` | a reply: lands in the ticket like an e-mail reply (``conversation.deliver``) |
-| ``GET /t/<token>/rate/<good\\|bad>`` | one-click satisfaction rating (CSAT), then an optional comment |
-| ``POST /t/<token>/rate`` | the rating with its comment |
+| ``GET /t/<token>/rate/<good\\|bad>`` | one-click satisfaction rating (CSAT): the page posts the rating itself (a link scanner that runs no script records nothing), then offers a comment |
+| ``POST /t/<token>/rate`` | the rating, with its comment when the form sends one |
 
 The token (``mail/tokens.py``) is signed and expires after ``REQUESTER_LINK_DAYS``: a tampered
 or foreign one is a 404 page, an expired one a 410 page. A ticket whose personal data was
@@ -180,8 +180,6 @@ def rate_link(token: str, rating: str):
     ticket = _ticket(token)
     if rating not in RATINGS:
         _refuse("invalid", 404)
-    if request.method == "GET":          # HEAD (link previews) records nothing
-        _rate(ticket, rating, None)
     return render_template("requester_rate.html", ticket=ticket, token=token, rating=rating)
 
 
@@ -190,8 +188,8 @@ def rate_link(token: str, rating: str):
 def rate_form(token: str):
     ticket = _ticket(token)
     rating = request.form.get("rating", "")
-    comment = _form_text("comment")
-    if rating not in RATINGS or len(comment) > MAX_COMMENT:
+    comment = _form_text("comment") if "comment" in request.form else None
+    if rating not in RATINGS or len(comment or "") > MAX_COMMENT:
         abort(400)
     _rate(ticket, rating, comment)
     return render_template("requester_rate.html", ticket=ticket, token=token, rating=rating,

@@ -4,8 +4,6 @@ GET  /api/v1/tickets?view=&status=&class=&priority=&line=&site=&language=&assign
 GET  /api/v1/tickets/counts                   tickets per queue view
 GET  /api/v1/tickets/<reference>              the ticket page: context, conversation, history, suggestions
 GET  /api/v1/tickets/<reference>/messages/<id>/files/<n>   a file the user sent (a download)
-GET  /api/v1/articles?q=&language=&category=&state=&author=&updated=&flag=&page=   articles (as the console lists them)
-GET  /api/v1/articles/<id>                    an article, its latest revision, its revisions
 POST /api/v1/tickets/<reference>/<action>     take, assign, reply, note, classify, status, reopen,
                                               facts, escalate, deescalate, merge,
                                               resolve-with-article, link, flag; incidents:
@@ -20,6 +18,8 @@ GET  /api/v1/webhooks, POST /api/v1/webhooks, PATCH/DELETE /api/v1/webhooks/<id>
 GET  /api/v1/webhooks/deliveries?webhook=&limit=                    the delivery log (admins)
 GET  /api/v1/openapi.json                     this API described (``kb_server.openapi``)
 
+The articles (authoring) endpoints are in ``kb_server.views.articles_api``.
+
 Each endpoint states the right it needs; the JSON answer of a refusal is 401 (no valid token)
 or 403 (the role may not), and bad input is a 400 with the reason.
 """
@@ -31,7 +31,6 @@ from kb_server import auth, openapi, webhooks
 from kb_server.console.queue import ROW_ID_MAX
 from kb_server.console import actions, detail, kcs, macros, queue, users
 from kb_server.extensions import csrf, db
-from kb_server.authoring import listing, store
 from kb_server.mail import conversation
 from kb_server.jsonapi import APIError, int_arg, json_body, str_arg
 from kb_server.models import User, Webhook
@@ -76,31 +75,6 @@ def get_ticket(reference: str):
 @auth.staff_api("tickets.view")
 def ticket_attachment(reference: str, message_id: int, index: int):
     return conversation.download_attachment(_ticket(reference), message_id, index)
-
-
-@bp.get("/articles")
-@auth.staff_api("articles.view")
-def list_articles():
-    """The console's articles list: its filters (``q``, ``language``, ``category``, ``state``,
-    ``author``, ``updated``, ``flag``) and ``page``."""
-    page = int_arg("page", 1, maximum=1000)
-    rows, total, flagged = listing.find(listing.parse(request.args), page)
-    return jsonify({"articles": [{**row.to_dict(), "not_helpful": flagged.get(row.article_id, 0)}
-                                 for row in rows],
-                    "total": total, "page": page, "per_page": listing.PER_PAGE})
-
-
-@bp.get(f"/articles/<int(max={ROW_ID_MAX}):article_id>")
-@auth.staff_api("articles.view")
-def get_article(article_id: int):
-    """An article, its latest revision in full and the list of its revisions."""
-    article = store.get(article_id)
-    if article is None:
-        raise APIError("no such article", 404)
-    latest = store.latest(article)
-    return jsonify({"article": article.to_dict(),
-                    "latest": latest.to_dict(with_body=True) if latest else None,
-                    "revisions": [row.to_dict() for row in store.revisions(article)]})
 
 
 @bp.post("/tickets/<reference>/<action>")

@@ -1,0 +1,167 @@
+"""Faults: PostgreSQL restarted during contacts, Redis stopped, a full disk while a new index
+generation is written, and (``slow``, ``make faults``) nodes killed with SIGKILL during a
+request burst and during a reindex on a real two-node deployment (``bench/deploy.py``)."""
+from __future__ import annotations
+
+import errno
+import json
+import signal
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import make_app
+from indexer import index as index_module
+from indexer.generation import IndexFolder
+from indexer.index import build_index
+from kb_server import intake
+from search_helpers import ids, write_article
+
+CONTACT = {"email": "anna@example.com", "message": "The export page shows an error"}
+
+
+def contact_tickets(url: str) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT count(*) FROM ticket WHERE kind = 'contact'")).scalar()
+    engine.dispose()
+    return count
+
+
+def test_postgres_restarted_during_contacts_loses_none(tmp_path, articles_dir, postgres_url,
+                                                       postgres_cluster):
+    app = make_app(tmp_path, ARTICLES_DIR=str(articles_dir), SQLALCHEMY_DATABASE_URI=postgres_url)
+    client = app.test_client()
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def send() -> None:
+        while not stop.is_set():
+            statuses.append(client.post("/api/v1/contact", json=CONTACT).status_code)
+            time.sleep(0.02)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    time.sleep(0.5)
+    postgres_cluster.stop()
+    time.sleep(1.0)
+    postgres_cluster.start()
+    time.sleep(0.5)
+    stop.set()
+    sender.join()
+    assert set(statuses) <= {201, 202}, statuses          # stored, or spooled: never an error
+    assert 202 in statuses and 201 in statuses
+    with app.app_context():
+        while intake.spooled(app):
+            assert intake.drain_spool(app) > 0
+    assert contact_tickets(postgres_url) == len(statuses)
+
+
+def test_redis_stopped_limits_degrade_and_nothing_fails(tmp_path, articles_dir, redis_server):
+    app = make_app(tmp_path, ARTICLES_DIR=str(articles_dir), RATELIMIT_ENABLED=True,
+                   REDIS_URL=redis_server, JOBS_IMMEDIATE=False)
+    client = app.test_client()
+    redis_server.stop()
+    answers = [client.get("/api/v1/search?q=reset+password"), client.get("/api/v1/suggest?q=res"),
+               client.post("/api/v1/events", json={"session_id": "s", "kind": "search", "query": "x"}),
+               client.post("/api/v1/contact", json=CONTACT)]      # its webhook job is not queued
+    assert [a.status_code for a in answers] == [200, 200, 201, 201]
+    assert client.get("/api/v1/health").get_json()["rate_limits"]["ok"] is False
+
+
+def test_a_full_disk_while_writing_a_generation_leaves_the_old_one_serving(kb, index_dir, monkeypatch):
+    build_index(kb, index_dir, full=True)
+    good = IndexFolder(index_dir).current()
+    from indexer.search import SearchService
+    service = SearchService(index_dir)
+    write_article(kb, "en", "fresh-topic", "Quasar nebula guide", "All about the quasar nebula.")
+    real_write = index_module.write_atomic
+
+    def disk_full(path, text):
+        if path.name.startswith("manifest"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, text)
+    monkeypatch.setattr(index_module, "write_atomic", disk_full)
+    with pytest.raises(OSError):
+        build_index(kb, index_dir, full=True)
+    assert IndexFolder(index_dir).current().name == good.name
+    service.reload()
+    assert ids(service.search("reset password"))[0] == "en/reset-password"
+    assert service.health()["index"] == good.name
+    monkeypatch.undo()                                   # space again: the next build serves
+    build_index(kb, index_dir, full=True)
+    service.reload()
+    assert ids(service.search("quasar nebula"))[0] == "en/fresh-topic"
+
+
+# --- a real deployment: two nodes x two workers on PostgreSQL and Redis (make faults) ----------
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+def _post_contact(url: str) -> int:
+    request = urllib.request.Request(f"{url}/api/v1/contact", data=json.dumps(CONTACT).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory):
+    from bench.deploy import deployment
+    from search_helpers import FIXTURE_KB
+    with deployment(nodes=2, workers=2, articles=FIXTURE_KB,
+                    root=tmp_path_factory.mktemp("deploy")) as running:
+        yield running
+
+
+@pytest.mark.slow
+def test_a_node_killed_during_a_burst_the_other_keeps_serving(deployed):
+    first, second = deployed.nodes
+    with ThreadPoolExecutor(8) as pool:
+        burst = [pool.submit(_get, f"{second.url}/api/v1/search?q=password+{n}") for n in range(400)]
+        contacts = [pool.submit(_post_contact, second.url) for _ in range(20)]
+        time.sleep(0.2)
+        first.kill(signal.SIGKILL)
+        statuses = [f.result() for f in burst] + [f.result() for f in contacts]
+    assert set(statuses) <= {200, 201}, sorted(set(statuses))
+    generation = _get(f"{second.url}/api/v1/health")
+    assert generation == 200
+    first.start()
+    first.wait_ready()
+    assert _get(f"{first.url}/api/v1/search?q=password") == 200
+
+
+@pytest.mark.slow
+def test_a_node_killed_during_a_reindex_restarts_on_its_last_good_generation(deployed):
+    import subprocess
+    from bench.deploy import KB
+    node = deployed.nodes[0]
+    before = json.load(urllib.request.urlopen(f"{node.url}/api/v1/health"))["search"]["index"]
+    reindex = subprocess.Popen([*KB, "index", "--full", "--keyword-only"], env=node.env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.8)
+    reindex.kill()
+    reindex.wait()
+    node.kill(signal.SIGKILL)
+    assert _get(f"{deployed.nodes[1].url}/api/v1/search?q=password") == 200
+    node.start()
+    node.wait_ready()
+    health = json.load(urllib.request.urlopen(f"{node.url}/api/v1/health"))
+    assert health["search"]["keyword"] == "ok" and health["search"]["index"] >= before
+    assert _get(f"{node.url}/api/v1/search?q=password") == 200
