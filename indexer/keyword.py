@@ -17,7 +17,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 from whoosh.fields import ID, TEXT, Schema
@@ -376,7 +376,7 @@ class WordForms:
             return []
         index_term, wanted = INDEX_TERM[self.lang], set(phrases)
         found = []
-        for m in _whole_words(words, spelt).finditer(text):
+        for m in _whole_word_matches(_whole_words(words, spelt), text):
             if m.lastgroup == "word":
                 found.append((m, index_term(m.group())))
             elif (phrase := tuple(analyze(m.group(), self.lang))) in wanted:   # only stop words between
@@ -390,14 +390,28 @@ def _alternatives(words) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _whole_words(words: frozenset[str], phrases: tuple[tuple[frozenset[str], ...], ...] = ()) -> re.Pattern:
-    """A regex finding ``words`` (each a run of \\w characters) where they are a whole token of
-    ``WORD_PATTERN`` (\\b on both sides: no word character before or after), and ``phrases``
-    (the word forms of each of their terms), longest first, as the group ``phrase``."""
+    """A regex finding ``words`` (each a run of \\w characters) followed by no word character,
+    and ``phrases`` (the word forms of each of their terms), longest first, as the group
+    ``phrase``. It starts with the alternatives, not ``\\b``, so that ``re`` skips ahead to
+    their first letters; ``_whole_word_matches`` keeps the matches no word character precedes."""
     spelt = [rf"{PHRASE_GAP}(?:\w+{PHRASE_GAP})?".join(f"(?:{_alternatives(forms)})" for forms in phrase)
              for phrase in sorted(phrases, key=len, reverse=True)]
     pattern = [f"(?P<phrase>{'|'.join(spelt)})"] if spelt else []
     pattern += [f"(?P<word>{_alternatives(words)})"] if words else []
-    return re.compile(r"\b(?:" + "|".join(pattern) + r")\b")
+    return re.compile(r"(?:" + "|".join(pattern) + r")\b")
+
+
+def _whole_word_matches(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
+    """What ``pattern.finditer`` gives, but only matches that start a token (\\b before them
+    too); after a match a word character precedes, the search goes on from its next character."""
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        start = match.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            position = start + 1
+        else:
+            yield match
+            position = match.end()
 
 
 def snippet(text: str, terms: set[str], lang: str, forms: WordForms | None = None,

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from flask import current_app, request, url_for
 from sqlalchemy import func
+from werkzeug.sansio.utils import get_current_url
 
 from indexer.articles import Article
 from indexer.languages import preferred
@@ -122,7 +123,7 @@ class ArticleURLs:
     def __init__(self, external: bool = False):
         self.paths = current_app.extensions.setdefault(ARTICLE_PATHS, {})
         self.script_root = request.script_root
-        self.root = request.host_url[:-1] if external else ""
+        self.root = _host_url(request.scheme, request.host)[:-1] if external else ""
 
     def __call__(self, language: str, slug: str, anchor: str = "") -> str:
         key = (self.script_root, language, slug)
@@ -132,6 +133,12 @@ class ArticleURLs:
                 self.paths.clear()
             path = self.paths[key] = url_for("public.article", lang=language, slug=slug)
         return f"{self.root}{path}#{_quote_anchor(anchor)}" if anchor else f"{self.root}{path}"
+
+
+@functools.lru_cache(maxsize=256)
+def _host_url(scheme: str, host: str) -> str:
+    """``request.host_url`` (werkzeug recomputes it, IRI conversion included, on every call)."""
+    return get_current_url(scheme, host)
 
 
 def article_url(language: str, slug: str, anchor: str = "", external: bool = False) -> str:

@@ -221,3 +221,26 @@ def test_word_forms_match_like_analysing_every_word():
                 terms = set(rng.sample(vocabulary, rng.randint(1, 4))) | {"password", "пароль"}
                 found = [(m.span(), term) for m, term in forms.matches(text, terms)]
                 assert found == _scanned_matches(text, terms, lang), (lang, text, terms)
+
+
+def test_whole_word_matches_equal_the_word_boundary_regex():
+    """Snippet matches start with the alternatives (``re`` skips ahead to their first letters)
+    and drop those inside a word: the same matches as the regex with ``\\b`` in front, also
+    where a phrase inside a word hides a whole word ("xpassword reset")."""
+    from indexer.keyword import _whole_word_matches, _whole_words
+    words = frozenset({"reset", "set", "password", "пароль", "a_b", "link"})
+    phrases = ((frozenset({"password", "passwords"}), frozenset({"reset"})),
+               (frozenset({"link"}), frozenset({"expired", "expire"})))
+    pieces = ["reset", "set", "unset", "xpassword", "password", "passwords", "пароль", "пароля",
+              "a_b", "_set", "link", "the", "expired", "1set", "set1", "é"]
+    gaps = [" ", "  ", ", ", "-", "_", "", "\n", " the "]
+    rng = random.Random(8)
+    texts = ["xpassword reset", "xlink expired link", "reset"]
+    texts += ["".join(rng.choice(pieces) + rng.choice(gaps) for _ in range(rng.randint(1, 12)))
+              for _ in range(3000)]
+    for ours_phrases in ((), phrases):
+        pattern = _whole_words(words, ours_phrases)
+        reference = re.compile(r"\b" + pattern.pattern)
+        for text in texts:
+            expected = [(m.span(), m.lastgroup) for m in reference.finditer(text)]
+            assert [(m.span(), m.lastgroup) for m in _whole_word_matches(pattern, text)] == expected, text
