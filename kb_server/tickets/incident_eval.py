@@ -3,9 +3,9 @@ languages and keep different outages apart, on a labelled JSONL file of report p
 
 Each line is ``{"a": TEXT, "b": TEXT, "same": true|false, "languages": "en-ru"}`` (both reports of
 the ``outage`` class). A pair is grouped when ``incidents.likeness`` reaches 1 (topic words, or
-the e5 cosine with an embedder). ``choose_cosine`` picks ``INCIDENT_COSINE`` without tuning to
-one language: for each language, the best threshold on the pairs not involving it is measured on
-the pairs that do.
+the e5 cosine of their topic words with an embedder). ``choose_cosine`` picks ``INCIDENT_COSINE``
+without tuning to one language: for each language, the best threshold on the pairs not involving
+it (keeping different outages apart first) is measured on the pairs that do.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from kb_server.tickets.evaluate import EvalError
 from kb_server.tickets.incidents import OUTAGE, Report, alike
 
 Scorer = Callable[[Report, Report], float]
+MIN_APART = 0.9   # share of different-outage pairs a chosen threshold must keep apart
 
 
 def load_pairs(path: str | Path) -> list[dict]:
@@ -52,10 +53,17 @@ def accuracy(pairs: list[dict], grouped: Callable[[dict], bool]) -> dict:
             "different_apart": share(different)}
 
 
+def _preference(result: dict, threshold: float) -> tuple:
+    """Thresholds keeping at least ``MIN_APART`` of different outages apart first (two outages
+    in one incident hide one), then the most accurate, then the highest."""
+    return result["different_apart"] >= MIN_APART, result["accuracy"], threshold
+
+
 def choose_cosine(pairs: list[dict], words: Callable[[dict], float],
                   cosine: Callable[[dict], float], similarity: float) -> dict:
-    """Per language: the cosine threshold best on the pairs without that language (the lowest
-    on a tie, midway between two observed cosines), and its numbers on the pairs with it."""
+    """Per language: the cosine threshold best on the pairs without that language (midway
+    between two observed cosines; see ``_preference``), and its numbers on the pairs with it;
+    ``overall``: the median of those thresholds on all pairs."""
     grouped_by_words = lambda p: words(p) >= similarity  # noqa: E731
     cosines = sorted({round(cosine(p), 4) for p in pairs})
     candidates = [round((a + b) / 2, 4) for a, b in zip(cosines, cosines[1:])] or cosines
@@ -67,7 +75,7 @@ def choose_cosine(pairs: list[dict], words: Callable[[dict], float],
     for language in sorted({lang for p in pairs for lang in p["languages"]}):
         train = [p for p in pairs if language not in p["languages"]]
         test = [p for p in pairs if language in p["languages"]]
-        best = max(candidates, key=lambda t: (accuracy(train, decide(t))["accuracy"], -t))
+        best = max(candidates, key=lambda t: _preference(accuracy(train, decide(t)), t))
         result[language] = {"cosine": best, **accuracy(test, decide(best))}
     chosen = float(np.median([row["cosine"] for row in result.values()]))
     result["overall"] = {"cosine": chosen, **accuracy(pairs, decide(chosen))}
@@ -84,7 +92,9 @@ def report(pairs: list[dict], score: Scorer | None, encode=None, similarity: flo
     result = {**accuracy(pairs, lambda p: score(reports[p["a"]], reports[p["b"]]) >= 1),
               "words_only": accuracy(pairs, lambda p: words(p) >= similarity)}
     if choose and encode is not None:
-        cosine = lambda p: float(encode(p["a"]) @ encode(p["b"]))  # noqa: E731
+        def cosine(p: dict) -> float:
+            one, other = reports[p["a"]], reports[p["b"]]
+            return float(encode(one.topic_text) @ encode(other.topic_text)) if one.topic and other.topic else 1.0
         result["choice"] = choose_cosine(pairs, words, cosine, similarity)
     return result
 

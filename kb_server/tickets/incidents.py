@@ -83,10 +83,15 @@ def observe_search(event) -> None:
 def topic(text: str, request_class: str, language: str = "") -> frozenset[str]:
     """The words of ``text`` (stems) that say what is affected: not stop words, not numbers and
     not the vocabulary of its class."""
+    return frozenset(stem for _, stem in topic_words(text, request_class, language))
+
+
+def topic_words(text: str, request_class: str, language: str = "") -> list[tuple[str, str]]:
+    """(word, stem) of the words of ``text`` that are its topic (see ``topic``)."""
     language = language if language in STEMMERS else detect_language(text)
-    return frozenset(stem for word, stem in word_stems(text, language)
-                     if word not in STOP_WORDS[language] and not word.isdigit()
-                     and stem not in class_vocabulary(request_class))
+    return [(word, stem) for word, stem in word_stems(text, language)
+            if word not in STOP_WORDS[language] and not word.isdigit()
+            and stem not in class_vocabulary(request_class)]
 
 
 def class_vocabulary(request_class: str) -> frozenset[str]:
@@ -117,7 +122,9 @@ class Report:
     """A report's text and topic, as grouping compares them."""
 
     def __init__(self, text: str, request_class: str, language: str = ""):
-        self.text, self.topic = text, topic(text, request_class, language)
+        words = topic_words(text, request_class, language)
+        self.topic = frozenset(stem for _, stem in words)
+        self.topic_text = " ".join(word for word, _ in words)   # what the embedder compares
 
     @classmethod
     def of(cls, report: IncidentReport) -> "Report":
@@ -127,14 +134,16 @@ class Report:
 def likeness(one: Report, other: Report, similarity: float, cosine: float,
              encode: Callable[[str], np.ndarray] | None = None) -> float:
     """How alike two reports are, on a scale where 1 is the threshold of sharing an incident:
-    their topic overlap over ``similarity`` or, with ``encode`` (text -> unit e5 vector), their
-    cosine over ``cosine`` when that is more; infinite when either names nothing."""
+    their topic overlap over ``similarity`` or, with ``encode`` (text -> unit e5 vector), the
+    cosine of their topic words' embeddings ("логин войти" / "login") over ``cosine`` when that
+    is more (the whole reports' cosines mostly say "an outage"); infinite when either names
+    nothing."""
     if not one.topic or not other.topic:
         return math.inf
     words = alike(one.topic, other.topic)
     score = words / similarity if similarity > 0 else math.inf
     if encode is not None:
-        score = max(score, float(encode(one.text) @ encode(other.text)) / cosine)
+        score = max(score, float(encode(one.topic_text) @ encode(other.topic_text)) / cosine)
     return score
 
 
