@@ -9,9 +9,9 @@ class's own vocabulary (its description, rules, keywords and examples: "down", "
 are its topic ("login", "payments"); a report with no topic words ("the site is down", "error
 503") is alike to any. Two reports with topics are alike when their topics' overlap (shared words
 over the smaller topic's) reaches ``INCIDENT_SIMILARITY``, or, when the embedder is loaded, when
-the cosine of their e5 embeddings reaches ``INCIDENT_COSINE`` (so "не могу войти, логин не
-работает" and "login is broken for everyone" share an incident; without the embedder only words
-group). So "login broken for everyone" and "payments give 502" are two incidents, and "сайт
+the cosine of their topic words' e5 embeddings reaches ``INCIDENT_COSINE`` (so "не могу войти,
+логин не работает" and "login is broken for everyone" share an incident; without the embedder
+only words group; a failed search's report loads the embedder like a contact's). So "login broken for everyone" and "payments give 502" are two incidents, and "сайт
 лежит" joins the latest.
 
 A report joins the open incident of its class with the most alike report (the newest incident on
