@@ -208,6 +208,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INCIDENT_SIMILARITY", 0.5, "how alike reports must be to share an incident: the "
             "overlap of their topic words (the words not of the class's own vocabulary, shared "
             "over the smaller set's); 0 puts every report of a class in one incident", parse=float),
+    Setting("INCIDENT_COSINE", 0.88, "with the embedder, reports whose topic words differ still "
+            "share an incident when the cosine of their e5 embeddings reaches this (across "
+            "languages: \"логин не работает\" / \"login is broken\"; chosen on "
+            "`eval/tickets/incident_pairs.jsonl`, `kb tickets incident-eval --choose`)", parse=float),
     Setting("INCIDENT_WINDOW_MINUTES", 10, "the window in which `INCIDENT_REPORTS` reports open "
             "an incident", parse=float),
     Setting("TIME_ZONE", "UTC", "time zone of the built-in `business` calendar and of calendars "

@@ -251,3 +251,46 @@ def test_kb_tickets_corrections_exports_labelled_requests(app, client, runner):
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert rows == [{"text": "How do I export contacts?", "label": "documentation_gap",
                      "language": "en", "suggested": "how_to"}]
+
+
+INCIDENT_PAIRS = [
+    {"a": "login is broken for everyone", "b": "login page gives 502 for everyone", "same": True, "languages": "en-en"},
+    {"a": "не могу войти, логин не работает", "b": "login is broken for everyone", "same": True, "languages": "ru-en"},
+    {"a": "payments give 502 for everyone", "b": "login is broken for everyone", "same": False, "languages": "en-en"},
+    {"a": "оплата не проходит ни у кого", "b": "не могу войти, логин не работает", "same": False, "languages": "ru-ru"}]
+
+
+def write_pairs(tmp_path, pairs=INCIDENT_PAIRS):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in pairs), encoding="utf-8")
+    return path
+
+
+def test_kb_tickets_incident_eval_measures_grouping_by_words_without_an_embedder(runner, tmp_path):
+    path = write_pairs(tmp_path)
+    result = runner.invoke(tickets, ["incident-eval", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert (report["pairs"], report["same_grouped"], report["different_apart"]) == (4, 0.5, 1.0)
+    assert report["words_only"]["accuracy"] == report["accuracy"] == 0.75
+    refused = runner.invoke(tickets, ["incident-eval", str(path), "--choose"])
+    assert refused.exit_code != 0 and "needs an embedder" in refused.output
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"a": "x"}', ""])
+def test_kb_tickets_incident_eval_rejects_a_malformed_file(runner, tmp_path, content):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    result = runner.invoke(tickets, ["incident-eval", str(path)])
+    assert result.exit_code != 0 and "pairs.jsonl" not in result.output and str(path) in result.output
+
+
+def test_kb_tickets_incident_eval_chooses_the_cosine_leaving_a_language_out(app, runner, tmp_path, e5_embedder):
+    semantic = app.extensions["semantic"]
+    semantic.embedder, semantic.state = e5_embedder, "ready"
+    result = runner.invoke(tickets, ["incident-eval", str(write_pairs(tmp_path)), "--json", "--choose"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["same_grouped"] == 1.0 and report["different_apart"] == 1.0   # "логин" ~ "login" at 0.88
+    assert set(report["choice"]) == {"en", "ru", "overall"}
+    assert set(report["choice"]["ru"]) == {"cosine", "pairs", "accuracy", "same_grouped", "different_apart"}

@@ -284,3 +284,33 @@ def test_erasing_a_person_erases_their_words_in_reports_and_corrections(app, cli
             db.session.scalars(db.select(ClassCorrection.text)).all()
         assert texts and set(texts) == {privacy.ERASED}
         assert set(db.session.scalars(db.select(IncidentReport.session_id))) == {""}
+
+
+def test_with_the_embedder_reports_group_by_meaning_across_languages(app, client, e5_embedder, monkeypatch):
+    """Real e5 (the session's embedder; the app itself stays keyword-only): Russian, English and
+    Ukrainian reports of one sign-in outage share an incident, payments stay apart."""
+    from indexer.embeddings import QueryCache
+    from kb_server.tickets import incidents
+    monkeypatch.setattr(incidents, "encoder", lambda: QueryCache(e5_embedder))
+    contact(client, "a1", "никто не может войти, логин не работает у всех", 0, "ru")
+    contact(client, "b1", "payments give 502 for everyone", 1)
+    contact(client, "a2", "login is broken for everyone", 2)
+    contact(client, "b2", "checkout payments fail with error 500", 3)
+    contact(client, "a3", "у всіх не працює логін, ніхто не може увійти", 4, "uk")
+    [login] = tickets(app, "incident")
+    assert login.reports == 3
+    contact(client, "b3", "payments: error 500 again", 5)
+    login, payments = tickets(app, "incident")
+    assert (login.reports, payments.reports) == (3, 3)
+    by_incident = {}
+    for ticket in tickets(app, "contact"):
+        by_incident.setdefault(ticket.incident_id, []).append(ticket.session_id)
+    assert by_incident == {login.id: ["a1", "a2", "a3"], payments.id: ["b1", "b2", "b3"]}
+
+
+def test_without_the_embedder_other_languages_words_differ(app, client):
+    """Keyword-only: the same reports open no incident (their topic words differ)."""
+    contact(client, "a1", "никто не может войти, логин не работает у всех", 0, "ru")
+    contact(client, "a2", "login is broken for everyone", 2)
+    contact(client, "a3", "у всіх не працює логін, ніхто не може увійти", 4, "uk")
+    assert tickets(app, "incident") == []

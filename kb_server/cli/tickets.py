@@ -10,12 +10,14 @@ import datetime as dt
 import json
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from indexer.search import SearchUnavailable
 from kb_server.cli.instance import ensure_database
 from kb_server.console import kcs
-from kb_server.tickets import classify, corrections, evaluate, service, sla_watch
+from kb_server.tickets import (classify, corrections, evaluate, incident_eval, incidents, service,
+                               sla_watch)
 
 
 @click.group("tickets")
@@ -90,6 +92,28 @@ def eval_command(path: str, as_json: bool, choose: bool) -> None:
             classifier.with_method(*candidate, without_language=language)))
     click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json
                else evaluate.format_report(result))
+
+
+@tickets.command("incident-eval")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--choose", is_flag=True,
+              help="Also choose INCIDENT_COSINE by leaving one language out (`choice` key).")
+@with_appcontext
+def incident_eval_command(path: str, as_json: bool, choose: bool) -> None:
+    """How incident grouping decides labelled report pairs (``{"a", "b", "same", "languages"}``
+    a line) with the settings and embedder in effect, beside the topic words alone."""
+    try:
+        pairs = incident_eval.load_pairs(path)
+    except evaluate.EvalError as exc:
+        raise click.ClickException(str(exc)) from None
+    encode = incidents.encoder()
+    if choose and encode is None:
+        raise click.ClickException("--choose needs an embedder (KB_EMBEDDER is none or failed)")
+    result = incident_eval.report(pairs, incidents.scorer(), encode,
+                                  current_app.config["INCIDENT_SIMILARITY"], choose)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json
+               else incident_eval.format_report(result))
 
 
 @tickets.command("corrections")

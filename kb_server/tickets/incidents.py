@@ -4,12 +4,15 @@ A report is a contact whose suggested class is one of ``INCIDENT_CLASSES`` (``ou
 default), or a failed (zero-result) search whose words say such a class by its rules or keywords
 ("error 503", "сайт лежит"). Every report is stored (``IncidentReport``, with its class).
 
-Reports are grouped by class and topic: the words of a report that are not stop words nor the
+Reports are grouped by class and meaning. The words of a report that are not stop words nor the
 class's own vocabulary (its description, rules, keywords and examples: "down", "502", "лежит")
-are its topic ("login", "payments"). Two reports are alike when their topics' overlap (shared
-words over the smaller topic's) reaches ``INCIDENT_SIMILARITY``; a report with no topic words
-("the site is down", "error 503") is alike to any. So "login broken for everyone" and "payments
-give 502" are two incidents, and "сайт лежит" joins the latest.
+are its topic ("login", "payments"); a report with no topic words ("the site is down", "error
+503") is alike to any. Two reports with topics are alike when their topics' overlap (shared words
+over the smaller topic's) reaches ``INCIDENT_SIMILARITY``, or, when the embedder is loaded, when
+the cosine of their topic words' e5 embeddings reaches ``INCIDENT_COSINE`` (so "не могу войти,
+логин не работает" and "login is broken for everyone" share an incident; without the embedder
+only words group; a failed search's report loads the embedder like a contact's). So "login broken for everyone" and "payments give 502" are two incidents, and "сайт
+лежит" joins the latest.
 
 A report joins the open incident of its class with the most alike report (the newest incident on
 a tie), and the incident's ``reports`` count grows; a contact's own ticket (which keeps its class) is linked to it.
@@ -25,7 +28,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections import Counter
+from typing import Callable
+
+import numpy as np
 
 from flask import current_app
 from sqlalchemy import select
@@ -35,7 +42,7 @@ from kb_server.extensions import db
 from kb_server.models import IncidentNotice, IncidentReport, Ticket, utcnow
 from kb_server.models.tickets import OPEN_STATUSES
 from kb_server.tickets import sla
-from kb_server.tickets.classify import classes, classify
+from kb_server.tickets.classify import classes, classifier, classify
 
 OUTAGE = "outage"
 FLAGGED_LINE = 2
@@ -76,10 +83,15 @@ def observe_search(event) -> None:
 def topic(text: str, request_class: str, language: str = "") -> frozenset[str]:
     """The words of ``text`` (stems) that say what is affected: not stop words, not numbers and
     not the vocabulary of its class."""
+    return frozenset(stem for _, stem in topic_words(text, request_class, language))
+
+
+def topic_words(text: str, request_class: str, language: str = "") -> list[tuple[str, str]]:
+    """(word, stem) of the words of ``text`` that are its topic (see ``topic``)."""
     language = language if language in STEMMERS else detect_language(text)
-    return frozenset(stem for word, stem in word_stems(text, language)
-                     if word not in STOP_WORDS[language] and not word.isdigit()
-                     and stem not in class_vocabulary(request_class))
+    return [(word, stem) for word, stem in word_stems(text, language)
+            if word not in STOP_WORDS[language] and not word.isdigit()
+            and stem not in class_vocabulary(request_class)]
 
 
 def class_vocabulary(request_class: str) -> frozenset[str]:
@@ -106,8 +118,44 @@ def alike(one: frozenset[str], other: frozenset[str]) -> float:
     return len(one & other) / min(len(one), len(other))
 
 
-def _topic_of(report: IncidentReport) -> frozenset[str]:
-    return topic(report.text, report.request_class, report.language)
+class Report:
+    """A report's text and topic, as grouping compares them."""
+
+    def __init__(self, text: str, request_class: str, language: str = ""):
+        words = topic_words(text, request_class, language)
+        self.topic = frozenset(stem for _, stem in words)
+        self.topic_text = " ".join(word for word, _ in words)   # what the embedder compares
+
+    @classmethod
+    def of(cls, report: IncidentReport) -> "Report":
+        return cls(report.text, report.request_class, report.language)
+
+
+def likeness(one: Report, other: Report, similarity: float, cosine: float,
+             encode: Callable[[str], np.ndarray] | None = None) -> float:
+    """How alike two reports are, on a scale where 1 is the threshold of sharing an incident:
+    their topic overlap over ``similarity`` or, with ``encode`` (text -> unit e5 vector), the
+    cosine of their topic words' embeddings ("логин войти" / "login") over ``cosine`` when that
+    is more (the whole reports' cosines mostly say "an outage"); infinite when either names
+    nothing."""
+    if not one.topic or not other.topic:
+        return math.inf
+    words = alike(one.topic, other.topic)
+    score = words / similarity if similarity > 0 else math.inf
+    if encode is not None:
+        score = max(score, float(encode(one.topic_text) @ encode(other.topic_text)) / cosine)
+    return score
+
+
+def encoder() -> Callable[[str], np.ndarray] | None:
+    """The classifier's cached e5 query encoder, or None in keyword-only mode."""
+    return classifier().encode
+
+
+def scorer() -> Callable[[Report, Report], float]:
+    config = current_app.config
+    similarity, cosine, encode = config["INCIDENT_SIMILARITY"], config["INCIDENT_COSINE"], encoder()
+    return lambda one, other: likeness(one, other, similarity, cosine, encode)
 
 
 # --- grouping ----------------------------------------------------------------------------------
@@ -118,23 +166,23 @@ def open_incidents(request_class: str) -> list[Ticket]:
         Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id.desc())))
 
 
-def likeness(words: frozenset[str], incident: Ticket) -> float:
-    """How alike a topic is to an incident: to its most alike report that names something
-    (1 when none does)."""
-    reports = db.session.scalars(select(IncidentReport).filter_by(incident_id=incident.id))
-    return max((alike(words, topic) for topic in map(_topic_of, reports) if topic), default=1.0)
+def incident_likeness(report: Report, incident: Ticket, score: Callable[[Report, Report], float]) -> float:
+    """How alike a report is to an incident: to its most alike report that names something
+    (infinite when none does)."""
+    reports = [Report.of(r) for r in db.session.scalars(
+        select(IncidentReport).filter_by(incident_id=incident.id))]
+    return max((score(report, other) for other in reports if other.topic), default=math.inf)
 
 
 def _observe(report: IncidentReport) -> None:
     db.session.add(report)
     db.session.flush()
-    threshold = current_app.config["INCIDENT_SIMILARITY"]
-    words = _topic_of(report)
-    scored = [(likeness(words, incident), incident)
+    score, this = scorer(), Report.of(report)
+    scored = [(incident_likeness(this, incident, score), incident)
               for incident in open_incidents(report.request_class)]
     if scored:
-        similarity, incident = max(scored, key=lambda pair: pair[0])    # ties: the newest
-        if similarity >= threshold:
+        best, incident = max(scored, key=lambda pair: pair[0])    # ties: the newest
+        if best >= 1:
             _link(report, incident)
             return
     reports, window = settings()
@@ -142,7 +190,7 @@ def _observe(report: IncidentReport) -> None:
         select(IncidentReport).where(IncidentReport.incident_id.is_(None),
                                      IncidentReport.request_class == report.request_class,
                                      IncidentReport.created_at >= report.created_at - window)
-        .order_by(IncidentReport.id)) if alike(words, _topic_of(r)) >= threshold]
+        .order_by(IncidentReport.id)) if r.id == report.id or score(this, Report.of(r)) >= 1]
     users = {r.session_id or f"report-{r.id}" for r in recent}
     if len(users) >= reports:
         incident = _open(recent, report.request_class, report.created_at)
