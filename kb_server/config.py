@@ -290,7 +290,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JOBS_IN_SERVE", None, "whether `kb serve` runs the job consumer itself (else run "
             "`kb worker`)", parse=_bool,
             shown="`true` while `KB_REDIS_URL` is unset, else `false`"),
-    Setting("JOBS_REQUEUE_SECONDS", 600, "a reply or webhook delivery still waiting this long "
+    Setting("JOBS_REQUEUE_SECONDS", 600, "a reply, webhook delivery or contact's follow-up "
+            "(classification, incident) still waiting this long "
             "after it was due is queued again (its job was lost: the process died between the "
             "commit and the queueing, or the queue was unreachable); checked as often (0: never)",
             parse=float),

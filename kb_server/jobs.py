@@ -9,6 +9,8 @@ unresolved-search rules.
   instance, each run inside an app context.
 - ``after_commit(name, *args)`` queues a job once the current database transaction commits (a
   rolled-back change queues nothing, and a job never reads a row that is not committed yet).
+  When the queue is unreachable (Redis down) a job declared ``@job(name, local=True)`` runs in
+  a thread of the process that committed instead; the others wait for their periodic requeue.
 - The consumer: ``kb worker`` in production; ``kb serve`` runs one in its own process
   (``start_consumer``) unless ``JOBS_IN_SERVE`` is off. ``JOBS_IMMEDIATE`` runs every job at once
   in the process that queues it (tests); a retry is then scheduled but never run.
@@ -18,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -44,16 +48,19 @@ class JobSpec:
     name: str
     func: Callable[..., Any]
     every_setting: str = ""          # periodic jobs: the setting that says how often (seconds)
+    local: bool = False              # run in this process when the queue is unreachable
 
 
 JOBS: dict[str, JobSpec] = {}
 
 
-def job(name: str) -> Callable:
+def job(name: str, local: bool = False) -> Callable:
     """Declare a job. A job that should run again later raises huey's ``RetryTask(delay=...)``
-    (it counts its own attempts, in the database, so a restart does not reset them)."""
+    (it counts its own attempts, in the database, so a restart does not reset them).
+    ``local``: when it cannot be queued, run it in a thread of the committing process (a job
+    that must not wait for the queue to come back, and that is safe to run twice)."""
     def register(func: Callable) -> Callable:
-        JOBS[name] = JobSpec(name, func)
+        JOBS[name] = JobSpec(name, func, local=local)
         return func
     return register
 
@@ -120,6 +127,7 @@ class Jobs:
     def __init__(self, app: Flask):
         self.huey = make_huey(app.config)
         self.tasks: dict[str, TaskWrapper] = {}
+        self._local: tuple[int, ThreadPoolExecutor] | None = None   # (pid, its executor)
         for spec in JOBS.values():
             run = _in_app_context(app, spec)
             if spec.every_setting:
@@ -131,6 +139,19 @@ class Jobs:
 
     def enqueue(self, name: str, *args) -> None:
         self.tasks[name](*args)
+
+    def run_locally(self, name: str, *args) -> None:
+        """Run job ``name`` in this process's own job thread (one per process, made on first use:
+        a forked worker gets its own), in an app context, as the consumer would."""
+        if self._local is None or self._local[0] != os.getpid():
+            self._local = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="kb-jobs-local"))
+        self._local[1].submit(self._run_logged, name, *args)
+
+    def _run_logged(self, name: str, *args) -> None:
+        try:
+            self.tasks[name].call_local(*args)
+        except Exception:
+            log.exception("job %s%r failed in this process", name, args)
 
     def pending(self) -> int:
         """Jobs waiting to run now or later (retries included)."""
@@ -167,8 +188,12 @@ def _enqueue_committed(session: Session) -> None:
     for queue, name, args in session.info.pop(PENDING_KEY, []):
         try:
             queue.enqueue(name, *args)
-        except Exception:       # the change is committed: say loudly that its job is not queued
-            log.exception("job %s%r could not be queued", name, args)
+        except Exception as error:   # the change is committed: say loudly that its job is not queued
+            if not JOBS[name].local:
+                log.exception("job %s%r could not be queued", name, args)
+                continue
+            log.warning("job %s%r could not be queued (%s): run in this process", name, args, error)
+            queue.run_locally(name, *args)
 
 
 @event.listens_for(Session, "after_soft_rollback")

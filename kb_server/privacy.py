@@ -39,6 +39,7 @@ def _erase_ticket(ticket: Ticket) -> None:
     ticket.email = ticket.name = ticket.page_url = ticket.user_agent = ticket.session_id = ""
     ticket.message = ticket.subject = ERASED
     ticket.context, ticket.facts = {}, {}
+    ticket.follow_up_due, ticket.follow_up_text = None, ""     # nothing left to classify
     db.session.execute(db.update(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
                        .values(body=ERASED, data={}))
     db.session.execute(db.update(TicketMessage).where(TicketMessage.ticket_id == ticket.id,

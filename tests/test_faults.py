@@ -76,6 +76,35 @@ def test_redis_stopped_limits_degrade_and_nothing_fails(tmp_path, articles_dir, 
     assert client.get("/api/v1/health").get_json()["rate_limits"]["ok"] is False
 
 
+def test_with_redis_stopped_a_contacts_follow_up_runs_in_the_process(tmp_path, articles_dir,
+                                                                     redis_server):
+    """The queue is unreachable when an outage contact commits: its follow-up (classification,
+    incident grouping) runs in a thread of the process instead of being lost, once."""
+    from kb_server.extensions import db
+    from kb_server.models import IncidentReport, Ticket
+    from kb_server.tickets import service
+    app = make_app(tmp_path, ARTICLES_DIR=str(articles_dir), REDIS_URL=redis_server,
+                   JOBS_IMMEDIATE=False, INCIDENT_REPORTS=3, JOBS_REQUEUE_SECONDS=0)
+    client = app.test_client()
+    redis_server.stop()
+    for n, message in enumerate(("Orbita is down, nothing opens", "I get 502 bad gateway on every page",
+                                 "site is down for everyone")):
+        assert client.post("/api/v1/contact", json={**CONTACT, "session_id": f"s{n}",
+                                                    "message": message}).status_code == 201
+
+    def incident():
+        with app.app_context():
+            return db.session.scalar(sa.select(Ticket).where(Ticket.kind == "incident"))
+    deadline = time.monotonic() + 30
+    while incident() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert incident() is not None and incident().reports == 3
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(IncidentReport)) == 3
+        assert db.session.scalar(sa.select(sa.func.count()).where(Ticket.follow_up_due.is_not(None))) == 0
+        assert service.requeue_follow_ups() == 0          # nothing left for the sweep
+
+
 def test_a_full_disk_while_writing_a_generation_leaves_the_old_one_serving(kb, index_dir, monkeypatch):
     build_index(kb, index_dir, full=True)
     good = IndexFolder(index_dir).current()

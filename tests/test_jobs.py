@@ -320,3 +320,45 @@ def test_a_reply_whose_job_was_lost_is_queued_again_once_overdue(tmp_path, app):
         assert (task.name, task.args) == ("mail.deliver", (lost_message.id,))
         assert jobs.jobs().tasks["mail.deliver"].call_local(lost_message.id) == "outbox"
         assert delivery.requeue_overdue() == 0            # delivered: never queued again
+
+
+OUTAGE_CONTACTS = ("Orbita is down, nothing opens", "I get 502 bad gateway on every page",
+                   "site is down for everyone")
+
+
+def follow_ups(app) -> dict:
+    """Contact tickets' follow-ups still due, and the incident reports they filed, by ticket."""
+    from kb_server.models import IncidentReport
+    with app.app_context():
+        due = db.session.scalars(db.select(Ticket.reference).where(Ticket.follow_up_due.is_not(None))).all()
+        reports = db.session.scalars(db.select(IncidentReport.ticket_id)).all()
+        return {"due": sorted(due), "reports": sorted(reports)}
+
+
+def test_a_contacts_follow_up_whose_job_was_lost_runs_once_after_the_sweep(tmp_path, app, consumers):
+    """Embedded default (huey on SQLite): one contact's job is lost (the process died between
+    the commit and the queueing), another's is only late; the sweep queues both again and the
+    consumer runs each follow-up once (one incident report per contact, never two)."""
+    from kb_server.tickets import service
+    queued = queued_app(tmp_path, JOBS_REQUEUE_SECONDS=0, INCIDENT_REPORTS=3)
+    client = queued.test_client()
+
+    def post_contact(n: int) -> int:
+        return client.post("/api/v1/contact", json={**CONTACT, "session_id": f"s{n}",
+                                                    "message": OUTAGE_CONTACTS[n]}).status_code
+    assert post_contact(0) == 201
+    with queued.app_context():
+        jobs.jobs().huey.flush()                          # the first contact's job is lost
+    assert [post_contact(n) for n in (1, 2)] == [201, 201]
+    assert len(follow_ups(queued)["due"]) == 3            # recorded on the tickets meanwhile
+    with queued.app_context():
+        assert jobs.jobs().pending() == 2
+        assert service.requeue_follow_ups() == 3          # overdue (0 s here): queued again
+        assert jobs.jobs().pending() == 5
+    consumers(queued)
+    wait_until(lambda: follow_ups(queued)["due"] == [] and queued.extensions["jobs"].pending() == 0)
+    assert len(follow_ups(queued)["reports"]) == 3 == len(set(follow_ups(queued)["reports"]))
+    with queued.app_context():
+        [incident] = db.session.scalars(db.select(Ticket).filter_by(kind="incident")).all()
+        assert incident.reports == 3
+        assert service.requeue_follow_ups() == 0          # all done: nothing queued again

@@ -86,6 +86,10 @@ class Ticket(db.Model):
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     flagged_line: Mapped[int | None] = mapped_column(Integer)
     reports: Mapped[int] = mapped_column(Integer, default=0)
+    # a contact's follow-up (``service.contact_follow_up``) not done yet: since when it is due
+    # (the commit), and the text it classifies; both cleared when it is done
+    follow_up_due: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    follow_up_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
                                                     index=True)

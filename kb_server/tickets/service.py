@@ -11,7 +11,7 @@ import logging
 import re
 from collections import Counter
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import distinct, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from indexer.analysis import POLITENESS, detect_language, words
@@ -20,7 +20,7 @@ from kb_server.extensions import db
 from kb_server.models import Event, utcnow
 from kb_server.tickets import incidents, rules, sla
 from kb_server.tickets.classify import Classification, classify, examples_apply
-from kb_server.models.tickets import OPEN_STATUSES, IncidentReport, Ticket, TicketSignal, iso
+from kb_server.models.tickets import OPEN_STATUSES, Ticket, TicketSignal, iso
 
 log = logging.getLogger(__name__)
 
@@ -267,31 +267,60 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
     ticket.assign_reference()
     event.data = {"ticket": ticket.reference}
     if suggestion.request_class in incidents.incident_classes() or examples_apply(suggestion.method):
-        jobs.after_commit(CONTACT_FOLLOW_UP, ticket.id, text)
+        ticket.follow_up_due, ticket.follow_up_text = utcnow(), text
+        jobs.after_commit(CONTACT_FOLLOW_UP, ticket.id)
     webhooks.emit("ticket.created", ticket)
     db.session.commit()
     return ticket
 
 
-@jobs.job(CONTACT_FOLLOW_UP)
-def contact_follow_up(ticket_id: int, text: str) -> None:
+@jobs.job(CONTACT_FOLLOW_UP, local=True)
+def contact_follow_up(ticket_id: int) -> None:
     """What a new contact ticket needs that may take longer than its request: the class the
     nearest examples suggest (the embedder; unless staff re-classed it meanwhile), then the
-    incident it reports (when its class is an incident class)."""
+    incident it reports (when its class is an incident class).
+
+    Done once: the ticket says it is due (``follow_up_due``) until the transaction that does it
+    commits. That transaction first claims it (a conditional UPDATE: a concurrent run waits for
+    the row, or SQLite's write lock, then finds it claimed); the slow part, the embedder's
+    suggestion, is computed before, outside the lock."""
     ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None:
+    if ticket is None or ticket.follow_up_due is None:
         return
     method = (ticket.context or {}).get("classification", {}).get("method", "")
-    if ticket.request_class == ticket.suggested_class and examples_apply(method):
-        suggestion = classify(text, "contact")
-        if (suggestion.request_class, suggestion.method) != (ticket.request_class, method):
-            apply_suggestion(ticket, suggestion)
-            sla.start_clock(ticket, ticket.created_at)
-    reported = db.session.scalar(select(func.count()).select_from(IncidentReport)
-                                 .where(IncidentReport.ticket_id == ticket.id))
-    if not reported:
-        incidents.observe_contact(ticket, ticket.created_at)   # when its class is an incident's
+    suggestion = classify(ticket.follow_up_text, "contact") if examples_apply(method) else None
+    if not _claim_follow_up(ticket_id):
+        db.session.rollback()
+        return
+    db.session.refresh(ticket)
+    if suggestion is not None and ticket.request_class == ticket.suggested_class and \
+            (suggestion.request_class, suggestion.method) != (ticket.request_class, method):
+        apply_suggestion(ticket, suggestion)
+        sla.start_clock(ticket, ticket.created_at)
+    incidents.observe_contact(ticket, ticket.created_at)   # when its class is an incident's
     db.session.commit()
+
+
+def _claim_follow_up(ticket_id: int) -> bool:
+    """Mark the ticket's follow-up done in this transaction; False when another run has."""
+    claimed = db.session.execute(
+        update(Ticket).where(Ticket.id == ticket_id, Ticket.follow_up_due.is_not(None))
+        .values(follow_up_due=None, follow_up_text="").execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
+
+
+@jobs.periodic("tickets.follow_up_requeue", "JOBS_REQUEUE_SECONDS")
+def requeue_follow_ups() -> int:
+    """Queue again the contacts' follow-ups still due ``JOBS_REQUEUE_SECONDS`` after their
+    commit: their job was lost (the process died before queueing it or before running it in
+    its own thread). Returns how many were queued."""
+    overdue = db.session.scalars(select(Ticket.id).where(
+        Ticket.follow_up_due < jobs.overdue_before()).order_by(Ticket.id)).all()
+    for ticket_id in overdue:
+        jobs.jobs().enqueue(CONTACT_FOLLOW_UP, ticket_id)
+    if overdue:
+        log.warning("contact follow-ups queued again (their job was lost): %s", overdue)
+    return len(overdue)
 
 
 SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
