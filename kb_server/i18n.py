@@ -92,6 +92,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "name_label": {"en": "Your name (optional)", "ru": "Ваше имя (необязательно)",
                    "uk": "Ваше ім'я (необов'язково)"},
     "message_label": {"en": "Message", "ru": "Сообщение", "uk": "Повідомлення"},
+    "contact_queued": {"en": "We received your message and will file it as soon as our ticket "
+                             "system is back; no need to send it again.",
+                       "ru": "Мы получили ваше сообщение и зарегистрируем его, как только наша "
+                             "система обращений снова заработает; отправлять его ещё раз не нужно.",
+                       "uk": "Ми отримали ваше повідомлення й зареєструємо його, щойно наша "
+                             "система звернень знову запрацює; надсилати його ще раз не потрібно."},
     "contact_sent": {"en": "Thank you! We received your request. Its number is",
                      "ru": "Спасибо! Мы получили ваше обращение. Его номер:",
                      "uk": "Дякуємо! Ми отримали ваше звернення. Його номер:"},
@@ -155,6 +161,12 @@ def translate(key: str, **values) -> str:
     """The UI string ``key`` in the UI language, with ``{placeholders}`` filled in."""
     text = STRINGS[key][ui_language()]
     return text.format(**values) if values else text
+
+
+def translate_in(language: str, key: str) -> str:
+    """The UI string ``key`` in ``language`` (what a JSON request says it speaks) when it is
+    supported, else in the UI language (``?lang=``, cookie, Accept-Language)."""
+    return STRINGS[key][_valid(language) or ui_language()]
 
 
 def translator(own: dict[str, dict[str, str]]):

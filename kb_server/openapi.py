@@ -366,7 +366,8 @@ PUBLIC_SCHEMAS = {
         "type": "object", "required": ["reference", "created_at"],
         "properties": {"reference": TEXT, "created_at": TEXT}}}},
     "ContactQueued": {"type": "object", "required": ["queued", "message"], "properties": {
-        "queued": {"const": True}, "message": TEXT}},
+        "queued": {"const": True},
+        "message": {**TEXT, "description": "for the user, in the contact's language (en, ru, uk)"}}},
 }
 
 

@@ -5,7 +5,6 @@ import shutil
 import time
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 from kb_server import intake
 from kb_server.extensions import db
@@ -13,7 +12,7 @@ from kb_server.models import Event
 from kb_server.models.tickets import Ticket
 from kb_server.tickets import service
 from tests.conftest import app_config
-from tests.tickets_helpers import post, search
+from tests.tickets_helpers import database_down, post, search
 
 CONTACT = {"session_id": "s1", "email": "anna@example.com", "name": "Anna",
            "message": "Where do I find my invoices?", "language": "en"}
@@ -34,12 +33,6 @@ def buffered_app(tmp_path, articles_dir, template):
 def count(app, model) -> int:
     with app.app_context():
         return db.session.query(model).count()
-
-
-def database_down(monkeypatch) -> None:
-    def refuse(*args, **kwargs):
-        raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
-    monkeypatch.setattr(service, "create_contact_ticket", refuse)
 
 
 def test_events_wait_in_the_buffer_until_the_flush(buffered_app):
@@ -98,6 +91,19 @@ def test_contact_is_spooled_while_the_database_is_down_then_stored(app, monkeypa
         assert (ticket.email, ticket.message) == ("anna@example.com", CONTACT["message"])
         assert ticket.reference
     assert intake.spooled(app) == []
+
+
+@pytest.mark.parametrize("body, headers, says", [
+    ({"language": "ru"}, {}, "отправлять его ещё раз не нужно"),
+    ({"language": "uk-UA"}, {"Accept-Language": "ru"}, "надсилати його ще раз не потрібно"),
+    ({"language": "de"}, {"Accept-Language": "uk,en;q=0.5"}, "надсилати його ще раз не потрібно"),
+    ({"language": ""}, {}, "no need to send it again"),
+])
+def test_the_kept_contacts_answer_speaks_the_users_language(app, monkeypatch, body, headers, says):
+    database_down(monkeypatch)
+    response = post(app.test_client(), "contact", {**CONTACT, **body}, **headers)
+    assert response.status_code == 202
+    assert says in response.get_json()["message"]
 
 
 def test_spool_stays_while_the_database_is_still_down(app, monkeypatch):

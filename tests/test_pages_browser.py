@@ -7,6 +7,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 from browser_helpers import browser  # noqa: F401  (a fixture)
+from tickets_helpers import database_down
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -102,6 +103,20 @@ def test_contact_form_shows_the_ticket_reference(page, live_server):
     sent = contact.value.post_data_json
     assert sent["query"] == "refund for a double charge" and sent["email"] == "ann@example.com"
     assert sent["message"] == "I was charged twice in October."
+
+
+def test_contact_form_kept_while_the_database_is_down_says_so_in_ukrainian(page, live_server,
+                                                                           monkeypatch):
+    database_down(monkeypatch)
+    page.goto(live_server + "/contact?lang=uk")
+    page.get_by_label("Ваша електронна пошта").fill("ann@example.com")
+    page.get_by_label("Повідомлення").fill("Експорт не працює.")
+    with page.expect_response(lambda response: response.url.endswith("/api/v1/contact")) as answer:
+        page.get_by_role("button", name="Надіслати").click()
+    assert answer.value.status == 202
+    expect(page.locator("#contact-done")).to_contain_text("надсилати його ще раз не потрібно")
+    expect(page.locator("#contact-reference")).to_have_count(0)
+    expect(page.locator("#contact-form")).to_be_hidden()
 
 
 def test_usable_on_a_375px_phone(browser, live_server):

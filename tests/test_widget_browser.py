@@ -20,6 +20,7 @@ from kb_server.extensions import db
 from kb_server.models import Event, Site
 from conftest import make_app
 from staff_helpers import STAFF_ADMIN, add_staff
+from tickets_helpers import database_down
 from browser_helpers import browser  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
@@ -195,19 +196,21 @@ HOST_STYLE_PROBE = """() => {
 }"""
 
 
-def test_a_contact_kept_while_the_database_is_down_says_so_without_a_reference(page, live):
-    app, base = live
-    note = "We received your message and will file it as soon as our ticket system is back."
-    page.route("**/api/v1/contact", lambda route: route.fulfill(
-        status=202, content_type="application/json", body=json.dumps({"queued": True, "message": note})))
-    open_widget(page, base)
+def test_a_contact_kept_while_the_database_is_down_says_so_in_the_users_language(page, live,
+                                                                                monkeypatch):
+    database_down(monkeypatch)
+    _, base = live
+    open_widget(page, base, "/demo?lang=ru")
     in_widget(page, ".lz-input").type("qqxzz wvkkj", delay=10)
-    in_widget(page, "button:has-text('Contact support')").click()
+    in_widget(page, "button:has-text('Написать в поддержку')").click()
     in_widget(page, "#lz-c-email").fill("ada@orbita.example")
-    in_widget(page, "#lz-c-message").fill("The export fails.")
-    in_widget(page, ".lz-form button[type=submit]").click()
+    in_widget(page, "#lz-c-message").fill("Экспорт не работает.")
+    with page.expect_response("**/api/v1/contact") as answer:
+        in_widget(page, ".lz-form button[type=submit]").click()
+    assert answer.value.status == 202                      # spooled by the real server
     in_widget(page, ".lz-sent-title").wait_for()
-    assert note in in_widget(page, ".lz-sent-title").locator("..").inner_text()
+    said = in_widget(page, ".lz-sent-title").locator("..").inner_text()
+    assert "Мы получили ваше сообщение" in said and "отправлять его ещё раз не нужно" in said
     assert in_widget(page, ".lz-ref").count() == 0
 
 

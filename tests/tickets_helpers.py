@@ -45,3 +45,13 @@ def gap_tickets(app) -> list[dict]:
         tickets = db.session.scalars(db.select(Ticket).filter_by(kind="gap")
                                      .order_by(Ticket.id)).all()
         return [t.to_dict(detail=True) for t in tickets]
+
+
+def database_down(monkeypatch) -> None:
+    """Storing a contact fails as when the database is unreachable (it is then spooled)."""
+    from sqlalchemy.exc import OperationalError
+    from kb_server.tickets import service
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+    monkeypatch.setattr(service, "create_contact_ticket", refuse)

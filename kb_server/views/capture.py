@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, current_app, jsonify, request
 
-from kb_server import intake
+from kb_server import i18n, intake
 from kb_server.extensions import contact_limit, csrf, public_limit
 from kb_server.jsonapi import APIError, error_response, json_body, str_arg
 from kb_server.models import REPORTED_KINDS
@@ -155,8 +155,8 @@ def post_contact():
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     if ticket is None:
-        return jsonify({"queued": True, "message": "We received your message and will file it "
-                        "as soon as our ticket system is back; no need to send it again."}), 202
+        return jsonify({"queued": True,
+                        "message": i18n.translate_in(fields["language"], "contact_queued")}), 202
     # what the user needs: the reference to quote (class, priority and SLA are staff matters)
     return jsonify({"ticket": {"reference": ticket.reference,
                                "created_at": ticket.to_dict()["created_at"]}}), 201
