@@ -4,7 +4,8 @@ Real ``kb serve`` processes on free ports, on a real PostgreSQL (``postgres_clus
 article published on node A is found on node B within 5 s (told by PostgreSQL's LISTEN/NOTIFY:
 the nodes' polling is set to 30 s here), B indexes with the vectors A embedded instead of
 embedding them again, and a node C that starts with an empty articles folder reports not-ready
-until it has built its index from the database, then answers.
+until it has built its index from the database, then answers; contacts sent to both nodes at
+once are all stored, each once.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -51,7 +53,8 @@ class Node:
                     "KB_INSTANCE_DIR": str(root / "instance"),
                     "KB_ARTICLES_DIR": str(folder), "KB_EMBEDDER": embedder,
                     "KB_SECRET_KEY": "multinode", "KB_JOBS_IN_SERVE": "false",
-                    "KB_ARTICLES_SYNC_SECONDS": "30", "KB_RATELIMIT": "100000/minute"}
+                    "KB_ARTICLES_SYNC_SECONDS": "30", "KB_RATELIMIT": "100000/minute",
+                    "KB_RATELIMIT_CONTACT": "100000/minute"}
         self.process: subprocess.Popen | None = None
 
     def kb(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -88,6 +91,15 @@ class Node:
     def hits(self, query: str) -> list[str]:
         status, body = self.get("/api/v1/search?mode=keyword&q=" + urllib.parse.quote(query))
         return [hit["slug"] for hit in body["hits"]] if status == 200 else []
+
+    def post(self, path: str, body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
 
     def health(self) -> dict:
         return self.get("/api/v1/health")[1] or {}
@@ -225,6 +237,26 @@ def test_a_node_starting_empty_is_not_ready_until_it_has_built_from_the_database
     finally:
         c.stop()
         engine.dispose()
+
+
+def test_contacts_sent_to_both_nodes_at_once_are_all_stored(nodes, database):
+    a, b = nodes
+    sent = [(node, f"Contact {n} via {name}: the invoice page is blank")
+            for n in range(6) for name, node in (("A", a), ("B", b))]
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda each: each[0].post("/api/v1/contact", {
+            "email": "multi@example.com", "message": each[1], "session_id": "multi"}), sent))
+    assert [status for status, _ in answers] == [201] * len(sent), answers
+    references = [body["ticket"]["reference"] for _, body in answers]
+    engine = sa.create_engine(database)
+    try:
+        with engine.connect() as connection:
+            stored = [tuple(row) for row in connection.execute(sa.text(
+                "SELECT message, reference FROM ticket WHERE kind = 'contact' "
+                "AND email = 'multi@example.com' ORDER BY message"))]
+    finally:
+        engine.dispose()
+    assert stored == sorted((message, reference) for (_, message), reference in zip(sent, references))
 
 
 @pytest.mark.slow
