@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from indexer.fusion import FUSIONS
 from indexer.search import MODES, RankingSettings
-from kb_server.tickets.classify import DEFAULT_METHOD, parse_method
+from kb_server.tickets.classify import DEFAULT_METHOD, DEFAULT_OUTAGE_MARGIN, parse_method
 from kb_server.tickets.evaluate import load_requests
 from kb_server.tickets.rules import RULES
 
@@ -190,9 +190,10 @@ SETTINGS: tuple[Setting, ...] = (
             "by the embedder: `logreg:C` (logistic regression on the class examples and "
             "descriptions, C its inverse regularisation), `knn:K` (vote of the K nearest) or "
             "`centroid` (nearest class average)", parse=_classifier_method),
-    Setting("TICKET_OUTAGE_MARGIN", 0.0, "the embedder's suggestion is `outage` when its score "
-            "is within this of the best class's (probability for `logreg`, vote share for "
-            "`knn`, cosine for `centroid`): a missed outage costs most", parse=float),
+    Setting("TICKET_OUTAGE_MARGIN", DEFAULT_OUTAGE_MARGIN, "the embedder's suggestion is "
+            "`outage` when its score is within this of the best class's (probability for "
+            "`logreg`, vote share for `knn`, cosine for `centroid`): a missed outage costs most "
+            "(chosen with the method by `kb tickets eval --choose`)", parse=float),
     Setting("TICKET_EXAMPLES", None, "a labelled JSONL file (`kb tickets eval` rows, e.g. the "
             "`kb tickets corrections` export) whose requests are added to the class examples",
             parse=load_requests, shown="none"),

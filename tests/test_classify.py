@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kb_server.tickets.classify import Classifier, Text, builtin_classes
+from kb_server.tickets.classify import DEFAULT_OUTAGE_MARGIN, Classifier, Text, builtin_classes
 from kb_server.cli.tickets import tickets
 from kb_server.tickets import evaluate
 from tickets_helpers import STAFF
@@ -135,6 +135,63 @@ def test_leave_one_language_out_prefers_outage_recall_to_accuracy():
     assert choice["en"]["method"] == "careful" and choice["overall"]["outage_recall"] == 1.0
 
 
+def test_leave_one_language_out_weighs_a_missed_outage_against_false_alarms():
+    rows = [{"text": f"{lang}-{i}", "label": "outage" if i == 0 else "how_to", "language": lang}
+            for lang in ("en", "ru") for i in range(8)]
+
+    def suggest_with(candidate, language):       # "alarmed" raises false alarms to catch the outage
+        alarms = int(candidate[1])
+        return lambda text: "how_to" if candidate[0] == "quiet" or int(text[3:]) > alarms else "outage"
+
+    def chosen(alarms, **cost):
+        choice = evaluate.leave_one_language_out(rows, suggest_with, [("quiet", 0), ("alarmed", alarms)], **cost)
+        return choice["en"]["method"], choice["ru"]["method"]
+    assert evaluate.OUTAGE_MISS_COST == 5
+    assert chosen(4) == ("alarmed", "alarmed")      # 4 false alarms cost less than a missed outage
+    assert chosen(6) == ("quiet", "quiet")          # 6 cost more
+    assert chosen(4, miss_cost=10) == ("alarmed", "alarmed") and chosen(4, miss_cost=2) == ("quiet", "quiet")
+    assert evaluate.cost(evaluate.report(rows, suggest_with(("quiet", 0), "en"))) == 2 * 5
+
+
+def test_without_rules_the_examples_decide_every_request(semantic):
+    text = "how do I change the invoice logo? the page says 502"
+    assert semantic.classify(text, "contact").method == "rule"
+    examples_only = semantic.with_method(semantic.method, semantic.outage_margin, rules=False)
+    assert examples_only.classify(text, "contact").method == "examples"
+
+
+def test_the_outage_margin_catches_the_question_form_outage(semantic):
+    # holdout.jsonl's missed outage: the examples rank performance (a timeout) a little above outage
+    text = "is anyone else getting a timeout page? orbita won't open here or on 4g"
+    without = semantic.with_method("logreg:10", 0.0).classify(text, "contact")
+    assert without.request_class == "performance_security"
+    suggested = semantic.classify(text, "contact")
+    assert semantic.outage_margin == DEFAULT_OUTAGE_MARGIN == 0.05
+    assert (suggested.request_class, suggested.method) == ("outage", "examples")
+
+
+@pytest.mark.parametrize("text", ["anyone else unable to open orbita right now?", "site dead",
+                                  "timeouts for all of us, nothing opens", "у всех не грузится?",
+                                  "всё умерло", "в усіх таймаут?", "у вас все працює?"])
+def test_outages_asked_as_questions_or_in_fragments_are_outages(semantic, text):
+    assert semantic.classify(text, "contact").request_class == "outage"
+
+
+@pytest.mark.parametrize("text", ["is it down?", "Is it down for you too", "are you down again?",
+                                  "site down??", "сайт лег?", "все легли что ли", "у вас все лягло?",
+                                  "ни у кого не грузится", "ні в кого не працює", "ні в кого не вантажиться",
+                                  "anyone else getting 504?", "503"])
+def test_keyword_only_rules_catch_outage_questions_and_inflections(keywords, text):
+    result = keywords.classify(text, "contact")
+    assert (result.request_class, result.method) == ("outage", "rule"), result.to_dict()
+
+
+@pytest.mark.parametrize("text,expected", [("dead link in the setup guide", "documentation_gap"),
+                                           ("легкий вопрос: как сменить пароль?", "how_to")])
+def test_the_new_outage_words_do_not_take_near_misses(keywords, text, expected):
+    assert keywords.classify(text, "contact").request_class == expected
+
+
 def test_logreg_and_the_outage_margin(e5_embedder):
     regression = Classifier(builtin_classes(), e5_embedder, "logreg:10")
     result = regression.classify("the page with the monthly numbers takes two minutes to show", "contact")
@@ -161,7 +218,8 @@ def test_labelled_requests_become_examples_and_a_language_can_be_left_out(e5_emb
     assert plain.classify(text, "contact").nearest[0]["text"] != labelled[0]["text"]
     without_en = taught.with_method("knn:1", without_language="en")
     assert "en" not in without_en.examples.languages
-    assert len(without_en.examples.texts) == len(taught.examples.texts) - 1 - 6 * 5 - 5
+    english = sum(len(c["examples"]["en"]) + 1 for c in builtin_classes())    # examples, description
+    assert len(without_en.examples.texts) == len(taught.examples.texts) - 1 - english
 
 
 def test_classes_with_few_examples_and_unknown_labels(e5_embedder):
@@ -232,7 +290,7 @@ def test_kb_tickets_eval_chooses_method_and_margin_leaving_a_language_out(app, r
     result = runner.invoke(tickets, ["eval", str(path), "--json", "--choose"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{"):])
-    assert (report["method"], report["outage_margin"]) == ("logreg:10", 0.0)
+    assert (report["method"], report["outage_margin"]) == ("logreg:10", DEFAULT_OUTAGE_MARGIN)
     choice = report["choice"]
     assert set(choice) == {"en", "ru", "overall"}
     assert set(choice["en"]) == {"method", "outage_margin", "accuracy", "outage_recall"}

@@ -70,8 +70,8 @@ def gaps_check_command(notify: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--choose", is_flag=True,
-              help="Also choose the embedder method and outage margin by leaving one language out "
-                   "(`choice` key).")
+              help="Also choose the embedder method and outage margin by leaving one language out, "
+                   "the examples deciding every request without the rules (`choice` key).")
 @with_appcontext
 def eval_command(path: str, as_json: bool, choose: bool) -> None:
     """Accuracy, recall per class and confusion matrix of the suggested request classes on a
@@ -89,7 +89,7 @@ def eval_command(path: str, as_json: bool, choose: bool) -> None:
         if classifier.embedder is None:
             raise click.ClickException("--choose needs an embedder (KB_EMBEDDER is none or failed)")
         result["choice"] = evaluate.leave_one_language_out(rows, lambda candidate, language: _suggest(
-            classifier.with_method(*candidate, without_language=language)))
+            classifier.with_method(*candidate, without_language=language, rules=False)))
     click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json
                else evaluate.format_report(result))
 

@@ -126,6 +126,7 @@ def matching_phrases(text: Text, ticket_class: dict, key: str) -> list[str]:
 # --- nearest examples --------------------------------------------------------------------------
 URGENT = "outage"           # the class KB_TICKET_OUTAGE_MARGIN prefers when it is close
 DEFAULT_METHOD = "logreg:10"   # chosen by `kb tickets eval --choose` (README, Request classes)
+DEFAULT_OUTAGE_MARGIN = 0.05    # likewise: a missed outage costing five other mistakes
 
 
 def example_rows(ticket_classes: list[dict], labelled: list[dict] = ()) -> list[tuple[str, str, str]]:
@@ -200,7 +201,8 @@ class Examples:
         key = (rows, inverse_regularisation)
         if key not in self._models:
             from sklearn.linear_model import LogisticRegression    # imported when needed: slow
-            self._models[key] = LogisticRegression(C=inverse_regularisation, max_iter=2000).fit(
+            self._models[key] = LogisticRegression(C=inverse_regularisation, max_iter=2000,
+                                                   class_weight="balanced").fit(
                 self.vectors[list(rows)], [self.classes[i] for i in rows])
         return self._models[key]
 
@@ -277,10 +279,11 @@ class Classifier:
     """Rules, then nearest examples (with an embedder), then keywords, then the default."""
 
     def __init__(self, ticket_classes: list[dict], embedder=None, method: str = DEFAULT_METHOD,
-                 outage_margin: float = 0.0, labelled: list[dict] = ()):
+                 outage_margin: float = DEFAULT_OUTAGE_MARGIN, labelled: list[dict] = (),
+                 rules: bool = True):
         parse_method(method)
         self.classes, self.embedder, self.method = ticket_classes, embedder, method
-        self.outage_margin, self.labelled = outage_margin, list(labelled)
+        self.outage_margin, self.labelled, self.rules = outage_margin, list(labelled), rules
         self.encode = QueryCache(embedder) if embedder is not None else None
         self._examples: Examples | None = None
         self._words: WordModel | None = None
@@ -290,10 +293,11 @@ class Classifier:
         return self.classes, self.embedder, self.method, self.outage_margin, self.labelled
 
     def with_method(self, method: str, outage_margin: float = 0.0,
-                    without_language: str | None = None) -> "Classifier":
+                    without_language: str | None = None, rules: bool = True) -> "Classifier":
         """The same classifier with another method and margin, sharing the embedded examples
-        and requests; ``without_language``: none of that language's examples."""
-        other = Classifier(self.classes, self.embedder, method, outage_margin, self.labelled)
+        and requests; ``without_language``: none of that language's examples; ``rules=False``:
+        the examples decide every request (to measure them where the rules would decide)."""
+        other = Classifier(self.classes, self.embedder, method, outage_margin, self.labelled, rules)
         other.encode = self.encode
         other._examples = (self.examples if without_language is None
                            else self.examples.without_language(without_language))
@@ -317,7 +321,7 @@ class Classifier:
         """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``."""
         applicable = [c for c in self.classes if kind in c.get("kinds", (kind,))]
         words = Text(text)
-        for ticket_class in applicable:
+        for ticket_class in applicable if self.rules else ():
             found = matching_phrases(words, ticket_class, "rules")
             if found:
                 return self._suggest(ticket_class, 1.0, RULE, matched=found)
