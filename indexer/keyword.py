@@ -348,17 +348,20 @@ class WordForms:
     def __init__(self, lang: str):
         self.lang = lang
         self._by_term: dict[str, frozenset[str]] = {}   # values replaced, never changed
+        self._words: set[str] = set()                          # every word learned (stop words too)
         self._texts: set[str] = set()                          # texts whose words are all known
         self._lock = threading.Lock()
 
     def _learn(self, text: str) -> None:
+        """Learn the words of ``text`` not met before: one set difference in C, so a new text
+        of a large knowledge base (whose words are mostly known) costs little Python."""
         index_term = INDEX_TERM[self.lang]
         with self._lock:
-            for word in set(WORD_RE.findall(text)):
+            for word in set(WORD_RE.findall(text)) - self._words:
                 term = index_term(word)
-                known = self._by_term.get(term, frozenset())
-                if term is not None and word not in known:   # (None: a stop word)
-                    self._by_term[term] = known | {word}
+                if term is not None:   # (None: a stop word)
+                    self._by_term[term] = self._by_term.get(term, frozenset()) | {word}
+                self._words.add(word)
             self._texts.add(text)
 
     def matches(self, text: str, terms: set[str],

@@ -107,6 +107,23 @@ def test_limit_keeps_the_best_and_breaks_ties_the_same_way(service):
     assert ranker.rank(None, 10) == ranker.rank({}, 10) == []
 
 
+def test_scores_add_up_term_by_term_exactly(service):
+    """One bincount over the query's postings gives, bit for bit, the sum built term by term in
+    the query's order (so rankings and ties do not move)."""
+    postings = service.keyword.postings
+    boosts = service.keyword.parse("reset password widget colors пароль", "en").query
+    expected = np.zeros(postings.size)
+    for (field, term), boost in boosts.items():
+        scored = postings.fields[field]
+        row = scored.rows.get(term)
+        if row is not None:
+            start, end = scored.postings.starts[row], scored.postings.starts[row + 1]
+            expected[scored.postings.docs[start:end]] += boost * scored.postings.values[start:end]
+    assert np.count_nonzero(expected) > 100
+    assert np.array_equal(postings.scores(boosts), expected)
+    assert not postings.scores({("body_en", "nosuchword"): 1.0}).any()
+
+
 def test_updated_article_replaces_the_old_one(service):
     assert ids(service.search("forgotten"))[0] == "en/reset-password"
     assert "en/widget-colors" in ids(service.search("widget colors"))
