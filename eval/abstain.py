@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.embedding_cache import CachedEmbedder  # noqa: E402
+from indexer.embedding_cache import file_cached  # noqa: E402
 from indexer.embeddings import load_embedder  # noqa: E402
 from indexer.evaluate import TOP, load_queries, metrics, product_search  # noqa: E402
 from indexer.search import RankingSettings, SearchService  # noqa: E402
@@ -73,7 +73,7 @@ def sample(dev: DevSet, files, embedder, weight: float, mode: str) -> Abstention
 
 def measure(mode: str, cache: str) -> dict[float, dict[str, AbstentionSample]]:
     """Evidence weight -> dev set -> its sample."""
-    embedder = CachedEmbedder(load_embedder("e5"), cache)
+    embedder = file_cached(load_embedder("e5"), cache)
     searcher = None if mode == "keyword" else embedder
     with tempfile.TemporaryDirectory(prefix="kb-abstain-") as tmp:
         sets = [(DevSet.build(path, Path(tmp), searcher), files) for path, files in DEV_SETS.items()]

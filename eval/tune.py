@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.embedding_cache import CachedEmbedder  # noqa: E402
+from indexer.embedding_cache import file_cached  # noqa: E402
 from indexer.embeddings import load_embedder  # noqa: E402
 from indexer.search import RankingSettings  # noqa: E402
 from indexer.tuning import (FUSION_GRID, KEYWORD_GRID, DevSet, leave_one_set_out,  # noqa: E402
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--cache", default=str(ROOT / "instance" / "eval-cache"))
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
-    embedder = None if args.only == "keyword" else CachedEmbedder(load_embedder("e5"), args.cache)
+    embedder = None if args.only == "keyword" else file_cached(load_embedder("e5"), args.cache)
     report = {}
     with tempfile.TemporaryDirectory(prefix="kb-tune-") as tmp:
         sets = [DevSet.build(path, Path(tmp), embedder) for path in args.sets or DEV_SETS]

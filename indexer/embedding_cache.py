@@ -104,3 +104,8 @@ class CachedEmbedder(Embedder):
 
     def save(self) -> None:
         self.store.save()
+
+
+def file_cached(embedder: Embedder, folder: str | Path) -> CachedEmbedder:
+    """``embedder`` with its vectors kept in ``folder`` (the evaluation scripts' cache)."""
+    return CachedEmbedder(embedder, FileStore(folder, embedder.name))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.embedding_cache import CachedEmbedder, FileStore
+from indexer.embedding_cache import file_cached
 
 
 class FakeEmbedder:
@@ -27,19 +27,15 @@ class FakeEmbedder:
         return self._vectors(texts, "q")
 
 
-def _cached(model, folder):
-    return CachedEmbedder(model, FileStore(folder, model.name))
-
-
 def test_vectors_are_reused_across_runs_by_model_kind_and_text(tmp_path):
     model = FakeEmbedder()
-    first = _cached(model, tmp_path)
+    first = file_cached(model, tmp_path)
     passages = first.embed_passages(["alpha", "beta", "alpha"])
     query = first.embed_queries(["alpha"])
     assert model.embedded == ["alpha", "beta", "alpha"]     # a query is not a passage
     first.save()
 
-    again = _cached(model, tmp_path)                # a later run
+    again = file_cached(model, tmp_path)                # a later run
     assert np.array_equal(again.embed_passages(["beta", "alpha"]), passages[[1, 0]])
     assert np.array_equal(again.embed_queries(["alpha"]), query)
     assert model.embedded == ["alpha", "beta", "alpha"]     # nothing embedded again
@@ -48,21 +44,21 @@ def test_vectors_are_reused_across_runs_by_model_kind_and_text(tmp_path):
 
 
 def test_another_model_never_reads_the_cache(tmp_path):
-    _cached(FakeEmbedder("model-a"), tmp_path).embed_passages(["alpha"])
-    cached = _cached(FakeEmbedder("model-a"), tmp_path)
+    file_cached(FakeEmbedder("model-a"), tmp_path).embed_passages(["alpha"])
+    cached = file_cached(FakeEmbedder("model-a"), tmp_path)
     cached.embed_passages(["alpha"])
     cached.save()
     other = FakeEmbedder("model-b")
-    _cached(other, tmp_path).embed_passages(["alpha"])
+    file_cached(other, tmp_path).embed_passages(["alpha"])
     assert other.embedded == ["alpha"]
 
 
 def test_a_broken_cache_file_is_ignored(tmp_path):
     model = FakeEmbedder()
-    cached = _cached(model, tmp_path)
+    cached = file_cached(model, tmp_path)
     cached.store.path.write_bytes(b"not a zip file")
-    reopened = _cached(model, tmp_path)
+    reopened = file_cached(model, tmp_path)
     assert reopened.embed_passages(["alpha"]).shape == (1, 4)
     reopened.save()
-    assert _cached(model, tmp_path).embed_passages(["alpha"]).shape == (1, 4)
+    assert file_cached(model, tmp_path).embed_passages(["alpha"]).shape == (1, 4)
     assert model.embedded == ["alpha"]
