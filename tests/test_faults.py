@@ -134,10 +134,12 @@ def test_a_full_disk_while_writing_a_generation_leaves_the_old_one_serving(kb, i
     assert ids(service.search("quasar nebula"))[0] == "en/fresh-topic"
 
 
-# --- a real deployment: two nodes x two workers on PostgreSQL and Redis (make faults) ----------
+# --- a real deployment: two nodes x two workers on PostgreSQL and Redis -------------------------
+ANSWER_SECONDS = 60      # a request still unanswered after this counts as failed (0): generous,
+                         # the machine may be busy; a node that is gone fails at once
 def _get(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=ANSWER_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -149,7 +151,7 @@ def _post_contact(url: str) -> int:
     request = urllib.request.Request(f"{url}/api/v1/contact", data=json.dumps(CONTACT).encode(),
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=ANSWER_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -190,7 +192,7 @@ def test_a_node_killed_during_a_burst_the_other_keeps_serving(deployed, searches
         first.kill(signal.SIGKILL)
         on_first, on_second = ([f.result() for f in futures] for futures in burst)
         statuses = [f.result() for f in sent]
-    assert set(on_second) == {200} and set(statuses) == {201}, (on_second, statuses)
+    assert set(on_second) == {200} and set(statuses) == {201}, (on_second, statuses, second.log_tail())
     assert set(on_first) <= {200, 0} and on_first[0] == 200, sorted(set(on_first))
     assert _get(f"{second.url}/api/v1/health") == 200
     assert contact_tickets(deployed.database) == stored_before + contacts
