@@ -169,7 +169,7 @@ def deployed(tmp_path_factory):
 
 
 def _served_generation(url: str) -> str:
-    with urllib.request.urlopen(f"{url}/api/v1/health", timeout=10) as response:
+    with urllib.request.urlopen(f"{url}/api/v1/health", timeout=ANSWER_SECONDS) as response:
         return json.load(response)["search"]["index"]
 
 
@@ -207,7 +207,7 @@ def test_a_node_killed_during_a_reindex_restarts_on_its_last_good_generation(dep
     import subprocess
     from bench.deploy import KB
     node = deployed.nodes[0]
-    before = json.load(urllib.request.urlopen(f"{node.url}/api/v1/health"))["search"]["index"]
+    before = _served_generation(node.url)
     reindex = subprocess.Popen([*KB, "index", "--full", "--keyword-only"], env=node.env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.8)
