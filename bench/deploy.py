@@ -145,9 +145,10 @@ def redis_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen]]:
 
 @contextmanager
 def deployment(nodes: int = 2, workers: int = 2, articles: Path | None = None,
-               root: Path | None = None, **settings: str) -> Iterator[Deployment]:
-    """Start PostgreSQL, Redis, the database schema, ``nodes`` servers (one after the other:
-    the first imports the article files) and a job worker; stop them all afterwards.
+               root: Path | None = None, staff: bool = True, **settings: str) -> Iterator[Deployment]:
+    """Start PostgreSQL, Redis, ``nodes`` servers (one after the other: the first migrates the
+    database and imports the article files) and a job worker; stop them all afterwards.
+    ``staff``: first an admin and its API token (``staff_token``: the fuzzer's).
     ``settings``: more ``KB_*`` environment variables."""
     with ExitStack() as stack:
         if root is None:
@@ -165,10 +166,11 @@ def deployment(nodes: int = 2, workers: int = 2, articles: Path | None = None,
             node_folder = root / f"node{number}"
             shutil.copytree(articles or ROOT / "articles", node_folder / "articles", dirs_exist_ok=True)
             deployed.nodes.append(Node(free_port(), node_folder, node_env(base, root, number), workers))
-        deployed.kb("init")
-        deployed.kb("user", "add", STAFF_EMAIL, "--role", "admin", "--password-stdin",
-                    stdin="fuzz-password-123456\n")
-        deployed.staff_token = deployed.kb("user", "token", STAFF_EMAIL).split()[-1]
+        if staff:
+            deployed.kb("init")
+            deployed.kb("user", "add", STAFF_EMAIL, "--role", "admin", "--password-stdin",
+                        stdin="fuzz-password-123456\n")
+            deployed.staff_token = deployed.kb("user", "token", STAFF_EMAIL).split()[-1]
         stack.callback(_stop_all, deployed)
         for node in deployed.nodes:
             node.start()

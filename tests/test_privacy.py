@@ -25,12 +25,17 @@ def test_erase_removes_a_persons_tickets_and_session_events(app, client, runner)
     search(client, "bob-1", "export data")
     other = post(client, "contact", {**ANNA, "session_id": "bob-1", "email": "bob@example.com",
                                      "name": "Bob"}).get_json()["ticket"]["reference"]
+    with app.app_context():                      # her follow-up is still due (its job was lost)
+        db.session.execute(db.update(Ticket).filter_by(reference=reference).values(
+            follow_up_due=utcnow(), follow_up_text=ANNA["message"]))
+        db.session.commit()
     result = runner.invoke(main, ["privacy", "erase", "--email", "anna@example.com"])
     assert result.exit_code == 0, result.output
     assert "tickets erased: 1, events deleted: 2, sessions: 1" in result.output
     erased = _ticket(app, reference)
     assert (erased.email, erased.name, erased.page_url, erased.user_agent) == ("", "", "", "")
     assert erased.message == "(erased)" and erased.context == {}
+    assert (erased.follow_up_due, erased.follow_up_text) == (None, "")   # nothing left to class
     assert erased.kind == "contact" and erased.priority   # the statistics stay
     with app.app_context():
         sessions = set(db.session.scalars(db.select(Event.session_id)))
