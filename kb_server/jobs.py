@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+import redis
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, TaskWrapper
@@ -112,12 +113,18 @@ def runs_in_serve(config) -> bool:
     return bool(config["JOBS_IN_SERVE"])
 
 
+# A Redis host that drops packets must not hold a contact request while its job is queued: the
+# connect fails fast and the job runs in-process. Reads wait longer than huey's 1 s blocking pop.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 5}
+
+
 def make_huey(config) -> Huey:
     """The job storage: Redis when ``REDIS_URL`` is set, else the SQLite file ``JOBS_DB``. Jobs
     keep their outcome in the database, so huey stores no results."""
     options = {"immediate": bool(config["JOBS_IMMEDIATE"]), "results": False}
     if config["REDIS_URL"]:
-        return RedisHuey("linezero", url=config["REDIS_URL"], **options)
+        pool = redis.ConnectionPool.from_url(config["REDIS_URL"], **REDIS_TIMEOUTS)
+        return RedisHuey("linezero", connection_pool=pool, **options)
     return SqliteHuey("linezero", filename=config["JOBS_DB"], **options)
 
 

@@ -128,6 +128,14 @@ def test_with_redis_the_jobs_are_kept_in_redis(tmp_path, app, client, redis_serv
     assert not jobs.runs_in_serve({**app.config, "REDIS_URL": "", "JOBS_IN_SERVE": False})
 
 
+def test_a_redis_that_does_not_answer_cannot_hold_a_request(tmp_path):
+    """The queue's connections give up (connect 1 s) so a contact's job runs in-process instead."""
+    huey = jobs.make_huey({"REDIS_URL": "redis://127.0.0.1:1/0", "JOBS_IMMEDIATE": False})
+    options = huey.storage.pool.connection_kwargs
+    assert options["socket_connect_timeout"] == 1
+    assert options["socket_timeout"] > huey.storage.read_timeout   # the consumer's blocking pop
+
+
 def test_a_rolled_back_change_queues_nothing(tmp_path, app, client):
     queued = queued_app(tmp_path)
     reference = new_ticket(queued.test_client())
