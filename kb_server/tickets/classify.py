@@ -125,8 +125,8 @@ def matching_phrases(text: Text, ticket_class: dict, key: str) -> list[str]:
 
 # --- nearest examples --------------------------------------------------------------------------
 URGENT = "outage"           # the class KB_TICKET_OUTAGE_MARGIN prefers when it is close
-DEFAULT_METHOD = "logreg:10"   # chosen by `kb tickets eval --choose` (README, Request classes)
-DEFAULT_OUTAGE_MARGIN = 0.05    # likewise: a missed outage costing five other mistakes
+DEFAULT_METHOD = "logreg:100"  # chosen by `kb tickets eval --choose` (README, Request classes)
+DEFAULT_OUTAGE_MARGIN = 0.15    # likewise: a missed outage costing five other mistakes
 
 
 def example_rows(ticket_classes: list[dict], labelled: list[dict] = ()) -> list[tuple[str, str, str]]:

@@ -7,8 +7,10 @@ outage is the costliest mistake) and the confusion matrix (``confusion[label][su
 ``leave_one_language_out`` chooses the embedder method (``TICKET_CLASSIFIER``) and the outage
 margin (``TICKET_OUTAGE_MARGIN``) without tuning to one language: every language is classed
 without its own examples, and for each language the candidate with the lowest cost on the other
-languages is measured on that language. The cost is cost-sensitive: a missed outage costs
-``OUTAGE_MISS_COST`` errors, any other mistake (a false alarm included) one.
+languages is measured on that language (how well choosing so does on a language it has not seen);
+the setting to use is the candidate with the lowest cost on every language (``chosen``). The
+cost is cost-sensitive: a missed outage costs ``OUTAGE_MISS_COST`` errors, any other mistake (a
+false alarm included) one.
 """
 from __future__ import annotations
 
@@ -110,10 +112,10 @@ def leave_one_language_out(rows: list[dict],
     reports = {c: {lang: report([r for r in rows if r.get("language", "") == lang], suggest_with(c, lang))
                    for lang in languages} for c in candidates}
 
-    def cost_without(candidate, held_out: str) -> float:
+    def cost_without(candidate, held_out: str | None) -> float:
         return sum(cost(reports[candidate][lang], miss_cost) for lang in languages if lang != held_out)
 
-    result = {}
+    result = {}     # per language: the choice validated; overall "chosen": the one for every language
     for held_out in languages:
         chosen = min(candidates, key=lambda c: (cost_without(c, held_out), candidates.index(c)))
         held = reports[chosen][held_out]
@@ -126,6 +128,7 @@ def leave_one_language_out(rows: list[dict],
         "outage_recall": min((result[lang]["outage_recall"] for lang in languages
                               if result[lang]["outage_recall"] is not None), default=None),
         "outage_miss_cost": miss_cost,
+        "chosen": candidate_name(min(candidates, key=lambda c: (cost_without(c, None), candidates.index(c)))),
         "by_method": {candidate_name(c): {lang: [reports[c][lang]["accuracy"], reports[c][lang]["outage_recall"]]
                                           for lang in languages} for c in candidates},
     }
@@ -159,7 +162,8 @@ def _format_choice(choice: dict) -> list[str]:
               f"{row['accuracy']:.3f}  outage recall {row['outage_recall']}"
               for lang, row in choice.items() if lang != "overall"]
     overall = choice["overall"]
-    lines.append(f"  overall accuracy {overall['accuracy']:.3f}  outage recall {overall['outage_recall']}")
+    lines.append(f"  overall accuracy {overall['accuracy']:.3f}  outage recall {overall['outage_recall']}; "
+                 f"chosen on every language: {overall['chosen']}")
     lines.append("  each language with none of its own examples (accuracy / outage recall):")
     lines += [f"  {name:<22} " + ", ".join(f"{lang} {acc:.3f}/{outage}" for lang, (acc, outage) in row.items())
               for name, row in overall["by_method"].items()]
