@@ -20,7 +20,8 @@ CONTACT = {"session_id": "s1", "email": "anna@example.com", "name": "Anna",
 
 @pytest.fixture
 def buffered_app(tmp_path, articles_dir, template):
-    """An app that buffers events (flushed every 60 s, or at 3 waiting)."""
+    """An app that buffers events (flushed every 60 s, or at 3 waiting) and drains its contact
+    spool at the same pace."""
     from kb_server import create_app
     shutil.copytree(template / "index", tmp_path / "index")
     shutil.copy2(template / "test.db", tmp_path / "test.db")
@@ -76,7 +77,8 @@ def test_contact_context_has_the_sessions_buffered_searches(buffered_app):
         assert db.session.query(Ticket).filter_by(kind="gap").count() == 1
 
 
-def test_contact_is_spooled_while_the_database_is_down_then_stored(app, monkeypatch):
+def test_contact_is_spooled_while_the_database_is_down_then_stored(buffered_app, monkeypatch):
+    app = buffered_app                   # its flusher sleeps 60 s: the drain below is the only one
     with monkeypatch.context() as patch:
         database_down(patch)
         response = post(app.test_client(), "contact", CONTACT)
