@@ -95,3 +95,33 @@ def test_the_app_caches_as_configured(tmp_path, app):
     with app.test_client() as client:
         assert client.get("/api/v1/search?q=password&lang=en").get_json() == first
         assert client.get("/api/v1/search?q=password&lang=en").get_json() == first
+
+
+def test_a_repeated_search_sends_the_same_bytes_with_its_own_host(app, monkeypatch):
+    """The app keeps the JSON body of a cached answer per base URL: a repeat is neither
+    serialised nor linked again, gives the bytes ``jsonify`` gave, and another host (or script
+    root) gets its own URLs; the body goes when the answer leaves the service's cache."""
+    import gc
+
+    import flask
+    from kb_server.views import api
+    path = "/api/v1/search?q=password+invoice&lang=en"
+    with app.test_client() as client:
+        first = client.get(path)
+        assert first.get_json()["hits"] and first.mimetype == "application/json"
+        serialised = []
+        monkeypatch.setattr(api, "jsonify", lambda payload: serialised.append(1) or flask.jsonify(payload))
+        again = client.get(path)
+        other = client.get(path, base_url="http://help.example.com/kb")
+        assert not serialised[:-1] and len(serialised) == 1       # only the new base was serialised
+        assert again.data == first.data and again.mimetype == first.mimetype
+        assert other.get_json() == {**first.get_json(), "hits": [
+            {**hit, "url": hit["url"].replace("http://localhost/", "http://help.example.com/kb/")}
+            for hit in first.get_json()["hits"]]}
+        assert client.get(path, base_url="http://help.example.com/kb").data == other.data
+        assert len(serialised) == 1
+    answers = len(api._BODIES)
+    assert answers >= 1
+    app.extensions["search"]._cached_search.cache_clear()
+    gc.collect()
+    assert len(api._BODIES) < answers

@@ -94,3 +94,24 @@ def test_metrics_add_up_every_worker(config):
     finally:
         master.terminate()
         master.join(timeout=30)
+
+
+def test_the_created_app_is_frozen_out_of_the_garbage_collector(monkeypatch):
+    """What the app holds once created (index, catalog) is never walked by a full collection:
+    ``serve`` freezes it before the workers start serving."""
+    import gc
+
+    from kb_server import serving
+    held = [[n] for n in range(1000)]                    # stands for what the app loaded
+    seen = {}
+
+    def run(app, sock, threads):
+        sock.close()
+        seen["frozen"] = gc.get_freeze_count()
+    monkeypatch.setattr(serving, "run_waitress", run)
+    gc.unfreeze()
+    try:
+        serve(lambda: held, "127.0.0.1", 0, workers=1)
+    finally:
+        gc.unfreeze()
+    assert seen["frozen"] >= len(held)

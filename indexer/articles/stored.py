@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import orjson
+
 from indexer.articles.article import Article
 from indexer.render import Section
 
@@ -70,7 +72,7 @@ class StoredArticle(Article):
         row = state.get("_row")
         if row is None:   # another thread has just decoded them
             return
-        rendered = json.loads(bytes(row))
+        rendered = orjson.loads(row)   # (about twice as fast as json on a catalog line)
         decoded = {"html": rendered.get("html", ""), "toc": rendered.get("toc", []),
                    "sections": [Section(**s) for s in rendered.get("sections", [])]}
         # one update, then let the line go: a reader in another thread sees all three or none

@@ -7,10 +7,12 @@ through the ``kb_server.jsonapi`` helpers, so malformed input is a 4xx JSON erro
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+import weakref
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from indexer.languages import LANGUAGES
-from indexer.search import MODES
+from indexer.search import MODES, SearchResults
 from kb_server import follow, helpcenter, ratelimits, search
 from kb_server.authoring import files
 from kb_server.extensions import public_limit
@@ -74,9 +76,34 @@ def search_articles():
         languages=tuple(list_arg("language", allowed=LANGUAGES)),
         page=int_arg("page", 1, maximum=MAX_PAGE),
         per_page=int_arg("per_page", 10, maximum=MAX_PER_PAGE), mode=_mode())
-    payload = results.to_dict()
-    _with_urls(payload["hits"])
-    return jsonify(payload)
+    return _search_response(results)
+
+
+# The JSON bodies of the answers the search service remembers (``SEARCH_CACHE_SIZE``), by the
+# base of their URLs: a repeated search is neither serialised nor linked again. Keyed by the
+# answer object's id, each entry removed when its answer is dropped from the service's cache.
+_BODIES: dict[int, dict[tuple[str, str], bytes]] = {}
+
+
+def _search_response(results: SearchResults) -> Response:
+    """``results`` as JSON, with the absolute URL of each hit; the same bytes as ``jsonify``."""
+    urls = helpcenter.ArticleURLs(external=True)
+    base = (urls.script_root, urls.root)
+    remembered = search.service().cache_size > 0
+    bodies = _BODIES.get(id(results)) if remembered else None
+    body = bodies.get(base) if bodies else None
+    if body is None:
+        payload = results.to_dict()
+        for hit in payload["hits"]:
+            hit["url"] = urls(hit["language"], hit["slug"], hit["anchor"])
+        response = jsonify(payload)
+        if remembered:
+            if bodies is None:
+                bodies = _BODIES[id(results)] = {}
+                weakref.finalize(results, _BODIES.pop, id(results), None)
+            bodies[base] = response.get_data()
+        return response
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 @bp.get("/suggest")
