@@ -27,9 +27,9 @@ from indexer.embedding_cache import file_cached  # noqa: E402
 from indexer.embeddings import load_embedder  # noqa: E402
 from indexer.evaluate import TOP, load_queries, metrics, product_search  # noqa: E402
 from indexer.search import RankingSettings, SearchService  # noqa: E402
-from indexer.tuning import (EVIDENCE_WEIGHTS, AbstentionSample, DevSet,  # noqa: E402
-                            abstention_metrics, abstention_scores, choose, leave_one_set_out,
-                            markdown)
+from indexer.tuning import (EVIDENCE_THRESHOLDS, EVIDENCE_WEIGHTS, AbstentionSample,  # noqa: E402
+                            DevSet, abstention_metrics, abstention_scores, choose,
+                            leave_one_set_out, markdown)
 
 SHARED = ROOT.parent / "shared/eval"
 OFFTOPIC = ROOT / "eval/offtopic/queries.jsonl"
@@ -84,14 +84,18 @@ def measure(mode: str, cache: str) -> dict[float, dict[str, AbstentionSample]]:
     return samples
 
 
-def trade_off(samples: dict[float, dict[str, AbstentionSample]], chosen: str) -> str:
-    """Markdown: at the chosen weight, thresholds around the chosen one; per set the
-    abstain_rate of each unanswerable file and the recall@5 points abstention costs."""
+def trade_off(samples: dict[float, dict[str, AbstentionSample]], chosen: str,
+              thresholds: tuple[float, ...]) -> str:
+    """Markdown: at the chosen weight, thresholds of the grid around the chosen one; per set
+    the abstain_rate of each unanswerable file and the recall@5 points abstention costs."""
     weight, threshold = (float(x) for x in chosen.split("/"))
     sets = samples[weight]
     lines = ["| threshold | " + " | ".join(sets) + " |", "|---" * (len(sets) + 1) + "|"]
-    for step in range(-4, 5):
-        at = round(threshold + 0.1 * step, 2)
+    at_chosen = thresholds.index(threshold)
+    for step in range(-8, 9, 2):
+        if not 0 <= at_chosen + step < len(thresholds):
+            continue
+        at = thresholds[at_chosen + step]
         cells = []
         for each in sets.values():
             measured = abstention_metrics(each, at)
@@ -113,7 +117,7 @@ def main() -> None:
                    for weight, per_set in json.loads(Path(args.replay).read_text())["samples"].items()}
     else:
         samples = measure(args.mode, args.cache)
-    scores = abstention_scores(samples)
+    scores = abstention_scores(samples, EVIDENCE_THRESHOLDS[args.mode])
     rows = leave_one_set_out(scores, {name: 0.0 for name in samples[EVIDENCE_WEIGHTS[args.mode][0]]})
     for row in rows:
         weight, threshold = (float(x) for x in row["chosen"].split("/"))
@@ -127,7 +131,7 @@ def main() -> None:
                      "recall@5 (held out, chosen on the others)", "score"), flush=True)
     print(f"\nTrade-off at weight {rows[0]['all_sets'].split('/')[0]} (abstain_rate per file: "
           + ", ".join(next(iter(samples.values()))[rows[0]["held_out"]].unanswerable)
-          + "...; recall@5 points lost):\n" + trade_off(samples, rows[0]["all_sets"]), flush=True)
+          + "...; recall@5 points lost):\n" + trade_off(samples, rows[0]["all_sets"], EVIDENCE_THRESHOLDS[args.mode]), flush=True)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(
             {"samples": {weight: {name: asdict(each) for name, each in per_set.items()}

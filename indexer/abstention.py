@@ -6,12 +6,18 @@ grow with the corpus' statistics, and each embedding model has its own band of c
 unrelated texts. So the floors are not constants: each index generation is *calibrated* by
 running ``PROBES`` (questions no help center answers: other domains, chit-chat, gibberish) and
 taking quantiles of the best scores they reach (keyword scores also per typed word: longer
-queries score more).
+queries score more). The semantic scale also needs the other end: how close a question this
+knowledge base *does* answer comes to it. Its own titles asked as questions (``TITLE_SAMPLE``
+of them) give that without labels: the median of their best cosines (``semantic_answer``).
+A technical manual's questions reach lower cosines than an FAQ's paraphrases, and one evidence
+threshold on a scale that ends at the probes' floor cost the manual recall while letting other
+products' questions through on the FAQ; on a scale from the background to the titles' median,
+one threshold carries from one knowledge base to another (chosen leaving one set out).
 
 Each search is judged on one evidence score of the article(s) it would answer with, the floors
 making it comparable across rankers, models and corpora. Semantic and hybrid search
 (``Floors.semantic_evidence``): the article's cosine scaled so that the probes' median (the
-corpus' background similarity) is 0 and their high quantile is 1, plus ``EVIDENCE_WEIGHT``
+corpus' background similarity) is 0 and the titles' median is 1, plus ``EVIDENCE_WEIGHT``
 times the share of the query's words the article contains; semantic search judges its best
 article, hybrid search the semantic ranker's best article or the fused best one. Neither half
 separates "answered here" from "a real question about something else" alone: e5 puts a TV
@@ -33,11 +39,11 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
-from indexer.analysis import words
+from indexer.analysis import CYRILLIC, in_dictionary, words
 from indexer.generation import write_atomic
 
 PROBES = (
@@ -61,21 +67,19 @@ PROBES = (
     "найвища гора україни",
 )
 PROBE_QUANTILE = 0.95     # share of probes whose best score stays under the floor
-BACKGROUND_QUANTILE = 0.5  # ... under the background (the floor when the words back the answer)
+BACKGROUND_QUANTILE = 0.5  # ... under the background (0 on the semantic evidence's scale)
+TITLE_SAMPLE = 100         # titles asked as questions to calibrate the scale's top (1)
+TITLE_QUANTILE = 0.5       # ... the quantile of their best cosines taken
 # evidence = scaled cosine + EVIDENCE_WEIGHT x share of the query's words in the article; a query
 # is answered at EVIDENCE_THRESHOLD or more (chosen by eval/abstain.py, leaving one set out)
-EVIDENCE_WEIGHT = 0.75
-EVIDENCE_THRESHOLD = 1.25
-# an article in another language than the query: its words cannot back it or count against it,
-# so it is given the share that puts a cosine at the floor exactly at the threshold (the cosine
-# floor alone decides, as before the evidence score: "a Russian question finds an English article")
-CROSS_LINGUAL_COVERAGE = (EVIDENCE_THRESHOLD - 1.0) / EVIDENCE_WEIGHT
+EVIDENCE_WEIGHT = 0.5
+EVIDENCE_THRESHOLD = 0.48
 # keyword search: the best score over its floor + KEYWORD_EVIDENCE_WEIGHT x the same share
 KEYWORD_EVIDENCE_WEIGHT = 0.75
 KEYWORD_EVIDENCE_THRESHOLD = 1.25
 TAIL_RATIO = 0.1          # results scoring under this share of the best one are cut
 MIN_SPAN = 0.01          # least cosine span between background and floor (a degenerate calibration)
-FLOORS_VERSION = 3        # of the saved floors: others are calibrated again
+FLOORS_VERSION = 4        # of the saved floors: others are calibrated again
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Floors:
     keyword_per_term: float | None = None
     semantic: float | None = None
     semantic_background: float | None = None
+    semantic_answer: float | None = None    # the titles' median: how close answered questions come
 
     def keyword_evidence(self, score: float | None, terms: int, coverage: float,
                          weight: float = KEYWORD_EVIDENCE_WEIGHT) -> float | None:
@@ -108,15 +113,23 @@ class Floors:
     def semantic_evidence(self, cosine: float | None, coverage: float | None,
                           weight: float = EVIDENCE_WEIGHT) -> float | None:
         """How strongly an article answers: its cosine scaled between the background (0) and
-        the floor (1), plus ``weight`` x ``coverage`` (the share of the query's words the
-        article contains; None for an article in another language: ``CROSS_LINGUAL_COVERAGE``);
-        None when there is no cosine or no calibration."""
+        the titles' median (1; the probes' floor when no titles were asked), plus ``weight`` x
+        ``coverage`` (the share of the query's words the article contains); None when there is
+        no cosine or no calibration.
+
+        ``coverage`` None is an article in another language than the query: no words can back
+        it or count against it, and e5 puts a real cross-lingual answer ("как выгрузить все
+        данные" on "Export all your workspace data") as low as the probes' floor, so the floor
+        decides at the shipped threshold: ``EVIDENCE_THRESHOLD`` plus the cosine over the floor
+        on the same scale (a stricter threshold asks a little more of it)."""
         if cosine is None or self.semantic is None:
             return None
         background = self.semantic_background if self.semantic_background is not None else self.semantic
-        span = max(self.semantic - background, MIN_SPAN)
-        words = CROSS_LINGUAL_COVERAGE if coverage is None else coverage
-        return (cosine - background) / span + weight * words
+        top = self.semantic_answer if self.semantic_answer is not None else self.semantic
+        span = max(top - background, MIN_SPAN)
+        if coverage is None:
+            return EVIDENCE_THRESHOLD + (cosine - self.semantic) / span
+        return (cosine - background) / span + weight * coverage
 
     def save(self, path: Path, model: str) -> None:
         data = {"version": FLOORS_VERSION, "model": model, **asdict(self)}
@@ -132,13 +145,22 @@ class Floors:
         if not isinstance(data, dict) or data.get("model") != model or data.get("version") != FLOORS_VERSION:
             return None
         return cls(data.get("keyword"), data.get("keyword_per_term"), data.get("semantic"),
-                   data.get("semantic_background"))
+                   data.get("semantic_background"), data.get("semantic_answer"))
 
 
 def asks_something(text: str) -> bool:
     """Whether a query has a word of two characters or more: punctuation, a lone letter or a
     digit ("?", "x", "5") asks nothing a knowledge base answers, whatever a ranker finds."""
     return any(len(word) >= 2 for word in words(text))
+
+
+def has_real_words(text: str, language: str) -> bool:
+    """Whether a query has a word that is not Cyrillic gibberish: a Cyrillic word must be in
+    the dictionary of the query's language ("ывфаыв ывфа", "руддщ цщкдв" are not). e5 puts such
+    strings closer to any text than a real question in another language, so a match across
+    languages, judged on the cosine alone, needs real words (English has no dictionary here)."""
+    return any(not CYRILLIC.search(word) or in_dictionary(word, language)
+               for word in words(text) if len(word) >= 2)
 
 
 def answered(evidence: list[float], threshold: float) -> bool:
@@ -154,15 +176,27 @@ def floor_of(best_scores: list[float], quantile: float = PROBE_QUANTILE) -> floa
 
 
 def calibrate(best_keyword: Callable[[str], tuple[float, int]],
-              best_cosine: Callable[[str], float] | None = None) -> Floors:
-    """Floors from the best score each probe reaches with each ranker; ``best_keyword`` gives
-    a probe's best keyword score and its number of query terms."""
+              best_cosine: Callable[[str], float] | None = None,
+              titles: Sequence[str] = ()) -> Floors:
+    """Floors from the best score each probe reaches with each ranker, and the best cosine of
+    the knowledge base's ``titles`` asked as questions; ``best_keyword`` gives a probe's best
+    keyword score and its number of query terms."""
     keyword = [best_keyword(probe) for probe in PROBES]
     cosines = [best_cosine(probe) for probe in PROBES] if best_cosine else None
+    answers = [best_cosine(title) for title in titles] if best_cosine and titles else None
     return Floors(floor_of([score for score, _ in keyword]),
                   floor_of([score / max(terms, 1) for score, terms in keyword]),
                   floor_of(cosines) if cosines else None,
-                  floor_of(cosines, BACKGROUND_QUANTILE) if cosines else None)
+                  floor_of(cosines, BACKGROUND_QUANTILE) if cosines else None,
+                  floor_of(answers, TITLE_QUANTILE) if answers else None)
+
+
+def title_sample(titles: Sequence[str], size: int = TITLE_SAMPLE) -> list[str]:
+    """Up to ``size`` of ``titles``, evenly spread over the sequence (deterministic)."""
+    titles = [title for title in titles if title.strip()]
+    if len(titles) <= size:
+        return titles
+    return [titles[i * len(titles) // size] for i in range(size)]
 
 
 def cut_tail(ranked: list[tuple[str, float]], ratio: float = TAIL_RATIO) -> list[tuple[str, float]]:

@@ -23,7 +23,8 @@ from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
 from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVIDENCE_THRESHOLD,
                                 KEYWORD_EVIDENCE_WEIGHT, TAIL_RATIO, Floors,
-                                answered, asks_something, calibrate, cut_tail)
+                                answered, asks_something, calibrate, cut_tail,
+                                has_real_words, title_sample)
 from indexer.catalog import Catalog
 from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, section_key,
                              snippet)
@@ -340,11 +341,13 @@ class SearchService:
             return [value] if value is not None else []
         cosines = dict(best_by_article(semantic_ranked))
         candidates = semantic_ranked[:1] + (ranked[:1] if mode == "hybrid" else [])
-        values = (self.floors.semantic_evidence(cosines.get(article_of(key)),
-                                                self._same_language_coverage(text, language,
-                                                                             article_of(key)),
-                                                self.settings.evidence_weight)
-                  for key, _ in candidates)
+        values = []
+        for key, _ in candidates:
+            coverage = self._same_language_coverage(text, language, article_of(key))
+            if coverage is None and not has_real_words(text, language):
+                continue        # gibberish near an article in another language
+            values.append(self.floors.semantic_evidence(cosines.get(article_of(key)), coverage,
+                                                        self.settings.evidence_weight))
         return [value for value in values if value is not None]
 
     def answer_evidence(self, query: str, *, language: str | None = None,
@@ -384,14 +387,16 @@ class SearchService:
 
     def _calibrate(self, generation: Generation) -> None:
         """Abstention floors of this generation and model: read from the generation, or
-        measured on the probes and saved there (once per generation and model)."""
+        measured on the probes and on a sample of the public articles' titles asked as
+        questions, and saved there (once per generation and model)."""
         model = self.embedder.name if self.semantic is not None else ""
         floors = Floors.load(generation.floors, model)
         if floors is None:
             best_cosine = None
             if self.semantic is not None:
                 best_cosine = lambda probe: max((s for _, s in self.semantic.rank(probe, 1)), default=0.0)
-            floors = calibrate(self._best_keyword, best_cosine)
+            titles = title_sample([article.title for _, article in sorted(self._public.by_id.items())])
+            floors = calibrate(self._best_keyword, best_cosine, titles)
             try:
                 floors.save(generation.floors, model)
             except OSError:   # a read-only index still serves, calibrated in memory

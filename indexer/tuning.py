@@ -132,9 +132,12 @@ def markdown(rows: list[dict], reference_name: str, metric: str = "nDCG@10") -> 
 
 # --- abstention: the evidence weight and threshold (``eval/abstain.py``) -----------------------
 # weights of the query's words in the evidence, the prior first; thresholds from lenient to strict
-EVIDENCE_WEIGHTS = {"hybrid": (0.75, 0.5, 1.0), "semantic": (0.75, 0.5, 1.0),
+EVIDENCE_WEIGHTS = {"hybrid": (0.5, 0.25, 0.75, 1.0), "semantic": (0.5, 0.25, 0.75, 1.0),
                     "keyword": (0.0, 0.25, 0.5, 0.75)}     # keyword: the floors alone first
-EVIDENCE_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(31))   # 0.5 .. 2.0
+# semantic evidence: 0 at the background, 1 at the titles' median; keyword: 1 at the floor
+_SEMANTIC_THRESHOLDS = tuple(round(0.1 + 0.02 * i, 2) for i in range(71))   # 0.1 .. 1.5
+EVIDENCE_THRESHOLDS = {"hybrid": _SEMANTIC_THRESHOLDS, "semantic": _SEMANTIC_THRESHOLDS,
+                       "keyword": tuple(round(0.5 + 0.05 * i, 2) for i in range(31))}   # 0.5 .. 2.0
 RECALL_BUDGET = 0.01     # recall@5 abstention may cost on a set's own questions ...
 RECALL_PENALTY = 100.0   # ... beyond it, each point of recall@5 costs a whole abstain_rate
 
@@ -176,9 +179,10 @@ def abstention_score(sample: AbstentionSample, threshold: float) -> float:
     return min(measured["abstain_rate"].values()) - RECALL_PENALTY * max(0.0, lost - RECALL_BUDGET)
 
 
-def abstention_scores(samples: dict[float, dict[str, AbstentionSample]]) -> dict[str, dict[str, float]]:
+def abstention_scores(samples: dict[float, dict[str, AbstentionSample]],
+                      thresholds: tuple[float, ...]) -> dict[str, dict[str, float]]:
     """Setting ("weight/threshold", in grid order) -> set -> ``abstention_score``, for
     ``choose`` and ``leave_one_set_out`` (with a reference of 0 on every set)."""
     return {f"{weight}/{threshold}": {name: abstention_score(sample, threshold)
                                       for name, sample in samples[weight].items()}
-            for weight in samples for threshold in EVIDENCE_THRESHOLDS}
+            for weight in samples for threshold in thresholds}

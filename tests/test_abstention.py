@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.abstention import PROBES, Floors, answered, calibrate, cut_tail, floor_of
+from indexer.abstention import (PROBES, TITLE_SAMPLE, Floors, answered, calibrate, cut_tail,
+                                floor_of, title_sample)
 from indexer.keyword import analyze
 
 
@@ -28,6 +29,24 @@ def test_calibration_runs_every_probe_through_each_ranker():
     cosines = iter(0.7 + 0.001 * i for i in range(len(PROBES)))
     floors = calibrate(lambda q: (1.0, 1), lambda q: next(cosines))
     assert floors.semantic_background < floors.semantic       # the median, the high quantile
+    assert floors.semantic_answer is None                     # no titles asked
+
+
+def test_calibration_asks_the_titles_and_takes_their_median_best_cosine():
+    seen = []
+    cosines = {"Reset your password": 0.95, "Export data": 0.91, "Billing": 0.93}
+    floors = calibrate(lambda q: (1.0, 1), lambda q: seen.append(q) or cosines.get(q, 0.8),
+                       list(cosines))
+    assert seen[-3:] == list(cosines) and floors.semantic_answer == pytest.approx(0.93)
+    assert calibrate(lambda q: (1.0, 1), None, list(cosines)).semantic_answer is None
+
+
+def test_the_title_sample_is_spread_over_the_articles_and_skips_empty_titles():
+    assert title_sample(["a", " ", "b"]) == ["a", "b"]
+    many = [f"title {i}" for i in range(10 * TITLE_SAMPLE)]
+    sample = title_sample(many)
+    assert len(sample) == TITLE_SAMPLE and sample[0] == "title 0" and sample[-1] == many[-10]
+    assert title_sample(many) == sample                       # deterministic
 
 
 def test_probes_cover_the_three_languages():
@@ -57,11 +76,22 @@ def test_evidence_is_the_cosine_scaled_between_background_and_floor_plus_the_wor
     assert floors.semantic_evidence(0.8, 0.0) == 0.0 and flat.semantic_evidence(0.81, 0.0) == pytest.approx(1.0)
 
 
+def test_with_titles_asked_the_scale_ends_at_their_median_not_at_the_probes_floor():
+    """A manual whose own titles reach 0.90 and an FAQ whose titles reach 0.96: the same
+    cosine is more evidence on the manual."""
+    manual = Floors(semantic=0.85, semantic_background=0.80, semantic_answer=0.90)
+    faq = Floors(semantic=0.85, semantic_background=0.80, semantic_answer=0.96)
+    assert manual.semantic_evidence(0.90, 0.0) == pytest.approx(1.0)
+    assert manual.semantic_evidence(0.85, 0.5, weight=0.5) == pytest.approx(0.75)
+    assert faq.semantic_evidence(0.88, 0.0) == pytest.approx(0.5)
+    assert manual.semantic_evidence(0.88, 0.0) > faq.semantic_evidence(0.88, 0.0)
+
+
 def test_a_search_answers_when_one_candidates_evidence_reaches_the_threshold():
     floors = Floors(semantic=0.85, semantic_background=0.80)
-    close_but_other_words = floors.semantic_evidence(0.84, 0.0)                # 0.8: a question elsewhere
-    close_with_the_words = floors.semantic_evidence(0.83, 2 / 3)              # 0.6 + 0.5
-    far_with_one_word = floors.semantic_evidence(0.79, 1 / 3)                 # -0.2 + 0.25
+    close_but_other_words = floors.semantic_evidence(0.84, 0.0, 0.75)          # 0.8: a question elsewhere
+    close_with_the_words = floors.semantic_evidence(0.83, 2 / 3, 0.75)        # 0.6 + 0.5
+    far_with_one_word = floors.semantic_evidence(0.79, 1 / 3, 0.75)           # -0.2 + 0.25
     assert answered([close_with_the_words], 1.0)
     assert not answered([close_but_other_words, far_with_one_word], 1.0)
     assert answered([close_but_other_words, close_with_the_words], 1.0)
@@ -70,8 +100,8 @@ def test_a_search_answers_when_one_candidates_evidence_reaches_the_threshold():
 
 def test_floors_are_saved_per_model(tmp_path):
     path = tmp_path / "floors.json"
-    Floors(3.5, 1.2, 0.84, 0.8).save(path, "e5")
-    assert Floors.load(path, "e5") == Floors(3.5, 1.2, 0.84, 0.8)
+    Floors(3.5, 1.2, 0.84, 0.8, 0.95).save(path, "e5")
+    assert Floors.load(path, "e5") == Floors(3.5, 1.2, 0.84, 0.8, 0.95)
     assert Floors.load(path, "other-model") is None
     assert Floors.load(tmp_path / "missing.json", "e5") is None
     path.write_text('{"model": "e5", "keyword": 3.5, "semantic": 0.84}')   # saved by version 1
@@ -121,12 +151,20 @@ def test_a_corrected_typo_counts_as_one_typed_word(bundled_keyword):
 
 def test_an_article_in_another_language_is_judged_on_its_cosine_alone():
     """A Russian question on an English article: the words cannot be compared, so the cosine
-    floor decides (at the shipped weight and threshold)."""
+    floor decides (at the shipped weight and threshold), whatever the titles' median."""
     from indexer.abstention import EVIDENCE_THRESHOLD
-    floors = Floors(semantic=0.85, semantic_background=0.80)
+    floors = Floors(semantic=0.85, semantic_background=0.80, semantic_answer=0.90)
     assert floors.semantic_evidence(0.85, None) == pytest.approx(EVIDENCE_THRESHOLD)
     assert answered([floors.semantic_evidence(0.851, None)], EVIDENCE_THRESHOLD)
     assert not answered([floors.semantic_evidence(0.849, None)], EVIDENCE_THRESHOLD)
+
+
+def test_cyrillic_gibberish_has_no_real_words():
+    from indexer.abstention import has_real_words
+    assert has_real_words("как выгрузить все данные", "ru")
+    assert has_real_words("як справи", "uk") and has_real_words("qwzxvpl frobnicate", "en")
+    assert not has_real_words("ывфаыв ывфа", "ru") and not has_real_words("руддщ цщкдв", "ru")
+    assert not has_real_words("!? x", "en")
 
 
 def test_a_keyword_search_answers_on_the_evidence_answer_evidence_gives(bundled_keyword):

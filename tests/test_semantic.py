@@ -222,6 +222,13 @@ def test_russian_query_finds_english_only_article(multilingual, mode):
     assert ids(results)[0] == "en/export-data"
 
 
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_cyrillic_gibberish_finds_no_article_in_another_language(multilingual, mode):
+    """e5 puts "ывфаыв ывфа" closer to "Download invoices" than the Russian question above to
+    its English answer: only real words may be answered across languages."""
+    assert multilingual.search("ывфаыв ывфа", mode=mode).total == 0
+
+
 def test_abstention_compares_the_query_words_with_the_version_in_the_query_language(multilingual):
     """The words of a Russian question are looked for in an article's Russian translation; an
     article with none is judged on its cosine alone (None: no comparable words)."""

@@ -71,7 +71,8 @@ def test_abstention_score_is_the_worst_file_less_the_recall_lost_beyond_the_budg
 def test_the_abstention_setting_is_chosen_by_its_worst_set():
     from indexer.tuning import EVIDENCE_THRESHOLDS, abstention_scores
     strict = _sample()
-    scores = abstention_scores({0.75: {"a": strict, "b": strict}})
-    assert list(scores)[0] == f"0.75/{EVIDENCE_THRESHOLDS[0]}"           # lenient first
+    thresholds = EVIDENCE_THRESHOLDS["keyword"]
+    scores = abstention_scores({0.75: {"a": strict, "b": strict}}, thresholds)
+    assert list(scores)[0] == f"0.75/{thresholds[0]}"                     # lenient first
     chosen = choose(scores, ["a", "b"], {"a": 0.0, "b": 0.0})
     assert float(chosen.split("/")[1]) < 1.0                              # 1.0 costs recall
