@@ -78,7 +78,7 @@ EVIDENCE_THRESHOLD = 0.48
 KEYWORD_EVIDENCE_WEIGHT = 0.75
 KEYWORD_EVIDENCE_THRESHOLD = 1.25
 TAIL_RATIO = 0.1          # results scoring under this share of the best one are cut
-MIN_SPAN = 0.01          # least cosine span between background and floor (a degenerate calibration)
+MIN_SPAN = 0.01          # least cosine span of the semantic scale (a degenerate calibration)
 FLOORS_VERSION = 4        # of the saved floors: others are calibrated again
 
 
@@ -113,7 +113,8 @@ class Floors:
     def semantic_evidence(self, cosine: float | None, coverage: float | None,
                           weight: float = EVIDENCE_WEIGHT) -> float | None:
         """How strongly an article answers: its cosine scaled between the background (0) and
-        the titles' median (1; the probes' floor when no titles were asked), plus ``weight`` x
+        the titles' median (1; the probes' floor when no titles were asked or when the titles
+        come no closer than the probes: titles that are not questions), plus ``weight`` x
         ``coverage`` (the share of the query's words the article contains); None when there is
         no cosine or no calibration.
 
@@ -125,7 +126,7 @@ class Floors:
         if cosine is None or self.semantic is None:
             return None
         background = self.semantic_background if self.semantic_background is not None else self.semantic
-        top = self.semantic_answer if self.semantic_answer is not None else self.semantic
+        top = max(self.semantic_answer or self.semantic, self.semantic)
         span = max(top - background, MIN_SPAN)
         if coverage is None:
             return EVIDENCE_THRESHOLD + (cosine - self.semantic) / span

@@ -85,6 +85,8 @@ def test_with_titles_asked_the_scale_ends_at_their_median_not_at_the_probes_floo
     assert manual.semantic_evidence(0.85, 0.5, weight=0.5) == pytest.approx(0.75)
     assert faq.semantic_evidence(0.88, 0.0) == pytest.approx(0.5)
     assert manual.semantic_evidence(0.88, 0.0) > faq.semantic_evidence(0.88, 0.0)
+    codes = Floors(semantic=0.85, semantic_background=0.80, semantic_answer=0.82)   # "E-1042"...
+    assert codes.semantic_evidence(0.85, 0.0) == pytest.approx(1.0)   # never easier than the floor
 
 
 def test_a_search_answers_when_one_candidates_evidence_reaches_the_threshold():

@@ -222,6 +222,13 @@ def test_russian_query_finds_english_only_article(multilingual, mode):
     assert ids(results)[0] == "en/export-data"
 
 
+def test_the_semantic_scale_is_calibrated_on_the_knowledge_bases_titles(multilingual):
+    """Its titles asked as questions come closer than the probes: the scale's top."""
+    floors = multilingual.floors
+    assert floors.semantic_answer is not None
+    assert floors.semantic_background < floors.semantic < floors.semantic_answer
+
+
 @pytest.mark.parametrize("mode", ["semantic", "hybrid"])
 def test_cyrillic_gibberish_finds_no_article_in_another_language(multilingual, mode):
     """e5 puts "ывфаыв ывфа" closer to "Download invoices" than the Russian question above to
