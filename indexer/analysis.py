@@ -68,12 +68,13 @@ def _russian_morph() -> pymorphy3.MorphAnalyzer:
 
 @functools.lru_cache(maxsize=20_000)
 def in_dictionary(word: str, language: str | None = None) -> bool:
-    """Whether a Cyrillic ``word`` is a real word form (pymorphy3's dictionaries) of the query's
-    ``language`` (ru or uk; any other: of either): such a word is not a typo, even when the
-    knowledge base never uses it. Only the query's own language counts: "акаунт" is Ukrainian,
-    but in a Russian question it is a typo of "аккаунт". English has no such dictionary: False."""
+    """Whether ``word`` is a real word, not a typo, even when the knowledge base never uses it
+    ("weather" must not become "whether"). A Cyrillic word: a word form of the query's
+    ``language`` (pymorphy3; ru or uk, any other: either), since only the query's own language
+    counts ("акаунт" is Ukrainian, but in a Russian question a typo of "аккаунт"). A Latin word:
+    in pyspellchecker's English word-frequency list (``ENGLISH_MIN_COUNT`` times or more)."""
     if not CYRILLIC.search(word):
-        return False
+        return _english_words()[word.lower()] >= ENGLISH_MIN_COUNT
     if language in ("ru", "uk"):
         return _known(word, language)
     return _known(word, "ru") or _known(word, "uk")
@@ -195,6 +196,16 @@ def word_stems(text: str, language: str) -> list[tuple[str, str]]:
     stem = STEMMERS[language]
     return [(fold(word), fold(stem(word) if CYRILLIC.search(word) else stem_en(word)))
             for word in words(text)]
+
+
+ENGLISH_MIN_COUNT = 10   # the list has counts from subtitles; typos like "pasword" have none
+
+
+@functools.cache
+def _english_words():
+    """pyspellchecker's English word frequencies (loaded once, ~0.2 s)."""
+    from spellchecker import SpellChecker
+    return SpellChecker(language="en", distance=1).word_frequency
 
 
 @functools.lru_cache(maxsize=50_000)

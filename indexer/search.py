@@ -103,6 +103,7 @@ class SearchResults:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # {"category": {...}, "language": {...}}
     did_you_mean: str | None = None
+    showing: str | None = None   # the spelling-corrected query these hits answer (none as typed)
 
     def to_dict(self) -> dict:
         """What ``dataclasses.asdict`` gives, built directly (asdict deep-copies every value)."""
@@ -496,7 +497,7 @@ class SearchService:
             raise SearchUnavailable("the index cannot be read") from None
 
     def _search(self, query: str, *, language, categories, languages, page, per_page,
-                mode) -> SearchResults:
+                mode, corrected: bool = True) -> SearchResults:
         page, per_page = max(1, page), max(1, per_page)
         text = clean_query(query)
         language = language if language in LANGUAGES else detect_language(text)
@@ -530,6 +531,16 @@ class SearchService:
         results.hits = [self._hit(g, a, parsed) for g, a in shown[start:start + per_page]]
         results.facets = {"category": category_counts, "language": language_counts}
         results.did_you_mean = self._did_you_mean(text, parsed, language, mode, tuple(categories))
+        if corrected and results.total == 0 and results.did_you_mean:
+            return self._corrected(results, categories=categories, languages=languages)
+        return results
+
+    def _corrected(self, typed: SearchResults, **filters) -> SearchResults:
+        """Nothing answers the words as typed but their spelling correction does ("pasword"):
+        the correction's results, saying so (``showing``), as the query the user sent."""
+        results = self._search(typed.did_you_mean, language=typed.language, page=typed.page,
+                               per_page=typed.per_page, mode=typed.mode, corrected=False, **filters)
+        results.query, results.showing, results.did_you_mean = typed.query, typed.did_you_mean, None
         return results
 
     def _did_you_mean(self, text: str, parsed: ParsedQuery, language: str, mode: str,

@@ -46,6 +46,8 @@ STRINGS: dict[str, dict[str, str]] = {
                        "uk": "Задовгий запит: не більше {limit} символів."},
     "did_you_mean": {"en": "Did you mean", "ru": "Возможно, вы имели в виду",
                      "uk": "Можливо, ви мали на увазі"},
+    "showing_results_for": {"en": "Showing results for", "ru": "Показаны результаты по запросу",
+                            "uk": "Показано результати за запитом"},
     "filters": {"en": "Filters", "ru": "Фильтры", "uk": "Фільтри"},
     "filter_category": {"en": "Category", "ru": "Раздел", "uk": "Розділ"},
     "filter_language": {"en": "Language", "ru": "Язык", "uk": "Мова"},

@@ -321,7 +321,10 @@ _CONTEXT = {"site": {"type": "string", "maxLength": 64}, "language": {"type": "s
 PUBLIC_SCHEMAS = {
     "SearchResults": {"type": "object", "required": ["hits", "total"], "properties": {
         "hits": {"type": "array", "items": _HIT}, "total": {"type": "integer"},
-        "did_you_mean": {"type": ["string", "null"]}, "facets": {"type": "object"}}},
+        "did_you_mean": {"type": ["string", "null"]},
+        "showing": {"type": ["string", "null"],
+                    "description": "the spelling correction these hits answer (none as typed)"},
+        "facets": {"type": "object"}}},
     "Suggestions": {"type": "object", "required": ["query", "suggestions"], "properties": {
         "query": TEXT, "suggestions": {"type": "array", "items": _HIT}}},
     "Article": {"type": "object", "required": ["id", "language", "slug", "title", "html", "url"],

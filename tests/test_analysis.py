@@ -94,7 +94,8 @@ def test_a_word_of_the_other_language_is_not_in_this_ones_dictionary():
     assert in_dictionary("акаунт", "uk") and not in_dictionary("акаунт", "ru")
     assert in_dictionary("аккаунт", "ru")
     assert in_dictionary("акаунт") and in_dictionary("аккаунт")   # language unknown: either
-    assert not in_dictionary("account", "en")
+    assert in_dictionary("account", "en") and in_dictionary("weather", "ru")  # English words
+    assert not in_dictionary("acount", "en") and not in_dictionary("pasword")
 
 
 def test_ukrainian_words_keep_their_ukrainian_lemma():

@@ -206,6 +206,16 @@ def test_search_page_did_you_mean(client):
     assert 'Возможно, вы имели в виду <a href="/search?q=%D0%BF%D0%B0%D1%80%D0%BE%D0%BB%D1%8C">пароль</a>' in html
 
 
+def test_search_page_says_which_correction_its_results_answer(client, monkeypatch):
+    from indexer.search import SearchResults
+    from kb_server.views import public as views
+    answered = SearchResults(query="пороль", language="ru", mode="hybrid", total=0, page=1,
+                             per_page=10, showing="пароль")
+    monkeypatch.setattr(views.search, "search", lambda query, **options: answered)
+    html = page(client, "/search?q=пороль&lang=ru")
+    assert "Показаны результаты по запросу <strong>пароль</strong>" in html
+
+
 def test_search_page_paginates(client, monkeypatch):
     monkeypatch.setattr(public, "PER_PAGE", 1)
     first = page(client, "/search?q=password&lang=en")

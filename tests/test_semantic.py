@@ -395,3 +395,29 @@ def test_articles_indexed_elsewhere_without_vectors_are_embedded_where_the_model
         vectors = search_seam.health()["vectors"]
         assert vectors["articles"] == vectors["of"]
         assert publishing.embed_missing() is False                 # nothing left to embed
+
+
+@pytest.fixture(scope="module")
+def bundled_hybrid(tmp_path_factory, e5_embedder):
+    """Hybrid search with the default model on the bundled knowledge base."""
+    from tests.conftest import FIXTURES
+    index = tmp_path_factory.mktemp("bundled-hybrid") / "index"
+    build_index(FIXTURES.parent.parent / "articles", index, embedder=e5_embedder)
+    return SearchService(index, embedder=e5_embedder, default_mode="hybrid")
+
+
+@pytest.mark.parametrize("typed, corrected, slug", [
+    ("pasword", "password", "reset-password"), ("invoise", "invoices", "download-invoices"),
+    ("пороль", "пароль", "reset-password")])
+def test_a_typo_nothing_answers_as_typed_shows_its_corrections_results(bundled_hybrid, typed,
+                                                                       corrected, slug):
+    results = bundled_hybrid.search(typed)
+    assert (results.query, results.showing, results.did_you_mean) == (typed, corrected, None)
+    assert results.hits[0].slug == slug
+
+
+@pytest.mark.parametrize("query", ["what is the weather today", "pizza recipe", "qwzxvpl"])
+def test_junk_is_not_corrected_into_answers(bundled_hybrid, query):
+    results = bundled_hybrid.search(query, language="en")
+    assert results.total == 0 and results.showing is None
+

@@ -404,6 +404,25 @@ def test_typing_fast_sends_few_searches_and_shows_the_last(page, live):
     assert "q=download+invoice" in searches[-1]
 
 
+def test_results_of_a_spelling_correction_say_what_they_answer(page, live):
+    """The server answers "pasword" with the results of "password" (``showing``, in hybrid mode
+    when nothing answers the typed words): the widget says so above them."""
+    _, base = live
+    answer = {"query": "pasword", "language": "en", "mode": "hybrid", "total": 1, "page": 1,
+              "per_page": 10, "did_you_mean": None, "showing": "password", "facets": {},
+              "hits": [{"id": "en/reset-password", "slug": "reset-password", "language": "en",
+                        "title": "Reset your password", "section": None, "anchor": None,
+                        "snippet": "", "summary": "Set a new password.", "category": "account",
+                        "score": 1.0, "url": None}]}
+    page.route("**/api/v1/search?*", lambda route: route.fulfill(json=answer))
+    open_widget(page, base)
+    in_widget(page, ".lz-input").fill("pasword")
+    showing = in_widget(page, ".lz-showing")
+    showing.wait_for()
+    assert showing.inner_text() == "Showing results for password"
+    assert results(page).first.inner_text().startswith("Reset your password")
+
+
 # --- a product on another origin -----------------------------------------------------------------
 
 PARTNER_PAGE = """<!doctype html><html lang="en"><head><title>Partner</title></head>

@@ -50,7 +50,7 @@
       hint: "Type your question, for example “reset password”.",
       suggested: "Suggested for this page", resultsLabel: "Search results",
       results: { one: "{n} article found", other: "{n} articles found" },
-      noResults: "No articles found for “{q}”.", didYouMean: "Did you mean",
+      noResults: "No articles found for “{q}”.", didYouMean: "Did you mean", showing: "Showing results for",
       searchError: "Search is not available right now.", loading: "Loading…",
       articleError: "Could not open the article.", openFull: "Open in the help center", helpful: "Was this article helpful?",
       yes: "Yes", no: "No", whatWrong: "What went wrong?",
@@ -70,7 +70,7 @@
       hint: "Введите вопрос, например «сбросить пароль».",
       suggested: "Статьи для этой страницы", resultsLabel: "Результаты поиска",
       results: { one: "Найдена {n} статья", few: "Найдено {n} статьи", many: "Найдено {n} статей", other: "Найдено {n} статьи" },
-      noResults: "По запросу «{q}» ничего не найдено.", didYouMean: "Возможно, вы имели в виду",
+      noResults: "По запросу «{q}» ничего не найдено.", didYouMean: "Возможно, вы имели в виду", showing: "Показаны результаты по запросу",
       searchError: "Поиск сейчас недоступен.", loading: "Загрузка…",
       articleError: "Не удалось открыть статью.", openFull: "Открыть в справочном центре", helpful: "Статья была полезной?",
       yes: "Да", no: "Нет", whatWrong: "Что не так?",
@@ -90,7 +90,7 @@
       hint: "Введіть запитання, наприклад «скинути пароль».",
       suggested: "Статті для цієї сторінки", resultsLabel: "Результати пошуку",
       results: { one: "Знайдено {n} статтю", few: "Знайдено {n} статті", many: "Знайдено {n} статей", other: "Знайдено {n} статті" },
-      noResults: "За запитом «{q}» нічого не знайдено.", didYouMean: "Можливо, ви мали на увазі",
+      noResults: "За запитом «{q}» нічого не знайдено.", didYouMean: "Можливо, ви мали на увазі", showing: "Показано результати за запитом",
       searchError: "Пошук зараз недоступний.", loading: "Завантаження…",
       articleError: "Не вдалося відкрити статтю.", openFull: "Відкрити в довідковому центрі", helpful: "Стаття була корисною?",
       yes: "Так", no: "Ні", whatWrong: "Що не так?",
@@ -417,6 +417,7 @@
     var res = state.results;
     state.view = "results";
     show(
+      res.showing ? h("p", { cls: "lz-muted lz-showing" }, t("showing") + " ", h("strong", null, res.showing)) : null,
       res.did_you_mean ? h("p", { cls: "lz-muted" }, t("didYouMean") + " ",
         h("button", { type: "button", cls: "lz-link", onclick: function () { search(res.did_you_mean); } }, res.did_you_mean), "?") : null,
       h("p", { cls: "lz-count" }, res.total ? t("results", { n: res.total }) : t("noResults", { q: state.query })),
