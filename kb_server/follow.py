@@ -145,7 +145,12 @@ class Follower:
                 written = write_files(changes.files, folder)
                 if first:     # files only this node has (new ones, a first node) join the store
                     files.sync_from_files(folder, followed=True)
-                    shared_kb.record_folder(folder)
+                    shared_kb.record_folder(folder, seen=changes.generation)
+                    # then what was recorded since the read: this node's own files (on disk:
+                    # not taken for another node's changes next time) and another node's
+                    later = shared_kb.changes_since(changes.generation)
+                    written += write_files(later.files, folder)
+                    changes = shared_kb.Changes(later.generation, changes.files + later.files)
                 if first or changes.files:     # incremental: cheap when nothing changed here
                     publishing.refresh_index()
                 db.session.commit()

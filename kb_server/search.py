@@ -24,6 +24,9 @@ from indexer.search import RankingSettings, SearchResults, SearchService
 from kb_server import metrics, shared_kb, shared_vectors
 
 log = logging.getLogger(__name__)
+# One embedding run at a time in a process: a second waits for the first (which may take hours
+# on a large knowledge base), then finds its vectors stored and embeds only what is still new.
+embedding = threading.Lock()
 
 
 class Semantic:
@@ -155,7 +158,8 @@ def embed_in_background(app: Flask) -> threading.Thread | None:
             try:
                 if embedder() is None:
                     return
-                report = reindex(progress=progress)
+                with embedding:
+                    report = reindex(progress=progress)
                 log.info("semantic search ready: %s", report.summary())
             except Exception:   # keyword search keeps serving; the reason is in the log
                 log.exception("background embedding failed")

@@ -96,21 +96,26 @@ def record(relative: str, data: bytes | None) -> bool:
     return True
 
 
-def record_folder(articles_dir: str | Path) -> int:
+def record_folder(articles_dir: str | Path, seen: int | None = None) -> int:
     """Record every shared file whose bytes the database does not hold yet, and the deletion
     of files it holds that are gone (committed); returns how many changed. ``kb serve`` runs it
-    at start: an instance from before the shared store, or files changed while it was down."""
+    at start: an instance from before the shared store, or files changed while it was down.
+    ``seen``: the folder holds the changes up to this generation; a file another node recorded
+    after it is newer than the folder's, so it is left for the follower to write."""
     known = {row.path: row for row in db.session.scalars(db.select(PublishedFile))}
+    newer = {path for path, row in known.items() if seen is not None and row.generation > seen}
     changed = 0
     present = set()
     for relative, path in shared_files(articles_dir):
         present.add(relative)
+        if relative in newer:
+            continue
         data = path.read_bytes()
         row = known.get(relative)
         if row is None or row.deleted or row.content_hash != digest(data):
             changed += record(relative, data)
     for relative, row in known.items():
-        if relative not in present and not row.deleted:
+        if relative not in present | newer and not row.deleted:
             changed += record(relative, None)
     db.session.commit()
     return changed

@@ -3,17 +3,20 @@ publishing and the file sync record, a follower catching up and serving it, read
 passage vectors shared by hash and model. tests/test_multinode.py runs real nodes on PostgreSQL."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 from authoring_helpers import cheap_passwords, form, staff_client  # noqa: F401
 from conftest import app_config
-from kb_server import create_app, follow, metrics, shared_kb, shared_vectors
-from kb_server.authoring import files
+from kb_server import create_app, follow, metrics, search, shared_kb, shared_vectors
+from kb_server.authoring import files, publishing
 from kb_server.cli import main
 from kb_server.extensions import db
 from kb_server.models import KbArticle, PassageVector, PublishedFile
 from test_embedding_cache import FakeEmbedder
+from test_serve import _wait_for
 
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
 
@@ -92,6 +95,79 @@ def test_a_follower_writes_the_shared_files_indexes_them_and_follows_changes(app
     scraped = client.get("/metrics", environ_base=LOOPBACK).get_data(as_text=True)
     assert f"kb_index_generation {following['generation_served']:.1f}" in scraped
     assert "kb_index_generation_lag 0.0" in scraped
+
+
+def test_a_first_node_serves_its_own_records_and_applies_a_change_recorded_meanwhile(
+        app, monkeypatch):
+    """The first catch-up of a node with files (a first node): the generation served includes
+    what it recorded itself, so the next catch-up has nothing to apply (no second reindex, no
+    second embedding); a file another node recorded between its read and its record is written
+    here, not recorded as deleted."""
+    other = ("---\ntitle: Cluster note\nslug: cluster-note\nlanguage: en\ncategory: account\n"
+             "summary: From another node.\n---\nThe quasarflux setting.\n").encode()
+    record_folder = shared_kb.record_folder
+
+    def another_node_first(articles_dir, seen=None):
+        shared_kb.record("en/cluster-note.md", other)
+        db.session.commit()
+        return record_folder(articles_dir, seen)
+    monkeypatch.setattr(shared_kb, "record_folder", another_node_first)
+    follower = follow.Follower(app)
+    follower.catch_up()
+    with app.app_context():
+        assert follower.served == shared_kb.generation() > 0
+    assert (files.Path(app.config["ARTICLES_DIR"]) / "en" / "cluster-note.md").read_bytes() == other
+    assert not _rows(app)["en/cluster-note.md"].deleted
+    assert app.test_client().get("/api/v1/search?q=quasarflux").get_json()["hits"]
+
+    reindexed = []
+    monkeypatch.setattr(publishing, "refresh_index", lambda: reindexed.append(True))
+    assert follower.catch_up() == 0 and reindexed == []
+
+
+class GatedEmbedder(FakeEmbedder):
+    """Embeds once ``gate`` is set; ``most``: the most runs that were embedding at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate, self.lock = threading.Event(), threading.Lock()
+        self.inside = self.most = 0
+        self.passages: list[str] = []       # (``embedded`` holds the probe queries as well)
+
+    def embed_passages(self, texts):
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        self.gate.wait(30)
+        self.passages += texts
+        try:
+            return super().embed_passages(texts)
+        finally:
+            with self.lock:
+                self.inside -= 1
+
+
+def test_an_embedding_run_during_the_background_embedding_waits_and_embeds_nothing_again(app):
+    model = GatedEmbedder()
+    semantic = app.extensions["semantic"]
+    semantic.embedder, semantic.state = model, "ready"
+    app.extensions["search"].attach_embedder(model)
+    background = search.embed_in_background(app)
+    assert _wait_for(lambda: model.inside, 30)          # kb serve's first embedding is under way
+    with app.app_context():
+        publishing.refresh_index()       # a catch-up or a publish meanwhile: embeds after it
+        assert not publishing.embed_missing()          # the file sync leaves it to the run
+    _wait_for(lambda: model.most > 1, 1)     # (a second run embedding at once is the failure)
+    model.gate.set()
+    background.join(30)
+    for thread in threading.enumerate():
+        if thread.name == "embed-published":
+            thread.join(30)
+    assert model.most == 1 and model.passages
+    assert len(model.passages) == len(set(model.passages))
+    with app.app_context():
+        vectors = search.service().health()["vectors"]
+    assert vectors["articles"] == vectors["of"] > 0
 
 
 def _count(source: str) -> float:

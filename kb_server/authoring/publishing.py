@@ -170,10 +170,13 @@ def embed_missing() -> bool:
     if search.semantic().state != "ready":
         return False
     vectors = search.service().health()["vectors"]
-    if vectors["articles"] >= vectors["of"]:
-        return False
-    with _index_lock:
-        search.reindex()
+    if vectors["articles"] >= vectors["of"] or not search.embedding.acquire(blocking=False):
+        return False      # none missing, or the embedding under way stores them
+    try:
+        with _index_lock:
+            search.reindex()
+    finally:
+        search.embedding.release()
     return True
 
 
@@ -187,7 +190,7 @@ def refresh_index() -> None:
     app = current_app._get_current_object()
 
     def embed() -> None:
-        with app.app_context(), _index_lock:
+        with app.app_context(), search.embedding, _index_lock:   # after an embedding under way
             try:
                 search.reindex()
             except Exception:
