@@ -171,6 +171,16 @@ class Intake:
 
 def init_app(app: Flask) -> None:
     app.extensions["intake"] = Intake(app)
+    app.teardown_appcontext(_end_session)   # teardowns run in reverse: before Flask-SQLAlchemy's
+
+
+def _end_session(error: BaseException | None) -> None:
+    """Close the request's database session; a connection the database dropped meanwhile (a
+    restart) is logged, not raised: the answer (a stored or spooled contact) is already made."""
+    try:
+        db.session.remove()
+    except DBAPIError:
+        log.warning("the database dropped a connection while a request ended", exc_info=True)
 
 
 def intake() -> Intake:

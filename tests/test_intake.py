@@ -135,3 +135,20 @@ def test_a_bad_statement_is_not_spooled(app, monkeypatch):
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert post(app.test_client(), "contact", CONTACT).status_code == 500
     assert intake.spooled(app) == []
+
+
+def test_a_connection_the_database_drops_as_a_request_ends_does_not_fail_it(app, monkeypatch):
+    """A restart terminates the connection between the answer and the session's rollback."""
+    from sqlalchemy.exc import OperationalError
+    remove = db.session.remove
+    dropped = []
+
+    def remove_once_dropped():
+        if not dropped:
+            dropped.append(True)
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection"))
+        remove()
+    monkeypatch.setattr(db.session, "remove", remove_once_dropped)
+    response = post(app.test_client(), "contact", CONTACT)
+    assert response.status_code == 201 and dropped
+
