@@ -320,6 +320,18 @@ def test_russian_page_gets_the_russian_ui(page, live):
     assert in_widget(page, ".lz-input").get_attribute("placeholder") == "Знайти відповідь…"
 
 
+def test_a_russian_question_on_an_english_page_gets_the_russian_articles(page, live):
+    _, base = live
+    open_widget(page, base, "/demo")
+    in_widget(page, ".lz-input").fill("сбросить пароль")
+    first = results(page).first
+    first.wait_for()
+    assert first.locator(".lz-hit-title").inner_text() == "Как сбросить пароль"
+    in_widget(page, ".lz-input").fill("reset password")     # Latin words: the page's language
+    page.wait_for_function("""() => document.querySelector('linezero-widget').shadowRoot
+                                     .querySelector('.lz-hit-title')?.textContent === 'Reset your password'""")
+
+
 # --- suggestions, JS API, events -----------------------------------------------------------------
 
 def test_page_suggestions_and_presets(page, live):

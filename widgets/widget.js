@@ -351,13 +351,19 @@
     else { cancelSearch(); runSearch(q, true); }
   }
 
+  // The page's language, unless the words are Cyrillic on an English page: then the server
+  // detects Russian or Ukrainian from them (a Russian question gets the Russian articles).
+  function searchLanguage(q) {
+    return state.lang === "en" && /[\u0400-\u04ff]/.test(q) ? null : state.lang;
+  }
+
   function runSearch(q, logNow) {
     cancelSearch();
     var seq = searchSeq;
     var controller = window.AbortController ? new AbortController() : null;
     searchAbort = controller;
     els.body.setAttribute("aria-busy", "true");
-    api("/api/v1/search?" + params({ q: q, lang: state.lang, site: options.site, per_page: PER_PAGE }),
+    api("/api/v1/search?" + params({ q: q, lang: searchLanguage(q), site: options.site, per_page: PER_PAGE }),
         { signal: controller && controller.signal })
       .then(function (res) {
         if (seq !== searchSeq) return; // a newer search (or view) replaced this one
