@@ -198,7 +198,9 @@ def test_search_page_uses_the_ui_language_and_filters(client):
     assert 'href="/a/ru/reset-password' in filtered and "two-factor" not in filtered.split('id="results"')[1]
     assert "<summary>Filters: Русский</summary>" in filtered          # what the folded filters hold
     by_category = page(client, "/search?q=invoice&lang=en&category=account")
-    assert "Nothing found for “invoice”." in by_category
+    assert "Nothing found for “invoice”. Try other words or fewer filters." in by_category
+    unfiltered = page(client, "/search?q=qwzxvpl+frobnicate&lang=en")
+    assert "Try other words." in unfiltered and "fewer filters" not in unfiltered
 
 
 def test_search_page_did_you_mean(client):
