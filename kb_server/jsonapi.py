@@ -24,14 +24,15 @@ UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 class APIError(Exception):
     """A client error with a message meant for the API user."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.field = field      # the input at fault, so a form can point at it
 
 
-def error_response(message: str, status: int):
-    response = jsonify({"error": message, "status": status})
+def error_response(message: str, status: int, field: str | None = None):
+    response = jsonify({"error": message, "status": status, **({"field": field} if field else {})})
     response.status_code = status
     return response
 
@@ -45,7 +46,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(APIError)
     def _api_error(exc: APIError):
-        return error_response(exc.message, exc.status)
+        return error_response(exc.message, exc.status, exc.field)
 
     @app.before_request
     def _no_nul_in_query():
@@ -72,12 +73,12 @@ def str_arg(name: str, *, required: bool = False, max_length: int = MAX_QUERY_LE
     """A string parameter (query string by default), length-checked."""
     value = (source if source is not None else request.args).get(name, "")
     if not isinstance(value, str):
-        raise APIError(f"'{name}' must be a string")
+        raise APIError(f"'{name}' must be a string", field=name)
     value = value.strip()
     if required and not value:
-        raise APIError(f"'{name}' is required")
+        raise APIError(f"'{name}' is required", field=name)
     if len(value) > max_length:
-        raise APIError(f"'{name}' is longer than {max_length} characters")
+        raise APIError(f"'{name}' is longer than {max_length} characters", field=name)
     return value
 
 

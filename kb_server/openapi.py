@@ -122,6 +122,7 @@ OPERATIONS: dict[str, dict[str, dict]] = {
 
 SCHEMAS = {
     "Error": {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
+                                                "field": {"type": "string", "description": "the input at fault"},
                                                 "missing_facts": {"type": "array", "items": {"type": "string"}}}},
     "Action": {"type": "object", "description": "Fields used by each action", "properties": {
         "body": {"type": "string", "description": "reply, note; resolve-with-article: words "

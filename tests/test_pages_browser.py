@@ -119,6 +119,20 @@ def test_contact_form_kept_while_the_database_is_down_says_so_in_ukrainian(page,
     expect(page.locator("#contact-form")).to_be_hidden()
 
 
+def test_contact_form_points_at_a_refused_email_in_the_pages_language(page, live_server):
+    page.goto(live_server + "/contact?lang=uk")
+    page.get_by_label("Ваша електронна пошта").fill("a@b")      # the browser's check lets it by
+    page.get_by_label("Повідомлення").fill("Експорт не працює.")
+    page.get_by_role("button", name="Надіслати").click()
+    expect(page.locator("#contact-status")).to_have_text("Введіть правильну адресу пошти.")
+    email = page.get_by_label("Ваша електронна пошта")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_be_focused()
+    email.fill("ann@example.com")
+    page.get_by_role("button", name="Надіслати").click()
+    expect(page.locator("#contact-reference")).to_have_text(re.compile(r"^LZ-\d+$"))
+
+
 def test_usable_on_a_375px_phone(browser, live_server):
     context = browser.new_context(viewport=MOBILE, locale="ru-RU")
     page = context.new_page()

@@ -50,7 +50,11 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { throw new Error(data.error || "HTTP " + response.status); }
+        if (!response.ok) {
+          var error = new Error(data.error || "HTTP " + response.status);
+          error.field = data.field;      // the input at fault (a 400 names it)
+          throw error;
+        }
         return data;
       });
     });
@@ -138,6 +142,7 @@
       if (form.elements.name.value.trim()) { body.name = form.elements.name.value.trim(); }
       button.disabled = true;
       status.textContent = "";
+      Array.prototype.forEach.call(form.elements, function (el) { el.removeAttribute("aria-invalid"); });
       postJSON("/api/v1/contact", body).then(function (data) {
         var done = document.getElementById("contact-done");
         document.getElementById("contact-ask").hidden = true;
@@ -148,7 +153,14 @@
         }
         done.hidden = false;
       }).catch(function (error) {
-        status.textContent = form.dataset.failed + " (" + error.message + ")";
+        var input = error.field && form.elements[error.field];
+        if (input) {       // the user's own mistake: say which field, in the page's language
+          input.setAttribute("aria-invalid", "true");
+          input.focus();
+          status.textContent = error.field === "email" ? form.dataset.invalidEmail : form.dataset.invalidField;
+        } else {
+          status.textContent = form.dataset.failed + " (" + error.message + ")";
+        }
         button.disabled = false;
       });
     });

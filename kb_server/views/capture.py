@@ -89,7 +89,7 @@ def _result_ids(data: dict) -> list[str]:
 def _email(data: dict) -> str:
     value = _text(data, "email", 254, required=True)
     if not EMAIL_RE.match(value):
-        raise APIError("'email' is not a valid email address")
+        raise APIError("'email' is not a valid email address", field="email")
     return value
 
 
