@@ -150,6 +150,16 @@ def test_api_role_matrix(staff_app, api, matrix_tickets, role, method, path, exp
         assert response.get_json()["status"] == expected[role]
 
 
+def test_the_sign_in_page_says_how_to_create_the_first_account(app, staff_app):
+    from kb_server.models.staff import User
+    with app.app_context():                                          # a fresh instance
+        db.session.query(User).delete()
+        db.session.commit()
+    fresh = app.test_client().get("/console/login").get_data(as_text=True)
+    assert "No staff account exists yet" in fresh and "kb user add you@example.com --role admin" in fresh
+    assert "No staff account" not in staff_app.test_client().get("/console/login").get_data(as_text=True)
+
+
 def test_api_refuses_the_console_session_cookie(staff_app):
     client = console(staff_app, "admin", fresh=True)
     assert client.get("/api/v1/tickets").status_code == 401

@@ -104,7 +104,9 @@ def login():
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         error = strings.translate("bad_login")
-    return render_template("console/login.html", error=error), 401 if error else 200
+    no_accounts = db.session.query(users.User.id).first() is None   # a fresh instance: say how
+    return render_template("console/login.html", error=error, no_accounts=no_accounts), \
+        401 if error else 200
 
 
 @bp.post("/logout")
