@@ -159,7 +159,8 @@ def has_real_words(text: str, language: str) -> bool:
     """Whether a query has a word that is not Cyrillic gibberish: a Cyrillic word must be in
     the dictionary of the query's language ("ывфаыв ывфа", "руддщ цщкдв" are not). e5 puts such
     strings closer to any text than a real question in another language, so a match across
-    languages, judged on the cosine alone, needs real words (English has no dictionary here)."""
+    languages, judged on the cosine alone, needs real words. Latin words are not checked:
+    product names, codes and typos of them are what such queries hold."""
     return any(not CYRILLIC.search(word) or in_dictionary(word, language)
                for word in words(text) if len(word) >= 2)
 
