@@ -70,6 +70,14 @@ def tickets(app, kind: str) -> list[Ticket]:
         return rows
 
 
+def sessions_by_incident(app) -> dict[int, list[str]]:
+    """The contact tickets' sessions, grouped by the incident each is linked to."""
+    grouped: dict[int, list[str]] = {}
+    for ticket in tickets(app, "contact"):
+        grouped.setdefault(ticket.incident_id, []).append(ticket.session_id)
+    return grouped
+
+
 def act(client, reference: str, action: str, token: str = "test-token", **body):
     return client.post(f"/api/v1/tickets/{reference}/{action}", headers=bearer(token), json=body)
 
@@ -140,10 +148,7 @@ def test_alike_reports_group_into_concurrent_incidents(app, client):
     contact(client, "a4", "login page: bad gateway", 7)
     login, payments = tickets(app, "incident")
     assert (login.reports, payments.reports) == (4, 4)
-    by_incident = {}
-    for ticket in tickets(app, "contact"):
-        by_incident.setdefault(ticket.incident_id, []).append(ticket.session_id)
-    assert by_incident == {login.id: ["a1", "a2", "a3", "a4"], payments.id: ["b1", "b2", "b3", "c1"]}
+    assert sessions_by_incident(app) == {login.id: ["a1", "a2", "a3", "a4"], payments.id: ["b1", "b2", "b3", "c1"]}
 
 
 def test_similarity_zero_puts_every_report_in_one_incident(app, client):
@@ -302,10 +307,7 @@ def test_with_the_embedder_reports_group_by_meaning_across_languages(app, client
     contact(client, "b3", "payments: error 500 again", 5)
     login, payments = tickets(app, "incident")
     assert (login.reports, payments.reports) == (3, 3)
-    by_incident = {}
-    for ticket in tickets(app, "contact"):
-        by_incident.setdefault(ticket.incident_id, []).append(ticket.session_id)
-    assert by_incident == {login.id: ["a1", "a2", "a3"], payments.id: ["b1", "b2", "b3"]}
+    assert sessions_by_incident(app) == {login.id: ["a1", "a2", "a3"], payments.id: ["b1", "b2", "b3"]}
 
 
 def test_without_the_embedder_other_languages_words_differ(app, client):
