@@ -77,6 +77,10 @@ EVIDENCE_THRESHOLD = 0.48
 # keyword search: the best score over its floor + KEYWORD_EVIDENCE_WEIGHT x the same share
 KEYWORD_EVIDENCE_WEIGHT = 0.75
 KEYWORD_EVIDENCE_THRESHOLD = 1.25
+# a query is about the knowledge base's domain at this semantic evidence with the share of its
+# words the knowledge base uses as coverage (``domain_evidence``; chosen on a few dozen
+# off-topic and unanswered product questions on the bundled knowledge base)
+DOMAIN_THRESHOLD = 0.5
 TAIL_RATIO = 0.1          # results scoring under this share of the best one are cut
 MIN_SPAN = 0.01          # least cosine span of the semantic scale (a degenerate calibration)
 FLOORS_VERSION = 4        # of the saved floors: others are calibrated again
@@ -163,6 +167,17 @@ def has_real_words(text: str, language: str) -> bool:
     product names, codes and typos of them are what such queries hold."""
     return any(not CYRILLIC.search(word) or in_dictionary(word, language)
                for word in words(text) if len(word) >= 2)
+
+
+def domain_evidence(floors: Floors, share: float, cosine: float | None = None,
+                    threshold: float = DOMAIN_THRESHOLD) -> bool:
+    """Whether a query is about the knowledge base's domain, answered or not (a search that
+    found nothing becomes a gap ticket only then): ``share`` is the share of its words the
+    knowledge base uses, ``cosine`` its best cosine with a section (None: keyword only).
+    Keyword only, one such word is enough; with the cosine, its ``Floors.semantic_evidence``
+    with ``share`` as coverage must reach ``threshold``."""
+    evidence = floors.semantic_evidence(cosine, share) if cosine is not None else None
+    return share > 0 if evidence is None else evidence >= threshold
 
 
 def answered(evidence: list[float], threshold: float) -> bool:

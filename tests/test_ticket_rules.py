@@ -9,7 +9,9 @@ from kb_server.extensions import db
 from kb_server.models import utcnow
 from kb_server.tickets import rules, service
 from kb_server.cli.tickets import tickets as tickets_cli
-from kb_server.models.tickets import Ticket
+from kb_server.models import Event
+from kb_server.models.tickets import Ticket, TicketSignal
+from tests.conftest import FIXTURES, make_app
 from tests.tickets_helpers import STAFF, add_event, gap_tickets, post, search
 
 LATER = dt.timedelta(minutes=31)   # past the default 30-minute no-click window
@@ -87,6 +89,62 @@ def test_not_helpful_without_any_query_groups_by_article(app, client):
     [gap] = gap_tickets(app)
     assert gap["subject"] == "2 users found article en/two-factor not helpful"
     assert gap["gap"]["articles"]["en/two-factor"]["reasons"] == {"unclear": 2}
+
+
+# --- only questions about the product become gap tickets --------------------------------------
+OFF_TOPIC = ["pizza recipe", "qwzxvpl", "!!!"]
+IN_DOMAIN = "how do I export my invoices to xero"    # invoices: yes; xero: not documented
+
+
+def _failed_searches(app, client) -> list[str]:
+    """Search the off-topic queries and the in-domain one, finding nothing; the rule each
+    event was judged by."""
+    for n, query in enumerate([*OFF_TOPIC, IN_DOMAIN]):
+        search(client, f"s{n}", query)
+    with app.app_context():
+        rows = db.session.execute(db.select(Event.query, TicketSignal.rule)
+                                  .join(TicketSignal, TicketSignal.event_id == Event.id)
+                                  .order_by(Event.id)).all()
+    return [rule for _, rule in rows]
+
+
+def test_only_failed_searches_about_the_product_open_gap_tickets(app, client):
+    app.config["GAP_IN_DOMAIN_ONLY"] = True
+    judged = _failed_searches(app, client)
+    assert judged == ["off_topic", "off_topic", "none", "zero_results"]
+    [gap] = gap_tickets(app)
+    assert gap["gap"]["query"] == IN_DOMAIN.lower()
+    with app.app_context():     # every failed search stays in analytics
+        assert db.session.scalar(db.select(db.func.count()).select_from(Event)
+                                 .where(Event.result_count == 0)) == 4
+
+
+def test_every_failed_search_opens_a_gap_ticket_when_the_domain_rule_is_off(app, client):
+    app.config["GAP_IN_DOMAIN_ONLY"] = False
+    _failed_searches(app, client)
+    assert [gap["gap"]["query"] for gap in gap_tickets(app)] == \
+        ["pizza recipe", "qwzxvpl", IN_DOMAIN.lower()]
+
+
+@pytest.fixture(scope="module")
+def hybrid_app(tmp_path_factory):
+    """An app ranking by the e5 embedder too, its sections embedded."""
+    from kb_server import search as search_seam
+    app = make_app(tmp_path_factory.mktemp("hybrid"), ARTICLES_DIR=str(FIXTURES / "articles"),
+                   EMBEDDER="e5", SEARCH_MODE="hybrid", GAP_IN_DOMAIN_ONLY=True)
+    with app.app_context():
+        search_seam.reindex()
+        assert search_seam.health()["mode"] == "hybrid"
+    return app
+
+
+def test_the_domain_rule_asks_the_embedder_in_hybrid_mode(hybrid_app):
+    judged = _failed_searches(hybrid_app, hybrid_app.test_client())
+    assert judged == ["off_topic", "off_topic", "none", "zero_results"]
+    with hybrid_app.app_context():
+        service_ = hybrid_app.extensions["search"]
+        assert service_.semantic is not None
+        assert not service_.in_domain("tell me a joke")
 
 
 # --- grouping ----------------------------------------------------------------------------------
