@@ -70,7 +70,8 @@ def ticket_clock(ticket: Ticket) -> sla.TicketClock:
     if ticket.first_response_at:
         replies.add(ticket.first_response_at)
     return sla.TicketClock(priority=ticket.priority, created_at=ticket.created_at,
-                           request_class=ticket.request_class, history=status_history(ticket),
+                           request_class=ticket.request_class, kind=ticket.kind,
+                           history=status_history(ticket),
                            replies=sorted(replies), fired=frozenset(ticket.sla_fired or []))
 
 
@@ -115,7 +116,9 @@ def store_state(ticket: Ticket, now: dt.datetime | None = None, rules: sla.Polic
     for target, column in (("first_response", "sla_first_response_due"),
                            ("resolution", "sla_resolution_due")):
         measure = status.measures.get(target)
-        if measure is not None and measure.due is not None:
+        if measure is None:          # no such target (a gap ticket's first response)
+            setattr(ticket, column, None)
+        elif measure.due is not None:
             setattr(ticket, column, measure.due)
     return status
 
