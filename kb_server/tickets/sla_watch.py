@@ -32,7 +32,7 @@ from kb_server import audit, jobs, webhooks
 from kb_server.extensions import db
 from kb_server.mail import outbound
 from kb_server.models.base import utcnow
-from kb_server.models.staff import DELIVERED, TicketMessage
+from kb_server.models.staff import TicketMessage
 from kb_server.models.tickets import LINES, Ticket
 from kb_server.tickets import sla
 
@@ -59,10 +59,10 @@ def status_history(ticket: Ticket) -> list[sla.StatusChange]:
 
 
 def agent_reply_times(ticket: Ticket) -> list[dt.datetime]:
-    """When staff replies reached the user (or the outbox): first response and updates."""
+    """When staff replied to the user (first response and updates), whatever the delivery
+    state of the e-mail: the answer was given when it was made."""
     return list(db.session.scalars(select(TicketMessage.created_at).where(
-        TicketMessage.ticket_id == ticket.id, TicketMessage.kind == "reply",
-        TicketMessage.delivery.in_(DELIVERED))))
+        TicketMessage.ticket_id == ticket.id, TicketMessage.kind == "reply")))
 
 
 def ticket_clock(ticket: Ticket) -> sla.TicketClock:
