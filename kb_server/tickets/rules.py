@@ -14,8 +14,9 @@ punctuation, stop words or politeness, stemmed/lemmatised per detected language)
 the same need or, failing that, the most similar one (similarity ≥ ``GAP_SIMILARITY``).
 
 Settings (declared in ``kb_server.config``): ``UNRESOLVED_RULES``, ``NO_CLICK_MINUTES``,
-``GAP_IN_DOMAIN_ONLY``, ``GAP_SIMILARITY``. Tests may set ``GAP_SIMILARITY_FUNCTION`` (``f(need_a, need_b) -> 0..1``);
-by default query embeddings compare needs when semantic search is up, else token-set Jaccard.
+``GAP_IN_DOMAIN_ONLY``, ``GAP_SIMILARITY``. Tests may set ``GAP_SIMILARITY_FUNCTION``
+(``f(need_a, need_b) -> 0..1``); by default query embeddings compare needs when semantic search
+is up, else token-set Jaccard.
 """
 from __future__ import annotations
 

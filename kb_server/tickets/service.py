@@ -1,8 +1,8 @@
 """Ticket operations: store events, turn unresolved signals into gap tickets, create contact
 tickets with their session's context, list tickets for staff.
 
-Nothing here calls the search service: events, signals and tickets are stored even while
-search is down.
+Events, signals and tickets are stored even while search is down (a failed search is then
+judged in-domain by its words alone: ``rules.in_domain``).
 """
 from __future__ import annotations
 
