@@ -371,11 +371,11 @@ class SearchService:
     def in_domain(self, query: str, *, language: str | None = None) -> bool:
         """Whether ``query`` looks like a question about this knowledge base's product, answered
         or not: it asks something in real words (``asks_something``, ``has_real_words``) and
-        has evidence of the domain (``indexer.abstention.domain_evidence``). Keyword only: one
-        of its words is a word the knowledge base uses. With an embedder: its best cosine on
-        the calibrated scale (0 at the off-topic background) plus half the share of its words
-        the knowledge base uses reaches ``DOMAIN_THRESHOLD`` (words alone let "tell me a joke"
-        in; a cross-lingual question shares no words)."""
+        has evidence of the domain (``indexer.abstention.domain_evidence``). Keyword only: half
+        of its words are words the knowledge base uses. With an embedder: its best cosine on
+        the calibrated scale (0 at the off-topic background) plus half that share reaches
+        ``DOMAIN_THRESHOLD`` (words alone let "tell me a joke" in; a cross-lingual question
+        shares no words)."""
         with self._guard():
             text = clean_query(query)
             language = language if language in LANGUAGES else detect_language(text)

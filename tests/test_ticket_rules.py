@@ -11,7 +11,8 @@ from kb_server.tickets import rules, service
 from kb_server.cli.tickets import tickets as tickets_cli
 from kb_server.models import Event
 from kb_server.models.tickets import Ticket, TicketSignal
-from tests.conftest import FIXTURES, make_app
+from tests.conftest import make_app
+from tests.search_helpers import copy_fixture_kb, write_article
 from tests.tickets_helpers import STAFF, add_event, gap_tickets, post, search
 
 LATER = dt.timedelta(minutes=31)   # past the default 30-minute no-click window
@@ -108,15 +109,39 @@ def _failed_searches(app, client) -> list[str]:
     return [rule for _, rule in rows]
 
 
-def test_only_failed_searches_about_the_product_open_gap_tickets(app, client):
-    app.config["GAP_IN_DOMAIN_ONLY"] = True
-    judged = _failed_searches(app, client)
+@pytest.fixture(scope="module", params=["keyword", "hybrid"])
+def domain_app(request, tmp_path_factory):
+    """An app ranking by keywords, or by the e5 embedder too (its sections embedded), on the
+    fixture knowledge base and an article on exports (invoices and exports are its domain)."""
+    from kb_server import search as search_seam
+    root = tmp_path_factory.mktemp(request.param)
+    kb = copy_fixture_kb(root / "articles")
+    write_article(kb, "en", "export-data", "Export your data",
+                  "Download a ZIP archive of your workspace: Settings, Export, Start export.",
+                  category="account")
+    hybrid = {"EMBEDDER": "e5", "SEARCH_MODE": "hybrid"} if request.param == "hybrid" else {}
+    app = make_app(root, GAP_IN_DOMAIN_ONLY=True, **hybrid)
+    if hybrid:
+        with app.app_context():
+            search_seam.reindex()
+            assert search_seam.health()["mode"] == "hybrid"
+    return app
+
+
+def test_only_failed_searches_about_the_product_open_gap_tickets(domain_app):
+    judged = _failed_searches(domain_app, domain_app.test_client())
     assert judged == ["off_topic", "off_topic", "none", "zero_results"]
-    [gap] = gap_tickets(app)
+    [gap] = gap_tickets(domain_app)
     assert gap["gap"]["query"] == IN_DOMAIN.lower()
-    with app.app_context():     # every failed search stays in analytics
+    with domain_app.app_context():     # every failed search stays in analytics
         assert db.session.scalar(db.select(db.func.count()).select_from(Event)
                                  .where(Event.result_count == 0)) == 4
+        service_ = domain_app.extensions["search"]
+        keyword_only = domain_app.config["SEARCH_MODE"] == "keyword"
+        assert (service_.semantic is None) == keyword_only
+        assert not service_.in_domain("tell me a joke")
+        if keyword_only:       # one common word of the knowledge base ("long") is not enough
+            assert not service_.in_domain("how long to boil an egg")
 
 
 def test_every_failed_search_opens_a_gap_ticket_when_the_domain_rule_is_off(app, client):
@@ -124,27 +149,6 @@ def test_every_failed_search_opens_a_gap_ticket_when_the_domain_rule_is_off(app,
     _failed_searches(app, client)
     assert [gap["gap"]["query"] for gap in gap_tickets(app)] == \
         ["pizza recipe", "qwzxvpl", IN_DOMAIN.lower()]
-
-
-@pytest.fixture(scope="module")
-def hybrid_app(tmp_path_factory):
-    """An app ranking by the e5 embedder too, its sections embedded."""
-    from kb_server import search as search_seam
-    app = make_app(tmp_path_factory.mktemp("hybrid"), ARTICLES_DIR=str(FIXTURES / "articles"),
-                   EMBEDDER="e5", SEARCH_MODE="hybrid", GAP_IN_DOMAIN_ONLY=True)
-    with app.app_context():
-        search_seam.reindex()
-        assert search_seam.health()["mode"] == "hybrid"
-    return app
-
-
-def test_the_domain_rule_asks_the_embedder_in_hybrid_mode(hybrid_app):
-    judged = _failed_searches(hybrid_app, hybrid_app.test_client())
-    assert judged == ["off_topic", "off_topic", "none", "zero_results"]
-    with hybrid_app.app_context():
-        service_ = hybrid_app.extensions["search"]
-        assert service_.semantic is not None
-        assert not service_.in_domain("tell me a joke")
 
 
 # --- grouping ----------------------------------------------------------------------------------
