@@ -82,19 +82,10 @@ def _text(form: Mapping, name: str) -> str:
 
 
 def default_category(articles_dir: str) -> str:
-    """The category a new article starts in: the first of ``categories.yml`` (by its
-    ``order``, then the file's order), or none when no categories are configured."""
+    """The category a new article starts in: the first of ``categories.yml`` in the help
+    center's order (``order``, then id), or none when no categories are configured."""
     categories = load_categories(articles_dir)
-    ordered = sorted(enumerate(categories.items()),
-                     key=lambda item: (_order(item[1][1]), item[0]))
-    return ordered[0][1][0] if ordered else ""
-
-
-def _order(category: dict) -> float:
-    try:
-        return float(category.get("order", float("inf")))
-    except (TypeError, ValueError):
-        return float("inf")
+    return min(categories, key=lambda key: (categories[key].get("order", 999), key), default="")
 
 
 def from_form(form: Mapping, articles_dir: str) -> Fields:
