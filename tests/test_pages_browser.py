@@ -50,6 +50,11 @@ def is_api_post(path: str):
     return lambda request: request.method == "POST" and request.url.endswith(path)
 
 
+def is_event(kind: str):
+    return lambda request: is_api_post("/api/v1/events")(request) and \
+        request.post_data_json["kind"] == kind
+
+
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -110,10 +115,13 @@ def test_search_box_suggests_articles_as_you_type_with_the_keyboard(page, live_s
     expect(box).to_have_attribute("aria-expanded", "false")
     box.press("ArrowDown")                                 # the list again, its first option chosen
     expect(first).to_have_attribute("aria-selected", "true")
-    with page.expect_request(is_api_post("/api/v1/events")) as chosen:
+    with page.expect_request(is_event("view")) as viewed, \
+            page.expect_request(is_event("search")) as searched:
         box.press("Enter")
     expect(page).to_have_url(re.compile(r"/a/en/reset-password"))
-    assert chosen.value.post_data_json["article_id"] == "en/reset-password"
+    event = searched.value.post_data_json
+    assert event["query"] == "reset pass" and event["result_ids"][0] == "en/reset-password"
+    assert viewed.value.post_data_json["query"] == "reset pass"      # what opened the article
 
 
 @pytest.mark.parametrize("lang, typed, label, title", [

@@ -209,10 +209,14 @@
       active = -1;
     }
 
+    /* As a results page would: the search (its suggestions as results), then the article
+     * page's view event carries the query (the view is what opened it). */
     function choose(index) {
-      var item = items[index];
-      track({ kind: "click", query: input.value.trim(), language: item.language, article_id: item.id });
-      window.location.assign(item.url);
+      var query = input.value.trim();
+      save(storage("sessionStorage"), QUERY_KEY, query);
+      track({ kind: "search", query: query, language: document.documentElement.lang,
+              result_count: items.length, result_ids: items.map(function (item) { return item.id; }) });
+      window.location.assign(items[index].url);
     }
 
     function select(index) {
