@@ -194,7 +194,8 @@ class KeywordRanker:
         self.searcher.close()
 
     # --- query building ----------------------------------------------------------------------
-    def _known(self, lang: str, term: str) -> bool:
+    def known(self, lang: str, term: str) -> bool:
+        """Whether the index term ``term`` occurs in some text field of language ``lang``."""
         return any(self.postings.has_term(f"{name}_{lang}", term) for name in TEXT_FIELDS)
 
     def _corrections(self, tokens: list[str], language: str) -> dict[str, str]:
@@ -207,7 +208,7 @@ class KeywordRanker:
             analyzed = {lang: analyze(token, lang) for lang in LANGUAGES}
             if not any(analyzed.values()):   # a stop word in every language ("they", "yours")
                 continue
-            if any(self._known(lang, t) for lang, terms in analyzed.items() for t in terms):
+            if any(self.known(lang, t) for lang, terms in analyzed.items() for t in terms):
                 continue
             if in_dictionary(token, language):   # a real word the knowledge base does not use: no typo
                 continue

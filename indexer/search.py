@@ -23,7 +23,7 @@ from indexer.analysis import LANGUAGES, clean_query, detect_language
 from indexer.articles import Article
 from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVIDENCE_THRESHOLD,
                                 KEYWORD_EVIDENCE_WEIGHT, TAIL_RATIO, Floors,
-                                answered, asks_something, calibrate, cut_tail,
+                                answered, asks_something, calibrate, cut_tail, domain_evidence,
                                 has_real_words, title_sample)
 from indexer.catalog import Catalog
 from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, section_key,
@@ -367,6 +367,28 @@ class SearchService:
             ranked, semantic_ranked = self._rankings(text, language, mode, self.settings.candidates,
                                                      (), parsed)
             return self._evidence(text, language, mode, parsed, ranked, semantic_ranked)
+
+    def in_domain(self, query: str, *, language: str | None = None) -> bool:
+        """Whether ``query`` looks like a question about this knowledge base's product, answered
+        or not: it asks something in real words (``asks_something``, ``has_real_words``) and
+        has evidence of the domain (``indexer.abstention.domain_evidence``). Keyword only: half
+        of its words are words the knowledge base uses. With an embedder: its best cosine on
+        the calibrated scale (0 at the off-topic background) plus half that share reaches
+        ``DOMAIN_THRESHOLD`` (words alone let "tell me a joke" in; a cross-lingual question
+        shares no words)."""
+        with self._guard():
+            text = clean_query(query)
+            language = language if language in LANGUAGES else detect_language(text)
+            if not asks_something(text) or not has_real_words(text, language):
+                return False
+            terms = self.keyword.parse(text, language, correct=False).typed.get(language, set())
+            share = (sum(self.keyword.known(language, term) for term in terms) / len(terms)
+                     if terms else 0.0)
+            cosine = None
+            if self.semantic is not None:
+                cosine = max((score for _, score in self.semantic.rank(text, 1, self._allowed(()))),
+                             default=None)
+            return domain_evidence(self.floors, share, cosine)
 
     def _same_language_coverage(self, text: str, language: str, article_id: str) -> float | None:
         """``_coverage`` of the article's version in the query's language (itself, or its

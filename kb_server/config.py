@@ -175,6 +175,11 @@ SETTINGS: tuple[Setting, ...] = (
             "`not_helpful`)", parse=_words),
     Setting("NO_CLICK_MINUTES", 30, "how long after a search a click or view still counts",
             parse=float),
+    Setting("GAP_IN_DOMAIN_ONLY", True,
+            "a search that found nothing opens or joins a gap ticket only when it looks like a "
+            "question about this product (real words, and words the knowledge base uses or, with "
+            "the embedder, a meaning close to it); false: every failed search does",
+            parse=_bool),
     Setting("GAP_SIMILARITY", 0.6,
             "least similarity (0..1) for a failed search to join another need's gap ticket",
             parse=float),

@@ -29,6 +29,8 @@ STRINGS: dict[str, dict[str, str]] = {
                            "ru": "Опишите проблему, например «забыл пароль»",
                            "uk": "Опишіть проблему, наприклад «забув пароль»"},
     "search_button": {"en": "Search", "ru": "Найти", "uk": "Шукати"},
+    "suggestions_label": {"en": "Suggested articles", "ru": "Подходящие статьи",
+                          "uk": "Відповідні статті"},
     "categories": {"en": "Categories", "ru": "Разделы", "uk": "Розділи"},
     "popular": {"en": "Popular articles", "ru": "Популярные статьи", "uk": "Популярні статті"},
     "home": {"en": "Help center", "ru": "Справочный центр", "uk": "Довідковий центр"},

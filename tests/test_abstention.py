@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from indexer.abstention import (PROBES, TITLE_SAMPLE, Floors, answered, calibrate, cut_tail,
-                                floor_of, title_sample)
+                                domain_evidence, floor_of, title_sample)
 from indexer.keyword import analyze
 
 
@@ -178,3 +178,11 @@ def test_a_keyword_search_answers_on_the_evidence_answer_evidence_gives(bundled_
     other = service.answer_evidence("best hiking boots for the alps", mode="keyword")
     assert not answered(other, KEYWORD_EVIDENCE_THRESHOLD)
     assert service.search("best hiking boots for the alps", mode="keyword").total == 0
+
+
+def test_domain_evidence_asks_half_the_words_or_the_meaning():
+    floors = Floors(semantic=0.85, semantic_background=0.80, semantic_answer=0.90)
+    assert domain_evidence(floors, 0.5) and not domain_evidence(floors, 1 / 3)   # keyword only
+    assert not domain_evidence(floors, 0.5, cosine=0.80)     # words, at the off-topic background
+    assert domain_evidence(floors, 0.0, cosine=0.86)        # no shared word: close in meaning
+    assert domain_evidence(floors, 0.5, cosine=0.83) and not domain_evidence(floors, 0.0, cosine=0.83)

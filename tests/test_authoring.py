@@ -58,6 +58,19 @@ def test_bad_fields_are_refused_with_the_reason(articles_dir, overrides, message
         from_form(form(**overrides), str(articles_dir))
 
 
+def test_a_new_article_starts_in_the_first_configured_category(app, articles_dir):
+    """Not in "general", which categories.yml does not have (saving it was refused)."""
+    editor = staff_client(app, "editor")
+    page = editor.get("/console/articles/new").get_data(as_text=True)
+    selected = re.findall(r'<option value="([^"]*)" selected>', page.split('name="category"')[1])
+    assert selected[0] == "account" and 'value="general"' not in page
+    assert from_form(form(category=""), str(articles_dir)).category == "account"
+    refused = editor.post("/console/articles", data=form(category="general"))
+    assert refused.status_code == 400 and "unknown category" in refused.get_data(as_text=True)
+    (articles_dir / "categories.yml").unlink()                  # no categories: none
+    assert from_form(form(category=""), str(articles_dir)).category == ""
+
+
 # --- KCS workflow, publishing, search ----------------------------------------------------------
 def test_agent_drafts_and_submits_editor_publishes_and_search_finds_it_within_2s(app):
     agent = staff_client(app, "agent")

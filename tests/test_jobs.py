@@ -86,6 +86,22 @@ def smtp_server(app, handler):
 
 
 # --- storage -------------------------------------------------------------------------------------
+def test_a_reply_still_queued_is_the_first_response(app, tmp_path):
+    """No consumer has sent it yet (jobs waiting; ``app`` made the database): the agent answered when the
+    reply was made, whatever its delivery state."""
+    queued = queued_app(tmp_path)
+    reference = new_ticket(queued.test_client())
+    staff = queued.test_client()
+    assert login(staff, STAFF_ADMIN).status_code == 302
+    staff.post(f"/console/t/{reference}/reply", data={"body": "Open Billing."})
+    assert reply_state(queued, reference)["delivery"] == "queued"
+    with queued.app_context():
+        ticket = load(reference)
+        [message] = conversation.messages(ticket)
+        assert ticket.first_response_at == message.created_at
+        assert ticket.sla_next_due != ticket.sla_first_response_due   # next update, not the reply
+
+
 def test_a_queued_job_survives_a_restart(app, client, tmp_path):
     before = queued_app(tmp_path)
     reference = new_ticket(before.test_client())
@@ -206,8 +222,9 @@ def test_a_server_that_keeps_failing_is_retried_then_marked_failed(tmp_path, app
         controller.stop()
     assert relay.failures == 7 and state["attempts"] == 3 and "451" in state["delivery_error"]
     assert "retry_at" not in state and relay.messages == []
-    with queued.app_context():
-        assert load(reference).first_response_at is None
+    with queued.app_context():     # the agent answered, though the e-mail failed
+        ticket = load(reference)
+        assert ticket.first_response_at == conversation.messages(ticket)[0].created_at
 
 
 def test_while_a_retry_waits_the_message_says_when(tmp_path, app):

@@ -60,6 +60,18 @@ def test_pages_have_landmarks_skip_link_and_labels(client):
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
 
 
+@pytest.mark.parametrize("page", ["/", "/console/login"])
+def test_pages_link_a_favicon_that_is_served(client, page):
+    html = client.get(page).get_data(as_text=True)
+    links = re.findall(r'<link rel="icon" href="([^"]+)"', html)
+    assert "/favicon.ico" in links and any(link.endswith("favicon.svg") for link in links)
+    icon = client.get("/favicon.ico")        # what browsers ask for whatever a page links
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+    assert icon.data[:4] == b"\x00\x00\x01\x00" and icon.cache_control.max_age > 0
+    svg = client.get(next(link for link in links if link.endswith(".svg")))
+    assert svg.status_code == 200 and b"<svg" in svg.data
+
+
 def test_ui_language_from_accept_language_param_and_cookie(client):
     html = page(client, "/", headers={"Accept-Language": "uk-UA,uk;q=0.9,en;q=0.5"})
     assert '<html lang="uk">' in html and "Чим ми можемо допомогти?" in html

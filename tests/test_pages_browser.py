@@ -1,8 +1,10 @@
 """The help center in real headless Chromium: search, results, article, feedback, contact, mobile."""
 from __future__ import annotations
 
+import os
 import re
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -15,6 +17,12 @@ expect = playwright_api.expect
 pytestmark = pytest.mark.browser
 
 MOBILE = {"width": 375, "height": 740}
+SHOTS = os.environ.get("LZ_SHOTS")
+
+
+def shoot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 PHONE = {"width": 390, "height": 844}
 
 
@@ -40,6 +48,11 @@ def page(browser):
 
 def is_api_post(path: str):
     return lambda request: request.method == "POST" and request.url.endswith(path)
+
+
+def is_event(kind: str):
+    return lambda request: is_api_post("/api/v1/events")(request) and \
+        request.post_data_json["kind"] == kind
 
 
 def no_horizontal_scroll(page) -> bool:
@@ -79,6 +92,51 @@ def test_search_open_article_and_say_it_did_not_help(page, live_server):
     assert sent == {**sent, "article_id": "en/reset-password", "helpful": False, "reason": "unclear",
                     "comment": "Which email address?", "query": "reset password",
                     "session_id": session_id}
+
+
+def test_search_box_suggests_articles_as_you_type_with_the_keyboard(page, live_server):
+    page.goto(live_server + "/")
+    box = page.get_by_role("combobox", name="Search the help center")
+    box.press_sequentially("reset pass")
+    listbox = page.get_by_role("listbox", name="Suggested articles")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    first = listbox.get_by_role("option").first
+    expect(first).to_contain_text("Reset your password")
+    shoot(page, "helpcenter-suggestions")
+    box.press("ArrowDown")
+    expect(first).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", first.get_attribute("id"))
+    shoot(page, "helpcenter-suggestion-chosen")
+    box.press("ArrowUp")                                   # back in the box: nothing chosen
+    expect(box).not_to_have_attribute("aria-activedescendant", re.compile("."))
+    box.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press("ArrowDown")                                 # the list again, its first option chosen
+    expect(first).to_have_attribute("aria-selected", "true")
+    with page.expect_request(is_event("view")) as viewed, \
+            page.expect_request(is_event("search")) as searched:
+        box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/a/en/reset-password"))
+    event = searched.value.post_data_json
+    assert event["query"] == "reset pass" and event["result_ids"][0] == "en/reset-password"
+    assert viewed.value.post_data_json["query"] == "reset pass"      # what opened the article
+
+
+@pytest.mark.parametrize("lang, typed, label, title", [
+    ("ru", "сбросить пар", "Подходящие статьи", "Как сбросить пароль"),
+    ("uk", "скинути пар", "Відповідні статті", "Як скинути пароль"),
+])
+def test_suggestions_speak_the_pages_language(page, live_server, lang, typed, label, title):
+    page.goto(live_server + f"/search?q=invoice&lang={lang}")    # the header's box
+    box = page.get_by_role("combobox")
+    box.fill("")
+    box.press_sequentially(typed)
+    expect(page.get_by_role("listbox", name=label).get_by_role("option").first).to_contain_text(title)
+    shoot(page, f"helpcenter-suggestions-{lang}")
+    box.press("Enter")                                     # no suggestion chosen: a search
+    expect(page).to_have_url(re.compile(r"/search\?q="))
 
 
 def test_failing_events_never_break_the_page(page, live_server):

@@ -141,3 +141,25 @@ def test_a_resolved_ticket_is_checked_once_more(office, client):
         db.session.commit()
     assert "met: 1" in sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=2))
     assert "no open tickets" in sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=3))
+
+
+def test_a_gap_ticket_has_a_resolution_target_only(office, client):
+    """No user waits for a reply on a knowledge gap: no first response is due, none breaches,
+    and the console says so."""
+    from staff_helpers import STAFF_ADMIN, PASSWORD, login
+    with time_machine.travel(MONDAY_10_BERLIN, tick=False):
+        post(client, "events", {"session_id": "s1", "kind": "search", "query": "error 809 vpn",
+                                "result_count": 0})
+    with office.app_context():
+        reference = db.session.scalar(db.select(Ticket.reference).filter_by(kind="gap"))
+    row = ticket(office, reference)
+    assert row.sla_first_response_due is None
+    assert row.sla_next_due == row.sla_resolution_due is not None
+    output = sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=26))  # P4: a reply in 8h
+    assert "ok: 1" in output and "action" not in output
+    listed = client.get(f"/api/v1/tickets/{reference}", headers=STAFF).get_json()["ticket"]
+    assert listed["sla_first_response_due"] is None and listed["sla_state"] == "ok"
+    assert listed["sla_next_due"] == listed["sla_resolution_due"]
+    login(client, STAFF_ADMIN, PASSWORD)
+    page = client.get(f"/console/t/{reference}").get_data(as_text=True)
+    assert "not applicable (no user waits for a reply)" in page

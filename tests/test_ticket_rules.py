@@ -9,7 +9,10 @@ from kb_server.extensions import db
 from kb_server.models import utcnow
 from kb_server.tickets import rules, service
 from kb_server.cli.tickets import tickets as tickets_cli
-from kb_server.models.tickets import Ticket
+from kb_server.models import Event
+from kb_server.models.tickets import Ticket, TicketSignal
+from tests.conftest import make_app
+from tests.search_helpers import copy_fixture_kb, write_article
 from tests.tickets_helpers import STAFF, add_event, gap_tickets, post, search
 
 LATER = dt.timedelta(minutes=31)   # past the default 30-minute no-click window
@@ -87,6 +90,65 @@ def test_not_helpful_without_any_query_groups_by_article(app, client):
     [gap] = gap_tickets(app)
     assert gap["subject"] == "2 users found article en/two-factor not helpful"
     assert gap["gap"]["articles"]["en/two-factor"]["reasons"] == {"unclear": 2}
+
+
+# --- only questions about the product become gap tickets --------------------------------------
+OFF_TOPIC = ["pizza recipe", "qwzxvpl", "!!!"]
+IN_DOMAIN = "how do I export my invoices to xero"    # invoices: yes; xero: not documented
+
+
+def _failed_searches(app, client) -> list[str]:
+    """Search the off-topic queries and the in-domain one, finding nothing; the rule each
+    event was judged by."""
+    for n, query in enumerate([*OFF_TOPIC, IN_DOMAIN]):
+        search(client, f"s{n}", query)
+    with app.app_context():
+        rows = db.session.execute(db.select(Event.query, TicketSignal.rule)
+                                  .join(TicketSignal, TicketSignal.event_id == Event.id)
+                                  .order_by(Event.id)).all()
+    return [rule for _, rule in rows]
+
+
+@pytest.fixture(scope="module", params=["keyword", "hybrid"])
+def domain_app(request, tmp_path_factory):
+    """An app ranking by keywords, or by the e5 embedder too (its sections embedded), on the
+    fixture knowledge base and an article on exports (invoices and exports are its domain)."""
+    from kb_server import search as search_seam
+    root = tmp_path_factory.mktemp(request.param)
+    kb = copy_fixture_kb(root / "articles")
+    write_article(kb, "en", "export-data", "Export your data",
+                  "Download a ZIP archive of your workspace: Settings, Export, Start export.",
+                  category="account")
+    hybrid = {"EMBEDDER": "e5", "SEARCH_MODE": "hybrid"} if request.param == "hybrid" else {}
+    app = make_app(root, GAP_IN_DOMAIN_ONLY=True, **hybrid)
+    if hybrid:
+        with app.app_context():
+            search_seam.reindex()
+            assert search_seam.health()["mode"] == "hybrid"
+    return app
+
+
+def test_only_failed_searches_about_the_product_open_gap_tickets(domain_app):
+    judged = _failed_searches(domain_app, domain_app.test_client())
+    assert judged == ["off_topic", "off_topic", "none", "zero_results"]
+    [gap] = gap_tickets(domain_app)
+    assert gap["gap"]["query"] == IN_DOMAIN.lower()
+    with domain_app.app_context():     # every failed search stays in analytics
+        assert db.session.scalar(db.select(db.func.count()).select_from(Event)
+                                 .where(Event.result_count == 0)) == 4
+        service_ = domain_app.extensions["search"]
+        keyword_only = domain_app.config["SEARCH_MODE"] == "keyword"
+        assert (service_.semantic is None) == keyword_only
+        assert not service_.in_domain("tell me a joke")
+        if keyword_only:       # one common word of the knowledge base ("long") is not enough
+            assert not service_.in_domain("how long to boil an egg")
+
+
+def test_every_failed_search_opens_a_gap_ticket_when_the_domain_rule_is_off(app, client):
+    app.config["GAP_IN_DOMAIN_ONLY"] = False
+    _failed_searches(app, client)
+    assert [gap["gap"]["query"] for gap in gap_tickets(app)] == \
+        ["pizza recipe", "qwzxvpl", IN_DOMAIN.lower()]
 
 
 # --- grouping ----------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class Fields:
     slug: str
     language: str
     translation_key: str = ""
-    category: str = "general"
+    category: str = ""         # new articles: ``default_category``
     tags: list[str] = field(default_factory=list)
     summary: str = ""
     visibility: str = "public"
@@ -81,19 +81,28 @@ def _text(form: Mapping, name: str) -> str:
     return value.strip() if name != "body" else value.replace("\r\n", "\n")
 
 
+def default_category(articles_dir: str) -> str:
+    """The category a new article starts in: the first of ``categories.yml`` in the help
+    center's order (``order``, then id), or none when no categories are configured."""
+    categories = load_categories(articles_dir)
+    return min(categories, key=lambda key: (categories[key].get("order", 999), key), default="")
+
+
 def from_form(form: Mapping, articles_dir: str) -> Fields:
     """Validated fields from the editor form (or JSON); ``AuthoringError`` names the problem."""
     fields = Fields(
         title=_text(form, "title"), slug=_text(form, "slug").lower(),
         language=_text(form, "language"), translation_key=_text(form, "translation_key"),
-        category=_text(form, "category") or "general", tags=_list(form.get("tags")),
+        category=_text(form, "category") or default_category(articles_dir),
+        tags=_list(form.get("tags")),
         summary=_text(form, "summary"), visibility=_text(form, "visibility") or "public",
         urls=_list(form.get("urls")), body=_text(form, "body"))
     if fields.visibility not in VISIBILITIES:
         raise AuthoringError(f"'visibility' must be one of {', '.join(VISIBILITIES)}")
     categories = load_categories(articles_dir)
     if categories and fields.category not in categories:
-        raise AuthoringError(f"unknown category {fields.category!r}")
+        raise AuthoringError(f"unknown category {fields.category!r}: one of "
+                             f"{', '.join(categories)}")
     validate(fields)
     fields.translation_key = fields.translation_key or fields.slug
     return fields

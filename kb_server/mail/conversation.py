@@ -180,7 +180,8 @@ def reply_to_user(ticket: Ticket, body: str, *, staff: User | None = None, ratin
                   **data) -> TicketMessage:
     """Keep ``body`` in the conversation and queue its e-mail to the ticket's user (``rating``:
     with the satisfaction links, e.g. with the resolution): ``delivery`` is ``queued`` until
-    the job has sent it (``tickets.delivery``). The caller commits, which queues the job."""
+    the job has sent it (``tickets.delivery``); the first reply is the ticket's first response
+    whatever its delivery. The caller commits, which queues the job."""
     thread = thread_ids(ticket)
     message = TicketMessage(ticket_id=ticket.id, kind="reply", author_id=staff.id if staff else None,
                             author=staff.display_name if staff else "", body=body,
@@ -189,4 +190,6 @@ def reply_to_user(ticket: Ticket, body: str, *, staff: User | None = None, ratin
     db.session.flush()
     delivery.queue_reply(ticket, message, thread=thread, rating=rating)
     ticket.updated_at = utcnow()
+    if ticket.first_response_at is None:     # answered now, whenever the e-mail goes out
+        ticket.first_response_at = message.created_at
     return message

@@ -23,7 +23,6 @@ from kb_server.models.base import utcnow
 ROLES = ("admin", "editor", "analyst", "agent")
 MESSAGE_KINDS = ("reply", "note", "user", "escalation", "system")
 DELIVERY_STATES = ("queued", "sent", "outbox", "failed")     # of a reply (tickets.delivery)
-DELIVERED = ("sent", "outbox")
 
 
 def iso(value: dt.datetime | None) -> str | None:

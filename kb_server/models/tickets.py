@@ -151,7 +151,7 @@ def _status_changed(ticket: Ticket, value: str, old, initiator) -> None:
 class TicketSignal(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(Integer, unique=True, index=True)
-    rule: Mapped[str] = mapped_column(String(16))   # zero_results | no_click | not_helpful | none
+    rule: Mapped[str] = mapped_column(String(16))   # zero_results | no_click | not_helpful | off_topic | none
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     session_id: Mapped[str] = mapped_column(String(64), default="")
     processed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -181,6 +181,120 @@
     }).catch(function () { /* the Send button still records it */ });
   }
 
+  /* Search-as-you-type on the help center's search boxes (the widget's suggest API): an ARIA
+   * combobox whose listbox the arrow keys move through; Enter or a click opens the article at
+   * its section, Escape closes the list, Enter without a chosen suggestion searches as before. */
+  var SUGGEST_DELAY = 150;      // ms after the last keystroke
+  var SUGGEST_MIN = 2;          // characters typed before suggestions are asked for
+  var SUGGEST_LIMIT = 6;
+
+  function initSuggest(input) {
+    var list = document.createElement("ul");
+    var items = [], active = -1, timer = null, asked = 0;
+    list.id = input.id + "-suggestions";
+    list.className = "suggestions";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", input.dataset.suggestLabel);
+    list.hidden = true;
+    input.form.appendChild(list);
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("aria-expanded", "false");
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    /* As a results page would: the search (its suggestions as results), then the article
+     * page's view event carries the query (the view is what opened it). */
+    function choose(index) {
+      var query = input.value.trim();
+      save(storage("sessionStorage"), QUERY_KEY, query);
+      track({ kind: "search", query: query, language: document.documentElement.lang,
+              result_count: items.length, result_ids: items.map(function (item) { return item.id; }) });
+      window.location.assign(items[index].url);
+    }
+
+    function select(index) {
+      var options = list.children;
+      if (active >= 0) { options[active].setAttribute("aria-selected", "false"); }
+      active = index;
+      if (active < 0) { input.removeAttribute("aria-activedescendant"); return; }
+      options[active].setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", options[active].id);
+      options[active].scrollIntoView({ block: "nearest" });
+    }
+
+    function show(suggestions) {
+      items = suggestions;
+      active = -1;
+      list.textContent = "";
+      items.forEach(function (item, index) {
+        var option = document.createElement("li");
+        option.id = list.id + "-" + index;
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", "false");
+        option.lang = item.language;
+        option.textContent = item.title;
+        if (item.section) {
+          var section = document.createElement("span");
+          section.className = "suggestion-section";
+          section.textContent = item.section;
+          option.appendChild(section);
+        }
+        option.addEventListener("mousedown", function (event) { event.preventDefault(); });
+        option.addEventListener("click", function () { choose(index); });
+        list.appendChild(option);
+      });
+      if (!items.length) { close(); return; }
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+
+    function ask() {
+      var query = input.value.trim();
+      var number = ++asked;
+      if (query.length < SUGGEST_MIN) { show([]); return; }
+      var url = "/api/v1/suggest?" + new URLSearchParams({ q: query, limit: SUGGEST_LIMIT,
+                                                            lang: document.documentElement.lang });
+      fetch(url, { headers: { "Accept": "application/json" } }).then(function (response) {
+        return response.ok ? response.json() : { suggestions: [] };
+      }).then(function (data) {
+        if (number === asked) { show(data.suggestions || []); }   // only the latest answer
+      }).catch(function () { /* no suggestions: the search button still works */ });
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(ask, SUGGEST_DELAY);
+    });
+    input.addEventListener("keydown", function (event) {
+      var open = !list.hidden;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!items.length) { return; }
+        event.preventDefault();
+        if (!open) { list.hidden = false; input.setAttribute("aria-expanded", "true"); }
+        var next = active + (event.key === "ArrowDown" ? 1 : -1);    // -1: back in the box
+        select(next >= items.length ? -1 : next < -1 ? items.length - 1 : next);
+      } else if (event.key === "Enter" && open && active >= 0) {
+        event.preventDefault();
+        choose(active);
+      } else if (event.key === "Escape" && open) {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", close);
+  }
+
+  function initSuggestions() {
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-suggest-label]"), initSuggest);
+  }
+
   /* The filters of a results page: folded on a narrow screen (results first), open on a wide one. */
   function initFilters() {
     var filters = document.querySelector(".facets details");
@@ -192,7 +306,7 @@
   }
 
   function init() {
-    [initResults, initArticle, initFeedback, initContact, initRating, initFilters].forEach(function (step) {
+    [initResults, initArticle, initFeedback, initContact, initRating, initFilters, initSuggestions].forEach(function (step) {
       try { step(); } catch (e) { /* one broken part must not stop the others */ }
     });
   }

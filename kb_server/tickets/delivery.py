@@ -7,7 +7,8 @@ link, rating links on request) and sends it: over SMTP when ``MAIL_SMTP_HOST`` i
 the outbox folder (the embedded default). A transient SMTP failure is retried ``MAIL_RETRIES``
 times, ``MAIL_RETRY_SECONDS`` doubled each time (``retry_at`` and the last ``delivery_error``
 are shown meanwhile); the end state is kept on the message: ``sent``, ``outbox`` or ``failed``
-(with ``delivery_error``). A delivered first reply is the ticket's first response.
+(with ``delivery_error``). A reply counts for the SLA when it is made (its first response or
+an update), whatever its delivery state.
 """
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from kb_server.extensions import db
 from kb_server.mail import outbound, tokens
 from kb_server.models import Ticket, TicketMessage, utcnow
 from kb_server.models.staff import DELIVERY_STATES
-from kb_server.tickets import sla_watch
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,6 @@ def deliver(message_id: int) -> str:
     except outbound.MailError as exc:
         return _failed(message, ticket, exc, attempt)
     _record(message, attempts=attempt)
-    if ticket.first_response_at is None:
-        ticket.first_response_at = message.created_at
-        sla_watch.store_state(ticket)
     db.session.commit()
     return message.delivery
 

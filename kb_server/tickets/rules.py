@@ -2,7 +2,8 @@
 
 Rules (a signal is an anonymous hint that the knowledge base failed someone):
 
-- ``zero_results``: a search that found nothing (checked when the event arrives);
+- ``zero_results``: a search that found nothing (checked when the event arrives), when its
+  query is about this product (``in_domain``); junk and other domains are ``off_topic``;
 - ``no_click``: a search with results of which nothing was opened (no click/view event in the
   same session within ``NO_CLICK_MINUTES`` after it; checked once that window has passed);
 - ``not_helpful``: an article rated "not helpful" (checked when the event arrives).
@@ -13,8 +14,9 @@ punctuation, stop words or politeness, stemmed/lemmatised per detected language)
 the same need or, failing that, the most similar one (similarity ≥ ``GAP_SIMILARITY``).
 
 Settings (declared in ``kb_server.config``): ``UNRESOLVED_RULES``, ``NO_CLICK_MINUTES``,
-``GAP_SIMILARITY``. Tests may set ``GAP_SIMILARITY_FUNCTION`` (``f(need_a, need_b) -> 0..1``);
-by default query embeddings compare needs when semantic search is up, else token-set Jaccard.
+``GAP_IN_DOMAIN_ONLY``, ``GAP_SIMILARITY``. Tests may set ``GAP_SIMILARITY_FUNCTION``
+(``f(need_a, need_b) -> 0..1``); by default query embeddings compare needs when semantic search
+is up, else token-set Jaccard.
 """
 from __future__ import annotations
 
@@ -25,8 +27,10 @@ from typing import Callable, Iterable
 import numpy as np
 from flask import current_app
 
+from indexer.abstention import asks_something, has_real_words
 from indexer.analysis import clean_query, detect_language, words
 from indexer.keyword import analyze
+from indexer.search import SearchUnavailable
 
 RULES = ("zero_results", "no_click", "not_helpful")
 OPENED = ("click", "view")
@@ -98,6 +102,21 @@ def _default_similarity() -> Callable[[Need, Need], float]:
     except Exception:  # search service down or not configured: plain words still group
         return jaccard
     return embedding_similarity(semantic.encode) if semantic is not None else jaccard
+
+
+def in_domain(need: Need, config) -> bool:
+    """Whether a failed search's need is a question about this product that the knowledge base
+    does not answer (``SearchService.in_domain``: real words and evidence of the domain), not
+    junk or another domain ("pizza recipe", "qwzxvpl", "!!!"), which stay failed searches in
+    analytics but open no gap ticket. Always true unless ``GAP_IN_DOMAIN_ONLY``; without a
+    readable index, real words are enough."""
+    if not config["GAP_IN_DOMAIN_ONLY"]:
+        return True
+    try:
+        from kb_server import search
+        return search.service().in_domain(need.text, language=need.language)
+    except SearchUnavailable:
+        return asks_something(need.text) and has_real_words(need.text, need.language)
 
 
 def settings() -> dict:

@@ -1,8 +1,8 @@
 """Ticket operations: store events, turn unresolved signals into gap tickets, create contact
 tickets with their session's context, list tickets for staff.
 
-Nothing here calls the search service: events, signals and tickets are stored even while
-search is down.
+Events, signals and tickets are stored even while search is down (a failed search is then
+judged in-domain by its words alone: ``rules.in_domain``).
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import logging
 import re
 from collections import Counter
 
+from flask import current_app
 from sqlalchemy import distinct, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -64,9 +65,8 @@ def process_pending(now: dt.datetime | None = None, limit: int = PENDING_BATCH) 
     config = rules.settings()
     counts: Counter[str] = Counter()
     for event in db.session.scalars(_unjudged(now - config["no_click"], limit)).all():
-        rule = _judge(event, now, config) or "none"
         try:
-            _apply(event, rule, now)
+            rule = _apply(event, _judge(event, now, config) or "none", now)
         except IntegrityError:       # judged meanwhile by a concurrent run
             db.session.rollback()
             continue
@@ -123,11 +123,16 @@ def _opened_after(search: Event, window: dt.timedelta) -> bool:
 
 
 # --- gap tickets -------------------------------------------------------------------------------
-def _apply(event: Event, rule: str, now: dt.datetime) -> None:
-    """Record the outcome of ``rule`` for the event; a signal joins (or opens) a gap ticket."""
+def _apply(event: Event, rule: str, now: dt.datetime) -> str:
+    """Record the outcome of ``rule`` for the event (returned: ``none`` without a need,
+    ``off_topic`` for a failed search about something else); a signal joins (or opens) a gap
+    ticket."""
     need = _need_for(event) if rule in rules.RULES else None
-    signal = TicketSignal(event_id=event.id, rule=rule if need else "none",
-                          session_id=event.session_id, processed_at=now)
+    if need is not None and rule == "zero_results" and not rules.in_domain(need, current_app.config):
+        rule, need = "off_topic", None
+    rule = rule if need or rule == "off_topic" else "none"
+    signal = TicketSignal(event_id=event.id, rule=rule, session_id=event.session_id,
+                          processed_at=now)
     db.session.add(signal)
     if need is not None:
         ticket, created = _gap_ticket_for(need, event, now)
@@ -137,6 +142,7 @@ def _apply(event: Event, rule: str, now: dt.datetime) -> None:
         if created:
             webhooks.emit("ticket.created", ticket)
     db.session.commit()
+    return rule
 
 
 def _need_for(event: Event) -> rules.Need | None:

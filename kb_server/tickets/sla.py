@@ -7,6 +7,9 @@ Three targets, each a duration of *running* time on the target's calendar (``cal
 - ``resolution``: from creation to resolved (the time spent resolved does not count if the
   ticket is reopened).
 
+A knowledge-gap ticket has no user waiting for a reply (``ANSWERS_NOBODY``): its SLA is the
+resolution target only.
+
 The clock stops while the ticket's status is one of ``SLA_PAUSE_STATUSES`` (waiting on the user
 or a third party). ``evaluate(clock, now)`` gives each target's due time and state (``ok``,
 ``due_soon``, ``breached``, ``paused``, or ``met`` / ``missed`` once done); ``sla_actions``
@@ -32,6 +35,8 @@ from flask import current_app
 from kb_server.tickets.calendar import Calendar, CalendarError, Pause, parse_calendars
 
 TARGETS = ("first_response", "next_update", "resolution")
+REPLY_TARGETS = ("first_response", "next_update")   # the targets of a reply to a waiting user
+ANSWERS_NOBODY = ("gap",)                           # ticket kinds without such a user
 DEFAULT_SLA = {
     "P1": {"first_response": "15m", "next_update": "1h", "resolution": "4h"},
     "P2": {"first_response": "1h", "next_update": "4h", "resolution": "8h"},
@@ -71,11 +76,13 @@ class TicketClock:
     """What the SLA of one ticket depends on. ``history`` lists the status changes after
     creation, oldest first (the ticket is ``new`` from ``created_at``); ``replies`` are the times
     of the replies to the user (the first one is the first response); ``fired`` the keys of the
-    SLA actions already taken."""
+    SLA actions already taken; ``kind`` the ticket's (one of ``ANSWERS_NOBODY``: no reply
+    targets)."""
 
     priority: str
     created_at: dt.datetime
     request_class: str = ""
+    kind: str = ""
     history: Sequence[StatusChange] = ()
     replies: Sequence[dt.datetime] = ()
     fired: frozenset[str] = frozenset()
@@ -215,21 +222,24 @@ def priorities() -> tuple[str, ...]:
     return priorities_of(policy())
 
 
-def due_times(priority: str, start: dt.datetime,
-              request_class: str = "") -> tuple[dt.datetime, dt.datetime]:
-    """(first response due, resolution due) of a new ticket created at ``start``."""
+def due_times(priority: str, start: dt.datetime, request_class: str = "",
+              kind: str = "") -> tuple[dt.datetime | None, dt.datetime]:
+    """(first response due, resolution due) of a new ticket of ``kind`` created at ``start``;
+    no first response is due on a ticket that answers nobody (``ANSWERS_NOBODY``)."""
     rules = policy()
     calendar = rules.calendar(priority, request_class)
     first = rules.duration(priority, request_class, "first_response") or dt.timedelta(0)
     resolution = rules.duration(priority, request_class, "resolution") or dt.timedelta(0)
-    return calendar.add(start, first), calendar.add(start, resolution)
+    first_due = None if kind in ANSWERS_NOBODY else calendar.add(start, first)
+    return first_due, calendar.add(start, resolution)
 
 
 def start_clock(ticket, start: dt.datetime) -> None:
-    """A new ticket's due times and SLA state from its priority and class."""
+    """A new ticket's due times and SLA state from its kind, priority and class."""
     ticket.sla_first_response_due, ticket.sla_resolution_due = due_times(
-        ticket.priority, start, ticket.request_class)
-    ticket.sla_state, ticket.sla_next_due = "ok", ticket.sla_first_response_due
+        ticket.priority, start, ticket.request_class, ticket.kind)
+    ticket.sla_state = "ok"
+    ticket.sla_next_due = ticket.sla_first_response_due or ticket.sla_resolution_due
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -290,6 +300,8 @@ def evaluate(clock: TicketClock, now: dt.datetime, rules: Policy | None = None) 
     measures: dict[str, Measure] = {}
 
     def add(target: str, start: dt.datetime, done: dt.datetime | None, extra: list[Pause]):
+        if target in REPLY_TARGETS and clock.kind in ANSWERS_NOBODY:
+            return
         amount = rules.duration(clock.priority, clock.request_class, target)
         if amount is not None:
             measures[target] = _measure(target, calendar, start, amount, pauses + extra, done,

@@ -32,7 +32,7 @@ from kb_server import audit, jobs, webhooks
 from kb_server.extensions import db
 from kb_server.mail import outbound
 from kb_server.models.base import utcnow
-from kb_server.models.staff import DELIVERED, TicketMessage
+from kb_server.models.staff import TicketMessage
 from kb_server.models.tickets import LINES, Ticket
 from kb_server.tickets import sla
 
@@ -59,10 +59,10 @@ def status_history(ticket: Ticket) -> list[sla.StatusChange]:
 
 
 def agent_reply_times(ticket: Ticket) -> list[dt.datetime]:
-    """When staff replies reached the user (or the outbox): first response and updates."""
+    """When staff replied to the user (first response and updates), whatever the delivery
+    state of the e-mail: the answer was given when it was made."""
     return list(db.session.scalars(select(TicketMessage.created_at).where(
-        TicketMessage.ticket_id == ticket.id, TicketMessage.kind == "reply",
-        TicketMessage.delivery.in_(DELIVERED))))
+        TicketMessage.ticket_id == ticket.id, TicketMessage.kind == "reply")))
 
 
 def ticket_clock(ticket: Ticket) -> sla.TicketClock:
@@ -70,7 +70,8 @@ def ticket_clock(ticket: Ticket) -> sla.TicketClock:
     if ticket.first_response_at:
         replies.add(ticket.first_response_at)
     return sla.TicketClock(priority=ticket.priority, created_at=ticket.created_at,
-                           request_class=ticket.request_class, history=status_history(ticket),
+                           request_class=ticket.request_class, kind=ticket.kind,
+                           history=status_history(ticket),
                            replies=sorted(replies), fired=frozenset(ticket.sla_fired or []))
 
 
@@ -115,7 +116,9 @@ def store_state(ticket: Ticket, now: dt.datetime | None = None, rules: sla.Polic
     for target, column in (("first_response", "sla_first_response_due"),
                            ("resolution", "sla_resolution_due")):
         measure = status.measures.get(target)
-        if measure is not None and measure.due is not None:
+        if measure is None:          # no such target (a gap ticket's first response)
+            setattr(ticket, column, None)
+        elif measure.due is not None:
             setattr(ticket, column, measure.due)
     return status
 

@@ -30,7 +30,8 @@ PER_PAGE = 50
 @bp.context_processor
 def _context() -> dict:
     return {**strings.template_context(), "can": auth.can, "fact_label": facts.label,
-            "sla_state": queue.sla_state, "next_due": queue.next_due}
+            "sla_state": queue.sla_state, "next_due": queue.next_due,
+            "answers_nobody": sla.ANSWERS_NOBODY}
 
 
 @bp.app_template_filter("when")

@@ -27,7 +27,8 @@ from indexer.languages import LANGUAGES
 from indexer.render import render_markdown
 from kb_server import auth
 from kb_server.authoring import diff, files, listing, prefill, publishing, store, uploads
-from kb_server.authoring.fields import AuthoringError, Fields, from_form, from_revision
+from kb_server.authoring.fields import (AuthoringError, Fields, default_category, from_form,
+                                       from_revision)
 from kb_server.console import strings
 from kb_server.console.queue import ROW_ID_MAX
 from kb_server.extensions import db, public_limit
@@ -185,6 +186,7 @@ def new_article():
     else:
         fields = Fields(title="", slug="", language=language,
                         translation_key=request.args.get("translation_key", "")[:100])
+    fields.category = fields.category or default_category(current_app.config["ARTICLES_DIR"])
     return _editor(fields, source_ticket=ticket, beside=original)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, make_response, render_template, request,
+                   send_from_directory, url_for)
 
 from indexer.analysis import clean_query, detect_language
 from indexer.languages import LANGUAGES
@@ -38,6 +39,17 @@ def _remember_language(response):
 
 def _not_found():
     abort(make_response(render_template("404.html"), 404))
+
+
+ICON_MAX_AGE = 7 * 24 * 3600   # seconds a browser may keep the favicon
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon browsers ask for at the root whatever the page links (``static/favicon.ico``;
+    the pages also link ``favicon.svg``)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=ICON_MAX_AGE)
 
 
 @bp.get("/")
