@@ -43,6 +43,8 @@ def test_a_rule_wins_over_the_nearest_examples(semantic):
     with_rule = semantic.classify("how do I change the invoice logo? the page says 502", "contact")
     assert (with_rule.request_class, with_rule.method) == ("outage", "rule")
     assert with_rule.matched == ["502"] and with_rule.confidence == 1.0
+    narrow = semantic.classify("only the billing page says 502, the rest works", "contact")
+    assert (narrow.request_class, narrow.method) == ("outage", "rule")    # a rule outranks the scope
 
 
 def test_rules_keep_the_order_of_the_classes(keywords):
