@@ -13,7 +13,7 @@ classes that apply to its kind:
    vectors of the descriptions and example requests (and ``TICKET_EXAMPLES``' labelled requests)
    point to (``TICKET_CLASSIFIER``: ``logreg:C``, a logistic regression on them; ``knn:K``, a
    similarity-weighted vote of the K nearest; ``centroid``), weighed against the request's
-   **scope** (``scope``: ``outage``'s phrases saying many are affected, "everyone", "502",
+   **scope** (``scope``: ``outage``'s phrases saying many are affected, "nobody", "502",
    "лежит"; ``narrow``: its phrases saying only one person, one feature or slowness, "only me",
    "the rest works", "медленно"): with scope and nothing narrow ``outage`` wins when it is within
    ``TICKET_OUTAGE_MARGIN`` of the best; with something narrow and no scope it does not win at
@@ -276,7 +276,7 @@ def parse_method(method: str) -> tuple[str, float]:
 @dataclass(frozen=True)
 class Scope:
     """What a request says of how many are affected: ``URGENT``'s ``scope`` phrases it has
-    (everyone, the whole service, 5xx) and its ``narrow`` ones (one person, one feature,
+    (nobody, the whole service, 5xx) and its ``narrow`` ones (one person, one feature,
     slowness)."""
 
     wide: tuple[str, ...] = ()
