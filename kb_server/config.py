@@ -197,8 +197,10 @@ SETTINGS: tuple[Setting, ...] = (
             "`centroid` (nearest class average)", parse=_classifier_method),
     Setting("TICKET_OUTAGE_MARGIN", DEFAULT_OUTAGE_MARGIN, "the embedder's suggestion is "
             "`outage` when its score is within this of the best class's (probability for "
-            "`logreg`, vote share for `knn`, cosine for `centroid`): a missed outage costs most "
-            "(chosen with the method by `kb tickets eval --choose`)", parse=float),
+            "`logreg`, vote share for `knn`, cosine for `centroid`) and the request says many "
+            "are affected (the outage class's `scope` phrases) and nothing narrower (`narrow`): "
+            "a missed outage costs most (chosen with the method by `kb tickets eval --choose`)",
+            parse=float),
     Setting("TICKET_EXAMPLES", None, "a labelled JSONL file (`kb tickets eval` rows, e.g. the "
             "`kb tickets corrections` export) whose requests are added to the class examples",
             parse=load_requests, shown="none"),

@@ -124,6 +124,25 @@ STRINGS: dict[str, dict[str, str]] = {
                        "uk": "Такої статті чи розділу немає, або їх не опубліковано."},
     "back_home": {"en": "Back to the help center", "ru": "Вернуться в справочный центр",
                   "uk": "Повернутися до довідкового центру"},
+    # generated ticket subjects (stored in English, shown to staff in the console's language)
+    "gap_zero_results": {"en": '{users} searched "{query}" and found nothing',
+                         "ru": "Поиск «{query}»: ничего не найдено ({users})",
+                         "uk": "Пошук «{query}»: нічого не знайдено ({users})"},
+    "gap_no_click": {"en": '{users} searched "{query}" and opened none of the results',
+                     "ru": "Поиск «{query}»: ни один результат не открыт ({users})",
+                     "uk": "Пошук «{query}»: жоден результат не відкрито ({users})"},
+    "gap_not_helpful": {"en": '{users} searched "{query}" and found the answer not helpful',
+                        "ru": "Поиск «{query}»: ответ не помог ({users})",
+                        "uk": "Пошук «{query}»: відповідь не допомогла ({users})"},
+    "gap_article": {"en": "{users} found article {article} not helpful",
+                    "ru": "Статья {article} не помогла ({users})",
+                    "uk": "Стаття {article} не допомогла ({users})"},
+    "incident_outage": {"en": 'Possible outage: {reports} ("{sample}")',
+                        "ru": "Возможный сбой: {reports} («{sample}»)",
+                        "uk": "Можливий збій: {reports} («{sample}»)"},
+    "incident_other": {"en": 'Incident ({request_class}): {reports} ("{sample}")',
+                       "ru": "Инцидент ({request_class}): {reports} («{sample}»)",
+                       "uk": "Інцидент ({request_class}): {reports} («{sample}»)"},
 }
 
 # Plural forms: English (one, other); Russian and Ukrainian (one, few, many).
@@ -134,6 +153,12 @@ PLURALS: dict[str, dict[str, tuple[str, ...]]] = {
     "results": {"en": ("{n} result", "{n} results"),
                 "ru": ("{n} результат", "{n} результата", "{n} результатов"),
                 "uk": ("{n} результат", "{n} результати", "{n} результатів")},
+    "users": {"en": ("{n} user", "{n} users"),
+              "ru": ("{n} пользователь", "{n} пользователя", "{n} пользователей"),
+              "uk": ("{n} користувач", "{n} користувачі", "{n} користувачів")},
+    "reports": {"en": ("{n} report", "{n} reports"),
+                "ru": ("{n} обращение", "{n} обращения", "{n} обращений"),
+                "uk": ("{n} звернення", "{n} звернення", "{n} звернень")},
 }
 
 
@@ -179,6 +204,13 @@ def translate_in(language: str, key: str) -> str:
     return STRINGS[key][_valid(language) or ui_language()]
 
 
+def say(language: str, key: str, **values) -> str:
+    """The UI string ``key`` in ``language`` (English if it is not one of the UI's), filled in:
+    for text made outside a request (a ticket's subject), or in a language given."""
+    text = STRINGS[key][_valid(language) or DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text
+
+
 def translator(own: dict[str, dict[str, str]]):
     """``translate`` for a part of the UI with strings of its own (``own``: key -> language ->
     text), the help center's strings reachable too."""
@@ -198,9 +230,10 @@ def plural_index(n: int, language: str) -> int:
     return 2
 
 
-def plural(key: str, n: int) -> str:
-    """``plural("results", 3)`` -> "3 results" / "3 результата" / "3 результати"."""
-    language = ui_language()
+def plural(key: str, n: int, language: str | None = None) -> str:
+    """``plural("results", 3)`` -> "3 results" / "3 результата" / "3 результати" (in the UI
+    language, or ``language``)."""
+    language = _valid(language) or (DEFAULT_LANGUAGE if language is not None else ui_language())
     return PLURALS[key][language][plural_index(n, language)].format(n=n)
 
 

@@ -43,6 +43,13 @@ def test_each_section_renders(analyst_client):
         assert response.status_code == 200 and expected in response.get_data(as_text=True), section
 
 
+def test_the_share_of_suggested_classes_kept_is_shown_with_the_lines(analyst_client):
+    for section in ("", "lines"):
+        html = page(analyst_client, section, lang="ru").get_data(as_text=True)
+        tile = html.split('data-kpi="suggestion_accuracy"')[1].split("</div>")[0]
+        assert "Предложенный класс не исправлен" in tile and "kpi-value" in tile, section
+
+
 def test_russian_gaps_page_links_to_writing_an_article_for_those_who_may(shared, analyst_client):  # noqa: F811
     html = page(analyst_client, "gaps", lang="ru").get_data(as_text=True)
     assert "Пробелы в контенте" in html and GAP_QUERY in html

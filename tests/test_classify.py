@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from kb_server.tickets.classify import (DEFAULT_METHOD, DEFAULT_OUTAGE_MARGIN, Classifier, Text,
-                                        builtin_classes, decide)
+from kb_server.tickets.classify import (DEFAULT_METHOD, DEFAULT_OUTAGE_MARGIN, Classifier, Scope,
+                                        Text, builtin_classes, decide)
 from kb_server.cli.tickets import tickets
 from kb_server.tickets import evaluate
 from tickets_helpers import STAFF
@@ -43,6 +43,8 @@ def test_a_rule_wins_over_the_nearest_examples(semantic):
     with_rule = semantic.classify("how do I change the invoice logo? the page says 502", "contact")
     assert (with_rule.request_class, with_rule.method) == ("outage", "rule")
     assert with_rule.matched == ["502"] and with_rule.confidence == 1.0
+    narrow = semantic.classify("only the billing page says 502, the rest works", "contact")
+    assert (narrow.request_class, narrow.method) == ("outage", "rule")    # a rule outranks the scope
 
 
 def test_rules_keep_the_order_of_the_classes(keywords):
@@ -71,7 +73,7 @@ def test_keyword_only_mode_matches_inflected_forms(keywords, text):
 
 def test_keyword_only_mode_weighs_the_words_of_the_examples(keywords):
     # no keyword matches (first-match keywords gave the default, how_to): the examples' words decide
-    blocked = keywords.classify("why does the invoice export fail for all our clients", "contact")
+    blocked = keywords.classify("why does the invoice export fail for our clients", "contact")
     assert (blocked.request_class, blocked.method, blocked.matched) == ("business_process", "words", [])
     assert 0 < blocked.confidence < 1 and blocked.reason == "words of the class's examples"
     assert keywords.classify("Спасибо", "contact").method == "default"     # no word is known
@@ -163,12 +165,64 @@ def test_without_rules_the_examples_decide_every_request(semantic):
     assert examples_only.classify(text, "contact").method == "examples"
 
 
-def test_the_outage_margin_prefers_an_outage_close_to_the_best_class():
-    scores = {"performance_security": 0.45, "outage": 0.35, "how_to": 0.2}
-    assert decide(scores, 0.0, cosines=False) == ("performance_security", 0.45)
-    assert decide(scores, DEFAULT_OUTAGE_MARGIN, cosines=False) == ("outage", 0.35)
-    assert decide(scores, 0.05, cosines=False)[0] == "performance_security"
-    assert decide({"how_to": 1.0}, 1.0, cosines=False)[0] == "how_to"      # no outage to prefer
+WIDE, NARROW, BOTH = Scope(wide=("everyone",)), Scope(narrow=("only",)), Scope(("everyone",), ("slow*",))
+
+
+def test_the_outage_margin_prefers_an_outage_close_to_the_best_class_when_many_are_affected():
+    scores = {"performance_security": 0.44, "outage": 0.36, "how_to": 0.2}
+    assert decide(scores, 0.0, cosines=False, scope=WIDE) == ("performance_security", 0.44)
+    assert decide(scores, DEFAULT_OUTAGE_MARGIN, cosines=False, scope=WIDE) == ("outage", 0.36)
+    assert decide(scores, 0.05, cosines=False, scope=WIDE)[0] == "performance_security"
+    assert decide({"how_to": 1.0}, 1.0, cosines=False, scope=WIDE)[0] == "how_to"   # no outage to prefer
+    # without scope, or with both scopes, outage must be the best class itself
+    for scope in (Scope(), BOTH):
+        assert decide(scores, DEFAULT_OUTAGE_MARGIN, cosines=False, scope=scope)[0] == "performance_security"
+        assert decide({"outage": 0.5, "how_to": 0.5}, 0.0, cosines=False, scope=scope)[0] == "outage"
+
+
+def test_a_narrow_scope_keeps_the_examples_from_suggesting_an_outage():
+    scores = {"outage": 0.6, "performance_security": 0.3, "how_to": 0.1}
+    assert decide(scores, DEFAULT_OUTAGE_MARGIN, cosines=False, scope=NARROW) == ("performance_security", 0.3)
+    assert decide(scores, DEFAULT_OUTAGE_MARGIN, cosines=False, scope=BOTH)[0] == "outage"
+    assert decide({"outage": 1.0}, 0.0, cosines=False, scope=NARROW)[0] == "outage"    # nothing else
+
+
+@pytest.mark.parametrize("text,wide,narrow", [
+    ("nobody in the office can open it", True, False),
+    ("у всех сотрудников ошибка 503", True, False),
+    ("ні в кого з колег не відкривається", True, False),
+    ("only my account is affected", False, True),
+    ("отчеты грузятся по две минуты", False, True),        # inflected: минут* / секунд*
+    ("тільки сторінка звітів не працює, решта працює", False, True),
+    ("the search is slow on every page", True, True),
+    ("how do I rename a project", False, False),
+])
+def test_the_scope_of_a_request_is_read_from_its_words(text, wide, narrow):
+    scope = Scope.of(Text(text), builtin_classes())
+    assert (bool(scope.wide), bool(scope.narrow)) == (wide, narrow), scope
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("большой проект открывается больше минуты", "performance_security"),   # slow, not down
+    ("сервіс не працює ні в кого зі співробітників", "outage"),
+    ("Оплата не проходить у всіх клієнтів", "business_process"),   # a function blocked for all
+    ("orbita не відкривається взагалі ні в кого", "outage"),
+    ("where is the notifications setting", "how_to"),
+    ("why does the invoice export fail for all our clients", "business_process"),
+])
+def test_keyword_only_mode_weighs_the_scope(keywords, text, expected):
+    assert keywords.classify(text, "contact").request_class == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("where do I find the dark theme switch", "how_to"),
+    ("the big project needs 40 seconds to open", "performance_security"),
+    ("тільки сторінка рахунків видає помилку, все інше працює", "business_process"),
+    ("не можу зайти лише я, у колег усе працює", "how_to"),
+])
+def test_near_misses_are_not_outages_by_the_margin(semantic, text, expected):
+    suggested = semantic.classify(text, "contact")
+    assert (suggested.request_class, suggested.method) == (expected, "examples"), suggested.to_dict()
 
 
 def test_the_default_catches_holdouts_question_form_outage(semantic):

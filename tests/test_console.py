@@ -295,6 +295,24 @@ def test_gap_ticket_page_shows_the_grouped_queries(staff_app, api):
     assert "zero_results × 3" in section
 
 
+def test_generated_subjects_and_the_suggestions_reason_speak_the_agents_language(staff_app, api):
+    for session in ("gr1", "gr2"):
+        search(api, session, "qzxw ledger scanner", language="en")
+    gap = api.get("/api/v1/tickets?view=gaps&q=qzxw", headers=STAFF).get_json()["tickets"][0]
+    assert gap["subject"] == '2 users searched "qzxw ledger scanner" and found nothing'   # stored
+    ref = new_ticket(api, "Орбита лежит с утра", language="ru", session_id="gr-contact")
+    ukrainian = console(staff_app, "agent1", fresh=True)
+    queue = ukrainian.get("/console/?view=gaps&lang=uk").get_data(as_text=True)
+    assert "Пошук «qzxw ledger scanner»: нічого не знайдено (2 користувачі)" in queue
+    russian = console(staff_app, "agent2", fresh=True)
+    page = russian.get(f"/console/t/{gap['reference']}?lang=ru").get_data(as_text=True)
+    assert "Поиск «qzxw ledger scanner»: ничего не найдено (2 пользователя)" in page
+    reason = russian.get(f"/console/t/{ref}").get_data(as_text=True).split("data-suggestion-reason>")[1]
+    assert reason.startswith("правило: «лежит»")
+    english = console(staff_app, "agent1").get(f"/console/t/{ref}").get_data(as_text=True)
+    assert english.split("data-suggestion-reason>")[1].startswith("rule: &#34;лежит&#34;")
+
+
 # --- actions -----------------------------------------------------------------------------------
 def test_take_assign_and_status_lifecycle_are_audited(staff_app, api):
     ref = new_ticket(api, "lifecycle ticket")

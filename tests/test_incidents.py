@@ -245,6 +245,9 @@ def test_the_console_shows_the_incident_and_the_suggestion(app, client):
     page = client.get(f"/console/t/{contact_ref}").get_data(as_text=True)
     assert "data-suggestion" in page and "rule: &#34;502&#34;" in page and "100%" in page
     assert f">{reference}</a>" in page
+    page = client.get(f"/console/t/{reference}?lang=uk").get_data(as_text=True)   # generated: localized
+    assert "Можливий збій: 3 звернення («Orbita лежит, ничего не открывается»)" in page
+    assert "3 звернення, схожих, у вікні інциденту (Збій)" in page
 
 
 # --- corrections -------------------------------------------------------------------------------

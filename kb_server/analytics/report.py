@@ -258,8 +258,12 @@ def ticket_facts(filters: Filters) -> list[ticket_metrics.TicketFacts]:
 
 
 def ticket_summary(filters: Filters) -> dict:
+    """Line-1 metrics of the tickets in range, and the share of suggested classes agents kept."""
     calendar = sla.policy().calendars[BUSINESS]
-    return ticket_metrics.summary(ticket_facts(filters), calendar)
+    result = ticket_metrics.summary(ticket_facts(filters), calendar)
+    result["suggestion_accuracy"] = corrections.suggestion_accuracy(
+        *filters.bounds, clauses=tuple(filters.clauses(Ticket)))["accuracy"]
+    return result
 
 
 # --- the reports -------------------------------------------------------------------------------
@@ -280,10 +284,8 @@ def summary(filters: Filters, numbers: EventNumbers | None = None) -> dict:
     result["not_helpful_reasons"] = dict(numbers.reasons.most_common())
     for key in ("csat", "resolved_at_line1_rate", "first_contact_resolution_rate",
                 "sla_breach_rate", "link_rate", "median_first_response_minutes",
-                "median_resolution_minutes"):
+                "median_resolution_minutes", "suggestion_accuracy"):
         result[key] = tickets[key]
-    result["suggestion_accuracy"] = corrections.suggestion_accuracy(
-        *filters.bounds, clauses=tuple(filters.clauses(Ticket)))["accuracy"]
     result["tickets"] = tickets
     return result
 

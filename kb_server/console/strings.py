@@ -3,6 +3,7 @@ as on the help center (``?lang=``, remembered in a cookie, else the browser's)."
 from __future__ import annotations
 
 from kb_server import i18n
+from kb_server.tickets import incidents, rules
 
 _S: dict[str, tuple[str, str, str]] = {
     "console": ("Support console", "Консоль поддержки", "Консоль підтримки"),
@@ -343,6 +344,8 @@ _S: dict[str, tuple[str, str, str]] = {
     "m_median_resolution_minutes": ("Median resolution", "Медиана решения", "Медіана розв'язання"),
     "m_sla_breach_rate": ("SLA breached", "Нарушения SLA", "Порушення SLA"),
     "m_link_rate": ("Linked to an article", "Со ссылкой на статью", "З посиланням на статтю"),
+    "m_suggestion_accuracy": ("Suggested class kept", "Предложенный класс не исправлен",
+                              "Запропонований клас не виправлено"),
     "webhooks": ("Webhooks", "Вебхуки", "Вебхуки"),
     "webhooks_intro": ("Ticket events are POSTed as signed JSON to these endpoints, so an existing "
                        "help desk can take the tickets.",
@@ -491,6 +494,23 @@ _S: dict[str, tuple[str, str, str]] = {
     "sync_errors": ("Files that could not be read", "Файлы, которые не удалось прочитать",
                     "Файли, які не вдалося прочитати"),
     "history": ("History", "История", "Історія"),
+    "reason_rule": ("rule: {phrases}", "правило: {phrases}", "правило: {phrases}"),
+    "reason_keywords": ("keywords: {phrases}", "ключевые слова: {phrases}",
+                        "ключові слова: {phrases}"),
+    "reason_words": ("words of the class's examples", "слова примеров класса",
+                     "слова прикладів класу"),
+    "reason_keyword": ("keyword {phrases}", "ключевое слово {phrases}", "ключове слово {phrases}"),
+    "reason_examples": ("nearest examples: {examples}", "ближайшие примеры: {examples}",
+                        "найближчі приклади: {examples}"),
+    "reason_scope_wide": ("many affected: {phrases}", "затронуты многие: {phrases}",
+                          "зачеплено багатьох: {phrases}"),
+    "reason_scope_narrow": ("limited: {phrases}", "ограничено: {phrases}", "обмежено: {phrases}"),
+    "reason_incident": ("{reports} alike within the incident window ({request_class})",
+                        "{reports}, похожих, в окне инцидента ({request_class})",
+                        "{reports}, схожих, у вікні інциденту ({request_class})"),
+    "reason_default": ("no rule, keyword or example matched: the default class",
+                       "не подошли ни правила, ни ключевые слова, ни примеры: класс по умолчанию",
+                       "не підійшли ні правила, ні ключові слова, ні приклади: клас за замовчуванням"),
 }
 
 STRINGS = {key: dict(zip(("en", "ru", "uk"), values)) for key, values in _S.items()}
@@ -535,3 +555,47 @@ def ago(moment, now) -> str:
 
 def template_context() -> dict:
     return {**i18n.template_context(), "t": translate}
+
+
+def _quoted(phrases) -> str:
+    return ", ".join(f"«{p}»" if i18n.ui_language() != "en" else f'"{p}"' for p in phrases)
+
+
+def suggestion_reason(suggestion: dict) -> str:
+    """Why the class was suggested (``Classification.to_dict()`` or an incident's), in the UI
+    language: the rule, keywords, nearest examples or reports, and the request's scope."""
+    method, matched = suggestion.get("method"), suggestion.get("matched") or []
+    if method in ("rule", "keywords"):
+        return translate(f"reason_{method}", phrases=_quoted(matched))
+    if method == "incident" and "reports" in suggestion:
+        return translate("reason_incident", reports=i18n.plural("reports", suggestion["reports"]),
+                         request_class=class_label(suggestion.get("request_class", "")))
+    if method == "words":
+        parts = [translate("reason_words")] + [translate("reason_keyword", phrases=_quoted([p]))
+                                               for p in matched]
+    elif method == "examples":
+        parts = [translate("reason_examples", examples="; ".join(
+            f'{_quoted([n["text"]])} ({class_label(n["class"])}, {n["similarity"]:.2f})'
+            for n in suggestion.get("nearest") or []))]
+    elif method == "default":
+        parts = [translate("reason_default")]
+    else:                                   # a suggestion stored by another version
+        return suggestion.get("reason", "")
+    scope = suggestion.get("scope") or {}
+    parts += [translate(f"reason_scope_{side}", phrases=_quoted(scope[side]))
+              for side in ("wide", "narrow") if scope.get(side)]
+    return "; ".join(parts)
+
+
+def ticket_subject(ticket) -> str:
+    """The ticket's subject as shown: a knowledge gap's or an incident's generated one in the UI
+    language (stored in English), anyone else's as written."""
+    language = i18n.ui_language()
+    if ticket.kind == "gap" and ticket.gap_users:
+        gap = ticket.gap or {}
+        return rules.gap_subject(ticket.gap_users, ticket.gap_query, gap.get("signals", {}),
+                                 next(iter(gap.get("articles", {})), ""), language)
+    if ticket.kind == "incident" and ticket.reports and "sample" in (ticket.context or {}):
+        return incidents.subject(ticket.reports, ticket.context["sample"], ticket.request_class,
+                                 language, class_label)
+    return ticket.subject

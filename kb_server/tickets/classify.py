@@ -12,11 +12,15 @@ classes that apply to its kind:
 2. **examples** (contacts, when an embedder is loaded): the class the multilingual embedder's
    vectors of the descriptions and example requests (and ``TICKET_EXAMPLES``' labelled requests)
    point to (``TICKET_CLASSIFIER``: ``logreg:C``, a logistic regression on them; ``knn:K``, a
-   similarity-weighted vote of the K nearest; ``centroid``); ``outage`` wins when it is within
-   ``TICKET_OUTAGE_MARGIN`` of the best; the confidence is the winner's probability or share;
-   the reason, the three nearest examples;
+   similarity-weighted vote of the K nearest; ``centroid``), weighed against the request's
+   **scope** (``scope``: ``outage``'s phrases saying many are affected, "nobody", "502",
+   "лежит"; ``narrow``: its phrases saying only one person, one feature or slowness, "only me",
+   "the rest works", "медленно"): with scope and nothing narrow ``outage`` wins when it is within
+   ``TICKET_OUTAGE_MARGIN`` of the best; with something narrow and no scope it does not win at
+   all (only a rule makes such a request an outage); the confidence is the winner's probability
+   or share; the reason, the scope phrases and the three nearest examples;
 3. **words** (contacts in keyword-only mode): a logistic regression on the same examples' word
-   stems and keyword matches (``WordModel``);
+   stems and keyword matches (``WordModel``), weighed against the scope alike (no margin);
    **keywords** (failed searches, which are a few words): the first class with a matching
    keyword phrase;
 4. else the **default**: the last class that applies.
@@ -52,24 +56,28 @@ class Classification:
     method: str = DEFAULT                     # rule | examples | words | keywords | default
     matched: list[str] = field(default_factory=list)    # phrases that decided it
     nearest: list[dict] = field(default_factory=list)   # {text, class, similarity}
+    scope: dict = field(default_factory=dict)           # {"wide": [...], "narrow": [...]} phrases
 
     @property
     def reason(self) -> str:
         """What decided it, for the agent: the rule, the keywords or the nearest examples."""
         if self.method in (RULE, KEYWORDS):
             return f"{self.method}: " + ", ".join(f'"{p}"' for p in self.matched)
+        scope = "".join(f"; {side} scope: " + ", ".join(f'"{p}"' for p in phrases)
+                        for side, phrases in self.scope.items() if phrases)
         if self.method == WORDS:
             return "words of the class's examples" + "".join(
-                f', keyword "{p}"' for p in self.matched)
+                f', keyword "{p}"' for p in self.matched) + scope
         if self.method == EXAMPLES:
             return "nearest examples: " + "; ".join(
-                f'"{n["text"]}" ({n["class"]}, {n["similarity"]:.2f})' for n in self.nearest)
+                f'"{n["text"]}" ({n["class"]}, {n["similarity"]:.2f})' for n in self.nearest) + scope
         return "no rule, keyword or example matched: the default class"
 
     def to_dict(self) -> dict:
         return {"request_class": self.request_class, "priority": self.priority,
                 "confidence": round(self.confidence, 3), "method": self.method,
-                "matched": self.matched, "nearest": self.nearest, "reason": self.reason}
+                "matched": self.matched, "nearest": self.nearest, "scope": self.scope,
+                "reason": self.reason}
 
 
 # --- phrases -----------------------------------------------------------------------------------
@@ -125,8 +133,8 @@ def matching_phrases(text: Text, ticket_class: dict, key: str) -> list[str]:
 
 # --- nearest examples --------------------------------------------------------------------------
 URGENT = "outage"           # the class KB_TICKET_OUTAGE_MARGIN prefers when it is close
-DEFAULT_METHOD = "logreg:100"  # chosen by `kb tickets eval --choose` (README, Request classes)
-DEFAULT_OUTAGE_MARGIN = 0.15    # likewise: a missed outage costing five other mistakes
+DEFAULT_METHOD = "logreg:10"   # chosen by `kb tickets eval --choose` (README, Request classes)
+DEFAULT_OUTAGE_MARGIN = 0.1     # likewise: a missed outage costing five other mistakes
 
 
 def example_rows(ticket_classes: list[dict], labelled: list[dict] = ()) -> list[tuple[str, str, str]]:
@@ -213,23 +221,27 @@ class WordModel:
     languages, plus one feature per class whose keywords match. It weighs every word, where
     the first matching keyword would decide on one ("how" in "how come nobody can log in")."""
 
-    KEYWORD_WEIGHT = 2      # a keyword match counts as this many words (best on requests.jsonl)
+    KEYWORD_WEIGHT = 2      # a keyword or scope match counts as this many words (best on requests.jsonl)
 
-    def __init__(self, ticket_classes: list[dict], labelled: list[dict] = ()):
+    def __init__(self, ticket_classes: list[dict], labelled: list[dict] = (),
+                 scope_classes: list[dict] | None = None):
         from sklearn.feature_extraction.text import TfidfVectorizer    # imported when needed: slow
         from sklearn.linear_model import LogisticRegression
-        self.classes = ticket_classes
+        self.classes, self.scope_classes = ticket_classes, scope_classes or ticket_classes
         rows = example_rows(ticket_classes, labelled)
         self.vectorizer = TfidfVectorizer(analyzer=self.features, sublinear_tf=True)
         matrix = self.vectorizer.fit_transform([text for _, text, _ in rows])
         self.model = LogisticRegression(C=10, max_iter=3000).fit(matrix, [name for name, _, _ in rows])
 
     def features(self, text: str) -> list[str]:
-        """The stems of ``text``'s words in every language, and ``keywords:CLASS`` per class
-        whose keywords it has."""
+        """The stems of ``text``'s words in every language, ``keywords:CLASS`` per class whose
+        keywords it has, and ``scope:wide`` / ``scope:narrow`` for its ``Scope``."""
         words = Text(text)
         stems = {stem for language in LANGUAGES for _, stem in words.stems(language)}
         keywords = [f"keywords:{c['name']}" for c in self.classes if matching_phrases(words, c, "keywords")]
+        scope = Scope.of(words, self.scope_classes)
+        keywords += [f"scope:{side}" for side, phrases in (("wide", scope.wide), ("narrow", scope.narrow))
+                     if phrases]
         return [*stems, *keywords * self.KEYWORD_WEIGHT]
 
     @classmethod
@@ -261,11 +273,42 @@ def parse_method(method: str) -> tuple[str, float]:
     raise ValueError(f"classifier method must be 'centroid', 'knn:K' or 'logreg:C', not {method!r}")
 
 
-def decide(scores: dict[str, float], margin: float, cosines: bool) -> tuple[str, float]:
+@dataclass(frozen=True)
+class Scope:
+    """What a request says of how many are affected: ``URGENT``'s ``scope`` phrases it has
+    (nobody, the whole service, 5xx) and its ``narrow`` ones (one person, one feature,
+    slowness)."""
+
+    wide: tuple[str, ...] = ()
+    narrow: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, text: Text, ticket_classes: list[dict]) -> "Scope":
+        urgent = next((c for c in ticket_classes if c["name"] == URGENT), {})
+        return cls(*(tuple(dict.fromkeys(matching_phrases(text, urgent, side)))
+                     for side in ("scope", "narrow")))
+
+    def margin(self, margin: float) -> float | None:
+        """The margin within which ``URGENT`` wins: ``margin`` with scope and nothing narrow,
+        0 with neither or both, None (it cannot win) with something narrow and no scope."""
+        if self.narrow and not self.wide:
+            return None
+        return margin if self.wide and not self.narrow else 0.0
+
+    def to_dict(self) -> dict:
+        return {"wide": list(self.wide), "narrow": list(self.narrow)} if self.wide or self.narrow else {}
+
+
+def decide(scores: dict[str, float], margin: float, cosines: bool,
+           scope: Scope = Scope()) -> tuple[str, float]:
     """The winning class and its confidence (its score, or for ``cosines`` its share of their
-    sharp softmax); ``URGENT`` wins when it is within ``margin`` of the best score."""
-    best = max(scores, key=scores.get)
-    if URGENT in scores and scores[URGENT] >= scores[best] - margin:
+    sharp softmax); ``URGENT`` wins when it is within the ``scope``'s margin (``Scope.margin``)
+    of the best score, and never when the scope is narrow."""
+    urgent_margin = scope.margin(margin)
+    candidates = {name: score for name, score in scores.items()
+                  if name != URGENT or urgent_margin is not None} or scores
+    best = max(candidates, key=candidates.get)
+    if URGENT in candidates and candidates[URGENT] >= candidates[best] - (urgent_margin or 0.0):
         best = URGENT
     if not cosines:
         return best, scores[best]
@@ -314,7 +357,8 @@ class Classifier:
         """The keyword-only model for contacts, or None when the classes have nothing to learn."""
         if self._words is None:
             contacts = [c for c in self.classes if "contact" in c.get("kinds", ("contact",))]
-            self._words = WordModel(contacts, self.labelled) if WordModel.usable(contacts) else False
+            self._words = (WordModel(contacts, self.labelled, self.classes)
+                           if WordModel.usable(contacts) else False)
         return self._words or None
 
     def classify(self, text: str, kind: str) -> Classification:
@@ -325,19 +369,21 @@ class Classifier:
             found = matching_phrases(words, ticket_class, "rules")
             if found:
                 return self._suggest(ticket_class, 1.0, RULE, matched=found)
+        scope = Scope.of(words, self.classes)
         if self.embedder is not None and kind == "contact" and words.text.strip():
             scored = self.examples.scores(self.encode(words.text),
                                           {c["name"] for c in applicable}, self.method)
             if scored is not None:
                 name, confidence = decide(scored[0], self.outage_margin,
-                                          cosines=self.method == "centroid")
+                                          cosines=self.method == "centroid", scope=scope)
                 chosen = next(c for c in applicable if c["name"] == name)
-                return self._suggest(chosen, confidence, EXAMPLES, nearest=scored[1])
+                return self._suggest(chosen, confidence, EXAMPLES, nearest=scored[1],
+                                     scope=scope.to_dict())
         scores = self.words.scores(words.text) if kind == "contact" and self.words else None
         if scores:
-            name = max(scores, key=scores.get)
+            name, confidence = decide(scores, 0.0, cosines=False, scope=scope)
             chosen = next(c for c in applicable if c["name"] == name)
-            return self._suggest(chosen, scores[name], WORDS,
+            return self._suggest(chosen, confidence, WORDS, scope=scope.to_dict(),
                                  matched=matching_phrases(words, chosen, "keywords"))
         for ticket_class in applicable:
             found = matching_phrases(words, ticket_class, "keywords")

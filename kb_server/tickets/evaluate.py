@@ -79,8 +79,8 @@ def report(rows: Iterable[dict], suggest: Callable[[str], str]) -> dict:
 CANDIDATES = (("centroid", 0.0), ("centroid", 0.005), ("centroid", 0.01), ("centroid", 0.02),
               ("knn:5", 0.0), ("knn:5", 0.1), ("knn:5", 0.2),
               ("logreg:10", 0.0), ("logreg:10", 0.05), ("logreg:10", 0.1), ("logreg:10", 0.15),
-              ("logreg:10", 0.2), ("logreg:100", 0.0), ("logreg:100", 0.05), ("logreg:100", 0.1),
-              ("logreg:100", 0.15), ("logreg:100", 0.2))
+              ("logreg:10", 0.2), ("logreg:10", 0.3), ("logreg:100", 0.0), ("logreg:100", 0.05),
+              ("logreg:100", 0.1), ("logreg:100", 0.15), ("logreg:100", 0.2), ("logreg:100", 0.3))
 
 # A missed outage costs as much as this many other mistakes: everybody waits for a P1 line 1
 # did not raise, while a false alarm costs an agent a few minutes to reclass.

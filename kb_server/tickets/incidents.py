@@ -38,6 +38,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from indexer.analysis import STEMMERS, STOP_WORDS, detect_language, word_stems
+from kb_server import i18n
 from kb_server.extensions import db
 from kb_server.models import IncidentNotice, IncidentReport, Ticket, utcnow
 from kb_server.models.tickets import OPEN_STATUSES
@@ -206,8 +207,10 @@ def _open(reports: list[IncidentReport], request_class: str, now: dt.datetime) -
                       suggestion_confidence=1.0, reports=0,
                       language=language[0][0] if language else "", created_at=now,
                       message="\n".join(r.text for r in reports[:10]),
-                      context={"classification": {"request_class": request_class, "priority": priority,
+                      context={"sample": reports[0].text,
+                               "classification": {"request_class": request_class, "priority": priority,
                                                   "confidence": 1.0, "method": "incident",
+                                                  "reports": len(reports),
                                                   "reason": f"{len(reports)} alike {request_class} "
                                                             "reports within the incident window"}})
     sla.start_clock(incident, now)
@@ -232,12 +235,15 @@ def _first_text(incident: Ticket) -> str:
                              .order_by(IncidentReport.id).limit(1)) or ""
 
 
-def subject(reports: int, first: str, request_class: str = OUTAGE) -> str:
+def subject(reports: int, first: str, request_class: str = OUTAGE, language: str = "en",
+            label: Callable[[str], str] = str) -> str:
     """What line 1 reads: 'Possible outage: 5 reports ("сайт лежит")'; for another class
-    'Incident (performance_security): 4 reports ("...")'."""
+    'Incident (performance_security): 4 reports ("...")' (in ``language``, the class named by
+    ``label``: stored in English, shown in the console's)."""
     sample = first if len(first) <= 60 else first[:59] + "…"
-    kind = "Possible outage" if request_class == OUTAGE else f"Incident ({request_class})"
-    return f'{kind}: {reports} report{"" if reports == 1 else "s"} ("{sample}")'
+    return i18n.say(language, "incident_outage" if request_class == OUTAGE else "incident_other",
+                    reports=i18n.plural("reports", reports, language), sample=sample,
+                    request_class=label(request_class))
 
 
 def linked_tickets(incident: Ticket) -> list[Ticket]:

@@ -29,6 +29,7 @@ from flask import current_app
 
 from indexer.abstention import asks_something, has_real_words
 from indexer.analysis import clean_query, detect_language, words
+from kb_server import i18n
 from indexer.keyword import analyze
 from indexer.search import SearchUnavailable
 
@@ -159,15 +160,12 @@ def no_click_due(event, now: dt.datetime, window: dt.timedelta) -> bool:
             and event.created_at + window <= now)
 
 
-def gap_subject(users: int, query: str, signals: dict[str, int], article_id: str = "") -> str:
-    """What line 1 reads: '14 users searched "ошибка 809 vpn" and found nothing'."""
-    who = f"{users} user" + ("" if users == 1 else "s")
+def gap_subject(users: int, query: str, signals: dict[str, int], article_id: str = "",
+                language: str = "en") -> str:
+    """What line 1 reads: '14 users searched "ошибка 809 vpn" and found nothing' (in
+    ``language``: stored in English, shown in the console's)."""
+    who = i18n.plural("users", users, language)
     if not query:
-        return f"{who} found article {article_id} not helpful"
-    if signals.get("zero_results"):
-        outcome = "found nothing"
-    elif signals.get("no_click"):
-        outcome = "opened none of the results"
-    else:
-        outcome = "found the answer not helpful"
-    return f'{who} searched "{query}" and {outcome}'
+        return i18n.say(language, "gap_article", users=who, article=article_id)
+    outcome = next((rule for rule in ("zero_results", "no_click") if signals.get(rule)), "not_helpful")
+    return i18n.say(language, f"gap_{outcome}", users=who, query=query)

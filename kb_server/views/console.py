@@ -44,6 +44,16 @@ def _class_label(name: str):
     return strings.class_label(name)
 
 
+@bp.app_template_filter("suggestion_reason")
+def _suggestion_reason(suggestion: dict):
+    return strings.suggestion_reason(suggestion)
+
+
+@bp.app_template_filter("ticket_subject")
+def _ticket_subject(ticket):
+    return strings.ticket_subject(ticket)
+
+
 @bp.app_template_filter("ago")
 def _ago(moment, now):
     return strings.ago(moment, now)

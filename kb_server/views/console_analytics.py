@@ -25,7 +25,7 @@ KPIS = (("searches", "count"), ("zero_result_rate", "pct"), ("no_click_rate", "p
         ("deflection_rate", "pct"), ("self_service_score", "num"), ("helpful_rate", "pct"),
         ("csat", "pct"), ("resolved_at_line1_rate", "pct"), ("first_contact_resolution_rate", "pct"),
         ("median_first_response_minutes", "minutes"), ("median_resolution_minutes", "minutes"),
-        ("sla_breach_rate", "pct"), ("link_rate", "pct"))
+        ("sla_breach_rate", "pct"), ("link_rate", "pct"), ("suggestion_accuracy", "pct"))
 
 
 def _filters() -> report.Filters:
