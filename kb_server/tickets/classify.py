@@ -10,7 +10,8 @@ classes that apply to its kind:
 1. **rules**: the first class with a matching rule phrase wins ("502", "упало"): explicit
    words outrank any guess;
 2. **examples** (contacts, when an embedder is loaded): the class the multilingual embedder's
-   vectors of the descriptions and example requests (and ``TICKET_EXAMPLES``' labelled requests)
+   vectors of the descriptions and example requests (and ``TICKET_EXAMPLES``' labelled requests,
+   by default the bundled sets in ``labelled/``)
    point to (``TICKET_CLASSIFIER``: ``logreg:C``, a logistic regression on them; ``knn:K``, a
    similarity-weighted vote of the K nearest; ``centroid``); ``outage`` wins when it is within
    ``TICKET_OUTAGE_MARGIN`` of the best; the confidence is the winner's probability or share;
@@ -301,6 +302,15 @@ class Classifier:
         other.encode = self.encode
         other._examples = (self.examples if without_language is None
                            else self.examples.without_language(without_language))
+        return other
+
+    def without_requests(self, texts: set[str]) -> "Classifier":
+        """The same classifier without the labelled requests whose text is in ``texts``: a
+        labelled set is measured as unseen (``kb tickets eval`` on a bundled set learns from
+        the others)."""
+        other = Classifier(self.classes, self.embedder, self.method, self.outage_margin,
+                           [row for row in self.labelled if row["text"] not in texts], self.rules)
+        other.encode = self.encode
         return other
 
     @property

@@ -24,6 +24,23 @@ class EvalError(ValueError):
     """The labelled file is missing or malformed (the message says where)."""
 
 
+LABELLED = Path(__file__).with_name("labelled")   # the bundled labelled requests (README there)
+
+
+def load_examples(value: str | Path) -> list[dict]:
+    """``TICKET_EXAMPLES``: the labelled requests of a JSONL file or of a folder's ``*.jsonl``
+    files; none for ``none``."""
+    if str(value).strip().lower() == "none":
+        return []
+    path = Path(value)
+    if not path.is_dir():
+        return load_requests(path)
+    files = sorted(path.glob("*.jsonl"))
+    if not files:
+        raise EvalError(f"{path}: no *.jsonl files")
+    return [row for file in files for row in load_requests(file)]
+
+
 def load_requests(path: str | Path) -> list[dict]:
     """The labelled requests of a JSONL file (``text`` and ``label`` required)."""
     rows = []
