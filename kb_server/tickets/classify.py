@@ -225,6 +225,9 @@ class WordModel:
     the first matching keyword would decide on one ("how" in "how come nobody can log in")."""
 
     KEYWORD_WEIGHT = 2      # a keyword match counts as this many words (best on requests.jsonl)
+    # the words decide only when the best class is this many times as likely as an even split:
+    # "Спасибо" or "thanks", words of every class's requests, say nothing about the request
+    LEAST_LEAD = 1.5
 
     def __init__(self, ticket_classes: list[dict], labelled: list[dict] = ()):
         from sklearn.feature_extraction.text import TfidfVectorizer    # imported when needed: slow
@@ -373,7 +376,7 @@ class Classifier:
                 chosen = next(c for c in applicable if c["name"] == name)
                 return self._suggest(chosen, confidence, EXAMPLES, nearest=scored[1])
         scores = self.words.scores(words.text) if kind == "contact" and self.words else None
-        if scores:
+        if scores and max(scores.values()) >= WordModel.LEAST_LEAD / len(scores):
             name = max(scores, key=scores.get)
             chosen = next(c for c in applicable if c["name"] == name)
             return self._suggest(chosen, scores[name], WORDS,
