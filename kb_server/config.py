@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from indexer.fusion import FUSIONS
 from indexer.search import MODES, RankingSettings
 from kb_server.tickets.classify import DEFAULT_METHOD, DEFAULT_OUTAGE_MARGIN, parse_method
-from kb_server.tickets.evaluate import load_requests
+from kb_server.tickets.evaluate import LABELLED, load_examples
 from kb_server.tickets.rules import RULES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -201,9 +201,11 @@ SETTINGS: tuple[Setting, ...] = (
             "are affected (the outage class's `scope` phrases) and nothing narrower (`narrow`): "
             "a missed outage costs most (chosen with the method by `kb tickets eval --choose`)",
             parse=float),
-    Setting("TICKET_EXAMPLES", None, "a labelled JSONL file (`kb tickets eval` rows, e.g. the "
-            "`kb tickets corrections` export) whose requests are added to the class examples",
-            parse=load_requests, shown="none"),
+    Setting("TICKET_EXAMPLES", lambda instance: load_examples(LABELLED),
+            "labelled requests (a JSONL file of `kb tickets eval` rows, e.g. the `kb tickets "
+            "corrections` export, or a folder of them) added to the class examples; `none` for "
+            "the classes' own examples only",
+            parse=load_examples, shown="the bundled sets (`kb_server/tickets/labelled/`)"),
     Setting("TICKET_FACTS", None, "a YAML file of the facts line 1 must collect per request "
             "class (`{class: [fact, ...]}`), replacing the built-in ones", parse=_yaml_file,
             shown="built-in (`kb_server/tickets/facts.py`)"),

@@ -120,7 +120,7 @@ def test_leave_one_language_out_chooses_on_the_other_languages():
     def suggest_with(candidate, language):
         seen.append((candidate, language))
         return lambda text: "x" if text in right[candidate[0]] else "y"
-    choice = evaluate.leave_one_language_out(rows, suggest_with, [("a", 0.0), ("b", 0.1)])
+    choice = evaluate.leave_one_out(rows, suggest_with, [("a", 0.0), ("b", 0.1)])
     assert choice["en"] == {"method": "b", "outage_margin": 0.1, "accuracy": 0.5, "outage_recall": None}
     assert choice["ru"] == {"method": "a", "outage_margin": 0.0, "accuracy": 0.0, "outage_recall": None}
     assert sorted(seen) == [(("a", 0.0), "en"), (("a", 0.0), "ru"), (("b", 0.1), "en"), (("b", 0.1), "ru")]
@@ -132,7 +132,7 @@ def test_leave_one_language_out_prefers_outage_recall_to_accuracy():
             for t, label in ((f"{lang}-down", "outage"), (f"{lang}-a", "how_to"), (f"{lang}-b", "how_to"))]
     accurate = lambda c, lang: lambda text: "how_to"                             # noqa: E731
     careful = lambda c, lang: lambda text: "outage" if "down" in text or "-a" in text else "how_to"  # noqa: E731
-    choice = evaluate.leave_one_language_out(
+    choice = evaluate.leave_one_out(
         rows, lambda c, lang: (accurate if c[0] == "accurate" else careful)(c, lang),
         [("accurate", 0.0), ("careful", 0.1)])
     assert choice["en"]["method"] == "careful" and choice["overall"]["outage_recall"] == 1.0
@@ -147,11 +147,11 @@ def test_leave_one_language_out_weighs_a_missed_outage_against_false_alarms():
         return lambda text: "how_to" if candidate[0] == "quiet" or int(text[3:]) > alarms else "outage"
 
     def chosen(alarms, **cost):
-        choice = evaluate.leave_one_language_out(rows, suggest_with, [("quiet", 0), ("alarmed", alarms)], **cost)
+        choice = evaluate.leave_one_out(rows, suggest_with, [("quiet", 0), ("alarmed", alarms)], **cost)
         return choice["en"]["method"], choice["ru"]["method"]
     assert evaluate.OUTAGE_MISS_COST == 5
     assert chosen(4) == ("alarmed", "alarmed")      # 4 false alarms cost less than a missed outage
-    overall = evaluate.leave_one_language_out(rows, suggest_with, [("quiet", 0), ("alarmed", 4)])["overall"]
+    overall = evaluate.leave_one_out(rows, suggest_with, [("quiet", 0), ("alarmed", 4)])["overall"]
     assert overall["chosen"] == "alarmed margin 4" and overall["outage_miss_cost"] == 5
     assert chosen(6) == ("quiet", "quiet")          # 6 cost more
     assert chosen(4, miss_cost=10) == ("alarmed", "alarmed") and chosen(4, miss_cost=2) == ("quiet", "quiet")
@@ -316,6 +316,54 @@ def test_kb_tickets_eval_prints_json_and_text(runner, tmp_path):
     assert report["method"] == "keywords" and report["per_class"]["how_to"] == 1.0
     text = runner.invoke(tickets, ["eval", str(path)])
     assert "accuracy 1.000" in text.output and "confusion" in text.output
+
+
+def test_the_bundled_labelled_requests_are_the_default_examples(app):
+    bundled = app.config["TICKET_EXAMPLES"]
+    names = {c["name"] for c in builtin_classes()}
+    assert len(bundled) > 900 and {row["label"] for row in bundled} == names
+    assert {row["language"] for row in bundled} == {"en", "ru", "uk"}
+    assert {row["set"] for row in bundled} >= {"requests", "fresh5"}
+    assert evaluate.load_examples("none") == []
+
+
+def test_load_examples_reads_a_folder_set_by_set_and_names_a_bad_one(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"text": "down", "label": "outage"}\n')
+    (tmp_path / "b.jsonl").write_text('{"text": "how to", "label": "how_to"}\n')
+    assert [(r["text"], r["set"]) for r in evaluate.load_examples(tmp_path)] == [("down", "a"), ("how to", "b")]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(evaluate.EvalError, match="no \\*.jsonl files"):
+        evaluate.load_examples(tmp_path / "empty")
+
+
+def _mislabelled(text: str) -> list[dict]:
+    """One request labelled outage among the examples, labelled how_to in the file measured."""
+    return [{"text": text, "label": "outage", "language": "en", "set": "a"}]
+
+
+def test_kb_tickets_eval_never_learns_from_the_requests_it_measures(app, runner, tmp_path):
+    text = "zqxj frobnicator wibble"          # words no class example has: only this example knows them
+    app.config["TICKET_EXAMPLES"] = _mislabelled(text)
+    with app.app_context():
+        from kb_server.tickets import classify
+        assert classify.classify(text, "contact").request_class == "outage"   # learnt as an example
+    path = tmp_path / "set.jsonl"
+    path.write_text(json.dumps({"text": text, "label": "how_to", "language": "en"}))
+    report = json.loads(runner.invoke(tickets, ["eval", str(path), "--json"]).output)
+    assert report["accuracy"] == 1.0                 # measured without it: the default class
+
+
+def test_kb_tickets_eval_measures_a_folder_set_by_set_each_unseen(app, runner, tmp_path):
+    app.config["TICKET_EXAMPLES"] = [*_mislabelled("zqxj frobnicator wibble"),
+                                     {"text": "plorg vexnar", "label": "outage", "language": "en", "set": "b"}]
+    (tmp_path / "a.jsonl").write_text(json.dumps({"text": "zqxj frobnicator wibble", "label": "how_to"}))
+    (tmp_path / "b.jsonl").write_text(json.dumps({"text": "plorg vexnar zqxj", "label": "outage"}))
+    result = runner.invoke(tickets, ["eval", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["sets"]["a"]["accuracy"] == 1.0    # a measured without a's example
+    assert report["sets"]["b"]["accuracy"] == 1.0    # b measured with a's outage example ("zqxj")
+    assert report["requests"] == 2 and report["accuracy"] == 1.0
 
 
 @pytest.mark.parametrize("content,message", [("{not json", "not JSON"), ('{"text": 1}', "needs a string")])

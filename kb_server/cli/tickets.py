@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import json
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -67,31 +68,51 @@ def gaps_check_command(notify: bool) -> None:
 
 
 @tickets.command("eval")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--choose", is_flag=True,
-              help="Also choose the embedder method and outage margin by leaving one language out, "
-                   "the examples deciding every request without the rules (`choice` key).")
+              help="Also choose the embedder method and outage margin by leaving one language out "
+                   "(a file: the examples deciding every request without the rules) or one labelled "
+                   "set out (a folder) (`choice` key).")
 @with_appcontext
 def eval_command(path: str, as_json: bool, choose: bool) -> None:
     """Accuracy, recall per class and confusion matrix of the suggested request classes on a
-    labelled JSONL file (``{"text", "label", "language"}`` a line), with the classes, embedder
-    and method in effect (``KB_EMBEDDER=none`` measures the keyword-only mode)."""
+    labelled JSONL file (``{"text", "label", "language"}`` a line) or a folder of them, with the
+    classes, embedder and method in effect (``KB_EMBEDDER=none`` measures the keyword-only
+    mode). The requests measured are left out of the labelled examples: a bundled set is
+    measured as unseen, and a folder set by set (``sets`` key)."""
     try:
-        rows = evaluate.load_requests(path)
+        rows = evaluate.load_examples(path) if Path(path).is_dir() else evaluate.load_requests(path)
     except evaluate.EvalError as exc:
         raise click.ClickException(str(exc)) from None
     classifier = classify.classifier()
-    result = evaluate.report(rows, _suggest(classifier))
+    by_set = Path(path).is_dir()
+    if by_set:
+        result = evaluate.report_by_set(rows, lambda texts: _suggest(classifier.with_method(
+            classifier.method, classifier.outage_margin, without_texts=texts)))
+    else:
+        result = evaluate.report(rows, _suggest(classifier.with_method(
+            classifier.method, classifier.outage_margin, without_texts={row["text"] for row in rows})))
     result["method"] = classifier.method if classifier.embedder else "keywords"
     result["outage_margin"] = classifier.outage_margin
     if choose:
         if classifier.embedder is None:
             raise click.ClickException("--choose needs an embedder (KB_EMBEDDER is none or failed)")
-        result["choice"] = evaluate.leave_one_language_out(rows, lambda candidate, language: _suggest(
-            classifier.with_method(*candidate, without_language=language, rules=False)))
+        result["choice"] = _choose(classifier, rows, by_set)
     click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json
                else evaluate.format_report(result))
+
+
+def _choose(classifier: classify.Classifier, rows: list[dict], by_set: bool) -> dict:
+    """Method and outage margin chosen leaving one labelled set out (with the rules, as
+    deployed) or, for one file, one language out (the examples deciding every request)."""
+    if by_set:
+        texts = {name: {row["text"] for row in rows if row["set"] == name} for name in {row["set"] for row in rows}}
+        return evaluate.leave_one_out(rows, lambda candidate, name: _suggest(
+            classifier.with_method(*candidate, without_texts=texts[name])), by="set")
+    texts = {row["text"] for row in rows}
+    return evaluate.leave_one_out(rows, lambda candidate, language: _suggest(
+        classifier.with_method(*candidate, without_language=language, rules=False, without_texts=texts)))
 
 
 @tickets.command("incident-eval")

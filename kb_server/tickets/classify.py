@@ -10,7 +10,8 @@ classes that apply to its kind:
 1. **rules**: the first class with a matching rule phrase wins ("502", "упало"): explicit
    words outrank any guess;
 2. **examples** (contacts, when an embedder is loaded): the class the multilingual embedder's
-   vectors of the descriptions and example requests (and ``TICKET_EXAMPLES``' labelled requests)
+   vectors of the descriptions and example requests (and ``TICKET_EXAMPLES``' labelled requests,
+   by default the bundled sets in ``labelled/``)
    point to (``TICKET_CLASSIFIER``: ``logreg:C``, a logistic regression on them; ``knn:K``, a
    similarity-weighted vote of the K nearest; ``centroid``), weighed against the request's
    **scope** (``scope``: ``outage``'s phrases saying many are affected, "nobody", "502",
@@ -32,6 +33,8 @@ matches "crash"; a word ending in ``*`` matches any ending of its letters ("вз
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,7 +105,7 @@ class Text:
 
     def __init__(self, text: str):
         self.text = (text or "").replace("\u2019", "'")
-        self._stems: dict[str, list[tuple[str, str]]] = {}
+        self._stems: dict = {}      # language: stems as (word, stem); "set:" + language: the stems
 
     def stems(self, language: str) -> list[tuple[str, str]]:
         language = _language(language)
@@ -110,11 +113,17 @@ class Text:
             self._stems[language] = word_stems(self.text, language)
         return self._stems[language]
 
+    def _stem_set(self, language: str) -> set[str]:
+        key = "set:" + _language(language)
+        if key not in self._stems:
+            self._stems[key] = {stem for _, stem in self.stems(language)}
+        return self._stems[key]
+
     def has(self, phrase: str, language: str) -> bool:
         wanted = phrase_words(phrase, language)
+        if not wanted or not all(is_prefix or stem in self._stem_set(language) for is_prefix, stem in wanted):
+            return False        # the common case, decided without scanning the words
         tokens = self.stems(language)
-        if not wanted:
-            return False
         return any(all(_word_matches(tokens[start + i], part) for i, part in enumerate(wanted))
                    for start in range(len(tokens) - len(wanted) + 1))
 
@@ -168,9 +177,11 @@ class Examples:
         names, texts, languages = (list(column) for column in zip(*rows))
         return cls(names, texts, languages, embedder.embed_queries(texts))
 
-    def without_language(self, language: str) -> "Examples":
-        """These examples but those of ``language`` (to measure how a language fares unseen)."""
-        kept = [i for i, lang in enumerate(self.languages) if lang != language]
+    def without(self, language: str | None = None, texts: set[str] = frozenset()) -> "Examples":
+        """These examples but those of ``language`` and those whose text is in ``texts`` (to
+        measure how a language or a labelled set fares unseen)."""
+        kept = [i for i, (lang, text) in enumerate(zip(self.languages, self.texts))
+                if lang != language and text not in texts]
         return Examples([self.classes[i] for i in kept], [self.texts[i] for i in kept],
                         [self.languages[i] for i in kept], self.vectors[kept])
 
@@ -222,6 +233,9 @@ class WordModel:
     the first matching keyword would decide on one ("how" in "how come nobody can log in")."""
 
     KEYWORD_WEIGHT = 2      # a keyword or scope match counts as this many words (best on requests.jsonl)
+    # the words decide only when the best class is this many times as likely as an even split:
+    # "Спасибо" or "thanks", words of every class's requests, say nothing about the request
+    LEAST_LEAD = 1.5
 
     def __init__(self, ticket_classes: list[dict], labelled: list[dict] = (),
                  scope_classes: list[dict] | None = None):
@@ -317,6 +331,21 @@ def decide(scores: dict[str, float], margin: float, cosines: bool,
     return best, float(weights[best] / sum(weights.values()))
 
 
+_LEARNT: dict = {}      # what classifiers learnt, by what they learnt it from (see ``_shared``)
+_LEARNT_KEPT = 8
+
+
+def _shared(key: tuple, learn):
+    """What ``learn()`` returns for ``key``, learnt once per process: the embedded examples (a
+    thousand texts) and the word model take seconds, and every app, and every classifier with
+    the same classes and labelled requests, learns the same."""
+    if key not in _LEARNT:
+        if len(_LEARNT) >= _LEARNT_KEPT:
+            _LEARNT.pop(next(iter(_LEARNT)))
+        _LEARNT[key] = learn()
+    return _LEARNT[key]
+
+
 # --- the classifier ----------------------------------------------------------------------------
 class Classifier:
     """Rules, then nearest examples (with an embedder), then keywords, then the default."""
@@ -336,20 +365,26 @@ class Classifier:
         return self.classes, self.embedder, self.method, self.outage_margin, self.labelled
 
     def with_method(self, method: str, outage_margin: float = 0.0,
-                    without_language: str | None = None, rules: bool = True) -> "Classifier":
+                    without_language: str | None = None, rules: bool = True,
+                    without_texts: set[str] = frozenset()) -> "Classifier":
         """The same classifier with another method and margin, sharing the embedded examples
-        and requests; ``without_language``: none of that language's examples; ``rules=False``:
-        the examples decide every request (to measure them where the rules would decide)."""
-        other = Classifier(self.classes, self.embedder, method, outage_margin, self.labelled, rules)
+        and requests; ``without_language``: none of that language's examples;
+        ``without_texts``: none of the examples with these texts (a labelled set measured as
+        unseen: ``kb tickets eval`` never learns from the requests it measures);
+        ``rules=False``: the examples decide every request (to measure them where the rules
+        would decide)."""
+        labelled = [row for row in self.labelled if row["text"] not in without_texts]
+        other = Classifier(self.classes, self.embedder, method, outage_margin, labelled, rules)
         other.encode = self.encode
-        other._examples = (self.examples if without_language is None
-                           else self.examples.without_language(without_language))
+        if self.embedder is not None:
+            other._examples = self.examples.without(without_language, without_texts)
         return other
 
     @property
     def examples(self) -> Examples:
         if self._examples is None:
-            self._examples = Examples.embed(self.classes, self.embedder, self.labelled)
+            self._examples = _shared(("examples", self.embedder, self.digest),
+                                     lambda: Examples.embed(self.classes, self.embedder, self.labelled))
         return self._examples
 
     @property
@@ -357,9 +392,16 @@ class Classifier:
         """The keyword-only model for contacts, or None when the classes have nothing to learn."""
         if self._words is None:
             contacts = [c for c in self.classes if "contact" in c.get("kinds", ("contact",))]
-            self._words = (WordModel(contacts, self.labelled, self.classes)
-                           if WordModel.usable(contacts) else False)
+            self._words = _shared(("words", self.digest),
+                                  lambda: WordModel(contacts, self.labelled, self.classes)) \
+                if WordModel.usable(contacts) else False
         return self._words or None
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A hash of the classes and labelled requests this classifier learns from."""
+        data = json.dumps([self.classes, self.labelled], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
     def classify(self, text: str, kind: str) -> Classification:
         """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``."""
@@ -380,7 +422,7 @@ class Classifier:
                 return self._suggest(chosen, confidence, EXAMPLES, nearest=scored[1],
                                      scope=scope.to_dict())
         scores = self.words.scores(words.text) if kind == "contact" and self.words else None
-        if scores:
+        if scores and max(scores.values()) >= WordModel.LEAST_LEAD / len(scores):
             name, confidence = decide(scores, 0.0, cosines=False, scope=scope)
             chosen = next(c for c in applicable if c["name"] == name)
             return self._suggest(chosen, confidence, WORDS, scope=scope.to_dict(),

@@ -4,11 +4,15 @@ Each line is ``{"text": ..., "label": CLASS, "language": "en"|"ru"|"uk"}``. The 
 accuracy, the recall of every class (``per_class``), ``outage_recall`` on its own (a missed
 outage is the costliest mistake) and the confusion matrix (``confusion[label][suggested]``).
 
-``leave_one_language_out`` chooses the embedder method (``TICKET_CLASSIFIER``) and the outage
-margin (``TICKET_OUTAGE_MARGIN``) without tuning to one language: every language is classed
-without its own examples, and for each language the candidate with the lowest cost on the other
-languages is measured on that language (how well choosing so does on a language it has not seen);
-the setting to use is the candidate with the lowest cost on every language (``chosen``). The
+A folder of labelled files (the bundled ``labelled/``) is measured set by set, each set classed
+without its own requests among the examples (``report_by_set``, ``sets`` key): every set is
+unseen data for the classifier that measures it.
+
+``leave_one_out`` chooses the embedder method (``TICKET_CLASSIFIER``) and the outage margin
+(``TICKET_OUTAGE_MARGIN``) without tuning to one language or one labelled set: every language
+(set) is classed without its own examples, and for each the candidate with the lowest cost on
+the others is measured on it (how well choosing so does on data it has not seen); the setting to
+use is the candidate with the lowest cost on all of them (``chosen``). The
 cost is cost-sensitive: a missed outage costs ``OUTAGE_MISS_COST`` errors, any other mistake (a
 false alarm included) one.
 """
@@ -22,6 +26,23 @@ from typing import Callable, Iterable
 
 class EvalError(ValueError):
     """The labelled file is missing or malformed (the message says where)."""
+
+
+LABELLED = Path(__file__).with_name("labelled")   # the bundled labelled requests (README there)
+
+
+def load_examples(value: str | Path) -> list[dict]:
+    """``TICKET_EXAMPLES``: the labelled requests of a JSONL file or of a folder's ``*.jsonl``
+    files; none for ``none``."""
+    if str(value).strip().lower() == "none":
+        return []
+    path = Path(value)
+    if not path.is_dir():
+        return load_requests(path)
+    files = sorted(path.glob("*.jsonl"))
+    if not files:
+        raise EvalError(f"{path}: no *.jsonl files")
+    return [{**row, "set": file.stem} for file in files for row in load_requests(file)]
 
 
 def load_requests(path: str | Path) -> list[dict]:
@@ -49,11 +70,32 @@ def load_requests(path: str | Path) -> list[dict]:
 
 def report(rows: Iterable[dict], suggest: Callable[[str], str]) -> dict:
     """Accuracy, per-class recall and confusion of ``suggest`` (text -> class) on ``rows``."""
+    return report_pairs((row, suggest(row["text"])) for row in rows)
+
+
+def report_by_set(rows: list[dict], suggest_without: Callable[[set[str]], Callable[[str], str]]) -> dict:
+    """The ``report`` of rows from several labelled sets (``set`` key), each set's requests
+    suggested by ``suggest_without(its texts)`` (a classifier that never learnt them), with
+    each set's own numbers under ``sets``."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[row.get("set", "")].append(row)
+    pairs, sets = [], {}
+    for name, group in groups.items():
+        suggest = suggest_without({row["text"] for row in group})
+        own = [(row, suggest(row["text"])) for row in group]
+        pairs += own
+        result = report_pairs(own)
+        sets[name] = {key: result[key] for key in ("requests", "accuracy", "outage_recall")}
+    return {**report_pairs(pairs), "sets": sets}
+
+
+def report_pairs(pairs: Iterable[tuple[dict, str]]) -> dict:
+    """The report of (labelled row, suggested class) pairs."""
     confusion: dict[str, Counter] = defaultdict(Counter)
     by_language: dict[str, Counter] = defaultdict(Counter)
     errors = []
-    for row in rows:
-        suggested = suggest(row["text"])
+    for row, suggested in pairs:
         confusion[row["label"]][suggested] += 1
         language = row.get("language", "")
         by_language[language]["total"] += 1
@@ -98,18 +140,18 @@ def candidate_name(candidate: tuple[str, float]) -> str:
     return f"{candidate[0]} margin {candidate[1]:g}"
 
 
-def leave_one_language_out(rows: list[dict],
-                           suggest_with: Callable[[tuple[str, float], str], Callable[[str], str]],
-                           candidates: Iterable[tuple[str, float]] = CANDIDATES,
-                           miss_cost: float = OUTAGE_MISS_COST) -> dict:
-    """Per held-out language: the (method, outage margin) chosen on the other languages (lowest
-    ``cost`` with a missed outage at ``miss_cost``, then the earlier candidate) and its numbers
-    on the held-out one. ``suggest_with(candidate, language)`` is a text -> class function
-    using that method and margin and none of ``language``'s examples, so every language is
-    measured as unseen."""
+def leave_one_out(rows: list[dict],
+                  suggest_with: Callable[[tuple[str, float], str], Callable[[str], str]],
+                  candidates: Iterable[tuple[str, float]] = CANDIDATES,
+                  miss_cost: float = OUTAGE_MISS_COST, by: str = "language") -> dict:
+    """Per held-out group of rows (their ``by`` key: a language, or a labelled ``set``): the
+    (method, outage margin) chosen on the other groups (lowest ``cost`` with a missed outage at
+    ``miss_cost``, then the earlier candidate) and its numbers on the held-out one.
+    ``suggest_with(candidate, group)`` is a text -> class function using that method and margin
+    and none of ``group``'s examples, so every group is measured as unseen."""
     candidates = list(candidates)
-    languages = sorted({row.get("language", "") for row in rows})
-    reports = {c: {lang: report([r for r in rows if r.get("language", "") == lang], suggest_with(c, lang))
+    languages = sorted({row.get(by, "") for row in rows})
+    reports = {c: {lang: report([r for r in rows if r.get(by, "") == lang], suggest_with(c, lang))
                    for lang in languages} for c in candidates}
 
     def cost_without(candidate, held_out: str | None) -> float:
@@ -127,7 +169,7 @@ def leave_one_language_out(rows: list[dict],
                               for lang in languages) / total, 4),
         "outage_recall": min((result[lang]["outage_recall"] for lang in languages
                               if result[lang]["outage_recall"] is not None), default=None),
-        "outage_miss_cost": miss_cost,
+        "outage_miss_cost": miss_cost, "by": by,
         "chosen": candidate_name(min(candidates, key=lambda c: (cost_without(c, None), candidates.index(c)))),
         "by_method": {candidate_name(c): {lang: [reports[c][lang]["accuracy"], reports[c][lang]["outage_recall"]]
                                           for lang in languages} for c in candidates},
@@ -155,16 +197,17 @@ def format_report(result: dict) -> str:
 
 
 def _format_choice(choice: dict) -> list[str]:
-    lines = ["leave one language out, examples without the rules (method and margin chosen on "
-             f"the others, a missed outage costing {choice['overall']['outage_miss_cost']:g} errors; "
-             "measured on the one left out):"]
+    by = choice["overall"]["by"]
+    lines = [f"leave one {by} out" + (", examples without the rules" if by == "language" else "")
+             + f" (method and margin chosen on the others, a missed outage costing "
+             f"{choice['overall']['outage_miss_cost']:g} errors; measured on the one left out):"]
     lines += [f"  {lang}: {row['method']:<10} margin {row['outage_margin']:<4g} accuracy "
               f"{row['accuracy']:.3f}  outage recall {row['outage_recall']}"
               for lang, row in choice.items() if lang != "overall"]
     overall = choice["overall"]
     lines.append(f"  overall accuracy {overall['accuracy']:.3f}  outage recall {overall['outage_recall']}; "
                  f"chosen on every language: {overall['chosen']}")
-    lines.append("  each language with none of its own examples (accuracy / outage recall):")
+    lines.append(f"  each {by} with none of its own examples (accuracy / outage recall):")
     lines += [f"  {name:<22} " + ", ".join(f"{lang} {acc:.3f}/{outage}" for lang, (acc, outage) in row.items())
               for name, row in overall["by_method"].items()]
     return lines
