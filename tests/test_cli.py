@@ -60,6 +60,25 @@ def test_check_one_broken_file_among_good_ones(runner, tmp_path):
     assert "9 articles ok, 1 with errors" in result.stdout
 
 
+def test_check_a_missing_path_is_an_error(runner, tmp_path):
+    result = runner.invoke(main, ["check", str(tmp_path / "nonexistent")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr and "articles ok" not in result.stdout
+
+
+def test_check_one_file(runner, tmp_path):
+    result = runner.invoke(main, ["check", str(FIXTURE_KB / "ru" / "reset-password.md")])
+    assert result.exit_code == 0, result.output
+    assert "1 articles ok, 0 with errors" in result.stdout
+    broken = tmp_path / "ru" / "oops.md"
+    broken.parent.mkdir()
+    broken.write_text("---\ntitle: Oops\nlanguage: fr\n---\nx\n", encoding="utf-8")
+    result = runner.invoke(main, ["check", str(broken)])
+    assert result.exit_code == 1
+    assert error_lines(result) == {str(broken): (3, "unknown language 'fr': expected one of en, ru, uk")}
+    assert "0 articles ok, 1 with errors" in result.stdout
+
+
 # --- kb index ------------------------------------------------------------------------------------
 def test_index_incremental_reports_counts(runner, app):
     # the app built the index at start-up; nothing changed since
