@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 
 from indexer.generation import CURRENT
 from kb_server import search
@@ -77,6 +78,17 @@ def test_check_one_file(runner, tmp_path):
     assert result.exit_code == 1
     assert error_lines(result) == {str(broken): (3, "unknown language 'fr': expected one of en, ru, uk")}
     assert "0 articles ok, 1 with errors" in result.stdout
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(runner):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: port {port} on 127.0.0.1 is already in use: choose another "
+                             "with --port (make run PORT=...), or the address with --host\n")
 
 
 # --- kb index ------------------------------------------------------------------------------------
