@@ -31,7 +31,8 @@ def ensure_database() -> None:
     if path and path != ":memory:":
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         os.chmod(path, 0o600)
-    upgrade()
+    with logs.quiet_migrations():
+        upgrade()
 
 
 def init_instance() -> None:
