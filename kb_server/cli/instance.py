@@ -19,7 +19,7 @@ from kb_server import follow, jobs, logs, search, shared_kb
 from kb_server.authoring import files
 from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
-from kb_server.serving import CannotListen, default_workers, listen, serve
+from kb_server.serving import CannotListen, bind, default_workers, serve
 from kb_server.sites import ensure_demo_site
 from kb_server.tickets import classify
 
@@ -61,7 +61,7 @@ def init_command() -> None:
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the help center, API and widget with waitress (see kb_server/serving.py)."""
     try:
-        sock = listen(host, port)    # first: a busy port is said at once, before any work
+        sock = bind(host, port)    # first: a busy port is said at once, before any work
     except CannotListen as exc:
         raise click.ClickException(str(exc)) from None
     logs.configure(current_app.config["LOG_FORMAT"])
@@ -99,6 +99,8 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     try:
         serve(lambda: app, host=host, port=port, workers=workers, threads=threads,
               after_start=background, sock=sock)
+    except CannotListen as exc:     # another server took the port while this one prepared
+        raise click.ClickException(str(exc)) from None
     finally:
         for consumer in consumers:          # let running jobs finish (a queued one waits)
             consumer.stop(graceful=True)
