@@ -2,6 +2,8 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 $(BIN)/kb: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -9,8 +11,8 @@ $(BIN)/kb: pyproject.toml
 	touch $@
 
 .PHONY: run test install-test faults load fuzz
-run: $(BIN)/kb
-	$(BIN)/kb serve
+run: $(BIN)/kb   # make run PORT=8080 HOST=0.0.0.0
+	$(BIN)/kb serve --host $(HOST) --port $(PORT)
 
 install-test: $(BIN)/kb
 	$(BIN)/pip install -q -e '.[test,st]'

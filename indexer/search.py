@@ -280,6 +280,13 @@ class SearchService:
         if self._current_stamp() != self._stamp or self._retry_due():
             self.reload()
 
+    def current_catalog(self) -> Catalog:
+        """The catalog of the generation served now: a generation written since the last
+        request (a publish in another worker process) is opened first, so every process shows
+        a published article as soon as the publish has returned."""
+        self._fresh()
+        return self.catalog
+
     def health(self) -> dict:
         self._fresh()
         semantic = "ok" if self.semantic is not None else (self.semantic_error or "disabled")

@@ -25,7 +25,7 @@ POPULAR_WINDOW = dt.timedelta(days=30)
 
 
 def catalog() -> Catalog:
-    return search.service().catalog
+    return search.service().current_catalog()
 
 
 def visible(article: Article | None, allowed: tuple[str, ...] = ()) -> bool:

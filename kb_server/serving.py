@@ -22,6 +22,7 @@ need ``os.fork`` (Linux, macOS); elsewhere use ``workers=1``.
 """
 from __future__ import annotations
 
+import errno
 import gc
 import logging
 import os
@@ -46,14 +47,38 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (``port`` 0 = any free port)."""
+class CannotListen(Exception):
+    """The address cannot be listened on (the port is taken, or not ours to take)."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (``port`` 0 = any free port), not listening yet:
+    connections are refused until ``serve`` listens; ``CannotListen`` says why it cannot be."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise _cannot_listen(exc, host, port) from None
     return sock
+
+
+def listen(sock: socket.socket) -> None:
+    """Start listening on a socket from ``bind`` (``CannotListen`` if another server took the
+    port meanwhile)."""
+    host, port = sock.getsockname()[:2]
+    try:
+        sock.listen(1024)
+    except OSError as exc:
+        raise _cannot_listen(exc, host, port) from None
+
+
+def _cannot_listen(exc: OSError, host: str, port: int) -> CannotListen:
+    reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+    return CannotListen(f"port {port} on {host} {reason}: choose another with --port "
+                        "(make run PORT=...), or the address with --host")
 
 
 def run_waitress(app: Flask, sock: socket.socket, threads: int) -> None:
@@ -136,8 +161,9 @@ def _kill(pid: int) -> None:
 
 def serve(app_factory: Callable[[], Flask], host: str = "127.0.0.1", port: int = 5000,
           workers: int = 1, threads: int = 8, on_ready: Callable[[int], None] | None = None,
-          after_start: Callable[[], None] | None = None) -> None:
-    """Create the app, listen on ``host:port`` and serve it (see module docstring).
+          after_start: Callable[[], None] | None = None, sock: socket.socket | None = None) -> None:
+    """Create the app, listen on ``host:port`` (or on ``sock``, bound by ``bind``) and serve it
+    (see module docstring).
 
     ``on_ready(port)`` is called with the bound port once the app is ready to answer;
     ``after_start()`` once the workers are forked (start background threads there: a forked
@@ -146,7 +172,8 @@ def serve(app_factory: Callable[[], Flask], host: str = "127.0.0.1", port: int =
     app = app_factory()
     gc.collect()
     gc.freeze()   # (see module docstring)
-    sock = listen(host, port)
+    sock = sock or bind(host, port)
+    listen(sock)
     bound = sock.getsockname()[1]
     log.info("serving on http://%s:%d/ with %d worker(s) x %d threads", host, bound, workers, threads)
     if on_ready is not None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 
 from indexer.generation import CURRENT
 from kb_server import search
@@ -58,6 +59,36 @@ def test_check_one_broken_file_among_good_ones(runner, tmp_path):
     assert result.exit_code == 1
     assert list(error_lines(result)) == ["en/bad-yaml.md"]
     assert "9 articles ok, 1 with errors" in result.stdout
+
+
+def test_check_a_missing_path_is_an_error(runner, tmp_path):
+    result = runner.invoke(main, ["check", str(tmp_path / "nonexistent")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr and "articles ok" not in result.stdout
+
+
+def test_check_one_file(runner, tmp_path):
+    result = runner.invoke(main, ["check", str(FIXTURE_KB / "ru" / "reset-password.md")])
+    assert result.exit_code == 0, result.output
+    assert "1 articles ok, 0 with errors" in result.stdout
+    broken = tmp_path / "ru" / "oops.md"
+    broken.parent.mkdir()
+    broken.write_text("---\ntitle: Oops\nlanguage: fr\n---\nx\n", encoding="utf-8")
+    result = runner.invoke(main, ["check", str(broken)])
+    assert result.exit_code == 1
+    assert error_lines(result) == {str(broken): (3, "unknown language 'fr': expected one of en, ru, uk")}
+    assert "0 articles ok, 1 with errors" in result.stdout
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(runner):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: port {port} on 127.0.0.1 is already in use: choose another "
+                             "with --port (make run PORT=...), or the address with --host\n")
 
 
 # --- kb index ------------------------------------------------------------------------------------
@@ -127,8 +158,11 @@ def test_check_on_a_fresh_instance_builds_no_index_and_loads_no_model(tmp_path):
 
 
 def test_site_and_tickets_commands_set_up_the_database_but_do_not_index(tmp_path):
-    assert _kb(tmp_path, "site", "add", "shop", "--origin", "https://shop.example").returncode == 0
-    listed = _kb(tmp_path, "site", "list")
+    added = _kb(tmp_path, "site", "add", "shop", "--origin", "https://shop.example")
+    assert added.returncode == 0
+    assert added.stderr == ""      # the migrations it applied first say nothing...
+    listed = _kb(tmp_path, "--verbose", "site", "list")
     assert "shop" in listed.stdout
+    assert "INFO  [alembic.runtime.migration] Context impl SQLiteImpl." in listed.stderr  # ...unless asked
     assert _kb(tmp_path, "tickets", "process").returncode == 0
     assert not (tmp_path / "instance" / "index").exists()

@@ -8,6 +8,8 @@ import os
 import re
 import signal
 import time
+from pathlib import Path
+from urllib.parse import quote
 
 import psutil
 import pytest
@@ -115,3 +117,38 @@ def test_the_created_app_is_frozen_out_of_the_garbage_collector(monkeypatch):
     finally:
         gc.unfreeze()
     assert seen["frozen"] >= len(held)
+
+
+PUBLISHED = """---
+title: Проверка публикации
+slug: publish-check-two
+language: ru
+category: account
+summary: Статья, опубликованная, пока серверы работают.
+---
+Эта статья появилась после запуска серверов: журавль.
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
+def test_every_worker_serves_a_new_generation_as_soon_as_it_is_written(config):
+    """A publish reindexes in one process; every worker answers the article (page and search)
+    on its very next request, whether or not it has searched since."""
+    context = multiprocessing.get_context("spawn")
+    ports = context.SimpleQueue()
+    master = context.Process(target=serve, args=(functools.partial(bench_app, config),
+                                                 "127.0.0.1", 0, 2, 2), kwargs={"on_ready": ports.put})
+    master.start()
+    try:
+        port = ports.get()
+        _wait_for(lambda: len(psutil.Process(master.pid).children()) == 2)
+        for _ in range(6):   # both workers have the index open
+            assert _get(port, "/a/ru/publish-check-two") == 404
+        (Path(config["ARTICLES_DIR"]) / "ru" / "publish-check-two.md").write_text(PUBLISHED, encoding="utf-8")
+        build_index(config["ARTICLES_DIR"], config["INDEX_DIR"])   # what a publish does
+        assert {_get(port, "/a/ru/publish-check-two") for _ in range(8)} == {200}
+        assert all("publish-check-two" in _fetch(port, "/api/v1/search?lang=ru&q=" + quote("журавль"))[1]
+                   for _ in range(6))
+    finally:
+        master.terminate()
+        master.join(timeout=30)

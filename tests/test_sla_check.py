@@ -83,6 +83,25 @@ def test_sla_check_states_and_actions_once(office, client, caplog):
     assert listed["sla_state"] == "breached" and listed["first_response_at"] is None
 
 
+def test_sla_check_now_is_a_dry_run(office, client, caplog):
+    """``--now`` shows what a check at that time would find and writes nothing: the real breach
+    later still takes its actions."""
+    reference = create_ticket(client, MONDAY_10_BERLIN)
+    sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=1))
+    future = (MONDAY_10_BERLIN + dt.timedelta(hours=5)).replace(tzinfo=None)
+    with time_machine.travel(MONDAY_10_BERLIN + dt.timedelta(hours=1, minutes=5), tick=False):
+        result = office.test_cli_runner().invoke(
+            main, ["tickets", "sla-check", "--now", future.isoformat(sep=" ")])
+    assert result.exit_code == 0, result.output
+    assert "dry run" in result.output and "breached: 1" in result.output
+    assert "action escalate: 1" in result.output
+    row = ticket(office, reference)
+    assert row.sla_state == "ok" and row.line == 1 and not row.sla_fired
+    assert f"[{reference}] SLA" not in caplog.text
+    output = sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=5))
+    assert "breached: 1" in output and "action escalate: 1" in output and "action notify: 1" in output
+
+
 def test_sla_check_keeps_the_tickets_activity_time(office, client):
     reference = create_ticket(client, MONDAY_10_BERLIN)
     before = ticket(office, reference).updated_at

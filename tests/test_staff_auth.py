@@ -46,6 +46,8 @@ def test_kb_user_add_prompts_for_the_password(app, runner):
     (["--role", "agent"], "long enough password\n", "needs a support line"),
     (["--role", "admin"], "short\n", "at least 10 characters"),
     (["--role", "wizard"], "long enough password\n", "Invalid value for '--role'"),
+    (["--role", "editor", "--line", "3"], "long enough password\n",
+     "only agents work on a support line (not the role editor)"),
 ])
 def test_kb_user_add_refuses_bad_accounts(runner, args, stdin, message):
     result = runner.invoke(main, ["user", "add", "x@example.com", *args, "--password-stdin"], input=stdin)

@@ -229,6 +229,8 @@ def test_site_cli_add_list_remove(app, client, runner):
     (["add", "x", "--origin", "ftp://a.example"], "not an origin"),
     (["add", "Bad Key", "--origin", "https://a.example"], "lowercase"),
     (["add", "x"], "--origin"),
+    (["add", "x", "--origin", "https://a.example", "--category", "billing", "--category", "nosuch"],
+     "unknown category 'nosuch': expected one of account, billing"),
     (["remove", "nope"], "no site"),
 ])
 def test_site_cli_errors(runner, args, message):

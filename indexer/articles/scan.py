@@ -128,6 +128,21 @@ def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | N
     return scan
 
 
+def load_article_file(path: str | Path) -> tuple[list[Article], list[ArticleError]]:
+    """One article file parsed as ``load_articles`` parses it (a file in a language folder
+    defaults to that language), errors named by ``path`` as given."""
+    path = Path(path)
+    folder = path.parent.name
+    try:
+        text = _decode(read_file(str(path)))
+        article = parse_article(text, str(path), default_language=folder if folder in LANGUAGES else None)
+    except ArticleError as exc:
+        return [], [exc]
+    except UnicodeDecodeError:
+        return [], [ArticleError(str(path), 1, "file is not valid UTF-8")]
+    return [article], []
+
+
 def load_articles(root: str | Path) -> tuple[list[Article], list[ArticleError]]:
     """Parse every article under ``root``; broken files are reported, the rest are returned.
 

@@ -352,7 +352,7 @@ def failed_queries(filters: Filters, limit: int = 50) -> list[dict]:
 def _catalog_articles() -> dict:
     try:
         from kb_server import search
-        return search.service().catalog.articles
+        return search.service().current_catalog().articles
     except Exception:       # search down: ids without titles
         return {}
 

@@ -19,7 +19,7 @@ import click
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_group
 
-from kb_server import create_app
+from kb_server import create_app, logs
 from kb_server.cli import content, instance, measure
 from kb_server.cli.analytics import analytics_group
 from kb_server.cli.mail import mail_group
@@ -31,8 +31,12 @@ from kb_server.cli.worker import worker_command
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also show the database migrations each command applies first (Alembic).")
+def main(verbose: bool) -> None:
     """Linezero: self-hosted knowledge base and self-service search."""
+    if verbose:
+        logs.verbose()
 
 
 for command in (instance.init_command, instance.serve_command, instance.settings_command,

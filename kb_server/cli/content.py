@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from indexer.articles import load_articles
+from indexer.articles import load_article_file, load_articles
 from kb_server import search
 from kb_server.authoring import files, publishing
 
 
 @click.command("check")
-@click.argument("path", required=False)
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @with_appcontext
-def check_command(path: str | None) -> None:
-    """Validate articles; exit 1 if any has errors (file:line: message). Writes nothing."""
-    articles, errors = load_articles(path or current_app.config["ARTICLES_DIR"])
+def check_command(path: Path | None) -> None:
+    """Validate the articles under PATH (a folder, or one article file; default: the configured
+    articles folder); exit 1 if any has errors (file:line: message). Writes nothing."""
+    if path is not None and path.is_file():
+        articles, errors = load_article_file(path)
+    else:
+        articles, errors = load_articles(path or current_app.config["ARTICLES_DIR"])
     for error in errors:
         click.echo(str(error), err=True)
     click.echo(f"{len(articles)} articles ok, {len(errors)} with errors")

@@ -19,7 +19,7 @@ from kb_server import follow, jobs, logs, search, shared_kb
 from kb_server.authoring import files
 from kb_server.config import SETTINGS, settings_table
 from kb_server.extensions import db
-from kb_server.serving import default_workers, serve
+from kb_server.serving import CannotListen, bind, default_workers, serve
 from kb_server.sites import ensure_demo_site
 from kb_server.tickets import classify
 
@@ -31,7 +31,8 @@ def ensure_database() -> None:
     if path and path != ":memory:":
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         os.chmod(path, 0o600)
-    upgrade()
+    with logs.quiet_migrations():
+        upgrade()
 
 
 def init_instance() -> None:
@@ -50,14 +51,19 @@ def init_command() -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=5000, show_default=True, type=int, help="TCP port to listen on.")
 @click.option("--workers", default=default_workers(), show_default="one per CPU", type=int,
               help="Server processes (waitress is pure Python: one process uses one CPU).")
 @click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the help center, API and widget with waitress (see kb_server/serving.py)."""
+    try:
+        sock = bind(host, port)    # first: a busy port is said at once, before any work
+    except CannotListen as exc:
+        raise click.ClickException(str(exc)) from None
     logs.configure(current_app.config["LOG_FORMAT"])
     app = current_app._get_current_object()
     init_instance()
@@ -92,7 +98,9 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     click.echo(f"Linezero on http://{host}:{port}/  (help center), /demo (widget demo)")
     try:
         serve(lambda: app, host=host, port=port, workers=workers, threads=threads,
-              after_start=background)
+              after_start=background, sock=sock)
+    except CannotListen as exc:     # another server took the port while this one prepared
+        raise click.ClickException(str(exc)) from None
     finally:
         for consumer in consumers:          # let running jobs finish (a queued one waits)
             consumer.stop(graceful=True)

@@ -14,8 +14,10 @@ import sys
 from urllib.parse import urlsplit
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from indexer.catalog import load_categories
 from indexer.languages import LANGUAGES
 from kb_server.cli.instance import ensure_database
 from kb_server.extensions import db
@@ -42,6 +44,17 @@ def _origin(value: str) -> str:
     return origin
 
 
+def _categories(values: tuple[str, ...]) -> list[str]:
+    """Validate ``--category`` values against the categories configured in categories.yml
+    (a site restricted to an unknown one would find nothing)."""
+    known = load_categories(current_app.config["ARTICLES_DIR"])
+    unknown = [c for c in values if known and c not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown category {', '.join(map(repr, unknown))}: expected one of "
+                                 f"{', '.join(known)}", param_hint="--category")
+    return list(dict.fromkeys(values))
+
+
 @site_group.command("add")
 @click.argument("key")
 @click.option("--name", default="", help="Display name (default: the key).")
@@ -50,7 +63,8 @@ def _origin(value: str) -> str:
 @click.option("--lang", "language", type=click.Choice(LANGUAGES), default="en", show_default=True,
               help="Default language of the widget on this site.")
 @click.option("--category", "categories", multiple=True,
-              help="Only show this category (repeatable; default: every category).")
+              help="Only show this category, one of categories.yml (repeatable; default: every "
+                   "category).")
 def add_command(key: str, name: str, origins: tuple[str, ...], language: str,
                 categories: tuple[str, ...]) -> None:
     """Add a site KEY (the widget's data-site) and the origins it is served from."""
@@ -61,7 +75,7 @@ def add_command(key: str, name: str, origins: tuple[str, ...], language: str,
         sys.exit(1)
     clean = list(dict.fromkeys(_origin(o) for o in origins))
     db.session.add(Site(key=key, name=name or key, origins=clean, default_language=language,
-                        categories=list(dict.fromkeys(categories))))
+                        categories=_categories(categories)))
     db.session.commit()
     click.echo(f"added site {key}: {', '.join(clean)}")
     click.echo(f'embed: <script src="https://YOUR-KB-HOST/widget.js" data-site="{key}" defer></script>')

@@ -41,13 +41,15 @@ def process_command(now: dt.datetime | None) -> None:
 
 @tickets.command("sla-check")
 @click.option("--now", type=click.DateTime(), default=None,
-              help="Check as if it were this UTC time (default: now).")
+              help="Dry run: show the states and actions a check at this UTC time would find; "
+                   "nothing is stored and no action is taken (default: check now, for real).")
 @with_appcontext
 def sla_check_command(now: dt.datetime | None) -> None:
     """Refresh the SLA state of open tickets and take the actions due (SLA_ACTIONS)."""
-    counts = sla_watch.check_tickets(now)
+    counts = sla_watch.check_tickets() if now is None else sla_watch.preview_tickets(now)
     summary = ", ".join(f"{key}: {value}" for key, value in sorted(counts.items())) or "no open tickets"
-    click.echo(f"SLA: {summary}")
+    click.echo(f"SLA: {summary}" if now is None
+               else f"SLA at {now:%Y-%m-%d %H:%M} UTC (dry run, nothing written): {summary}")
 
 
 @tickets.command("gaps-check")

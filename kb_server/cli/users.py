@@ -35,11 +35,14 @@ def _fail(message: str) -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--line", type=click.IntRange(min(LINES), max(LINES)), default=None,
-              help="Support line of an agent (1-4).")
+              help="Support line of an agent (1-4; agents only).")
 @click.option("--name", default="", help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def add_command(email: str, role: str, line: int | None, name: str, password_stdin: bool) -> None:
     """Add a staff account; the password is asked for (or read with --password-stdin)."""
+    if line is not None and role != "agent":
+        raise click.BadParameter(f"only agents work on a support line (not the role {role})",
+                                 param_hint="--line")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

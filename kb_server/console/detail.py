@@ -52,7 +52,7 @@ def find_articles(text: str, language: str = "") -> list[dict]:
 def article_titles(ticket: Ticket) -> dict[str, str]:
     """Titles of the articles the ticket's session and gap mention (id -> title)."""
     try:
-        articles = search.service().catalog.articles
+        articles = search.service().current_catalog().articles
     except Exception:
         return {}
     context, gap = ticket.context or {}, ticket.gap or {}

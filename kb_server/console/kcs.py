@@ -66,7 +66,7 @@ def find_article(reference: str, public: bool = True) -> Article:
     reference = reference.strip().strip("/")
     if len(reference) > MAX_ARTICLE_REF or reference.count("/") != 1:
         raise KcsError("'article' must be language/slug, e.g. en/reset-password")
-    article = search.service().catalog.articles.get(reference)
+    article = search.service().current_catalog().articles.get(reference)
     if article is None or (public and not article.is_public):
         raise KcsError(f"no {'public ' if public else ''}article {reference!r}", 404)
     return article
@@ -294,7 +294,7 @@ def answering_article(gap: Ticket) -> Article | None:
     linked_keys = {link.translation_key for link in links(gap)}
     found: Counter[str] = Counter()
     answered = 0
-    articles = search.service().catalog.articles
+    articles = search.service().current_catalog().articles
     for query, count in queries:
         hits = search.search(query, language=gap.language or None, per_page=3).hits
         if hits:

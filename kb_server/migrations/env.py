@@ -11,7 +11,9 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-if not logging.getLogger().handlers:   # `kb db ...` alone; `kb serve` has set up logging
+# `kb db ...` alone; not when logging is set up (`kb serve`, `kb --verbose`) or the migrations
+# run quietly before another command (kb_server.logs.quiet_migrations)
+if not logging.getLogger().handlers and logging.getLogger("alembic").level == logging.NOTSET:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 

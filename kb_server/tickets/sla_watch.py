@@ -149,20 +149,38 @@ def _take(ticket: Ticket, action: sla.SlaAction) -> bool:
     return True
 
 
+def _tickets_to_check() -> list[Ticket]:
+    """Tickets not resolved or closed, and those resolved since the last check."""
+    return db.session.scalars(select(Ticket).where(or_(
+        Ticket.status.not_in(sla.DONE_STATUSES), Ticket.sla_state.in_(sla.RUNNING_STATES)))
+        .order_by(Ticket.id)).all()
+
+
 def check_tickets(now: dt.datetime | None = None) -> dict[str, int]:
     """Refresh every ticket that is not resolved or closed (and, once more, those resolved since
     the last check, so they show ``met`` or ``missed``); counts of states and actions."""
     now = now or utcnow()
     rules = sla.policy()
     counts: Counter[str] = Counter()
-    tickets = db.session.scalars(select(Ticket).where(or_(
-        Ticket.status.not_in(sla.DONE_STATUSES), Ticket.sla_state.in_(sla.RUNNING_STATES)))
-        .order_by(Ticket.id)).all()
-    for ticket in tickets:
+    for ticket in _tickets_to_check():
         status, actions = refresh(ticket, now, rules)
         counts[status.state or "none"] += 1
         counts.update(f"action {action.kind}" for action in actions)
         db.session.commit()
+    return dict(counts)
+
+
+def preview_tickets(now: dt.datetime) -> dict[str, int]:
+    """What ``check_tickets(now)`` would find and do, without writing anything (``kb tickets
+    sla-check --now``): a check at another time must not store states or take actions, or the
+    real breach later would find its actions already fired."""
+    rules = sla.policy()
+    counts: Counter[str] = Counter()
+    for ticket in _tickets_to_check():
+        clock = ticket_clock(ticket)
+        counts[sla.evaluate(clock, now, rules).state or "none"] += 1
+        counts.update(f"action {action.kind}" for action in sla.sla_actions(clock, now, rules))
+    db.session.rollback()
     return dict(counts)
 
 

@@ -116,7 +116,7 @@ def widget_config():
     lang = lang_arg() or site.default_language or "en"
     allowed = allowed_categories(site)
     categories = [{"id": c["id"], "name": c["name"], "count": c["count"]}
-                  for c in search.service().catalog.category_list(lang)
+                  for c in search.service().current_catalog().category_list(lang)
                   if not allowed or c["id"] in allowed]
     return jsonify({
         "site": {"key": site.key, "name": site.name, "default_language": site.default_language},
