@@ -11,7 +11,7 @@ answers). These variants imitate those shapes from the dev sets, with the dev se
 
 | variant | what changes |
 |---|---|
-| `SET-short` | each query cut to its first 3 content words (stop words of the corpus's language dropped): search-box keywords |
+| `SET-short` | each query cut to its first 3 content words (Whoosh's stop words of the corpus's language dropped; words split at non-word characters, so "I'd like" leaves "d like", as the product's tokenizer splits it): search-box keywords |
 | `SET-lower` | lowercased, punctuation removed |
 | `SET-typo` | one typo (a letter dropped, doubled or two swapped) in one content word of 5+ letters |
 | `SET-chatty` | the query inside a chatty message ("hi, I have a problem: ... any idea?"), four templates per language, chosen per query |
