@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from whoosh.lang.stopwords import stoplists  # noqa: E402
 
 from indexer.analysis import ENGLISH_MIN_COUNT, _english_words  # noqa: E402
+from indexer.search import RankingSettings  # noqa: E402
 from indexer.evaluate import (MODES, corpus_language, load_beir, load_queries,  # noqa: E402
                               open_searches, run_queries)
 
@@ -204,7 +205,8 @@ def table(results: dict[str, dict[str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def measure(sets, folders: list[Path], cache: str, originals: bool) -> dict[str, dict[str, dict]]:
+def measure(sets, folders: list[Path], cache: str, originals: bool,
+            settings: RankingSettings | None = None) -> dict[str, dict[str, dict]]:
     """nDCG@10 and the other ``kb eval`` metrics per folder and mode. A query variant is run
     on its dev set's index (the corpus is the same), so each corpus is indexed once."""
     from indexer.embedding_cache import file_cached
@@ -223,7 +225,7 @@ def measure(sets, folders: list[Path], cache: str, originals: bool) -> dict[str,
         for source, members in by_corpus.items():
             corpus, queries, qrels = load_beir(source)
             with tempfile.TemporaryDirectory(prefix="kb-variants-") as tmp, ExitStack() as stack:
-                searches = open_searches(corpus, queries, MODES, None, embedder, None,
+                searches = open_searches(corpus, queries, MODES, None, embedder, settings,
                                          Path(tmp), stack)
                 for folder in members:
                     variant = load_queries(folder / "queries.jsonl")
@@ -245,6 +247,8 @@ def main() -> None:
     parser.add_argument("--with-originals", action="store_true",
                         help="measure the dev sets as they are too (first rows of the table)")
     parser.add_argument("--only", action="append", help="measure only these variant folders")
+    parser.add_argument("--no-abstain", action="store_true",
+                        help="rank without abstention (how much of a loss is the ranking's)")
     parser.add_argument("--cache", default=str(ROOT / "instance" / "eval-cache"))
     parser.add_argument("--json", dest="json_path", help="also write every metric here")
     args = parser.parse_args()
@@ -255,7 +259,8 @@ def main() -> None:
     if not args.measure:
         print("\n".join(map(str, folders)))
         return
-    results = measure(sets, folders, args.cache, args.with_originals)
+    settings = RankingSettings(abstain=False) if args.no_abstain else None
+    results = measure(sets, folders, args.cache, args.with_originals, settings)
     print("\nnDCG@10:\n" + table(results))
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(results, indent=1))
