@@ -146,7 +146,7 @@ def product_search(service: SearchService, slugs: dict[str, str], mode: str,
     return search
 
 
-def _open_searches(corpus, queries, modes, language, embedder, settings, tmp: Path,
+def open_searches(corpus, queries, modes, language, embedder, settings, tmp: Path,
                    stack: ExitStack) -> Callable[[str, str | None], Search]:
     """Index the corpus for the modes asked; returns (mode, query language) -> Search."""
     service = slugs = plain = None
@@ -195,7 +195,7 @@ def evaluate(path: str | Path, modes=("keyword",), language: str | None = None,
     corpus, queries, qrels = load_beir(path)
     others = {str(file): load_queries(file) for file in unanswerable}
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp, ExitStack() as stack:
-        searches = _open_searches(corpus, queries, modes, language, embedder, settings,
+        searches = open_searches(corpus, queries, modes, language, embedder, settings,
                                   Path(tmp), stack)
         results = {}
         for mode in modes:

@@ -1,11 +1,15 @@
 """Hybrid fusion: keyword and semantic rankings of sections merged into one, per article.
 
-``confidence`` fusion (the default) weighs the keyword ranker per query by how much of the
-question its best match explains: the share of the query's terms that the best keyword result
-contains. A paraphrase that shares one word with an answer gets a keyword ranking that is
-mostly noise, and the semantic ranker decides; a query whose words the best result all has (an
-error code, the exact feature name) is weighed about evenly. One global weight has to pick one
-of the two for every query.
+``confidence`` fusion (the default) weighs each ranker per query by its own confidence. The
+keyword ranker's: how much of the question its best match explains, the share of the query's
+terms that the best keyword result contains. A paraphrase that shares one word with an answer
+gets a keyword ranking that is mostly noise, and the semantic ranker decides. The semantic
+ranker's: how close its best result comes, on the knowledge base's own calibrated scale (0 at
+the background similarity of unrelated questions, 1 at the floor that questions no help center
+answers rarely reach; both from ``indexer.abstention``'s calibration). A few search-box words
+("tag font github") often embed no closer to any passage than off-topic questions do while
+their keywords all match, and then the keyword ranker decides. One global weight has to pick
+one of the two for every query.
 """
 from __future__ import annotations
 
@@ -41,15 +45,33 @@ def minmax(ranked: list[tuple[str, float]]) -> dict[str, float]:
             for item, s in ranked}
 
 
-def semantic_share(settings, keyword_coverage: float | None = None) -> float:
+def _unit(value: float) -> float:
+    return max(0.0, min(1.0, value))
+
+
+def closeness(cosine: float | None, background: float | None,
+                        floor: float | None) -> float | None:
+    """How sure the semantic ranker is of its best result (cosine ``cosine``): 0 at the
+    corpus' ``background`` similarity (the median best cosine of off-topic probes), 1 at their
+    ``floor`` (the cosine they rarely reach) and above; None without a result or a calibration."""
+    if cosine is None or background is None or floor is None or floor <= background:
+        return None
+    return _unit((cosine - background) / (floor - background))
+
+
+def semantic_share(settings, keyword_coverage: float | None = None,
+                   semantic_confidence: float | None = None) -> float:
     """The semantic ranker's share of the fused score for one query: ``semantic_weight``, or
-    with ``confidence`` fusion that prior shifted by the keyword ranker's coverage of the query
-    (1: the prior; 0.5: the keyword ranker counts half as much; 0 or no match: semantic alone)."""
+    with ``confidence`` fusion each ranker's prior scaled by its confidence in [0, 1]: the
+    keyword ranker's coverage of the query (1: its prior; 0.5: it counts half as much; 0 or no
+    match: semantic alone) and the semantic ranker's ``closeness`` (None: not
+    calibrated, its prior as it is; 0, at the background: keyword alone)."""
     prior = settings.semantic_weight
     if settings.fusion != "confidence" or keyword_coverage is None:
         return prior
-    keyword = (1 - prior) * max(0.0, min(1.0, keyword_coverage))
-    return prior / (prior + keyword) if prior + keyword > 0 else 0.0
+    keyword = (1 - prior) * _unit(keyword_coverage)
+    semantic = prior * (1.0 if semantic_confidence is None else _unit(semantic_confidence))
+    return semantic / (semantic + keyword) if semantic + keyword > 0 else prior
 
 
 def _combine(keyword: list, semantic: list, settings, weight: float) -> dict[str, float]:
@@ -60,11 +82,12 @@ def _combine(keyword: list, semantic: list, settings, weight: float) -> dict[str
 
 
 def fuse(keyword: list[tuple[str, float]], semantic: list[tuple[str, float]],
-         settings, keyword_coverage: float | None = None) -> list[tuple[str, float]]:
+         settings, keyword_coverage: float | None = None,
+         semantic_confidence: float | None = None) -> list[tuple[str, float]]:
     """Hybrid ranking: scores fused per article (min-max score fusion weighted per query by
-    ``keyword_coverage``, or with fixed weights, or RRF; see ``settings``), each article
-    represented by its best fused section, best first."""
-    weight = semantic_share(settings, keyword_coverage)
+    ``keyword_coverage`` and ``semantic_confidence``, or with fixed weights, or RRF; see
+    ``settings``), each article represented by its best fused section, best first."""
+    weight = semantic_share(settings, keyword_coverage, semantic_confidence)
     articles = _combine(best_by_article(keyword), best_by_article(semantic), settings, weight)
     sections = _combine(keyword, semantic, settings, weight)
     best_section: dict[str, tuple[float, str]] = {}

@@ -28,7 +28,7 @@ from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVI
 from indexer.catalog import Catalog
 from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, section_key,
                              snippet)
-from indexer.fusion import article_of, best_by_article, fuse, minmax
+from indexer.fusion import article_of, best_by_article, closeness, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
 from indexer.vectors import SemanticRanker
 
@@ -333,7 +333,9 @@ class SearchService:
             return list(minmax(semantic_ranked).items()), semantic_ranked
         coverage = (self.keyword.coverage(parsed.terms.get(language, set()), language,
                                           [keyword_ranked[0][0]]) if keyword_ranked else 0.0)
-        return fuse(keyword_ranked, semantic_ranked, self.settings, coverage), semantic_ranked
+        close = closeness(semantic_ranked[0][1] if semantic_ranked else None,
+                          self.floors.semantic_background, self.floors.semantic)
+        return fuse(keyword_ranked, semantic_ranked, self.settings, coverage, close), semantic_ranked
 
     def _evidence(self, text: str, language: str, mode: str, parsed: ParsedQuery, ranked,
                   semantic_ranked) -> list[float]:

@@ -132,11 +132,13 @@ SETTINGS: tuple[Setting, ...] = (
             "0 turns the cache off", parse=int),
     Setting("FUSION", RankingSettings.fusion,
             "hybrid fusion: `confidence` (min-max normalised scores; the keyword ranker weighs "
-            "less the less of the query its best result has), `score` (fixed weights) or `rrf`",
+            "less the less of the query its best result has, the semantic ranker the less close "
+            "its best result comes), `score` (fixed weights) or `rrf`",
             parse=_choice(*FUSIONS)),
     Setting("SEMANTIC_WEIGHT", RankingSettings.semantic_weight,
             "hybrid: share of the semantic ranker (0..1; with `confidence` fusion, when the "
-            "best keyword result has every query term)", parse=float),
+            "best keyword result has every query term and the best semantic one is at least as "
+            "close as off-topic questions rarely come)", parse=float),
     Setting("RATELIMIT_PUBLIC", "120/minute", "per-client limit on each public endpoint",
             env="KB_RATELIMIT"),
     Setting("RATELIMIT_CONTACT", "5/minute;30/hour",

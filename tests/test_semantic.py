@@ -15,7 +15,7 @@ from indexer.generation import current_generation
 from indexer.index import build_index
 from indexer.search import RankingSettings, SearchService
 from indexer.chunking import article_chunks
-from indexer.fusion import fuse, semantic_share
+from indexer.fusion import closeness, fuse, semantic_share
 from indexer.vectors import VectorStore
 from kb_server import search as search_seam
 from conftest import make_app
@@ -158,6 +158,26 @@ def test_confidence_fusion_weighs_keywords_by_how_much_of_the_query_they_explain
     keyword_led = RankingSettings(fusion="confidence", semantic_weight=0.2)
     assert fuse(KEYWORD, SEMANTIC, keyword_led, keyword_coverage=1.0)[0][0].startswith("en/a#")
     assert fuse(KEYWORD, SEMANTIC, keyword_led, keyword_coverage=0.1)[0][0].startswith("en/b#")
+
+
+def test_confidence_fusion_weighs_semantics_by_how_close_its_best_result_comes():
+    """Search-box words ("tag font github") embed no closer to any passage than off-topic
+    questions while the keyword ranker matches them all: the semantic ranker's share follows
+    its calibrated closeness (0 at the probes' background cosine, 1 at their floor)."""
+    assert closeness(0.80, background=0.80, floor=0.86) == 0.0
+    assert closeness(0.83, background=0.80, floor=0.86) == pytest.approx(0.5)
+    assert closeness(0.95, background=0.80, floor=0.86) == 1.0
+    assert closeness(0.70, background=0.80, floor=0.86) == 0.0
+    assert closeness(None, 0.80, 0.86) is None and closeness(0.9, None, None) is None
+    settings = RankingSettings(fusion="confidence", semantic_weight=0.6)
+    assert semantic_share(settings, 1.0, 1.0) == pytest.approx(0.6)        # at the floor or closer
+    assert semantic_share(settings, 1.0, 0.5) == pytest.approx(0.3 / 0.7)  # half way from the background
+    assert semantic_share(settings, 1.0, 0.0) == 0.0                        # at the background
+    assert semantic_share(settings, 1.0, None) == pytest.approx(0.6)       # not calibrated
+    assert semantic_share(settings, 0.0, 0.0) == pytest.approx(0.6)        # neither: the prior
+    semantic_led = RankingSettings(fusion="confidence", semantic_weight=0.8)
+    assert fuse(KEYWORD, SEMANTIC, semantic_led, 1.0, 1.0)[0][0].startswith("en/b#")
+    assert fuse(KEYWORD, SEMANTIC, semantic_led, 1.0, 0.0)[0][0].startswith("en/a#")
 
 
 def test_keyword_coverage_is_the_share_of_query_terms_the_section_has(tmp_path):
