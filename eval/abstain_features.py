@@ -227,12 +227,14 @@ def _hub(source: str):
 
 VARIANTS: dict[str, dict] = {
     # name -> parameter (the prior first) -> keyword arguments of evidence_of
-    "product (weight of the query's words)": {w: {"weight": w} for w in (0.5, 0.25, 0.75, 1.0)},
+    "product (0.5 x the query's words)": {0.5: {}},
+    "product, the words' weight free": {w: {"weight": w} for w in (0.5, 0.25, 0.75, 1.0)},
     "semantic best article only": {0.5: {"candidates": "semantic"}},
     "IDF-weighted coverage (weight)": {w: {"weight": w, "coverage": "idf"} for w in (0.5, 0.25, 0.75, 1.0)},
     "coverage over n + k words (k)": {k: {"coverage": _shrunk(k)} for k in (0.0, 0.5, 1.0, 2.0)},
     "common English words the KB lacks left out of coverage (least count)":
-        {n: {"coverage": _without_common_unknown(n)} for n in (10**12, 10**5, 10**4, 10**3)},
+        {label: {"coverage": _without_common_unknown(n)}
+         for label, n in (("none", 10**12), ("1e5", 10**5), ("1e4", 10**4), ("1e3", 10**3))},
     "- a x (rarity of a word the KB lacks - r0) (a, r0)":
         {f"{a}/{r0}": {"bonus": (lambda row, kb, a=a, r0=r0: -a * max(0.0, _rarity(row) - r0))}
          for a in (0.0, 0.05, 0.1, 0.2) for r0 in (5.0, 6.0, 7.0)},
