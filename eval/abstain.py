@@ -4,6 +4,7 @@ indexer/abstention.py, indexer/tuning.py and README, Measuring).
     .venv/bin/python eval/abstain.py                      # every dev set, hybrid mode
     .venv/bin/python eval/abstain.py --mode keyword       # the keyword ranker's weight and threshold
     .venv/bin/python eval/abstain.py --json results.json  # also write every score
+    .venv/bin/python eval/abstain.py --replay results.json --budget 3   # choose again, 3 points of recall@5
 
 Each dev set is indexed once; for each evidence weight, every question of the set and every
 unanswerable query run against its corpus (eval/offtopic, and the eval/cross files of the
@@ -27,7 +28,7 @@ from indexer.embedding_cache import file_cached  # noqa: E402
 from indexer.embeddings import load_embedder  # noqa: E402
 from indexer.evaluate import TOP, load_queries, metrics, product_search  # noqa: E402
 from indexer.search import RankingSettings, SearchService  # noqa: E402
-from indexer.tuning import (EVIDENCE_THRESHOLDS, EVIDENCE_WEIGHTS, AbstentionSample,  # noqa: E402
+from indexer.tuning import (EVIDENCE_THRESHOLDS, EVIDENCE_WEIGHTS, RECALL_BUDGET, AbstentionSample,  # noqa: E402
                             DevSet, abstention_metrics, abstention_scores, choose,
                             leave_one_set_out, markdown)
 
@@ -111,13 +112,15 @@ def main() -> None:
     parser.add_argument("--cache", default=str(ROOT / "instance" / "eval-cache"))
     parser.add_argument("--json", dest="json_path", help="write the samples and every score")
     parser.add_argument("--replay", help="choose on the samples of an earlier --json (no search)")
+    parser.add_argument("--budget", type=float, default=100 * RECALL_BUDGET,
+                        help="recall@5 points abstention may cost a set (default %(default)s)")
     args = parser.parse_args()
     if args.replay:
         samples = {float(weight): {name: AbstentionSample(**each) for name, each in per_set.items()}
                    for weight, per_set in json.loads(Path(args.replay).read_text())["samples"].items()}
     else:
         samples = measure(args.mode, args.cache)
-    scores = abstention_scores(samples, EVIDENCE_THRESHOLDS[args.mode])
+    scores = abstention_scores(samples, EVIDENCE_THRESHOLDS[args.mode], args.budget / 100)
     rows = leave_one_set_out(scores, {name: 0.0 for name in samples[EVIDENCE_WEIGHTS[args.mode][0]]})
     for row in rows:
         weight, threshold = (float(x) for x in row["chosen"].split("/"))

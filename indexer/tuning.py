@@ -171,18 +171,19 @@ def abstention_metrics(sample: AbstentionSample, threshold: float) -> dict:
     }
 
 
-def abstention_score(sample: AbstentionSample, threshold: float) -> float:
+def abstention_score(sample: AbstentionSample, threshold: float, budget: float = RECALL_BUDGET) -> float:
     """One number per set: the worst abstain_rate over its unanswerable files, less
-    ``RECALL_PENALTY`` x the recall@5 lost beyond ``RECALL_BUDGET``."""
+    ``RECALL_PENALTY`` x the recall@5 lost beyond ``budget``."""
     measured = abstention_metrics(sample, threshold)
     lost = sample.recall_unabstained - measured["recall@5"]
-    return min(measured["abstain_rate"].values()) - RECALL_PENALTY * max(0.0, lost - RECALL_BUDGET)
+    return min(measured["abstain_rate"].values()) - RECALL_PENALTY * max(0.0, lost - budget)
 
 
 def abstention_scores(samples: dict[float, dict[str, AbstentionSample]],
-                      thresholds: tuple[float, ...]) -> dict[str, dict[str, float]]:
-    """Setting ("weight/threshold", in grid order) -> set -> ``abstention_score``, for
-    ``choose`` and ``leave_one_set_out`` (with a reference of 0 on every set)."""
-    return {f"{weight}/{threshold}": {name: abstention_score(sample, threshold)
+                      thresholds: tuple[float, ...],
+                      budget: float = RECALL_BUDGET) -> dict[str, dict[str, float]]:
+    """Setting ("weight/threshold", in grid order) -> set -> ``abstention_score`` (recall@5
+    ``budget``), for ``choose`` and ``leave_one_set_out`` (with a reference of 0 on every set)."""
+    return {f"{weight}/{threshold}": {name: abstention_score(sample, threshold, budget)
                                       for name, sample in samples[weight].items()}
             for weight in samples for threshold in thresholds}

@@ -6,8 +6,8 @@ import pickle
 import pytest
 from whoosh.analysis import CompositeAnalyzer
 
-from indexer.analysis import (MAX_QUERY_CHARS, clean_query, detect_language, fold,
-                              in_dictionary, language_analyzer, plain_analyzer)
+from indexer.analysis import (MAX_QUERY_CHARS, clean_query, detect_language, english_count,
+                              fold, in_dictionary, language_analyzer, plain_analyzer)
 
 
 def analyze(text: str, language: str) -> list[str]:
@@ -96,6 +96,12 @@ def test_a_word_of_the_other_language_is_not_in_this_ones_dictionary():
     assert in_dictionary("акаунт") and in_dictionary("аккаунт")   # language unknown: either
     assert in_dictionary("account", "en") and in_dictionary("weather", "ru")  # English words
     assert not in_dictionary("acount", "en") and not in_dictionary("pasword")
+
+
+def test_english_counts_say_how_common_a_word_is():
+    # what eval/abstain_features.py weighs words the knowledge base lacks by
+    assert english_count("the") > english_count("fix") > english_count("YouTube") > 0
+    assert english_count("trello") == english_count("pasword") == 0
 
 
 def test_ukrainian_words_keep_their_ukrainian_lemma():

@@ -68,6 +68,14 @@ def test_abstention_score_is_the_worst_file_less_the_recall_lost_beyond_the_budg
     assert abstention_score(_sample(), 1.0) == pytest.approx(0.75 - RECALL_PENALTY * lost)
 
 
+def test_a_larger_recall_budget_forgives_the_recall_lost_within_it():
+    from indexer.tuning import RECALL_PENALTY, abstention_score, abstention_scores
+    assert abstention_score(_sample(), 1.0, budget=0.25) == 0.75          # 0.25 lost, all forgiven
+    assert abstention_score(_sample(), 1.0, budget=0.2) == pytest.approx(0.75 - RECALL_PENALTY * 0.05)
+    scores = abstention_scores({0.75: {"a": _sample()}}, (0.85, 1.0), budget=0.25)
+    assert scores == {"0.75/0.85": {"a": 0.5}, "0.75/1.0": {"a": 0.75}}
+
+
 def test_the_abstention_setting_is_chosen_by_its_worst_set():
     from indexer.tuning import EVIDENCE_THRESHOLDS, abstention_scores
     strict = _sample()
