@@ -260,3 +260,41 @@ def clean_query(text: str) -> str:
     text = URL_RE.sub(" ", text)
     text = SYMBOLS_RE.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()[:MAX_QUERY_CHARS]
+
+
+# Latin-letter Russian and Ukrainian ("ne rabotaet nichego", "vse vpalo chy sho?"): people type it
+# on a keyboard without Cyrillic. ``transliterate``'s packs read single letters; these digraphs of
+# the usual schemes come first (Ukrainian national: "ia", "iu", "ie", "yi"; Russian: "ya", "yu").
+TRANSLIT_DIGRAPHS = {
+    "ru": (("shch", "щ"), ("ya", "я"), ("yu", "ю"), ("yo", "ё"), ("kh", "х"), ("ts", "ц"),
+           ("iy", "ий"), ("ey", "ей"), ("ay", "ай"), ("oy", "ой"), ("ai", "ай"), ("ei", "ей")),
+    "uk": (("shch", "щ"), ("ia", "я"), ("iu", "ю"), ("ie", "є"), ("yi", "ї"), ("kh", "х"),
+           ("ts", "ц"), ("ai", "ай"), ("ei", "ей"), ("yj", "ий")),
+}
+
+
+def cyrillic_reading(text: str) -> str | None:
+    """``text`` read as Russian or Ukrainian written in Latin letters, in Cyrillic (the
+    language whose dictionary knows more of its words), or None when it is not such a text:
+    most of its words are Latin, most of those are not English, and the reading has real words."""
+    tokens = [word for word in words(text) if not word.isdigit()]
+    latin = [word for word in tokens if not CYRILLIC.search(word)]
+    foreign = [word for word in latin if len(word) > 1 and not in_dictionary(word)]
+    if len(latin) < 2 or len(latin) * 2 < len(tokens) or len(foreign) * 2 < len(latin):
+        return None
+    readings = []
+    for language in ("ru", "uk"):
+        reading = transliterate(text, language)
+        known = sum(in_dictionary(word, language) for word in words(reading) if CYRILLIC.search(word))
+        readings.append((known, reading))
+    known, reading = max(readings)
+    return reading if known >= 2 and known * 2 >= len(foreign) else None
+
+
+def transliterate(text: str, language: str) -> str:
+    """Latin letters of ``text`` as ``language``'s Cyrillic (the digraphs, then ``transliterate``)."""
+    from transliterate import translit      # imported when needed
+    lowered = text.lower()
+    for latin, cyrillic in TRANSLIT_DIGRAPHS[language]:
+        lowered = lowered.replace(latin, cyrillic)
+    return translit(lowered, language)

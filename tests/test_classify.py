@@ -463,3 +463,19 @@ def test_kb_tickets_incident_eval_chooses_the_cosine_leaving_a_language_out(app,
     assert report["same_grouped"] == 1.0 and report["different_apart"] == 1.0   # "логин" ~ "login" at 0.88
     assert set(report["choice"]) == {"en", "ru", "overall"}
     assert set(report["choice"]["ru"]) == {"cosine", "pairs", "accuracy", "same_grouped", "different_apart"}
+
+
+@pytest.mark.parametrize("text,reading", [
+    ("ne rabotaet nichego, sait vash lezhit?", "не работает ничего, сайт ваш лежит?"),
+    ("vash servis ne pratsiuie vzahali, u vsikh", "ваш сервіс не працює взагалі, у всіх"),
+    ("the app is down for everyone", None),                  # English
+    ("orbita не працює ні в кого, 503 everywhere", None),    # Cyrillic already
+])
+def test_latin_letter_russian_and_ukrainian_are_read_in_cyrillic(text, reading):
+    from indexer.analysis import cyrillic_reading
+    assert cyrillic_reading(text) == reading
+
+
+def test_a_transliterated_outage_meets_the_rules(keywords):
+    suggestion = keywords.classify("vse lezhit u vsekh?? ni sait ni prilozhenie", "contact")
+    assert (suggestion.request_class, suggestion.method) == ("outage", "rule")

@@ -42,7 +42,7 @@ import numpy as np
 import yaml
 from flask import current_app
 
-from indexer.analysis import STEMMERS, fold, word_stems
+from indexer.analysis import STEMMERS, cyrillic_reading, fold, word_stems
 from indexer.embeddings import QueryCache
 
 CLASSES_FILE = Path(__file__).with_name("classes.yml")
@@ -406,7 +406,8 @@ class Classifier:
     def classify(self, text: str, kind: str) -> Classification:
         """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``."""
         applicable = [c for c in self.classes if kind in c.get("kinds", (kind,))]
-        words = Text(text)
+        reading = cyrillic_reading(text or "")       # "vse lezhit" is read as "все лежит" too
+        words = Text(f"{text}\n{reading}" if reading else text)
         for ticket_class in applicable if self.rules else ():
             found = matching_phrases(words, ticket_class, "rules")
             if found:
