@@ -71,6 +71,15 @@ def test_keyword_only_mode_matches_inflected_forms(keywords, text):
     assert result.method in ("rule", "words")
 
 
+def test_the_word_model_is_learned_once_per_process_for_the_same_classes(keywords):
+    """Every app makes its own classifier: they share the learned word model while the classes
+    and labelled requests are equal, and learn another when those differ."""
+    again = Classifier(json.loads(json.dumps(builtin_classes())))
+    assert again.words is keywords.words is not None
+    labelled = [{"text": "the export button does nothing", "label": "documentation_gap", "language": "en"}]
+    assert Classifier(builtin_classes(), labelled=labelled).words is not keywords.words
+
+
 def test_keyword_only_mode_weighs_the_words_of_the_examples(keywords):
     # no keyword matches (first-match keywords gave the default, how_to): the examples' words decide
     blocked = keywords.classify("why does the invoice export fail for our clients", "contact")
