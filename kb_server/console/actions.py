@@ -6,7 +6,7 @@ commits. ``params`` is a flat mapping (a form, or a JSON object); an action that
 done raises ``ActionError`` with a message for the user (and an HTTP status).
 
 Incidents (``tickets.incidents``): ``resolve-incident`` resolves an incident and its linked
-tickets, answering their users with one reply; ``notice`` / ``end-notice`` publish and end the
+tickets, answering each user in their ticket's language; ``notice`` / ``end-notice`` publish and end the
 incident's notice to users. Changing a ticket's class records a correction (``tickets.corrections``).
 
 Statuses: new -> open -> pending (on the user or a third party) -> resolved -> closed; a
@@ -377,16 +377,23 @@ def _incident(ticket: Ticket) -> Ticket:
 
 def resolve_incident(actor: User, ticket: Ticket, params: Mapping) -> str:
     """Resolve the incident and every open ticket linked to it; each user with an e-mail gets
-    ``body`` as a reply (the ``reply`` action, audited per ticket)."""
+    the answer in their ticket's language as a reply (the ``reply`` action, audited per ticket):
+    ``body_en``, ``body_ru``, ``body_uk`` (or ``bodies``, an object by language), ``body`` for a
+    language without its own; every language of the users answered needs a text."""
     _incident(ticket)
-    body = _text(params, "body", required=True)
     if ticket.status not in OPEN_STATUSES:
         raise ActionError("the incident is not open", 409)
+    bodies = _bodies(params)
+    open_linked = [t for t in incidents.linked_tickets(ticket)
+                   if t.status in OPEN_STATUSES and not t.merged_into_id]
+    missing = [lang for lang in incidents.reply_languages(open_linked) if lang not in bodies]
+    if missing:
+        raise ActionError("the answer needs a text in each language of the linked users: "
+                          + ", ".join(f"body_{lang}" for lang in missing))
     answered = resolved = 0
-    for linked in incidents.linked_tickets(ticket):
-        if linked.status not in OPEN_STATUSES or linked.merged_into_id:
-            continue
-        name, fields = ("reply", {"body": body, "status": "resolved"}) if linked.email else \
+    for linked in open_linked:
+        name, fields = ("reply", {"body": bodies[incidents.reply_language(linked)],
+                                  "status": "resolved"}) if linked.email else \
             ("status", {"status": "resolved"})
         try:
             perform(actor, linked, name, fields)
@@ -394,10 +401,25 @@ def resolve_incident(actor: User, ticket: Ticket, params: Mapping) -> str:
             continue
         resolved += 1
         answered += name == "reply"
-    _add_message(ticket, actor, "note", body)
+    _add_message(ticket, actor, "note", "\n\n".join(
+        text if len(bodies) == 1 else f"[{lang}] {text}" for lang, text in bodies.items()))
     incidents.end_notices(ticket)
     _set_status(ticket, "resolved")
     return f"incident resolved with {resolved} linked tickets ({answered} users answered)"
+
+
+def _bodies(params: Mapping) -> dict[str, str]:
+    """The incident's answer per language (``body_<lang>`` or ``bodies``; ``body`` for the rest)."""
+    given = params.get("bodies") if isinstance(params.get("bodies"), Mapping) else {}
+    common = _text(params, "body")
+    bodies = {}
+    for language in LANGUAGES:
+        text = _text({"body": given.get(language, params.get(f"body_{language}", ""))}, "body")
+        if text or common:
+            bodies[language] = text or common
+    if not bodies:
+        raise ActionError("'body' is required (body_en, body_ru, body_uk)")
+    return bodies
 
 
 def notice(actor: User, ticket: Ticket, params: Mapping) -> str:
