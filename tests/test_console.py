@@ -604,3 +604,16 @@ def test_the_users_and_articles_pages_speak_ukrainian(staff_app):
     assert "створив(ла)" in history and "Активний: Так" in history and "True" not in history
     articles = client.get("/console/articles").get_data(as_text=True)
     assert ">Обліковий запис і вхід</td>" in articles and ">account</td>" not in articles
+
+
+@pytest.mark.parametrize("body, language, name, expected", [
+    ("Здравствуйте, {name}!\nС уважением, {agent}", "ru", "", "Здравствуйте!\nС уважением, Служба поддержки"),
+    ("Вітаємо, {name}! {agent}", "uk", "Олена", "Вітаємо, Олена! Служба підтримки"),
+    ("Hi {name}, done.", "en", "", "Hi, done."),
+    ("{name}, your ticket {reference} is fixed", "en", "", "your ticket LZ-1 is fixed"),
+])
+def test_canned_answers_without_a_name_or_agent_name_read_naturally(body, language, name, expected):
+    from kb_server.console.macros import render
+    from kb_server.models import User
+    ticket = Ticket(reference="LZ-1", name=name, email="u@example.com", language=language, line=1)
+    assert render(body, ticket, User(email="agent@example.com", name="")) == expected

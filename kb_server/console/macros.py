@@ -23,10 +23,20 @@ class MacroError(SaidError, ValueError):
     """A canned answer that cannot be saved (the message says why)."""
 
 
+SUPPORT_TEAM = {"en": "Support team", "ru": "Служба поддержки", "uk": "Служба підтримки"}
+NAME_ALONE = re.compile(r"^\{name\}[,:]?[ \t]*|[ \t]*,?[ \t]*\{name\}", re.MULTILINE)
+
+
 def render(body: str, ticket: Ticket, agent: User) -> str:
-    values = {"name": ticket.name or "there", "email": ticket.email,
+    """The canned answer for this ticket. Without the user's name its placeholder goes with the
+    comma before it ("Здравствуйте, {name}!" -> "Здравствуйте!"); an agent without a display
+    name signs as the support team, in the ticket's language."""
+    if not ticket.name:
+        body = NAME_ALONE.sub("", body)
+    values = {"name": ticket.name, "email": ticket.email,
               "reference": ticket.reference or "", "subject": ticket.subject,
-              "agent": agent.display_name, "line": str(ticket.line)}
+              "agent": agent.name or SUPPORT_TEAM.get(ticket.language, SUPPORT_TEAM["en"]),
+              "line": str(ticket.line)}
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
 
 
