@@ -191,6 +191,9 @@ def test_queue_views_counts_and_filters(staff_app, api):
     assert refs("line=2&q=change") == [b]
     d = new_ticket(api, "Оплата не проходит, ошибка 50%_x", session_id="q5")
     assert refs("q=ОПЛАТА") == [d] and refs("q=50%25_x") == [d] and refs("q=5_%25") == []
+    e = new_ticket(api, "Платёж не прошёл, и я не помню пароля от кабинета", session_id="q6")
+    assert refs("q=платеж") == [e] and refs("q=пароль") == [e] and refs("q=платеж+пароль") == [e]
+    assert refs("q=прошел+кабинет") == [e] and refs("q=платеж+ключ") == []   # every word, in any form
     assert c in refs("assignee=me", agent1) and c not in refs("assignee=none")
     quantum = refs("q=quantum")
     assert len(quantum) == 1 and quantum[0] in gaps
