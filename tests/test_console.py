@@ -577,6 +577,7 @@ def test_the_console_speaks_the_agents_language_in_messages_and_history(staff_ap
     said = lambda action, **form: flashes(client.post(f"/console/t/{ref}/{action}", data=form,
                                                      follow_redirects=True).get_data(as_text=True))
     assert said("take") == ["заявка взята"]
+    assert said("flag", article="en/download-invoices", reason="wrong", comment="") == ["Напишите, что не так"]
     [missing] = said("escalate", reason="x", line="2")
     assert missing.startswith("Перед эскалацией соберите факты:") and "since_when" not in missing
     assert flashes(client.post(f"/console/t/{other}/merge", data={"into": "LZ-999999"},
@@ -602,6 +603,9 @@ def test_the_users_and_articles_pages_speak_ukrainian(staff_app):
                                                "password": "long enough password"},
                        follow_redirects=True).get_data(as_text=True)
     assert flashes(page) == ["Користувач l1@example.com уже є"]
+    short = client.post("/console/users", data={"email": "new@example.com", "role": "analyst", "password": "short"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert flashes(short) == ["Пароль має містити щонайменше 10 символів"]
     assert '<option value="analyst" >Аналітик</option>' in page and ">analyst<" not in page
     history = page.split("<ol class=\"history\">")[1].split("</ol>")[0]
     assert "створив(ла)" in history and "Активний: Так" in history and "True" not in history

@@ -330,7 +330,7 @@ def _article(params: Mapping, public: bool = True):
     try:
         return kcs.find_article(params.get("article", ""), public=public)
     except kcs.KcsError as exc:
-        raise ActionError(exc.message, exc.status) from None
+        raise ActionError(exc.key or exc.message, exc.status, **exc.values) from None
 
 
 def resolve_with_article(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -365,7 +365,7 @@ def link(actor: User, ticket: Ticket, params: Mapping) -> str:
     try:
         kcs.link_indexed(ticket, article, relation, actor)
     except kcs.KcsError as exc:
-        raise ActionError(exc.message, exc.status) from None
+        raise ActionError(exc.key or exc.message, exc.status, **exc.values) from None
     return Outcome("said_linked", {"article": article.id, "relation": relation}, article=article.id)
 
 
@@ -376,7 +376,7 @@ def flag(actor: User, ticket: Ticket, params: Mapping) -> str:
         flagged = kcs.flag_article(ticket, article, _text(params, "reason", limit=16),
                                    _text(params, "comment"), actor)
     except kcs.KcsError as exc:
-        raise ActionError(exc.message, exc.status) from None
+        raise ActionError(exc.key or exc.message, exc.status, **exc.values) from None
     _add_message(ticket, actor, "note", f"⚑ {article.title} ({article.id}), {flagged.reason}: "
                  f"{flagged.comment}", flag=flagged.id, article=article.id, reason=flagged.reason)
     return Outcome("said_flagged", {"article": article.id, "flag": flagged.reason}, article=article.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from kb_server import audit
-from kb_server.auth import create_token, hash_password, password_problem
+from kb_server.auth import MIN_PASSWORD_LENGTH, create_token, hash_password, password_problem
 from kb_server.console.strings import SaidError
 from kb_server.extensions import db
 from kb_server.models import ApiToken, User, utcnow
@@ -43,7 +43,7 @@ def add_user(actor, email: str, role: str, password: str, line: int | None = Non
     line = _check_role(role, line)
     problem = password_problem(password)
     if problem:
-        raise UserError(problem)
+        raise UserError("err_password", n=MIN_PASSWORD_LENGTH)
     user = User(email=email, name=name.strip()[:200], role=role, line=line,
                 password_hash=hash_password(password), active=True)
     db.session.add(user)
@@ -70,7 +70,7 @@ def update_user(actor, user: User, *, role: str | None = None, line: int | None 
     if password:
         problem = password_problem(password)
         if problem:
-            raise UserError(problem)
+            raise UserError("err_password", n=MIN_PASSWORD_LENGTH)
         user.password_hash = hash_password(password)
         before["password"], after["password"] = "(old)", "(changed)"
     audit.record(actor, "user", user.id, "update", before, after)

@@ -223,7 +223,7 @@ def resolve_flag(flag_id: int):
     except kcs.KcsError as exc:
         if exc.status == 404:
             abort(404)
-        flash(exc.message, "error")
+        flash(strings.say(exc), "error")
     else:
         flash(f"{flag.article_id}: {strings.translate('flag_resolved')}", "success")
     return redirect(url_for("console.flags_page"))
