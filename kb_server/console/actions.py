@@ -26,7 +26,7 @@ from sqlalchemy import distinct, func, select, update
 from kb_server import audit, webhooks
 from kb_server.auth import can, can_work
 from kb_server.console import kcs, macros, queue
-from kb_server.console.strings import STRINGS, Said, SaidError, _fill, english
+from kb_server.console.strings import STRINGS, Said, SaidError, fill, english
 from kb_server.extensions import db
 from kb_server.mail import conversation, outbound
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
@@ -355,7 +355,7 @@ def resolve_with_article(actor: User, ticket: Ticket, params: Mapping) -> str:
                                staff=actor, rating=_on(params, "rating", True), article=version.id)
     delivered = _delivered()
     return Outcome("said_resolved_with_sent", {"article": version.id}, article=version.id,
-                   delivery=lambda language: _fill(delivered.key, language, {}))
+                   delivery=lambda language: fill(delivered.key, language, {}))
 
 
 def link(actor: User, ticket: Ticket, params: Mapping) -> str:

@@ -674,7 +674,7 @@ STRINGS = {key: dict(zip(("en", "ru", "uk"), values)) for key, values in _S.item
 translate = i18n.translator(STRINGS)   # console strings, then the help center's
 
 
-def _fill(key: str, language: str, values: dict) -> str:
+def fill(key: str, language: str, values: dict) -> str:
     """``STRINGS[key]`` in ``language`` with ``values`` (a callable value: language -> text)."""
     values = {name: value(language) if callable(value) else value for name, value in values.items()}
     return STRINGS[key][language].format(**values)
@@ -695,7 +695,7 @@ class Said:
 
 def english(key: str, values: dict) -> str:
     """``Said``'s English text: ``STRINGS[key]`` filled in, or ``key`` itself when it is no key."""
-    return _fill(key, "en", values) if key in STRINGS else key
+    return fill(key, "en", values) if key in STRINGS else key
 
 
 class SaidError(Said, Exception):
@@ -709,7 +709,7 @@ class SaidError(Said, Exception):
 def say(message) -> str:
     """A ``Said`` message (an action's outcome, an error) in the UI language; anything else as it is."""
     key = getattr(message, "key", None)
-    return _fill(key, i18n.ui_language(), message.values) if key else str(message)
+    return fill(key, i18n.ui_language(), message.values) if key else str(message)
 
 
 def duration(delta) -> str:
