@@ -246,6 +246,18 @@ def detect_language(text: str, default: str = "en") -> str:
     return default if default in ("ru", "uk") else "ru"
 
 
+def message_language(text: str, stated: str, min_words: int = 3) -> str:
+    """The language a user's message is written in: ``stated`` (the page's, the widget's)
+    unless the message's words confidently say another (``min_words`` words at least; a tie
+    between Russian and Ukrainian keeps ``stated``). A Ukrainian message sent from a Russian
+    page is Ukrainian; "VPN?" on it stays Russian."""
+    if stated not in LANGUAGES:
+        return detect_language(text)
+    if len(words(text)) < min_words:
+        return stated
+    return detect_language(text, default=stated)
+
+
 URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
 INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 SYMBOLS_RE = re.compile(r"[^\w\s\-'.,?!:/#+@&]")

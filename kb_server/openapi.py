@@ -126,8 +126,11 @@ SCHEMAS = {
                                                 "missing_facts": {"type": "array", "items": {"type": "string"}}}},
     "Action": {"type": "object", "description": "Fields used by each action", "properties": {
         "body": {"type": "string", "description": "reply, note; resolve-with-article: words "
-                 "before the article's title and link; resolve-incident: the answer to every "
-                 "linked user"},
+                 "before the article's title and link; resolve-incident: the answer to the "
+                 "linked users of a language without a text of its own"},
+        "bodies": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "resolve-incident: the answer per language (en, ru, uk), each "
+                   "linked user answered in their ticket's; or body_en, body_ru, body_uk"},
         "texts": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 300},
                   "description": "notice (incidents): the notice per language (en, ru, uk); or "
                   "text_en, text_ru, text_uk"},

@@ -72,3 +72,30 @@ def test_analyst_sees_the_heatmap_and_a_content_gap(browser, live_server, app): 
     table.get_by_role("columnheader", name="Query").click()
     expect(first).to_have_text("=hyperlink(\"x\")")
     page.context.close()
+
+
+def test_the_search_tables_fit_their_cards_in_ukrainian_on_a_laptop(browser, live_server, app):  # noqa: F811
+    with app.app_context():
+        add_staff("ana@example.com", "analyst")
+    store(app, *day_log(PAST))
+    client = app.test_client()
+    for session in ("u1", "u2"):
+        search(client, session, "експорт календаря в outlook разом із синхронізацією подій", language="uk")
+    page = browser.new_context(locale="uk-UA", viewport=LAPTOP).new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server + "/console/analytics/searches?lang=uk")
+    page.get_by_label("E-mail").fill("ana@example.com")
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Увійти").click()
+    page.goto(live_server + f"/console/analytics/searches?start={PAST.isoformat()}")
+    tables = page.locator("table[data-sortable]")
+    expect(tables.first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
+    for index in range(tables.count()):
+        table = tables.nth(index)
+        card = table.locator("xpath=ancestor::section[1]")
+        table_box, card_box = table.bounding_box(), card.bounding_box()
+        assert table_box["x"] + table_box["width"] <= card_box["x"] + card_box["width"]
+        assert table.locator("td.q").first.bounding_box()["width"] >= 120    # a query reads as words
+    shoot(page, "searches-uk")
+    page.context.close()

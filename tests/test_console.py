@@ -191,6 +191,9 @@ def test_queue_views_counts_and_filters(staff_app, api):
     assert refs("line=2&q=change") == [b]
     d = new_ticket(api, "Оплата не проходит, ошибка 50%_x", session_id="q5")
     assert refs("q=ОПЛАТА") == [d] and refs("q=50%25_x") == [d] and refs("q=5_%25") == []
+    e = new_ticket(api, "Платёж не прошёл, и я не помню пароля от кабинета", session_id="q6")
+    assert refs("q=платеж") == [e] and refs("q=пароль") == [e] and refs("q=платеж+пароль") == [e]
+    assert refs("q=прошел+кабинет") == [e] and refs("q=платеж+ключ") == []   # every word, in any form
     assert c in refs("assignee=me", agent1) and c not in refs("assignee=none")
     quantum = refs("q=quantum")
     assert len(quantum) == 1 and quantum[0] in gaps
@@ -419,7 +422,7 @@ def test_escalation_asks_for_the_missing_facts_and_line2_sees_why(staff_app, api
     client = console(staff_app, "agent1")
     page = client.post(f"/console/t/{ref}/escalate", data={"reason": "x", "line": "2"},
                        follow_redirects=True).get_data(as_text=True)
-    assert "collect these facts before escalating: affected_service, since_when, error_text" in page
+    assert "collect these facts before escalating: Affected service, Since when, Error text" in page
     client.post(f"/console/t/{ref}/facts", data={"fact_affected_service": "web app"})
     assert ticket_json(api, ref)["missing_facts"] == ["since_when", "error_text"]
     done = client.post(f"/console/t/{ref}/escalate", data={
@@ -574,3 +577,68 @@ def test_huge_ids_are_4xx_not_500(staff_app, api):
     admin = console(staff_app, "admin")
     for path in (f"/console/users/{big}", f"/console/macros/{big}", f"/console/account/tokens/{big}/revoke"):
         assert admin.post(path).status_code == 404
+
+
+# --- the console in Russian and Ukrainian --------------------------------------------------------
+def flashes(html: str) -> list[str]:
+    return re.findall(r'class="flash flash-\w+" role="\w+">([^<]*)<', html)
+
+
+def history_rows(html: str) -> str:
+    return html.split('id="h-history"')[1].split("</section>")[0]
+
+
+def test_the_console_speaks_the_agents_language_in_messages_and_history(staff_app, api):
+    ref, other = new_ticket(api, "Nothing works at all since the morning"), new_ticket(api, "How do I pay by card?")
+    client = console(staff_app, "agent1", fresh=True)
+    client.get("/console/?lang=ru")
+    said = lambda action, **form: flashes(client.post(f"/console/t/{ref}/{action}", data=form,
+                                                     follow_redirects=True).get_data(as_text=True))
+    assert said("take") == ["заявка взята"]
+    assert said("flag", article="en/download-invoices", reason="wrong", comment="") == ["Напишите, что не так"]
+    [missing] = said("escalate", reason="x", line="2")
+    assert missing.startswith("Перед эскалацией соберите факты:") and "since_when" not in missing
+    assert flashes(client.post(f"/console/t/{other}/merge", data={"into": "LZ-999999"},
+                               follow_redirects=True).get_data(as_text=True)) == ["Заявки LZ-999999 нет"]
+    assert flashes(client.post(f"/console/t/{other}/merge", data={"into": ref},
+                               follow_redirects=True).get_data(as_text=True)) == [f"объединена с {ref}"]
+    page = client.get(f"/console/t/{ref}").get_data(as_text=True)
+    assert f"{other} объединена с этой заявкой" in page
+    rows = history_rows(page)
+    assert "взял(а) заявку" in rows and "Исполнитель: — → L1" in rows and "Статус: Новая → Открыта" in rows
+    assert f"объединены: {other}" in rows
+    for raw in ("take", "merge_in", "assignee_id", "None", "∅", "'queries'", "{"):
+        assert raw not in rows, raw
+    client.get("/console/?lang=uk")
+    assert said("note", body="перевірив") == ["нотатку додано"]
+    assert "The ticket" not in ticket_json(api, ref)["history"][0]["action"]   # the API keeps raw names
+
+
+def test_the_users_and_articles_pages_speak_ukrainian(staff_app):
+    client = console(staff_app, "admin", fresh=True)
+    client.get("/console/?lang=uk")
+    page = client.post("/console/users", data={"email": "l1@example.com", "role": "agent", "line": "1",
+                                               "password": "long enough password"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert flashes(page) == ["Користувач l1@example.com уже є"]
+    short = client.post("/console/users", data={"email": "new@example.com", "role": "analyst", "password": "short"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert flashes(short) == ["Пароль має містити щонайменше 10 символів"]
+    assert '<option value="analyst" >Аналітик</option>' in page and ">analyst<" not in page
+    history = page.split("<ol class=\"history\">")[1].split("</ol>")[0]
+    assert "створив(ла)" in history and "Активний: Так" in history and "True" not in history
+    articles = client.get("/console/articles").get_data(as_text=True)
+    assert ">Обліковий запис і вхід</td>" in articles and ">account</td>" not in articles
+
+
+@pytest.mark.parametrize("body, language, name, expected", [
+    ("Здравствуйте, {name}!\nС уважением, {agent}", "ru", "", "Здравствуйте!\nС уважением, Служба поддержки"),
+    ("Вітаємо, {name}! {agent}", "uk", "Олена", "Вітаємо, Олена! Служба підтримки"),
+    ("Hi {name}, done.", "en", "", "Hi, done."),
+    ("{name}, your ticket {reference} is fixed", "en", "", "your ticket LZ-1 is fixed"),
+])
+def test_canned_answers_without_a_name_or_agent_name_read_naturally(body, language, name, expected):
+    from kb_server.console.macros import render
+    from kb_server.models import User
+    ticket = Ticket(reference="LZ-1", name=name, email="u@example.com", language=language, line=1)
+    assert render(body, ticket, User(email="agent@example.com", name="")) == expected

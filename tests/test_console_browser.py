@@ -183,3 +183,24 @@ def test_line2_writes_an_article_from_the_ticket_resolves_it_and_the_user_rates(
     with app.app_context():
         ticket = db.session.scalar(db.select(Ticket).filter_by(reference=tickets))
         assert ticket.csat_rating == "good"
+
+
+def test_the_users_page_columns_line_up_in_ukrainian_and_no_password_seems_set(browser, live_server, app):
+    with app.app_context():
+        add_staff("line1@example.com", "agent", line=1)
+        add_staff("boss@example.com", "admin")
+    page = log_in(browser, live_server, "boss@example.com")
+    page.goto(live_server + "/console/users?lang=uk")
+    headers = page.locator("table.users thead th")
+    cells = page.locator("table.users tbody tr").first.locator("td")
+    assert headers.count() == cells.count()
+    for index in range(headers.count()):        # each column's header starts where its cells do
+        assert abs(headers.nth(index).bounding_box()["x"] - cells.nth(index).bounding_box()["x"]) < 1
+    passwords = page.locator("table.users input[type=password]")
+    assert passwords.count() >= 2
+    assert not any(passwords.nth(i).get_attribute("placeholder") for i in range(passwords.count()))
+    row = page.locator("tr[data-user='line1@example.com']")
+    row.locator("select[name=line]").select_option("2")
+    row.get_by_role("button", name="Зберегти").click()
+    expect(page.locator(".flash-success")).to_contain_text("line1@example.com")
+    expect(page.locator("tr[data-user='line1@example.com'] select[name=line]")).to_have_value("2")

@@ -250,6 +250,36 @@ def test_the_console_shows_the_incident_and_the_suggestion(app, client):
     assert "3 звернення, схожих, у вікні інциденту (Збій)" in page
 
 
+def test_resolving_answers_each_user_in_their_tickets_language(app, client):
+    reference = open_incident(client)                      # a ru and an en contact with e-mail
+    response = act(client, reference, "resolve-incident", body_en="Fixed.")
+    assert response.status_code == 400 and "ru" in response.get_json()["error"]   # ru text missing
+    response = act(client, reference, "resolve-incident",
+                   bodies={"en": "Fixed: sign-in works again.", "ru": "Исправлено: вход снова работает."})
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        replies = {db.session.get(Ticket, m.ticket_id).language: m.body
+                   for m in db.session.scalars(db.select(TicketMessage).filter_by(kind="reply"))}
+    assert replies == {"en": "Fixed: sign-in works again.", "ru": "Исправлено: вход снова работает."}
+
+
+def test_the_console_resolve_form_has_a_text_per_language_prefilled_from_the_notice(app, client):
+    reference = open_incident(client)
+    act(client, reference, "notice", text_ru="Вход не работает", text_en="Sign-in is failing")
+    with app.app_context():
+        add_staff("console@example.com", "admin")
+    login(client, "console@example.com")
+    page = client.get(f"/console/t/{reference}?lang=ru").get_data(as_text=True)
+    assert 'name="body_ru"' in page and 'name="body_en"' in page and 'name="body_uk"' not in page
+    assert ">Вход не работает</textarea>" in page and ">Sign-in is failing</textarea>" in page
+    response = client.post(f"/console/t/{reference}/resolve-incident?lang=ru",
+                           data={"body_ru": "Исправлено", "body_en": "Fixed"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert {m.body for m in db.session.scalars(db.select(TicketMessage).filter_by(kind="reply"))} \
+            == {"Исправлено", "Fixed"}
+
+
 # --- corrections -------------------------------------------------------------------------------
 def test_a_class_correction_is_recorded_and_counted(app, client):
     first = contact(client, "a", "How do I export contacts?", 0)

@@ -103,7 +103,7 @@ def test_reply_is_delivered_with_threading_headers_and_safe_html(app, client, re
 
 
 def test_rating_links_with_the_resolution(app, client, relay):
-    reference = new_ticket(client, language="ru")
+    reference = new_ticket(client, language="ru", message="Не могу скачать счёт за прошлый месяц")
     reply(app, reference, "Готово.", rating=True)
     plain = relay.messages[0].get_body(("plain",)).get_content()
     assert "Пишите ответ над этой строкой" in plain

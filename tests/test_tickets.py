@@ -249,3 +249,16 @@ def test_unknown_ticket_is_404(client):
 def test_reference_lookup_ignores_case(client):
     reference = contact(client)["reference"]
     assert detail(client, reference.lower())["reference"] == reference
+
+
+@pytest.mark.parametrize("message, page_language, expected", [
+    ("Не можу увійти до свого облікового запису, пише помилку", "ru", "uk"),   # the message's
+    ("Не могу войти в свой аккаунт, пишет ошибку", "uk", "ru"),
+    ("Не могу войти в свой аккаунт", "ru", "ru"),
+    ("I cannot sign in to my account", "ru", "en"),
+    ("Я не можу увійти", "en", "uk"),
+    ("VPN?", "ru", "ru"),                          # too few words to overrule the page
+    ("пароль", "uk", "uk"),                         # both dictionaries know it: the page's
+])
+def test_a_contact_ticket_speaks_the_messages_language(client, message, page_language, expected):
+    assert contact(client, message=message, language=page_language)["language"] == expected

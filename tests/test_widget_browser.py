@@ -368,6 +368,27 @@ def test_page_suggestions_and_presets(page, live):
     in_widget(page, ".lz-article-title").wait_for()
 
 
+def test_a_suggestion_tapped_while_a_search_is_in_flight_opens_the_article_not_dimmed(page, live):
+    """The search answers only after the article opened (a held route): the article view is
+    not left busy (aria-busy, opacity .6) by the search it cancelled."""
+    _, base = live
+    held = []
+    page.route("**/api/v1/search?*", lambda route: held.append(route))
+    open_widget(page, base, "/demo/login")
+    suggestion = in_widget(page, ".lz-hit").first
+    suggestion.wait_for()
+    type_at_once(page, "password")
+    body = in_widget(page, ".lz-body")
+    page.wait_for_function("""() => document.querySelector('linezero-widget').shadowRoot
+                                     .querySelector('.lz-body').getAttribute('aria-busy') === 'true'""")
+    suggestion.click()
+    in_widget(page, ".lz-article-title").wait_for()
+    assert body.get_attribute("aria-busy") is None
+    assert body.evaluate("el => getComputedStyle(el).opacity") == "1"
+    for route in held:
+        route.continue_()
+
+
 def test_js_api_and_events(page, live):
     _, base = live
     page.goto(base + "/demo")

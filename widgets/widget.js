@@ -323,11 +323,13 @@
   var searchSeq = 0, searchAbort = null, debounceTimer = 0;
 
   /** Forget any search in flight: its answer will be ignored. */
+  /** Forget the pending search: its answer is ignored, and the panel is no longer busy with it. */
   function cancelSearch() {
     clearTimeout(debounceTimer);
     searchSeq++;
     if (searchAbort) searchAbort.abort();
     searchAbort = null;
+    if (els.body) els.body.removeAttribute("aria-busy");
   }
 
   function onInput() {

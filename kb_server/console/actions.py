@@ -6,7 +6,7 @@ commits. ``params`` is a flat mapping (a form, or a JSON object); an action that
 done raises ``ActionError`` with a message for the user (and an HTTP status).
 
 Incidents (``tickets.incidents``): ``resolve-incident`` resolves an incident and its linked
-tickets, answering their users with one reply; ``notice`` / ``end-notice`` publish and end the
+tickets, answering each user in their ticket's language; ``notice`` / ``end-notice`` publish and end the
 incident's notice to users. Changing a ticket's class records a correction (``tickets.corrections``).
 
 Statuses: new -> open -> pending (on the user or a third party) -> resolved -> closed; a
@@ -26,6 +26,7 @@ from sqlalchemy import distinct, func, select, update
 from kb_server import audit, webhooks
 from kb_server.auth import can, can_work
 from kb_server.console import kcs, macros, queue
+from kb_server.console.strings import STRINGS, Said, SaidError, fill, english
 from kb_server.extensions import db
 from kb_server.mail import conversation, outbound
 from kb_server.models import Ticket, TicketMessage, TicketSignal, User, utcnow
@@ -48,20 +49,22 @@ TRANSITIONS = {
 }
 
 
-class Outcome(str):
-    """What an action did (a message), with ``details`` the audit entry also records (e.g. the
-    article linked), for actions whose effect is not a change of the ticket's fields."""
+class Outcome(Said, str):
+    """What an action did (a ``Said`` message: ``key`` of ``console.strings`` and its
+    ``values``), with ``details`` the audit entry also records (e.g. the article linked), for
+    actions whose effect is not a change of the ticket's fields."""
 
-    def __new__(cls, message: str, **details):
-        outcome = super().__new__(cls, message)
-        outcome.details = details
+    def __new__(cls, key: str, details: dict | None = None, **values):
+        outcome = super().__new__(cls, english(key, values))
+        outcome._said(key, values)
+        outcome.details = details or {}
         return outcome
 
 
-class ActionError(Exception):
-    def __init__(self, message: str, status: int = 400, missing: list[str] | None = None):
-        super().__init__(message)
-        self.message, self.status, self.missing = message, status, missing or []
+class ActionError(SaidError):
+    def __init__(self, key: str, status: int = 400, missing: list[str] | None = None, **values):
+        super().__init__(key, **values)
+        self.status, self.missing = status, missing or []
 
 
 # --- parameters --------------------------------------------------------------------------------
@@ -70,12 +73,12 @@ def _text(params: Mapping, name: str, required: bool = False, limit: int = MAX_T
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ActionError(f"'{name}' must be a string")
+        raise ActionError("err_not_text", name=name)
     value = value.strip()
     if required and not value:
-        raise ActionError(f"'{name}' is required")
+        raise ActionError("err_required", name=name)
     if len(value) > limit:
-        raise ActionError(f"'{name}' is longer than {limit} characters")
+        raise ActionError("err_too_long", name=name, limit=limit)
     return value
 
 
@@ -86,9 +89,9 @@ def _line(params: Mapping, default: int) -> int:
     try:
         line = int(raw)
     except (TypeError, ValueError):
-        raise ActionError("'line' must be 1, 2, 3 or 4") from None
+        raise ActionError("err_line") from None
     if line not in LINES:
-        raise ActionError("'line' must be 1, 2, 3 or 4")
+        raise ActionError("err_line")
     return line
 
 
@@ -100,7 +103,7 @@ def _facts_from(params: Mapping) -> dict[str, str]:
     clean = {}
     for name, value in found.items():
         if not isinstance(value, str) or len(value) > facts.MAX_FACT_LENGTH or len(name) > 64:
-            raise ActionError(f"fact {name!r} must be text of at most {facts.MAX_FACT_LENGTH} characters")
+            raise ActionError("err_fact", name=name, limit=facts.MAX_FACT_LENGTH)
         if value.strip():
             clean[name] = value.strip()
     return clean
@@ -116,11 +119,11 @@ def _add_message(ticket: Ticket, actor: User, kind: str, body: str = "", **data)
 
 def _set_status(ticket: Ticket, status: str, pending_reason: str = "") -> None:
     if status not in STATUSES:
-        raise ActionError(f"'status' must be one of {', '.join(STATUSES)}")
+        raise ActionError("err_status", statuses=", ".join(STATUSES))
     if status != ticket.status and status not in TRANSITIONS[ticket.status]:
-        raise ActionError(f"a {ticket.status} ticket cannot become {status}", 409)
+        raise ActionError("err_transition", 409, before=ticket.status, after=status)
     if status == "pending" and pending_reason not in PENDING_REASONS:
-        raise ActionError("a pending ticket waits on 'user' or 'third_party' (pending_reason)")
+        raise ActionError("err_pending_reason")
     ticket.status = status
     ticket.pending_reason = pending_reason if status == "pending" else ""
     if status == "resolved":
@@ -129,38 +132,48 @@ def _set_status(ticket: Ticket, status: str, pending_reason: str = "") -> None:
         ticket.resolved_at = None
 
 
+def _status_label(status: str):
+    """A status as people read it, in any language (for a ``Said`` value)."""
+    return lambda language: STRINGS[f"status_{status}"][language].lower()
+
+
+def _fact_labels(names: list[str]):
+    """Facts' labels, in any language (for a ``Said`` value)."""
+    return lambda language: ", ".join(facts.label(name, language) for name in names)
+
+
 # --- actions -----------------------------------------------------------------------------------
 def take(actor: User, ticket: Ticket, params: Mapping) -> str:
     ticket.assignee_id = actor.id
     if ticket.status == "new":
         ticket.status = "open"
-    return "taken"
+    return Outcome("said_taken")
 
 
 def assign(actor: User, ticket: Ticket, params: Mapping) -> str:
     raw = str(params.get("assignee") or "").strip()
     if raw in ("", "none"):
         ticket.assignee_id = None
-        return "unassigned"
+        return Outcome("said_unassigned")
     assignee_id = queue.row_id(raw)
     assignee = db.session.get(User, assignee_id) if assignee_id else None
     if assignee is None or not can_work(assignee, ticket):
-        raise ActionError("the assignee must be an active agent of this ticket's line or above")
+        raise ActionError("err_assignee")
     ticket.assignee_id = assignee.id
-    return f"assigned to {assignee.display_name}"
+    return Outcome("said_assigned", name=assignee.display_name)
 
 
 def reply(actor: User, ticket: Ticket, params: Mapping) -> str:
     """A reply to the user: kept in the conversation and e-mailed (``conversation``); a reply
     that resolves the ticket carries the satisfaction rating links unless ``rating`` is off."""
     if not ticket.email:
-        raise ActionError("this ticket has no e-mail address to reply to: add an internal note", 409)
+        raise ActionError("err_no_email_reply", 409)
     body = _text(params, "body")
     macro = macros.get(params.get("macro", ""))
     if not body and macro is not None:
         body = macros.render(macro.body, ticket, actor)
     if not body:
-        raise ActionError("'body' is required")
+        raise ActionError("err_required", name="body")
     status = _text(params, "status", limit=16)
     if status:
         _set_status(ticket, status, _text(params, "pending_reason", limit=16))
@@ -180,59 +193,56 @@ def _on(params: Mapping, name: str, default: bool) -> bool:
     return str(raw).lower() not in OFF
 
 
-def _delivered() -> str:
+def _delivered() -> Outcome:
     """What became of a reply: e-mail is sent by a background job (``jobs``), so it is queued."""
-    if outbound.delivery_mode() == "outbox":
-        return "reply queued for the outbox (no SMTP server set)"
-    return "reply queued for sending"
+    return Outcome("said_queued_outbox" if outbound.delivery_mode() == "outbox" else "said_queued")
 
 
 def note(actor: User, ticket: Ticket, params: Mapping) -> str:
     _add_message(ticket, actor, "note", _text(params, "body", required=True))
-    return "note added"
+    return Outcome("said_note_added")
 
 
 def classify_ticket(actor: User, ticket: Ticket, params: Mapping) -> str:
     request_class = _text(params, "request_class", limit=40) or ticket.request_class
     priority = _text(params, "priority", limit=8) or ticket.priority
     if request_class not in [c["name"] for c in classify.classes()]:
-        raise ActionError(f"unknown request class {request_class!r}")
+        raise ActionError("err_class", name=request_class)
     if priority not in sla.priorities():
-        raise ActionError(f"'priority' must be one of {', '.join(sla.priorities())}")
+        raise ActionError("err_priority", priorities=", ".join(sla.priorities()))
     corrections.record(ticket, request_class, actor.id)
     ticket.request_class, ticket.priority = request_class, priority
-    return "classified"
+    return Outcome("said_classified")
 
 
 def set_status(actor: User, ticket: Ticket, params: Mapping) -> str:
     _set_status(ticket, _text(params, "status", required=True, limit=16),
                 _text(params, "pending_reason", limit=16))
-    return f"status {ticket.status}"
+    return Outcome("said_status", status=_status_label(ticket.status))
 
 
 def reopen(actor: User, ticket: Ticket, params: Mapping) -> str:
     if ticket.status not in ("resolved", "closed"):
-        raise ActionError("only a resolved or closed ticket can be reopened", 409)
+        raise ActionError("err_reopen", 409)
     _set_status(ticket, "open")
-    return "reopened"
+    return Outcome("said_reopened")
 
 
 def record_facts(actor: User, ticket: Ticket, params: Mapping) -> str:
     ticket.facts = {**(ticket.facts or {}), **_facts_from(params)}
-    return "facts saved"
+    return Outcome("said_facts_saved")
 
 
 def escalate(actor: User, ticket: Ticket, params: Mapping) -> str:
     """To the next line (or ``line``), with a reason and the facts the class requires."""
     target = _line(params, min(ticket.line + 1, max(LINES)))
     if target <= ticket.line:
-        raise ActionError(f"escalation goes to a higher line than {ticket.line}")
+        raise ActionError("err_escalate_up", line=ticket.line)
     reason = _text(params, "reason", required=True, limit=MAX_TEXT)
     ticket.facts = {**(ticket.facts or {}), **_facts_from(params)}
     missing = facts.missing(ticket.request_class, ticket.facts)
     if missing:
-        raise ActionError("collect these facts before escalating: " + ", ".join(missing),
-                          missing=missing)
+        raise ActionError("err_missing_facts", missing=missing, facts=_fact_labels(missing))
     data = {"from": ticket.line, "to": target, "reason": reason}
     if target == 4:
         ticket.outside_party = _text(params, "outside_party", required=True, limit=MAX_FIELD)
@@ -242,18 +252,18 @@ def escalate(actor: User, ticket: Ticket, params: Mapping) -> str:
     ticket.line, ticket.assignee_id = target, None
     if ticket.status == "new":
         ticket.status = "open"
-    return f"escalated to line {target}"
+    return Outcome("said_escalated", line=target)
 
 
 def deescalate(actor: User, ticket: Ticket, params: Mapping) -> str:
     target = _line(params, max(ticket.line - 1, min(LINES)))
     if target >= ticket.line:
-        raise ActionError(f"de-escalation goes to a lower line than {ticket.line}")
+        raise ActionError("err_escalate_down", line=ticket.line)
     reason = _text(params, "reason", required=True)
     _add_message(ticket, actor, "escalation", reason, **{"from": ticket.line, "to": target,
                                                         "reason": reason})
     ticket.line, ticket.assignee_id = target, None
-    return f"returned to line {target}"
+    return Outcome("said_returned", line=target)
 
 
 def merge(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -262,11 +272,11 @@ def merge(actor: User, ticket: Ticket, params: Mapping) -> str:
     reference = _text(params, "into", required=True, limit=16).upper()
     target = db.session.scalar(select(Ticket).filter_by(reference=reference))
     if target is None:
-        raise ActionError(f"no ticket {reference}", 404)
+        raise ActionError("err_no_ticket", 404, reference=reference)
     if target.id == ticket.id or target.merged_into_id or target.status not in OPEN_STATUSES:
-        raise ActionError(f"{reference} cannot take a merge (itself, merged or finished)", 409)
+        raise ActionError("err_no_merge", 409, reference=reference)
     if not can_work(actor, target):
-        raise ActionError(f"you may not work on {reference}", 403)
+        raise ActionError("err_may_not_work", 403, reference=reference)
     before = audit.snapshot(target, ("context", "gap", "gap_users"))
     db.session.execute(update(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
                        .values(ticket_id=target.id))
@@ -277,15 +287,15 @@ def merge(actor: User, ticket: Ticket, params: Mapping) -> str:
         *(target.context or {}).get("merged", []), _merged_summary(ticket)]}
     if ticket.kind == "gap" and target.kind == "gap":
         _merge_gap(target, ticket)
-    _add_message(target, actor, "system", f"{ticket.reference} merged into this ticket",
-                 merged=ticket.reference)
+    _add_message(target, actor, "system", str(Outcome("said_merged_in", reference=ticket.reference)),
+                 merged=ticket.reference, said="said_merged_in")
     audit.record(actor, "ticket", target.reference, "merge_in", before,
                  audit.snapshot(target, ("context", "gap", "gap_users")))
     target.updated_at = utcnow()
     webhooks.emit("ticket.updated", target, {"action": "merge_in", "merged": ticket.reference,
                                              "by": actor.email})
     ticket.merged_into_id, ticket.status, ticket.pending_reason = target.id, "closed", ""
-    return f"merged into {target.reference}"
+    return Outcome("said_merged_into", reference=target.reference)
 
 
 def _merged_summary(ticket: Ticket) -> dict:
@@ -320,7 +330,7 @@ def _article(params: Mapping, public: bool = True):
     try:
         return kcs.find_article(params.get("article", ""), public=public)
     except kcs.KcsError as exc:
-        raise ActionError(exc.message, exc.status) from None
+        raise ActionError(exc.key or exc.message, exc.status, **exc.values) from None
 
 
 def resolve_with_article(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -331,18 +341,21 @@ def resolve_with_article(actor: User, ticket: Ticket, params: Mapping) -> str:
     article = _article(params)
     intro = _text(params, "body")
     if ticket.kind != "gap" and not ticket.email:
-        raise ActionError("this ticket has no e-mail address to send the article to", 409)
+        raise ActionError("err_no_email_article", 409)
     _set_status(ticket, "resolved")
     if ticket.kind == "gap":
         notified = kcs.answer_gap(ticket, article, actor, notify=_on(params, "notify", False))
-        told = f"; users notified: {len(notified)}" if notified else ""
-        return Outcome(f"resolved with {article.id}{told}", article=article.id,
-                       **({"notified": notified} if notified else {}))
+        if notified:
+            return Outcome("said_resolved_with_notified", {"article": article.id, "notified": notified},
+                           article=article.id, n=len(notified))
+        return Outcome("said_resolved_with", {"article": article.id}, article=article.id)
     version = kcs.version_for(article, ticket.language)
     kcs.link_indexed(ticket, version, "resolved_with", actor)
     conversation.reply_to_user(ticket, kcs.reply_text(version, ticket.language, intro),
                                staff=actor, rating=_on(params, "rating", True), article=version.id)
-    return Outcome(f"resolved with {version.id}; {_delivered()}", article=version.id)
+    delivered = _delivered()
+    return Outcome("said_resolved_with_sent", {"article": version.id}, article=version.id,
+                   delivery=lambda language: fill(delivered.key, language, {}))
 
 
 def link(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -352,8 +365,8 @@ def link(actor: User, ticket: Ticket, params: Mapping) -> str:
     try:
         kcs.link_indexed(ticket, article, relation, actor)
     except kcs.KcsError as exc:
-        raise ActionError(exc.message, exc.status) from None
-    return Outcome(f"linked {article.id}", article=article.id, relation=relation)
+        raise ActionError(exc.key or exc.message, exc.status, **exc.values) from None
+    return Outcome("said_linked", {"article": article.id, "relation": relation}, article=article.id)
 
 
 def flag(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -363,30 +376,36 @@ def flag(actor: User, ticket: Ticket, params: Mapping) -> str:
         flagged = kcs.flag_article(ticket, article, _text(params, "reason", limit=16),
                                    _text(params, "comment"), actor)
     except kcs.KcsError as exc:
-        raise ActionError(exc.message, exc.status) from None
+        raise ActionError(exc.key or exc.message, exc.status, **exc.values) from None
     _add_message(ticket, actor, "note", f"⚑ {article.title} ({article.id}), {flagged.reason}: "
                  f"{flagged.comment}", flag=flagged.id, article=article.id, reason=flagged.reason)
-    return Outcome(f"flagged {article.id}", article=article.id, flag=flagged.reason)
+    return Outcome("said_flagged", {"article": article.id, "flag": flagged.reason}, article=article.id)
 
 
 def _incident(ticket: Ticket) -> Ticket:
     if ticket.kind != "incident":
-        raise ActionError("only an incident ticket can do this", 409)
+        raise ActionError("err_not_incident", 409)
     return ticket
 
 
 def resolve_incident(actor: User, ticket: Ticket, params: Mapping) -> str:
     """Resolve the incident and every open ticket linked to it; each user with an e-mail gets
-    ``body`` as a reply (the ``reply`` action, audited per ticket)."""
+    the answer in their ticket's language as a reply (the ``reply`` action, audited per ticket):
+    ``body_en``, ``body_ru``, ``body_uk`` (or ``bodies``, an object by language), ``body`` for a
+    language without its own; every language of the users answered needs a text."""
     _incident(ticket)
-    body = _text(params, "body", required=True)
     if ticket.status not in OPEN_STATUSES:
-        raise ActionError("the incident is not open", 409)
+        raise ActionError("err_incident_closed", 409)
+    bodies = _bodies(params)
+    open_linked = [t for t in incidents.linked_tickets(ticket)
+                   if t.status in OPEN_STATUSES and not t.merged_into_id]
+    missing = [lang for lang in incidents.reply_languages(open_linked) if lang not in bodies]
+    if missing:
+        raise ActionError("err_answer_languages", fields=", ".join(f"body_{lang}" for lang in missing))
     answered = resolved = 0
-    for linked in incidents.linked_tickets(ticket):
-        if linked.status not in OPEN_STATUSES or linked.merged_into_id:
-            continue
-        name, fields = ("reply", {"body": body, "status": "resolved"}) if linked.email else \
+    for linked in open_linked:
+        name, fields = ("reply", {"body": bodies[incidents.reply_language(linked)],
+                                  "status": "resolved"}) if linked.email else \
             ("status", {"status": "resolved"})
         try:
             perform(actor, linked, name, fields)
@@ -394,10 +413,25 @@ def resolve_incident(actor: User, ticket: Ticket, params: Mapping) -> str:
             continue
         resolved += 1
         answered += name == "reply"
-    _add_message(ticket, actor, "note", body)
+    _add_message(ticket, actor, "note", "\n\n".join(
+        text if len(bodies) == 1 else f"[{lang}] {text}" for lang, text in bodies.items()))
     incidents.end_notices(ticket)
     _set_status(ticket, "resolved")
-    return f"incident resolved with {resolved} linked tickets ({answered} users answered)"
+    return Outcome("said_incident_resolved", resolved=resolved, answered=answered)
+
+
+def _bodies(params: Mapping) -> dict[str, str]:
+    """The incident's answer per language (``body_<lang>`` or ``bodies``; ``body`` for the rest)."""
+    given = params.get("bodies") if isinstance(params.get("bodies"), Mapping) else {}
+    common = _text(params, "body")
+    bodies = {}
+    for language in LANGUAGES:
+        text = _text({"body": given.get(language, params.get(f"body_{language}", ""))}, "body")
+        if text or common:
+            bodies[language] = text or common
+    if not bodies:
+        raise ActionError("err_answer_required")
+    return bodies
 
 
 def notice(actor: User, ticket: Ticket, params: Mapping) -> str:
@@ -412,16 +446,16 @@ def notice(actor: User, ticket: Ticket, params: Mapping) -> str:
         if text:
             texts[language] = text
     if not texts:
-        raise ActionError("a notice needs a text in at least one language (text_en, text_ru, text_uk)")
+        raise ActionError("err_notice_text")
     if ticket.status not in OPEN_STATUSES:
-        raise ActionError("the incident is not open", 409)
+        raise ActionError("err_incident_closed", 409)
     incidents.publish_notice(ticket, texts, actor.id)
-    return "notice published"
+    return Outcome("said_notice_published")
 
 
 def end_notice(actor: User, ticket: Ticket, params: Mapping) -> str:
     _incident(ticket)
-    return "notice ended" if incidents.end_notices(ticket) else "no notice was active"
+    return Outcome("said_notice_ended" if incidents.end_notices(ticket) else "said_no_notice")
 
 
 ACTIONS: dict[str, Callable[[User, Ticket, Mapping], str]] = {
@@ -438,13 +472,13 @@ def perform(actor: User, ticket: Ticket, name: str, params: Mapping) -> str:
     """Run action ``name`` as ``actor``, audited and committed; returns what happened."""
     action = ACTIONS.get(name)
     if action is None:
-        raise ActionError(f"no action {name!r}", 404)
+        raise ActionError("err_no_action", 404, name=name)
     if not can_work(actor, ticket):
-        raise ActionError(f"line {ticket.line} tickets are worked by line {ticket.line} and above", 403)
+        raise ActionError("err_line_rights", 403, line=ticket.line)
     if name in RIGHTS and not can(actor, RIGHTS[name]):
-        raise ActionError(f"the {actor.role} role may not do this", 403)
+        raise ActionError("err_role_rights", 403, role=actor.role)
     if ticket.merged_into_id is not None:
-        raise ActionError("this ticket was merged into another one", 409)
+        raise ActionError("err_merged", 409)
     before = audit.snapshot(ticket, AUDITED)
     try:
         outcome = action(actor, ticket, params)

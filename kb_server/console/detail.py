@@ -69,10 +69,12 @@ def detail(ticket: Ticket) -> dict:
     conversation = messages(ticket)
     escalations = [m for m in conversation if m.kind == "escalation"]
     is_incident = ticket.kind == "incident"
+    linked = incidents.linked_tickets(ticket) if is_incident else []
     return {
         "suggestion": (ticket.context or {}).get("classification"),
         "incident": db.session.get(Ticket, ticket.incident_id) if ticket.incident_id else None,
-        "linked": incidents.linked_tickets(ticket) if is_incident else [],
+        "linked": linked,
+        "reply_languages": incidents.reply_languages(linked) or ["en"],
         "notice": db.session.scalar(db.select(IncidentNotice).filter_by(
             incident_id=ticket.id, active=True)) if is_incident else None,
         "messages": conversation,

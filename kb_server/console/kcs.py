@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 from indexer.articles import Article
 from indexer.search import SearchUnavailable
 from kb_server import audit, jobs, search
+from kb_server.console.strings import SaidError
 from kb_server.extensions import db
 from kb_server.helpcenter import article_url, preferred_version
 from kb_server.mail import conversation
@@ -49,12 +50,12 @@ REPLY_INTRO = {
 }
 
 
-class KcsError(Exception):
+class KcsError(SaidError):
     """A KCS request that cannot be done (the message says why; ``status`` for HTTP)."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message, self.status = message, status
+    def __init__(self, key: str, status: int = 400, **values):
+        super().__init__(key, **values)
+        self.status = status
 
 
 # --- articles ----------------------------------------------------------------------------------
@@ -62,13 +63,13 @@ def find_article(reference: str, public: bool = True) -> Article:
     """The indexed article ``language/slug`` (e.g. ``en/reset-password``); ``public``: only a
     published public one (what may be sent to a user)."""
     if not isinstance(reference, str) or not reference.strip():
-        raise KcsError("'article' is required (language/slug, e.g. en/reset-password)")
+        raise KcsError("err_article_required")
     reference = reference.strip().strip("/")
     if len(reference) > MAX_ARTICLE_REF or reference.count("/") != 1:
-        raise KcsError("'article' must be language/slug, e.g. en/reset-password")
+        raise KcsError("err_article_format")
     article = search.service().current_catalog().articles.get(reference)
     if article is None or (public and not article.is_public):
-        raise KcsError(f"no {'public ' if public else ''}article {reference!r}", 404)
+        raise KcsError("err_no_public_article" if public else "err_no_article", 404, article=reference)
     return article
 
 
@@ -105,7 +106,7 @@ def link_article(ticket: Ticket, language: str, slug: str, relation: str, actor,
     ``actor`` a ``User`` or a label such as "system"). The same link twice is one link. The
     article need not be indexed yet (a draft created from the ticket). The caller commits."""
     if relation not in RELATIONS:
-        raise KcsError(f"'relation' must be one of {', '.join(RELATIONS)}")
+        raise KcsError("err_relation", relations=", ".join(RELATIONS))
     existing = db.session.scalar(select(TicketArticle).filter_by(
         ticket_id=ticket.id, article_language=language, article_slug=slug, relation=relation))
     if existing is not None:
@@ -172,9 +173,9 @@ def flag_article(ticket: Ticket | None, article: Article, reason: str, comment: 
     """Flag ``article`` as wrong, outdated or missing information (``FLAG_REASONS``), with a
     comment, from ``ticket``. The caller commits."""
     if reason not in FLAG_REASONS:
-        raise KcsError(f"'reason' must be one of {', '.join(FLAG_REASONS)}")
+        raise KcsError("err_flag_reason", reasons=", ".join(FLAG_REASONS))
     if not comment.strip():
-        raise KcsError("'comment' is required: say what is wrong")
+        raise KcsError("err_flag_comment")
     flag = ArticleFlag(ticket_id=ticket.id if ticket else None, article_language=article.language,
                        article_slug=article.slug, translation_key=article.translation_key,
                        title=article.title[:300], reason=reason, comment=comment.strip(),
@@ -230,14 +231,14 @@ def resolve_flag(flag_id: int, note: str, actor: User) -> ArticleFlag:
     """Close an open flag with a note (what the editor did); audited and committed."""
     flag = db.session.get(ArticleFlag, flag_id)
     if flag is None:
-        raise KcsError(f"no flag {flag_id}", 404)
+        raise KcsError("err_no_flag", 404, flag=flag_id)
     if flag.status != "open":
-        raise KcsError("this flag is already resolved", 409)
+        raise KcsError("err_flag_resolved", 409)
     note = (note or "").strip()
     if not note:
-        raise KcsError("'note' is required: say what was done")
+        raise KcsError("err_flag_note")
     if len(note) > 20_000:
-        raise KcsError("'note' is longer than 20000 characters")
+        raise KcsError("err_too_long", name="note", limit=20_000)
     before = audit.snapshot(flag, FLAG_AUDITED)
     flag.status, flag.resolution_note = "resolved", note
     flag.resolved_by_id, flag.resolved_by, flag.resolved_at = actor.id, actor.email, utcnow()

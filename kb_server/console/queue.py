@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select
+
+from indexer.analysis import detect_language, fold, word_stems
 
 from kb_server.extensions import db
 from kb_server.jsonapi import APIError
@@ -31,6 +34,8 @@ MAX_SEARCH = 200
 ROW_ID_MAX = 999_999_999      # ids in URLs and forms stop here (SQLite integers overflow later)
 
 NEXT_DUE = Ticket.sla_next_due
+SEARCHED = (Ticket.reference, Ticket.subject, Ticket.message, Ticket.email, Ticket.name, Ticket.gap_query)
+MIN_NEEDLE = 4                 # a word's form shorter than this matches too much: the word's start
 
 
 def row_id(raw) -> int | None:
@@ -139,15 +144,31 @@ def _sla_condition(state: str, now: dt.datetime):
     return and_(open_, Ticket.sla_state == state, or_(NEXT_DUE.is_(None), NEXT_DUE >= now))
 
 
-def _search_condition(text: str):
-    """Case-insensitive substring of the ticket's text fields or its conversation."""
-    needle = text.lower()
+def search_needles(text: str) -> list[str]:
+    """Per word of ``text``, what a ticket's text must contain for it: the word with ё folded
+    to е, cut to what it shares with its stem or lemma in the query's language ("пароля" ->
+    "паро", so "пароль" and "паролем" match; "платёж" -> "платеж"), at least ``MIN_NEEDLE``
+    letters."""
+    language = detect_language(text)
+    needles = []
+    for word, stem in word_stems(text, language):
+        shared = os.path.commonprefix([word, stem])
+        needles.append(word[:max(len(shared), MIN_NEEDLE)])
+    return needles
 
-    def has(column):
-        return func.lower(column).contains(needle, autoescape=True)
-    in_messages = select(TicketMessage.ticket_id).where(has(TicketMessage.body))
-    return or_(has(Ticket.reference), has(Ticket.subject), has(Ticket.message), has(Ticket.email),
-               has(Ticket.name), has(Ticket.gap_query), Ticket.id.in_(in_messages))
+
+def _search_condition(text: str):
+    """The ticket's text fields or its conversation contain ``text`` (case-insensitive), or
+    each of its words in some form (``search_needles``); ё and е are one letter."""
+    def has(column, needle):
+        return func.replace(func.lower(column), "ё", "е").contains(needle, autoescape=True)
+
+    def anywhere(needle):
+        in_messages = select(TicketMessage.ticket_id).where(has(TicketMessage.body, needle))
+        return or_(*(has(column, needle) for column in SEARCHED), Ticket.id.in_(in_messages))
+    whole = fold(text.lower())
+    needles = search_needles(text)
+    return or_(anywhere(whole), and_(*map(anywhere, needles))) if needles else anywhere(whole)
 
 
 def conditions(filters: Filters, user: User, now: dt.datetime) -> list:

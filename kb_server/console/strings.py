@@ -493,6 +493,184 @@ _S: dict[str, tuple[str, str, str]] = {
     "front_matter": ("Article details", "Свойства статьи", "Властивості статті"),
     "sync_errors": ("Files that could not be read", "Файлы, которые не удалось прочитать",
                     "Файли, які не вдалося прочитати"),
+    # what actions and account changes say (``Said``: English for the API, the agent's language in the console)
+    "said_taken": ("taken", "заявка взята", "заявку взято"),
+    "said_unassigned": ("unassigned", "исполнитель снят", "виконавця знято"),
+    "said_assigned": ("assigned to {name}", "назначена: {name}", "призначено: {name}"),
+    "said_queued_outbox": ("reply queued for the outbox (no SMTP server set)",
+                           "ответ поставлен в очередь в папку исходящих (SMTP-сервер не задан)",
+                           "відповідь поставлено в чергу до теки вихідних (SMTP-сервер не задано)"),
+    "said_queued": ("reply queued for sending", "ответ поставлен в очередь на отправку",
+                    "відповідь поставлено в чергу на надсилання"),
+    "said_note_added": ("note added", "заметка добавлена", "нотатку додано"),
+    "said_classified": ("classified", "класс сохранён", "клас збережено"),
+    "said_status": ("status {status}", "статус: {status}", "статус: {status}"),
+    "said_reopened": ("reopened", "заявка открыта снова", "заявку знову відкрито"),
+    "said_facts_saved": ("facts saved", "факты сохранены", "факти збережено"),
+    "said_escalated": ("escalated to line {line}", "передана на {line}-ю линию",
+                       "передано на {line}-у лінію"),
+    "said_returned": ("returned to line {line}", "возвращена на {line}-ю линию",
+                      "повернуто на {line}-у лінію"),
+    "said_merged_into": ("merged into {reference}", "объединена с {reference}", "об'єднано з {reference}"),
+    "said_merged_in": ("{reference} merged into this ticket", "{reference} объединена с этой заявкой",
+                       "{reference} об'єднано з цією заявкою"),
+    "said_resolved_with": ("resolved with {article}", "решена статьёй {article}",
+                           "розв'язано статтею {article}"),
+    "said_resolved_with_notified": ("resolved with {article}; users notified: {n}",
+                                    "решена статьёй {article}; пользователей уведомлено: {n}",
+                                    "розв'язано статтею {article}; користувачів сповіщено: {n}"),
+    "said_resolved_with_sent": ("resolved with {article}; {delivery}", "решена статьёй {article}; {delivery}",
+                                "розв'язано статтею {article}; {delivery}"),
+    "said_linked": ("linked {article}", "статья {article} привязана", "статтю {article} прив'язано"),
+    "said_flagged": ("flagged {article}", "отмечена статья {article}", "позначено статтю {article}"),
+    "said_incident_resolved": ("incident resolved with {resolved} linked tickets ({answered} users answered)",
+                               "инцидент решён, связанных заявок решено: {resolved} (ответ получили: {answered})",
+                               "інцидент вирішено, пов'язаних заявок розв'язано: {resolved} (відповідь отримали: {answered})"),
+    "said_notice_published": ("notice published", "объявление опубликовано", "оголошення опубліковано"),
+    "said_notice_ended": ("notice ended", "объявление снято", "оголошення знято"),
+    "said_no_notice": ("no notice was active", "активного объявления не было", "активного оголошення не було"),
+    "err_not_text": ("'{name}' must be a string", "Поле {name} должно быть текстом", "Поле {name} має бути текстом"),
+    "err_required": ("'{name}' is required", "Заполните поле {name}", "Заповніть поле {name}"),
+    "err_too_long": ("'{name}' is longer than {limit} characters", "Поле {name} длиннее {limit} символов",
+                     "Поле {name} довше за {limit} символів"),
+    "err_line": ("'line' must be 1, 2, 3 or 4", "Линия должна быть 1, 2, 3 или 4", "Лінія має бути 1, 2, 3 або 4"),
+    "err_fact": ("fact {name!r} must be text of at most {limit} characters",
+                 "Факт «{name}» — текст не длиннее {limit} символов",
+                 "Факт «{name}» — текст не довший за {limit} символів"),
+    "err_status": ("'status' must be one of {statuses}", "Статус должен быть одним из: {statuses}",
+                   "Статус має бути одним із: {statuses}"),
+    "err_transition": ("a {before} ticket cannot become {after}", "Заявку в статусе «{before}» нельзя перевести в «{after}»",
+                       "Заявку в статусі «{before}» не можна перевести в «{after}»"),
+    "err_pending_reason": ("a pending ticket waits on 'user' or 'third_party' (pending_reason)",
+                           "Ожидание — пользователя или третьей стороны (pending_reason)",
+                           "Очікування — користувача або третьої сторони (pending_reason)"),
+    "err_assignee": ("the assignee must be an active agent of this ticket's line or above",
+                     "Исполнитель — активный агент линии заявки или выше",
+                     "Виконавець — активний агент лінії заявки або вище"),
+    "err_no_email_reply": ("this ticket has no e-mail address to reply to: add an internal note",
+                           "У заявки нет адреса e-mail для ответа: добавьте внутреннюю заметку",
+                           "У заявки немає адреси e-mail для відповіді: додайте внутрішню нотатку"),
+    "err_no_email_article": ("this ticket has no e-mail address to send the article to",
+                             "У заявки нет адреса e-mail, чтобы отправить статью",
+                             "У заявки немає адреси e-mail, щоб надіслати статтю"),
+    "err_class": ("unknown request class {name!r}", "Неизвестный класс обращения «{name}»",
+                  "Невідомий клас звернення «{name}»"),
+    "err_priority": ("'priority' must be one of {priorities}", "Приоритет должен быть одним из: {priorities}",
+                     "Пріоритет має бути одним із: {priorities}"),
+    "err_reopen": ("only a resolved or closed ticket can be reopened",
+                   "Снова открыть можно только решённую или закрытую заявку",
+                   "Знову відкрити можна лише розв'язану або закриту заявку"),
+    "err_escalate_up": ("escalation goes to a higher line than {line}",
+                        "Эскалация — только на линию выше {line}-й", "Ескалація — лише на лінію вище за {line}-у"),
+    "err_escalate_down": ("de-escalation goes to a lower line than {line}",
+                          "Вернуть можно только на линию ниже {line}-й", "Повернути можна лише на лінію нижче за {line}-у"),
+    "err_missing_facts": ("collect these facts before escalating: {facts}",
+                          "Перед эскалацией соберите факты: {facts}", "Перед ескалацією зберіть факти: {facts}"),
+    "err_no_ticket": ("no ticket {reference}", "Заявки {reference} нет", "Заявки {reference} немає"),
+    "err_no_merge": ("{reference} cannot take a merge (itself, merged or finished)",
+                     "С заявкой {reference} объединить нельзя (это она же, уже объединена или завершена)",
+                     "З заявкою {reference} об'єднати не можна (це вона сама, вже об'єднана або завершена)"),
+    "err_may_not_work": ("you may not work on {reference}", "Вам нельзя работать с {reference}",
+                         "Вам не можна працювати з {reference}"),
+    "err_not_incident": ("only an incident ticket can do this", "Это можно сделать только с инцидентом",
+                         "Це можна зробити лише з інцидентом"),
+    "err_incident_closed": ("the incident is not open", "Инцидент не открыт", "Інцидент не відкритий"),
+    "err_answer_languages": ("the answer needs a text in each language of the linked users: {fields}",
+                             "Ответу нужен текст на каждом языке связанных пользователей: {fields}",
+                             "Відповіді потрібен текст кожною мовою пов'язаних користувачів: {fields}"),
+    "err_answer_required": ("'body' is required (body_en, body_ru, body_uk)",
+                            "Напишите ответ (body_en, body_ru, body_uk)", "Напишіть відповідь (body_en, body_ru, body_uk)"),
+    "err_notice_text": ("a notice needs a text in at least one language (text_en, text_ru, text_uk)",
+                        "Объявлению нужен текст хотя бы на одном языке",
+                        "Оголошенню потрібен текст хоча б однією мовою"),
+    "err_no_action": ("no action {name!r}", "Нет действия «{name}»", "Немає дії «{name}»"),
+    "err_line_rights": ("line {line} tickets are worked by line {line} and above",
+                        "С заявками {line}-й линии работают {line}-я линия и выше",
+                        "Із заявками {line}-ї лінії працюють {line}-а лінія й вище"),
+    "err_role_rights": ("the {role} role may not do this", "Роли «{role}» это нельзя",
+                        "Ролі «{role}» це не можна"),
+    "err_merged": ("this ticket was merged into another one", "Эта заявка объединена с другой",
+                   "Цю заявку об'єднано з іншою"),
+    "err_role": ("role must be one of {roles}", "Роль должна быть одной из: {roles}",
+                 "Роль має бути однією з: {roles}"),
+    "err_agent_line": ("an agent needs a support line: 1, 2, 3 or 4", "Агенту нужна линия поддержки: 1, 2, 3 или 4",
+                       "Агентові потрібна лінія підтримки: 1, 2, 3 або 4"),
+    "err_email": ("{email!r} is not an e-mail address", "«{email}» — не адрес e-mail",
+                  "«{email}» — не адреса e-mail"),
+    "err_user_exists": ("a user {email} already exists", "Пользователь {email} уже есть",
+                        "Користувач {email} уже є"),
+    "err_last_admin": ("this is the last active admin", "Это последний активный администратор",
+                       "Це останній активний адміністратор"),
+    "err_no_token": ("no such token", "Такого токена нет", "Такого токена немає"),
+    "err_macro_empty": ("a macro needs a name and a text", "Шаблону нужны название и текст",
+                        "Шаблону потрібні назва й текст"),
+    "err_macro_long": ("name at most {name}, text at most {body} characters",
+                       "Название — не больше {name}, текст — не больше {body} символов",
+                       "Назва — не більше {name}, текст — не більше {body} символів"),
+    "err_macro_exists": ("a macro {name!r} already exists", "Шаблон «{name}» уже есть", "Шаблон «{name}» уже є"),
+    # the history (``console.history``): actions as phrases, fields without a label elsewhere
+    "h_take": ("took the ticket", "взял(а) заявку", "взяв(ла) заявку"),
+    "h_assign": ("assigned", "назначил(а) исполнителя", "призначив(ла) виконавця"),
+    "h_reply": ("replied", "ответил(а)", "відповів(ла)"),
+    "h_note": ("added a note", "добавил(а) заметку", "додав(ла) нотатку"),
+    "h_classify": ("classified", "изменил(а) класс", "змінив(ла) клас"),
+    "h_status": ("changed the status", "изменил(а) статус", "змінив(ла) статус"),
+    "h_reopen": ("reopened", "открыл(а) снова", "знову відкрив(ла)"),
+    "h_facts": ("recorded facts", "записал(а) факты", "записав(ла) факти"),
+    "h_escalate": ("escalated", "передал(а) на линию выше", "передав(ла) на лінію вище"),
+    "h_deescalate": ("returned to a lower line", "вернул(а) на линию ниже", "повернув(ла) на лінію нижче"),
+    "h_merge": ("merged into another ticket", "объединил(а) с другой заявкой", "об'єднав(ла) з іншою заявкою"),
+    "h_merge_in": ("merged a ticket into this one", "объединил(а) заявку с этой", "об'єднав(ла) заявку з цією"),
+    "h_merged_in": ("merged: {references}", "объединены: {references}", "об'єднано: {references}"),
+    "h_resolve_with_article": ("resolved with an article", "решил(а) статьёй", "розв'язав(ла) статтею"),
+    "h_link": ("linked an article", "привязал(а) статью", "прив'язав(ла) статтю"),
+    "h_flag": ("flagged an article", "отметил(а) статью", "позначив(ла) статтю"),
+    "h_resolve_incident": ("resolved the incident", "решил(а) инцидент", "вирішив(ла) інцидент"),
+    "h_notice": ("published a notice", "опубликовал(а) объявление", "опублікував(ла) оголошення"),
+    "h_end_notice": ("ended the notice", "снял(а) объявление", "зняв(ла) оголошення"),
+    "h_user_reply": ("the user replied", "пользователь ответил", "користувач відповів"),
+    "h_gap_answered": ("the knowledge base now answers the gap", "база знаний теперь отвечает на пробел",
+                       "база знань тепер відповідає на прогалину"),
+    "h_gap_answered_notice": ("users told of the answer", "пользователям сообщён ответ",
+                              "користувачам повідомлено відповідь"),
+    "h_create": ("created", "создал(а)", "створив(ла)"),
+    "h_update": ("changed", "изменил(а)", "змінив(ла)"),
+    "h_token_create": ("created an API token", "создал(а) API-токен", "створив(ла) API-токен"),
+    "h_token_revoke": ("revoked an API token", "отозвал(а) API-токен", "відкликав(ла) API-токен"),
+    "h_delete": ("deleted", "удалил(а)", "видалив(ла)"),
+    "h_resolve": ("resolved", "решил(а)", "розв'язав(ла)"),
+    "h_facts_field": ("Facts", "Факты", "Факти"),
+    "h_resolved_at": ("Resolved", "Решена", "Розв'язана"),
+    "h_resolution_due": ("Resolution due", "Решение до", "Розв'язання до"),
+    "h_article": ("Article", "Статья", "Стаття"),
+    "h_relation": ("Relation", "Связь", "Зв'язок"),
+    "h_flag_field": ("Flag", "Отметка", "Позначка"),
+    "h_notified": ("Notified", "Уведомлены", "Сповіщено"),
+    "h_token": ("Token", "Токен", "Токен"),
+    "role_admin": ("Admin", "Администратор", "Адміністратор"),
+    "role_editor": ("Editor", "Редактор", "Редактор"),
+    "role_analyst": ("Analyst", "Аналитик", "Аналітик"),
+    "role_agent": ("Agent", "Агент", "Агент"),
+    "err_article_required": ("'article' is required (language/slug, e.g. en/reset-password)",
+                             "Укажите статью (язык/адрес, напр. ru/reset-password)",
+                             "Вкажіть статтю (мова/адреса, напр. uk/reset-password)"),
+    "err_article_format": ("'article' must be language/slug, e.g. en/reset-password",
+                           "Статья указывается как язык/адрес, напр. ru/reset-password",
+                           "Статтю вказують як мова/адреса, напр. uk/reset-password"),
+    "err_no_public_article": ("no public article {article!r}", "Публичной статьи «{article}» нет",
+                              "Публічної статті «{article}» немає"),
+    "err_no_article": ("no article {article!r}", "Статьи «{article}» нет", "Статті «{article}» немає"),
+    "err_relation": ("'relation' must be one of {relations}", "Связь должна быть одной из: {relations}",
+                     "Зв'язок має бути одним із: {relations}"),
+    "err_flag_reason": ("'reason' must be one of {reasons}", "Причина должна быть одной из: {reasons}",
+                        "Причина має бути однією з: {reasons}"),
+    "err_flag_comment": ("'comment' is required: say what is wrong", "Напишите, что не так",
+                         "Напишіть, що не так"),
+    "err_no_flag": ("no flag {flag}", "Отметки {flag} нет", "Позначки {flag} немає"),
+    "err_flag_resolved": ("this flag is already resolved", "Эта отметка уже закрыта", "Цю позначку вже закрито"),
+    "err_flag_note": ("'note' is required: say what was done", "Напишите, что сделано", "Напишіть, що зроблено"),
+    "err_password": ("the password must have at least {n} characters", "В пароле должно быть не меньше {n} символов",
+                     "Пароль має містити щонайменше {n} символів"),
     "history": ("History", "История", "Історія"),
     "reason_rule": ("rule: {phrases}", "правило: {phrases}", "правило: {phrases}"),
     "reason_keywords": ("keywords: {phrases}", "ключевые слова: {phrases}",
@@ -517,6 +695,44 @@ STRINGS = {key: dict(zip(("en", "ru", "uk"), values)) for key, values in _S.item
 
 
 translate = i18n.translator(STRINGS)   # console strings, then the help center's
+
+
+def fill(key: str, language: str, values: dict) -> str:
+    """``STRINGS[key]`` in ``language`` with ``values`` (a callable value: language -> text)."""
+    values = {name: value(language) if callable(value) else value for name, value in values.items()}
+    return STRINGS[key][language].format(**values)
+
+
+class Said:
+    """A message for people made of a key of ``STRINGS`` and its values: ``str()`` is the
+    English text (what the API, webhooks and logs say), ``say()`` shows it in the UI language.
+    A text that is no key (another module's message) is kept as it is."""
+    key: str | None = None
+    values: dict = {}
+
+    def _said(self, key: str, values: dict) -> str:
+        if key in STRINGS:
+            self.key, self.values = key, values
+        return english(key, values)
+
+
+def english(key: str, values: dict) -> str:
+    """``Said``'s English text: ``STRINGS[key]`` filled in, or ``key`` itself when it is no key."""
+    return fill(key, "en", values) if key in STRINGS else key
+
+
+class SaidError(Said, Exception):
+    """An error whose message is ``Said`` (``message``: the English text)."""
+
+    def __init__(self, key: str, **values):
+        self.message = self._said(key, values)
+        super().__init__(self.message)
+
+
+def say(message) -> str:
+    """A ``Said`` message (an action's outcome, an error) in the UI language; anything else as it is."""
+    key = getattr(message, "key", None)
+    return fill(key, i18n.ui_language(), message.values) if key else str(message)
 
 
 def duration(delta) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from kb_server import audit
-from kb_server.auth import create_token, hash_password, password_problem
+from kb_server.auth import MIN_PASSWORD_LENGTH, create_token, hash_password, password_problem
+from kb_server.console.strings import SaidError
 from kb_server.extensions import db
 from kb_server.models import ApiToken, User, utcnow
 from kb_server.models.staff import ROLES
@@ -14,16 +15,16 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
 FIELDS = ("email", "name", "role", "line", "active")
 
 
-class UserError(ValueError):
+class UserError(SaidError, ValueError):
     """A request about an account that cannot be done (the message says why)."""
 
 
 def _check_role(role: str, line: int | None) -> int | None:
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
+        raise UserError("err_role", roles=", ".join(ROLES))
     if role == "agent":
         if line not in LINES:
-            raise UserError("an agent needs a support line: 1, 2, 3 or 4")
+            raise UserError("err_agent_line")
         return line
     return None
 
@@ -36,13 +37,13 @@ def add_user(actor, email: str, role: str, password: str, line: int | None = Non
              name: str = "") -> User:
     email = email.strip().lower()
     if not EMAIL_RE.match(email):
-        raise UserError(f"{email!r} is not an e-mail address")
+        raise UserError("err_email", email=email)
     if get_by_email(email) is not None:
-        raise UserError(f"a user {email} already exists")
+        raise UserError("err_user_exists", email=email)
     line = _check_role(role, line)
     problem = password_problem(password)
     if problem:
-        raise UserError(problem)
+        raise UserError("err_password", n=MIN_PASSWORD_LENGTH)
     user = User(email=email, name=name.strip()[:200], role=role, line=line,
                 password_hash=hash_password(password), active=True)
     db.session.add(user)
@@ -61,7 +62,7 @@ def update_user(actor, user: User, *, role: str | None = None, line: int | None 
     new_line = _check_role(new_role, line if line is not None else user.line)
     new_active = user.active if active is None else active
     if user.role == "admin" and (new_role != "admin" or not new_active) and _last_admin(user):
-        raise UserError("this is the last active admin")
+        raise UserError("err_last_admin")
     user.role, user.line, user.active = new_role, new_line, new_active
     if name is not None:
         user.name = name.strip()[:200]
@@ -69,7 +70,7 @@ def update_user(actor, user: User, *, role: str | None = None, line: int | None 
     if password:
         problem = password_problem(password)
         if problem:
-            raise UserError(problem)
+            raise UserError("err_password", n=MIN_PASSWORD_LENGTH)
         user.password_hash = hash_password(password)
         before["password"], after["password"] = "(old)", "(changed)"
     audit.record(actor, "user", user.id, "update", before, after)
@@ -98,7 +99,7 @@ def tokens(user: User) -> list[ApiToken]:
 def revoke_token(actor, user: User, token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise UserError("no such token")
+        raise UserError("err_no_token")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(actor, "user", user.id, "token_revoke", {"token": token.prefix},

@@ -21,7 +21,7 @@ arrived within ``INCIDENT_WINDOW_MINUTES``, one incident ticket opens: kind ``in
 class and its priority (P1 for an outage), on line 1 flagged to line 2, with those reports linked.
 
 ``resolve`` (the ``resolve-incident`` action) resolves the linked open tickets and answers their
-users with one text through the ordinary reply path; ``publish_notice`` puts a short notice per
+users through the ordinary reply path, each in their ticket's language (``reply_languages``); ``publish_notice`` puts a short notice per
 language on top of the widget and help center until it is ended or the incident resolved.
 """
 from __future__ import annotations
@@ -38,6 +38,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from indexer.analysis import STEMMERS, STOP_WORDS, detect_language, word_stems
+from indexer.languages import FALLBACK_LANGUAGE, LANGUAGES
 from kb_server import i18n
 from kb_server.extensions import db
 from kb_server.models import IncidentNotice, IncidentReport, Ticket, utcnow
@@ -249,6 +250,17 @@ def subject(reports: int, first: str, request_class: str = OUTAGE, language: str
 def linked_tickets(incident: Ticket) -> list[Ticket]:
     return list(db.session.scalars(select(Ticket).where(Ticket.incident_id == incident.id)
                                    .order_by(Ticket.id)))
+
+
+def reply_language(ticket: Ticket) -> str:
+    """The language a ticket's user is answered in (its own; English when it has none)."""
+    return ticket.language if ticket.language in LANGUAGES else FALLBACK_LANGUAGE
+
+
+def reply_languages(tickets: list[Ticket]) -> list[str]:
+    """The languages the users of ``tickets`` who left an e-mail are answered in."""
+    found = {reply_language(t) for t in tickets if t.email}
+    return [language for language in LANGUAGES if language in found]
 
 
 # --- notices -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import distinct, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from indexer.analysis import POLITENESS, detect_language, words
+from indexer.analysis import POLITENESS, message_language, words
 from kb_server import jobs, webhooks
 from kb_server.extensions import db
 from kb_server.models import Event, utcnow
@@ -262,7 +262,7 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
     ticket = Ticket(
         kind="contact", status="new", line=1, subject=subject or contact_subject(event.query, event.message),
         message=event.message, email=email, name=name, session_id=event.session_id,
-        language=event.language or latest.get("language") or detect_language(event.message),
+        language=message_language(event.message, event.language or latest.get("language", "")),
         site_key=event.site_key, page_url=event.page_url or latest.get("page_url", ""),
         user_agent=event.user_agent or latest.get("user_agent", ""), context=context,
         created_at=now)

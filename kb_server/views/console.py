@@ -13,7 +13,7 @@ from flask_login import login_user, logout_user
 
 from kb_server import audit, auth, i18n, webhooks
 from kb_server.console.queue import ROW_ID_MAX
-from kb_server.console import actions, detail, kcs, macros, queue, strings, users
+from kb_server.console import actions, detail, history, kcs, macros, queue, strings, users
 from kb_server.extensions import db, limiter
 from kb_server.mail import conversation, outbound
 from kb_server.models import Ticket, Webhook, utcnow
@@ -67,6 +67,16 @@ def _zip_labels(values, prefix: str):
 @bp.app_template_filter("zip_class_labels")
 def _zip_class_labels(values):
     return [(value, strings.class_label(value)) for value in values]
+
+
+@bp.app_template_filter("described")
+def _described(entry):
+    return history.describe(entry)
+
+
+@bp.app_template_filter("action_label")
+def _action_label(action: str):
+    return history.action_label(action)
 
 
 @bp.app_template_filter("utc")
@@ -200,9 +210,9 @@ def ticket_action(reference: str, action: str):
             abort(403)
         if exc.status == 404 and action not in actions.ACTIONS:
             abort(404)
-        flash(exc.message, "error")
+        flash(strings.say(exc), "error")
     else:
-        flash(outcome, "success")
+        flash(strings.say(outcome), "success")
     return redirect(url_for("console.ticket_page", reference=ticket.reference))
 
 
@@ -224,7 +234,7 @@ def resolve_flag(flag_id: int):
     except kcs.KcsError as exc:
         if exc.status == 404:
             abort(404)
-        flash(exc.message, "error")
+        flash(strings.say(exc), "error")
     else:
         flash(f"{flag.article_id}: {strings.translate('flag_resolved')}", "success")
     return redirect(url_for("console.flags_page"))
@@ -253,7 +263,7 @@ def add_user():
                               name=form.get("name", ""))
         flash(f"{user.email}: {strings.translate('done')}", "success")
     except users.UserError as exc:
-        flash(str(exc), "error")
+        flash(strings.say(exc), "error")
     return redirect(url_for("console.users_page"))
 
 
@@ -269,7 +279,7 @@ def update_user(user_id: int):
         flash(f"{user.email}: {strings.translate('done')}", "success")
     except users.UserError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(strings.say(exc), "error")
     return redirect(url_for("console.users_page"))
 
 
@@ -317,7 +327,7 @@ def save_macro(macro_id: int | None = None):
         macros.save(auth.staff(), request.form.get("name", ""), request.form.get("body", ""), macro)
     except macros.MacroError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(strings.say(exc), "error")
     return redirect(url_for("console.macros_page"))
 
 
@@ -360,7 +370,7 @@ def add_webhook():
         _hook, secret = webhooks.save(auth.staff(), _webhook_form(new=True))
     except webhooks.WebhookError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(strings.say(exc), "error")
         return redirect(url_for("console.webhooks_page"))
     flash(strings.translate("done"), "success")
     return _webhooks_page(new_secret=secret)
@@ -375,7 +385,7 @@ def update_webhook(webhook_id: int):
         flash(strings.translate("done"), "success")
     except webhooks.WebhookError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(strings.say(exc), "error")
     return redirect(url_for("console.webhooks_page"))
 
 

@@ -25,7 +25,7 @@ from flask_login import current_user
 from indexer.catalog import load_categories
 from indexer.languages import LANGUAGES
 from indexer.render import render_markdown
-from kb_server import auth
+from kb_server import auth, i18n
 from kb_server.authoring import diff, files, listing, prefill, publishing, store, uploads
 from kb_server.authoring.fields import (AuthoringError, Fields, default_category, from_form,
                                        from_revision)
@@ -82,7 +82,14 @@ def articles_page():
         "console/articles.html", filters=filters.__dict__, articles=rows, total=total,
         page=page, pages=max(1, -(-total // listing.PER_PAGE)), flagged=flagged,
         menus=_filter_menus(), stale_before=listing.stale_before(), sync_errors=report.errors,
-        now=utcnow())
+        category_names=_category_names(), now=utcnow())
+
+
+def _category_names() -> dict[str, str]:
+    """Category id -> its name in the UI language (categories.yml; English, else the id)."""
+    language = i18n.ui_language()
+    return {key: names.get(language) or names.get("en") or key
+            for key, names in load_categories(_articles_dir()).items()}
 
 
 def _filter_menus() -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -92,7 +99,7 @@ def _filter_menus() -> list[tuple[str, str, list[tuple[str, str]]]]:
     authors = db.session.scalars(db.select(User).order_by(User.email))
     return [
         ("language", t("language"), [(v, v.upper()) for v in facets["language"]]),
-        ("category", t("category"), [(v, v) for v in facets["category"]]),
+        ("category", t("category"), [(v, _category_names().get(v, v)) for v in facets["category"]]),
         ("state", t("state"), [(v, t("state_" + v)) for v in STATES]),
         ("author", t("author"), [(str(u.id), u.display_name) for u in authors]),
         ("updated", t("updated_within"),
