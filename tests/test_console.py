@@ -380,7 +380,7 @@ def test_a_gap_ticket_cannot_be_replied_to_but_takes_notes(staff_app, api):
 
 
 def test_classify_changes_class_priority_and_sla(staff_app, api):
-    ref = new_ticket(api, "classify me please")
+    ref = new_ticket(api, "how do I change my avatar")
     before = ticket_json(api, ref)
     after = act(api, ref, "classify", request_class="outage", priority="P1").get_json()["ticket"]
     assert (after["request_class"], after["priority"]) == ("outage", "P1")

@@ -73,6 +73,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
                    "/readyz answers 503 until this node has caught up")
     else:
         _index_local_files(app)
+    classify.prepare()
     consumers = []
 
     def articles_loops() -> None:
@@ -123,7 +124,6 @@ def _index_local_files(app) -> None:
     for error in report.errors:
         click.echo(f"skipped {error}", err=True)
     click.echo(f"keyword search ready in {time.monotonic() - started:.1f}s ({report.summary()})")
-    classify.classifier(examples=False).words   # learned once here, shared by the forked workers
 
 
 @click.command("settings")

@@ -476,6 +476,13 @@ def classifier(examples: bool = True) -> Classifier:
     return cached
 
 
+def prepare() -> None:
+    """Learn the keyword model a contact's request is classed by now, before ``kb serve`` forks
+    its workers (they inherit it): learning it from the labelled requests takes seconds the first
+    contact would otherwise wait."""
+    classifier(examples=False).words
+
+
 def classify(text: str, kind: str, examples: bool = True) -> Classification:
     """Suggested class and priority of a ``kind`` ticket ("contact" or "gap") with ``text``.
     Only contacts need the embedder (loaded on demand); failed searches never wait for it, nor
