@@ -252,6 +252,14 @@ def test_cli_processes_pending(app, runner):
     assert len(gap_tickets(app)) == 1
 
 
+def test_cli_refuses_to_judge_searches_at_a_future_time(app, runner):
+    add_event(app, 1, kind="search", session_id="a", query="export data", result_count=1)
+    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    result = runner.invoke(tickets_cli, ["process", "--now", later])
+    assert result.exit_code == 2 and "--now" in result.output
+    assert gap_tickets(app) == []        # the search a user may still click stays unjudged
+
+
 def test_staff_listing_runs_pending_rules(app, client):
     add_event(app, 45, kind="search", session_id="a", query="export data", result_count=1)
     tickets = client.get("/api/v1/tickets?kind=gap", headers=STAFF).get_json()["tickets"]

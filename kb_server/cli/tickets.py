@@ -30,10 +30,15 @@ def tickets() -> None:
 
 @tickets.command("process")
 @click.option("--now", type=click.DateTime(), default=None,
-              help="Judge as if it were this UTC time (default: now).")
+              help="Judge as if it were this earlier UTC time (default: now; a later one is "
+                   "refused: it would judge searches whose users may still click).")
 @with_appcontext
 def process_command(now: dt.datetime | None) -> None:
     """Judge searches whose no-click window has passed; group signals into gap tickets."""
+    if now is not None and now > dt.datetime.now(dt.timezone.utc).replace(tzinfo=None):
+        raise click.BadParameter("must not be later than the current UTC time: searches whose "
+                                 "no-click window has not passed would become gap tickets",
+                                 param_hint="--now")
     total = service.process_all_pending(now)
     summary = ", ".join(f"{rule}: {count}" for rule, count in sorted(total.items())) or "nothing"
     click.echo(f"events judged: {summary}")
