@@ -109,11 +109,18 @@ def _after_fork(app: Flask) -> None:
 
 
 def _fork_worker(app: Flask, sock: socket.socket, threads: int) -> int:
+    # the parent's SIGTERM handler (``run_workers``' stop) must never run in a worker: one told to
+    # stop while it starts would go on serving and its parent wait for it forever. SIGTERM is
+    # held until the worker has the default action (a signal meanwhile is delivered then).
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     pid = os.fork()
     if pid:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         return pid
     code = 0
     try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C: the parent stops the workers
         _after_fork(app)
         run_waitress(app, sock, threads)

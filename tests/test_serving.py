@@ -152,3 +152,25 @@ def test_every_worker_serves_a_new_generation_as_soon_as_it_is_written(config):
     finally:
         master.terminate()
         master.join(timeout=30)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
+def test_a_worker_told_to_stop_while_it_starts_stops(monkeypatch):
+    """A replacement worker is forked while its parent has its own SIGTERM handler installed:
+    a SIGTERM before the worker's server is up must end it, not run the parent's handler."""
+    from kb_server import serving
+    monkeypatch.setattr(serving, "_after_fork", lambda app: None)
+    monkeypatch.setattr(serving, "run_waitress", lambda app, sock, threads: time.sleep(30))
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)     # the parent's stop
+    try:
+        pid = serving._fork_worker(None, None, 1)
+        os.kill(pid, signal.SIGTERM)                      # at once: the worker is still starting
+        deadline = time.monotonic() + 10
+        while (ended := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if ended[0] == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        assert ended[0] == pid and os.WIFSIGNALED(ended[1])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
