@@ -50,15 +50,21 @@ def config(tmp_path, articles_dir) -> dict:
             "RATELIMIT_ENABLED": False}
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
-def test_workers_serve_one_socket_and_are_replaced_and_stopped(config):
+def _serve_two_workers(config: dict) -> tuple:
+    """A master process (a fresh interpreter) serving the bench app with two workers on a free
+    port: (the process, its port) once it is ready."""
     context = multiprocessing.get_context("spawn")
     ports = context.SimpleQueue()
     master = context.Process(target=serve, args=(functools.partial(bench_app, config),
                                                  "127.0.0.1", 0, 2, 2), kwargs={"on_ready": ports.put})
     master.start()
+    return master, ports.get()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
+def test_workers_serve_one_socket_and_are_replaced_and_stopped(config):
+    master, port = _serve_two_workers(config)
     try:
-        port = ports.get()
         workers = lambda: psutil.Process(master.pid).children()
         _wait_for(lambda: len(workers()) == 2)
         for path in ["/api/v1/health", "/api/v1/search?q=password"] * 5:
@@ -80,13 +86,8 @@ def test_workers_serve_one_socket_and_are_replaced_and_stopped(config):
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
 def test_metrics_add_up_every_worker(config):
-    context = multiprocessing.get_context("spawn")
-    ports = context.SimpleQueue()
-    master = context.Process(target=serve, args=(functools.partial(bench_app, config),
-                                                 "127.0.0.1", 0, 2, 2), kwargs={"on_ready": ports.put})
-    master.start()
+    master, port = _serve_two_workers(config)
     try:
-        port = ports.get()
         _wait_for(lambda: len(psutil.Process(master.pid).children()) == 2)
         for _ in range(12):   # new connections: the two workers share them
             assert _get(port, "/api/v1/search?q=password") == 200
@@ -134,13 +135,8 @@ summary: Статья, опубликованная, пока серверы р�
 def test_every_worker_serves_a_new_generation_as_soon_as_it_is_written(config):
     """A publish reindexes in one process; every worker answers the article (page and search)
     on its very next request, whether or not it has searched since."""
-    context = multiprocessing.get_context("spawn")
-    ports = context.SimpleQueue()
-    master = context.Process(target=serve, args=(functools.partial(bench_app, config),
-                                                 "127.0.0.1", 0, 2, 2), kwargs={"on_ready": ports.put})
-    master.start()
+    master, port = _serve_two_workers(config)
     try:
-        port = ports.get()
         _wait_for(lambda: len(psutil.Process(master.pid).children()) == 2)
         for _ in range(6):   # both workers have the index open
             assert _get(port, "/a/ru/publish-check-two") == 404
