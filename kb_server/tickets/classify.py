@@ -265,11 +265,13 @@ class WordModel:
                                                for c in ticket_classes)
 
     def scores(self, text: str) -> dict[str, float] | None:
-        """{class: probability}, or None when no word of ``text`` is in the examples."""
+        """{class: probability}, or None when no word of ``text`` is in the examples or its
+        words lead to no class (``LEAST_LEAD``)."""
         vector = self.vectorizer.transform([text])
         if not vector.nnz:
             return None
-        return dict(zip(self.model.classes_, map(float, self.model.predict_proba(vector)[0])))
+        scores = dict(zip(self.model.classes_, map(float, self.model.predict_proba(vector)[0])))
+        return scores if max(scores.values()) >= self.LEAST_LEAD / len(scores) else None
 
 
 def parse_method(method: str) -> tuple[str, float]:
@@ -423,7 +425,7 @@ class Classifier:
                 return self._suggest(chosen, confidence, EXAMPLES, nearest=scored[1],
                                      scope=scope.to_dict())
         scores = self.words.scores(words.text) if kind == "contact" and self.words else None
-        if scores and max(scores.values()) >= WordModel.LEAST_LEAD / len(scores):
+        if scores:
             name, confidence = decide(scores, 0.0, cosines=False, scope=scope)
             chosen = next(c for c in applicable if c["name"] == name)
             return self._suggest(chosen, confidence, WORDS, scope=scope.to_dict(),
