@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +43,7 @@ import numpy as np
 import yaml
 from flask import current_app
 
-from indexer.analysis import STEMMERS, cyrillic_reading, fold, word_stems
+from indexer.analysis import STEMMERS, STOP_WORDS, cyrillic_reading, fold, word_stems
 from indexer.embeddings import QueryCache
 
 CLASSES_FILE = Path(__file__).with_name("classes.yml")
@@ -138,6 +139,18 @@ def matching_phrases(text: Text, ticket_class: dict, key: str) -> list[str]:
     """The phrases of ``ticket_class[key]`` (rules or keywords) that ``text`` has."""
     return [phrase for language, phrases in (ticket_class.get(key) or {}).items()
             for phrase in phrases or () if text.has(phrase, language)]
+
+
+@functools.lru_cache(maxsize=len(LANGUAGES))
+def _stop_words(language: str) -> frozenset[str]:
+    return frozenset(map(fold, STOP_WORDS[language]))
+
+
+def content_stems(text: str) -> set[str]:
+    """The stems of ``text``'s words in every language but stop words and greetings ("hello",
+    "привіт", "please"): what the words could say about a request."""
+    return {stem for language in LANGUAGES for word, stem in word_stems(text, language)
+            if word not in _stop_words(language)}
 
 
 # --- nearest examples --------------------------------------------------------------------------
@@ -249,13 +262,11 @@ class WordModel:
 
     def features(self, text: str) -> list[str]:
         """The stems of ``text``'s words in every language, ``keywords:CLASS`` per class whose
-        keywords it has, and ``scope:wide`` / ``scope:narrow`` for its ``Scope``."""
+        keywords it has, and its ``Scope``'s features."""
         words = Text(text)
         stems = {stem for language in LANGUAGES for _, stem in words.stems(language)}
         keywords = [f"keywords:{c['name']}" for c in self.classes if matching_phrases(words, c, "keywords")]
-        scope = Scope.of(words, self.scope_classes)
-        keywords += [f"scope:{side}" for side, phrases in (("wide", scope.wide), ("narrow", scope.narrow))
-                     if phrases]
+        keywords += Scope.of(words, self.scope_classes).features()
         return [*stems, *keywords * self.KEYWORD_WEIGHT]
 
     @classmethod
@@ -289,30 +300,55 @@ def parse_method(method: str) -> tuple[str, float]:
     raise ValueError(f"classifier method must be 'centroid', 'knn:K' or 'logreg:C', not {method!r}")
 
 
+QUESTION = re.compile(r"[^.!?,;\n]*\?")     # a question clause: "це тільки в мене?", "just me or?"
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a request says of how many are affected: ``URGENT``'s ``scope`` phrases it has
-    (nobody, the whole service, 5xx) and its ``narrow`` ones (one person, one feature,
+    (nobody, the whole service, 5xx), its ``people`` ones (quantifiers of people: "у всех",
+    "всією командою", "half my team") and its ``narrow`` ones (one person, one feature,
     slowness)."""
 
     wide: tuple[str, ...] = ()
     narrow: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, text: Text, ticket_classes: list[dict]) -> "Scope":
+        """The scope phrases of ``text``. Narrow ones only outside its questions: "це тільки в
+        мене?" or "is it just me?" asks whether the problem is narrow, it does not say so.
+        People's only outside questions that ask how or where ("how do we enforce SSO for
+        everyone?": whom a setting is for, not who is affected)."""
         urgent = next((c for c in ticket_classes if c["name"] == URGENT), {})
-        return cls(*(tuple(dict.fromkeys(matching_phrases(text, urgent, side)))
-                     for side in ("scope", "narrow")))
+
+        def asks(question: re.Match) -> bool:
+            return bool(matching_phrases(Text(question.group()), urgent, "asking"))
+        statements = Text(QUESTION.sub(" ", text.text))
+        told = Text(QUESTION.sub(lambda question: " " if asks(question) else question.group(), text.text))
+        return cls(*(tuple(dict.fromkeys(matching_phrases(source, urgent, side)))
+                     for source, side in ((text, "scope"), (statements, "narrow"), (told, "people"))))
+
+    @property
+    def many(self) -> bool:
+        """Whether it says many are affected or the whole service is down."""
+        return bool(self.wide or self.people)
 
     def margin(self, margin: float) -> float | None:
         """The margin within which ``URGENT`` wins: ``margin`` with scope and nothing narrow,
         0 with neither or both, None (it cannot win) with something narrow and no scope."""
-        if self.narrow and not self.wide:
+        if self.narrow and not self.many:
             return None
-        return margin if self.wide and not self.narrow else 0.0
+        return margin if self.many and not self.narrow else 0.0
+
+    def features(self) -> list[str]:
+        """``scope:wide``, ``scope:people``, ``scope:narrow`` for the sides it has (``WordModel``)."""
+        return [f"scope:{side}" for side in ("wide", "people", "narrow") if getattr(self, side)]
 
     def to_dict(self) -> dict:
-        return {"wide": list(self.wide), "narrow": list(self.narrow)} if self.wide or self.narrow else {}
+        """The phrases found, people's among the wide ones (as the agent reads them)."""
+        return {"wide": [*self.wide, *self.people], "narrow": list(self.narrow)} \
+            if self.many or self.narrow else {}
 
 
 def decide(scores: dict[str, float], margin: float, cosines: bool,
@@ -399,6 +435,19 @@ class Classifier:
                 if WordModel.usable(contacts) else False
         return self._words or None
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The content stems of the classes' descriptions and examples (and labelled requests)."""
+        return _shared(("vocabulary", self.digest), lambda: frozenset().union(
+            *(content_stems(text) for _, text, _ in example_rows(self.classes, self.labelled))))
+
+    def says_something(self, words: Text, scope: "Scope", applicable: list[dict]) -> bool:
+        """Whether a request has anything to class it by: a scope phrase, a class keyword or a
+        word the examples know other than stop words and greetings. "hello??", "алло" or
+        "classify me please" have not: the nearest example of nothing is a guess."""
+        return bool(scope.many or scope.narrow or content_stems(words.text) & self.vocabulary
+                    or any(matching_phrases(words, c, "keywords") for c in applicable))
+
     @functools.cached_property
     def digest(self) -> str:
         """A hash of the classes and labelled requests this classifier learns from."""
@@ -415,7 +464,9 @@ class Classifier:
             if found:
                 return self._suggest(ticket_class, 1.0, RULE, matched=found)
         scope = Scope.of(words, self.classes)
-        if self.embedder is not None and kind == "contact" and words.text.strip():
+        if kind == "contact" and not self.says_something(words, scope, applicable):
+            return self._suggest(applicable[-1], 0.0, DEFAULT)
+        if self.embedder is not None and kind == "contact":
             scored = self.examples.scores(self.encode(words.text),
                                           {c["name"] for c in applicable}, self.method)
             if scored is not None:
