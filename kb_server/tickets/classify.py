@@ -313,6 +313,7 @@ class Scope:
     wide: tuple[str, ...] = ()
     narrow: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
+    signin: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, text: Text, ticket_classes: list[dict]) -> "Scope":
@@ -326,8 +327,14 @@ class Scope:
             return bool(matching_phrases(Text(question.group()), urgent, "asking"))
         statements = Text(QUESTION.sub(" ", text.text))
         told = Text(QUESTION.sub(lambda question: " " if asks(question) else question.group(), text.text))
-        return cls(*(tuple(dict.fromkeys(matching_phrases(source, urgent, side)))
-                     for source, side in ((text, "scope"), (statements, "narrow"), (told, "people"))))
+        return cls(*(tuple(dict.fromkeys(matching_phrases(source, urgent, side))) for source, side
+                     in ((text, "scope"), (statements, "narrow"), (told, "people"), (text, "signin"))))
+
+    @property
+    def locked_out(self) -> bool:
+        """Whether it says many people cannot sign in ("у всех не получается залогиниться",
+        "login broken for all users"), nothing narrow: ``URGENT`` by definition, a rule."""
+        return bool(self.people and self.signin and not self.narrow)
 
     @property
     def many(self) -> bool:
@@ -464,6 +471,9 @@ class Classifier:
             if found:
                 return self._suggest(ticket_class, 1.0, RULE, matched=found)
         scope = Scope.of(words, self.classes)
+        urgent = next((c for c in applicable if c["name"] == URGENT), None)
+        if self.rules and urgent and scope.locked_out:
+            return self._suggest(urgent, 1.0, RULE, matched=[*scope.people, *scope.signin])
         if kind == "contact" and not self.says_something(words, scope, applicable):
             return self._suggest(applicable[-1], 0.0, DEFAULT)
         if self.embedder is not None and kind == "contact":
