@@ -146,3 +146,27 @@ def test_orbita_ru_on_english_comes_from_orbita_ru():
     assert all(source[q["_id"]] == q["text"] for q in queries)
     dropped = load_make_script().DROPPED["orbita_ru_on_english"]
     assert {q["_id"] for q in queries} | dropped == set(source)
+
+
+# --- orbita_en / orbita_uk: hand-written sets over the same corpus ----------------------------
+@pytest.mark.parametrize("name", ["orbita_en", "orbita_uk"])
+def test_orbita_companion_shape(name):
+    path = EVAL_DIR / name
+    corpus_link = path / "corpus.jsonl"
+    assert corpus_link.is_symlink() and not Path(corpus_link.readlink()).is_absolute()
+    assert corpus_link.resolve() == (ORBITA_RU / "corpus.jsonl").resolve()
+    corpus, queries, qrels = load_beir(path)
+    assert len(queries) >= 60
+    versions = Counter(d["_id"].split("/", 1)[1] for d in corpus)
+    per_slug = Counter()
+    for qid, docs in qrels.items():
+        slugs = {d.split("/", 1)[1] for d in docs}
+        assert len(slugs) == 1, qid                        # one answering article per query
+        slug = slugs.pop()
+        assert len(docs) == versions[slug], qid            # in every language version
+        per_slug[slug] += 1
+    assert set(per_slug) == set(versions)                  # every public article is asked about
+    assert all(2 <= n <= 3 for n in per_slug.values()), per_slug
+    lang = name.split("_")[1]
+    cyrillic = [bool(CYRILLIC.search(q["text"])) for q in queries]
+    assert all(cyrillic) if lang == "uk" else not any(cyrillic)
