@@ -488,3 +488,58 @@ def test_latin_letter_russian_and_ukrainian_are_read_in_cyrillic(text, reading):
 def test_a_transliterated_outage_meets_the_rules(keywords):
     suggestion = keywords.classify("vse lezhit u vsekh?? ni sait ni prilozhenie", "contact")
     assert (suggestion.request_class, suggestion.method) == ("outage", "rule")
+
+
+@pytest.mark.parametrize("text,people", [
+    ("у нас у всех с утра белый экран", ("у всех",)),                 # ru, the quantifier alone
+    ("всей командой не можем открыть доску", ("всей командой",)),      # ru instrumental
+    ("у всей команды белый экран", ("всей командой",)),               # ru genitive: the same stems
+    ("весь відділ сидить без орбіти, у всіх колег біла сторінка", ("у всіх", "всі колеги", "весь відділ")),
+    ("працюємо всією командою, а нічого не відкривається", ("вся команда",)),   # uk instrumental
+    ("crashes on launch for every1 in sales", ("every1",)),
+    ("half my team can't get in", ("half my team",)),
+    ("the app shows a blank page for all our users", ("all our users",)),
+    ("how do we enforce sso for everyone except two admins?", ()),     # whom a setting is for
+    ("как подключить всю команду к проекту?", ()),
+    ("всем привет, где найти архив?", ()),                              # a greeting, not a quantifier
+])
+def test_quantifiers_of_people_say_many_are_affected(text, people):
+    scope = Scope.of(Text(text), builtin_classes())
+    assert set(scope.people) == set(people), scope
+    assert scope.many is bool(people)
+
+
+@pytest.mark.parametrize("text,narrow", [
+    ("це тільки в мене? апка і веб не грузяться", ()),        # asked, not said
+    ("is it just me? nothing loads", ()),
+    ("орбита лежит или только у нас?", ()),
+    ("тільки в мене не входить, шо робити?", ("тільки",)),     # said, then a question
+    ("only my account is locked. what now?", ("only",)),
+])
+def test_only_me_asked_as_a_question_is_not_narrow(text, narrow):
+    assert Scope.of(Text(text), builtin_classes()).narrow == narrow
+
+
+@pytest.mark.parametrize("text", ["у нас весь офис не может залогиниться, sso выдаёт ошибку у всех с утра",
+                                  "login broken for all users??? we pay for the business plan",
+                                  "пів години не можемо залогінитись всією командою"])
+def test_sign_in_failing_for_many_people_is_an_outage_rule(keywords, text):
+    result = keywords.classify(text, "contact")
+    assert (result.request_class, result.method, result.confidence) == ("outage", "rule", 1.0), result.to_dict()
+    assert result.matched and result.matched[0] in result.scope.get("wide", result.matched)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("login is slow for everyone, but it lets us in", "performance_security"),   # the explicit rule first
+    ("sign-in takes a minute for all our users", "performance_security"),        # narrow: not the rule
+])
+def test_the_sign_in_rule_keeps_the_precedence_of_explicit_rules_and_narrow_scope(keywords, text, expected):
+    assert keywords.classify(text, "contact").request_class == expected
+
+
+@pytest.mark.parametrize("text", ["classify me please", "hello??", "привет", "алло", "Вітаю!"])
+def test_a_content_free_message_gets_the_default_class_without_confidence(keywords, semantic, text):
+    for classifier in (keywords, semantic):
+        result = classifier.classify(text, "contact")
+        assert (result.request_class, result.method, result.confidence) == ("how_to", "default", 0.0)
+    assert keywords.classify("down??", "contact").request_class == "outage"   # a scope word says something

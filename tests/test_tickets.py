@@ -9,6 +9,7 @@ import pytest
 from kb_server import search as search_seam
 from kb_server.tickets import classify as classify_module
 from kb_server.tickets.classify import classify
+from kb_server.tickets.service import request_text as service_request_text
 from kb_server.tickets.sla import parse_duration
 from tests.tickets_helpers import STAFF, UA, add_site, post, search
 
@@ -99,6 +100,33 @@ def test_contact_works_while_search_is_down(client, monkeypatch):
     stored = detail(client, ticket["reference"])
     assert stored["message"] == "Всё сломалось, ошибка 809"
     assert stored["context"]["queries"][0]["query"] == "ошибка 809 vpn"
+
+
+def test_a_contact_is_classed_by_its_message_and_the_sessions_searches(client):
+    search(client, "s1", "login 502")
+    search(client, "s1", "invoice logo")
+    search(client, "other", "export csv")                  # another session's search says nothing
+    ticket = contact(client, message="hi, help please")
+    assert (ticket["request_class"], ticket["priority"]) == ("outage", "P1")
+    assert ticket["suggestion"]["method"] == "rule" and ticket["suggestion"]["matched"] == ["502"]
+    assert ticket["subject"] == "hi, help please"          # the message, not a query
+    assert contact(client, session_id="s2", message="hi, help please")["request_class"] == "how_to"
+
+
+def test_a_contact_without_a_message_is_classed_by_its_searches(app, client):
+    search(client, "s1", "login 502")
+    with app.app_context():
+        from kb_server.tickets import service
+        ticket = service.create_contact_ticket(
+            {"kind": "contact", "session_id": "s1", "language": "en"}, "", "anna@example.com", "Anna")
+        assert (ticket.request_class, ticket.subject) == ("outage", "login 502")
+
+
+def test_the_request_text_is_the_message_then_the_latest_distinct_searches():
+    queries = [{"query": q} for q in ("a", "b", "a", "c", "d", " ")]
+    assert service_request_text("msg", "", queries) == "msg\nd\nc\na"
+    assert service_request_text("", "d", queries) == "d\nc\na"
+    assert service_request_text("msg", "", []) == "msg"
 
 
 def test_contact_for_a_site(app, client):

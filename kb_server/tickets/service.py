@@ -31,6 +31,7 @@ SAMPLE_CAP = 20               # distinct sample queries / pages / articles kept 
 COMMENT_CAP = 10
 CONTACT_FOLLOW_UP = "tickets.contact_follow_up"   # the job after a contact's commit
 SUBJECT_CHARS = 80            # a contact ticket's subject: the message's first sentence, trimmed
+QUERIES_CLASSED = 3           # the session's latest distinct searches classed with a contact's message
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -257,10 +258,11 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
     db.session.flush()
     context = session_context(event.session_id, before_id=event.id)
     latest = context.pop("latest", {})
-    text = f"{event.message}\n{event.query}"
+    text = request_text(event.message, event.query, context["queries"])
     suggestion = classify(text, "contact", examples=False)
     ticket = Ticket(
-        kind="contact", status="new", line=1, subject=subject or contact_subject(event.query, event.message),
+        kind="contact", status="new", line=1,
+        subject=subject or contact_subject(text.partition("\n")[0], event.message),
         message=event.message, email=email, name=name, session_id=event.session_id,
         language=message_language(event.message, event.language or latest.get("language", "")),
         site_key=event.site_key, page_url=event.page_url or latest.get("page_url", ""),
@@ -278,6 +280,15 @@ def create_contact_ticket(fields: dict, message: str, email: str, name: str,
     webhooks.emit("ticket.created", ticket)
     db.session.commit()
     return ticket
+
+
+def request_text(message: str, query: str, queries: list[dict]) -> str:
+    """What a contact is classed by: its message, then the query it was sent with and the
+    session's latest distinct searches (newest first, ``QUERIES_CLASSED``): a "help!" after
+    searching "login 502" is an outage."""
+    searches = list(dict.fromkeys(q["query"].strip() for q in reversed(queries) if q["query"].strip()))
+    parts = [message.strip(), query.strip(), *searches[:QUERIES_CLASSED]]
+    return "\n".join(dict.fromkeys(part for part in parts if part))
 
 
 @jobs.job(CONTACT_FOLLOW_UP, local=True)
