@@ -543,3 +543,16 @@ def test_a_content_free_message_gets_the_default_class_without_confidence(keywor
         result = classifier.classify(text, "contact")
         assert (result.request_class, result.method, result.confidence) == ("how_to", "default", 0.0)
     assert keywords.classify("down??", "contact").request_class == "outage"   # a scope word says something
+
+
+def test_one_sentence_of_a_long_request_can_report_the_outage(semantic):
+    text = ("Hello and thank you for the article on invoices, it helped. I would also like to know how "
+            "to change the currency of our invoices and where the export settings are. Also, since "
+            "lunch nobody in our office can open Orbita.")
+    result = semantic.classify(text, "contact")
+    assert (result.request_class, result.method) == ("outage", "examples"), result.to_dict()
+    assert "nobody" in result.scope["wide"]
+    whole = semantic.classify(text.replace(". Also, since", ", also since"), "contact")
+    assert whole.request_class == "how_to"                  # one sentence: the questions outweigh it
+    narrow = text.replace("open Orbita.", "open Orbita. Only the reports page, the rest works.")
+    assert semantic.classify(narrow, "contact").request_class != "outage"    # something narrow
