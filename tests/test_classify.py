@@ -556,3 +556,11 @@ def test_one_sentence_of_a_long_request_can_report_the_outage(semantic):
     assert whole.request_class == "how_to"                  # one sentence: the questions outweigh it
     narrow = text.replace("open Orbita.", "open Orbita. Only the reports page, the rest works.")
     assert semantic.classify(narrow, "contact").request_class != "outage"    # something narrow
+
+
+def test_prepare_learns_the_word_model_and_the_examples_words_before_a_contact(app):
+    from kb_server.tickets import classify
+    with app.app_context():
+        classify.prepare()
+        digest = classify.classifier(examples=False).digest
+    assert {("words", digest), ("vocabulary", digest)} <= set(classify._LEARNT)

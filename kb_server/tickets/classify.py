@@ -8,18 +8,23 @@ examples?}`` (``description``: {language: text}; ``rules``, ``keywords``, ``exam
 classes that apply to its kind:
 
 1. **rules**: the first class with a matching rule phrase wins ("502", "упало"): explicit
-   words outrank any guess;
+   words outrank any guess; then ``outage``'s ``signin`` words with one of its ``people``
+   phrases and nothing narrow (``Scope.locked_out``: sign-in down for many); a contact with no
+   scope phrase, keyword or known content word ("hello??", "алло") gets the default, confidence 0;
 2. **examples** (contacts, when an embedder is loaded): the class the multilingual embedder's
    vectors of the descriptions and example requests (and ``TICKET_EXAMPLES``' labelled requests,
    by default the bundled sets in ``labelled/``)
    point to (``TICKET_CLASSIFIER``: ``logreg:C``, a logistic regression on them; ``knn:K``, a
    similarity-weighted vote of the K nearest; ``centroid``), weighed against the request's
    **scope** (``scope``: ``outage``'s phrases saying many are affected, "nobody", "502",
-   "лежит"; ``narrow``: its phrases saying only one person, one feature or slowness, "only me",
-   "the rest works", "медленно"): with scope and nothing narrow ``outage`` wins when it is within
+   "лежит"; ``people``: its quantifiers of people, "у всех", "всією командою", "half my team",
+   not in how/where questions; ``narrow``: its phrases saying only one person, one feature or
+   slowness, "only me", "the rest works", "медленно", not in questions): with scope and nothing narrow ``outage`` wins when it is within
    ``TICKET_OUTAGE_MARGIN`` of the best; with something narrow and no scope it does not win at
    all (only a rule makes such a request an outage); the confidence is the winner's probability
-   or share; the reason, the scope phrases and the three nearest examples;
+   or share; the reason, the scope phrases and the three nearest examples; in a request of
+   several sentences, one that says many are affected and is ``outage`` by itself (from
+   ``SENTENCE_LEAST``) makes the request one;
 3. **words** (contacts in keyword-only mode): a logistic regression on the same examples' word
    stems and keyword matches (``WordModel``), weighed against the scope alike (no margin);
    **keywords** (failed searches, which are a few words): the first class with a matching
@@ -570,10 +575,11 @@ def classifier(examples: bool = True) -> Classifier:
 
 
 def prepare() -> None:
-    """Learn the keyword model a contact's request is classed by now, before ``kb serve`` forks
-    its workers (they inherit it): learning it from the labelled requests takes seconds the first
-    contact would otherwise wait."""
-    classifier(examples=False).words
+    """Learn the keyword model a contact's request is classed by now, and the examples' words
+    (``Classifier.vocabulary``), before ``kb serve`` forks its workers (they inherit them):
+    learning them from the labelled requests takes seconds the first contact would otherwise wait."""
+    keyword_only = classifier(examples=False)
+    keyword_only.words, keyword_only.vocabulary     # learnt and cached per process
 
 
 def classify(text: str, kind: str, examples: bool = True) -> Classification:
