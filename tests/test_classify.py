@@ -522,7 +522,8 @@ def test_only_me_asked_as_a_question_is_not_narrow(text, narrow):
 
 @pytest.mark.parametrize("text", ["у нас весь офис не может залогиниться, sso выдаёт ошибку у всех с утра",
                                   "login broken for all users??? we pay for the business plan",
-                                  "пів години не можемо залогінитись всією командою"])
+                                  "пів години не можемо залогінитись всією командою",
+                                  "никто из коллег не может зайти с утра"])
 def test_sign_in_failing_for_many_people_is_an_outage_rule(keywords, text):
     result = keywords.classify(text, "contact")
     assert (result.request_class, result.method, result.confidence) == ("outage", "rule", 1.0), result.to_dict()
