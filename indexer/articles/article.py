@@ -12,14 +12,35 @@ VISIBILITIES = ("public", "internal")
 
 @dataclass
 class ArticleError(Exception):
-    """A problem in one article file, pointing at the line to fix."""
+    """A problem in one article file, pointing at the line to fix; ``more``: the file's other
+    errors, ``warnings`` its warnings (the parser reports everything of a file at once)."""
+
+    path: str
+    line: int
+    message: str
+    more: list["ArticleError"] = field(default_factory=list, compare=False, repr=False)
+    warnings: list["ArticleWarning"] = field(default_factory=list, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+    @property
+    def every(self) -> list["ArticleError"]:
+        """This error and the file's other errors, in line order."""
+        return [self, *self.more]
+
+
+@dataclass
+class ArticleWarning:
+    """Something to fix in an article file that does not stop it from being published (an
+    unknown front matter key, a link to a missing article)."""
 
     path: str
     line: int
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: warning: {self.message}"
 
 
 @dataclass
@@ -42,6 +63,9 @@ class Article:
     html: str = ""
     toc: list[dict] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    # what the parser found worth fixing that does not stop the article (``kb check`` prints it)
+    warnings: list[ArticleWarning] = field(default_factory=list, repr=False, compare=False)
+    body_line: int = field(default=1, repr=False, compare=False)   # the body's first line in the file
     # content hash stored with an article loaded without its body (from a catalog)
     stored_hash: str = field(default="", init=False, repr=False, compare=False)
 

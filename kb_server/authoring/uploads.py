@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from indexer.articles.links import IMAGE_TYPES
 from kb_server.authoring.fields import AuthoringError
 from kb_server.extensions import db
 from kb_server.models import ArticleRevision, ArticleUpload, KbArticle, User
@@ -90,3 +91,22 @@ def is_public(name: str) -> bool:
         .join(ArticleRevision, ArticleRevision.id == KbArticle.published_revision_id)
         .where(KbArticle.state == "validated", ArticleRevision.visibility == "public", linked)
         .limit(1)) is not None
+
+
+def folder_image(articles_dir: str | Path, relative: str) -> tuple[Path, str] | None:
+    """``(file, content type)`` of an image in the articles folder that a file-based article
+    shows (``indexer.articles.links``), None unless it is one: inside the folder (no ``..``,
+    no hidden folder, no link out of it), of an image type by its name and its bytes, at
+    most ``UPLOAD_MAX_BYTES``."""
+    root = Path(articles_dir).resolve()
+    parts = relative.split("/")
+    kind = IMAGE_TYPES.get(Path(relative).suffix.lower())
+    if kind is None or any(not part or part.startswith(".") for part in parts):
+        return None
+    path = root.joinpath(*parts).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    if path.stat().st_size > current_app.config["UPLOAD_MAX_BYTES"]:
+        return None
+    with path.open("rb") as file:
+        return (path, kind) if sniff(file.read(16)) == kind else None

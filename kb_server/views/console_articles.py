@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
-                   request, send_from_directory, url_for)
+                   request, send_file, send_from_directory, url_for)
 from flask_login import current_user
 
 from indexer.catalog import load_categories
@@ -419,8 +419,11 @@ def upload_file():
 @public_limit()
 def media_file(name: str):
     """An uploaded file: to anyone once a published public article links to it, else only to
-    signed-in staff (404 for the others: not even its existence is told)."""
+    signed-in staff (404 for the others: not even its existence is told). A name nothing was
+    uploaded as is an image of the articles folder's ``media/`` (docs-as-code authors')."""
     row = uploads.find(name[:80])
+    if row is None:
+        return _folder_image(f"media/{name}")
     public = row is not None and uploads.is_public(row.stored_name)
     if row is None or not (public or (current_user.is_authenticated
                                       and auth.can(current_user, "articles.view"))):
@@ -436,4 +439,22 @@ def media_file(name: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.vary.add("Cookie")
+    return response
+
+
+@media_bp.get("/files/<path:name>")
+@public_limit()
+def article_folder_file(name: str):
+    """An image from the articles folder, shown by a file-based article (``![](img/x.png)``
+    beside it: ``indexer.articles.links``); only images (``uploads.folder_image``), else 404."""
+    return _folder_image(name)
+
+
+def _folder_image(relative: str):
+    found = uploads.folder_image(current_app.config["ARTICLES_DIR"], relative)
+    if found is None:
+        abort(404)
+    response = send_file(found[0], mimetype=found[1], max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
