@@ -90,22 +90,37 @@ def _missing_front_matter(text: str, path: str) -> ArticleError:
 
 def _bad_value(raw: str, path: str, exc: Exception) -> ArticleError:
     """The error for a value YAML reads but cannot build (``updated: 2026-13-45``): the
-    front matter is composed without building it, then each value is built alone to find it."""
+    front matter is composed without building it, then its values are built one by one, the
+    innermost first, to find the one to fix."""
     loader = yaml.SafeLoader(raw)
     try:
-        root = loader.get_single_node()
-        for key_node, value_node in getattr(root, "value", None) or []:
-            for node in (key_node, value_node):
-                try:
-                    loader.construct_object(node, deep=True)
-                except (ValueError, TypeError, OverflowError) as problem:
-                    kind = "date" if node.tag == TIMESTAMP_TAG else "value"
-                    value = node.value if isinstance(node.value, str) else ""
-                    return ArticleError(path, node.start_mark.line + 2,
-                                        f"invalid {kind} {value!r}: {problem}")
+        found = _unbuildable(loader, loader.get_single_node())
     finally:
         loader.dispose()
-    return ArticleError(path, 2, f"invalid YAML front matter: {exc}")
+    if found is None:
+        return ArticleError(path, 2, f"invalid YAML front matter: {exc}")
+    node, problem = found
+    kind = "date" if node.tag == TIMESTAMP_TAG else "value"
+    value = node.value if isinstance(node.value, str) else ""
+    return ArticleError(path, node.start_mark.line + 2, f"invalid {kind} {value!r}: {problem}")
+
+
+def _unbuildable(loader: yaml.SafeLoader, node: yaml.Node | None) -> tuple[yaml.Node, Exception] | None:
+    if node is None:
+        return None
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    else:
+        children = node.value if isinstance(node, yaml.SequenceNode) else []
+    for child in children:
+        found = _unbuildable(loader, child)
+        if found is not None:
+            return found
+    try:
+        loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError) as problem:
+        return node, problem
+    return None
 
 
 def _load_front_matter(raw: str, path: str) -> dict:

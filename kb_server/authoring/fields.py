@@ -11,7 +11,7 @@ import yaml
 
 from indexer.articles import Article, ArticleError, parse_article
 from indexer.articles.article import VISIBILITIES
-from indexer.catalog import load_categories
+from indexer.articles.categories import first_category, load_categories
 
 MAX_BODY = 200_000
 LIMITS = {"title": 300, "slug": 100, "translation_key": 100, "category": 64, "summary": 1000,
@@ -83,9 +83,8 @@ def _text(form: Mapping, name: str) -> str:
 
 def default_category(articles_dir: str) -> str:
     """The category a new article starts in: the first of ``categories.yml`` in the help
-    center's order (``order``, then id), or none when no categories are configured."""
-    categories = load_categories(articles_dir)
-    return min(categories, key=lambda key: (categories[key].get("order", 999), key), default="")
+    center's order (as a file without one is filed), or none when no categories are configured."""
+    return first_category(load_categories(articles_dir))
 
 
 def from_form(form: Mapping, articles_dir: str) -> Fields:
@@ -99,20 +98,17 @@ def from_form(form: Mapping, articles_dir: str) -> Fields:
         urls=_list(form.get("urls")), body=_text(form, "body"))
     if fields.visibility not in VISIBILITIES:
         raise AuthoringError(f"'visibility' must be one of {', '.join(VISIBILITIES)}")
-    categories = load_categories(articles_dir)
-    if categories and fields.category not in categories:
-        raise AuthoringError(f"unknown category {fields.category!r}: one of "
-                             f"{', '.join(categories)}")
-    validate(fields)
+    validate(fields, load_categories(articles_dir))
     fields.translation_key = fields.translation_key or fields.slug
     return fields
 
 
-def validate(fields: Fields) -> Article:
-    """The article the fields make, parsed as ``kb check`` would; ``AuthoringError`` if not."""
+def validate(fields: Fields, categories: Mapping[str, dict] | None = None) -> Article:
+    """The article the fields make, parsed as ``kb check`` would (its category one of
+    ``categories``); ``AuthoringError`` if not."""
     try:
         return parse_article(fields.file_text(), path=f"{fields.language}/{fields.slug}.md",
-                             render=False)
+                             render=False, categories=categories)
     except ArticleError as exc:
         raise AuthoringError(exc.message) from None
 
