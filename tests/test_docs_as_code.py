@@ -397,3 +397,15 @@ def test_feedback_on_a_published_article_is_taken(client):
     response = client.post("/api/v1/feedback", json={"session_id": "s1", "article_id": "en/two-factor",
                                                      "helpful": True})
     assert response.status_code == 201
+
+
+def test_not_helpful_takes_the_sessions_search_only_if_it_offered_the_article(app, client):
+    from tickets_helpers import gap_tickets, search
+    search(client, "s1", "two fac", ["en/two-factor"])
+    client.post("/api/v1/feedback", json={"session_id": "s1", "article_id": "en/reset-password",
+                                          "helpful": False, "reason": "unclear"})
+    client.post("/api/v1/feedback", json={"session_id": "s1", "article_id": "en/two-factor",
+                                          "helpful": False, "reason": "unclear"})
+    subjects = sorted(gap["subject"] for gap in gap_tickets(app))
+    assert subjects == ['1 user found article en/reset-password not helpful',
+                        '1 user searched "two fac" and found the answer not helpful']
