@@ -409,3 +409,18 @@ def test_not_helpful_takes_the_sessions_search_only_if_it_offered_the_article(ap
     subjects = sorted(gap["subject"] for gap in gap_tickets(app))
     assert subjects == ['1 user found article en/reset-password not helpful',
                         '1 user searched "two fac" and found the answer not helpful']
+
+
+def test_the_sync_logs_a_broken_file_once_not_at_every_run(app, caplog):
+    kb = Path(app.config["ARTICLES_DIR"])
+    (kb / "en" / "x.md").write_text(BAD_DATE, encoding="utf-8")
+    with app.app_context(), caplog.at_level("INFO", logger="kb_server.authoring.files"):
+        for _ in range(3):
+            files.sync_from_files(kb)
+        (kb / "en" / "x.md").unlink()
+        files.sync_from_files(kb)
+    messages = [record.getMessage() for record in caplog.records]
+    assert [m for m in messages if "en/x.md:3: invalid date" in m] == [
+        "article files skipped (fix them; the others are synced):\n"
+        "en/x.md:3: invalid date '2026-13-45': month must be in 1..12"]
+    assert messages[-1] == "article file sync: no broken files any more"
