@@ -105,7 +105,11 @@ def _markdown(text: str) -> str:
     if md is None:
         md = _local.md = markdown.Markdown(extensions=EXTENSIONS,
                                            extension_configs={"toc": {"slugify": slugify_unicode}})
-    return md.reset().convert(text)
+    try:
+        return md.reset().convert(text)
+    except BaseException:
+        _local.md = None        # a parser that stopped half-way (RecursionError) is not reused
+        raise
 
 
 def _heading_text(heading: str) -> str:

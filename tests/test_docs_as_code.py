@@ -103,6 +103,20 @@ def test_fuzz_front_matter_text_never_raises_anything_but_an_article_error(meta)
         assert str(error).startswith("en/x.md:")
 
 
+@pytest.mark.parametrize("value", ["[" * 5000, "[" * 5000 + "]" * 5000 + ": x", "{a: " * 3000,
+                                   "[" * 3000 + "2026-13-45" + "]" * 3000 + "\nx: [1, 2026-13-45]"])
+def test_deeply_nested_front_matter_is_an_error_not_a_crash(value):
+    assert problem(f"title: T\ntags: {value}\n").message.startswith(("invalid YAML", "invalid date",
+                                                                     "'tags' must be"))
+
+
+def test_markdown_nested_too_deeply_to_render_is_shown_as_text_with_a_warning():
+    article = parse("title: T\n", "Intro\n\n" + "- " * 3000 + "x\n")
+    assert article.html.startswith("<pre>Intro") and "- - -" in article.sections[0].text
+    assert [str(w) for w in article.warnings] == [
+        "en/x.md:4: warning: the Markdown is nested too deeply to render: shown as plain text"]
+
+
 @pytest.mark.parametrize("front", ["- a\n- b\n", "just text\n", "42\n"])
 def test_front_matter_that_is_not_a_mapping_is_an_error(front):
     assert problem(front).message == "front matter must be a mapping of 'key: value' lines"

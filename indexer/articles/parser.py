@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import html as html_lib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,7 +27,7 @@ from indexer.articles.article import STATUSES, VISIBILITIES, Article, ArticleErr
 from indexer.articles.categories import first_category
 from indexer.articles.links import rewrite_urls
 from indexer.languages import LANGUAGES
-from indexer.render import render_markdown
+from indexer.render import Rendered, Section, render_markdown
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
@@ -78,7 +79,7 @@ def _refuse_aliases(front_matter: str, path: str) -> None:
 KNOWN_KEYS = ("title", "slug", "language", "category", "tags", "summary", "translation_key",
               "status", "visibility", "updated", "urls")
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-OPENING_RE = re.compile(r"\A---[ \t]*\n")
+OPENING_RE = re.compile(r"\A---[ \t]*\r?\n")
 
 
 def _missing_front_matter(text: str, path: str) -> ArticleError:
@@ -95,6 +96,8 @@ def _bad_value(raw: str, path: str, exc: Exception) -> ArticleError:
     loader = yaml.SafeLoader(raw)
     try:
         found = _unbuildable(loader, loader.get_single_node())
+    except (yaml.YAMLError, RecursionError):
+        found = None
     finally:
         loader.dispose()
     if found is None:
@@ -138,6 +141,8 @@ def _load_front_matter(raw: str, path: str) -> dict:
         raise ArticleError(path, line, f"invalid YAML front matter: {problem}") from None
     except (ValueError, TypeError, OverflowError) as exc:      # e.g. a date that does not exist
         raise _bad_value(raw, path, exc) from None
+    except RecursionError:                  # the pure-Python parser on thousands of nested [
+        raise ArticleError(path, 2, "invalid YAML front matter: nested too deeply") from None
     if meta is None:
         return {}
     if not isinstance(meta, dict):
@@ -284,7 +289,13 @@ def _category(check: _Checker, categories: Mapping[str, dict]) -> str:
 def render_article(article: Article) -> Article:
     """Fill in the rendered parts of a parsed article (sanitized HTML with its relative links
     and images made URLs (``links.resolve``), toc, sections)."""
-    rendered = render_markdown(article.body)
+    try:
+        rendered = render_markdown(article.body)
+    except RecursionError:      # thousands of nested lists or quotes: the text, not a crash
+        article.warnings.append(ArticleWarning(article.path, article.body_line, "the Markdown is "
+                                               "nested too deeply to render: shown as plain text"))
+        rendered = Rendered(html=f"<pre>{html_lib.escape(article.body)}</pre>",
+                            sections=[Section(anchor="", heading="", level=0, text=article.body)])
     article.html, article.toc, article.sections = (rewrite_urls(rendered.html, article),
                                                    rendered.toc, rendered.sections)
     return article
