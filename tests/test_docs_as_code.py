@@ -438,3 +438,14 @@ def test_the_sync_logs_a_broken_file_once_not_at_every_run(app, caplog):
         "article files skipped (fix them; the others are synced):\n"
         "en/x.md:3: invalid date '2026-13-45': month must be in 1..12"]
     assert messages[-1] == "article file sync: no broken files any more"
+
+
+def test_the_editor_preview_resolves_relative_links_and_images_as_the_help_center(app):
+    from authoring_helpers import cheap_passwords, staff_client  # noqa: F401
+    editor = staff_client(app, "editor")
+    body = "[limits](api-rate-limits.md#per-key) ![shot](img/shot.png)"
+    html = editor.post("/console/articles/preview",
+                       json={"body": body, "language": "en", "slug": "guide"}).get_json()["html"]
+    assert 'href="/a/en/api-rate-limits#per-key"' in html and 'src="/files/en/img/shot.png"' in html
+    html = editor.post("/console/articles/preview", json={"body": body}).get_json()["html"]
+    assert 'href="api-rate-limits.md#per-key"' in html        # no article to resolve them for

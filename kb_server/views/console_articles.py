@@ -22,9 +22,12 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    request, send_file, send_from_directory, url_for)
 from flask_login import current_user
 
+from indexer.articles import Article
+from indexer.articles.links import rewrite_urls
+from indexer.articles.parser import SLUG_RE
 from indexer.catalog import load_categories
 from indexer.languages import LANGUAGES
-from indexer.render import render_markdown
+from indexer.render import Rendered, render_markdown
 from kb_server import auth, i18n
 from kb_server.authoring import diff, files, listing, prefill, publishing, store, uploads
 from kb_server.authoring.fields import (AuthoringError, Fields, default_category, from_form,
@@ -118,7 +121,7 @@ def _editor(fields: Fields, article: KbArticle | None = None, status: int = 200,
         fields=fields, article=article, source_ticket=source,
         revision=store.latest(article) if article else None,
         published_number=published.number if published else None,
-        preview_html=render_markdown(fields.body).html,
+        preview_html=_as_published(fields.body, fields.language, fields.slug).html,
         base_hash=article.file_hash if article else "", categories=load_categories(_articles_dir()),
         languages=LANGUAGES, can_publish=auth.can(current_user, "articles.publish"),
         translations=_translations(article), conflict=None, error=None, now=utcnow())
@@ -136,7 +139,7 @@ def _beside(other: KbArticle | None, fields: Fields) -> dict | None:
         return None
     revision = store.published(other) or store.latest(other)
     return {"article": other, "title": revision.title, "number": revision.number,
-            "html": render_markdown(revision.body).html}
+            "html": _as_published(revision.body, other.language, other.slug).html}
 
 
 def _may_translate(article: KbArticle | None, source: KbArticle) -> bool:
@@ -366,8 +369,19 @@ def preview_article():
             raise AuthoringError("'body' is longer than 200000 characters")
     except AuthoringError as exc:
         return error_response(exc.message, exc.status)
-    rendered = render_markdown(body)
+    data = _json_body()
+    rendered = _as_published(body, str(data.get("language") or ""), str(data.get("slug") or ""))
     return jsonify({"html": rendered.html, "toc": rendered.toc})
+
+
+def _as_published(body: str, language: str, slug: str) -> Rendered:
+    """The body rendered as the help center shows the article ``language/slug``: its relative
+    links and images resolved as in the file ``<language>/<slug>.md`` (``indexer.articles.links``)."""
+    rendered = render_markdown(body)
+    if language in LANGUAGES and SLUG_RE.match(slug[:100]):
+        rendered.html = rewrite_urls(rendered.html, Article(slug=slug, language=language, title="",
+                                                            path=f"{language}/{slug}.md"))
+    return rendered
 
 
 @bp.post("/articles/autosave")
