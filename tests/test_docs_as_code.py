@@ -449,3 +449,4 @@ def test_the_editor_preview_resolves_relative_links_and_images_as_the_help_cente
     assert 'href="/a/en/api-rate-limits#per-key"' in html and 'src="/files/en/img/shot.png"' in html
     html = editor.post("/console/articles/preview", json={"body": body}).get_json()["html"]
     assert 'href="api-rate-limits.md#per-key"' in html        # no article to resolve them for
+
