@@ -32,6 +32,8 @@ def service(tmp_path_factory):
     incremental updates: three segments, deleted documents in the first."""
     root = tmp_path_factory.mktemp("kb")
     kb = copy_fixture_kb(root / "articles")
+    with (kb / "categories.yml").open("a", encoding="utf-8") as categories:
+        categories.write("widget:\n  order: 3\n  en: Widget\n")    # (an article's category is one of these)
     for n in range(150):
         write_article(kb, "en", f"widget-{n:03d}", f"Widget guide {n}",
                       f"Change the widget colors and reset the password, part {n}. " * (1 + n % 4),
