@@ -99,8 +99,20 @@ def _mean(values) -> float:
     return round(statistics.fmean(values), 4) if values else 0.0
 
 
-def run_queries(search: Search, queries: list[dict], qrels: dict[str, set[str]]) -> dict:
-    """METRIC_KEYS over the queries that have judgments."""
+def miss(query: dict, ranked: list[str], relevant: set[str], total: int) -> dict | None:
+    """The query as a ``misses`` entry when no relevant document is in the top 5: its first
+    relevant document's rank in the top 10 (None: not there) and how many results it got."""
+    ranks = [rank for rank, doc in enumerate(ranked[:TOP], 1) if doc in relevant]
+    if ranks and ranks[0] <= 5:
+        return None
+    return {"_id": str(query["_id"]), "text": query["text"], "rank": ranks[0] if ranks else None,
+            "results": total}
+
+
+def run_queries(search: Search, queries: list[dict], qrels: dict[str, set[str]],
+                misses: list[dict] | None = None) -> dict:
+    """METRIC_KEYS over the queries that have judgments; the queries missed in the top 5 are
+    appended to ``misses`` when given (``miss``)."""
     scores, latencies, totals = [], [], []
     for q in queries:
         relevant = qrels.get(str(q["_id"]))
@@ -111,6 +123,9 @@ def run_queries(search: Search, queries: list[dict], qrels: dict[str, set[str]])
         latencies.append((time.perf_counter() - started) * 1000)
         scores.append(metrics(ranked, relevant))
         totals.append(total)
+        missed = miss(q, ranked, relevant, total) if misses is not None else None
+        if missed:
+            misses.append(missed)
     latencies.sort()
     return {
         "ndcg@10": _mean([s[0] for s in scores]),
@@ -183,7 +198,7 @@ def peer_postgres(corpus: list[dict], queries: list[dict], qrels: dict[str, set[
 
 def evaluate(path: str | Path, modes=("keyword",), language: str | None = None,
              embedder=None, settings=None, unanswerable=(),
-             peer_url: str | None = None) -> dict[str, dict]:
+             peer_url: str | None = None, misses: bool = False) -> dict[str, dict]:
     """Metrics per mode for one BEIR folder (the corpus is indexed once for all modes).
 
     ``unanswerable``: query files (BEIR queries format) to run against the same corpus; adds
@@ -191,6 +206,7 @@ def evaluate(path: str | Path, modes=("keyword",), language: str | None = None,
     queries' language is detected per query, as the API does when none is given.
     ``peer_url``: a PostgreSQL database to run the same queries in with its full-text search;
     adds PEER_KEYS to every mode's metrics, for the comparison side by side.
+    ``misses``: adds ``misses`` to every mode's metrics, the queries it missed (``miss``).
     """
     corpus, queries, qrels = load_beir(path)
     others = {str(file): load_queries(file) for file in unanswerable}
@@ -199,7 +215,10 @@ def evaluate(path: str | Path, modes=("keyword",), language: str | None = None,
                                   Path(tmp), stack)
         results = {}
         for mode in modes:
-            results[mode] = run_queries(searches(mode, language), queries, qrels)
+            missed = [] if misses else None
+            results[mode] = run_queries(searches(mode, language), queries, qrels, missed)
+            if misses:
+                results[mode]["misses"] = missed
             if unanswerable:
                 results[mode].update(abstention(searches(mode, None), others))
     if peer_url:

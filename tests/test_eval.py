@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from indexer.evaluate import (ABSTENTION_KEYS, METRIC_KEYS, MODES, abstention, evaluate,
-                              load_beir, metrics, run_queries)
+                              load_beir, metrics, miss, run_queries)
 from kb_server.cli import main
 from search_helpers import BEIR_TINY
 
@@ -57,6 +57,21 @@ def test_wrong_qrels_score_lower(easy, tmp_path):
     assert bad["ndcg@10"] < easy["ndcg@10"] - 0.3
     assert bad["mrr@10"] < easy["mrr@10"]
     assert bad["recall@5"] <= easy["recall@5"]
+
+
+def test_misses_list_the_queries_without_a_relevant_result_in_the_top_five(tmp_path):
+    queries = (BEIR_TINY / "queries.jsonl").read_text(encoding="utf-8") + \
+        '{"_id": "q9", "text": "xyzzy plugh qwfp"}\n'
+    qrels = (BEIR_TINY / "qrels.tsv").read_text(encoding="utf-8").split("\n", 1)[1] + "q9\td1\t1\n"
+    result = evaluate(copy_with_qrels(tmp_path, qrels, queries), misses=True)["keyword"]
+    assert result["misses"] == [{"_id": "q9", "text": "xyzzy plugh qwfp", "rank": None,
+                                 "results": 0}]
+
+
+def test_a_miss_keeps_the_rank_of_a_late_relevant_result():
+    assert miss({"_id": 1, "text": "t"}, list("abcdefg"), {"g"}, 7) == \
+        {"_id": "1", "text": "t", "rank": 7, "results": 7}
+    assert miss({"_id": 1, "text": "t"}, list("abcdefg"), {"e"}, 7) is None
 
 
 def test_zero_result_queries_are_counted(tmp_path):
@@ -196,6 +211,16 @@ def test_kb_eval_table(runner):
     assert result.exit_code == 0, result.output
     for key in KEYS:
         assert key in result.stdout
+
+
+def test_kb_eval_misses(runner, tmp_path):
+    wrong = "".join(f"q{i}\td{i % 8 + 1}\t1\n" for i in range(1, 9))
+    folder = str(copy_with_qrels(tmp_path, wrong))
+    data = json.loads(runner.invoke(main, ["eval", folder, "--mode", "keyword", "--json",
+                                           "--misses"]).stdout)
+    assert data["misses"] and {entry["_id"] for entry in data["misses"]} <= {f"q{i}" for i in range(1, 9)}
+    table = runner.invoke(main, ["eval", folder, "--mode", "keyword", "--misses"]).stdout
+    assert "missed by keyword" in table and data["misses"][0]["text"] in table
 
 
 def test_kb_eval_missing_folder(runner, tmp_path):

@@ -35,6 +35,16 @@ def _print_metrics(name: str, results: dict[str, dict]) -> None:
         click.echo("  " + f"{label:<{width}}" + "".join(f"{v:>10}" for v in values))
 
 
+def _print_misses(results: dict[str, dict]) -> None:
+    """Each mode's missed queries (``--misses``), one line each."""
+    for mode, metrics in results.items():
+        if metrics.get("misses"):
+            click.echo(f"missed by {mode} (not in the top 5):")
+        for entry in metrics.get("misses", ()):
+            rank = entry["rank"] or "-"
+            click.echo(f"  {entry['_id']:>8}  rank {rank:>2}  results {entry['results']:>3}  {entry['text']}")
+
+
 @contextmanager
 def _peer_database(peer: str | None) -> Iterator[str | None]:
     """The PostgreSQL URL for ``--peer postgres``: the configured database if it is
@@ -82,11 +92,14 @@ def eval_embedder(no_cache: bool = False):
 @click.option("--no-cache", is_flag=True,
               help="Embed everything anew instead of reusing the vectors of earlier runs "
                    "(kept by model and text in INSTANCE/eval-cache).")
+@click.option("--misses", is_flag=True,
+              help="Also list the queries with no relevant result in the top 5 (their first "
+                   "relevant rank and result count): `misses` per mode in the JSON.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
 def eval_command(path: str, mode: str | None, compare: bool, lang: str | None,
                  unanswerable: tuple[str, ...], peer: str | None, no_cache: bool,
-                 as_json: bool) -> None:
+                 misses: bool, as_json: bool) -> None:
     """Retrieval quality on a BEIR folder: nDCG@10, Recall@5, MRR@10, zero results, latency."""
     modes = MODES if compare else (mode or current_app.config["SEARCH_MODE"],)
     embedder = eval_embedder(no_cache) if any(m in ("semantic", "hybrid") for m in modes) else None
@@ -94,7 +107,7 @@ def eval_command(path: str, mode: str | None, compare: bool, lang: str | None,
         with _peer_database(peer) as peer_url:
             results = evaluate(path, modes=modes, language=lang, embedder=embedder,
                                settings=search.ranking_settings(), unanswerable=unanswerable,
-                               peer_url=peer_url)
+                               peer_url=peer_url, misses=misses)
     finally:
         if isinstance(embedder, CachedEmbedder):
             embedder.save()
@@ -102,6 +115,7 @@ def eval_command(path: str, mode: str | None, compare: bool, lang: str | None,
         click.echo(json.dumps(results if compare else results[modes[0]]))
     else:
         _print_metrics(path, results)
+        _print_misses(results)
 
 
 @click.command("bench")
