@@ -222,7 +222,7 @@ def _without_numbers(row, kb, present):
 def _zipf(row: dict) -> dict[str, float]:
     """Per query term, how common its word is in the query's language (wordfreq's Zipf scale:
     "long" 5.8, "tell" 5.5, "password" 4.1; the word's or the term's, whichever is higher)."""
-    from wordfreq import zipf_frequency     # the `test` extra: only this measurement needs it
+    from wordfreq import zipf_frequency     # the `eval` extra: only this measurement needs it
     out: dict[str, float] = {}
     language = row["language"]
     for word in words(row["text"]):

@@ -65,6 +65,7 @@ def test_numbers_and_single_letters_are_not_words_of_the_question(features):
 
 
 def test_common_words_weigh_less_in_the_coverage(features):
+    pytest.importorskip("wordfreq", reason="the eval extra: pip install -e '.[eval]'")
     # "tell" (Zipf 5.5) in the article covers half of "tell me a joke" as words go, nothing here
     joke = _row(text="tell me a joke", terms=["tell", "joke"], words={"en/a": [1, 0], "en/b": [1, 0]},
                 language="en")
