@@ -77,7 +77,7 @@ def schedule(actor: User, article: KbArticle, fields: Fields, base_hash: str,
     """Validate ``fields`` now and publish them at ``publish_at`` (UTC; the background loop of
     ``kb serve`` publishes what is due, with the same conflict check against ``base_hash``)."""
     if publish_at <= utcnow():
-        raise AuthoringError("the publishing time must be in the future")
+        raise AuthoringError("err_publish_past")
     check_base(article, base_hash)
     row = store.add_revision(actor, article, fields, kind="schedule", state="not_validated",
                              note=note or f"scheduled for {publish_at:%Y-%m-%d %H:%M} UTC")
@@ -121,7 +121,7 @@ def archive(actor: User, article: KbArticle, base_hash: str) -> None:
     """Take a published article off the help center: its file stays (``status: draft``)."""
     current = store.published(article)
     if current is None:
-        raise AuthoringError("only a published article can be archived", 409)
+        raise AuthoringError("err_archive_unpublished", 409)
     check_base(article, base_hash)
     fields = from_revision(store.latest(article))
     before = article.state
