@@ -183,3 +183,22 @@ def test_the_editor_names_the_category_in_the_console_language(admin):
     html = admin.get("/console/articles/new").get_data(as_text=True)
     summary = re.search(r"<summary>.*?</summary>", html, re.S).group(0)
     assert "Аккаунт и вход" in summary and "account" not in summary
+
+
+def test_system_notes_of_revisions_are_stored_in_english_and_shown_in_the_console_language(app, admin):
+    html = admin.get("/console/articles").get_data(as_text=True)
+    article_id = re.search(r'href="/console/articles/(\d+)"', html).group(1)
+    admin.post(f"/console/articles/{article_id}/revisions/1/restore")
+    page = admin.get(f"/console/articles/{article_id}/revisions").get_data(as_text=True)
+    assert "восстановлена версия 1" in page and "импортирована из " in page
+    assert "restored revision" not in page and "imported from" not in page
+    with app.test_request_context("/?lang=uk"):
+        assert strings.system_note("note_restored", number=1) == "restored revision 1"
+        assert strings.shown_note("scheduled for 2030-01-02 10:00 UTC") == "заплановано на 2030-01-02 10:00 UTC"
+        assert strings.shown_note("fixed the typo in step 2") == "fixed the typo in step 2"
+
+
+def test_the_webhook_history_names_a_new_secret_in_the_console_language(admin):
+    admin.post("/console/webhooks", data={"url": "https://example.com/h", "events": "ticket.created"})
+    page = admin.get("/console/webhooks").get_data(as_text=True)
+    assert "Секрет подписи: (новый)" in page and "secret: (new)" not in page

@@ -24,6 +24,7 @@ from kb_server import audit, search, shared_kb
 from kb_server.authoring import files, store
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
 from kb_server.console import kcs
+from kb_server.console.strings import system_note
 from kb_server.extensions import db
 from kb_server.models import ArticleRevision, KbArticle, Ticket, User, utcnow
 from kb_server.models.tickets import OPEN_STATUSES
@@ -80,7 +81,8 @@ def schedule(actor: User, article: KbArticle, fields: Fields, base_hash: str,
         raise AuthoringError("err_publish_past")
     check_base(article, base_hash)
     row = store.add_revision(actor, article, fields, kind="schedule", state="not_validated",
-                             note=note or f"scheduled for {publish_at:%Y-%m-%d %H:%M} UTC")
+                             note=note or system_note("note_scheduled_for",
+                                                      at=f"{publish_at:%Y-%m-%d %H:%M}"))
     article.publish_at, article.scheduled_revision_id = publish_at, row.id
     article.scheduled_by_id, article.scheduled_base_hash = actor.id, base_hash or ""
     audit.record(actor, "article", article.article_id, "schedule", {},
@@ -105,7 +107,7 @@ def publish_due(now: dt.datetime | None = None) -> list[str]:
         base = article.scheduled_base_hash
         _unschedule(article)
         try:
-            publish(actor, article, from_revision(row), base, note="scheduled publish")
+            publish(actor, article, from_revision(row), base, note=system_note("note_scheduled_publish"))
             published.append(article.article_id)
         except Conflict:
             db.session.rollback()
@@ -125,7 +127,8 @@ def archive(actor: User, article: KbArticle, base_hash: str) -> None:
     check_base(article, base_hash)
     fields = from_revision(store.latest(article))
     before = article.state
-    store.add_revision(actor, article, fields, kind="archive", state="archived", note="archived")
+    store.add_revision(actor, article, fields, kind="archive", state="archived",
+                       note=system_note("note_archived"))
     _write(article, fields, status="draft")
     article.published_revision_id = article.current_revision_id
     audit.record(actor, "article", article.article_id, "archive", {"state": before},

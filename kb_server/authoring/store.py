@@ -18,6 +18,7 @@ from kb_server import audit
 from kb_server.authoring import diff
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
 from kb_server.console import kcs
+from kb_server.console.strings import system_note
 from kb_server.extensions import db
 from kb_server.models import ArticleRevision, KbArticle, Ticket, User, utcnow
 
@@ -150,7 +151,7 @@ def restore(actor: User, article: KbArticle, number: int) -> ArticleRevision:
     if old is None:
         raise AuthoringError("err_no_revision", 404, number=number)
     row = add_revision(actor, article, from_revision(old), kind="restore",
-                       note=f"restored revision {number}")
+                       note=system_note("note_restored", number=number))
     audit.record(actor, "article", article.article_id, "restore", {},
                  {"restored": number, "revision": row.number})
     db.session.commit()

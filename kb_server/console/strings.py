@@ -2,6 +2,10 @@
 as on the help center (``?lang=``, remembered in a cookie, else the browser's)."""
 from __future__ import annotations
 
+import functools
+import re
+import string
+
 from kb_server import i18n
 from kb_server.tickets import incidents, rules
 
@@ -688,6 +692,17 @@ _S: dict[str, tuple[str, str, str]] = {
                       "Часовий пояс — наприклад Europe/Berlin, а не «{name}»"),
     "err_filter_metric": ("'metric' must be one of {metrics}", "Показатель — один из: {metrics}",
                           "Показник — один із: {metrics}"),
+    # system notes of article revisions (stored in English: ``system_note``, shown by ``shown_note``)
+    "note_imported": ("imported from {path}", "импортирована из {path}", "імпортовано з {path}"),
+    "note_changed_on_disk": ("changed on disk: {path}", "изменена на диске: {path}", "змінено на диску: {path}"),
+    "note_deleted_on_disk": ("deleted on disk: {path}", "удалена на диске: {path}", "видалено на диску: {path}"),
+    "note_scheduled_for": ("scheduled for {at} UTC", "запланирована на {at} UTC", "заплановано на {at} UTC"),
+    "note_scheduled_publish": ("scheduled publish", "публикация по расписанию", "публікація за розкладом"),
+    "note_archived": ("archived", "убрана в архив", "прибрано до архіву"),
+    "note_restored": ("restored revision {number}", "восстановлена версия {number}", "відновлено версію {number}"),
+    "note_not_published": ("not published: the file changed on disk",
+                           "не опубликована: файл изменился на диске", "не опубліковано: файл змінився на диску"),
+    "h_secret_new": ("(new)", "(новый)", "(новий)"),
     # the history (``console.history``): actions as phrases, fields without a label elsewhere
     "h_take": ("took the ticket", "взял(а) заявку", "взяв(ла) заявку"),
     "h_assign": ("assigned", "назначил(а) исполнителя", "призначив(ла) виконавця"),
@@ -807,6 +822,30 @@ class SaidError(Said, Exception):
     def __init__(self, key: str, **values):
         self.message = self._said(key, values)
         super().__init__(self.message)
+
+
+def system_note(key: str, **values) -> str:
+    """A system note of an article revision: stored in English, shown by ``shown_note``."""
+    return english(key, values)
+
+
+@functools.cache
+def _note_patterns() -> list[tuple[str, re.Pattern]]:
+    """(key, the English text of a ``note_`` key as a pattern with a group per value)."""
+    patterns = []
+    for key in (key for key in STRINGS if key.startswith("note_")):
+        parts = string.Formatter().parse(STRINGS[key]["en"])
+        patterns.append((key, re.compile("".join(re.escape(text) + (f"(?P<{name}>.+)" if name else "")
+                                                 for text, name, _, _ in parts))))
+    return patterns
+
+
+def shown_note(text: str) -> str:
+    """A revision's note in the UI language when it is a ``system_note``; as written otherwise."""
+    for key, pattern in _note_patterns():
+        if found := pattern.fullmatch(text):
+            return translate(key, **found.groupdict())
+    return text
 
 
 def say(message) -> str:

@@ -286,7 +286,7 @@ def _posted_fields() -> Fields:
 def _conflict(article: KbArticle, fields: Fields, conflict: publishing.Conflict):
     """Keep the editor's text as a revision and show both versions (never overwrite)."""
     db.session.rollback()
-    row = store.save(auth.staff(), article, fields, note="not published: the file changed on disk")
+    row = store.save(auth.staff(), article, fields, note=strings.system_note("note_not_published"))
     table = diff.side_by_side(conflict.disk_text, fields.file_text(updated=""),
                               (strings.translate("on_disk"), strings.translate("yours")),
                               strings.translate("no_differences"))
