@@ -254,11 +254,8 @@ def start_background_sync(app, every: float, stop: threading.Event | None = None
         while not stop.wait(every):
             with app.app_context():
                 try:
-                    report = sync_from_files(app.config["ARTICLES_DIR"],
-                                             followed=shared_kb.followed(app.config))
-                    if report.changed:
-                        log.info("articles changed on disk: %s", report)
-                        publishing.refresh_index()
+                    publishing.sync_files(app.config["ARTICLES_DIR"],
+                                          followed=shared_kb.followed(app.config))
                     publishing.publish_due()
                     publishing.embed_missing()
                 except Exception:

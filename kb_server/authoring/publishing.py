@@ -183,6 +183,16 @@ def embed_missing() -> bool:
     return True
 
 
+def sync_files(articles_dir: str, **options) -> files.SyncReport:
+    """``files.sync_from_files`` (``options``: its keywords), then a reindex when it changed
+    any article."""
+    report = files.sync_from_files(articles_dir, **options)
+    if report.changed:
+        log.info("articles changed on disk: %s", report)
+        refresh_index()
+    return report
+
+
 def refresh_index() -> None:
     """Incremental keyword reindex now; vectors in the background when the model is loaded."""
     with _index_lock:

@@ -26,7 +26,7 @@ from indexer.catalog import load_categories
 from indexer.languages import LANGUAGES
 from indexer.render import render_markdown
 from kb_server import auth, i18n
-from kb_server.authoring import diff, files, listing, prefill, publishing, store, uploads
+from kb_server.authoring import diff, listing, prefill, publishing, store, uploads
 from kb_server.authoring.fields import (MAX_BODY, AuthoringError, Fields, default_category,
                                        from_form, from_revision)
 from kb_server.console import strings
@@ -80,9 +80,7 @@ def _articles_dir() -> str:
 @bp.get("/articles")
 @auth.staff_page("articles.view")
 def articles_page():
-    report = files.sync_from_files(_articles_dir())
-    if report.changed:
-        publishing.refresh_index()
+    report = publishing.sync_files(_articles_dir())
     filters = listing.parse(request.args)
     try:
         page = max(1, min(int(request.args.get("page", 1)), 1000))
@@ -298,9 +296,7 @@ def _conflict(article: KbArticle, fields: Fields, conflict: publishing.Conflict)
 @auth.staff_page("articles.edit")
 def take_file(article_id: int):
     article = _article_or_404(article_id)
-    report = files.sync_from_files(_articles_dir())
-    if report.changed:
-        publishing.refresh_index()
+    publishing.sync_files(_articles_dir())
     flash(strings.translate("took_file"), "success")
     return redirect(url_for("console.edit_article", article_id=article.id))
 
