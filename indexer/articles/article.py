@@ -1,6 +1,7 @@
 """The article model: one article in one language, parsed, rendered and split into sections."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 
@@ -12,14 +13,20 @@ VISIBILITIES = ("public", "internal")
 
 @dataclass
 class ArticleError(Exception):
-    """A problem in one article file, pointing at the line to fix; ``more``: the file's other
-    errors, ``warnings`` its warnings (the parser reports everything of a file at once)."""
+    """A problem in one article file, pointing at the line to fix (and at the front-matter
+    ``field`` with its ``value``, when one field is at fault: the editor says it in the UI's
+    language); ``more``: the file's other errors, ``warnings`` its warnings (the parser reports
+    everything of a file at once)."""
 
     path: str
     line: int
     message: str
-    more: list["ArticleError"] = field(default_factory=list, compare=False, repr=False)
-    warnings: list["ArticleWarning"] = field(default_factory=list, compare=False, repr=False)
+    field: str = ""
+    value: str = ""
+    # (``dataclasses.field``: ``field`` is the attribute above in this class body)
+    more: list["ArticleError"] = dataclasses.field(default_factory=list, compare=False, repr=False)
+    warnings: list["ArticleWarning"] = dataclasses.field(default_factory=list, compare=False,
+                                                         repr=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"

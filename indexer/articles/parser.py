@@ -162,8 +162,9 @@ class _Checker:
     def line(self, key: str) -> int:
         return line_of_key(self.raw, key)
 
-    def error(self, key: str, message: str) -> None:
-        self.errors.append(ArticleError(self.path, self.line(key), message))
+    def error(self, key: str, message: str, value: str = "") -> None:
+        """An error of the field ``key`` (``value``: what it holds, for the editor's message)."""
+        self.errors.append(ArticleError(self.path, self.line(key), message, key, value))
         self.refused.add(key)
 
     def warn(self, key: str, message: str) -> None:
@@ -241,19 +242,21 @@ def parse_article(text: str, path: str = "<string>", default_language: str | Non
         check.error("title", "missing 'title'")
     language = check.text("language") or default_language or ""
     if language not in LANGUAGES:
-        check.error("language", f"unknown language {language!r}: expected one of {', '.join(LANGUAGES)}")
+        check.error("language", f"unknown language {language!r}: expected one of {', '.join(LANGUAGES)}",
+                    language)
     elif default_language and language != default_language:
         check.error("language", f"language {language!r} in the folder {default_language}/: "
-                                f"move the file to {language}/ or fix the language")
+                                f"move the file to {language}/ or fix the language", language)
     slug = check.text("slug") or Path(path).stem
     if not SLUG_RE.match(slug):
-        check.error("slug", f"invalid slug {slug!r}: use a-z, 0-9 and '-'")
+        check.error("slug", f"invalid slug {slug!r}: use a-z, 0-9 and '-'", slug)
     status = check.text("status") or "published"
     if status not in STATUSES:
-        check.error("status", f"unknown status {status!r}: expected {' or '.join(STATUSES)}")
+        check.error("status", f"unknown status {status!r}: expected {' or '.join(STATUSES)}", status)
     visibility = check.text("visibility") or "public"
     if visibility not in VISIBILITIES:
-        check.error("visibility", f"unknown visibility {visibility!r}: expected {' or '.join(VISIBILITIES)}")
+        check.error("visibility", f"unknown visibility {visibility!r}: expected {' or '.join(VISIBILITIES)}",
+                    visibility)
     category = _category(check, categories or {})
     check.unknown_keys()
     article = Article(
@@ -282,7 +285,7 @@ def _category(check: _Checker, categories: Mapping[str, dict]) -> str:
         check.warn("category", f"no 'category': filed under {category!r}")
     elif category not in categories:
         check.error("category", f"unknown category {category!r}: one of "
-                                f"{', '.join(categories)} (categories.yml)")
+                                f"{', '.join(categories)} (categories.yml)", category)
     return category
 
 
