@@ -127,7 +127,7 @@ def test_every_error_of_a_file_is_reported_in_line_order():
     error = problem("title: T\ncategory: nope\nlanguage: ru\ntags: not a list\nurls: /login\n"
                     "sumary: typo\n", categories=CATEGORIES)
     assert [str(e) for e in error.every] == [
-        "en/x.md:3: unknown category 'nope': one of account, billing (categories.yml)",
+        "en/x.md:3: unknown category 'nope': one of account, billing",
         "en/x.md:4: language 'ru' in the folder en/: move the file to ru/ or fix the language",
         "en/x.md:5: 'tags' must be a list of strings: write tags: [not a list]",
         "en/x.md:6: 'urls' must be a list of strings: write urls: [/login]"]

@@ -285,7 +285,7 @@ def _category(check: _Checker, categories: Mapping[str, dict]) -> str:
         check.warn("category", f"no 'category': filed under {category!r}")
     elif category not in categories:
         check.error("category", f"unknown category {category!r}: one of "
-                                f"{', '.join(categories)} (categories.yml)", category)
+                                f"{', '.join(categories)}", category)
     return category
 
 
