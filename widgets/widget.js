@@ -138,6 +138,7 @@
     presets: [],          // Linezero.suggest(...)
     user: { email: "", name: "" },
     returnTo: "",         // id of the result to focus when going back from an article
+    from: "",             // the view the contact form was opened from
   };
   var els = {};           // elements of the shell (see mount)
   var handlers = {};      // Linezero.on(...) subscribers, by event name
