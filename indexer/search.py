@@ -14,12 +14,12 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from indexer.analysis import LANGUAGES, clean_query, detect_language
+from indexer.analysis import LANGUAGES, clean_query, detect_language, word_stems
 from indexer.articles import Article
 from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVIDENCE_THRESHOLD,
                                 KEYWORD_EVIDENCE_WEIGHT, TAIL_RATIO, Floors,
@@ -39,12 +39,44 @@ RETRY_SECONDS = 5.0     # how often an unreadable index is tried again
 MODES = ("keyword", "semantic", "hybrid")
 # "did you mean" only when the corrections multiply the best keyword score at least this much
 CORRECTION_GAIN = 1.5
+# a suggestion whose title (or heading) has fewer of the typed words than the best-matching
+# suggestion's must score at least this share of the best score (else it is padding: a word
+# matched somewhere in a body, or only the word being typed)
+SUGGEST_TAIL_RATIO = 0.25
 
 
 def _typed_count(parsed: ParsedQuery, language: str) -> int:
     """How many analysed words the query as typed has (at least 1): a typo's correction or a
     synonym is another way to say a word, not one more word the score is shared by."""
     return max(1, len(parsed.typed.get(language, ())))
+
+
+class _Typed:
+    """The words of a search-as-you-type box: the finished ones compared by stem, the last one
+    (being typed) as the beginning of a word."""
+
+    def __init__(self, text: str, language: str):
+        self.language = language
+        typed = word_stems(text, language)
+        self.stems = [stem for _, stem in typed[:-1]]
+        self.last = typed[-1] if typed else ("", "")
+
+    def matched(self, text: str) -> int:
+        """How many of the typed words ``text`` has."""
+        found = word_stems(text, self.language)
+        stems = {stem for _, stem in found}
+        word, stem = self.last
+        last = bool(word) and any(w.startswith(word) or s == stem for w, s in found)
+        return sum(stem in stems for stem in self.stems) + last
+
+    def aim(self, hit: Hit, article: Article) -> tuple[int, Hit]:
+        """(typed words matched, the hit) pointing at the article's top, or at the heading that
+        has more of the typed words than the title."""
+        in_title = self.matched(article.title)
+        in_heading = self.matched(hit.section) if hit.section else 0
+        if in_heading > in_title:
+            return in_heading, hit
+        return in_title, replace(hit, anchor="", section="")
 
 
 class SearchUnavailable(RuntimeError):
@@ -608,15 +640,25 @@ class SearchService:
             return self._suggest(prefix, language=language, limit=limit, categories=categories)
 
     def _suggest(self, prefix: str, *, language, limit, categories) -> list[Hit]:
+        """Articles whose title (or, when it says what was typed better, a heading: then the
+        suggestion deep-links to it) completes what was typed; those matching the typed words
+        in a title or heading first, and no padding with weak body-text matches."""
         text = clean_query(prefix)
         if not text:
             return []
         language = language if language in LANGUAGES else detect_language(text)
         parsed = self.keyword.parse(text, language)
         q = self.keyword.completion_query(text, language, parsed)
-        hits = []
-        for group in self._group(self.keyword.rank(q, limit * 6, tuple(categories)), language)[:limit]:
+        typed = _Typed(text, language)
+        suggestions = []
+        for group in self._group(self.keyword.rank(q, limit * 6, tuple(categories)), language):
             article = self._display_version(group, language, self._public_versions(group))
             if article is not None:
-                hits.append(self._hit(group, article, parsed))
-        return hits
+                suggestions.append(typed.aim(self._hit(group, article, parsed), article))
+        if not suggestions:
+            return []
+        least = max(hit.score for _, hit in suggestions) * SUGGEST_TAIL_RATIO
+        suggestions.sort(key=lambda pair: -pair[0])      # stable: by score within a match count
+        most = suggestions[0][0]
+        return [hit for matched, hit in suggestions
+                if (matched and matched == most) or hit.score >= least][:limit]

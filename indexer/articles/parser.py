@@ -33,7 +33,7 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 # Bump when parsing or rendering changes its output: articles cached by an older version (see
 # ``indexer.articles.scan``) are then parsed again instead of being reused.
-PARSER_VERSION = 4
+PARSER_VERSION = 5
 # libyaml when PyYAML was built with it (~20x faster than the pure-Python parser)
 FAST_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
