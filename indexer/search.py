@@ -30,11 +30,13 @@ from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze
                              snippet)
 from indexer.fusion import article_of, best_by_article, closeness, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
+from indexer.sections import ArticleTerms, choose_section
 from indexer.vectors import SemanticRanker
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0     # how often an unreadable index is tried again
+ARTICLE_TERMS_CACHE = 4096   # articles whose section terms a service keeps (per generation)
 
 MODES = ("keyword", "semantic", "hybrid")
 # "did you mean" only when the corrections multiply the best keyword score at least this much
@@ -157,6 +159,7 @@ class SearchService:
         self.semantic = None
         self.vector_articles = 0
         self.floors = Floors()                # abstention floors of the served generation
+        self._article_terms: dict[str, ArticleTerms] = {}   # of the served catalog's articles
         self._cached_search = self._new_cache()
         self.generation: str | None = None   # the generation served
         self.problem: str | None = None      # why it is not the current one, or none is
@@ -229,6 +232,7 @@ class SearchService:
             return False
         self.catalog = catalog
         self._public = _PublicArticles(self.catalog)
+        self._article_terms = {}
         # a search running in another thread may still use the previous ranker: close it one
         # reload later, never under a running search (whoosh would raise ReaderClosed)
         if self._retired is not None:
@@ -483,8 +487,30 @@ class SearchService:
                 return versions[lang]
         return None
 
-    def _hit(self, group: _Group, article: Article, parsed: ParsedQuery) -> Hit:
-        position = group.versions.get(article.language)
+    def _section(self, article: Article, text: str, parsed: ParsedQuery, mode: str) -> int:
+        """The position of the section of ``article`` that a result deep-links to: the one
+        that best answers the query by its own heading and text (``indexer.sections``)."""
+        terms = self._article_terms.get(article.id)
+        if terms is None:
+            if len(self._article_terms) >= ARTICLE_TERMS_CACHE:
+                self._article_terms = {}
+            terms = self._article_terms[article.id] = ArticleTerms.of(
+                article, lambda part: analyze(part, article.language))
+        cosines = None
+        if mode != "keyword" and self.semantic is not None:
+            cosines = self.semantic.section_cosines(text, article.id, len(article.sections))
+        weights = self.keyword.term_weights(parsed, article.language)
+        scores = self.keyword.section_scores(
+            parsed, article.language, [section_key(article.id, i) for i in range(len(article.sections))],
+            [t for t in weights if t not in terms.title])
+        return choose_section(terms, weights, cosines, scores)
+
+    def _hit(self, group: _Group, article: Article, parsed: ParsedQuery,
+             position: int | None = None) -> Hit:
+        """``article`` as a result, at section ``position`` (default: the group's best-ranked
+        section of that language version, else of the version that matched)."""
+        if position is None:
+            position = group.versions.get(article.language)
         if position is None:  # shown in the user's language, matched in another: same place
             position = next(iter(group.versions.values()))
         position = position if position < len(article.sections) else 0
@@ -559,7 +585,8 @@ class SearchService:
             shown.append((group, article))
         start = (page - 1) * per_page
         results.total = len(shown)
-        results.hits = [self._hit(g, a, parsed) for g, a in shown[start:start + per_page]]
+        results.hits = [self._hit(g, a, parsed, self._section(a, text, parsed, mode))
+                        for g, a in shown[start:start + per_page]]
         results.facets = {"category": category_counts, "language": language_counts}
         results.did_you_mean = self._did_you_mean(text, parsed, language, mode, tuple(categories))
         if corrected and results.total == 0 and results.did_you_mean:

@@ -1,0 +1,79 @@
+"""Which section of an article a search result deep-links to.
+
+The rankers find the article; the article-level evidence they use (title, tags, summary: where
+the error codes are) must not choose the section, or the introduction wins every time (the
+keyword index adds the summary to the introduction's body, the semantic title row shares the
+introduction's key). Once the article is chosen, its sections compete on the query's words in
+their own heading and text, then on how close their passages come to the query:
+
+- keyword: each query term found in a section's heading counts its weight (the query's boost
+  times its idf), found only in its text ``TEXT_WEIGHT`` of it; a term of the article's title
+  says nothing about the section. A section that holds ``KEYWORD_SHARE`` of the weight of the
+  query's other terms found anywhere in the article wins (the best such; equal shares go to the section that BM25 scores higher on its heading
+  and text, then to the closest passage: "ссылка" in two headings);
+- else semantic: the section whose passages come closest, if ``SEMANTIC_MARGIN`` closer than the
+  introduction's (cosines of one article's passages differ little for a general question);
+- else the top of the article: a general query ("slack", "pricing") is answered by all of it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from indexer.articles import Article
+
+TEXT_WEIGHT = 0.5         # a query word in a section's text counts this share of one in its heading
+KEYWORD_SHARE = 1 / 3     # the least share of the article's evidence that picks a section by words
+SEMANTIC_MARGIN = 0.03    # how much closer than the introduction a section's passage must come
+
+
+@dataclass(frozen=True)
+class ArticleTerms:
+    """The index terms of an article's parts, in its language."""
+
+    title: frozenset[str]
+    everywhere: frozenset[str]                                 # title, tags, summary, sections
+    sections: tuple[tuple[frozenset[str], frozenset[str]], ...]   # (heading, text) of each
+
+    @classmethod
+    def of(cls, article: Article, analyze: Callable[[str], list[str]]) -> ArticleTerms:
+        sections = tuple((frozenset(analyze(s.heading)), frozenset(analyze(s.text)))
+                         for s in article.sections)
+        everywhere = frozenset(analyze(" ".join([article.title, *article.tags, article.summary])))
+        for heading, text in sections:
+            everywhere |= heading | text
+        return cls(frozenset(analyze(article.title)), everywhere, sections)
+
+
+def keyword_shares(terms: ArticleTerms, weights: dict[str, float]) -> list[float]:
+    """Per section, the weight of the query terms (``weights``: term -> weight) beyond the
+    article's title that its heading has, plus ``TEXT_WEIGHT`` times that of those only its text
+    has, over the weight of those the article has anywhere (0 when it has none)."""
+    specific = {t: w for t, w in weights.items() if t not in terms.title and t in terms.everywhere}
+    total = sum(specific.values())
+    if total <= 0:
+        return [0.0] * len(terms.sections)
+    return [sum(w if t in heading else TEXT_WEIGHT * w
+                for t, w in specific.items() if t in heading or t in text) / total
+            for heading, text in terms.sections]
+
+
+def choose_section(terms: ArticleTerms, weights: dict[str, float],
+                   cosines: Sequence[float] | None = None,
+                   scores: Sequence[float] | None = None) -> int:
+    """The position of the section that best answers the query (see the module docstring);
+    ``cosines``: each section's closest passage to the query, when semantic search is on;
+    ``scores``: each section's keyword score on its heading and text (ties only)."""
+    if not terms.sections:
+        return 0
+    shares = keyword_shares(terms, weights)
+    closeness = list(cosines) if cosines is not None else [0.0] * len(shares)
+    bm25 = list(scores) if scores is not None else [0.0] * len(shares)
+    candidates = [i for i, share in enumerate(shares) if share >= KEYWORD_SHARE]
+    if candidates:
+        return max(candidates, key=lambda i: (shares[i], bm25[i], closeness[i], -i))
+    if cosines is not None:
+        best = max(range(len(closeness)), key=lambda i: (closeness[i], -i))
+        if closeness[best] - closeness[0] >= SEMANTIC_MARGIN:
+            return best
+    return 0
