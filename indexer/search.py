@@ -87,6 +87,7 @@ class Hit:
     anchor: str           # best section's anchor; "" = top of the article
     section: str          # best section's heading; "" = the introduction
     snippet: str          # HTML: escaped text, matched words in <mark>
+    section_html: str     # HTML: the heading escaped, matched words (an error code) in <mark>
     score: float
 
     def to_dict(self) -> dict:
@@ -516,14 +517,16 @@ class SearchService:
         position = position if position < len(article.sections) else 0
         section = article.sections[position] if article.sections else None
         text = section.text if section and section.text else article.summary
+        highlight = parsed.highlight.get(article.language, set())
+        forms, phrases = self.keyword.word_forms[article.language], parsed.phrases.get(article.language, ())
         return Hit(
             id=article.id, slug=article.slug, language=article.language, title=article.title,
             category=article.category, summary=article.summary,
             translation_key=article.translation_key,
             anchor=section.anchor if section else "", section=section.heading if section else "",
-            snippet=snippet(text, parsed.highlight.get(article.language, set()), article.language,
-                            self.keyword.word_forms[article.language],
-                            parsed.phrases.get(article.language, ())),
+            snippet=snippet(text, highlight, article.language, forms, phrases),
+            section_html=snippet(section.heading, highlight, article.language, forms, phrases)
+            if section else "",
             score=round(group.score, 4),
         )
 

@@ -98,10 +98,15 @@ def test_keyword_results_on_the_bundled_articles_link_to_the_answering_section(b
     assert (hit.id, hit.anchor) == (article, anchor)
 
 
-def test_the_snippet_comes_from_the_chosen_section(bundled):
+def test_the_snippet_comes_from_the_chosen_section_and_its_heading_marks_the_code(bundled):
     hit = bundled.search("pasword link expird", mode="keyword").hits[0]
     assert hit.section == "If the link has expired"
     assert "valid for 24 hours" in hit.snippet and "<mark>link</mark>" in hit.snippet
+    assert hit.section_html == "If the <mark>link</mark> has <mark>expired</mark>"
+    hit = bundled.search("SSO-102", mode="keyword").hits[0]
+    assert hit.section_html == ("Fix Error <mark>SSO</mark>-<mark>102</mark>: SAML response "
+                                "signature invalid")
+    assert bundled.search("pricing", mode="keyword").hits[0].section_html == ""
 
 
 @pytest.fixture(scope="module")
@@ -130,4 +135,6 @@ def test_the_search_api_deep_links_to_the_section_of_the_code(small_kb, tmp_path
     app = make_app(tmp_path, ARTICLES_DIR=str(small_kb))
     hit = app.test_client().get("/api/v1/search?q=SSO-102&lang=en").get_json()["hits"][0]
     assert (hit["id"], hit["anchor"]) == ("en/sso-saml-setup", SSO_102)
-    assert "SSO-102" in hit["section"]
+    assert "SSO-102" in hit["section"] and "<mark>102</mark>" in hit["section_html"]
+    page = app.test_client().get("/search?q=SSO-102&lang=en").get_data(as_text=True)
+    assert '<p class="hit-section">Fix Error <mark>SSO</mark>-<mark>102</mark>' in page

@@ -655,6 +655,9 @@ def test_opened_article_has_its_focus_in_sight_and_visible(browser, live):
     with new_page(browser, viewport={"width": 1280, "height": 560}) as page:   # a short panel
         open_widget(page, base)
         in_widget(page, ".lz-input").fill("link expired")
+        section = results(page).first.locator(".lz-hit-section")
+        section.locator("mark").first.wait_for()            # the heading marks the query's words
+        assert section.locator("mark").all_inner_texts() == ["link", "expired"]
         results(page).first.click()
         in_widget(page, ".lz-article-title").wait_for()
         focus = page.evaluate("""() => {
