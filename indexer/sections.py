@@ -9,7 +9,8 @@ their own heading and text, then on how close their passages come to the query:
 - keyword: each query term found in a section's heading counts its weight (the query's boost
   times its idf), found only in its text ``TEXT_WEIGHT`` of it; a term of the article's title
   says nothing about the section. A section that holds ``KEYWORD_SHARE`` of the weight of the
-  query's other terms found anywhere in the article wins (the best such; equal shares go to the section that BM25 scores higher on its heading
+  query's other terms found anywhere in the article, with one of them in its heading, or in its
+  text two of them or one that no other section has, wins (the best such; equal shares go to the section that BM25 scores higher on its heading
   and text, then to the closest passage: "ссылка" in two headings);
 - else semantic: the section whose passages come closest, if ``SEMANTIC_MARGIN`` closer than the
   introduction's (cosines of one article's passages differ little for a general question);
@@ -45,17 +46,36 @@ class ArticleTerms:
         return cls(frozenset(analyze(article.title)), everywhere, sections)
 
 
+def _specific(terms: ArticleTerms, weights: dict[str, float]) -> dict[str, float]:
+    """The query's terms that the article has beyond its title, with their weights."""
+    return {t: w for t, w in weights.items() if t not in terms.title and t in terms.everywhere}
+
+
 def keyword_shares(terms: ArticleTerms, weights: dict[str, float]) -> list[float]:
     """Per section, the weight of the query terms (``weights``: term -> weight) beyond the
     article's title that its heading has, plus ``TEXT_WEIGHT`` times that of those only its text
     has, over the weight of those the article has anywhere (0 when it has none)."""
-    specific = {t: w for t, w in weights.items() if t not in terms.title and t in terms.everywhere}
+    specific = _specific(terms, weights)
     total = sum(specific.values())
     if total <= 0:
         return [0.0] * len(terms.sections)
     return [sum(w if t in heading else TEXT_WEIGHT * w
                 for t, w in specific.items() if t in heading or t in text) / total
             for heading, text in terms.sections]
+
+
+def _telling(terms: ArticleTerms, weights: dict[str, float]) -> list[bool]:
+    """Per section, whether its words can choose it: a query term beyond the title in its
+    heading, or in its text two of them or one that no other section has (a common word,
+    "our", found in several sections' texts tells nothing)."""
+    specific = _specific(terms, weights).keys()
+    texts = [specific & text for _, text in terms.sections]
+    seen: dict[str, int] = {}
+    for found in texts:
+        for term in found:
+            seen[term] = seen.get(term, 0) + 1
+    return [bool(specific & heading) or len(found) >= 2 or any(seen[t] == 1 for t in found)
+            for (heading, _), found in zip(terms.sections, texts)]
 
 
 def choose_section(terms: ArticleTerms, weights: dict[str, float],
@@ -69,7 +89,8 @@ def choose_section(terms: ArticleTerms, weights: dict[str, float],
     shares = keyword_shares(terms, weights)
     closeness = list(cosines) if cosines is not None else [0.0] * len(shares)
     bm25 = list(scores) if scores is not None else [0.0] * len(shares)
-    candidates = [i for i, share in enumerate(shares) if share >= KEYWORD_SHARE]
+    candidates = [i for i, (share, telling) in enumerate(zip(shares, _telling(terms, weights)))
+                  if telling and share >= KEYWORD_SHARE]
     if candidates:
         return max(candidates, key=lambda i: (shares[i], bm25[i], closeness[i], -i))
     if cosines is not None:

@@ -55,6 +55,15 @@ def test_words_of_the_text_count_less_than_words_of_the_heading():
     assert choose_section(article, {"cost": 5.0}) == 2          # the only word beyond the title
 
 
+def test_one_common_word_of_several_texts_chooses_no_section():
+    article = terms("where your data is stored", ("", "our data centres"), ("in the eu", "our servers"),
+                    ("requests", "write to our team"))
+    assert keyword_shares(article, {"our": 5.0}) == [0.5, 0.5, 0.5]
+    assert choose_section(article, {"our": 5.0, "eu": 1.0}) == 1
+    assert choose_section(article, {"our": 5.0}) == 0
+    assert choose_section(article, {"our": 5.0, "team": 5.0}) == 2   # two words of its text
+
+
 def test_ties_go_to_the_higher_keyword_score_then_the_closest_passage():
     article = terms("reset password", ("", "forgot"), ("request a link", "steps"),
                     ("the link expired", "request a new link"))
