@@ -26,8 +26,8 @@ from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVI
                                 answered, asks_something, calibrate, cut_tail, domain_evidence,
                                 has_real_words, title_sample)
 from indexer.catalog import Catalog
-from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, section_key,
-                             snippet)
+from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, escape_text,
+                             section_key, snippet)
 from indexer.fusion import article_of, best_by_article, closeness, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
 from indexer.sections import ArticleTerms, choose_section
@@ -488,22 +488,29 @@ class SearchService:
                 return versions[lang]
         return None
 
-    def _section(self, article: Article, text: str, parsed: ParsedQuery, mode: str) -> int:
-        """The position of the section of ``article`` that a result deep-links to: the one
-        that best answers the query by its own heading and text (``indexer.sections``)."""
+    def _terms(self, article: Article) -> ArticleTerms:
+        """The index terms of an article's title, tags, summary and sections (kept per article
+        of the served generation, at most ``ARTICLE_TERMS_CACHE`` of them)."""
         terms = self._article_terms.get(article.id)
         if terms is None:
             if len(self._article_terms) >= ARTICLE_TERMS_CACHE:
                 self._article_terms = {}
             terms = self._article_terms[article.id] = ArticleTerms.of(
                 article, lambda part: analyze(part, article.language))
-        cosines = None
-        if mode != "keyword" and self.semantic is not None:
-            cosines = self.semantic.section_cosines(text, article.id, len(article.sections))
-        weights = self.keyword.term_weights(parsed, article.language)
-        scores = self.keyword.section_scores(
-            parsed, article.language, [section_key(article.id, i) for i in range(len(article.sections))],
-            [t for t in weights if t not in terms.title])
+        return terms
+
+    def _section(self, article: Article, parsed: ParsedQuery, weights: dict[str, float],
+                 vector) -> int:
+        """The position of the section of ``article`` that a result deep-links to: the one
+        that best answers the query (``weights``: its terms in the article's language) by its
+        own heading and text (``indexer.sections``), then by its passages' closeness to the
+        query ``vector`` (None: keyword search)."""
+        terms = self._terms(article)
+        cosines = None if vector is None else \
+            self.semantic.section_cosines(vector, article.id, len(article.sections))
+        keys = [section_key(article.id, i) for i in range(len(article.sections))]
+        scores = functools.partial(self.keyword.section_scores, parsed, article.language, keys,
+                                   [t for t in weights if t not in terms.title])
         return choose_section(terms, weights, cosines, scores)
 
     def _hit(self, group: _Group, article: Article, parsed: ParsedQuery,
@@ -525,10 +532,20 @@ class SearchService:
             translation_key=article.translation_key,
             anchor=section.anchor if section else "", section=section.heading if section else "",
             snippet=snippet(text, highlight, article.language, forms, phrases),
-            section_html=snippet(section.heading, highlight, article.language, forms, phrases)
-            if section else "",
+            section_html=self._marked_heading(article, position, highlight, phrases) if section else "",
             score=round(group.score, 4),
         )
+
+    def _marked_heading(self, article: Article, position: int, highlight: set[str],
+                        phrases) -> str:
+        """Section ``position``'s heading as HTML, the query's words in <mark> (no marking to
+        look for when the heading has none of the query's terms)."""
+        heading = article.sections[position].heading
+        terms = self._article_terms.get(article.id)
+        if terms is not None and not phrases and not highlight & terms.sections[position][0]:
+            return escape_text(heading)
+        return snippet(heading, highlight, article.language, self.keyword.word_forms[article.language],
+                       phrases)
 
     # --- public API --------------------------------------------------------------------------
     def search(self, query: str, *, language: str | None = None, categories=(), languages=(),
@@ -588,8 +605,12 @@ class SearchService:
             shown.append((group, article))
         start = (page - 1) * per_page
         results.total = len(shown)
-        results.hits = [self._hit(g, a, parsed, self._section(a, text, parsed, mode))
-                        for g, a in shown[start:start + per_page]]
+        page_shown = shown[start:start + per_page]
+        vector = self.semantic.encode(text) \
+            if page_shown and mode != "keyword" and self.semantic is not None else None
+        weights = {lang: self.keyword.term_weights(parsed, lang) for lang in {a.language for _, a in page_shown}}
+        results.hits = [self._hit(g, a, parsed, self._section(a, parsed, weights[a.language], vector))
+                        for g, a in page_shown]
         results.facets = {"category": category_counts, "language": language_counts}
         results.did_you_mean = self._did_you_mean(text, parsed, language, mode, tuple(categories))
         if corrected and results.total == 0 and results.did_you_mean:

@@ -78,23 +78,40 @@ def _telling(terms: ArticleTerms, weights: dict[str, float]) -> list[bool]:
             for (heading, _), found in zip(terms.sections, texts)]
 
 
-def choose_section(terms: ArticleTerms, weights: dict[str, float],
-                   cosines: Sequence[float] | None = None,
-                   scores: Sequence[float] | None = None) -> int:
-    """The position of the section that best answers the query (see the module docstring);
-    ``cosines``: each section's closest passage to the query, when semantic search is on;
-    ``scores``: each section's keyword score on its heading and text (ties only)."""
-    if not terms.sections:
-        return 0
+def _by_words(terms: ArticleTerms, weights: dict[str, float],
+              scores: Callable[[], Sequence[float]] | None,
+              cosines: Sequence[float] | None) -> int | None:
+    """The section the query's words choose, if any (equal shares: the higher keyword score,
+    then the closer passage)."""
+    if not _specific(terms, weights):
+        return None
     shares = keyword_shares(terms, weights)
-    closeness = list(cosines) if cosines is not None else [0.0] * len(shares)
-    bm25 = list(scores) if scores is not None else [0.0] * len(shares)
     candidates = [i for i, (share, telling) in enumerate(zip(shares, _telling(terms, weights)))
                   if telling and share >= KEYWORD_SHARE]
-    if candidates:
-        return max(candidates, key=lambda i: (shares[i], bm25[i], closeness[i], -i))
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    best = max(shares[i] for i in candidates)
+    tied = [i for i in candidates if shares[i] == best]
+    if len(tied) == 1:
+        return tied[0]
+    bm25 = scores() if scores is not None else [0.0] * len(shares)
+    closeness = cosines if cosines is not None else [0.0] * len(shares)
+    return max(tied, key=lambda i: (bm25[i], closeness[i], -i))
+
+
+def choose_section(terms: ArticleTerms, weights: dict[str, float],
+                   cosines: Sequence[float] | None = None,
+                   scores: Callable[[], Sequence[float]] | None = None) -> int:
+    """The position of the section that best answers the query (see the module docstring);
+    ``cosines``: each section's closest passage to the query, when semantic search is on;
+    ``scores``: gives each section's keyword score on its heading and text (asked for ties)."""
+    if not terms.sections:
+        return 0
+    chosen = _by_words(terms, weights, scores, cosines)
+    if chosen is not None:
+        return chosen
     if cosines is not None:
-        best = max(range(len(closeness)), key=lambda i: (closeness[i], -i))
-        if closeness[best] - closeness[0] >= SEMANTIC_MARGIN:
+        best = max(range(len(cosines)), key=lambda i: (cosines[i], -i))
+        if cosines[best] - cosines[0] >= SEMANTIC_MARGIN:
             return best
     return 0

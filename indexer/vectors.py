@@ -149,11 +149,10 @@ class SemanticRanker:
             self._rows = dict(zip(owners.tolist(), np.split(order, starts[1:])))
         return self._rows.get(article_id, np.array([], dtype=int))
 
-    def section_cosines(self, text: str, article_id: str, sections: int) -> list[float]:
+    def section_cosines(self, vector: np.ndarray, article_id: str, sections: int) -> list[float]:
         """Per section of one article (``sections`` of them), the cosine of its passage closest
-        to the query; the title row (title and summary) counts for the article, not for its
-        introduction. 0.0 for a section without vectors."""
-        vector = self.encode(text)
+        to the query ``vector`` (``encode``); the title row (title and summary) counts for the
+        article, not for its introduction. 0.0 for a section without vectors."""
         rows = self._article_rows(article_id)[1:]
         best = [0.0] * sections
         for key, score in zip(self.store.keys[rows].tolist(), (self.store.vectors[rows] @ vector).tolist()):
