@@ -388,24 +388,29 @@ def prefix_range(words: list[str], prefix: str) -> tuple[int, int]:
 
 
 def levenshtein(word: str, codes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Edit distance from ``word`` to each candidate (rows of code points, zero-padded).
+    """Edit distance from ``word`` to each candidate (rows of code points, zero-padded), with a
+    swap of two adjacent letters as one edit ("refnud" -> "refund"; the optimal string
+    alignment distance): the commonest typing slip costs what a wrong letter does.
 
     The dynamic programme runs one row per letter of ``word`` for all candidates at once; the
     insertions along a row are a running minimum (``d[j] = j + min(e[k] - k for k <= j)``).
     """
     count, width = codes.shape
     steps = np.arange(width + 1)
-    row = np.broadcast_to(steps, (count, width + 1))
+    before = row = np.broadcast_to(steps, (count, width + 1))
     for i, char in enumerate(word, 1):
         best = np.minimum(row[:, :-1] + (codes != ord(char)), row[:, 1:] + 1)
+        if i > 1 and width > 1:
+            swapped = (codes[:, :-1] == ord(char)) & (codes[:, 1:] == ord(word[i - 2]))
+            best[:, 1:] = np.where(swapped, np.minimum(best[:, 1:], before[:, :-2] + 1), best[:, 1:])
         edges = np.concatenate((np.full((count, 1), i), best), axis=1)
-        row = np.minimum.accumulate(edges - steps, axis=1) + steps
+        before, row = row, np.minimum.accumulate(edges - steps, axis=1) + steps
     return row[np.arange(count), lengths]
 
 
 class Speller:
-    """The closest word of the knowledge base to a misspelt one, as Whoosh's corrector chose:
-    same first letters, within ``maxdist`` edits, the most frequent (then alphabetical)."""
+    """The closest word of the knowledge base to a misspelt one: same first letters, the fewest
+    edits within ``maxdist``, then the most frequent (then alphabetical)."""
 
     def __init__(self, words: list[str], freqs: np.ndarray):
         keep = [i for i, word in enumerate(words) if len(word) <= MAX_WORD]
@@ -435,5 +440,8 @@ class Speller:
         if not len(near):
             return None
         distances = levenshtein(word, self.codes[near, :len(word) + maxdist], self.lengths[near])
-        close = near[distances <= maxdist]
-        return self.words[close[np.argmax(self.freqs[close])]] if len(close) else None
+        within = distances <= maxdist
+        if not within.any():
+            return None
+        close = near[distances == distances[within].min()]
+        return self.words[close[np.argmax(self.freqs[close])]]

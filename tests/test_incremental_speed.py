@@ -375,6 +375,22 @@ def test_another_parser_version_is_parsed_again(kb, index_dir, parses, monkeypat
     assert len(parses) == 9 and not report.changed
 
 
+def test_an_index_analyzed_by_another_version_is_rebuilt_in_full(kb, index_dir, monkeypatch):
+    import indexer.index as index_module
+    build_index(kb, index_dir)
+    assert not build_index(kb, index_dir).full
+    monkeypatch.setattr(index_module, "ANALYSIS_VERSION", index_module.ANALYSIS_VERSION + 1)
+    report = build_index(kb, index_dir)
+    assert report.full and not build_index(kb, index_dir).full
+
+
+def test_an_index_from_before_analysis_versions_is_rebuilt_in_full(kb, index_dir):
+    build_index(kb, index_dir)
+    current_generation(index_dir).analysis.unlink()
+    report = build_index(kb, index_dir)
+    assert report.full and current_generation(index_dir).analysis.exists()
+
+
 def test_unreadable_catalog_means_parsing_everything(kb, index_dir, parses):
     build_index(kb, index_dir)
     current_generation(index_dir).catalog.write_text("{not json", encoding="utf-8")

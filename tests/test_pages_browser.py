@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
-from browser_helpers import browser  # noqa: F401  (a fixture)
+from browser_helpers import browser, live_server  # noqa: F401  (fixtures)
 from tickets_helpers import database_down
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -24,17 +22,6 @@ def shoot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def live_server(app):
-    """The app on a real HTTP server on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 @pytest.fixture

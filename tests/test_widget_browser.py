@@ -21,7 +21,7 @@ from kb_server.models import Event, Site
 from conftest import make_app
 from staff_helpers import STAFF_ADMIN, add_staff
 from tickets_helpers import database_down
-from browser_helpers import browser  # noqa: F401  (a fixture)
+from browser_helpers import browser, prepare_like_kb_serve  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,7 @@ def live(tmp_path_factory):
     holder["app"] = make_app(tmp, DEMO_SITE_ORIGINS=[base])
     with holder["app"].app_context():
         add_staff(STAFF_ADMIN, "admin", token="test-token")     # reads the ticket back
+    prepare_like_kb_serve(holder["app"])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield holder["app"], base

@@ -12,11 +12,15 @@ VISIBILITIES = ("public", "internal")
 
 @dataclass
 class ArticleError(Exception):
-    """A problem in one article file, pointing at the line to fix."""
+    """A problem in one article file, pointing at the line to fix (and at the front-matter
+    ``field`` with its ``value``, when one field is at fault: the editor says it in the UI's
+    language)."""
 
     path: str
     line: int
     message: str
+    field: str = ""
+    value: str = ""
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"

@@ -110,21 +110,24 @@ def parse_article(text: str, path: str = "<string>", default_language: str | Non
 
     title = str(meta.get("title") or "").strip()
     if not title:
-        raise ArticleError(path, line("title"), "missing 'title'")
+        raise ArticleError(path, line("title"), "missing 'title'", "title")
     language = str(meta.get("language") or default_language or "").strip()
     if language not in LANGUAGES:
         raise ArticleError(path, line("language"),
-                           f"unknown language {language!r}: expected one of {', '.join(LANGUAGES)}")
+                           f"unknown language {language!r}: expected one of {', '.join(LANGUAGES)}",
+                           "language", language)
     slug = str(meta.get("slug") or Path(path).stem).strip()
     if not SLUG_RE.match(slug):
-        raise ArticleError(path, line("slug"), f"invalid slug {slug!r}: use a-z, 0-9 and '-'")
+        raise ArticleError(path, line("slug"), f"invalid slug {slug!r}: use a-z, 0-9 and '-'", "slug", slug)
     status = str(meta.get("status") or "published")
     if status not in STATUSES:
-        raise ArticleError(path, line("status"), f"unknown status {status!r}: expected {' or '.join(STATUSES)}")
+        raise ArticleError(path, line("status"), f"unknown status {status!r}: expected {' or '.join(STATUSES)}",
+                           "status", status)
     visibility = str(meta.get("visibility") or "public")
     if visibility not in VISIBILITIES:
         raise ArticleError(path, line("visibility"),
-                           f"unknown visibility {visibility!r}: expected {' or '.join(VISIBILITIES)}")
+                           f"unknown visibility {visibility!r}: expected {' or '.join(VISIBILITIES)}",
+                           "visibility", visibility)
     updated = meta.get("updated") or ""
     if isinstance(updated, (dt.date, dt.datetime)):
         updated = updated.isoformat()

@@ -27,6 +27,7 @@ from kb_server import audit, shared_kb
 from kb_server.shared_kb import digest
 from kb_server.authoring import store
 from kb_server.authoring.fields import from_article, from_revision
+from kb_server.console.strings import system_note
 from kb_server.extensions import db
 from kb_server.models import KbArticle, utcnow
 
@@ -190,7 +191,7 @@ def _archive_deleted(relative: str, article: KbArticle, report: SyncReport) -> N
     article is archived, its history kept (restoring and publishing writes the file again)."""
     before = article.state
     store.add_revision(FILE_AUTHOR, article, from_revision(store.latest(article)), kind="file",
-                       state="archived", note=f"deleted on disk: {relative}")
+                       state="archived", note=system_note("note_deleted_on_disk", path=relative))
     article.file_hash = ""
     shared_kb.record(relative, None)
     audit.record(FILE_AUTHOR, "article", article.article_id, "file_deleted",
@@ -210,7 +211,7 @@ def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: Syn
         return                                   # written by a publish another process made
     if article is None:
         article = store.create(FILE_AUTHOR, fields, kind="file", state=state,
-                               note=f"imported from {relative}")
+                               note=system_note("note_imported", path=relative))
         report.imported.append(relative)
     else:
         if (fields.language, fields.slug) != (article.language, article.slug):
@@ -218,7 +219,7 @@ def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: Syn
                                f"knows it as {article.article_id}: rename it back")
         before = article.state
         store.add_revision(FILE_AUTHOR, article, fields, kind="file", state=state,
-                           note=f"changed on disk: {relative}")
+                           note=system_note("note_changed_on_disk", path=relative))
         audit.record(FILE_AUTHOR, "article", article.article_id, "file_changed",
                      {"state": before}, {"state": state})
         report.updated.append(relative)
@@ -253,11 +254,8 @@ def start_background_sync(app, every: float, stop: threading.Event | None = None
         while not stop.wait(every):
             with app.app_context():
                 try:
-                    report = sync_from_files(app.config["ARTICLES_DIR"],
-                                             followed=shared_kb.followed(app.config))
-                    if report.changed:
-                        log.info("articles changed on disk: %s", report)
-                        publishing.refresh_index()
+                    publishing.sync_files(app.config["ARTICLES_DIR"],
+                                          followed=shared_kb.followed(app.config))
                     publishing.publish_due()
                     publishing.embed_missing()
                 except Exception:

@@ -50,13 +50,13 @@ def store_upload(actor: User, filename: str, data: bytes) -> ArticleUpload:
     """Check and keep an uploaded file (committed); ``AuthoringError`` (400/413) otherwise."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if not data:
-        raise AuthoringError("the file is empty")
+        raise AuthoringError("err_file_empty")
     if len(data) > limit:
-        raise AuthoringError(f"the file is larger than {limit // 1024} KB", 413)
+        raise AuthoringError("err_file_large", 413, kb=limit // 1024)
     kind = sniff(data)
     if kind is None or kind not in current_app.config["UPLOAD_TYPES"]:
         allowed = ", ".join(current_app.config["UPLOAD_TYPES"])
-        raise AuthoringError(f"this type of file is not accepted (accepted: {allowed})", 415)
+        raise AuthoringError("err_file_type", 415, allowed=allowed)
     extension = SIGNATURES[kind][0] if kind in SIGNATURES else "txt"
     name = f"{hashlib.sha256(data).hexdigest()[:32]}.{extension}"
     existing = db.session.scalar(db.select(ArticleUpload).filter_by(stored_name=name))

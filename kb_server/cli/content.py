@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from indexer.articles import load_article_file, load_articles
 from kb_server import search
-from kb_server.authoring import files, publishing
+from kb_server.authoring import publishing
 
 
 @click.command("check")
@@ -52,14 +52,11 @@ def index_command(full: bool, keyword_only: bool) -> None:
 def sync_files_command(confirm_removal: bool) -> None:
     """Turn the articles folder, as it is now, into revisions and reindex; exit 1 when the sync
     refused to archive most articles at once (KB_SYNC_MAX_ARCHIVE_SHARE) or a file has errors."""
-    report = files.sync_from_files(current_app.config["ARTICLES_DIR"],
-                                   confirm_removal=confirm_removal)
+    report = publishing.sync_files(current_app.config["ARTICLES_DIR"], confirm_removal=confirm_removal)
     for error in report.errors:
         click.echo(f"skipped {error}", err=True)
     if report.refused:
         click.echo(f"refused: {report.refused}", err=True)
-    if report.changed:
-        publishing.refresh_index()
     click.echo(f"articles: {len(report.imported)} imported, {len(report.updated)} changed, "
                f"{len(report.archived)} archived (file deleted)")
     sys.exit(1 if report.refused or report.errors else 0)

@@ -18,7 +18,7 @@
       body: isForm ? payload : JSON.stringify(payload)
     }).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok) { throw new Error(data.error || response.statusText); }
+        if (!response.ok) { throw new Error(data.message || data.error || response.statusText); }
         return data;
       });
     });

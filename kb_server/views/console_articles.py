@@ -26,9 +26,9 @@ from indexer.catalog import load_categories
 from indexer.languages import LANGUAGES
 from indexer.render import render_markdown
 from kb_server import auth, i18n
-from kb_server.authoring import diff, files, listing, prefill, publishing, store, uploads
-from kb_server.authoring.fields import (AuthoringError, Fields, default_category, from_form,
-                                       from_revision)
+from kb_server.authoring import diff, listing, prefill, publishing, store, uploads
+from kb_server.authoring.fields import (MAX_BODY, AuthoringError, Fields, default_category,
+                                       from_form, from_revision)
 from kb_server.console import strings
 from kb_server.console.queue import ROW_ID_MAX
 from kb_server.extensions import db, public_limit
@@ -44,17 +44,28 @@ PUBLISHING = ("schedule", "publish")
 
 
 def json_page(capability: str):
-    """Decorator of the editor's JSON endpoints: a console session (401) with the right (403)."""
+    """Decorator of the editor's JSON endpoints: a console session (401) with the right (403);
+    an ``AuthoringError`` rolls the session back and answers as ``_refused``."""
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
-                return error_response("sign in to the console first", 401)
+                return _refused(AuthoringError("err_sign_in_first", 401))
             if not auth.can(current_user, capability):
-                return error_response("your role may not do this", 403)
-            return view(*args, **kwargs)
+                return _refused(AuthoringError("err_your_role", 403))
+            try:
+                return view(*args, **kwargs)
+            except AuthoringError as exc:
+                db.session.rollback()
+                return _refused(exc)
         return wrapper
     return decorator
+
+
+def _refused(exc: AuthoringError):
+    """The editor's JSON error: ``error`` in English as every JSON endpoint, ``message`` in the
+    console's language for the editor to show."""
+    return error_response(exc.message, exc.status, message=strings.say(exc))
 
 
 def _article_or_404(article_id: int) -> KbArticle:
@@ -69,9 +80,7 @@ def _articles_dir() -> str:
 @bp.get("/articles")
 @auth.staff_page("articles.view")
 def articles_page():
-    report = files.sync_from_files(_articles_dir())
-    if report.changed:
-        publishing.refresh_index()
+    report = publishing.sync_files(_articles_dir())
     filters = listing.parse(request.args)
     try:
         page = max(1, min(int(request.args.get("page", 1)), 1000))
@@ -219,7 +228,7 @@ def save_article(article_id: int | None = None):
     try:
         fields = from_form(request.form, _articles_dir())
     except AuthoringError as exc:
-        return _editor(_posted_fields(), article, exc.status, error=exc.message,
+        return _editor(_posted_fields(), article, exc.status, error=strings.say(exc),
                        base_hash=request.form.get("base_hash", ""), source_ticket=ticket)
     note = request.form.get("note", "")[:500]
     try:
@@ -234,7 +243,7 @@ def save_article(article_id: int | None = None):
         return _conflict(article, fields, exc)
     except AuthoringError as exc:
         db.session.rollback()
-        return _editor(fields, article, exc.status, error=exc.message,
+        return _editor(fields, article, exc.status, error=strings.say(exc),
                        base_hash=request.form.get("base_hash", ""))
     _record_source(article)
     flash(strings.translate("done_" + action), "success")
@@ -257,7 +266,7 @@ def _publish_at() -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(request.form.get("publish_at", "")[:32]).replace(tzinfo=None)
     except ValueError:
-        raise AuthoringError("'publish_at' must be a date and time (YYYY-MM-DDTHH:MM, UTC)") from None
+        raise AuthoringError("err_publish_at") from None
 
 
 def _posted_fields() -> Fields:
@@ -275,7 +284,7 @@ def _posted_fields() -> Fields:
 def _conflict(article: KbArticle, fields: Fields, conflict: publishing.Conflict):
     """Keep the editor's text as a revision and show both versions (never overwrite)."""
     db.session.rollback()
-    row = store.save(auth.staff(), article, fields, note="not published: the file changed on disk")
+    row = store.save(auth.staff(), article, fields, note=strings.system_note("note_not_published"))
     table = diff.side_by_side(conflict.disk_text, fields.file_text(updated=""),
                               (strings.translate("on_disk"), strings.translate("yours")),
                               strings.translate("no_differences"))
@@ -287,9 +296,7 @@ def _conflict(article: KbArticle, fields: Fields, conflict: publishing.Conflict)
 @auth.staff_page("articles.edit")
 def take_file(article_id: int):
     article = _article_or_404(article_id)
-    report = files.sync_from_files(_articles_dir())
-    if report.changed:
-        publishing.refresh_index()
+    publishing.sync_files(_articles_dir())
     flash(strings.translate("took_file"), "success")
     return redirect(url_for("console.edit_article", article_id=article.id))
 
@@ -303,7 +310,7 @@ def archive_article(article_id: int):
     except publishing.Conflict as exc:
         return _conflict(article, from_revision(store.latest(article)), exc)
     except AuthoringError as exc:
-        flash(exc.message, "error")
+        flash(strings.say(exc), "error")
         return redirect(url_for("console.edit_article", article_id=article.id))
     flash(strings.translate("done_archive"), "success")
     return redirect(url_for("console.edit_article", article_id=article.id))
@@ -350,7 +357,7 @@ def restore_revision(article_id: int, number: int):
 def _json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise AuthoringError("send a JSON object")
+        raise AuthoringError("err_json_object")
     return data
 
 
@@ -358,14 +365,11 @@ def _json_body() -> dict:
 @json_page("articles.edit")
 def preview_article():
     """The body rendered and sanitized exactly as the help center renders it."""
-    try:
-        body = _json_body().get("body", "")
-        if not isinstance(body, str):
-            raise AuthoringError("'body' must be a string")
-        if len(body) > 200_000:
-            raise AuthoringError("'body' is longer than 200000 characters")
-    except AuthoringError as exc:
-        return error_response(exc.message, exc.status)
+    body = _json_body().get("body", "")
+    if not isinstance(body, str):
+        raise AuthoringError("err_not_text", name="body")
+    if len(body) > MAX_BODY:
+        raise AuthoringError("err_too_long", name="body", limit=MAX_BODY)
     rendered = render_markdown(body)
     return jsonify({"html": rendered.html, "toc": rendered.toc})
 
@@ -375,23 +379,19 @@ def preview_article():
 def autosave_article():
     """Save the editor's state as the author's autosave revision (creating the article on the
     first one); answers where the article now lives."""
-    try:
-        data = _json_body()
-        raw_id = str(data.get("article_id") or "")
-        article = store.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
-        if raw_id and article is None:
-            raise AuthoringError("no such article", 404)
-        fields = from_form(data, _articles_dir())
-        if article is None:
-            ticket = prefill.find_ticket(str(data.get("source_ticket") or ""))
-            article = store.create(current_user, fields, source_ticket=ticket, kind="autosave")
-            db.session.commit()
-            row = store.latest(article)
-        else:
-            row = store.save(current_user, article, fields, kind="autosave")
-    except AuthoringError as exc:
-        db.session.rollback()
-        return error_response(exc.message, exc.status)
+    data = _json_body()
+    raw_id = str(data.get("article_id") or "")
+    article = store.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
+    if raw_id and article is None:
+        raise AuthoringError("err_no_such_article", 404)
+    fields = from_form(data, _articles_dir())
+    if article is None:
+        ticket = prefill.find_ticket(str(data.get("source_ticket") or ""))
+        article = store.create(current_user, fields, source_ticket=ticket, kind="autosave")
+        db.session.commit()
+        row = store.latest(article)
+    else:
+        row = store.save(current_user, article, fields, kind="autosave")
     return jsonify({"article_id": article.id, "revision": row.number,
                     "saved_at": row.created_at.isoformat() + "Z",
                     "edit_url": url_for("console.edit_article", article_id=article.id),
@@ -403,12 +403,9 @@ def autosave_article():
 def upload_file():
     upload = request.files.get("file")
     if upload is None:
-        return error_response("send the file as multipart form field 'file'", 400)
-    try:
-        row = uploads.store_upload(current_user, upload.filename or "",
-                                   upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1))
-    except AuthoringError as exc:
-        return error_response(exc.message, exc.status)
+        raise AuthoringError("err_file_field")
+    row = uploads.store_upload(current_user, upload.filename or "",
+                               upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1))
     url = url_for("media.media_file", name=row.stored_name)
     return jsonify({"url": url, "markdown": uploads.markdown_for(row, url),
                     "content_type": row.content_type, "size": row.size}), 201
