@@ -9,9 +9,10 @@ their own heading and text, then on how close their passages come to the query:
 - keyword: each query term found in a section's heading counts its weight (the query's boost
   times its idf), found only in its text ``TEXT_WEIGHT`` of it; a term of the article's title
   says nothing about the section. A section that holds ``KEYWORD_SHARE`` of the weight of the
-  query's other terms found anywhere in the article, with one of them in its heading, or in its
-  text two of them or one that no other section has, wins (the best such; equal shares go to the section that BM25 scores higher on its heading
-  and text, then to the closest passage: "ссылка" in two headings);
+  query's other terms found anywhere in the article wins, if one of them is in its heading, or
+  in its text two of them or one that no other section has ("our" in three texts tells
+  nothing). Equal shares go to the section that BM25 scores higher on its heading and text,
+  then to the closest passage ("ссылка" in two headings);
 - else semantic: the section whose passages come closest, if ``SEMANTIC_MARGIN`` closer than the
   introduction's (cosines of one article's passages differ little for a general question);
 - else the top of the article: a general query ("slack", "pricing") is answered by all of it.
