@@ -283,6 +283,12 @@ class Postings:
     def has_term(self, field: str, term: str) -> bool:
         return term in self.fields[field].rows
 
+    def document_frequency(self, field: str, term: str) -> int:
+        """How many documents have ``term`` in ``field``."""
+        scored = self.fields[field]
+        row = scored.rows.get(term)
+        return 0 if row is None else int(scored.postings.starts[row + 1] - scored.postings.starts[row])
+
     @functools.cached_property
     def doc_numbers(self) -> dict[str, int]:
         """The live document of each key (an updated section's old document is deleted, not
@@ -299,6 +305,24 @@ class Postings:
         found = postings.docs[postings.starts[row]:postings.starts[row + 1]]   # ascending
         at = np.minimum(np.searchsorted(found, docs), len(found) - 1)
         return bool(len(found) and (found[at] == docs).any())
+
+    def weights(self, field: str, term: str, docs: np.ndarray) -> np.ndarray:
+        """The BM25F weight of ``term`` in ``field`` of each of ``docs`` (0 where it does not
+        occur, and for a document number of -1)."""
+        out = np.zeros(len(docs))
+        scored = self.fields[field]
+        row = scored.rows.get(term)
+        if row is None or not len(docs):
+            return out
+        postings = scored.postings
+        start, end = postings.starts[row], postings.starts[row + 1]
+        found = postings.docs[start:end]   # ascending
+        if not len(found):
+            return out
+        at = np.minimum(np.searchsorted(found, docs), len(found) - 1)
+        hit = found[at] == docs
+        out[hit] = postings.values[start:end][at[hit]]
+        return out
 
     def terms_with_prefix(self, field: str, prefix: str) -> list[str]:
         terms = self.fields[field].postings.terms

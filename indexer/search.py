@@ -26,15 +26,17 @@ from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVI
                                 answered, asks_something, calibrate, cut_tail, domain_evidence,
                                 has_real_words, title_sample)
 from indexer.catalog import Catalog
-from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, section_key,
-                             snippet)
+from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, escape_text,
+                             section_key, snippet)
 from indexer.fusion import article_of, best_by_article, closeness, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
+from indexer.sections import ArticleTerms, choose_section
 from indexer.vectors import SemanticRanker
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0     # how often an unreadable index is tried again
+ARTICLE_TERMS_CACHE = 4096   # articles whose section terms a service keeps (per generation)
 
 MODES = ("keyword", "semantic", "hybrid")
 # "did you mean" only when the corrections multiply the best keyword score at least this much
@@ -117,6 +119,7 @@ class Hit:
     anchor: str           # best section's anchor; "" = top of the article
     section: str          # best section's heading; "" = the introduction
     snippet: str          # HTML: escaped text, matched words in <mark>
+    section_html: str     # HTML: the heading escaped, matched words (an error code) in <mark>
     score: float
 
     def to_dict(self) -> dict:
@@ -189,6 +192,7 @@ class SearchService:
         self.semantic = None
         self.vector_articles = 0
         self.floors = Floors()                # abstention floors of the served generation
+        self._article_terms: dict[str, ArticleTerms] = {}   # of the served catalog's articles
         self._cached_search = self._new_cache()
         self.generation: str | None = None   # the generation served
         self.problem: str | None = None      # why it is not the current one, or none is
@@ -261,6 +265,7 @@ class SearchService:
             return False
         self.catalog = catalog
         self._public = _PublicArticles(self.catalog)
+        self._article_terms = {}
         # a search running in another thread may still use the previous ranker: close it one
         # reload later, never under a running search (whoosh would raise ReaderClosed)
         if self._retired is not None:
@@ -515,23 +520,64 @@ class SearchService:
                 return versions[lang]
         return None
 
-    def _hit(self, group: _Group, article: Article, parsed: ParsedQuery) -> Hit:
-        position = group.versions.get(article.language)
+    def _terms(self, article: Article) -> ArticleTerms:
+        """The index terms of an article's title, tags, summary and sections (kept per article
+        of the served generation, at most ``ARTICLE_TERMS_CACHE`` of them)."""
+        terms = self._article_terms.get(article.id)
+        if terms is None:
+            if len(self._article_terms) >= ARTICLE_TERMS_CACHE:
+                self._article_terms = {}
+            terms = self._article_terms[article.id] = ArticleTerms.of(
+                article, lambda part: analyze(part, article.language))
+        return terms
+
+    def _section(self, article: Article, parsed: ParsedQuery, weights: dict[str, float],
+                 vector) -> int:
+        """The position of the section of ``article`` that a result deep-links to: the one
+        that best answers the query (``weights``: its terms in the article's language) by its
+        own heading and text (``indexer.sections``), then by its passages' closeness to the
+        query ``vector`` (None: keyword search)."""
+        terms = self._terms(article)
+        cosines = None if vector is None else \
+            self.semantic.section_cosines(vector, article.id, len(article.sections))
+        keys = [section_key(article.id, i) for i in range(len(article.sections))]
+        scores = functools.partial(self.keyword.section_scores, parsed, article.language, keys,
+                                   [t for t in weights if t not in terms.title])
+        return choose_section(terms, weights, cosines, scores)
+
+    def _hit(self, group: _Group, article: Article, parsed: ParsedQuery,
+             position: int | None = None) -> Hit:
+        """``article`` as a result, at section ``position`` (default: the group's best-ranked
+        section of that language version, else of the version that matched)."""
+        if position is None:
+            position = group.versions.get(article.language)
         if position is None:  # shown in the user's language, matched in another: same place
             position = next(iter(group.versions.values()))
         position = position if position < len(article.sections) else 0
         section = article.sections[position] if article.sections else None
         text = section.text if section and section.text else article.summary
+        highlight = parsed.highlight.get(article.language, set())
+        forms, phrases = self.keyword.word_forms[article.language], parsed.phrases.get(article.language, ())
         return Hit(
             id=article.id, slug=article.slug, language=article.language, title=article.title,
             category=article.category, summary=article.summary,
             translation_key=article.translation_key,
             anchor=section.anchor if section else "", section=section.heading if section else "",
-            snippet=snippet(text, parsed.highlight.get(article.language, set()), article.language,
-                            self.keyword.word_forms[article.language],
-                            parsed.phrases.get(article.language, ())),
+            snippet=snippet(text, highlight, article.language, forms, phrases),
+            section_html=self._marked_heading(article, position, highlight, phrases) if section else "",
             score=round(group.score, 4),
         )
+
+    def _marked_heading(self, article: Article, position: int, highlight: set[str],
+                        phrases) -> str:
+        """Section ``position``'s heading as HTML, the query's words in <mark> (no marking to
+        look for when the heading has none of the query's terms)."""
+        heading = article.sections[position].heading
+        terms = self._article_terms.get(article.id)
+        if terms is not None and not phrases and not highlight & terms.sections[position][0]:
+            return escape_text(heading)
+        return snippet(heading, highlight, article.language, self.keyword.word_forms[article.language],
+                       phrases)
 
     # --- public API --------------------------------------------------------------------------
     def search(self, query: str, *, language: str | None = None, categories=(), languages=(),
@@ -591,7 +637,12 @@ class SearchService:
             shown.append((group, article))
         start = (page - 1) * per_page
         results.total = len(shown)
-        results.hits = [self._hit(g, a, parsed) for g, a in shown[start:start + per_page]]
+        page_shown = shown[start:start + per_page]
+        vector = self.semantic.encode(text) \
+            if page_shown and mode != "keyword" and self.semantic is not None else None
+        weights = {lang: self.keyword.term_weights(parsed, lang) for lang in {a.language for _, a in page_shown}}
+        results.hits = [self._hit(g, a, parsed, self._section(a, parsed, weights[a.language], vector))
+                        for g, a in page_shown]
         results.facets = {"category": category_counts, "language": language_counts}
         results.did_you_mean = self._did_you_mean(text, parsed, language, mode, tuple(categories))
         if corrected and results.total == 0 and results.did_you_mean:

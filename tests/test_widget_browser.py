@@ -312,7 +312,7 @@ def test_keyboard_only(page, live):
     assert active(page)["cls"] == "lz-input"
     assert in_widget(page, ".lz-launcher").get_attribute("aria-expanded") == "true"
 
-    page.keyboard.type("reset password")
+    page.keyboard.type("link expired")
     results(page).first.wait_for()
     page.keyboard.press("Tab")
     focused = active(page)
@@ -320,7 +320,7 @@ def test_keyboard_only(page, live):
 
     page.keyboard.press("Enter")
     in_widget(page, ".lz-article-title").wait_for()
-    assert active(page)["text"] == "Request a reset link"     # the section the result points to
+    assert active(page)["text"] == "The link has expired"     # the section the result points to
 
     # Focus stays in the dialog: Tab cycles through it.
     for _ in range(30):
@@ -702,6 +702,9 @@ def test_opened_article_has_its_focus_in_sight_and_visible(browser, live):
     with new_page(browser, viewport={"width": 1280, "height": 560}) as page:   # a short panel
         open_widget(page, base)
         in_widget(page, ".lz-input").fill("link expired")
+        section = results(page).first.locator(".lz-hit-section")
+        section.locator("mark").first.wait_for()            # the heading marks the query's words
+        assert section.locator("mark").all_inner_texts() == ["link", "expired"]
         results(page).first.click()
         in_widget(page, ".lz-article-title").wait_for()
         focus = page.evaluate("""() => {

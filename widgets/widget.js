@@ -409,7 +409,8 @@
       };
       return h("li", null, h(url ? "a" : "button", { href: url || null, type: url ? null : "button", cls: "lz-hit", "data-id": item.id, onclick: onclick },
         h("span", { cls: "lz-hit-title" }, item.title),
-        item.section ? h("span", { cls: "lz-hit-section" }, item.section) : null,
+        item.section ? h("span", { cls: "lz-hit-section" },
+          item.section_html ? safeFragment(item.section_html, SNIPPET_TAGS) : item.section) : null,
         item.snippet ? h("span", { cls: "lz-hit-text" }, safeFragment(item.snippet, SNIPPET_TAGS))
           : item.summary ? h("span", { cls: "lz-hit-text" }, item.summary) : null));
     }));
