@@ -40,6 +40,9 @@ DEV_SETS = {
     SHARED / "stackfaq": (OFFTOPIC, CROSS / "emanual_on_stackfaq.jsonl", CROSS / "orbita_ru_on_english.jsonl"),
     SHARED / "emanual_smarttv": (OFFTOPIC, CROSS / "stackfaq_on_emanual.jsonl", CROSS / "orbita_ru_on_english.jsonl"),
     ROOT / "eval/orbita_ru": (OFFTOPIC,),
+    # the bundled knowledge base asked in English and Ukrainian (the same corpus as orbita_ru)
+    ROOT / "eval/orbita_en": (OFFTOPIC,),
+    ROOT / "eval/orbita_uk": (OFFTOPIC,),
 }
 
 

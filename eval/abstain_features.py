@@ -208,6 +208,43 @@ def _without_common_unknown(least_count: int):
     return share
 
 
+def _question_words(row: dict, present: list) -> list[tuple[str, int]]:
+    """(term, in the article) of the query's words that are words: numbers and single letters
+    ("1" in "' OR '1'='1", "x" in code) are not what a question asks about."""
+    return [(t, p) for t, p in zip(row["terms"], present) if len(t) >= 2 and not t.isdigit()]
+
+
+def _without_numbers(row, kb, present):
+    terms = _question_words(row, present)
+    return sum(p for _, p in terms) / len(terms) if terms else 0.0
+
+
+def _zipf(row: dict) -> dict[str, float]:
+    """Per query term, how common its word is in the query's language (wordfreq's Zipf scale:
+    "long" 5.8, "tell" 5.5, "password" 4.1; the word's or the term's, whichever is higher)."""
+    from wordfreq import zipf_frequency     # the `eval` extra: only this measurement needs it
+    out: dict[str, float] = {}
+    language = row["language"]
+    for word in words(row["text"]):
+        term = INDEX_TERM[language](word)
+        if term is not None:
+            out[term] = min(out.get(term, 9.0), max(zipf_frequency(word, language),
+                                                    zipf_frequency(term, language)))
+    return out
+
+
+def _generic_words_weigh_less(z0: float):
+    """Coverage where a word weighs 1 up to Zipf ``z0`` and nothing from ``z0`` + 1 (ten times
+    as common) on, in the share's numerator and denominator alike: "tell" in "tell me a joke"
+    or "long" in "how long to boil an egg" says little about what is asked."""
+    def share(row, kb, present):
+        zipf = _zipf(row)
+        weighted = [(max(0.0, min(1.0, z0 + 1 - zipf.get(t, 0.0))), p) for t, p in _question_words(row, present)]
+        total = sum(w for w, _ in weighted)
+        return sum(w * p for w, p in weighted) / total if total > 0 else 0.0
+    return share
+
+
 def _agreement(row, kb) -> float:
     """Half for the keyword top 1 in the semantic top 5, half for the reverse."""
     semantic = [key for key, _ in row["semantic"][:5]]
@@ -245,6 +282,11 @@ VARIANTS: dict[str, dict] = {
                                              for a in (0.0, 0.05, 0.1, 0.2)},
     "+ b x keyword evidence over its threshold (b)": {b: {"bonus": (lambda row, kb, b=b: b * min(
         max((row["keyword_evidence"] or 0.0) - 1.0, 0.0), 1.0))} for b in (0.0, 0.05, 0.1, 0.2)},
+    "numbers and single letters not counted as words": {"on": {"coverage": _without_numbers}},
+    "common words weigh less in the coverage (Zipf z0)":
+        {z: {"coverage": _generic_words_weigh_less(z)} for z in (9.0, 5.5, 5.0, 4.5)},
+    "or the keyword evidence reaches tk (tk)": {tk: {"bonus": (lambda row, kb, tk=tk: 10.0 if (
+        row.get("keyword_evidence") or 0.0) >= tk else 0.0)} for tk in (99.0, 1.25, 1.5, 2.0, 2.5, 3.0)},
     "hubness, probes (lambda)": {x: {"penalty": (lambda row, kb, article, x=x: x * _hub("probes")(row, kb, article))}
                                  for x in (0.0, 0.25, 0.5, 1.0)},
     "hubness, titles (lambda)": {x: {"penalty": (lambda row, kb, article, x=x: x * _hub("titles")(row, kb, article))}

@@ -21,8 +21,16 @@ from whoosh.lang.stopwords import stoplists
 
 from indexer.languages import LANGUAGES
 
-WORD_PATTERN = r"\w+"
+# A word may hold apostrophes between its letters (ASCII ' or the typographic ’; Ukrainian's ʼ
+# is a letter already): "can't", "user's", "пам'ять" are one token each, as Lucene's standard
+# tokenizer (UAX #29) keeps them. Inside the analyzers every apostrophe becomes ASCII ', the one
+# the Snowball English stemmer ("user's" -> "user") and pymorphy3's dictionaries know.
+WORD_PATTERN = r"\w+(?:['\u2019]\w+)*"
 WORD_RE = re.compile(WORD_PATTERN)
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
+# Bump when the analyzers turn some text into other index terms: an index built by another
+# version is rebuilt in full (``indexer.index``), never mixed with terms of this one.
+ANALYSIS_VERSION = 2
 WORD_CACHE_SIZE = 200_000   # analyzed words remembered per analyzer
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 UK_ONLY = set("іїєґ")
@@ -43,7 +51,18 @@ UK_STOP_WORDS = {
     "вона", "воно", "вони", "його", "її", "їх", "там", "тут", "коли", "якщо", "щоб", "який", "яка",
     "яке", "які", "можна", "треба", "є", "був", "була", "було", "бути", "під", "при", "через",
 }
-EN_STOP_WORDS = set(stoplists["en"]) | {"i", "my", "me", "do", "does", "how", "what", "why", "get"}
+EN_CLITICS = ("s", "d", "ll", "re", "ve", "m", "t")     # it's, I'd, you'll, we're, I've, I'm, can't
+
+
+def _with_contractions(stop_words: set[str]) -> set[str]:
+    """``stop_words`` and their contractions: a contraction of a stop word ("I'd", "it's",
+    "don't", "isn't") is one too, rather than leaving its clitic ("d", "s", "t") as a term."""
+    return (stop_words | {f"{word}'{clitic}" for word in stop_words for clitic in EN_CLITICS}
+            | {f"{word}n't" for word in stop_words})
+
+
+EN_STOP_WORDS = _with_contractions(
+    set(stoplists["en"]) | {"i", "my", "me", "do", "does", "how", "what", "why", "get"})
 # Latin-script tokens are treated as English in every language (stemmed as English), so English
 # stop words apply to them too; the scripts do not overlap, so no Cyrillic word is affected.
 STOP_WORDS = {
@@ -128,6 +147,18 @@ class ScriptStemFilter(Filter):
             yield token
 
 
+def normalize_apostrophes(text: str) -> str:
+    """Every apostrophe of ``text`` (’, ʼ) as ASCII '."""
+    return text.translate(APOSTROPHES)
+
+
+class ApostropheFilter(Filter):
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = normalize_apostrophes(token.text)
+            yield token
+
+
 class FoldFilter(Filter):
     def __call__(self, tokens):
         for token in tokens:
@@ -174,19 +205,20 @@ class WordCachedAnalyzer(CompositeAnalyzer):
 
 def language_analyzer(language: str):
     """The Whoosh analyzer for article text in ``language``."""
-    return WordCachedAnalyzer(RegexTokenizer(WORD_PATTERN), LowercaseFilter(),
+    return WordCachedAnalyzer(RegexTokenizer(WORD_PATTERN), LowercaseFilter(), ApostropheFilter(),
                               StopFilter(stoplist=STOP_WORDS[language], minsize=1),
                               ScriptStemFilter(STEMMERS[language]), FoldFilter())
 
 
 def plain_analyzer():
     """Lowercased, folded words with no stemming: spelling suggestions and prefix completion."""
-    return WordCachedAnalyzer(RegexTokenizer(WORD_PATTERN), LowercaseFilter(), FoldFilter())
+    return WordCachedAnalyzer(RegexTokenizer(WORD_PATTERN), LowercaseFilter(), ApostropheFilter(),
+                              FoldFilter())
 
 
 def words(text: str) -> list[str]:
-    """Lowercased word tokens of a text, in order."""
-    return re.findall(WORD_PATTERN, text.lower())
+    """Lowercased word tokens of a text, in order (apostrophes as ASCII ')."""
+    return WORD_RE.findall(normalize_apostrophes(text.lower()))
 
 
 def word_stems(text: str, language: str) -> list[tuple[str, str]]:
@@ -260,7 +292,7 @@ def message_language(text: str, stated: str, min_words: int = 3) -> str:
 
 URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
 INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
-SYMBOLS_RE = re.compile(r"[^\w\s\-'.,?!:/#+@&]")
+SYMBOLS_RE = re.compile(r"[^\w\s\-'\u2019.,?!:/#+@&]")
 MAX_QUERY_CHARS = 500
 
 

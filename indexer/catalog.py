@@ -11,23 +11,10 @@ import fnmatch
 import json
 from pathlib import Path
 
-import yaml
-
 from indexer.articles import PARSER_VERSION, Article, StoredArticle
+from indexer.articles.categories import CATEGORIES_FILE, load_categories  # noqa: F401 (re-exported)
 from indexer.articles.stored import stored_parts
 from indexer.languages import preferred
-
-CATEGORIES_FILE = "categories.yml"
-
-
-def load_categories(articles_dir: str | Path) -> dict[str, dict]:
-    """Category names per language from ``articles/categories.yml`` (missing file -> {})."""
-    path = Path(articles_dir) / CATEGORIES_FILE
-    if not path.exists():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): dict(v or {}) for k, v in data.items()}
-
 
 # Layout of catalog.json (one JSON document):
 #     {"rendered": [

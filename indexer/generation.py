@@ -12,6 +12,7 @@ Layout of the index folder::
         manifest.json    article id -> content hash, for incremental updates
         synonyms.json    synonym groups of this generation (indexer.synonyms)
         vectors.npz      section embeddings (indexer.vectors), when semantic search is on
+        analysis.json    the text analysis its terms were made by (``indexer.analysis``)
         file-stats.json  size, modification time and hash of each article file: files whose
                          size and time did not change are not even read next time
         floors.json      abstention floors calibrated on this generation, per model
@@ -57,6 +58,10 @@ class Generation:
     @property
     def synonyms(self) -> Path:
         return self.path / "synonyms.json"
+
+    @property
+    def analysis(self) -> Path:
+        return self.path / "analysis.json"
 
     @property
     def file_stats(self) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from indexer import keyword
+from indexer.analysis import ANALYSIS_VERSION
 from indexer.articles import Article, ArticleError, scan_articles
 from indexer.catalog import Catalog, load_categories
 from indexer.generation import Generation, IndexFolder, write_atomic
@@ -55,6 +56,15 @@ def _read_manifest(generation: Generation) -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def _same_analysis(generation: Generation) -> bool:
+    """Whether the generation's terms were made by this version of the analyzers (a generation
+    written before versions were recorded: no)."""
+    try:
+        return json.loads(generation.analysis.read_text(encoding="utf-8"))["version"] == ANALYSIS_VERSION
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def _read_file_stats(generation: Generation) -> dict[str, list]:
     """The previous scan's ``Scan.stats`` (a cache: {} when missing or unreadable)."""
     try:
@@ -80,6 +90,7 @@ def write_generation_files(generation: Generation, articles: list[Article], cate
     Abstention floors calibrated on the previous content are dropped (the service recalibrates)."""
     generation.floors.unlink(missing_ok=True)
     write_atomic(generation.synonyms, json.dumps(synonyms, ensure_ascii=False))
+    write_atomic(generation.analysis, json.dumps({"version": ANALYSIS_VERSION}))
     tmp = generation.catalog.with_name(generation.catalog.name + ".tmp")
     Catalog(articles, categories, files).save(tmp)
     os.replace(tmp, generation.catalog)
@@ -158,13 +169,15 @@ def build_index(articles_dir: str | Path, index_dir: str | Path, embedder=None, 
     """Index the articles under ``articles_dir``; broken articles are reported and skipped.
 
     An incremental update parses only new and changed files (and files that had errors); a
-    full rebuild parses everything, then renders and indexes in worker processes
+    full rebuild (forced, or when the served generation was analyzed by another version of
+    ``indexer.analysis``) parses everything, then renders and indexes in worker processes
     (``indexer.segments``)."""
     started = time.perf_counter()
     folder = IndexFolder(index_dir)
     folder.path.mkdir(parents=True, exist_ok=True)
     generation = folder.current()
-    full = full or generation is None or not generation.manifest.exists()
+    full = (full or generation is None or not generation.manifest.exists()
+            or not _same_analysis(generation))
     scan = (scan_articles(articles_dir, render=False) if full else
             scan_articles(articles_dir, _reusable_articles(generation), _read_file_stats(generation)))
     articles = scan.articles

@@ -31,6 +31,7 @@ from indexer.synonyms import SynonymExpander
 
 TEXT_FIELDS = ("title", "heading", "tags", "body")
 SHORT_FIELDS = ("title", "heading")
+SECTION_FIELDS = ("heading", "body")   # the fields in which an article's sections differ
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,32 @@ class KeywordRanker:
         found = sum(any(self.postings.occurs(f"{name}_{language}", term, docs)
                         for name in TEXT_FIELDS) for term in terms)
         return found / len(terms)
+
+    def term_weights(self, parsed: ParsedQuery, lang: str) -> dict[str, float]:
+        """The query's terms in ``lang`` with their weight: the query's boost (a typed word
+        counts more than a correction or a synonym) times the term's idf in that language's
+        text fields (Whoosh's BM25 idf, of the field where the term is most common)."""
+        postings, size = self.postings, self.postings.size or 1
+        weights = {}
+        for term in parsed.terms.get(lang, ()):
+            df = max(postings.document_frequency(f"{name}_{lang}", term) for name in TEXT_FIELDS)
+            boost = (parsed.query or {}).get((f"body_{lang}", term), 0.0)
+            weights[term] = boost * float(np.log(size / (df + 1)) + 1)
+        return weights
+
+    def section_scores(self, parsed: ParsedQuery, lang: str, keys: list[str],
+                       terms: Iterable[str]) -> list[float]:
+        """The BM25 score of ``terms`` (of the query, in ``lang``) on each section's heading
+        and text (the fields in which an article's sections differ), per key of ``keys``."""
+        numbers = self.postings.doc_numbers
+        docs = np.array([numbers.get(key, -1) for key in keys], dtype=np.int64)
+        scores = np.zeros(len(keys))
+        for term in terms:
+            for name in SECTION_FIELDS:
+                boost = (parsed.query or {}).get((f"{name}_{lang}", term), 0.0)
+                if boost:
+                    scores += boost * self.postings.weights(f"{name}_{lang}", term, docs)
+        return scores.tolist()
 
     def rank(self, q: TermBoosts | None, limit: int, categories=()) -> list[tuple[str, float]]:
         """Top sections as (section key, score), best first; only public articles."""

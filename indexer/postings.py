@@ -283,6 +283,12 @@ class Postings:
     def has_term(self, field: str, term: str) -> bool:
         return term in self.fields[field].rows
 
+    def document_frequency(self, field: str, term: str) -> int:
+        """How many documents have ``term`` in ``field``."""
+        scored = self.fields[field]
+        row = scored.rows.get(term)
+        return 0 if row is None else int(scored.postings.starts[row + 1] - scored.postings.starts[row])
+
     @functools.cached_property
     def doc_numbers(self) -> dict[str, int]:
         """The live document of each key (an updated section's old document is deleted, not
@@ -299,6 +305,24 @@ class Postings:
         found = postings.docs[postings.starts[row]:postings.starts[row + 1]]   # ascending
         at = np.minimum(np.searchsorted(found, docs), len(found) - 1)
         return bool(len(found) and (found[at] == docs).any())
+
+    def weights(self, field: str, term: str, docs: np.ndarray) -> np.ndarray:
+        """The BM25F weight of ``term`` in ``field`` of each of ``docs`` (0 where it does not
+        occur, and for a document number of -1)."""
+        out = np.zeros(len(docs))
+        scored = self.fields[field]
+        row = scored.rows.get(term)
+        if row is None or not len(docs):
+            return out
+        postings = scored.postings
+        start, end = postings.starts[row], postings.starts[row + 1]
+        found = postings.docs[start:end]   # ascending
+        if not len(found):
+            return out
+        at = np.minimum(np.searchsorted(found, docs), len(found) - 1)
+        hit = found[at] == docs
+        out[hit] = postings.values[start:end][at[hit]]
+        return out
 
     def terms_with_prefix(self, field: str, prefix: str) -> list[str]:
         terms = self.fields[field].postings.terms
@@ -364,24 +388,29 @@ def prefix_range(words: list[str], prefix: str) -> tuple[int, int]:
 
 
 def levenshtein(word: str, codes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Edit distance from ``word`` to each candidate (rows of code points, zero-padded).
+    """Edit distance from ``word`` to each candidate (rows of code points, zero-padded), with a
+    swap of two adjacent letters as one edit ("refnud" -> "refund"; the optimal string
+    alignment distance): the commonest typing slip costs what a wrong letter does.
 
     The dynamic programme runs one row per letter of ``word`` for all candidates at once; the
     insertions along a row are a running minimum (``d[j] = j + min(e[k] - k for k <= j)``).
     """
     count, width = codes.shape
     steps = np.arange(width + 1)
-    row = np.broadcast_to(steps, (count, width + 1))
+    before = row = np.broadcast_to(steps, (count, width + 1))
     for i, char in enumerate(word, 1):
         best = np.minimum(row[:, :-1] + (codes != ord(char)), row[:, 1:] + 1)
+        if i > 1 and width > 1:
+            swapped = (codes[:, :-1] == ord(char)) & (codes[:, 1:] == ord(word[i - 2]))
+            best[:, 1:] = np.where(swapped, np.minimum(best[:, 1:], before[:, :-2] + 1), best[:, 1:])
         edges = np.concatenate((np.full((count, 1), i), best), axis=1)
-        row = np.minimum.accumulate(edges - steps, axis=1) + steps
+        before, row = row, np.minimum.accumulate(edges - steps, axis=1) + steps
     return row[np.arange(count), lengths]
 
 
 class Speller:
-    """The closest word of the knowledge base to a misspelt one, as Whoosh's corrector chose:
-    same first letters, within ``maxdist`` edits, the most frequent (then alphabetical)."""
+    """The closest word of the knowledge base to a misspelt one: same first letters, the fewest
+    edits within ``maxdist``, then the most frequent (then alphabetical)."""
 
     def __init__(self, words: list[str], freqs: np.ndarray):
         keep = [i for i, word in enumerate(words) if len(word) <= MAX_WORD]
@@ -411,5 +440,8 @@ class Speller:
         if not len(near):
             return None
         distances = levenshtein(word, self.codes[near, :len(word) + maxdist], self.lengths[near])
-        close = near[distances <= maxdist]
-        return self.words[close[np.argmax(self.freqs[close])]] if len(close) else None
+        within = distances <= maxdist
+        if not within.any():
+            return None
+        close = near[distances == distances[within].min()]
+        return self.words[close[np.argmax(self.freqs[close])]]

@@ -35,16 +35,15 @@ ALLOWED_ATTRIBUTES = {
     "a": {"href"},
     "img": {"src", "alt", "width", "height"},
     "code": {"class"},
-    "td": {"align", "style"},
-    "th": {"align", "style"},
+    "td": {"align"},     # table column alignment: an attribute, not an inline style, which the
+    "th": {"align"},     # pages' CSP (style-src 'self') would refuse
 }
 
 
 def sanitize_html(html: str) -> str:
     """Allow-list sanitizer for every HTML we render (articles, snippets, ticket text)."""
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer",
-                     filter_style_properties={"text-align"})   # table alignment, no overlays
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
 
 
 def html_to_text(html: str) -> str:
@@ -103,9 +102,15 @@ def _markdown(text: str) -> str:
     """Markdown -> HTML (not sanitized) with one reused parser per thread."""
     md = getattr(_local, "md", None)
     if md is None:
-        md = _local.md = markdown.Markdown(extensions=EXTENSIONS,
-                                           extension_configs={"toc": {"slugify": slugify_unicode}})
-    return md.reset().convert(text)
+        md = _local.md = markdown.Markdown(
+            extensions=EXTENSIONS,
+            extension_configs={"toc": {"slugify": slugify_unicode},
+                               "tables": {"use_align_attribute": True}})
+    try:
+        return md.reset().convert(text)
+    except BaseException:
+        _local.md = None        # a parser that stopped half-way (RecursionError) is not reused
+        raise
 
 
 def _heading_text(heading: str) -> str:

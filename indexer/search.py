@@ -14,37 +14,71 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from indexer.analysis import LANGUAGES, clean_query, detect_language
+from indexer.analysis import LANGUAGES, clean_query, detect_language, word_stems
 from indexer.articles import Article
 from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVIDENCE_THRESHOLD,
                                 KEYWORD_EVIDENCE_WEIGHT, TAIL_RATIO, Floors,
                                 answered, asks_something, calibrate, cut_tail, domain_evidence,
                                 has_real_words, title_sample)
 from indexer.catalog import Catalog
-from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, section_key,
-                             snippet)
+from indexer.keyword import (KeywordRanker, KeywordWeights, ParsedQuery, analyze, escape_text,
+                             section_key, snippet)
 from indexer.fusion import article_of, best_by_article, closeness, fuse, minmax
 from indexer.generation import Generation, IndexFolder, current_generation
+from indexer.sections import ArticleTerms, choose_section
 from indexer.vectors import SemanticRanker
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0     # how often an unreadable index is tried again
+ARTICLE_TERMS_CACHE = 4096   # articles whose section terms a service keeps (per generation)
 
 MODES = ("keyword", "semantic", "hybrid")
 # "did you mean" only when the corrections multiply the best keyword score at least this much
 CORRECTION_GAIN = 1.5
+# a suggestion whose title (or heading) has fewer of the typed words than the best-matching
+# suggestion's must score at least this share of the best score (else it is padding: a word
+# matched somewhere in a body, or only the word being typed)
+SUGGEST_TAIL_RATIO = 0.25
 
 
 def _typed_count(parsed: ParsedQuery, language: str) -> int:
     """How many analysed words the query as typed has (at least 1): a typo's correction or a
     synonym is another way to say a word, not one more word the score is shared by."""
     return max(1, len(parsed.typed.get(language, ())))
+
+
+class _Typed:
+    """The words of a search-as-you-type box: the finished ones compared by stem, the last one
+    (being typed) as the beginning of a word."""
+
+    def __init__(self, text: str, language: str):
+        self.language = language
+        typed = word_stems(text, language)
+        self.stems = [stem for _, stem in typed[:-1]]
+        self.last = typed[-1] if typed else ("", "")
+
+    def matched(self, text: str) -> int:
+        """How many of the typed words ``text`` has."""
+        found = word_stems(text, self.language)
+        stems = {stem for _, stem in found}
+        word, stem = self.last
+        last = bool(word) and any(w.startswith(word) or s == stem for w, s in found)
+        return sum(stem in stems for stem in self.stems) + last
+
+    def aim(self, hit: Hit, article: Article) -> tuple[int, Hit]:
+        """(typed words matched, the hit) pointing at the article's top, or at the heading that
+        has more of the typed words than the title."""
+        in_title = self.matched(article.title)
+        in_heading = self.matched(hit.section) if hit.section else 0
+        if in_heading > in_title:
+            return in_heading, hit
+        return in_title, replace(hit, anchor="", section="")
 
 
 class SearchUnavailable(RuntimeError):
@@ -85,6 +119,7 @@ class Hit:
     anchor: str           # best section's anchor; "" = top of the article
     section: str          # best section's heading; "" = the introduction
     snippet: str          # HTML: escaped text, matched words in <mark>
+    section_html: str     # HTML: the heading escaped, matched words (an error code) in <mark>
     score: float
 
     def to_dict(self) -> dict:
@@ -157,6 +192,7 @@ class SearchService:
         self.semantic = None
         self.vector_articles = 0
         self.floors = Floors()                # abstention floors of the served generation
+        self._article_terms: dict[str, ArticleTerms] = {}   # of the served catalog's articles
         self._cached_search = self._new_cache()
         self.generation: str | None = None   # the generation served
         self.problem: str | None = None      # why it is not the current one, or none is
@@ -229,6 +265,7 @@ class SearchService:
             return False
         self.catalog = catalog
         self._public = _PublicArticles(self.catalog)
+        self._article_terms = {}
         # a search running in another thread may still use the previous ranker: close it one
         # reload later, never under a running search (whoosh would raise ReaderClosed)
         if self._retired is not None:
@@ -483,23 +520,64 @@ class SearchService:
                 return versions[lang]
         return None
 
-    def _hit(self, group: _Group, article: Article, parsed: ParsedQuery) -> Hit:
-        position = group.versions.get(article.language)
+    def _terms(self, article: Article) -> ArticleTerms:
+        """The index terms of an article's title, tags, summary and sections (kept per article
+        of the served generation, at most ``ARTICLE_TERMS_CACHE`` of them)."""
+        terms = self._article_terms.get(article.id)
+        if terms is None:
+            if len(self._article_terms) >= ARTICLE_TERMS_CACHE:
+                self._article_terms = {}
+            terms = self._article_terms[article.id] = ArticleTerms.of(
+                article, lambda part: analyze(part, article.language))
+        return terms
+
+    def _section(self, article: Article, parsed: ParsedQuery, weights: dict[str, float],
+                 vector) -> int:
+        """The position of the section of ``article`` that a result deep-links to: the one
+        that best answers the query (``weights``: its terms in the article's language) by its
+        own heading and text (``indexer.sections``), then by its passages' closeness to the
+        query ``vector`` (None: keyword search)."""
+        terms = self._terms(article)
+        cosines = None if vector is None else \
+            self.semantic.section_cosines(vector, article.id, len(article.sections))
+        keys = [section_key(article.id, i) for i in range(len(article.sections))]
+        scores = functools.partial(self.keyword.section_scores, parsed, article.language, keys,
+                                   [t for t in weights if t not in terms.title])
+        return choose_section(terms, weights, cosines, scores)
+
+    def _hit(self, group: _Group, article: Article, parsed: ParsedQuery,
+             position: int | None = None) -> Hit:
+        """``article`` as a result, at section ``position`` (default: the group's best-ranked
+        section of that language version, else of the version that matched)."""
+        if position is None:
+            position = group.versions.get(article.language)
         if position is None:  # shown in the user's language, matched in another: same place
             position = next(iter(group.versions.values()))
         position = position if position < len(article.sections) else 0
         section = article.sections[position] if article.sections else None
         text = section.text if section and section.text else article.summary
+        highlight = parsed.highlight.get(article.language, set())
+        forms, phrases = self.keyword.word_forms[article.language], parsed.phrases.get(article.language, ())
         return Hit(
             id=article.id, slug=article.slug, language=article.language, title=article.title,
             category=article.category, summary=article.summary,
             translation_key=article.translation_key,
             anchor=section.anchor if section else "", section=section.heading if section else "",
-            snippet=snippet(text, parsed.highlight.get(article.language, set()), article.language,
-                            self.keyword.word_forms[article.language],
-                            parsed.phrases.get(article.language, ())),
+            snippet=snippet(text, highlight, article.language, forms, phrases),
+            section_html=self._marked_heading(article, position, highlight, phrases) if section else "",
             score=round(group.score, 4),
         )
+
+    def _marked_heading(self, article: Article, position: int, highlight: set[str],
+                        phrases) -> str:
+        """Section ``position``'s heading as HTML, the query's words in <mark> (no marking to
+        look for when the heading has none of the query's terms)."""
+        heading = article.sections[position].heading
+        terms = self._article_terms.get(article.id)
+        if terms is not None and not phrases and not highlight & terms.sections[position][0]:
+            return escape_text(heading)
+        return snippet(heading, highlight, article.language, self.keyword.word_forms[article.language],
+                       phrases)
 
     # --- public API --------------------------------------------------------------------------
     def search(self, query: str, *, language: str | None = None, categories=(), languages=(),
@@ -559,7 +637,12 @@ class SearchService:
             shown.append((group, article))
         start = (page - 1) * per_page
         results.total = len(shown)
-        results.hits = [self._hit(g, a, parsed) for g, a in shown[start:start + per_page]]
+        page_shown = shown[start:start + per_page]
+        vector = self.semantic.encode(text) \
+            if page_shown and mode != "keyword" and self.semantic is not None else None
+        weights = {lang: self.keyword.term_weights(parsed, lang) for lang in {a.language for _, a in page_shown}}
+        results.hits = [self._hit(g, a, parsed, self._section(a, parsed, weights[a.language], vector))
+                        for g, a in page_shown]
         results.facets = {"category": category_counts, "language": language_counts}
         results.did_you_mean = self._did_you_mean(text, parsed, language, mode, tuple(categories))
         if corrected and results.total == 0 and results.did_you_mean:
@@ -608,15 +691,25 @@ class SearchService:
             return self._suggest(prefix, language=language, limit=limit, categories=categories)
 
     def _suggest(self, prefix: str, *, language, limit, categories) -> list[Hit]:
+        """Articles whose title (or, when it says what was typed better, a heading: then the
+        suggestion deep-links to it) completes what was typed; those matching the typed words
+        in a title or heading first, and no padding with weak body-text matches."""
         text = clean_query(prefix)
         if not text:
             return []
         language = language if language in LANGUAGES else detect_language(text)
         parsed = self.keyword.parse(text, language)
         q = self.keyword.completion_query(text, language, parsed)
-        hits = []
-        for group in self._group(self.keyword.rank(q, limit * 6, tuple(categories)), language)[:limit]:
+        typed = _Typed(text, language)
+        suggestions = []
+        for group in self._group(self.keyword.rank(q, limit * 6, tuple(categories)), language):
             article = self._display_version(group, language, self._public_versions(group))
             if article is not None:
-                hits.append(self._hit(group, article, parsed))
-        return hits
+                suggestions.append(typed.aim(self._hit(group, article, parsed), article))
+        if not suggestions:
+            return []
+        least = max(hit.score for _, hit in suggestions) * SUGGEST_TAIL_RATIO
+        suggestions.sort(key=lambda pair: -pair[0])      # stable: by score within a match count
+        most = suggestions[0][0]
+        return [hit for matched, hit in suggestions
+                if (matched and matched == most) or hit.score >= least][:limit]

@@ -138,6 +138,28 @@ class SemanticRanker:
             raise RuntimeError(f"vectors were made by {self.store.model}, not {embedder.name}: "
                                "run `kb index --full`")
         self.encode = QueryCache(embedder, **({"size": query_cache_size} if query_cache_size is not None else {}))
+        self._rows: dict[str, np.ndarray] | None = None   # article id -> its rows, built on first use
+
+    def _article_rows(self, article_id: str) -> np.ndarray:
+        """The store's rows of one article, in the order ``article_chunks`` made them (the title
+        row first): ``update_vectors`` keeps an article's rows in that order."""
+        if self._rows is None:   # (a race builds it twice)
+            order = np.argsort(self.store.articles, kind="stable")
+            owners, starts = np.unique(self.store.articles[order], return_index=True)
+            self._rows = dict(zip(owners.tolist(), np.split(order, starts[1:])))
+        return self._rows.get(article_id, np.array([], dtype=int))
+
+    def section_cosines(self, vector: np.ndarray, article_id: str, sections: int) -> list[float]:
+        """Per section of one article (``sections`` of them), the cosine of its passage closest
+        to the query ``vector`` (``encode``); the title row (title and summary) counts for the
+        article, not for its introduction. 0.0 for a section without vectors."""
+        rows = self._article_rows(article_id)[1:]
+        best = [0.0] * sections
+        for key, score in zip(self.store.keys[rows].tolist(), (self.store.vectors[rows] @ vector).tolist()):
+            position = int(key.rpartition("#")[2])
+            if position < sections and score > best[position]:
+                best[position] = score
+        return best
 
     def rank(self, text: str, limit: int, allowed: Callable[[str], bool] | None = None,
              use_cache: bool = True) -> list[tuple[str, float]]:

@@ -29,11 +29,18 @@ def _unicode_lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 @event.listens_for(Engine, "connect")
-def _sqlite_unicode_lower(dbapi_connection, _record) -> None:
-    """SQLite's ``lower()`` folds ASCII only; make it Python's (as PostgreSQL's is), so a
-    case-insensitive search finds "Оплата" for "оплата"."""
+def _sqlite_connection(dbapi_connection, _record) -> None:
+    """An embedded database is shared by the server's worker processes and its background
+    jobs: a writer waits up to ``SQLITE_BUSY_TIMEOUT_MS`` for another's transaction instead of
+    failing with "database is locked" after the driver's 5 s on a busy machine. SQLite's
+    ``lower()`` folds ASCII only; make it Python's (as PostgreSQL's is), so a case-insensitive
+    search finds "Оплата" for "оплата"."""
     if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 

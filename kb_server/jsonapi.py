@@ -31,8 +31,11 @@ class APIError(Exception):
         self.field = field      # the input at fault, so a form can point at it
 
 
-def error_response(message: str, status: int, field: str | None = None):
-    response = jsonify({"error": message, "status": status, **({"field": field} if field else {})})
+def error_response(error: str, status: int, field: str | None = None, **extra):
+    """``{"error": error, "status": status}`` (and ``field``, and any ``extra`` keys) as the
+    response, with that status."""
+    response = jsonify({"error": error, "status": status, **({"field": field} if field else {}),
+                        **extra})
     response.status_code = status
     return response
 

@@ -314,7 +314,7 @@ PUBLIC_OPERATIONS: dict[str, dict[str, dict]] = {
 
 _HIT = {"type": "object", "required": ["id", "language", "slug", "title", "url"], "properties": {
     "id": TEXT, "language": TEXT, "slug": TEXT, "title": TEXT, "url": TEXT, "anchor": TEXT,
-    "section": TEXT, "snippet": TEXT, "summary": TEXT, "category": TEXT, "translation_key": TEXT,
+    "section": TEXT, "section_html": TEXT, "snippet": TEXT, "summary": TEXT, "category": TEXT, "translation_key": TEXT,
     "score": {"type": "number"}}}
 _CARD = {"type": "object", "required": ["id", "language", "slug", "title"], "properties": {
     "id": TEXT, "language": TEXT, "slug": TEXT, "title": TEXT, "summary": TEXT, "url": TEXT,

@@ -33,6 +33,7 @@ from huey.exceptions import RetryTask
 from sqlalchemy import or_, select
 
 from kb_server import audit, jobs
+from kb_server.console.strings import SaidError
 from kb_server.extensions import db
 from kb_server.models import Ticket, utcnow
 from kb_server.models.integrations import WEBHOOK_EVENTS, Webhook, WebhookDelivery
@@ -49,8 +50,8 @@ LOG_KEPT = 20               # attempts kept per delivery
 AUDITED = ("url", "events", "description", "active")
 
 
-class WebhookError(Exception):
-    """Bad endpoint settings (the message says which)."""
+class WebhookError(SaidError, ValueError):
+    """Bad endpoint settings (the ``Said`` message says which)."""
 
 
 # --- signing -----------------------------------------------------------------------------------
@@ -171,11 +172,11 @@ def _finish(row: WebhookDelivery, state: str, status: int | None, error: str) ->
 # --- endpoints (admins) ------------------------------------------------------------------------
 def _check_url(url: object) -> str:
     if not isinstance(url, str) or not url.strip():
-        raise WebhookError("'url' is required")
+        raise WebhookError("err_required", name="url")
     url = url.strip()
     parts = urlsplit(url)
     if len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookError(f"'url' must be an http(s) URL of at most {MAX_URL} characters")
+        raise WebhookError("err_webhook_url", limit=MAX_URL)
     return url
 
 
@@ -183,22 +184,22 @@ def _check_events(events: object) -> list[str]:
     if isinstance(events, str):
         events = [events]
     if not isinstance(events, (list, tuple)) or not events:
-        raise WebhookError(f"'events' must list some of {', '.join(WEBHOOK_EVENTS)}")
+        raise WebhookError("err_webhook_events", events=", ".join(WEBHOOK_EVENTS))
     unknown = [e for e in events if e not in WEBHOOK_EVENTS]
     if unknown:
-        raise WebhookError(f"unknown events {unknown!r}: use {', '.join(WEBHOOK_EVENTS)}")
+        raise WebhookError("err_webhook_unknown_events", unknown=unknown, events=", ".join(WEBHOOK_EVENTS))
     return [e for e in WEBHOOK_EVENTS if e in events]
 
 
 def _check_secret(secret: object) -> str:
     if not isinstance(secret, str) or not MIN_SECRET <= len(secret.strip()) <= MAX_SECRET:
-        raise WebhookError(f"'secret' must have {MIN_SECRET} to {MAX_SECRET} characters")
+        raise WebhookError("err_webhook_secret", least=MIN_SECRET, most=MAX_SECRET)
     return secret.strip()
 
 
 def _check_text(value: object, name: str, limit: int) -> str:
     if not isinstance(value, str) or len(value) > limit:
-        raise WebhookError(f"'{name}' must be text of at most {limit} characters")
+        raise WebhookError("err_webhook_text", name=name, limit=limit)
     return value.strip()
 
 
@@ -217,7 +218,7 @@ def save(actor, fields: Mapping, hook: Webhook | None = None) -> tuple[Webhook, 
         hook.description = _check_text(fields["description"], "description", MAX_DESCRIPTION)
     if fields.get("active") is not None:
         if not isinstance(fields["active"], bool):
-            raise WebhookError("'active' must be true or false")
+            raise WebhookError("err_webhook_active")
         hook.active = fields["active"]
     generated = None
     if fields.get("secret"):

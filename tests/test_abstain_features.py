@@ -53,3 +53,38 @@ def test_variants_change_one_part(features):
     # a hub (closer to the probes than the median article) is lowered
     hub = features._hub("probes")
     assert features.evidence_of(_row(), KB, candidates="semantic", penalty=hub) < plain
+
+
+def test_numbers_and_single_letters_are_not_words_of_the_question(features):
+    # "' OR '1'='1": its only terms are a number, which the article has: no words, no coverage
+    sql = _row(text="' OR '1'='1", terms=["1", "1"], words={"en/a": [1, 1], "en/b": [1, 1]})
+    assert features.evidence_of(sql, KB, candidates="semantic", coverage=features._without_numbers) == \
+        pytest.approx(FLOORS.semantic_evidence(0.92, 0.0))
+    assert features.evidence_of(_row(), KB, candidates="semantic", coverage=features._without_numbers) == \
+        features.evidence_of(_row(), KB, candidates="semantic")
+
+
+def test_common_words_weigh_less_in_the_coverage(features):
+    pytest.importorskip("wordfreq", reason="the eval extra: pip install -e '.[eval]'")
+    # "tell" (Zipf 5.5) in the article covers half of "tell me a joke" as words go, nothing here
+    joke = _row(text="tell me a joke", terms=["tell", "joke"], words={"en/a": [1, 0], "en/b": [1, 0]},
+                language="en")
+    share = features._generic_words_weigh_less(4.5)
+    assert share(joke, KB, [1, 0]) == 0.0
+    assert share(joke, KB, [0, 1]) == 1.0
+    assert features._generic_words_weigh_less(9.0)(joke, KB, [1, 0]) == 0.5   # every word alike
+    reset = _row(text="reset password", terms=["reset", "password"], language="en")
+    assert share(reset, KB, [1, 1]) == 1.0
+
+
+def test_the_keyword_evidence_can_answer_on_its_own(features):
+    rescue = features.VARIANTS["or the keyword evidence reaches tk (tk)"]
+    plain = features.evidence_of(_row(), KB)
+    assert features.evidence_of(_row(), KB, **rescue[1.25]) > plain + 5      # 1.5 >= 1.25
+    assert features.evidence_of(_row(), KB, **rescue[2.0]) == pytest.approx(plain)
+
+
+def test_every_dev_set_is_measured(features):
+    # the bundled knowledge base asked in Russian, English and Ukrainian, and the two big sets
+    assert {path.name for path in features.DEV_SETS} == {"stackfaq", "emanual_smarttv", "orbita_ru",
+                                                "orbita_en", "orbita_uk"}

@@ -7,7 +7,7 @@ import pytest
 from whoosh.analysis import CompositeAnalyzer
 
 from indexer.analysis import (MAX_QUERY_CHARS, clean_query, detect_language, english_count,
-                              fold, in_dictionary, language_analyzer, plain_analyzer)
+                              fold, in_dictionary, language_analyzer, plain_analyzer, words)
 
 
 def analyze(text: str, language: str) -> list[str]:
@@ -200,6 +200,39 @@ def test_detect_language_without_words_returns_default(text):
     assert detect_language(text, default="xx") == "en"
 
 
+# --- apostrophes -------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["I'd", "I’d", "can't", "can’t", "don't", "isn't", "it's",
+                                  "you'll", "we're", "I've", "I'm", "what's"])
+def test_a_contraction_of_stop_words_leaves_no_clitic_term(text):
+    for language in ("en", "ru", "uk"):
+        assert analyze(text, language) == []
+
+
+@pytest.mark.parametrize("text, terms", [
+    ("I'd export my user's invoices", ["export", "user", "invoic"]),
+    ("the users’ passwords", ["user", "password"]),
+    ("it won't start", ["won't", "start"]),
+    ("o'clock", ["o'clock"]),
+])
+def test_english_words_with_apostrophes_stay_whole_and_lose_the_possessive(text, terms):
+    assert analyze(text, "en") == terms
+
+
+@pytest.mark.parametrize("spelling", ["пам'ять", "пам’ять", "памʼять"])
+def test_ukrainian_apostrophe_words_stay_whole_in_any_apostrophe(spelling):
+    assert analyze(f"Не вистачає {spelling} комп'ютера", "uk") == ["вистачати", "пам'ять", "комп'ютер"]
+    assert analyze(spelling, "ru") == analyze("пам'ять", "ru")
+
+
+def test_quotes_around_words_are_no_apostrophes():
+    assert analyze("'export' ’data’", "en") == ["export", "data"]
+    assert words("I can’t — ‘export’") == ["i", "can't", "export"]
+
+
+def test_plain_analyzer_keeps_apostrophe_words_whole():
+    assert [t.text for t in plain_analyzer()("Can’t пам’ять")] == ["can't", "пам'ять"]
+
+
 # --- query cleaning ----------------------------------------------------------------------------
 def test_clean_query_removes_urls_invisible_characters_and_emoji():
     dirty = "reset\u200b password 🙏 https://example.com/login?x=1 www.example.com  error 410"
@@ -208,6 +241,7 @@ def test_clean_query_removes_urls_invisible_characters_and_emoji():
 
 def test_clean_query_keeps_words_numbers_and_error_codes():
     assert clean_query("Error E-4012: can't sync #42 (iOS)?") == "Error E-4012: can't sync #42 iOS ?"
+    assert clean_query("I can’t sync") == "I can’t sync"
 
 
 def test_clean_query_is_bounded():

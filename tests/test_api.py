@@ -26,14 +26,18 @@ def billing_site(app):
 
 # --- search ----------------------------------------------------------------------------------
 def test_search_finds_the_reset_password_article_at_its_best_section(client):
-    data = get_json(client, "/api/v1/search?q=reset+password&lang=en")
+    data = get_json(client, "/api/v1/search?q=request+a+reset+link&lang=en")
     first = data["hits"][0]
     assert first["id"] == "en/reset-password"
     assert first["section"] == "Request a reset link"
+    assert first["section_html"] == "<mark>Request</mark> a <mark>reset</mark> <mark>link</mark>"
     assert first["url"] == "http://localhost/a/en/reset-password#request-a-reset-link"
     assert "<mark>" in first["snippet"]
-    assert data["query"] == "reset password"
+    assert data["query"] == "request a reset link"
     assert data["language"] == "en"
+    # the article's title in other words: the whole article answers it, from the top
+    first = get_json(client, "/api/v1/search?q=reset+password&lang=en")["hits"][0]
+    assert (first["url"], first["section"]) == ("http://localhost/a/en/reset-password", "")
 
 
 def test_search_corrects_a_russian_typo(client):

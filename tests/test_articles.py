@@ -120,7 +120,7 @@ def test_non_utf8_file_is_reported(tmp_path):
     write_article(tmp_path, "en", "ok", "OK", "Body")
     articles, errors = load_articles(tmp_path)
     assert [a.id for a in articles] == ["en/ok"]
-    assert str(errors[0]) == "en/latin1.md:1: file is not valid UTF-8"
+    assert str(errors[0]) == "en/latin1.md:2: file is not valid UTF-8"   # the line with the byte
 
 
 def test_byte_order_mark_and_crlf_are_accepted(tmp_path):
@@ -158,14 +158,18 @@ def test_defaults():
     assert article.tags == [] and article.urls == [] and article.summary == ""
 
 
-def test_single_tag_string_becomes_a_list():
-    article = parse_article("---\ntitle: T\ntags: billing\n---\nB\n", "en/t.md", "en")
-    assert article.tags == ["billing"]
+def test_a_tag_string_is_an_error_that_shows_the_list_to_write():
+    with pytest.raises(ArticleError) as caught:
+        parse_article("---\ntitle: T\ntags: billing\n---\nB\n", "en/t.md", "en")
+    assert str(caught.value) == "en/t.md:3: 'tags' must be a list of strings: write tags: [billing]"
 
 
-def test_front_matter_language_beats_folder():
-    article = parse_article("---\ntitle: T\nlanguage: ru\n---\nB\n", "en/t.md", "en")
-    assert article.id == "ru/t"
+def test_a_language_other_than_the_folders_is_an_error():
+    with pytest.raises(ArticleError) as caught:
+        parse_article("---\ntitle: T\nlanguage: ru\n---\nB\n", "en/t.md", "en")
+    assert (caught.value.line, caught.value.message) == (
+        3, "language 'ru' in the folder en/: move the file to ru/ or fix the language")
+    assert parse_article("---\ntitle: T\nlanguage: ru\n---\nB\n", "misc/t.md").id == "ru/t"
 
 
 @pytest.mark.parametrize("meta, public", [

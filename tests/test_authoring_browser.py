@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from authoring_helpers import article_path, cheap_passwords  # noqa: F401
 from kb_server.extensions import db
 from kb_server.models import KbArticle
 from staff_helpers import PASSWORD, add_staff
-from browser_helpers import browser  # noqa: F401  (a fixture)
+from browser_helpers import browser, serving  # noqa: F401  (a fixture)
 from test_widget_browser import in_widget, open_widget
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -49,12 +47,8 @@ def live_server(app):
     with app.app_context():
         add_staff("writer@example.com", "editor")
         add_staff("reviewer@example.com", "editor")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serving(app) as base:
+        yield base
 
 
 def log_in(browser, base: str, email: str, locale: str = "en-US"):

@@ -33,14 +33,14 @@ def test_check_broken_articles_exits_1_with_file_line_messages(runner):
     assert errors["en/dup.md"][0] == 3 and "duplicate slug 'good'" in errors["en/dup.md"][1]
     assert errors["en/bad-slug.md"][0] == 4 and "invalid slug" in errors["en/bad-slug.md"][1]
     assert errors["en/bad-tags.md"][0] == 5 and "'tags' must be a list" in errors["en/bad-tags.md"][1]
-    assert "1 articles ok, 6 with errors" in result.stdout
+    assert "1 article ok, 6 files with errors, 0 warnings" in result.stdout
 
 
 def test_check_good_articles_exits_0(runner):
     result = runner.invoke(main, ["check", str(FIXTURE_KB)])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    assert "9 articles ok, 0 with errors" in result.stdout
+    assert "9 articles ok, 0 files with errors, 0 warnings" in result.stdout
 
 
 def test_check_defaults_to_configured_articles(runner, articles_dir):
@@ -58,7 +58,7 @@ def test_check_one_broken_file_among_good_ones(runner, tmp_path):
     result = runner.invoke(main, ["check", str(kb)])
     assert result.exit_code == 1
     assert list(error_lines(result)) == ["en/bad-yaml.md"]
-    assert "9 articles ok, 1 with errors" in result.stdout
+    assert "9 articles ok, 1 file with errors, 0 warnings" in result.stdout
 
 
 def test_check_a_missing_path_is_an_error(runner, tmp_path):
@@ -70,14 +70,14 @@ def test_check_a_missing_path_is_an_error(runner, tmp_path):
 def test_check_one_file(runner, tmp_path):
     result = runner.invoke(main, ["check", str(FIXTURE_KB / "ru" / "reset-password.md")])
     assert result.exit_code == 0, result.output
-    assert "1 articles ok, 0 with errors" in result.stdout
+    assert "1 article ok, 0 files with errors, 0 warnings" in result.stdout
     broken = tmp_path / "ru" / "oops.md"
     broken.parent.mkdir()
     broken.write_text("---\ntitle: Oops\nlanguage: fr\n---\nx\n", encoding="utf-8")
     result = runner.invoke(main, ["check", str(broken)])
     assert result.exit_code == 1
     assert error_lines(result) == {str(broken): (3, "unknown language 'fr': expected one of en, ru, uk")}
-    assert "0 articles ok, 1 with errors" in result.stdout
+    assert "0 articles ok, 1 file with errors" in result.stdout
 
 
 def test_serve_on_a_busy_port_says_so_in_one_line(runner):

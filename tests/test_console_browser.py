@@ -8,11 +8,9 @@ import datetime as dt
 import email
 import email.policy
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from kb_server.extensions import db
 from kb_server.models import Ticket, utcnow
@@ -20,7 +18,7 @@ from kb_server.tickets import sla, sla_watch
 from mail_helpers import relay  # noqa: F401  (a fixture)
 from staff_helpers import PASSWORD, add_staff
 from tickets_helpers import post, search
-from browser_helpers import browser  # noqa: F401  (a fixture)
+from browser_helpers import browser, live_server  # noqa: F401  (fixtures)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -28,16 +26,6 @@ expect = playwright_api.expect
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 768}
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 def contact(client, session: str, message: str) -> str:

@@ -172,7 +172,7 @@ def test_moved_file_keeps_its_article_with_the_new_path(kb, index_dir, parses, t
 def test_broken_file_is_reported_on_every_run(kb, index_dir, parses):
     (kb / "en" / "broken.md").write_text("---\ntitle: [oops\n---\nBody\n", encoding="utf-8")
     (kb / "en" / "latin1.md").write_bytes("---\ntitle: Caf\xe9\n---\n".encode("latin-1"))
-    expected = [("en/broken.md", 2), ("en/latin1.md", 1)]
+    expected = [("en/broken.md", 2), ("en/latin1.md", 2)]   # the line of the byte
     assert [(e.path, e.line) for e in build_index(kb, index_dir).errors] == expected
     for _ in range(2):
         parses.clear()
@@ -182,7 +182,7 @@ def test_broken_file_is_reported_on_every_run(kb, index_dir, parses):
         assert not report.changed
     (kb / "en" / "broken.md").write_text("---\ntitle: Fixed\n---\nBody\n", encoding="utf-8")
     report = build_index(kb, index_dir)
-    assert [(e.path, e.line) for e in report.errors] == [("en/latin1.md", 1)]
+    assert [(e.path, e.line) for e in report.errors] == [("en/latin1.md", 2)]
     assert report.added == ["en/broken"]
 
 
@@ -373,6 +373,22 @@ def test_another_parser_version_is_parsed_again(kb, index_dir, parses, monkeypat
     monkeypatch.setattr(catalog_module, "PARSER_VERSION", catalog_module.PARSER_VERSION + 1)
     report = build_index(kb, index_dir)
     assert len(parses) == 9 and not report.changed
+
+
+def test_an_index_analyzed_by_another_version_is_rebuilt_in_full(kb, index_dir, monkeypatch):
+    import indexer.index as index_module
+    build_index(kb, index_dir)
+    assert not build_index(kb, index_dir).full
+    monkeypatch.setattr(index_module, "ANALYSIS_VERSION", index_module.ANALYSIS_VERSION + 1)
+    report = build_index(kb, index_dir)
+    assert report.full and not build_index(kb, index_dir).full
+
+
+def test_an_index_from_before_analysis_versions_is_rebuilt_in_full(kb, index_dir):
+    build_index(kb, index_dir)
+    current_generation(index_dir).analysis.unlink()
+    report = build_index(kb, index_dir)
+    assert report.full and current_generation(index_dir).analysis.exists()
 
 
 def test_unreadable_catalog_means_parsing_everything(kb, index_dir, parses):

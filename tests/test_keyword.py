@@ -246,6 +246,41 @@ def test_suggest_limit_and_empty(service):
     assert len(service.suggest("set", limit=1)) == 1
 
 
+@pytest.fixture(scope="module")
+def suggest_kb(tmp_path_factory):
+    """Articles whose headings and bodies share the words of other titles (as the bundled ones)."""
+    root = tmp_path_factory.mktemp("suggest")
+    write_article(root / "kb", "en", "slack", "Connect Slack to Orbita",
+                  "Post updates to Slack.\n\n## Connect Slack\nOpen Integrations and click Connect."
+                  "\n\n## Disconnect Slack\nClick Disconnect to remove the Slack app.")
+    write_article(root / "kb", "en", "two-factor", "Turn on two-factor authentication",
+                  "Codes from an app.\n\n## Set up an authenticator app\nScan the code."
+                  "\n\n## Turn off two-factor authentication\nOpen Security and turn it off.")
+    write_article(root / "kb", "en", "slow", "Orbita is slow",
+                  "Two things to try first.\n\n## Clear the cache\nThe browser may use two old files.")
+    write_article(root / "kb", "en", "mobile", "Install the mobile app",
+                  "## Sign in\nUse the two-step code if you have one.")
+    return build_service(root / "kb", root / "index")
+
+
+def sections(hits) -> list[tuple[str, str]]:
+    return [(hit.id, hit.anchor) for hit in hits]
+
+
+def test_suggestions_are_articles_deep_linked_only_when_a_heading_says_it_better(suggest_kb):
+    # "slack" is in the title and in a heading: the article, not its "Disconnect Slack" steps
+    assert sections(suggest_kb.suggest("slack")) == [("en/slack", "")]
+    assert sections(suggest_kb.suggest("two fac")) == [("en/two-factor", "")]
+    assert sections(suggest_kb.suggest("disconnect sl"))[0] == ("en/slack", "disconnect-slack")
+    assert suggest_kb.suggest("disconnect sl")[0].section == "Disconnect Slack"
+
+
+def test_suggestions_are_not_padded_with_body_text_matches(suggest_kb):
+    # "two" is in the other articles' text only: they are not what was asked for
+    assert ids(suggest_kb.suggest("two fac")) == ["en/two-factor"]
+    assert ids(suggest_kb.suggest("two")) == ["en/two-factor"]
+
+
 def test_suggest_never_returns_internal_or_draft(service):
     assert service.suggest("refu") == []
     assert service.suggest("draf") == []

@@ -32,6 +32,8 @@ def service(tmp_path_factory):
     incremental updates: three segments, deleted documents in the first."""
     root = tmp_path_factory.mktemp("kb")
     kb = copy_fixture_kb(root / "articles")
+    with (kb / "categories.yml").open("a", encoding="utf-8") as categories:
+        categories.write("widget:\n  order: 3\n  en: Widget\n")    # (an article's category is one of these)
     for n in range(150):
         write_article(kb, "en", f"widget-{n:03d}", f"Widget guide {n}",
                       f"Change the widget colors and reset the password, part {n}. " * (1 + n % 4),
@@ -202,27 +204,36 @@ def test_concurrent_searches_match_serial_results(service):
 
 # --- spelling -------------------------------------------------------------------------------------
 def reference_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
-    return row[-1]
+    """The textbook optimal string alignment distance (Levenshtein + adjacent swaps)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
 
 
 def test_levenshtein_matches_the_textbook_algorithm():
     rng = random.Random(7)
     candidates = ["".join(rng.choice("abcé") for _ in range(rng.randint(0, 9))) for _ in range(300)]
     speller = Speller(sorted(candidates), np.ones(len(candidates)))
-    for word in ["", "a", "abc", "cabbage", "ééab", "bacabcab"]:
+    for word in ["", "a", "abc", "cabbage", "ééab", "bacabcab", "bcaacb"]:
         got = levenshtein(word, speller.codes, speller.lengths)
         assert got.tolist() == [reference_distance(word, c) for c in speller.words], word
 
 
-def test_speller_prefers_frequent_words_within_distance():
+def test_a_swap_of_adjacent_letters_is_one_edit():
+    speller = Speller(["receive", "refund", "reform"], np.array([1.0, 1.0, 1.0]))
+    assert speller.suggest("refnud", 1) == "refund"
+    assert speller.suggest("recieve", 1) == "receive"
+
+
+def test_speller_prefers_the_closest_then_the_most_frequent_word():
     speller = Speller(["paper", "passport", "password", "pastword", "possword"], np.array([9, 1, 5, 2, 50.0]))
     assert speller.suggest("pasword", 1) == "password"       # pastword is as close, rarer
-    assert speller.suggest("pasword", 2) == "possword"       # within 2 edits: the most frequent
+    assert speller.suggest("pasword", 2) == "password"       # possword is more frequent, farther
+    assert speller.suggest("paswrd", 2) == "password"        # 2 edits from both: the more frequent
     assert speller.suggest("asword", 2) is None              # the first letter must match
     assert speller.suggest("pxxxxxxx", 2) is None
     assert speller.suggest("p" * 40, 2) is None

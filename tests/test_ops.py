@@ -76,3 +76,13 @@ def test_metrics_are_for_loopback_or_the_token(tmp_path, template):
     assert locked.get("/metrics", environ_base=LOOPBACK).status_code == 403
     assert locked.get("/metrics", environ_base=outside,
                       headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_an_embedded_database_writer_waits_for_another_instead_of_failing(app):
+    # the server's workers and background jobs share the SQLite file: "database is locked"
+    # after the driver's 5 s was a failed contact on a busy machine
+    from sqlalchemy import text
+
+    from kb_server.extensions import SQLITE_BUSY_TIMEOUT_MS, db
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS >= 30_000

@@ -56,7 +56,7 @@ def test_hit_fields(service):
     hit = service.search("password").hits[0]
     data = hit.to_dict()
     assert set(data) == {"id", "slug", "language", "title", "category", "summary", "translation_key",
-                         "anchor", "section", "snippet", "score"}
+                         "anchor", "section", "section_html", "snippet", "score"}
     assert (hit.slug, hit.language, hit.title, hit.category) == \
         ("reset-password", "en", "Reset your password", "account")
     assert hit.summary == "Set a new password when you forgot the old one."

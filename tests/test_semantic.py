@@ -427,7 +427,7 @@ def bundled_hybrid(tmp_path_factory, e5_embedder):
 
 
 @pytest.mark.parametrize("typed, corrected, slug", [
-    ("pasword", "password", "reset-password"), ("invoise", "invoices", "download-invoices"),
+    ("pasword", "password", "reset-password"), ("invoise", "invoice", "download-invoices"),
     ("пороль", "пароль", "reset-password")])
 def test_a_typo_nothing_answers_as_typed_shows_its_corrections_results(bundled_hybrid, typed,
                                                                        corrected, slug):

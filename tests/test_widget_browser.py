@@ -21,7 +21,7 @@ from kb_server.models import Event, Site
 from conftest import make_app
 from staff_helpers import STAFF_ADMIN, add_staff
 from tickets_helpers import database_down
-from browser_helpers import browser  # noqa: F401  (a fixture)
+from browser_helpers import browser, prepare_like_kb_serve, ring_contrast  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,7 @@ def live(tmp_path_factory):
     holder["app"] = make_app(tmp, DEMO_SITE_ORIGINS=[base])
     with holder["app"].app_context():
         add_staff(STAFF_ADMIN, "admin", token="test-token")     # reads the ticket back
+    prepare_like_kb_serve(holder["app"])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield holder["app"], base
@@ -194,6 +195,33 @@ def test_search_read_feedback_and_contact_support(page, live):
     assert "en/reset-password" in context
 
 
+CONTACT = {"en": ("Contact support", "Name (optional)"),
+           "ru": ("Написать в поддержку", "Имя (необязательно)"),
+           "uk": ("Написати в підтримку", "Ім'я (необов'язково)")}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "uk"])
+def test_contact_support_is_at_hand_before_any_search_and_beside_an_article(page, live, lang):
+    _, base = live
+    contact, name = CONTACT[lang]
+    open_widget(page, base, f"/demo?lang={lang}")
+    link = in_widget(page, f".lz-body .lz-link:text-is('{contact}')")
+    link.wait_for()                                         # the first panel, below the suggestions
+    assert "lz-btn" not in link.get_attribute("class")      # a quiet link, not a button to press
+    link.click()
+    assert in_widget(page, "label[for=lz-c-name]").inner_text() == name
+    in_widget(page, ".lz-form .lz-btn-2").click()          # Cancel: back to the first panel
+    page.evaluate("Linezero.search('password')")
+    in_widget(page, ".lz-count").wait_for()
+    in_widget(page, ".lz-hit").first.click()
+    in_widget(page, ".lz-article-title").wait_for()
+    title = in_widget(page, ".lz-article-title").inner_text()
+    in_widget(page, f".lz-contact .lz-link:text-is('{contact}')").click()    # beside the article
+    in_widget(page, "#lz-c-message").wait_for()
+    in_widget(page, ".lz-back").click()                     # back to the article it came from
+    assert in_widget(page, ".lz-article-title").inner_text() == title
+
+
 # --- isolation from the host page ----------------------------------------------------------------
 
 HOST_STYLE_PROBE = """() => {
@@ -215,7 +243,7 @@ def test_a_contact_kept_while_the_database_is_down_says_so_in_the_users_language
     _, base = live
     open_widget(page, base, "/demo?lang=ru")
     in_widget(page, ".lz-input").type("qqxzz wvkkj", delay=10)
-    in_widget(page, "button:has-text('Написать в поддержку')").click()
+    in_widget(page, ".lz-more button:has-text('Написать в поддержку')").click()    # after no results
     in_widget(page, "#lz-c-email").fill("ada@orbita.example")
     in_widget(page, "#lz-c-message").fill("Экспорт не работает.")
     with page.expect_response("**/api/v1/contact") as answer:
@@ -284,7 +312,7 @@ def test_keyboard_only(page, live):
     assert active(page)["cls"] == "lz-input"
     assert in_widget(page, ".lz-launcher").get_attribute("aria-expanded") == "true"
 
-    page.keyboard.type("reset password")
+    page.keyboard.type("link expired")
     results(page).first.wait_for()
     page.keyboard.press("Tab")
     focused = active(page)
@@ -292,7 +320,7 @@ def test_keyboard_only(page, live):
 
     page.keyboard.press("Enter")
     in_widget(page, ".lz-article-title").wait_for()
-    assert active(page)["text"] == "Request a reset link"     # the section the result points to
+    assert active(page)["text"] == "The link has expired"     # the section the result points to
 
     # Focus stays in the dialog: Tab cycles through it.
     for _ in range(30):
@@ -545,6 +573,8 @@ HOST_PAGES = {
              + EMBED,
              {"Content-Security-Policy": "default-src 'self'; script-src 'self' {base}; "
                                          "style-src 'self'; connect-src {base}"}),
+    "/dark": ("<!doctype html><html lang='en'><title>Dark</title><body style='background:#0d1117;"
+              "color:#e6edf3'><h1>Dark product</h1><a href='/dark'>Home</a>" + EMBED, {}),
     # A long unbreakable line makes the page wider than a phone's screen.
     "/wide": ("<!doctype html><html lang='en'><meta name='viewport' content='width=device-width, "
               "initial-scale=1'><title>Wide</title><h1>Wide product</h1><pre>" + "x" * 110
@@ -650,11 +680,31 @@ def test_typing_in_the_widget_over_a_bootstrap_modal(page, host):
     results(page).first.wait_for()
 
 
+def test_focus_rings_stand_out_on_a_dark_host_page_and_in_the_panel(page, host):
+    page.goto(host + "/dark")
+    page.wait_for_function("window.Linezero && window.Linezero.version")
+    for _ in range(10):                                     # Tab to the launcher
+        page.keyboard.press("Tab")
+        if active(page)["cls"] == "lz-launcher":
+            break
+    launcher = in_widget(page, ".lz-launcher")
+    assert ring_contrast(launcher, (13, 17, 23)) >= 3       # WCAG 1.4.11 on the #0d1117 page
+    assert ring_contrast(launcher, (255, 255, 255)) >= 3    # and on a light one
+    page.keyboard.press("Enter")
+    page.keyboard.type("invoice")
+    results(page).first.wait_for()
+    page.keyboard.press("Tab")
+    assert ring_contrast(in_widget(page, ".lz-hit").first, (255, 255, 255)) >= 3   # the white panel
+
+
 def test_opened_article_has_its_focus_in_sight_and_visible(browser, live):
     _, base = live
     with new_page(browser, viewport={"width": 1280, "height": 560}) as page:   # a short panel
         open_widget(page, base)
         in_widget(page, ".lz-input").fill("link expired")
+        section = results(page).first.locator(".lz-hit-section")
+        section.locator("mark").first.wait_for()            # the heading marks the query's words
+        assert section.locator("mark").all_inner_texts() == ["link", "expired"]
         results(page).first.click()
         in_widget(page, ".lz-article-title").wait_for()
         focus = page.evaluate("""() => {

@@ -58,7 +58,7 @@
       reason_not_solved: "It didn't solve my problem", reason_other: "Something else",
       comment: "Tell us more (optional)", send: "Send", sending: "Sending…", cancel: "Cancel",
       thanks: "Thank you for your feedback!", stillNeedHelp: "Still need help?",
-      contact: "Contact support", name: "Name", email: "Email", message: "Message",
+      contact: "Contact support", name: "Name (optional)", email: "Email", message: "Message",
       emailInvalid: "Enter a valid email address.", messageRequired: "Write a message.",
       sendError: "Could not send. Please try again.", tooMany: "Too many requests. Please wait a minute.",
       sentTitle: "Request sent", sent: "Your reference number:",
@@ -78,7 +78,7 @@
       reason_not_solved: "Не решило мою проблему", reason_other: "Другое",
       comment: "Расскажите подробнее (необязательно)", send: "Отправить", sending: "Отправка…", cancel: "Отмена",
       thanks: "Спасибо за отзыв!", stillNeedHelp: "Нужна помощь?",
-      contact: "Написать в поддержку", name: "Имя", email: "Эл. почта", message: "Сообщение",
+      contact: "Написать в поддержку", name: "Имя (необязательно)", email: "Эл. почта", message: "Сообщение",
       emailInvalid: "Введите правильный адрес почты.", messageRequired: "Напишите сообщение.",
       sendError: "Не удалось отправить. Попробуйте ещё раз.", tooMany: "Слишком много запросов. Подождите минуту.",
       sentTitle: "Запрос отправлен", sent: "Номер вашего обращения:",
@@ -98,7 +98,7 @@
       reason_not_solved: "Не вирішило мою проблему", reason_other: "Інше",
       comment: "Розкажіть докладніше (необов'язково)", send: "Надіслати", sending: "Надсилання…", cancel: "Скасувати",
       thanks: "Дякуємо за відгук!", stillNeedHelp: "Потрібна допомога?",
-      contact: "Написати в підтримку", name: "Ім'я", email: "Ел. пошта", message: "Повідомлення",
+      contact: "Написати в підтримку", name: "Ім'я (необов'язково)", email: "Ел. пошта", message: "Повідомлення",
       emailInvalid: "Введіть правильну адресу пошти.", messageRequired: "Напишіть повідомлення.",
       sendError: "Не вдалося надіслати. Спробуйте ще раз.", tooMany: "Забагато запитів. Зачекайте хвилину.",
       sentTitle: "Запит надіслано", sent: "Номер вашого звернення:",
@@ -138,6 +138,7 @@
     presets: [],          // Linezero.suggest(...)
     user: { email: "", name: "" },
     returnTo: "",         // id of the result to focus when going back from an article
+    from: "",             // the view the contact form was opened from
   };
   var els = {};           // elements of the shell (see mount)
   var handlers = {};      // Linezero.on(...) subscribers, by event name
@@ -408,7 +409,8 @@
       };
       return h("li", null, h(url ? "a" : "button", { href: url || null, type: url ? null : "button", cls: "lz-hit", "data-id": item.id, onclick: onclick },
         h("span", { cls: "lz-hit-title" }, item.title),
-        item.section ? h("span", { cls: "lz-hit-section" }, item.section) : null,
+        item.section ? h("span", { cls: "lz-hit-section" },
+          item.section_html ? safeFragment(item.section_html, SNIPPET_TAGS) : item.section) : null,
         item.snippet ? h("span", { cls: "lz-hit-text" }, safeFragment(item.snippet, SNIPPET_TAGS))
           : item.summary ? h("span", { cls: "lz-hit-text" }, item.summary) : null));
     }));
@@ -418,7 +420,8 @@
     state.view = "home";
     var items = state.home || [];
     show(items.length ? [h("h3", { cls: "lz-h" }, t("suggested")), articleList(t("suggested"), items)]
-                      : h("p", { cls: "lz-muted" }, state.home ? t("hint") : t("loading")));
+                      : h("p", { cls: "lz-muted" }, state.home ? t("hint") : t("loading")),
+      h("p", { cls: "lz-muted lz-contact" }, contactLink()));
   }
 
   function renderResults() {
@@ -433,6 +436,11 @@
       contactPrompt());
   }
 
+  /** The quiet way to a person, always at hand (the prompt after a miss is the loud one). */
+  function contactLink() {
+    return h("button", { type: "button", cls: "lz-link", onclick: showContact }, t("contact"));
+  }
+
   function contactPrompt() {
     return h("div", { cls: "lz-more" }, h("p", null, t("stillNeedHelp")),
       h("button", { type: "button", cls: "lz-btn lz-btn-2", onclick: showContact }, t("contact")));
@@ -442,8 +450,10 @@
     return h("button", { type: "button", cls: "lz-back", onclick: goBack }, "‹ " + t("back"));
   }
 
-  /** Back to the results (or the suggestions), focusing the article we came from. */
+  /** Back to the article the contact form was opened from, or to the results (or the
+   *  suggestions), focusing the article we came from. */
   function goBack() {
+    if (state.view === "contact" && state.from === "article") { renderArticle(state.article, ""); return; }
     if (state.query && state.results) renderResults();
     else renderHome();
     var from = state.returnTo && els.body.querySelector('[data-id="' + CSS.escape(state.returnTo) + '"]');
@@ -487,7 +497,8 @@
     var content = h("div", { cls: "lz-article", onclick: onArticleClick }, safeFragment(article.html, ARTICLE_TAGS));
     var url = article.url && safeUrl(article.url);
     show(backButton(), title, content,
-      url ? h("p", { cls: "lz-muted" }, h("a", { href: url, target: "_blank", rel: "noopener" }, t("openFull") + " ↗")) : null,
+      h("p", { cls: "lz-muted lz-contact" },
+        url ? [h("a", { href: url, target: "_blank", rel: "noopener" }, t("openFull") + " ↗"), " · "] : null, contactLink()),
       feedbackBlock(article));
     if (!showSection(anchor)) title.focus();
   }
@@ -568,6 +579,8 @@
 
   function showContact() {
     flushSearchLog();
+    cancelSearch(); // a search answer arriving now must not replace the form
+    state.from = state.view;
     state.view = "contact";
     var form = h("form", { cls: "lz-form", novalidate: true, onsubmit: submitContact },
       h("h3", { cls: "lz-h", tabindex: "-1" }, t("contact")),
@@ -829,8 +842,9 @@
     "button,input,textarea{font:inherit;color:inherit;margin:0}",
     "button{cursor:pointer}",
     // Focus moved by script (article title or section, thanks, sent) shows too, even after a click.
-    ":focus-visible,[tabindex='-1']:focus{outline:2px solid var(--c);outline-offset:2px}",
-    "[tabindex='-1']:focus{outline-offset:4px;border-radius:4px}",
+    // Two tones (a dark ring between light halos) stand out on any page, panel or brand color.
+    ".lz :focus-visible,.lz [tabindex='-1']:focus{outline:2px solid #1d2430;outline-offset:2px;box-shadow:0 0 0 6px #fff}",
+    "[tabindex='-1']:focus{border-radius:4px}",
     ".lz-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     ".lz-launcher,.lz-panel{position:absolute;pointer-events:auto}",
     ".lz-launcher{bottom:20px;right:20px;display:flex;align-items:center;gap:8px;height:48px;padding:0 20px 0 16px;",
@@ -845,7 +859,6 @@
     ".lz-open .lz-launcher{display:none}}",
     "@media print{.lz{display:none}}",
     ".lz-head{display:flex;justify-content:space-between;align-items:flex-start;gap:8px;padding:16px 16px 10px;background:var(--c);color:var(--ct)}",
-    ".lz-head :focus-visible,.lz-search :focus-visible{outline-color:var(--ct)}",
     ".lz-title{margin:0;font-size:18px;font-weight:650;line-height:1.3}",
     ".lz-site{margin:2px 0 0;font-size:13px;opacity:.85}",
     ".lz-close{display:flex;padding:4px;border:0;border-radius:8px;background:none;color:inherit}",
@@ -867,7 +880,7 @@
     "mark{background:#ffe58f;color:inherit;border-radius:2px;padding:0 1px}",
     ".lz-link{padding:0;border:0;background:none;color:var(--c);text-decoration:underline}",
     ".lz-back{position:sticky;z-index:1;top:-14px;display:block;width:calc(100% + 32px);margin:-14px -16px 6px;padding:10px 16px 8px;border:0;background:#fff;text-align:left;color:var(--c);font-weight:600}",
-    ".lz-back:focus-visible{outline-offset:-3px}",
+    ".lz .lz-back:focus-visible{outline-offset:-4px;box-shadow:inset 0 0 0 6px #fff}",
     ".lz-btn{padding:8px 16px;border:1px solid var(--c);border-radius:10px;background:var(--c);color:var(--ct);font-weight:600}",
     ".lz-btn-2{background:#fff;color:#1d2430;border-color:#c8ced8}",
     ".lz-btn:disabled{opacity:.6;cursor:default}",
@@ -884,7 +897,8 @@
     ".lz-article code{padding:1px 4px;border-radius:4px;background:#f1f4f9;font:13px ui-monospace,Menlo,Consolas,monospace}",
     ".lz-article pre{padding:10px;overflow-x:auto;border-radius:8px;background:#f1f4f9}",
     ".lz-article pre code{padding:0}",
-    ".lz-article table{border-collapse:collapse;display:block;overflow-x:auto}",
+    // a table keeps its words whole and scrolls sideways (not "Unlim|ited" in a narrow panel)
+    ".lz-article table{border-collapse:collapse;display:block;overflow-x:auto;overflow-wrap:normal}",
     ".lz-article td,.lz-article th{padding:4px 8px;border:1px solid #e3e7ee}",
     ".lz-article blockquote{padding-left:12px;border-left:3px solid #e3e7ee;color:#3b4350}",
     ".lz-target{margin-left:-6px;margin-right:-6px;padding:2px 6px;background:#fff6d6;border-radius:4px}",

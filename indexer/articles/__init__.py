@@ -3,7 +3,10 @@
 =============  =============================================================================
 ``article``    the model: ``Article`` (and its ``Section`` list), ``ArticleError``
 ``stored``     the stored form: ``StoredArticle``, an article read back from a catalog row
-``parser``     one file's text -> ``Article`` or ``ArticleError`` (file:line: message)
+``parser``     one file's text -> ``Article`` (with its ``ArticleWarning`` list) or
+               ``ArticleError`` (file:line: message; every error of the file)
+``categories`` ``categories.yml``: the categories an article may name, the default one
+``links``      relative links and images of article files -> URLs; ``kb check``'s link check
 ``scan``       a folder -> articles and errors (``scan_articles``, ``load_articles``; one file:
                ``load_article_file``), reusing
                unchanged files' articles and stats

@@ -1,6 +1,7 @@
 """The article model: one article in one language, parsed, rendered and split into sections."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 
@@ -12,14 +13,41 @@ VISIBILITIES = ("public", "internal")
 
 @dataclass
 class ArticleError(Exception):
-    """A problem in one article file, pointing at the line to fix."""
+    """A problem in one article file, pointing at the line to fix (and at the front-matter
+    ``field`` with its ``value``, when one field is at fault: the editor says it in the UI's
+    language); ``more``: the file's other errors, ``warnings`` its warnings (the parser reports
+    everything of a file at once)."""
+
+    path: str
+    line: int
+    message: str
+    field: str = ""
+    value: str = ""
+    # (``dataclasses.field``: ``field`` is the attribute above in this class body)
+    more: list["ArticleError"] = dataclasses.field(default_factory=list, compare=False, repr=False)
+    warnings: list["ArticleWarning"] = dataclasses.field(default_factory=list, compare=False,
+                                                         repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+    @property
+    def every(self) -> list["ArticleError"]:
+        """This error and the file's other errors, in line order."""
+        return [self, *self.more]
+
+
+@dataclass
+class ArticleWarning:
+    """Something to fix in an article file that does not stop it from being published (an
+    unknown front matter key, a link to a missing article)."""
 
     path: str
     line: int
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: warning: {self.message}"
 
 
 @dataclass
@@ -42,6 +70,9 @@ class Article:
     html: str = ""
     toc: list[dict] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    # what the parser found worth fixing that does not stop the article (``kb check`` prints it)
+    warnings: list[ArticleWarning] = field(default_factory=list, repr=False, compare=False)
+    body_line: int = field(default=1, repr=False, compare=False)   # the body's first line in the file
     # content hash stored with an article loaded without its body (from a catalog)
     stored_hash: str = field(default="", init=False, repr=False, compare=False)
 

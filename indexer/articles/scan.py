@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.articles.article import Article, ArticleError
+from indexer.articles.article import Article, ArticleError, ArticleWarning
+from indexer.articles.categories import load_categories
 from indexer.articles.parser import FRONT_MATTER_RE, line_of_key, parse_article
 from indexer.languages import LANGUAGES
 
@@ -42,6 +43,26 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
+def parse_file(relative: str, data: bytes, categories: Mapping[str, dict] | None = None,
+               render: bool = True, folder: str | None = None) -> Article:
+    """An article file's bytes parsed as every reader of the articles folder parses them (a file
+    in a language folder, by default the top-level folder of ``relative``, is in that
+    language); ``ArticleError`` otherwise, every error of the file in its ``more``."""
+    folder = relative.split("/", 1)[0] if folder is None else folder
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError as exc:
+        raise ArticleError(relative, data.count(b"\n", 0, exc.start) + 1,
+                           "file is not valid UTF-8") from None
+    return parse_article(text, relative, default_language=folder if folder in LANGUAGES else None,
+                         render=render, categories=categories)
+
+
+def slug_line(data: bytes) -> int:
+    """The line of ``slug:`` in a parsed article file's front matter."""
+    return line_of_key(FRONT_MATTER_RE.match(_decode(data)).group(1), "slug")
+
+
 def read_file(path: str) -> bytes:
     with open(path, "rb") as file:
         return file.read()
@@ -57,7 +78,8 @@ class Scan:
     """What ``scan_articles`` found: good articles, errors, and the raw hash of each good file."""
 
     articles: list[Article] = field(default_factory=list)
-    errors: list[ArticleError] = field(default_factory=list)
+    errors: list[ArticleError] = field(default_factory=list)      # every error of every file
+    warnings: list[ArticleWarning] = field(default_factory=list)  # of the files parsed here
     files: dict[str, tuple[str, str]] = field(default_factory=dict)   # path -> (file hash, article id)
     parsed: list[str] = field(default_factory=list)                    # paths parsed (not reused)
     stats: dict[str, list] = field(default_factory=dict)               # path -> [size, mtime_ns, file hash]
@@ -78,7 +100,8 @@ def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | N
     reuse, stats = reuse or {}, stats or {}
     scan = Scan()
     settled_before = time.time_ns() - RACY_WINDOW_NS
-    parsed: list[tuple[Article, str, str | None]] = []   # (article, file hash, text if read)
+    categories = load_categories(root)
+    parsed: list[tuple[Article, str]] = []   # (article, file hash)
     for rel in article_files(root):
         path = os.path.join(root, rel)
         status = os.stat(path)
@@ -94,53 +117,47 @@ def scan_articles(root: str | Path, reuse: Mapping[str, tuple[str, Article]] | N
             scan.stats[rel] = [*stamp, digest]
         known = reuse.get(rel)
         if known is not None and known[0] == digest and known[1].path == rel:
-            parsed.append((known[1], digest, None))
+            parsed.append((known[1], digest))
             continue
         scan.parsed.append(rel)
-        folder = rel.split("/", 1)[0]
         try:
-            text = _decode(read_file(path) if data is None else data)
-            article = parse_article(text, rel, default_language=folder if folder in LANGUAGES else None,
-                                    render=render)
+            article = parse_file(rel, read_file(path) if data is None else data, categories, render)
         except ArticleError as exc:
-            scan.errors.append(exc)
+            scan.errors.extend(exc.every)
+            scan.warnings.extend(exc.warnings)
             continue
-        except UnicodeDecodeError:
-            scan.errors.append(ArticleError(rel, 1, "file is not valid UTF-8"))
-            continue
-        parsed.append((article, digest, text))
+        scan.warnings.extend(article.warnings)
+        parsed.append((article, digest))
     owner: dict[str, str] = {}
-    for article, _, _ in parsed:
+    for article, _ in parsed:
         if article.id not in owner or Path(article.path).stem == article.slug != Path(owner[article.id]).stem:
             owner[article.id] = article.path
-    for article, digest, text in parsed:
+    for article, digest in parsed:
         if owner[article.id] != article.path:
-            if text is None:
-                text = _decode((root / article.path).read_bytes())
             scan.errors.append(ArticleError(
-                article.path, line_of_key(FRONT_MATTER_RE.match(text).group(1), "slug"),
+                article.path, slug_line((root / article.path).read_bytes()),
                 f"duplicate slug {article.slug!r} in language {article.language!r} "
                 f"(already used by {owner[article.id]})"))
             continue
         scan.articles.append(article)
         scan.files[article.path] = (digest, article.id)
-    scan.errors.sort(key=lambda e: e.path)
+    scan.errors.sort(key=lambda e: (e.path, e.line))
+    scan.warnings.sort(key=lambda w: (w.path, w.line))
     return scan
 
 
-def load_article_file(path: str | Path) -> tuple[list[Article], list[ArticleError]]:
+def load_article_file(path: str | Path) -> Scan:
     """One article file parsed as ``load_articles`` parses it (a file in a language folder
-    defaults to that language), errors named by ``path`` as given."""
+    is in that language, its category one of the folder's ``categories.yml``), problems named
+    by ``path`` as given."""
     path = Path(path)
-    folder = path.parent.name
+    root = path.parent.parent if path.parent.name in LANGUAGES else path.parent
     try:
-        text = _decode(read_file(str(path)))
-        article = parse_article(text, str(path), default_language=folder if folder in LANGUAGES else None)
+        article = parse_file(str(path), read_file(str(path)), load_categories(root),
+                             folder=path.parent.name)
     except ArticleError as exc:
-        return [], [exc]
-    except UnicodeDecodeError:
-        return [], [ArticleError(str(path), 1, "file is not valid UTF-8")]
-    return [article], []
+        return Scan(errors=exc.every, warnings=exc.warnings)
+    return Scan(articles=[article], warnings=article.warnings)
 
 
 def load_articles(root: str | Path) -> tuple[list[Article], list[ArticleError]]:

@@ -22,6 +22,7 @@ from kb_server.analytics import links, metrics, rollup
 from kb_server.analytics.today import live_groups
 from kb_server.analytics import tickets as ticket_metrics
 from kb_server.console import detail
+from kb_server.console.strings import SaidError
 from kb_server.extensions import db
 from kb_server.models import (AnalyticsArticleDay, AnalyticsDay, AnalyticsQueryDay, AuditEntry,
                               Event, Ticket, TicketArticle, TicketMessage, utcnow)
@@ -40,8 +41,8 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
 
 
-class FilterError(ValueError):
-    """A filter that cannot be used (the message names the parameter)."""
+class FilterError(SaidError, ValueError):
+    """A filter that cannot be used (the ``Said`` message names the parameter)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _date(args: Mapping, name: str, default: dt.date) -> dt.date:
 
 
 def _bad_date(name: str):
-    raise FilterError(f"'{name}' must be a date YYYY-MM-DD")
+    raise FilterError("err_filter_date", name=name)
 
 
 def parse_filters(args: Mapping, today: dt.date | None = None) -> Filters:
@@ -103,18 +104,18 @@ def parse_filters(args: Mapping, today: dt.date | None = None) -> Filters:
     end = _date(args, "to", today)
     start = _date(args, "from", end - dt.timedelta(days=DEFAULT_DAYS - 1))
     if start > end:
-        raise FilterError("'from' must not be after 'to'")
+        raise FilterError("err_filter_order")
     if (end - start).days >= MAX_DAYS:
-        raise FilterError(f"the range may span at most {MAX_DAYS} days")
+        raise FilterError("err_filter_span", days=MAX_DAYS)
     site = (args.get("site") or "").strip() or None
     if site is not None and site != "-" and not KEY_RE.match(site):
-        raise FilterError("'site' must be a site key")
+        raise FilterError("err_filter_site")
     language = (args.get("language") or "").strip().lower() or None
     if language is not None and not LANGUAGE_RE.match(language):
-        raise FilterError("'language' must be a language code such as en, ru or uk")
+        raise FilterError("err_filter_language")
     channel = (args.get("channel") or "").strip() or None
     if channel is not None and channel not in CHANNELS:
-        raise FilterError(f"'channel' must be one of {', '.join(CHANNELS)}")
+        raise FilterError("err_filter_channel", channels=", ".join(CHANNELS))
     return Filters(start, end, "" if site == "-" else site, language, channel)
 
 
@@ -126,7 +127,7 @@ def parse_zone(name: str | None) -> ZoneInfo:
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise FilterError(f"'tz' must be a time zone such as Europe/Berlin, not {name[:64]!r}") from None
+        raise FilterError("err_filter_tz", name=name[:64]) from None
 
 
 # --- event numbers -----------------------------------------------------------------------------
@@ -293,7 +294,7 @@ def summary(filters: Filters, numbers: EventNumbers | None = None) -> dict:
 def heatmap(filters: Filters, zone: ZoneInfo, metric: str = "searches") -> list[list[int]]:
     """7 x 24 counts (Monday first, hours of ``zone``) of intents, contacts or tickets."""
     if metric not in HEATMAP_METRICS:
-        raise FilterError(f"'metric' must be one of {', '.join(HEATMAP_METRICS)}")
+        raise FilterError("err_filter_metric", metrics=", ".join(HEATMAP_METRICS))
     if metric == "searches":
         return metrics.heatmap(event_numbers(filters).quarter_pairs(), zone)
     start, end = filters.bounds

@@ -11,7 +11,8 @@ import yaml
 
 from indexer.articles import Article, ArticleError, parse_article
 from indexer.articles.article import VISIBILITIES
-from indexer.catalog import load_categories
+from indexer.articles.categories import first_category, load_categories
+from kb_server.console.strings import STRINGS, SaidError
 
 MAX_BODY = 200_000
 LIMITS = {"title": 300, "slug": 100, "translation_key": 100, "category": 64, "summary": 1000,
@@ -20,12 +21,13 @@ MAX_LIST = 30          # tags and URL patterns
 MAX_ITEM = 300
 
 
-class AuthoringError(Exception):
-    """A refused authoring request: ``message`` for the user, HTTP ``status``."""
+class AuthoringError(SaidError):
+    """A refused authoring request: a ``Said`` message (``message``: the English text) and the
+    HTTP ``status``."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message, self.status = message, status
+    def __init__(self, key: str, status: int = 400, **values):
+        super().__init__(key, **values)
+        self.status = status
 
 
 @dataclass
@@ -68,7 +70,7 @@ def _list(value) -> list[str]:
         items = text.splitlines() if "\n" in text else text.split(",")
     items = [str(item).strip() for item in items if str(item).strip()]
     if len(items) > MAX_LIST or any(len(item) > MAX_ITEM for item in items):
-        raise AuthoringError(f"at most {MAX_LIST} tags or URL patterns of {MAX_ITEM} characters")
+        raise AuthoringError("err_list_too_long", n=MAX_LIST, limit=MAX_ITEM)
     return items
 
 
@@ -77,15 +79,14 @@ def _text(form: Mapping, name: str) -> str:
     value = "" if value is None else str(value)
     limit = LIMITS.get(name, MAX_BODY)
     if len(value) > limit:
-        raise AuthoringError(f"'{name}' is longer than {limit} characters")
+        raise AuthoringError("err_too_long", name=name, limit=limit)
     return value.strip() if name != "body" else value.replace("\r\n", "\n")
 
 
 def default_category(articles_dir: str) -> str:
     """The category a new article starts in: the first of ``categories.yml`` in the help
-    center's order (``order``, then id), or none when no categories are configured."""
-    categories = load_categories(articles_dir)
-    return min(categories, key=lambda key: (categories[key].get("order", 999), key), default="")
+    center's order (as a file without one is filed), or none when no categories are configured."""
+    return first_category(load_categories(articles_dir))
 
 
 def from_form(form: Mapping, articles_dir: str) -> Fields:
@@ -98,23 +99,25 @@ def from_form(form: Mapping, articles_dir: str) -> Fields:
         summary=_text(form, "summary"), visibility=_text(form, "visibility") or "public",
         urls=_list(form.get("urls")), body=_text(form, "body"))
     if fields.visibility not in VISIBILITIES:
-        raise AuthoringError(f"'visibility' must be one of {', '.join(VISIBILITIES)}")
-    categories = load_categories(articles_dir)
-    if categories and fields.category not in categories:
-        raise AuthoringError(f"unknown category {fields.category!r}: one of "
-                             f"{', '.join(categories)}")
-    validate(fields)
+        raise AuthoringError("err_visibility", values=", ".join(VISIBILITIES))
+    validate(fields, load_categories(articles_dir))
     fields.translation_key = fields.translation_key or fields.slug
     return fields
 
 
-def validate(fields: Fields) -> Article:
-    """The article the fields make, parsed as ``kb check`` would; ``AuthoringError`` if not."""
+def validate(fields: Fields, categories: Mapping[str, dict] | None = None) -> Article:
+    """The article the fields make, parsed as ``kb check`` would (its category one of
+    ``categories``); ``AuthoringError`` if not."""
     try:
         return parse_article(fields.file_text(), path=f"{fields.language}/{fields.slug}.md",
-                             render=False)
-    except ArticleError as exc:
-        raise AuthoringError(exc.message) from None
+                             render=False, categories=categories)
+    except ArticleError as exc:   # the field at fault, if the parser names one the editor says
+        if exc.field == "category":
+            raise AuthoringError("err_category", name=exc.value,
+                                 categories=", ".join(categories or {})) from None
+        key = f"err_article_{exc.field}"
+        raise AuthoringError(key if key in STRINGS else "err_article_file", message=exc.message,
+                             value=exc.value) from None
 
 
 def from_article(article: Article) -> Fields:

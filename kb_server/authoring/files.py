@@ -22,17 +22,20 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from indexer.articles import ArticleError, parse_article
+from indexer.articles import Article, ArticleError
+from indexer.articles.categories import load_categories
+from indexer.articles.scan import parse_file, slug_line
 from kb_server import audit, shared_kb
 from kb_server.shared_kb import digest
 from kb_server.authoring import store
 from kb_server.authoring.fields import from_article, from_revision
+from kb_server.console.strings import system_note
 from kb_server.extensions import db
 from kb_server.models import KbArticle, utcnow
 
 log = logging.getLogger(__name__)
 FILE_AUTHOR = "file"
-REFUSAL_FILE = "articles_sync_refused.json"     # in INDEX_DIR: every process's health reads it
+STATE_FILE = "articles_sync.json"     # in INDEX_DIR: every process's health reads it
 _seen: dict[str, tuple[int, int]] = {}      # path -> (size, mtime_ns) at the last sync
 _seen_lock = threading.Lock()
 
@@ -114,7 +117,8 @@ def sync_from_files(articles_dir: str | Path, followed: bool = False,
     and shown in health until ``confirm_removal`` (``kb sync-files --confirm-removal``)."""
     report = SyncReport()
     known = {a.file_path: a for a in db.session.scalars(db.select(KbArticle))}
-    present = set()
+    present, changed = set(), []
+    categories = load_categories(articles_dir)
     for relative, path in article_files(articles_dir):
         present.add(relative)
         if _unchanged_since_last_sync(path):
@@ -125,7 +129,14 @@ def sync_from_files(articles_dir: str | Path, followed: bool = False,
             remember(path)
             continue
         try:
-            _sync_one(relative, data, article, report)
+            changed.append((relative, path, data, parse_file(relative, data, categories, render=False)))
+        except ArticleError as exc:
+            report.errors.extend(str(error) for error in exc.every)
+    # like ``kb check``: of two files with one slug, the one named after it keeps it
+    changed.sort(key=lambda entry: Path(entry[0]).stem != entry[3].slug)
+    for relative, path, data, parsed in changed:
+        try:
+            _sync_one(relative, data, parsed, known.get(relative), articles_dir, report)
         except ArticleError as exc:
             report.errors.append(str(exc))
             continue
@@ -142,7 +153,7 @@ def sync_from_files(articles_dir: str | Path, followed: bool = False,
     except IntegrityError:     # another process imported the same new file at the same moment
         db.session.rollback()
         return SyncReport(errors=report.errors)
-    _note_refusal(report.refused)
+    _note_problems(report)
     return report
 
 
@@ -158,29 +169,38 @@ def _mass_removal(articles_dir: str | Path, gone: int, live: int) -> str:
             "folder, or confirm the removal with `kb sync-files --confirm-removal`")
 
 
-def _refusal_path() -> Path:
-    return Path(current_app.config["INDEX_DIR"]) / REFUSAL_FILE
+def _state_path() -> Path:
+    return Path(current_app.config["INDEX_DIR"]) / STATE_FILE
 
 
-def _note_refusal(message: str) -> None:
-    """Keep the last sync's refusal where every server process's health reads it, logged once
-    (not at every sync of ``kb serve``'s loop) with its resolution."""
-    path = _refusal_path()
-    before = (sync_problem() or {}).get("refused")
-    if message and message != before:
-        log.error("article file sync refused: %s", message)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"refused": message, "at": utcnow().isoformat()}),
-                        encoding="utf-8")
-    elif not message and before:
-        log.info("article file sync: the refusal is over (%s)", before)
+def _note_problems(report: SyncReport) -> None:
+    """Keep the last sync's refusal and broken files where every server process's health reads
+    them, logged once (not at every sync of ``kb serve``'s loop) and when they are over."""
+    before = sync_problem() or {}
+    now = {"refused": report.refused, "errors": report.errors}
+    if report.refused and report.refused != before.get("refused"):
+        log.error("article file sync refused: %s", report.refused)
+    elif not report.refused and before.get("refused"):
+        log.info("article file sync: the refusal is over (%s)", before["refused"])
+    if report.errors and report.errors != before.get("errors"):
+        log.error("article files skipped (fix them; the others are synced):\n%s",
+                  "\n".join(report.errors))
+    elif not report.errors and before.get("errors"):
+        log.info("article file sync: no broken files any more")
+    path = _state_path()
+    if not any(now.values()):
         path.unlink(missing_ok=True)
+    elif any(now[key] != before.get(key) for key in now):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({**now, "at": utcnow().isoformat()}), encoding="utf-8")
 
 
 def sync_problem() -> dict | None:
-    """The refusal of the last file sync on this node (``/api/v1/health``), None when none."""
+    """What the last file sync on this node could not do (``/api/v1/health``): ``refused``, why
+    it archived none of the deleted files ("" if it did), ``errors``, the files it skipped
+    (``file:line: message``); None when it did everything."""
     try:
-        return json.loads(_refusal_path().read_text(encoding="utf-8"))
+        return json.loads(_state_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
@@ -190,7 +210,7 @@ def _archive_deleted(relative: str, article: KbArticle, report: SyncReport) -> N
     article is archived, its history kept (restoring and publishing writes the file again)."""
     before = article.state
     store.add_revision(FILE_AUTHOR, article, from_revision(store.latest(article)), kind="file",
-                       state="archived", note=f"deleted on disk: {relative}")
+                       state="archived", note=system_note("note_deleted_on_disk", path=relative))
     article.file_hash = ""
     shared_kb.record(relative, None)
     audit.record(FILE_AUTHOR, "article", article.article_id, "file_deleted",
@@ -198,19 +218,24 @@ def _archive_deleted(relative: str, article: KbArticle, report: SyncReport) -> N
     report.archived.append(relative)
 
 
-def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: SyncReport) -> None:
-    parsed = parse_article(data.decode("utf-8", errors="replace"), path=relative,
-                           default_language=relative.split("/")[0], render=False)
+def _sync_one(relative: str, data: bytes, parsed: Article, article: KbArticle | None,
+              articles_dir: str | Path, report: SyncReport) -> None:
     fields = from_article(parsed)
     state = "validated" if parsed.status == "published" else "work_in_progress"
-    article = article or store.by_id(parsed.language, parsed.slug)
+    if article is None:
+        article = store.by_id(parsed.language, parsed.slug)
+        if (article is not None and article.file_path and article.file_path != relative
+                and (Path(articles_dir) / article.file_path).is_file()):
+            raise ArticleError(relative, slug_line(data), f"duplicate slug "
+                               f"{parsed.slug!r} in language {parsed.language!r} (already "
+                               f"used by {article.file_path})")
     latest = store.latest(article) if article is not None else None
     if latest is not None and from_revision(latest) == fields and latest.state == state:
         article.file_path, article.file_hash = relative, digest(data)   # the same content:
         return                                   # written by a publish another process made
     if article is None:
         article = store.create(FILE_AUTHOR, fields, kind="file", state=state,
-                               note=f"imported from {relative}")
+                               note=system_note("note_imported", path=relative))
         report.imported.append(relative)
     else:
         if (fields.language, fields.slug) != (article.language, article.slug):
@@ -218,7 +243,7 @@ def _sync_one(relative: str, data: bytes, article: KbArticle | None, report: Syn
                                f"knows it as {article.article_id}: rename it back")
         before = article.state
         store.add_revision(FILE_AUTHOR, article, fields, kind="file", state=state,
-                           note=f"changed on disk: {relative}")
+                           note=system_note("note_changed_on_disk", path=relative))
         audit.record(FILE_AUTHOR, "article", article.article_id, "file_changed",
                      {"state": before}, {"state": state})
         report.updated.append(relative)
@@ -253,11 +278,8 @@ def start_background_sync(app, every: float, stop: threading.Event | None = None
         while not stop.wait(every):
             with app.app_context():
                 try:
-                    report = sync_from_files(app.config["ARTICLES_DIR"],
-                                             followed=shared_kb.followed(app.config))
-                    if report.changed:
-                        log.info("articles changed on disk: %s", report)
-                        publishing.refresh_index()
+                    publishing.sync_files(app.config["ARTICLES_DIR"],
+                                          followed=shared_kb.followed(app.config))
                     publishing.publish_due()
                     publishing.embed_missing()
                 except Exception:

@@ -24,6 +24,7 @@ from kb_server import audit, search, shared_kb
 from kb_server.authoring import files, store
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
 from kb_server.console import kcs
+from kb_server.console.strings import system_note
 from kb_server.extensions import db
 from kb_server.models import ArticleRevision, KbArticle, Ticket, User, utcnow
 from kb_server.models.tickets import OPEN_STATUSES
@@ -77,10 +78,11 @@ def schedule(actor: User, article: KbArticle, fields: Fields, base_hash: str,
     """Validate ``fields`` now and publish them at ``publish_at`` (UTC; the background loop of
     ``kb serve`` publishes what is due, with the same conflict check against ``base_hash``)."""
     if publish_at <= utcnow():
-        raise AuthoringError("the publishing time must be in the future")
+        raise AuthoringError("err_publish_past")
     check_base(article, base_hash)
     row = store.add_revision(actor, article, fields, kind="schedule", state="not_validated",
-                             note=note or f"scheduled for {publish_at:%Y-%m-%d %H:%M} UTC")
+                             note=note or system_note("note_scheduled_for",
+                                                      at=f"{publish_at:%Y-%m-%d %H:%M}"))
     article.publish_at, article.scheduled_revision_id = publish_at, row.id
     article.scheduled_by_id, article.scheduled_base_hash = actor.id, base_hash or ""
     audit.record(actor, "article", article.article_id, "schedule", {},
@@ -105,7 +107,7 @@ def publish_due(now: dt.datetime | None = None) -> list[str]:
         base = article.scheduled_base_hash
         _unschedule(article)
         try:
-            publish(actor, article, from_revision(row), base, note="scheduled publish")
+            publish(actor, article, from_revision(row), base, note=system_note("note_scheduled_publish"))
             published.append(article.article_id)
         except Conflict:
             db.session.rollback()
@@ -121,11 +123,12 @@ def archive(actor: User, article: KbArticle, base_hash: str) -> None:
     """Take a published article off the help center: its file stays (``status: draft``)."""
     current = store.published(article)
     if current is None:
-        raise AuthoringError("only a published article can be archived", 409)
+        raise AuthoringError("err_archive_unpublished", 409)
     check_base(article, base_hash)
     fields = from_revision(store.latest(article))
     before = article.state
-    store.add_revision(actor, article, fields, kind="archive", state="archived", note="archived")
+    store.add_revision(actor, article, fields, kind="archive", state="archived",
+                       note=system_note("note_archived"))
     _write(article, fields, status="draft")
     article.published_revision_id = article.current_revision_id
     audit.record(actor, "article", article.article_id, "archive", {"state": before},
@@ -178,6 +181,16 @@ def embed_missing() -> bool:
     finally:
         search.embedding.release()
     return True
+
+
+def sync_files(articles_dir: str, **options) -> files.SyncReport:
+    """``files.sync_from_files`` (``options``: its keywords), then a reindex when it changed
+    any article."""
+    report = files.sync_from_files(articles_dir, **options)
+    if report.changed:
+        log.info("articles changed on disk: %s", report)
+        refresh_index()
+    return report
 
 
 def refresh_index() -> None:

@@ -18,6 +18,7 @@ from kb_server import audit
 from kb_server.authoring import diff
 from kb_server.authoring.fields import AuthoringError, Fields, from_revision
 from kb_server.console import kcs
+from kb_server.console.strings import system_note
 from kb_server.extensions import db
 from kb_server.models import ArticleRevision, KbArticle, Ticket, User, utcnow
 
@@ -67,7 +68,7 @@ def create(actor: User | str, fields: Fields, source_ticket: Ticket | None = Non
            kind: str = "save", state: str = "work_in_progress", note: str = "") -> KbArticle:
     """A new article with its first revision (flushed, not committed)."""
     if by_id(fields.language, fields.slug) is not None:
-        raise AuthoringError(f"an article {fields.language}/{fields.slug} already exists", 409)
+        raise AuthoringError("err_article_exists", 409, language=fields.language, slug=fields.slug)
     author_id, _ = _author(actor)
     article = KbArticle(translation_key=fields.translation_key or fields.slug,
                         language=fields.language, slug=fields.slug, owner_id=author_id,
@@ -87,10 +88,9 @@ def _check_identity(article: KbArticle, fields: Fields) -> None:
     if (fields.language, fields.slug) == (article.language, article.slug):
         return
     if article.published_revision_id:
-        raise AuthoringError("the language and slug of a published article cannot change "
-                             "(they name its file and its links)", 409)
+        raise AuthoringError("err_identity_fixed", 409)
     if by_id(fields.language, fields.slug) is not None:
-        raise AuthoringError(f"an article {fields.language}/{fields.slug} already exists", 409)
+        raise AuthoringError("err_article_exists", 409, language=fields.language, slug=fields.slug)
     kcs.move_article_links(article.language, article.slug, fields.language, fields.slug)
     article.language, article.slug = fields.language, fields.slug
     article.file_path = f"{fields.language}/{fields.slug}.md"
@@ -134,7 +134,7 @@ def save(actor: User, article: KbArticle, fields: Fields, kind: str = "save",
          note: str = "") -> ArticleRevision:
     """Save (work in progress), autosave, or submit for review (not validated); committed."""
     if kind not in ("save", "autosave", "submit"):
-        raise AuthoringError(f"unknown save kind {kind!r}")
+        raise AuthoringError("err_save_kind", kind=kind)
     state = "not_validated" if kind == "submit" else "work_in_progress"
     before = article.state
     row = add_revision(actor, article, fields, kind=kind, state=state, note=note)
@@ -149,9 +149,9 @@ def restore(actor: User, article: KbArticle, number: int) -> ArticleRevision:
     """Save revision ``number``'s content again as the newest revision (work in progress)."""
     old = revision(article, number)
     if old is None:
-        raise AuthoringError(f"no revision {number}", 404)
+        raise AuthoringError("err_no_revision", 404, number=number)
     row = add_revision(actor, article, from_revision(old), kind="restore",
-                       note=f"restored revision {number}")
+                       note=system_note("note_restored", number=number))
     audit.record(actor, "article", article.article_id, "restore", {},
                  {"restored": number, "revision": row.number})
     db.session.commit()

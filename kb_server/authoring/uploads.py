@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from indexer.articles.links import IMAGE_TYPES
 from kb_server.authoring.fields import AuthoringError
 from kb_server.extensions import db
 from kb_server.models import ArticleRevision, ArticleUpload, KbArticle, User
@@ -50,13 +51,13 @@ def store_upload(actor: User, filename: str, data: bytes) -> ArticleUpload:
     """Check and keep an uploaded file (committed); ``AuthoringError`` (400/413) otherwise."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if not data:
-        raise AuthoringError("the file is empty")
+        raise AuthoringError("err_file_empty")
     if len(data) > limit:
-        raise AuthoringError(f"the file is larger than {limit // 1024} KB", 413)
+        raise AuthoringError("err_file_large", 413, kb=limit // 1024)
     kind = sniff(data)
     if kind is None or kind not in current_app.config["UPLOAD_TYPES"]:
         allowed = ", ".join(current_app.config["UPLOAD_TYPES"])
-        raise AuthoringError(f"this type of file is not accepted (accepted: {allowed})", 415)
+        raise AuthoringError("err_file_type", 415, allowed=allowed)
     extension = SIGNATURES[kind][0] if kind in SIGNATURES else "txt"
     name = f"{hashlib.sha256(data).hexdigest()[:32]}.{extension}"
     existing = db.session.scalar(db.select(ArticleUpload).filter_by(stored_name=name))
@@ -90,3 +91,22 @@ def is_public(name: str) -> bool:
         .join(ArticleRevision, ArticleRevision.id == KbArticle.published_revision_id)
         .where(KbArticle.state == "validated", ArticleRevision.visibility == "public", linked)
         .limit(1)) is not None
+
+
+def folder_image(articles_dir: str | Path, relative: str) -> tuple[Path, str] | None:
+    """``(file, content type)`` of an image in the articles folder that a file-based article
+    shows (``indexer.articles.links``), None unless it is one: inside the folder (no ``..``,
+    no hidden folder, no link out of it), of an image type by its name and its bytes, at
+    most ``UPLOAD_MAX_BYTES``."""
+    root = Path(articles_dir).resolve()
+    parts = relative.split("/")
+    kind = IMAGE_TYPES.get(Path(relative).suffix.lower())
+    if kind is None or any(not part or part.startswith(".") for part in parts):
+        return None
+    path = root.joinpath(*parts).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    if path.stat().st_size > current_app.config["UPLOAD_MAX_BYTES"]:
+        return None
+    with path.open("rb") as file:
+        return (path, kind) if sniff(file.read(16)) == kind else None

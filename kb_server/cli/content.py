@@ -9,9 +9,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from indexer.articles import load_article_file, load_articles
+from indexer.articles import load_article_file, scan_articles
+from indexer.articles.links import check_links
+from indexer.languages import LANGUAGES
 from kb_server import search
-from kb_server.authoring import files, publishing
+from kb_server.authoring import publishing
 
 
 @click.command("check")
@@ -19,15 +21,31 @@ from kb_server.authoring import files, publishing
 @with_appcontext
 def check_command(path: Path | None) -> None:
     """Validate the articles under PATH (a folder, or one article file; default: the configured
-    articles folder); exit 1 if any has errors (file:line: message). Writes nothing."""
+    articles folder): errors (the file is not published) and warnings, as file:line: message;
+    exit 1 if a file has errors or there are no articles. Writes nothing."""
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
     if path is not None and path.is_file():
-        articles, errors = load_article_file(path)
+        scan = load_article_file(path)
+        folder = path.parent.parent if path.parent.name in LANGUAGES else path.parent
+        links = check_links(scan.articles, Path(), limit, folder=folder)
     else:
-        articles, errors = load_articles(path or current_app.config["ARTICLES_DIR"])
-    for error in errors:
-        click.echo(str(error), err=True)
-    click.echo(f"{len(articles)} articles ok, {len(errors)} with errors")
-    sys.exit(1 if errors else 0)
+        path = path or Path(current_app.config["ARTICLES_DIR"])
+        scan = scan_articles(path)
+        links = check_links(scan.articles, path, limit)
+    warnings = scan.warnings + links
+    for problem in sorted([*scan.errors, *warnings], key=lambda p: (p.path, p.line)):
+        click.echo(str(problem), err=True)
+    broken = len({error.path for error in scan.errors})
+    if not scan.articles and not broken:
+        click.echo(f"no articles found in {path} (article files: <lang>/<slug>.md)", err=True)
+        sys.exit(1)
+    click.echo(f"{_count(len(scan.articles), 'article')} ok, {_count(broken, 'file')} with errors, "
+               f"{_count(len(warnings), 'warning')}")
+    sys.exit(1 if scan.errors else 0)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @click.command("index")
@@ -52,14 +70,11 @@ def index_command(full: bool, keyword_only: bool) -> None:
 def sync_files_command(confirm_removal: bool) -> None:
     """Turn the articles folder, as it is now, into revisions and reindex; exit 1 when the sync
     refused to archive most articles at once (KB_SYNC_MAX_ARCHIVE_SHARE) or a file has errors."""
-    report = files.sync_from_files(current_app.config["ARTICLES_DIR"],
-                                   confirm_removal=confirm_removal)
+    report = publishing.sync_files(current_app.config["ARTICLES_DIR"], confirm_removal=confirm_removal)
     for error in report.errors:
         click.echo(f"skipped {error}", err=True)
     if report.refused:
         click.echo(f"refused: {report.refused}", err=True)
-    if report.changed:
-        publishing.refresh_index()
     click.echo(f"articles: {len(report.imported)} imported, {len(report.updated)} changed, "
                f"{len(report.archived)} archived (file deleted)")
     sys.exit(1 if report.refused or report.errors else 0)

@@ -19,7 +19,7 @@ FIELD_KEYS = {"status": "status", "line": "line", "request_class": "class", "pri
               "role": "role", "active": "active", "article": "h_article", "relation": "h_relation",
               "flag": "h_flag_field", "notified": "h_notified", "password": "password",
               "token": "h_token", "url": "webhook_url", "events": "webhook_events",
-              "description": "description", "state": "state"}
+              "description": "description", "state": "state", "secret": "webhook_secret"}
 
 
 def action_label(action: str) -> str:
@@ -40,6 +40,8 @@ def value_text(field: str, value) -> str:
         return NOTHING
     if isinstance(value, bool):
         return translate("yes" if value else "no")
+    if field == "secret":                  # never recorded: only that a new one was set
+        return translate("h_secret_new")
     if field == "assignee_id":
         user = db.session.get(User, value) if isinstance(value, int) else None
         return user.display_name if user else str(value)

@@ -2,6 +2,10 @@
 as on the help center (``?lang=``, remembered in a cookie, else the browser's)."""
 from __future__ import annotations
 
+import functools
+import re
+import string
+
 from kb_server import i18n
 from kb_server.tickets import incidents, rules
 
@@ -608,6 +612,97 @@ _S: dict[str, tuple[str, str, str]] = {
                        "Название — не больше {name}, текст — не больше {body} символов",
                        "Назва — не більше {name}, текст — не більше {body} символів"),
     "err_macro_exists": ("a macro {name!r} already exists", "Шаблон «{name}» уже есть", "Шаблон «{name}» уже є"),
+    # refusals of the article editor (``kb_server.authoring``), the webhook settings
+    # (``kb_server.webhooks``) and the analytics filters (``kb_server.analytics.report``)
+    "err_list_too_long": ("at most {n} tags or URL patterns of {limit} characters",
+                          "Не больше {n} меток или шаблонов URL, каждый до {limit} символов",
+                          "Не більше {n} міток або шаблонів URL, кожен до {limit} символів"),
+    "err_visibility": ("'visibility' must be one of {values}", "Видимость должна быть одной из: {values}",
+                       "Видимість має бути однією з: {values}"),
+    "err_category": ("unknown category {name!r}: one of {categories}",
+                     "Неизвестный раздел «{name}»: выберите один из {categories}",
+                     "Невідомий розділ «{name}»: виберіть один із {categories}"),
+    # the article parser's own message in English (``ArticleError.field`` names the field)
+    "err_article_title": ("{message}", "Укажите заголовок", "Вкажіть заголовок"),
+    "err_article_language": ("{message}", "Неизвестный язык «{value}»", "Невідома мова «{value}»"),
+    "err_article_slug": ("{message}", "Недопустимый адрес (slug) «{value}»: используйте a-z, 0-9 и «-»",
+                         "Неприпустима адреса (slug) «{value}»: використовуйте a-z, 0-9 і «-»"),
+    "err_article_status": ("{message}", "Неизвестный статус «{value}»", "Невідомий статус «{value}»"),
+    "err_article_visibility": ("{message}", "Неизвестная видимость «{value}»", "Невідома видимість «{value}»"),
+    "err_article_file": ("{message}", "Статья не прошла проверку: {message}",
+                         "Стаття не пройшла перевірку: {message}"),
+    "err_publish_at": ("'publish_at' must be a date and time (YYYY-MM-DDTHH:MM, UTC)",
+                       "Укажите дату и время публикации (UTC)", "Вкажіть дату й час публікації (UTC)"),
+    "err_publish_past": ("the publishing time must be in the future",
+                         "Время публикации должно быть в будущем", "Час публікації має бути в майбутньому"),
+    "err_archive_unpublished": ("only a published article can be archived",
+                                "В архив можно убрать только опубликованную статью",
+                                "До архіву можна прибрати лише опубліковану статтю"),
+    "err_article_exists": ("an article {language}/{slug} already exists", "Статья {language}/{slug} уже есть",
+                           "Стаття {language}/{slug} уже є"),
+    "err_identity_fixed": ("the language and slug of a published article cannot change "
+                           "(they name its file and its links)",
+                           "Язык и адрес опубликованной статьи менять нельзя (это имя её файла и ссылок)",
+                           "Мову й адресу опублікованої статті змінювати не можна (це ім'я її файлу й посилань)"),
+    "err_save_kind": ("unknown save kind {kind!r}", "Неизвестный вид сохранения «{kind}»",
+                      "Невідомий вид збереження «{kind}»"),
+    "err_no_revision": ("no revision {number}", "Версии {number} нет", "Версії {number} немає"),
+    "err_no_such_article": ("no such article", "Такой статьи нет", "Такої статті немає"),
+    "err_json_object": ("send a JSON object", "Отправьте объект JSON", "Надішліть об'єкт JSON"),
+    "err_file_empty": ("the file is empty", "Файл пустой", "Файл порожній"),
+    "err_file_large": ("the file is larger than {kb} KB", "Файл больше {kb} КБ", "Файл більший за {kb} КБ"),
+    "err_file_type": ("this type of file is not accepted (accepted: {allowed})",
+                      "Такой тип файла не принимается (можно: {allowed})",
+                      "Такий тип файлу не приймається (можна: {allowed})"),
+    "err_file_field": ("send the file as multipart form field 'file'",
+                       "Отправьте файл в поле формы «file»", "Надішліть файл у полі форми «file»"),
+    "err_sign_in_first": ("sign in to the console first", "Сначала войдите в консоль",
+                          "Спершу увійдіть у консоль"),
+    "err_your_role": ("your role may not do this", "Вашей роли это нельзя", "Вашій ролі це не можна"),
+    "err_webhook_url": ("'url' must be an http(s) URL of at most {limit} characters",
+                        "Адрес — URL http(s) не длиннее {limit} символов",
+                        "Адреса — URL http(s) не довша за {limit} символів"),
+    "err_webhook_events": ("'events' must list some of {events}", "Выберите события из: {events}",
+                           "Виберіть події з: {events}"),
+    "err_webhook_unknown_events": ("unknown events {unknown!r}: use {events}",
+                                   "Неизвестные события {unknown!r}: выберите из {events}",
+                                   "Невідомі події {unknown!r}: виберіть із {events}"),
+    "err_webhook_secret": ("'secret' must have {least} to {most} characters",
+                           "В секрете должно быть от {least} до {most} символов",
+                           "Секрет має містити від {least} до {most} символів"),
+    "err_webhook_text": ("'{name}' must be text of at most {limit} characters",
+                         "Поле {name} — текст не длиннее {limit} символов",
+                         "Поле {name} — текст не довший за {limit} символів"),
+    "err_webhook_active": ("'active' must be true or false", "Поле active — true или false",
+                           "Поле active — true або false"),
+    "err_filter_date": ("'{name}' must be a date YYYY-MM-DD", "Дата «{name}» — в виде ГГГГ-ММ-ДД",
+                        "Дата «{name}» — у вигляді РРРР-ММ-ДД"),
+    "err_filter_order": ("'from' must not be after 'to'", "Начало периода позже его конца",
+                         "Початок періоду пізніше за його кінець"),
+    "err_filter_span": ("the range may span at most {days} days", "Период — не больше {days} дней",
+                        "Період — не більше {days} днів"),
+    "err_filter_site": ("'site' must be a site key", "Сайт указывается его ключом", "Сайт указують його ключем"),
+    "err_filter_language": ("'language' must be a language code such as en, ru or uk",
+                            "Язык — код языка, например en, ru или uk",
+                            "Мова — код мови, наприклад en, ru або uk"),
+    "err_filter_channel": ("'channel' must be one of {channels}", "Канал — один из: {channels}",
+                           "Канал — один із: {channels}"),
+    "err_filter_tz": ("'tz' must be a time zone such as Europe/Berlin, not {name!r}",
+                      "Часовой пояс — например Europe/Berlin, а не «{name}»",
+                      "Часовий пояс — наприклад Europe/Berlin, а не «{name}»"),
+    "err_filter_metric": ("'metric' must be one of {metrics}", "Показатель — один из: {metrics}",
+                          "Показник — один із: {metrics}"),
+    # system notes of article revisions (stored in English: ``system_note``, shown by ``shown_note``)
+    "note_imported": ("imported from {path}", "импортирована из {path}", "імпортовано з {path}"),
+    "note_changed_on_disk": ("changed on disk: {path}", "изменена на диске: {path}", "змінено на диску: {path}"),
+    "note_deleted_on_disk": ("deleted on disk: {path}", "удалена на диске: {path}", "видалено на диску: {path}"),
+    "note_scheduled_for": ("scheduled for {at} UTC", "запланирована на {at} UTC", "заплановано на {at} UTC"),
+    "note_scheduled_publish": ("scheduled publish", "публикация по расписанию", "публікація за розкладом"),
+    "note_archived": ("archived", "убрана в архив", "прибрано до архіву"),
+    "note_restored": ("restored revision {number}", "восстановлена версия {number}", "відновлено версію {number}"),
+    "note_not_published": ("not published: the file changed on disk",
+                           "не опубликована: файл изменился на диске", "не опубліковано: файл змінився на диску"),
+    "h_secret_new": ("(new)", "(новый)", "(новий)"),
     # the history (``console.history``): actions as phrases, fields without a label elsewhere
     "h_take": ("took the ticket", "взял(а) заявку", "взяв(ла) заявку"),
     "h_assign": ("assigned", "назначил(а) исполнителя", "призначив(ла) виконавця"),
@@ -727,6 +822,30 @@ class SaidError(Said, Exception):
     def __init__(self, key: str, **values):
         self.message = self._said(key, values)
         super().__init__(self.message)
+
+
+def system_note(key: str, **values) -> str:
+    """A system note of an article revision: stored in English, shown by ``shown_note``."""
+    return english(key, values)
+
+
+@functools.cache
+def _note_patterns() -> list[tuple[str, re.Pattern]]:
+    """(key, the English text of a ``note_`` key as a pattern with a group per value)."""
+    patterns = []
+    for key in (key for key in STRINGS if key.startswith("note_")):
+        parts = string.Formatter().parse(STRINGS[key]["en"])
+        patterns.append((key, re.compile("".join(re.escape(text) + (f"(?P<{name}>.+)" if name else "")
+                                                 for text, name, _, _ in parts))))
+    return patterns
+
+
+def shown_note(text: str) -> str:
+    """A revision's note in the UI language when it is a ``system_note``; as written otherwise."""
+    for key, pattern in _note_patterns():
+        if found := pattern.fullmatch(text):
+            return translate(key, **found.groupdict())
+    return text
 
 
 def say(message) -> str:

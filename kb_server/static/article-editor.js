@@ -18,7 +18,7 @@
       body: isForm ? payload : JSON.stringify(payload)
     }).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok) { throw new Error(data.error || response.statusText); }
+        if (!response.ok) { throw new Error(data.message || data.error || response.statusText); }
         return data;
       });
     });
@@ -32,7 +32,9 @@
   var previewSeq = 0;
   var refreshPreview = debounce(function () {
     var seq = ++previewSeq;
-    post(form.dataset.previewUrl, { body: body.value }).then(function (data) {
+    var values = new FormData(form);     // (a published article's language: a hidden input)
+    post(form.dataset.previewUrl, { body: body.value, language: values.get("language"),
+                                     slug: values.get("slug") }).then(function (data) {
       if (seq === previewSeq) { preview.innerHTML = data.html; }   // sanitized by the server
     }).catch(function () {});
   }, PREVIEW_DELAY);

@@ -64,8 +64,17 @@
     try { postJSON("/api/v1/events", event).catch(function () {}); } catch (e) { /* no fetch */ }
   }
 
-  function lastQuery() {
-    return load(storage("sessionStorage"), QUERY_KEY) || "";
+  /* The session's last search that was submitted (a results page) or used (a suggestion
+   * chosen), with the articles it offered: a view or a "not helpful" counts against that
+   * search only on one of those articles, never on an article opened some other way. */
+  function rememberSearch(query, ids) {
+    save(storage("sessionStorage"), QUERY_KEY, JSON.stringify({ query: query, ids: ids }));
+  }
+
+  function lastQuery(articleId) {
+    var search = null;
+    try { search = JSON.parse(load(storage("sessionStorage"), QUERY_KEY) || "null"); } catch (e) { /* none */ }
+    return search && Array.isArray(search.ids) && search.ids.indexOf(articleId) >= 0 ? String(search.query || "") : "";
   }
 
   function initResults() {
@@ -74,7 +83,7 @@
     var query = results.dataset.query;
     var ids = [];
     try { ids = JSON.parse(results.dataset.ids || "[]"); } catch (e) { /* keep [] */ }
-    save(storage("sessionStorage"), QUERY_KEY, query);
+    rememberSearch(query, ids);
     track({ kind: "search", query: query, language: results.dataset.language,
             result_count: parseInt(results.dataset.count, 10) || 0, result_ids: ids });
     results.addEventListener("click", function (event) {
@@ -90,7 +99,7 @@
     var article = document.querySelector("article[data-article-id]");
     if (article) {
       track({ kind: "view", article_id: article.dataset.articleId,
-              language: article.getAttribute("lang") || "", query: lastQuery() });
+              language: article.getAttribute("lang") || "", query: lastQuery(article.dataset.articleId) });
     }
   }
 
@@ -104,7 +113,7 @@
 
     function send(helpful, reason, comment) {
       var body = { article_id: box.dataset.articleId, helpful: helpful, language: box.dataset.language,
-                   query: lastQuery() };
+                   query: lastQuery(box.dataset.articleId) };
       if (reason) { body.reason = reason; }
       if (comment) { body.comment = comment; }
       status.textContent = "";
@@ -213,7 +222,7 @@
      * page's view event carries the query (the view is what opened it). */
     function choose(index) {
       var query = input.value.trim();
-      save(storage("sessionStorage"), QUERY_KEY, query);
+      rememberSearch(query, [items[index].id]);
       track({ kind: "search", query: query, language: document.documentElement.lang,
               result_count: items.length, result_ids: items.map(function (item) { return item.id; }) });
       window.location.assign(items[index].url);

@@ -155,12 +155,15 @@ def _need_for(event: Event) -> rules.Need | None:
     return rules.need_for_article(event.article_id, event.language)
 
 
-def _last_query_before(event: Event) -> str:
-    """The session's latest search before a feedback event (what the user was looking for)."""
-    return db.session.scalar(
-        select(Event.query).where(Event.session_id == event.session_id, Event.kind == "search",
-                                  Event.id < event.id, Event.query != "")
-        .order_by(Event.id.desc()).limit(1)) or ""
+def _last_query_before(event: Event, searches: int = 20) -> str:
+    """The session's latest search before a feedback event that offered the rated article (what
+    the user was looking for when it led there); "" when none did: an article opened another way
+    is not that search's answer."""
+    recent = db.session.execute(
+        select(Event.query, Event.result_ids).where(
+            Event.session_id == event.session_id, Event.kind == "search", Event.id < event.id,
+            Event.query != "").order_by(Event.id.desc()).limit(searches))
+    return next((query for query, offered in recent if event.article_id in (offered or [])), "")
 
 
 def _gap_ticket_for(need: rules.Need, event: Event, now: dt.datetime) -> tuple[Ticket, bool]:

@@ -170,13 +170,14 @@ def health():
     """200 when keyword search can answer, 503 otherwise; ``ok`` is false too when something
     needs attention (``search.problem``: an unreadable index, a fallback generation served;
     a rate-limit storage that does not answer; a node that has not caught up with the shared
-    knowledge base; a file sync that refused to archive most articles). ``following``: the
-    shared generation seen and served (None: not following); ``articles_sync``: that refusal."""
+    knowledge base; a file sync that refused to archive most articles or skipped broken article
+    files). ``following``: the shared generation seen and served (None: not following);
+    ``articles_sync``: that refusal and those files (``files.sync_problem``)."""
     status, limits = search.health(), ratelimits.status()
     following = follow.status(current_app.config)
-    refused = files.sync_problem()
+    sync = files.sync_problem()
     answers = status["keyword"] == "ok"
-    ok = (answers and not status["problem"] and limits["ok"] and refused is None
+    ok = (answers and not status["problem"] and limits["ok"] and sync is None
           and (following is None or following["caught_up"]))
     return jsonify({"ok": ok, "search": status, "rate_limits": limits,
-                    "following": following, "articles_sync": refused}), 200 if answers else 503
+                    "following": following, "articles_sync": sync}), 200 if answers else 503

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, current_app, jsonify, request
 
-from kb_server import i18n, intake
+from kb_server import helpcenter, i18n, intake
 from kb_server.extensions import contact_limit, csrf, public_limit
 from kb_server.jsonapi import APIError, error_response, json_body, str_arg
 from kb_server.models import REPORTED_KINDS
@@ -131,11 +131,21 @@ def post_feedback():
     if reason and reason not in FEEDBACK_REASONS:
         raise APIError(f"'reason' must be one of {', '.join(FEEDBACK_REASONS)}")
     fields = _common(data, "feedback")
-    fields.update(article_id=_text(data, "article_id", 200, required=True),
-                  message=_text(data, "comment", MAX_COMMENT),
+    fields.update(message=_text(data, "comment", MAX_COMMENT),
                   data={"helpful": helpful, "reason": reason})
+    fields["article_id"] = _published_article(data)     # after the checks of the form (400)
     service.process_arrival(service.store_event(**fields))
     return jsonify({"ok": True}), 201
+
+
+def _published_article(data: dict) -> str:
+    """The ``article_id`` (``en/reset-password``) of an article the help center shows: feedback
+    on any other would open a ticket about nothing."""
+    article_id = _text(data, "article_id", 200, required=True)
+    language, _, slug = article_id.partition("/")
+    if helpcenter.public_article(language, slug) is None:
+        raise APIError(f"unknown article {article_id!r}", 404, field="article_id")
+    return article_id
 
 
 @bp.post("/contact")

@@ -79,6 +79,11 @@ def _action_label(action: str):
     return history.action_label(action)
 
 
+@bp.app_template_filter("revision_note")
+def _revision_note(text: str):
+    return strings.shown_note(text)
+
+
 @bp.app_template_filter("utc")
 def _utc(moment):
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"

@@ -32,7 +32,7 @@ def _filters() -> report.Filters:
     try:
         return report.parse_filters(request.args)
     except report.FilterError as exc:
-        flash(str(exc), "error")
+        flash(strings.say(exc), "error")
         return report.parse_filters({})
 
 
@@ -41,7 +41,7 @@ def _zone():
     try:
         return report.parse_zone(chosen)
     except report.FilterError as exc:
-        flash(str(exc), "error")
+        flash(strings.say(exc), "error")
         return report.parse_zone(None)
 
 

@@ -19,16 +19,19 @@ import datetime as dt
 import functools
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
-                   request, send_from_directory, url_for)
+                   request, send_file, send_from_directory, url_for)
 from flask_login import current_user
 
+from indexer.articles import Article
+from indexer.articles.links import rewrite_urls
+from indexer.articles.parser import SLUG_RE
 from indexer.catalog import load_categories
 from indexer.languages import LANGUAGES
-from indexer.render import render_markdown
+from indexer.render import Rendered, render_markdown
 from kb_server import auth, i18n
-from kb_server.authoring import diff, files, listing, prefill, publishing, store, uploads
-from kb_server.authoring.fields import (AuthoringError, Fields, default_category, from_form,
-                                       from_revision)
+from kb_server.authoring import diff, listing, prefill, publishing, store, uploads
+from kb_server.authoring.fields import (MAX_BODY, AuthoringError, Fields, default_category,
+                                       from_form, from_revision)
 from kb_server.console import strings
 from kb_server.console.queue import ROW_ID_MAX
 from kb_server.extensions import db, public_limit
@@ -44,17 +47,28 @@ PUBLISHING = ("schedule", "publish")
 
 
 def json_page(capability: str):
-    """Decorator of the editor's JSON endpoints: a console session (401) with the right (403)."""
+    """Decorator of the editor's JSON endpoints: a console session (401) with the right (403);
+    an ``AuthoringError`` rolls the session back and answers as ``_refused``."""
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
-                return error_response("sign in to the console first", 401)
+                return _refused(AuthoringError("err_sign_in_first", 401))
             if not auth.can(current_user, capability):
-                return error_response("your role may not do this", 403)
-            return view(*args, **kwargs)
+                return _refused(AuthoringError("err_your_role", 403))
+            try:
+                return view(*args, **kwargs)
+            except AuthoringError as exc:
+                db.session.rollback()
+                return _refused(exc)
         return wrapper
     return decorator
+
+
+def _refused(exc: AuthoringError):
+    """The editor's JSON error: ``error`` in English as every JSON endpoint, ``message`` in the
+    console's language for the editor to show."""
+    return error_response(exc.message, exc.status, message=strings.say(exc))
 
 
 def _article_or_404(article_id: int) -> KbArticle:
@@ -69,9 +83,7 @@ def _articles_dir() -> str:
 @bp.get("/articles")
 @auth.staff_page("articles.view")
 def articles_page():
-    report = files.sync_from_files(_articles_dir())
-    if report.changed:
-        publishing.refresh_index()
+    report = publishing.sync_files(_articles_dir())
     filters = listing.parse(request.args)
     try:
         page = max(1, min(int(request.args.get("page", 1)), 1000))
@@ -118,7 +130,7 @@ def _editor(fields: Fields, article: KbArticle | None = None, status: int = 200,
         fields=fields, article=article, source_ticket=source,
         revision=store.latest(article) if article else None,
         published_number=published.number if published else None,
-        preview_html=render_markdown(fields.body).html,
+        preview_html=_as_published(fields.body, fields.language, fields.slug).html,
         base_hash=article.file_hash if article else "", categories=load_categories(_articles_dir()),
         languages=LANGUAGES, can_publish=auth.can(current_user, "articles.publish"),
         translations=_translations(article), conflict=None, error=None, now=utcnow())
@@ -136,7 +148,7 @@ def _beside(other: KbArticle | None, fields: Fields) -> dict | None:
         return None
     revision = store.published(other) or store.latest(other)
     return {"article": other, "title": revision.title, "number": revision.number,
-            "html": render_markdown(revision.body).html}
+            "html": _as_published(revision.body, other.language, other.slug).html}
 
 
 def _may_translate(article: KbArticle | None, source: KbArticle) -> bool:
@@ -219,7 +231,7 @@ def save_article(article_id: int | None = None):
     try:
         fields = from_form(request.form, _articles_dir())
     except AuthoringError as exc:
-        return _editor(_posted_fields(), article, exc.status, error=exc.message,
+        return _editor(_posted_fields(), article, exc.status, error=strings.say(exc),
                        base_hash=request.form.get("base_hash", ""), source_ticket=ticket)
     note = request.form.get("note", "")[:500]
     try:
@@ -234,7 +246,7 @@ def save_article(article_id: int | None = None):
         return _conflict(article, fields, exc)
     except AuthoringError as exc:
         db.session.rollback()
-        return _editor(fields, article, exc.status, error=exc.message,
+        return _editor(fields, article, exc.status, error=strings.say(exc),
                        base_hash=request.form.get("base_hash", ""))
     _record_source(article)
     flash(strings.translate("done_" + action), "success")
@@ -257,7 +269,7 @@ def _publish_at() -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(request.form.get("publish_at", "")[:32]).replace(tzinfo=None)
     except ValueError:
-        raise AuthoringError("'publish_at' must be a date and time (YYYY-MM-DDTHH:MM, UTC)") from None
+        raise AuthoringError("err_publish_at") from None
 
 
 def _posted_fields() -> Fields:
@@ -275,7 +287,7 @@ def _posted_fields() -> Fields:
 def _conflict(article: KbArticle, fields: Fields, conflict: publishing.Conflict):
     """Keep the editor's text as a revision and show both versions (never overwrite)."""
     db.session.rollback()
-    row = store.save(auth.staff(), article, fields, note="not published: the file changed on disk")
+    row = store.save(auth.staff(), article, fields, note=strings.system_note("note_not_published"))
     table = diff.side_by_side(conflict.disk_text, fields.file_text(updated=""),
                               (strings.translate("on_disk"), strings.translate("yours")),
                               strings.translate("no_differences"))
@@ -287,9 +299,7 @@ def _conflict(article: KbArticle, fields: Fields, conflict: publishing.Conflict)
 @auth.staff_page("articles.edit")
 def take_file(article_id: int):
     article = _article_or_404(article_id)
-    report = files.sync_from_files(_articles_dir())
-    if report.changed:
-        publishing.refresh_index()
+    publishing.sync_files(_articles_dir())
     flash(strings.translate("took_file"), "success")
     return redirect(url_for("console.edit_article", article_id=article.id))
 
@@ -303,7 +313,7 @@ def archive_article(article_id: int):
     except publishing.Conflict as exc:
         return _conflict(article, from_revision(store.latest(article)), exc)
     except AuthoringError as exc:
-        flash(exc.message, "error")
+        flash(strings.say(exc), "error")
         return redirect(url_for("console.edit_article", article_id=article.id))
     flash(strings.translate("done_archive"), "success")
     return redirect(url_for("console.edit_article", article_id=article.id))
@@ -350,7 +360,7 @@ def restore_revision(article_id: int, number: int):
 def _json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise AuthoringError("send a JSON object")
+        raise AuthoringError("err_json_object")
     return data
 
 
@@ -358,16 +368,24 @@ def _json_body() -> dict:
 @json_page("articles.edit")
 def preview_article():
     """The body rendered and sanitized exactly as the help center renders it."""
-    try:
-        body = _json_body().get("body", "")
-        if not isinstance(body, str):
-            raise AuthoringError("'body' must be a string")
-        if len(body) > 200_000:
-            raise AuthoringError("'body' is longer than 200000 characters")
-    except AuthoringError as exc:
-        return error_response(exc.message, exc.status)
-    rendered = render_markdown(body)
+    data = _json_body()
+    body = data.get("body", "")
+    if not isinstance(body, str):
+        raise AuthoringError("err_not_text", name="body")
+    if len(body) > MAX_BODY:
+        raise AuthoringError("err_too_long", name="body", limit=MAX_BODY)
+    rendered = _as_published(body, str(data.get("language") or ""), str(data.get("slug") or ""))
     return jsonify({"html": rendered.html, "toc": rendered.toc})
+
+
+def _as_published(body: str, language: str, slug: str) -> Rendered:
+    """The body rendered as the help center shows the article ``language/slug``: its relative
+    links and images resolved as in the file ``<language>/<slug>.md`` (``indexer.articles.links``)."""
+    rendered = render_markdown(body)
+    if language in LANGUAGES and SLUG_RE.match(slug[:100]):
+        rendered.html = rewrite_urls(rendered.html, Article(slug=slug, language=language, title="",
+                                                            path=f"{language}/{slug}.md"))
+    return rendered
 
 
 @bp.post("/articles/autosave")
@@ -375,23 +393,19 @@ def preview_article():
 def autosave_article():
     """Save the editor's state as the author's autosave revision (creating the article on the
     first one); answers where the article now lives."""
-    try:
-        data = _json_body()
-        raw_id = str(data.get("article_id") or "")
-        article = store.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
-        if raw_id and article is None:
-            raise AuthoringError("no such article", 404)
-        fields = from_form(data, _articles_dir())
-        if article is None:
-            ticket = prefill.find_ticket(str(data.get("source_ticket") or ""))
-            article = store.create(current_user, fields, source_ticket=ticket, kind="autosave")
-            db.session.commit()
-            row = store.latest(article)
-        else:
-            row = store.save(current_user, article, fields, kind="autosave")
-    except AuthoringError as exc:
-        db.session.rollback()
-        return error_response(exc.message, exc.status)
+    data = _json_body()
+    raw_id = str(data.get("article_id") or "")
+    article = store.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
+    if raw_id and article is None:
+        raise AuthoringError("err_no_such_article", 404)
+    fields = from_form(data, _articles_dir())
+    if article is None:
+        ticket = prefill.find_ticket(str(data.get("source_ticket") or ""))
+        article = store.create(current_user, fields, source_ticket=ticket, kind="autosave")
+        db.session.commit()
+        row = store.latest(article)
+    else:
+        row = store.save(current_user, article, fields, kind="autosave")
     return jsonify({"article_id": article.id, "revision": row.number,
                     "saved_at": row.created_at.isoformat() + "Z",
                     "edit_url": url_for("console.edit_article", article_id=article.id),
@@ -403,12 +417,9 @@ def autosave_article():
 def upload_file():
     upload = request.files.get("file")
     if upload is None:
-        return error_response("send the file as multipart form field 'file'", 400)
-    try:
-        row = uploads.store_upload(current_user, upload.filename or "",
-                                   upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1))
-    except AuthoringError as exc:
-        return error_response(exc.message, exc.status)
+        raise AuthoringError("err_file_field")
+    row = uploads.store_upload(current_user, upload.filename or "",
+                               upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1))
     url = url_for("media.media_file", name=row.stored_name)
     return jsonify({"url": url, "markdown": uploads.markdown_for(row, url),
                     "content_type": row.content_type, "size": row.size}), 201
@@ -419,8 +430,11 @@ def upload_file():
 @public_limit()
 def media_file(name: str):
     """An uploaded file: to anyone once a published public article links to it, else only to
-    signed-in staff (404 for the others: not even its existence is told)."""
+    signed-in staff (404 for the others: not even its existence is told). A name nothing was
+    uploaded as is an image of the articles folder's ``media/`` (docs-as-code authors')."""
     row = uploads.find(name[:80])
+    if row is None:
+        return _folder_image(f"media/{name}")
     public = row is not None and uploads.is_public(row.stored_name)
     if row is None or not (public or (current_user.is_authenticated
                                       and auth.can(current_user, "articles.view"))):
@@ -436,4 +450,22 @@ def media_file(name: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.vary.add("Cookie")
+    return response
+
+
+@media_bp.get("/files/<path:name>")
+@public_limit()
+def article_folder_file(name: str):
+    """An image from the articles folder, shown by a file-based article (``![](img/x.png)``
+    beside it: ``indexer.articles.links``); only images (``uploads.folder_image``), else 404."""
+    return _folder_image(name)
+
+
+def _folder_image(relative: str):
+    found = uploads.folder_image(current_app.config["ARTICLES_DIR"], relative)
+    if found is None:
+        abort(404)
+    response = send_file(found[0], mimetype=found[1], max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
