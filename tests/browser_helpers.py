@@ -93,3 +93,13 @@ def ring_contrast(locator, background: tuple[int, int, int]) -> float:
     """The best contrast a tone of the element's focus ring has with ``background`` (WCAG
     1.4.11 asks 3:1 of a focus indicator against what is next to it)."""
     return max((contrast(color, background) for color in ring_colors(locator)), default=1.0)
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop page in a fresh English browser context, waiting up to 10 s for what it looks for."""
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

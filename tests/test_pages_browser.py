@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_helpers import browser, live_server  # noqa: F401  (fixtures)
+from browser_helpers import browser, live_server, page  # noqa: F401  (fixtures)
 from tickets_helpers import database_down
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -22,15 +22,6 @@ def shoot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def is_api_post(path: str):
