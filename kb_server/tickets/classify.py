@@ -168,6 +168,10 @@ URGENT = "outage"           # the class KB_TICKET_OUTAGE_MARGIN prefers when it 
 DEFAULT_METHOD = "logreg:10"   # chosen by `kb tickets eval --choose` (README, Request classes)
 DEFAULT_OUTAGE_MARGIN = 0.1     # likewise: a missed outage costing five other mistakes
 SENTENCE_LEAST = 0.6    # a sentence alone is an outage from this probability (chosen leaving one set out)
+# With the embedder, a contact's class probabilities are the examples' (e5) and the word model's
+# mixed, this share the words': each alone learnt its writers' style, together they carry to
+# another writer's requests (chosen leaving one labelled set out: README, Request classes)
+WORDS_WEIGHT = 0.7
 
 
 def example_rows(ticket_classes: list[dict], labelled: list[dict] = ()) -> list[tuple[str, str, str]]:
@@ -495,6 +499,7 @@ class Classifier:
             scored = self.examples.scores(self.encode(words.text),
                                           {c["name"] for c in applicable}, self.method)
             if scored is not None:
+                scored = (self._with_words(scored[0], words.text), scored[1])
                 name, confidence = decide(scored[0], self.outage_margin,
                                           cosines=self.method == "centroid", scope=scope)
                 if name != URGENT and self._urgent_sentence(words, scope, applicable):
@@ -513,6 +518,16 @@ class Classifier:
             if found:
                 return self._suggest(ticket_class, 0.5, KEYWORDS, matched=found)
         return self._suggest(applicable[-1], 0.0, DEFAULT)
+
+    def _with_words(self, probabilities: dict[str, float], text: str) -> dict[str, float]:
+        """The examples' class probabilities mixed with the word model's (``WORDS_WEIGHT``);
+        as they are for ``centroid`` (cosines, not probabilities) or when the words know
+        nothing of ``text``."""
+        known = self.words.scores(text) if self.words and self.method != "centroid" else None
+        if not known:
+            return probabilities
+        return {name: (1 - WORDS_WEIGHT) * probability + WORDS_WEIGHT * known.get(name, 0.0)
+                for name, probability in probabilities.items()}
 
     def _urgent_sentence(self, words: Text, scope: Scope, applicable: list[dict]) -> str | None:
         """The sentence of a longer request that is an outage by itself: it says many are
