@@ -343,11 +343,10 @@ class SearchService:
         return mode if self.semantic is not None or mode == "keyword" else "keyword"
 
     def _rank_sections(self, text: str, language: str, mode: str, limit: int, categories,
-                       parsed: ParsedQuery, vector=None) -> list[tuple[str, float]]:
+                       parsed: ParsedQuery) -> list[tuple[str, float]]:
         """Sections ranked by ``mode``; none when the query is not answered here, else without
-        the tail far below the best result (``vector``: the query encoded, if it is)."""
-        ranked, semantic_ranked = self._rankings(text, language, mode, limit, categories, parsed,
-                                                 vector)
+        the tail far below the best result."""
+        ranked, semantic_ranked = self._rankings(text, language, mode, limit, categories, parsed)
         if not self.settings.abstain:
             return ranked
         threshold = self.settings.keyword_evidence_threshold if mode == "keyword" \
@@ -357,11 +356,11 @@ class SearchService:
         return cut_tail(ranked, self.settings.tail_ratio) if answers else []
 
     def _rankings(self, text: str, language: str, mode: str, limit: int, categories,
-                  parsed: ParsedQuery, vector=None) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+                  parsed: ParsedQuery) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """(sections ranked by ``mode``, sections ranked by the semantic ranker: none in
-        keyword mode); ``vector``: the query encoded, if it is."""
+        keyword mode)."""
         keyword_ranked = self.keyword.rank(parsed.query, limit, categories) if mode != "semantic" else []
-        semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories), vector=vector) \
+        semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories)) \
             if mode != "keyword" else []
         if mode == "keyword":
             return keyword_ranked, semantic_ranked
@@ -618,9 +617,7 @@ class SearchService:
             return results
         parsed = self.keyword.parse(text, language)
         limit = max(self.settings.candidates, page * per_page * 4)
-        # encoded once: for the semantic ranking and for each result's section
-        vector = self.semantic.encode(text) if mode != "keyword" and self.semantic is not None else None
-        ranked = self._rank_sections(text, language, mode, limit, tuple(categories), parsed, vector)
+        ranked = self._rank_sections(text, language, mode, limit, tuple(categories), parsed)
         shown: list[tuple[_Group, Article]] = []
         category_counts: dict[str, int] = {}
         language_counts: dict[str, int] = {}
@@ -641,6 +638,8 @@ class SearchService:
         start = (page - 1) * per_page
         results.total = len(shown)
         page_shown = shown[start:start + per_page]
+        vector = self.semantic.encode(text) \
+            if page_shown and mode != "keyword" and self.semantic is not None else None
         weights = {lang: self.keyword.term_weights(parsed, lang) for lang in {a.language for _, a in page_shown}}
         results.hits = [self._hit(g, a, parsed, self._section(a, parsed, weights[a.language], vector))
                         for g, a in page_shown]
