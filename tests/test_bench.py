@@ -114,7 +114,10 @@ def test_run_bench_reports_every_key(full_run):
     for key in bench.BENCH_KEYS:
         value = results[key]
         assert isinstance(value, (int, float)), key
-        if key not in ("http_errors", "keyword_zero_rate", "load_avg", "index_worker_rss_mb"):
+        # a tiny run's health requests can cost the server less than one clock tick of CPU
+        # time (10 ms, what psutil can see): 0 is a measurement, not a missing one
+        if key not in ("http_errors", "keyword_zero_rate", "load_avg", "index_worker_rss_mb",
+                       "http_floor_cpu_ms"):
             assert value > 0, key
     assert results["keyword_p50_ms"] <= results["keyword_p95_ms"] <= results["keyword_p99_ms"]
     assert results["http_p50_ms"] <= results["http_p95_ms"]
