@@ -34,29 +34,13 @@ def _context() -> dict:
             "answers_nobody": sla.ANSWERS_NOBODY}
 
 
-@bp.app_template_filter("when")
-def _when(moment, now, compact: bool = False):
-    return strings.when(moment, now, compact)
-
-
-@bp.app_template_filter("class_label")
-def _class_label(name: str):
-    return strings.class_label(name)
-
-
-@bp.app_template_filter("suggestion_reason")
-def _suggestion_reason(suggestion: dict):
-    return strings.suggestion_reason(suggestion)
-
-
-@bp.app_template_filter("ticket_subject")
-def _ticket_subject(ticket):
-    return strings.ticket_subject(ticket)
-
-
-@bp.app_template_filter("ago")
-def _ago(moment, now):
-    return strings.ago(moment, now)
+# template filters that are the console's own functions, under the names the templates use
+for _name, _filter in {"when": strings.when, "class_label": strings.class_label,
+                       "suggestion_reason": strings.suggestion_reason,
+                       "ticket_subject": strings.ticket_subject, "ago": strings.ago,
+                       "described": history.describe, "action_label": history.action_label,
+                       "revision_note": strings.shown_note}.items():
+    bp.add_app_template_filter(_filter, _name)
 
 
 @bp.app_template_filter("zip_labels")
@@ -67,21 +51,6 @@ def _zip_labels(values, prefix: str):
 @bp.app_template_filter("zip_class_labels")
 def _zip_class_labels(values):
     return [(value, strings.class_label(value)) for value in values]
-
-
-@bp.app_template_filter("described")
-def _described(entry):
-    return history.describe(entry)
-
-
-@bp.app_template_filter("action_label")
-def _action_label(action: str):
-    return history.action_label(action)
-
-
-@bp.app_template_filter("revision_note")
-def _revision_note(text: str):
-    return strings.shown_note(text)
 
 
 @bp.app_template_filter("utc")
