@@ -50,18 +50,18 @@ def test_the_examples_probabilities_are_mixed_with_the_word_models(method):
     classifier = Classifier(builtin_classes(), method=method)
     classifier._words = _Words()
     examples = {"how_to": 0.8, "business_process": 0.2}
-    mixed = classifier._with_words(examples, "invoice export fails")
-    assert mixed["business_process"] == pytest.approx((1 - WORDS_WEIGHT) * 0.2 + WORDS_WEIGHT * 0.9)
+    mixed, was_mixed = classifier._with_words(examples, "invoice export fails")
+    assert was_mixed and mixed["business_process"] == pytest.approx((1 - WORDS_WEIGHT) * 0.2 + WORDS_WEIGHT * 0.9)
     assert mixed["how_to"] == pytest.approx((1 - WORDS_WEIGHT) * 0.8 + WORDS_WEIGHT * 0.1)
     assert max(mixed, key=mixed.get) == "business_process" and 0.5 <= WORDS_WEIGHT < 1
-    assert classifier._with_words(examples, "nothing it knows") == examples
+    assert classifier._with_words(examples, "nothing it knows") == (examples, False)
 
 
 def test_centroid_cosines_are_not_mixed_with_probabilities():
     classifier = Classifier(builtin_classes(), method="centroid")
     classifier._words = _Words()
     assert classifier._with_words({"how_to": 0.83, "business_process": 0.81}, "invoice") == \
-        {"how_to": 0.83, "business_process": 0.81}
+        ({"how_to": 0.83, "business_process": 0.81}, False)
 
 
 def test_a_rule_wins_over_the_nearest_examples(semantic):
@@ -70,8 +70,60 @@ def test_a_rule_wins_over_the_nearest_examples(semantic):
     with_rule = semantic.classify("how do I change the invoice logo? the page says 502", "contact")
     assert (with_rule.request_class, with_rule.method) == ("outage", "rule")
     assert with_rule.matched == ["502"] and with_rule.confidence == 1.0
-    narrow = semantic.classify("only the billing page says 502, the rest works", "contact")
+    narrow = semantic.classify("only the billing page says 502 today", "contact")
     assert (narrow.request_class, narrow.method) == ("outage", "rule")    # a rule outranks the scope
+    asked = semantic.classify("502 on the billing page, does the rest work for you?", "contact")
+    assert (asked.request_class, asked.method) == ("outage", "rule")      # "unless" in a question
+
+
+@pytest.mark.parametrize("text", [
+    "Invoices: Download PDF gives Error 500. Everything else in Orbita works fine, our projects are there",
+    "POST /v2/projects/881/tasks -> HTTP 500 {\"error\":\"internal_error\"}. The app works, GET is fine",
+    "кнопка «Сохранить реквизиты» выдаёт «Ошибка 500». Всё остальное в программе работает нормально",
+    "Звіт по часу впав: HTTP/2 500 internal_error. Решта працює, а нам закривати місяць",
+])
+def test_a_pasted_500_of_one_function_while_the_rest_works_stays_business_process(semantic, keywords, text):
+    """The outage's rules ("error 500", "http 500", "ошибка 500") do not decide a request that
+    says the rest works (the class's ``unless`` phrases): the examples and the scope do."""
+    for classifier in (semantic, keywords):
+        suggested = classifier.classify(text, "contact")
+        assert suggested.method != "rule" and suggested.request_class == "business_process", suggested.to_dict()
+
+
+@pytest.mark.parametrize("text,rule", [
+    ('The page where I tick off my jobs says "We\'ll be right back" with a rocket', "be right back"),
+    ("Orbita is closed for maintenance, down for maintenance they say", "down for maintenance"),
+    ("Открываю, а там «Ведутся технические работы, мы скоро вернёмся»", "ведутся технические работы"),
+    ("Пише «Тривають технічні роботи», а в нас здача проєкту", "тривають технічні роботи"),
+    ("всё сдохло?? хотел ещё спросить как поменять аватарку", "все сдохло"),
+])
+def test_an_outage_told_by_its_effect_meets_a_rule(keywords, text, rule):
+    suggested = keywords.classify(text, "contact")
+    assert (suggested.request_class, suggested.method) == ("outage", "rule") and rule in suggested.matched
+
+
+@pytest.mark.parametrize("text,phrase", [
+    ("My son sees the same white page in Leeds", "white page"),
+    ("it just shows a blank screen and a spinning circle", "blank screen"),
+    ("it says Can't connect to Orbita after a minute", "can't connect"),
+    ("у всех белые экраны с утра", "белый экран"),                    # inflected: plural
+    ("на экране пусто, сервер не отвечает", "не отвечает"),
+    ("сайт показывает страницу технических работ", "технических работ"),
+    ("в усіх нас замість дошок пуста сіра сторінка", "сір* сторінк*"),
+    ("з білим екраном сидимо вже годину", "біл* екран*"),               # inflected: instrumental
+    ("сайт показує сторінку технічних робіт", "технічн* робіт"),
+    ("пише «Не вдалося завантажити дані. Спробуйте пізніше»", "не вдалося завантажити дані"),
+])
+def test_an_outage_told_by_its_effect_is_wide_scope(text, phrase):
+    assert phrase in Scope.of(Text(text), builtin_classes()).wide
+
+
+@pytest.mark.parametrize("text", ["none of my agents can get in since 9",
+                                  "жоден з моїх операторів не може увійти з ранку",
+                                  "ни один из менеджеров не может залогиниться"])
+def test_none_of_my_people_signing_in_is_sign_in_down_for_many(keywords, text):
+    suggested = keywords.classify(text, "contact")
+    assert (suggested.request_class, suggested.method) == ("outage", "rule"), suggested.to_dict()
 
 
 def test_rules_keep_the_order_of_the_classes(keywords):
@@ -85,8 +137,11 @@ def test_a_suggestion_by_examples_carries_its_confidence_and_nearest_examples(se
     assert result.request_class == "performance_security" and result.method == "examples"
     assert 0 < result.confidence <= 1 and len(result.nearest) == 3
     assert all(set(n) == {"text", "class", "similarity"} for n in result.nearest)
-    assert result.reason.startswith("nearest examples: ")
+    # the word model had 0.7 of the say: the reason names the request's words that weighed most
+    assert result.words and result.words[0] == "минут*"      # the narrow scope phrase
+    assert result.reason.startswith('words weighing most: "минут*"') and "(0.7 of the mix); nearest examples: " in result.reason
     assert result.to_dict()["confidence"] == round(result.confidence, 3)
+    assert result.to_dict()["words"] == result.words
 
 
 @pytest.mark.parametrize("text", ["Сервер упал ночью", "всё упало", "Орбита лежит", "у нас все лежить",
@@ -111,11 +166,13 @@ def test_keyword_only_mode_weighs_the_words_of_the_examples(keywords):
     # no keyword matches (first-match keywords gave the default, how_to): the examples' words decide
     blocked = keywords.classify("why does the invoice export fail for our clients", "contact")
     assert (blocked.request_class, blocked.method, blocked.matched) == ("business_process", "words", [])
-    assert 0 < blocked.confidence < 1 and blocked.reason == "words of the class's examples"
+    assert 0 < blocked.confidence < 1 and {"invoice", "export", "fail"} <= set(blocked.words)
+    assert blocked.reason.startswith("words of the class's examples; words weighing most: ")
+    assert "our" not in blocked.words and "does" not in blocked.words      # stop words weigh, unshown
     assert keywords.classify("Спасибо", "contact").method == "default"     # no word is known
     question = keywords.classify("how do I rename a project", "contact")
     assert question.request_class == "how_to" and question.matched == ["how"]
-    assert question.reason == 'words of the class\'s examples, keyword "how"'
+    assert question.reason.startswith('words of the class\'s examples, keyword "how"; words weighing most: "how"')
 
 
 @pytest.mark.parametrize("text,phrase,language,found", [
@@ -299,7 +356,7 @@ def test_logreg_and_the_outage_margin(e5_embedder):
     assert (result.request_class, result.method) == ("performance_security", "examples")
     assert 0.2 < result.confidence <= 1
     text = "the invoices page shows an error for everyone since the update"   # scope, nothing narrow
-    scores = regression._with_words(regression.examples.scores(
+    scores, _ = regression._with_words(regression.examples.scores(
         regression.encode(text), {c["name"] for c in builtin_classes()}, "logreg:10")[0], text)
     assert abs(sum(scores.values()) - 1) < 1e-6
     gap = max(scores.values()) - scores["outage"]

@@ -8,6 +8,7 @@ import string
 
 from kb_server import i18n
 from kb_server.tickets import incidents, rules
+from kb_server.tickets.classify import WORDS_WEIGHT
 
 _S: dict[str, tuple[str, str, str]] = {
     "console": ("Support console", "Консоль поддержки", "Консоль підтримки"),
@@ -773,6 +774,11 @@ _S: dict[str, tuple[str, str, str]] = {
     "reason_words": ("words of the class's examples", "слова примеров класса",
                      "слова прикладів класу"),
     "reason_keyword": ("keyword {phrases}", "ключевое слово {phrases}", "ключове слово {phrases}"),
+    "reason_drivers": ("words weighing most: {phrases}", "больше всего весят слова: {phrases}",
+                       "найбільше важать слова: {phrases}"),
+    "reason_drivers_mixed": ("words weighing most ({share} of the mix): {phrases}",
+                             "больше всего весят слова ({share} смеси): {phrases}",
+                             "найбільше важать слова ({share} суміші): {phrases}"),
     "reason_examples": ("nearest examples: {examples}", "ближайшие примеры: {examples}",
                         "найближчі приклади: {examples}"),
     "reason_scope_wide": ("many affected: {phrases}", "затронуты многие: {phrases}",
@@ -905,11 +911,15 @@ def suggestion_reason(suggestion: dict) -> str:
     if method == "incident" and "reports" in suggestion:
         return translate("reason_incident", reports=i18n.plural("reports", suggestion["reports"]),
                          request_class=class_label(suggestion.get("request_class", "")))
+    words = suggestion.get("words") or []
     if method == "words":
         parts = [translate("reason_words")] + [translate("reason_keyword", phrases=_quoted([p]))
                                                for p in matched]
+        parts += [translate("reason_drivers", phrases=_quoted(words))] if words else []
     elif method == "examples":
-        parts = [translate("reason_examples", examples="; ".join(
+        parts = [translate("reason_drivers_mixed", share=f"{WORDS_WEIGHT:g}", phrases=_quoted(words))] \
+            if words else []
+        parts += [translate("reason_examples", examples="; ".join(
             f'{_quoted([n["text"]])} ({class_label(n["class"])}, {n["similarity"]:.2f})'
             for n in suggestion.get("nearest") or []))]
     elif method == "default":

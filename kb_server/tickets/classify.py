@@ -40,6 +40,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,19 +68,22 @@ class Classification:
     matched: list[str] = field(default_factory=list)    # phrases that decided it
     nearest: list[dict] = field(default_factory=list)   # {text, class, similarity}
     scope: dict = field(default_factory=dict)           # {"wide": [...], "narrow": [...]} phrases
+    words: list[str] = field(default_factory=list)      # the request's words the word model weighed most
 
     @property
     def reason(self) -> str:
-        """What decided it, for the agent: the rule, the keywords or the nearest examples."""
+        """What decided it, for the agent: the rule, the keywords, the words the word model
+        weighed most (``WORDS_WEIGHT`` of the mix with the embedder) or the nearest examples."""
         if self.method in (RULE, KEYWORDS):
             return f"{self.method}: " + ", ".join(f'"{p}"' for p in self.matched)
         scope = "".join(f"; {side} scope: " + ", ".join(f'"{p}"' for p in phrases)
                         for side, phrases in self.scope.items() if phrases)
+        words = "words weighing most: " + ", ".join(f'"{w}"' for w in self.words)
         if self.method == WORDS:
             return "words of the class's examples" + "".join(
-                f', keyword "{p}"' for p in self.matched) + scope
+                f', keyword "{p}"' for p in self.matched) + (f"; {words}" if self.words else "") + scope
         if self.method == EXAMPLES:
-            return "nearest examples: " + "; ".join(
+            return (f"{words} ({WORDS_WEIGHT:g} of the mix); " if self.words else "") + "nearest examples: " + "; ".join(
                 f'"{n["text"]}" ({n["class"]}, {n["similarity"]:.2f})' for n in self.nearest) + scope
         return "no rule, keyword or example matched: the default class"
 
@@ -86,7 +91,7 @@ class Classification:
         return {"request_class": self.request_class, "priority": self.priority,
                 "confidence": round(self.confidence, 3), "method": self.method,
                 "matched": self.matched, "nearest": self.nearest, "scope": self.scope,
-                "reason": self.reason}
+                "words": self.words, "reason": self.reason}
 
 
 # --- phrases -----------------------------------------------------------------------------------
@@ -111,7 +116,7 @@ class Text:
 
     def __init__(self, text: str):
         self.text = (text or "").replace("\u2019", "'")
-        self._stems: dict = {}      # language: stems as (word, stem); "set:" + language: the stems
+        self._stems: dict = {}      # language: (word, stem) pairs; "set:"/"prefixes:" + language: stems, word beginnings
 
     def stems(self, language: str) -> list[tuple[str, str]]:
         language = _language(language)
@@ -125,9 +130,18 @@ class Text:
             self._stems[key] = {stem for _, stem in self.stems(language)}
         return self._stems[key]
 
+    def _prefixes(self, language: str) -> set[str]:
+        """Every beginning of every word (a ``word*`` part is there only if one is)."""
+        key = "prefixes:" + _language(language)
+        if key not in self._stems:
+            self._stems[key] = {word[:end] for word, _ in self.stems(language)
+                                for end in range(1, len(word) + 1)}
+        return self._stems[key]
+
     def has(self, phrase: str, language: str) -> bool:
         wanted = phrase_words(phrase, language)
-        if not wanted or not all(is_prefix or stem in self._stem_set(language) for is_prefix, stem in wanted):
+        if not wanted or not all(stem in (self._prefixes(language) if is_prefix else self._stem_set(language))
+                                 for is_prefix, stem in wanted):
             return False        # the common case, decided without scanning the words
         tokens = self.stems(language)
         return any(all(_word_matches(tokens[start + i], part) for i, part in enumerate(wanted))
@@ -144,6 +158,17 @@ def matching_phrases(text: Text, ticket_class: dict, key: str) -> list[str]:
     """The phrases of ``ticket_class[key]`` (rules or keywords) that ``text`` has."""
     return [phrase for language, phrases in (ticket_class.get(key) or {}).items()
             for phrase in phrases or () if text.has(phrase, language)]
+
+
+def ruling_phrases(text: Text, ticket_class: dict) -> list[str]:
+    """The rule phrases of ``ticket_class`` that ``text`` has, none when it also says one of
+    the class's ``unless`` phrases outside a question: "Error 500 on the invoice PDF,
+    everything else works" is no outage, whatever its status code."""
+    found = matching_phrases(text, ticket_class, "rules")
+    if found and ticket_class.get("unless") and matching_phrases(Text(QUESTION.sub(" ", text.text)),
+                                                                 ticket_class, "unless"):
+        return []
+    return found
 
 
 # words that ask for help without saying what it is about ("help pls", "срочно, вопрос")
@@ -254,12 +279,17 @@ class Examples:
         return self._models[key]
 
 
+_FEATURES: dict = {}        # WordModel features by (phrases digest, text)
+_FEATURES_KEPT = 20000
+
+
 class WordModel:
     """Keyword-only suggestion for contacts: a logistic regression on the words of the class
     examples and descriptions (and labelled requests), each word as its stems in the three
     languages, plus one feature per class whose keywords match. It weighs every word, where
     the first matching keyword would decide on one ("how" in "how come nobody can log in")."""
 
+    DRIVERS_SHOWN = 4       # the words of a request named as the reason of its class
     KEYWORD_WEIGHT = 2      # a keyword or scope match counts as this many words (best on requests.jsonl)
     # the words decide only when the best class is this many times as likely as an even split:
     # "Спасибо" or "thanks", words of every class's requests, say nothing about the request
@@ -270,6 +300,8 @@ class WordModel:
         from sklearn.feature_extraction.text import TfidfVectorizer    # imported when needed: slow
         from sklearn.linear_model import LogisticRegression
         self.classes, self.scope_classes = ticket_classes, scope_classes or ticket_classes
+        self.phrases_digest = hashlib.sha256(json.dumps(
+            [self.classes, self.scope_classes], sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
         rows = example_rows(ticket_classes, labelled)
         self.vectorizer = TfidfVectorizer(analyzer=self.features, sublinear_tf=True)
         matrix = self.vectorizer.fit_transform([text for _, text, _ in rows])
@@ -277,7 +309,16 @@ class WordModel:
 
     def features(self, text: str) -> list[str]:
         """The stems of ``text``'s words in every language, ``keywords:CLASS`` per class whose
-        keywords it has, and its ``Scope``'s features."""
+        keywords it has, and its ``Scope``'s features (remembered per classes and text: every
+        model learnt from the same classes, each labelled set left out, reads the same texts)."""
+        key = (self.phrases_digest, text)
+        if key not in _FEATURES:
+            if len(_FEATURES) >= _FEATURES_KEPT:
+                _FEATURES.clear()
+            _FEATURES[key] = self._features(text)
+        return _FEATURES[key]
+
+    def _features(self, text: str) -> list[str]:
         words = Text(text)
         stems = {stem for language in LANGUAGES for _, stem in words.stems(language)}
         keywords = [f"keywords:{c['name']}" for c in self.classes if matching_phrases(words, c, "keywords")]
@@ -285,10 +326,80 @@ class WordModel:
         return [*stems, *keywords * self.KEYWORD_WEIGHT]
 
     @classmethod
+    def kept(cls, folder: Path | None, ticket_classes: list[dict], labelled: list[dict] = (),
+             scope_classes: list[dict] | None = None) -> "WordModel":
+        """The model learnt from these classes and labelled requests, read from ``folder`` when
+        a process learnt it before (a file named by a hash of what it learns from, the code's
+        and scikit-learn's versions), else learnt and kept there. Learning takes seconds every
+        ``kb serve`` (and every test server) would otherwise spend."""
+        if folder is None:
+            return cls(ticket_classes, labelled, scope_classes)
+        import sklearn
+        from indexer import analysis
+        source = hashlib.sha256(json.dumps([sklearn.__version__, ticket_classes, list(labelled), scope_classes],
+                                           sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        for module in (__file__, analysis.__file__):       # the code that reads the words
+            source.update(Path(module).read_bytes())
+        path = Path(folder) / f"words-{source.hexdigest()[:32]}.pickle"
+        try:
+            with path.open("rb") as kept:
+                model = pickle.load(kept)       # the instance folder's own file, written below
+            if isinstance(model, cls):
+                return model
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass
+        model = cls(ticket_classes, labelled, scope_classes)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.part")
+            partial.write_bytes(pickle.dumps(model))
+            os.replace(partial, path)
+            for stale in path.parent.glob("words-*.pickle"):    # learnt from what is no more
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        except OSError:
+            pass                                # a read-only instance learns every time
+        return model
+
+    @classmethod
     def usable(cls, ticket_classes: list[dict]) -> bool:
         """Whether every class has a description or examples to learn from (else keywords)."""
         return len(ticket_classes) > 1 and all(c.get("description") or c.get("examples")
                                                for c in ticket_classes)
+
+    def drivers(self, text: str, name: str) -> list[str]:
+        """The words or phrases of ``text`` that weigh most for class ``name`` (at most
+        ``DRIVERS_SHOWN``, strongest first): its features whose weight for ``name`` is above
+        their classes' average, each as the request's own word (stop words, which weigh too,
+        are not shown: "our" tells an agent nothing) or the phrase that matched."""
+        vector = self.vectorizer.transform([text]).tocoo()
+        weights = self.model.coef_ if len(self.model.classes_) > 2 else \
+            np.vstack([-self.model.coef_[0], self.model.coef_[0]]) / 2
+        row = list(self.model.classes_).index(name)
+        lead = {j: value * (weights[row, j] - weights[:, j].mean())
+                for j, value in zip(vector.col, vector.data)}
+        names = self.vectorizer.get_feature_names_out()
+        words, shown = Text(text), []
+        for j in sorted((j for j in lead if lead[j] > 0), key=lead.get, reverse=True):
+            for said in self._said(words, names[j]):
+                if said not in shown:
+                    shown.append(said)
+            if len(shown) >= self.DRIVERS_SHOWN:
+                break
+        return shown[:self.DRIVERS_SHOWN]
+
+    def _said(self, words: Text, feature: str) -> list[str]:
+        """How the request says ``feature``: the words with that stem, the class's keywords or
+        the scope phrases it has."""
+        kind, _, value = feature.partition(":")
+        if kind == "keywords":
+            return matching_phrases(words, next(c for c in self.classes if c["name"] == value), "keywords")
+        if kind == "scope":
+            scope = Scope.of(words, self.scope_classes)
+            return list(scope.wide if value == "wide" else scope.narrow)
+        return list(dict.fromkeys(word for language in LANGUAGES for word, stem in words.stems(language)
+                                  if stem == feature and not any(word in _stop_words(other)
+                                                                 for other in LANGUAGES)))[:1]
 
     def scores(self, text: str) -> dict[str, float] | None:
         """{class: probability}, or None when no word of ``text`` is in the examples or its
@@ -416,10 +527,11 @@ class Classifier:
 
     def __init__(self, ticket_classes: list[dict], embedder=None, method: str = DEFAULT_METHOD,
                  outage_margin: float = DEFAULT_OUTAGE_MARGIN, labelled: list[dict] = (),
-                 rules: bool = True):
+                 rules: bool = True, cache: Path | None = None):
         parse_method(method)
         self.classes, self.embedder, self.method = ticket_classes, embedder, method
         self.outage_margin, self.labelled, self.rules = outage_margin, list(labelled), rules
+        self.cache = cache      # a folder keeping the learnt word model across processes
         self.encode = QueryCache(embedder) if embedder is not None else None
         self._examples: Examples | None = None
         self._words: WordModel | None = None
@@ -457,7 +569,7 @@ class Classifier:
         if self._words is None:
             contacts = [c for c in self.classes if "contact" in c.get("kinds", ("contact",))]
             self._words = _shared(("words", self.digest),
-                                  lambda: WordModel(contacts, self.labelled, self.classes)) \
+                                  lambda: WordModel.kept(self.cache, contacts, self.labelled, self.classes)) \
                 if WordModel.usable(contacts) else False
         return self._words or None
 
@@ -486,7 +598,7 @@ class Classifier:
         reading = cyrillic_reading(text or "")       # "vse lezhit" is read as "все лежит" too
         words = Text(f"{text}\n{reading}" if reading else text)
         for ticket_class in applicable if self.rules else ():
-            found = matching_phrases(words, ticket_class, "rules")
+            found = ruling_phrases(words, ticket_class)
             if found:
                 return self._suggest(ticket_class, 1.0, RULE, matched=found)
         scope = Scope.of(words, self.classes)
@@ -499,35 +611,37 @@ class Classifier:
             scored = self.examples.scores(self.encode(words.text),
                                           {c["name"] for c in applicable}, self.method)
             if scored is not None:
-                scored = (self._with_words(scored[0], words.text), scored[1])
-                name, confidence = decide(scored[0], self.outage_margin,
+                probabilities, mixed = self._with_words(scored[0], words.text)
+                name, confidence = decide(probabilities, self.outage_margin,
                                           cosines=self.method == "centroid", scope=scope)
                 if name != URGENT and self._urgent_sentence(words, scope, applicable):
-                    name, confidence = URGENT, scored[0][URGENT]
+                    name, confidence = URGENT, probabilities[URGENT]
                 chosen = next(c for c in applicable if c["name"] == name)
                 return self._suggest(chosen, confidence, EXAMPLES, nearest=scored[1],
-                                     scope=scope.to_dict())
+                                     scope=scope.to_dict(),
+                                     words=self.words.drivers(words.text, name) if mixed else [])
         scores = self.words.scores(words.text) if kind == "contact" and self.words else None
         if scores:
             name, confidence = decide(scores, 0.0, cosines=False, scope=scope)
             chosen = next(c for c in applicable if c["name"] == name)
             return self._suggest(chosen, confidence, WORDS, scope=scope.to_dict(),
-                                 matched=matching_phrases(words, chosen, "keywords"))
+                                 matched=matching_phrases(words, chosen, "keywords"),
+                                 words=self.words.drivers(words.text, name))
         for ticket_class in applicable:
             found = matching_phrases(words, ticket_class, "keywords")
             if found:
                 return self._suggest(ticket_class, 0.5, KEYWORDS, matched=found)
         return self._suggest(applicable[-1], 0.0, DEFAULT)
 
-    def _with_words(self, probabilities: dict[str, float], text: str) -> dict[str, float]:
-        """The examples' class probabilities mixed with the word model's (``WORDS_WEIGHT``);
-        as they are for ``centroid`` (cosines, not probabilities) or when the words know
-        nothing of ``text``."""
+    def _with_words(self, probabilities: dict[str, float], text: str) -> tuple[dict[str, float], bool]:
+        """The examples' class probabilities mixed with the word model's (``WORDS_WEIGHT``),
+        and whether they were; as they are for ``centroid`` (cosines, not probabilities) or
+        when the words know nothing of ``text``."""
         known = self.words.scores(text) if self.words and self.method != "centroid" else None
         if not known:
-            return probabilities
+            return probabilities, False
         return {name: (1 - WORDS_WEIGHT) * probability + WORDS_WEIGHT * known.get(name, 0.0)
-                for name, probability in probabilities.items()}
+                for name, probability in probabilities.items()}, True
 
     def _urgent_sentence(self, words: Text, scope: Scope, applicable: list[dict]) -> str | None:
         """The sentence of a longer request that is an outage by itself: it says many are
@@ -585,7 +699,8 @@ def classifier(examples: bool = True) -> Classifier:
     key = "ticket_classifier" if examples else "ticket_classifier_without_examples"
     cached = current_app.extensions.get(key)
     if cached is None or cached.settings != wanted:
-        cached = current_app.extensions[key] = Classifier(*wanted)
+        cached = current_app.extensions[key] = Classifier(
+            *wanted, cache=Path(config["INSTANCE_DIR"]) / "cache" if config.get("INSTANCE_DIR") else None)
     return cached
 
 
