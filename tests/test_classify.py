@@ -90,6 +90,23 @@ def test_a_pasted_500_of_one_function_while_the_rest_works_stays_business_proces
         assert suggested.method != "rule" and suggested.request_class == "business_process", suggested.to_dict()
 
 
+@pytest.mark.parametrize("text", [
+    "the timeline gives 500 in the network tab for all of us, boards and lists work normally",
+    "Мобильное приложение у всей команды: «Ошибка синхронизации (500)». Веб при этом работает",
+    "звіт «Навантаження» видає 500 у всіх. Решта налаштувань працює",
+    "Не лежит, нет. Но каждое действие 10-15 секунд, у всех 30 человек",
+])
+def test_the_rest_working_keeps_a_request_for_many_from_being_an_outage(semantic, keywords, text):
+    """Said outside a question, "the rest works" (or "not down") outweighs any scope: neither
+    a rule nor the examples make it an outage."""
+    scope = Scope.of(Text(text), builtin_classes())
+    assert scope.spared and scope.many and scope.margin(DEFAULT_OUTAGE_MARGIN) is None
+    for classifier in (semantic, keywords):
+        suggested = classifier.classify(text, "contact")
+        assert suggested.request_class != "outage", suggested.to_dict()
+    assert not Scope.of(Text("у всех 500, а у вас остальное работает?"), builtin_classes()).spared
+
+
 @pytest.mark.parametrize("text,rule", [
     ('The page where I tick off my jobs says "We\'ll be right back" with a rocket', "be right back"),
     ("Orbita is closed for maintenance, down for maintenance they say", "down for maintenance"),
@@ -653,3 +670,39 @@ def test_prepare_learns_the_word_model_and_the_examples_words_before_a_contact(a
             classify._LEARNT.pop((kind, digest), None)
         classify.prepare()
     assert {("words", digest), ("vocabulary", digest)} <= set(classify._LEARNT)
+
+
+@pytest.mark.parametrize("language,expected", [
+    ("en", 'words weighing most (0.7 of the mix): "счёт", "выгрузка"; nearest examples: '),
+    ("ru", "больше всего весят слова (0.7 смеси): «счёт», «выгрузка»; ближайшие примеры: "),
+    ("uk", "найбільше важать слова (0.7 суміші): «счёт», «выгрузка»; найближчі приклади: "),
+])
+def test_the_agent_reads_the_words_that_decided_in_their_language(app, language, expected):
+    from kb_server.console.strings import suggestion_reason
+    suggestion = {"method": "examples", "words": ["счёт", "выгрузка"], "scope": {},
+                  "nearest": [{"text": "не выгружается зарплата в банк", "class": "business_process",
+                               "similarity": 0.9}]}
+    with app.test_request_context(f"/console/?lang={language}"):
+        assert suggestion_reason(suggestion).startswith(expected)
+        assert suggestion_reason({**suggestion, "words": []}).startswith(expected.split("; ")[1])   # e5 alone
+
+
+def test_the_word_model_is_kept_in_the_instance_and_read_back(tmp_path, monkeypatch):
+    """Learnt once, kept under a name that hashes what it learnt from; another process reads it
+    (same scores); other classes learn (and keep) another and the stale file goes; a broken
+    file is learnt again."""
+    from kb_server.tickets import classify
+    classes = builtin_classes()
+    learnt = classify.WordModel.kept(tmp_path, classes)
+    [kept] = tmp_path.glob("words-*.pickle")
+    monkeypatch.setattr(classify.WordModel, "__init__", lambda *a: pytest.fail("learnt again"))
+    again = classify.WordModel.kept(tmp_path, json.loads(json.dumps(classes)))
+    text = "why does the invoice export fail for our clients"
+    assert again is not learnt and again.scores(text) == learnt.scores(text)
+    monkeypatch.undo()
+    fewer = [c for c in classes if c["name"] != "documentation_gap"]
+    classify.WordModel.kept(tmp_path, fewer)
+    assert [p.name for p in tmp_path.glob("words-*.pickle")] != [kept.name]
+    [other] = tmp_path.glob("words-*.pickle")
+    other.write_bytes(b"not a pickle")
+    assert set(classify.WordModel.kept(tmp_path, fewer).scores(text)) == {c["name"] for c in fewer}

@@ -435,12 +435,14 @@ class Scope:
     """What a request says of how many are affected: ``URGENT``'s ``scope`` phrases it has
     (nobody, the whole service, 5xx), its ``people`` ones (quantifiers of people: "у всех",
     "всією командою", "half my team") and its ``narrow`` ones (one person, one feature,
-    slowness)."""
+    slowness); its ``unless`` ones, outside questions, say the rest of the service works
+    ("everything else works", "решта працює": ``spared``)."""
 
     wide: tuple[str, ...] = ()
     narrow: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
     signin: tuple[str, ...] = ()
+    spared: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, text: Text, ticket_classes: list[dict]) -> "Scope":
@@ -455,13 +457,14 @@ class Scope:
         statements = Text(QUESTION.sub(" ", text.text))
         told = Text(QUESTION.sub(lambda question: " " if asks(question) else question.group(), text.text))
         return cls(*(tuple(dict.fromkeys(matching_phrases(source, urgent, side))) for source, side
-                     in ((text, "scope"), (statements, "narrow"), (told, "people"), (text, "signin"))))
+                     in ((text, "scope"), (statements, "narrow"), (told, "people"), (text, "signin"),
+                         (statements, "unless"))))
 
     @property
     def locked_out(self) -> bool:
         """Whether it says many people cannot sign in ("у всех не получается залогиниться",
         "login broken for all users"), nothing narrow: ``URGENT`` by definition, a rule."""
-        return bool(self.people and self.signin and not self.narrow)
+        return bool(self.people and self.signin and not self.narrow and not self.spared)
 
     @property
     def many(self) -> bool:
@@ -470,8 +473,10 @@ class Scope:
 
     def margin(self, margin: float) -> float | None:
         """The margin within which ``URGENT`` wins: ``margin`` with scope and nothing narrow,
-        0 with neither or both, None (it cannot win) with something narrow and no scope."""
-        if self.narrow and not self.many:
+        0 with neither or both, None (it cannot win) with something narrow and no scope, or
+        when the rest of the service works, whatever the scope ("500 on the invoice PDF for
+        all of us, the rest works" is a business process)."""
+        if self.spared or (self.narrow and not self.many):
             return None
         return margin if self.many and not self.narrow else 0.0
 
@@ -484,8 +489,8 @@ class Scope:
 
     def to_dict(self) -> dict:
         """The phrases found, people's among the wide ones (as the agent reads them)."""
-        return {"wide": [*self.wide, *self.people], "narrow": list(self.narrow)} \
-            if self.many or self.narrow else {}
+        narrow = list(dict.fromkeys([*self.narrow, *self.spared]))
+        return {"wide": [*self.wide, *self.people], "narrow": narrow} if self.many or narrow else {}
 
 
 def decide(scores: dict[str, float], margin: float, cosines: bool,
@@ -650,7 +655,7 @@ class Classifier:
         reports an outage. (With the embedder only: the word model on single sentences raised
         more false alarms than it caught outages.)"""
         sentences = [part for part in SENTENCE.split(words.text) if part.strip()]
-        if scope.narrow or not scope.many or len(sentences) < 2:
+        if scope.narrow or scope.spared or not scope.many or len(sentences) < 2:
             return None
         names = {c["name"] for c in applicable}
         for sentence in sentences:
