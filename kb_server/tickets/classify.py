@@ -8,7 +8,8 @@ examples?}`` (``description``: {language: text}; ``rules``, ``keywords``, ``exam
 classes that apply to its kind:
 
 1. **rules**: the first class with a matching rule phrase wins ("502", "упало"): explicit
-   words outrank any guess; then ``outage``'s ``signin`` words with one of its ``people``
+   words outrank any guess, unless the request also says one of the class's ``unless`` phrases
+   outside a question ("everything else works": a pasted 500 of one function); then ``outage``'s ``signin`` words with one of its ``people``
    phrases and nothing narrow (``Scope.locked_out``: sign-in down for many); a contact with no
    scope phrase, keyword or known content word ("hello??", "алло") gets the default, confidence 0;
 2. **examples** (contacts, when an embedder is loaded): the class the multilingual embedder's
@@ -19,7 +20,8 @@ classes that apply to its kind:
    **scope** (``scope``: ``outage``'s phrases saying many are affected, "nobody", "502",
    "лежит"; ``people``: its quantifiers of people, "у всех", "всією командою", "half my team",
    not in how/where questions; ``narrow``: its phrases saying only one person, one feature or
-   slowness, "only me", "the rest works", "медленно", not in questions): with scope and nothing narrow ``outage`` wins when it is within
+   slowness, "only me", "the rest works", "медленно", not in questions; its ``unless`` phrases,
+   said, keep it from winning at all): with scope and nothing narrow ``outage`` wins when it is within
    ``TICKET_OUTAGE_MARGIN`` of the best; with something narrow and no scope it does not win at
    all (only a rule makes such a request an outage); the confidence is the winner's probability
    or share; the reason, the scope phrases and the three nearest examples; in a request of
