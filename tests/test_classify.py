@@ -107,6 +107,16 @@ def test_the_rest_working_keeps_a_request_for_many_from_being_an_outage(semantic
     assert not Scope.of(Text("у всех 500, а у вас остальное работает?"), builtin_classes()).spared
 
 
+@pytest.mark.parametrize("text,spared", [
+    ("PATCH отдаёт 500 на всё, GET и POST нормально", True),
+    ("ніхто в офісі не може нормально зайти, 500", False),          # negated: not "the rest works"
+    ("uploads fail for all of us, tasks and comments work normally", True),
+    ("nothing works normally for any of us since 9", False),
+])
+def test_the_rest_working_is_not_read_after_a_negation(text, spared):
+    assert bool(Scope.of(Text(text), builtin_classes()).spared) is spared
+
+
 @pytest.mark.parametrize("text,rule", [
     ('The page where I tick off my jobs says "We\'ll be right back" with a rocket', "be right back"),
     ("Orbita is closed for maintenance, down for maintenance they say", "down for maintenance"),

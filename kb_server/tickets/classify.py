@@ -140,13 +140,16 @@ class Text:
                                 for end in range(1, len(word) + 1)}
         return self._stems[key]
 
-    def has(self, phrase: str, language: str) -> bool:
+    def has(self, phrase: str, language: str, unnegated: bool = False) -> bool:
+        """Whether the text says ``phrase``; ``unnegated``: somewhere not right after a negation
+        ("нормально" in "GET и POST нормально", not in "ніхто не може нормально зайти")."""
         wanted = phrase_words(phrase, language)
         if not wanted or not all(stem in (self._prefixes(language) if is_prefix else self._stem_set(language))
                                  for is_prefix, stem in wanted):
             return False        # the common case, decided without scanning the words
         tokens = self.stems(language)
         return any(all(_word_matches(tokens[start + i], part) for i, part in enumerate(wanted))
+                   and not (unnegated and any(word in NEGATIONS for word, _ in tokens[max(start - 2, 0):start]))
                    for start in range(len(tokens) - len(wanted) + 1))
 
 
@@ -156,10 +159,15 @@ def _word_matches(token: tuple[str, str], part: tuple[bool, str]) -> bool:
     return word.startswith(value) if is_prefix else stem == value
 
 
+NEGATIONS = frozenset({"not", "never", "no", "cannot", "can't", "cant", "isn't", "doesn't", "don't", "won't", "nothing",
+                       "не", "ни", "ні", "нет", "немає", "ничего", "нічого"})
+
+
 def matching_phrases(text: Text, ticket_class: dict, key: str) -> list[str]:
-    """The phrases of ``ticket_class[key]`` (rules or keywords) that ``text`` has."""
+    """The phrases of ``ticket_class[key]`` (rules or keywords) that ``text`` has; ``unless``
+    phrases only where no negation comes just before them."""
     return [phrase for language, phrases in (ticket_class.get(key) or {}).items()
-            for phrase in phrases or () if text.has(phrase, language)]
+            for phrase in phrases or () if text.has(phrase, language, unnegated=key == "unless")]
 
 
 def ruling_phrases(text: Text, ticket_class: dict) -> list[str]:
