@@ -34,18 +34,27 @@ from indexer.abstention import EVIDENCE_THRESHOLD, PROBES, has_real_words, title
 from indexer.analysis import CYRILLIC, clean_query, detect_language, english_count, words  # noqa: E402
 from indexer.embedding_cache import file_cached  # noqa: E402
 from indexer.embeddings import load_embedder  # noqa: E402
-from indexer.evaluate import TOP, load_queries, metrics, product_search  # noqa: E402
+from indexer.evaluate import TOP, load_beir, load_queries, metrics, product_search  # noqa: E402
+from indexer.index import build_index  # noqa: E402
 from indexer.fusion import article_of, best_by_article  # noqa: E402
 from indexer.keyword import INDEX_TERM, TEXT_FIELDS, analyze, section_key  # noqa: E402
 from indexer.search import RankingSettings, SearchService  # noqa: E402
 from indexer.tuning import (EVIDENCE_THRESHOLDS, AbstentionSample, DevSet,  # noqa: E402
                             abstention_metrics, abstention_scores, leave_one_set_out)
 
+BUNDLED_SETS = ("orbita_ru", "orbita_en", "orbita_uk")   # the bundled knowledge base's questions
 HUB_K = 10      # an article's hub level: the mean of its 10 closest probes (or titles)
 ENGLISH_WORDS = 1.65e9   # words counted in pyspellchecker's English list (for ``_rarity``)
 
 
 # --- measuring -------------------------------------------------------------------------------
+class _Same(dict):
+    """The bundled knowledge base's slugs are its articles' keys in every language."""
+
+    def __missing__(self, slug: str) -> str:
+        return slug
+
+
 def _article_words(service: SearchService, terms: list[str], language: str, article_id: str):
     """Per query term, whether the article's version in ``language`` has it; None: no such version."""
     article = service._public.by_id.get(article_id)
@@ -101,35 +110,45 @@ def measure(cache: str) -> dict:
     embedder = file_cached(load_embedder("e5"), cache)
     data = {}
     with tempfile.TemporaryDirectory(prefix="kb-features-") as tmp:
+        bundled = Path(tmp) / "bundled"
+        report = build_index(ROOT / "articles", bundled, embedder=embedder)
+        if report.errors:
+            raise SystemExit(f"articles/ did not index cleanly: {report.errors[0]}")
         for path, files in DEV_SETS.items():
-            dev = DevSet.build(path, Path(tmp), embedder)
+            if path.name in BUNDLED_SETS:     # as ``kb serve`` indexes articles/, by article
+                _, queries, qrels = load_beir(path)
+                qrels = {q: {doc.split("/", 1)[1] for doc in docs} for q, docs in qrels.items()}
+                index_dir, slugs, name = bundled, _Same(), path.name
+            else:
+                dev = DevSet.build(path, Path(tmp), embedder)
+                index_dir, slugs, queries, qrels, name = dev.index_dir, dev.slugs, dev.queries, dev.qrels, dev.name
             settings = RankingSettings(evidence_threshold=float("-inf"), keyword_evidence_threshold=float("-inf"))
-            service = SearchService(dev.index_dir, embedder=embedder, settings=settings)
-            unabstained = SearchService(dev.index_dir, embedder=embedder, settings=RankingSettings(abstain=False))
+            service = SearchService(index_dir, embedder=embedder, settings=settings)
+            unabstained = SearchService(index_dir, embedder=embedder, settings=RankingSettings(abstain=False))
             reader = service.keyword.searcher.reader()
             answerable = []
-            for query in dev.queries:
-                relevant = dev.qrels.get(str(query["_id"]))
+            for query in queries:
+                relevant = qrels.get(str(query["_id"]))
                 if relevant:
-                    row = _query(service, dev.slugs, query["text"], reader)
+                    row = _query(service, slugs, query["text"], reader)
                     row["ndcg"], row["recall"], _ = metrics(row["results"][:TOP], relevant)
-                    plain = product_search(unabstained, dev.slugs, "hybrid", None)(query["text"])[0]
+                    plain = product_search(unabstained, slugs, "hybrid", None)(query["text"])[0]
                     row["recall_unabstained"] = metrics(plain[:TOP], relevant)[1]
                     answerable.append(row)
             titles = title_sample([a.title for _, a in sorted(service._public.by_id.items())])
             floors = service.floors
-            data[dev.name] = {
+            data[name] = {
                 "floors": {"background": floors.semantic_background, "floor": floors.semantic,
                            "top": max(floors.semantic_answer or floors.semantic, floors.semantic)},
                 "documents": reader.doc_count(),
                 "hubs": {"probes": _hubs(service, list(PROBES)), "titles": _hubs(service, titles)},
                 "answerable": answerable,
-                "unanswerable": {Path(f).stem: [_query(service, dev.slugs, q["text"], reader)
+                "unanswerable": {Path(f).stem: [_query(service, slugs, q["text"], reader)
                                                 for q in load_queries(f)] for f in files}}
             for each in (service, unabstained):
                 each.keyword.close()
             embedder.save()
-            print(dev.name, len(answerable), flush=True)
+            print(name, len(answerable), flush=True)
     return data
 
 
