@@ -2,6 +2,7 @@
 
     .venv/bin/python eval/abstain_features.py --json features.json   # search once, keep the features
     .venv/bin/python eval/abstain_features.py --replay features.json # measure the variants again
+    .venv/bin/python eval/abstain_features.py --replay features.json --at 0.48   # every variant at 0.48
 
 Each dev set of ``eval/abstain.py`` is indexed once and every query (its own questions and the
 unanswerable files run against its corpus) is searched once in hybrid mode with abstention
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT / "eval"))
 
 from abstain import DEV_SETS  # noqa: E402
 from indexer.abstention import EVIDENCE_THRESHOLD, PROBES, has_real_words, title_sample  # noqa: E402
-from indexer.analysis import CYRILLIC, clean_query, detect_language, english_count, words  # noqa: E402
+from indexer.analysis import CYRILLIC, LANGUAGES, clean_query, detect_language, english_count, words  # noqa: E402
 from indexer.embedding_cache import file_cached  # noqa: E402
 from indexer.embeddings import load_embedder  # noqa: E402
 from indexer.evaluate import TOP, load_beir, load_queries, metrics, product_search  # noqa: E402
@@ -83,14 +84,19 @@ def _query(service: SearchService, slugs: dict, text: str, reader) -> dict:
     keyword = best_by_article(service.keyword.rank(parsed.query, service.settings.candidates, ()))
     semantic = best_by_article(semantic)
     terms = analyze(cleaned, language)
-    articles = {key for key, _ in semantic[:1]} | {article_of(key) for key, _ in fused[:1]}
+    articles = {key for key, _ in semantic[:1] + keyword[:1]} | {article_of(key) for key, _ in fused[:1]}
+    cosines = dict(semantic)
     row.update(
         language=language, real=has_real_words(cleaned, language), terms=terms,
         df=[sum(reader.doc_frequency(f"{name}_{language}", term) for name in TEXT_FIELDS) for term in terms],
         corrected=parsed.corrected, semantic=[(key, round(cos, 6)) for key, cos in semantic[:10]],
         keyword=[key for key, _ in keyword[:5]], fused=article_of(fused[0][0]) if fused else None,
         keyword_evidence=max(service.answer_evidence(text, mode="keyword"), default=None),
-        words={key: _article_words(service, terms, language, key) for key in articles})
+        words={key: _article_words(service, terms, language, key) for key in articles},
+        cos={key: cosines.get(key) for key in articles},
+        # each judged article's other language versions against the query analysed in theirs
+        other_words={key: {other: _article_words(service, analyze(cleaned, other), other, key)
+                           for other in LANGUAGES if other != language} for key in articles})
     return row
 
 
@@ -178,19 +184,28 @@ def evidence_of(row: dict, kb: dict, weight: float = 0.5, coverage="share", cand
     semantic best, and the fused best unless ``candidates`` is "semantic") of the cosine scaled
     from ``zero`` (default: the background) to the titles' median, less ``penalty`` (in cosine),
     plus ``weight`` x ``coverage`` of the query's words ("share", "idf", or a function), plus
-    ``bonus``. Cross-lingual articles as in the product (the probes' floor decides)."""
+    ``bonus``. Cross-lingual articles as in the product (the probes' floor decides), unless
+    ``coverage`` is "versions": the best share over the article's language versions, the query
+    analysed in each one's language. ``candidates`` "all" also judges the keyword ranker's best."""
     if not row.get("results") or not row.get("semantic"):
         return None
     floors = kb["floors"]
     low = floors["background"] if zero is None else zero(kb)
     span = max(floors["top"] - low, 0.01)
-    cosines = dict(row["semantic"])
-    judged = [row["semantic"][0][0]] + ([row["fused"]] if candidates == "both" and row["fused"] else [])
+    cosines = {**dict(row["semantic"]), **{k: v for k, v in row.get("cos", {}).items() if v is not None}}
+    judged = [row["semantic"][0][0]] + ([row["fused"]] if candidates != "semantic" and row["fused"] else []) \
+        + (row["keyword"][:1] if candidates == "all" else [])
     values = []
     for article in judged:
         cos, present = cosines.get(article), row["words"].get(article)
         if cos is None:
             continue
+        if coverage == "versions":                  # the best of the article's language versions
+            shares = [sum(found) / len(found) for found in
+                      [present, *row.get("other_words", {}).get(article, {}).values()] if found]
+            if shares and (present is not None or row["real"]):
+                values.append((cos - low) / span + weight * max(shares))
+                continue
         if present is None:                         # no version in the query's language
             if row["real"]:
                 values.append(EVIDENCE_THRESHOLD + (cos - floors["floor"]) / (floors["top"] - floors["background"]))
@@ -286,6 +301,9 @@ VARIANTS: dict[str, dict] = {
     "product (0.5 x the query's words)": {0.5: {}},
     "product, the words' weight free": {w: {"weight": w} for w in (0.5, 0.25, 0.75, 1.0)},
     "semantic best article only": {0.5: {"candidates": "semantic"}},
+    "the keyword ranker's best article judged too": {0.5: {"candidates": "all"}},
+    "coverage: the best of the article's language versions (cross-language fallback)": {0.5: {"coverage": "versions"}},
+    "keyword best judged too, coverage of the best version": {0.5: {"candidates": "all", "coverage": "versions"}},
     "IDF-weighted coverage (weight)": {w: {"weight": w, "coverage": "idf"} for w in (0.5, 0.25, 0.75, 1.0)},
     "coverage over n + k words (k)": {k: {"coverage": _shrunk(k)} for k in (0.0, 0.5, 1.0, 2.0)},
     "common English words the KB lacks left out of coverage (least count)":
@@ -343,6 +361,21 @@ def report(data: dict, budget: float) -> str:
                          f"{100 * (sample.recall_unabstained - measured['recall@5']):.2f} pts, "
                          f"nDCG {measured['ndcg@10']:.4f}")
         lines.append(f"| {variant} | " + " | ".join(cells) + f" | {min(r['score'] for r in rows):.3f} |")
+    return "\n".join(lines)
+
+
+def fixed_report(data: dict, threshold: float) -> str:
+    """Markdown: every variant's parameters at one ``threshold``: per set its worst abstain_rate
+    and the recall@5 points abstention costs it."""
+    lines = ["| variant (parameter) | " + " | ".join(data) + " |", "|---" * (len(data) + 1) + "|"]
+    for variant, grid in VARIANTS.items():
+        for param, options in grid.items():
+            cells = []
+            for name, sample in samples_of(data, options).items():
+                measured = abstention_metrics(sample, threshold)
+                cells.append(f"{min(measured['abstain_rate'].values()):.3f}, "
+                             f"{100 * (sample.recall_unabstained - measured['recall@5']):.2f} pts")
+            lines.append(f"| {variant} ({param}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -428,10 +461,15 @@ def main() -> None:
     parser.add_argument("--json", dest="json_path", help="keep the measured features")
     parser.add_argument("--replay", help="the features of an earlier --json (no search)")
     parser.add_argument("--budget", type=float, default=1.0, help="recall@5 points abstention may cost")
+    parser.add_argument("--at", type=float, help="only every variant at this threshold")
     args = parser.parse_args()
     data = json.loads(Path(args.replay).read_text()) if args.replay else measure(args.cache)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(data))
+    if args.at is not None:
+        print(f"At threshold {args.at}: the worst abstain_rate and the recall@5 points lost:\n"
+              + fixed_report(data, args.at), flush=True)
+        return
     print(f"Held out: the worst abstain_rate, the recall@5 points lost and nDCG@10 under the "
           f"parameter/threshold chosen on the other sets (budget {args.budget} points):\n"
           + report(data, args.budget / 100) + "\n" + logistic_report(data, args.budget / 100), flush=True)
