@@ -73,14 +73,16 @@ def _read_file_stats(generation: Generation) -> dict[str, list]:
         return {}
 
 
-def _reusable_articles(generation: Generation) -> dict[str, tuple[str, Article]]:
-    """file path -> (raw hash, article) from the generation's catalog ({} if it cannot be read).
+def _reusable_articles(generation: Generation, categories: dict) -> dict[str, tuple[str, Article]]:
+    """file path -> (raw hash, article) from the generation's catalog ({} if it cannot be read,
+    or if it was parsed against other categories: an unchanged file may name one that is gone).
     The catalog and its file hashes are written together, so they always describe each other,
     even when a crash left the manifest behind (the manifest diff then re-indexes)."""
     try:
-        return Catalog.load(generation.catalog).reusable()
+        catalog = Catalog.load(generation.catalog)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
+    return catalog.reusable() if set(catalog.categories) == set(categories) else {}
 
 
 def write_generation_files(generation: Generation, articles: list[Article], categories: dict,
@@ -178,10 +180,11 @@ def build_index(articles_dir: str | Path, index_dir: str | Path, embedder=None, 
     generation = folder.current()
     full = (full or generation is None or not generation.manifest.exists()
             or not _same_analysis(generation))
-    scan = (scan_articles(articles_dir, render=False) if full else
-            scan_articles(articles_dir, _reusable_articles(generation), _read_file_stats(generation)))
-    articles = scan.articles
     categories = load_categories(articles_dir)
+    scan = (scan_articles(articles_dir, render=False) if full else
+            scan_articles(articles_dir, _reusable_articles(generation, categories),
+                          _read_file_stats(generation)))
+    articles = scan.articles
     synonyms = load_synonyms(articles_dir)
     report = IndexReport(errors=scan.errors, parsed=len(scan.parsed))
     if full:

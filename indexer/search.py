@@ -53,6 +53,14 @@ def _typed_count(parsed: ParsedQuery, language: str) -> int:
     return max(1, len(parsed.typed.get(language, ())))
 
 
+def _best_keyword(keyword: KeywordRanker, probe: str) -> tuple[float, int]:
+    """The best keyword score of ``probe`` and its number of query terms."""
+    language = detect_language(probe)
+    parsed = keyword.parse(probe, language)
+    return max((score for _, score in keyword.rank(parsed.query, 1, ())), default=0.0), \
+        _typed_count(parsed, language)
+
+
 class _Typed:
     """The words of a search-as-you-type box: the finished ones compared by stem, the last one
     (being typed) as the beginning of a word."""
@@ -264,38 +272,46 @@ class SearchService:
         except Exception:
             log.exception("index generation %s cannot be read", generation.name)
             return False
-        self.catalog = catalog
-        self._public = _PublicArticles(self.catalog)
-        self._article_terms = {}
+        public = _PublicArticles(catalog)
+        semantic = self._open_semantic(generation)
+        floors = self._calibrate(generation, ranker, public, semantic)
+        self.catalog, self._public, self._article_terms = catalog, public, {}
         # a search running in another thread may still use the previous ranker: close it one
         # reload later, never under a running search (whoosh would raise ReaderClosed)
         if self._retired is not None:
             self._retired.close()
         self._retired = self.keyword
         self.keyword = ranker
-        self._open_semantic(generation)
+        self._serve_semantic(semantic, floors)
         self.generation = generation.name
-        self._calibrate(generation)
-        self._cached_search = self._new_cache()
         return True
 
-    def _open_semantic(self, generation: Generation) -> None:
-        """Open the generation's vectors for the embedder, if both exist; else say why not."""
-        self.semantic, self.vector_articles = None, 0
+    def _open_semantic(self, generation: Generation):
+        """The generation's vectors opened for the embedder, or None if either is missing
+        (``semantic_error`` says why)."""
         if self.embedder is None:
-            return
+            return None
         try:
-            self.semantic = SemanticRanker(generation, self.embedder)
+            semantic = SemanticRanker(generation, self.embedder)
         except FileNotFoundError:
             self.semantic_error = "no vectors yet: run `kb index` (kb serve embeds in the background)"
-            return
+            return None
         except Exception:  # a broken vector store: keyword search still serves
             log.exception("cannot open the vectors of %s", generation.path.name)
             self.semantic_error = "vectors unavailable (the server log says why): run `kb index --full`"
-            return
+            return None
         self.semantic_error = None
-        self.vector_articles = len(set(self.semantic.store.articles.tolist())
-                                   & self.catalog.articles.keys())
+        return semantic
+
+    def _serve_semantic(self, semantic, floors: Floors) -> None:
+        """Serve ``semantic`` (or none) with the floors calibrated for it. The floors go first:
+        a search running meanwhile never meets a semantic ranker without its floors (it would
+        abstain), and floors made with one serve keyword searches alike."""
+        self.floors = floors
+        self.semantic = semantic
+        self.vector_articles = 0 if semantic is None else \
+            len(set(semantic.store.articles.tolist()) & self.catalog.articles.keys())
+        self._cached_search = self._new_cache()
 
     def attach_embedder(self, embedder) -> None:
         """Start ranking semantically with ``embedder`` (loaded after the service opened)."""
@@ -303,9 +319,9 @@ class SearchService:
             self.embedder = embedder
             generation = current_generation(self.index_dir)
             if generation is not None and self.keyword is not None:
-                self._open_semantic(generation)
-                self._calibrate(generation)
-                self._cached_search = self._new_cache()
+                semantic = self._open_semantic(generation)
+                self._serve_semantic(semantic, self._calibrate(generation, self.keyword,
+                                                               self._public, semantic))
 
     def _new_cache(self):
         """``_search``, remembering the last ``cache_size`` answers (0: none): one cache per
@@ -344,10 +360,11 @@ class SearchService:
         return mode if self.semantic is not None or mode == "keyword" else "keyword"
 
     def _rank_sections(self, text: str, language: str, mode: str, limit: int, categories,
-                       parsed: ParsedQuery) -> list[tuple[str, float]]:
+                       parsed: ParsedQuery, vector=None) -> list[tuple[str, float]]:
         """Sections ranked by ``mode``; none when the query is not answered here, else without
-        the tail far below the best result."""
-        ranked, semantic_ranked = self._rankings(text, language, mode, limit, categories, parsed)
+        the tail far below the best result (``vector``: the query encoded, if it is)."""
+        ranked, semantic_ranked = self._rankings(text, language, mode, limit, categories, parsed,
+                                                 vector)
         if not self.settings.abstain:
             return ranked
         threshold = self.settings.keyword_evidence_threshold if mode == "keyword" \
@@ -358,11 +375,11 @@ class SearchService:
         return cut_tail(ranked, ratio) if answers else []
 
     def _rankings(self, text: str, language: str, mode: str, limit: int, categories,
-                  parsed: ParsedQuery) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+                  parsed: ParsedQuery, vector=None) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """(sections ranked by ``mode``, sections ranked by the semantic ranker: none in
-        keyword mode)."""
+        keyword mode); ``vector``: the query encoded, if it is."""
         keyword_ranked = self.keyword.rank(parsed.query, limit, categories) if mode != "semantic" else []
-        semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories)) \
+        semantic_ranked = self.semantic.rank(text, limit, self._allowed(categories), vector=vector) \
             if mode != "keyword" else []
         if mode == "keyword":
             return keyword_ranked, semantic_ranked
@@ -456,29 +473,24 @@ class SearchService:
         return self.keyword.coverage(set(analyze(text, language)), language,
                                      [section_key(article_id, i) for i in range(sections)])
 
-    def _calibrate(self, generation: Generation) -> None:
+    def _calibrate(self, generation: Generation, keyword: KeywordRanker, public: _PublicArticles,
+                   semantic) -> Floors:
         """Abstention floors of this generation and model: read from the generation, or
         measured on the probes and on a sample of the public articles' titles asked as
         questions, and saved there (once per generation and model)."""
-        model = self.embedder.name if self.semantic is not None else ""
+        model = self.embedder.name if semantic is not None else ""
         floors = Floors.load(generation.floors, model)
         if floors is None:
             best_cosine = None
-            if self.semantic is not None:
-                best_cosine = lambda probe: max((s for _, s in self.semantic.rank(probe, 1)), default=0.0)
-            titles = title_sample([article.title for _, article in sorted(self._public.by_id.items())])
-            floors = calibrate(self._best_keyword, best_cosine, titles)
+            if semantic is not None:
+                best_cosine = lambda probe: max((s for _, s in semantic.rank(probe, 1)), default=0.0)
+            titles = title_sample([article.title for _, article in sorted(public.by_id.items())])
+            floors = calibrate(lambda probe: _best_keyword(keyword, probe), best_cosine, titles)
             try:
                 floors.save(generation.floors, model)
             except OSError:   # a read-only index still serves, calibrated in memory
                 log.warning("cannot save abstention floors in %s", generation.name)
-        self.floors = floors
-
-    def _best_keyword(self, probe: str) -> tuple[float, int]:
-        """The best keyword score of ``probe`` and its number of query terms."""
-        language = detect_language(probe)
-        parsed = self.keyword.parse(probe, language)
-        return self._best_score(parsed), _typed_count(parsed, language)
+        return floors
 
     def _allowed(self, categories):
         """Predicate on section keys: public articles, optionally of some categories."""
@@ -619,7 +631,9 @@ class SearchService:
             return results
         parsed = self.keyword.parse(text, language)
         limit = max(self.settings.candidates, page * per_page * 4)
-        ranked = self._rank_sections(text, language, mode, limit, tuple(categories), parsed)
+        # encoded once: for the semantic ranking and for each result's section
+        vector = self.semantic.encode(text) if mode != "keyword" and self.semantic is not None else None
+        ranked = self._rank_sections(text, language, mode, limit, tuple(categories), parsed, vector)
         shown: list[tuple[_Group, Article]] = []
         category_counts: dict[str, int] = {}
         language_counts: dict[str, int] = {}
@@ -640,8 +654,6 @@ class SearchService:
         start = (page - 1) * per_page
         results.total = len(shown)
         page_shown = shown[start:start + per_page]
-        vector = self.semantic.encode(text) \
-            if page_shown and mode != "keyword" and self.semantic is not None else None
         weights = {lang: self.keyword.term_weights(parsed, lang) for lang in {a.language for _, a in page_shown}}
         results.hits = [self._hit(g, a, parsed, self._section(a, parsed, weights[a.language], vector))
                         for g, a in page_shown]

