@@ -71,8 +71,8 @@ def _article_words(service: SearchService, terms: list[str], language: str, arti
                                         for name in TEXT_FIELDS)) for term in terms]
 
 
-def _query(service: SearchService, slugs: dict, text: str, reader) -> dict:
-    """What the variants need of one query."""
+def _query(service: SearchService, slugs: dict, text: str, reader, probes: np.ndarray) -> dict:
+    """What the variants need of one query (``probes``: the calibration probes' vectors)."""
     cleaned = clean_query(text)
     language = detect_language(cleaned)
     found = product_search(service, slugs, "hybrid", None)(text)[0]
@@ -94,6 +94,8 @@ def _query(service: SearchService, slugs: dict, text: str, reader) -> dict:
         keyword_evidence=max(service.answer_evidence(text, mode="keyword"), default=None),
         words={key: _article_words(service, terms, language, key) for key in articles},
         cos={key: cosines.get(key) for key in articles},
+        probe_cos=max(float(cos) for probe, cos in zip(PROBES, probes @ service.semantic.encode(cleaned))
+                      if probe != cleaned),
         # each judged article's other language versions against the query analysed in theirs
         other_words={key: {other: _article_words(service, analyze(cleaned, other), other, key)
                            for other in LANGUAGES if other != language} for key in articles})
@@ -114,6 +116,7 @@ def _hubs(service: SearchService, questions: list[str]) -> dict[str, float]:
 def measure(cache: str) -> dict:
     """Dev set -> its calibration, hubs and per-query features."""
     embedder = file_cached(load_embedder("e5"), cache)
+    probes = np.asarray(embedder.embed_queries(list(PROBES)))
     data = {}
     with tempfile.TemporaryDirectory(prefix="kb-features-") as tmp:
         bundled = Path(tmp) / "bundled"
@@ -136,7 +139,7 @@ def measure(cache: str) -> dict:
             for query in queries:
                 relevant = qrels.get(str(query["_id"]))
                 if relevant:
-                    row = _query(service, slugs, query["text"], reader)
+                    row = _query(service, slugs, query["text"], reader, probes)
                     row["ndcg"], row["recall"], _ = metrics(row["results"][:TOP], relevant)
                     plain = product_search(unabstained, slugs, "hybrid", None)(query["text"])[0]
                     row["recall_unabstained"] = metrics(plain[:TOP], relevant)[1]
@@ -149,7 +152,7 @@ def measure(cache: str) -> dict:
                 "documents": reader.doc_count(),
                 "hubs": {"probes": _hubs(service, list(PROBES)), "titles": _hubs(service, titles)},
                 "answerable": answerable,
-                "unanswerable": {Path(f).stem: [_query(service, slugs, q["text"], reader)
+                "unanswerable": {Path(f).stem: [_query(service, slugs, q["text"], reader, probes)
                                                 for q in load_queries(f)] for f in files}}
             for each in (service, unabstained):
                 each.keyword.close()
@@ -179,16 +182,21 @@ def _rarity(row: dict) -> float:
 
 
 def evidence_of(row: dict, kb: dict, weight: float = 0.5, coverage="share", candidates="both",
-                penalty=lambda row, kb, article: 0.0, bonus=lambda row, kb: 0.0, zero=None):
+                penalty=lambda row, kb, article: 0.0, bonus=lambda row, kb: 0.0, zero=None,
+                probe_margin: float | None = None):
     """The product's evidence with one part changed: the best over the judged articles (the
     semantic best, and the fused best unless ``candidates`` is "semantic") of the cosine scaled
     from ``zero`` (default: the background) to the titles' median, less ``penalty`` (in cosine),
     plus ``weight`` x ``coverage`` of the query's words ("share", "idf", or a function), plus
     ``bonus``. Cross-lingual articles as in the product (the probes' floor decides), unless
     ``coverage`` is "versions": the best share over the article's language versions, the query
-    analysed in each one's language. ``candidates`` "all" also judges the keyword ranker's best."""
+    analysed in each one's language. ``candidates`` "all" also judges the keyword ranker's best.
+    ``probe_margin``: no evidence when the query's cosine with the nearest calibration probe (as
+    a query; a probe asked is compared with the others) reaches its best article's plus it."""
     if not row.get("results") or not row.get("semantic"):
         return None
+    if probe_margin is not None and row["probe_cos"] >= row["semantic"][0][1] + probe_margin:
+        return None                                 # as close to an off-topic probe as to any article
     floors = kb["floors"]
     low = floors["background"] if zero is None else zero(kb)
     span = max(floors["top"] - low, 0.01)
@@ -324,6 +332,8 @@ VARIANTS: dict[str, dict] = {
         {z: {"coverage": _generic_words_weigh_less(z)} for z in (9.0, 5.5, 5.0, 4.5)},
     "or the keyword evidence reaches tk (tk)": {tk: {"bonus": (lambda row, kb, tk=tk: 10.0 if (
         row.get("keyword_evidence") or 0.0) >= tk else 0.0)} for tk in (99.0, 1.25, 1.5, 2.0, 2.5, 3.0)},
+    "a probe as close as the best article, less a margin (m)": {
+        m: {"probe_margin": None if m == "off" else m} for m in ("off", 0.06, 0.04, 0.03, 0.02, 0.015, 0.01, 0.0)},
     "hubness, probes (lambda)": {x: {"penalty": (lambda row, kb, article, x=x: x * _hub("probes")(row, kb, article))}
                                  for x in (0.0, 0.25, 0.5, 1.0)},
     "hubness, titles (lambda)": {x: {"penalty": (lambda row, kb, article, x=x: x * _hub("titles")(row, kb, article))}
