@@ -84,7 +84,7 @@ def write_files(rows: list[PublishedFile], articles_dir: str | Path) -> int:
                 changed += 1
             continue
         if files.disk_hash(path) != row.content_hash:
-            files.write_atomic(path, row.content)
+            files.write_atomic(path, row.data if row.data is not None else row.content)
             changed += 1
         files.remember(path)     # the file sync: this node has it (and it is not an edit here)
     return changed

@@ -8,11 +8,14 @@ The database migrations every command applies first say nothing unless ``kb --ve
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
+from typing import Callable
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
 FORMATS = ("text", "json")
+REPEAT_WINDOW_SECONDS = 60
 
 
 def formatter(log_format: str) -> logging.Formatter:
@@ -23,11 +26,40 @@ def formatter(log_format: str) -> logging.Formatter:
     return logging.Formatter(TEXT_FORMAT)
 
 
+class RepeatedTracebacks(logging.Filter):
+    """Lets one traceback of a kind through per ``window`` seconds: a failure that repeats in a
+    loop (huey's consumer threads retry Redis every second while it is down) writes one record,
+    and the next after the window says how many were left out. A kind is the logger, the level,
+    the message template and the exception's type; records without a traceback all pass."""
+
+    def __init__(self, window: float = REPEAT_WINDOW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.window, self.clock = window, clock
+        self.kinds: dict[tuple, list] = {}          # kind -> [time let through, left out since]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or record.exc_info[0] is None:
+            return True
+        kind = (record.name, record.levelno, str(record.msg), record.exc_info[0])
+        now = self.clock()
+        seen = self.kinds.get(kind)
+        if seen is not None and now - seen[0] < self.window:
+            seen[1] += 1
+            return False
+        if seen is not None and seen[1]:
+            record.msg = f"{record.msg} ({seen[1]} more like it in the last {self.window:g} s)"
+        self.kinds[kind] = [now, 0]
+        return True
+
+
 def configure(log_format: str) -> None:
-    """INFO and above from every logger, in ``log_format`` (``text`` or ``json``); leaves
-    logging alone if the process already configured it (a test runner, an embedding app)."""
+    """INFO and above from every logger, in ``log_format`` (``text`` or ``json``), a repeated
+    traceback once a minute (``RepeatedTracebacks``); leaves logging alone if the process
+    already configured it (a test runner, an embedding app)."""
     handler = logging.StreamHandler()
     handler.setFormatter(formatter(log_format))
+    handler.addFilter(RepeatedTracebacks())
     logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 

@@ -26,9 +26,14 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
 
 
+SERVED_AT = "linezero.served_at"    # the origin a request came to, before ``PublicURL``
+
+
 class PublicURL:
     """WSGI middleware: the configured public base URL, not the request's ``Host`` header,
-    is where absolute URLs point (a forged Host must not end up in API answers or e-mails)."""
+    is where absolute URLs point (a forged Host must not end up in API answers or e-mails).
+    The origin the request came to is kept (``SERVED_AT``): a page opened at a node's own
+    address posts from there, which is still the same origin."""
 
     def __init__(self, wsgi_app, base_url: str):
         parts = urlsplit(base_url)
@@ -38,6 +43,7 @@ class PublicURL:
         self.scheme, self.host, self.root = parts.scheme, parts.netloc, parts.path.rstrip("/")
 
     def __call__(self, environ, start_response):
+        environ[SERVED_AT] = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
         environ["wsgi.url_scheme"] = self.scheme
         environ["HTTP_HOST"] = self.host
         environ["SCRIPT_NAME"] = self.root

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Iterator
 
 import sqlalchemy as sa
+from flask import current_app
 
+from indexer.articles.links import IMAGE_TYPES
 from indexer.catalog import CATEGORIES_FILE
 from indexer.languages import LANGUAGES
 from indexer.synonyms import SYNONYMS_FILE
@@ -39,8 +41,16 @@ def followed(config) -> bool:
 
 
 def shared_files(articles_dir: str | Path) -> Iterator[tuple[str, Path]]:
-    """``(relative path, path)`` of every file a node needs to build the index: the article
-    Markdown files (``<lang>/<name>.md``), ``categories.yml`` and ``synonyms.txt``."""
+    """``(relative path, path)`` of every file a node needs to build the index and show the
+    articles: the article Markdown files (``<lang>/<name>.md``), ``categories.yml``,
+    ``synonyms.txt`` and the images the articles show (``is_image``: anywhere in the folder,
+    e.g. ``en/img/screen.png`` or ``media/logo.png``)."""
+    yield from text_files(articles_dir)
+    yield from image_files(articles_dir)
+
+
+def text_files(articles_dir: str | Path) -> Iterator[tuple[str, Path]]:
+    """``shared_files`` but the images."""
     root = Path(articles_dir)
     for name in (CATEGORIES_FILE, SYNONYMS_FILE):
         if (root / name).is_file():
@@ -50,10 +60,29 @@ def shared_files(articles_dir: str | Path) -> Iterator[tuple[str, Path]]:
             yield f"{language}/{path.name}", path
 
 
+def image_files(articles_dir: str | Path) -> Iterator[tuple[str, Path]]:
+    """The images of ``shared_files``: real files (not links) of at most ``UPLOAD_MAX_BYTES``,
+    as the help center serves them."""
+    root = Path(articles_dir)
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if (is_image(relative) and path.is_file() and not path.is_symlink()
+                and path.stat().st_size <= limit):
+            yield relative, path
+
+
+def is_image(relative: str) -> bool:
+    """An image of the articles folder (``indexer.articles.links.IMAGE_TYPES``, not hidden)."""
+    parts = relative.split("/")
+    return (Path(relative).suffix.lower() in IMAGE_TYPES
+            and all(part and not part.startswith(".") and part != ".." for part in parts))
+
+
 def is_shared_path(relative: str) -> bool:
     """True for a path ``shared_files`` would list (a row from the database is checked before
     it is written to disk: nothing outside the articles folder, no other names)."""
-    if relative in (CATEGORIES_FILE, SYNONYMS_FILE):
+    if relative in (CATEGORIES_FILE, SYNONYMS_FILE) or is_image(relative):
         return True
     language, _, name = relative.partition("/")
     return (language in LANGUAGES and name.endswith(".md") and "/" not in name
@@ -90,7 +119,9 @@ def record(relative: str, data: bytes | None) -> bool:
     if row is None:
         row = PublishedFile(path=relative)
         db.session.add(row)
-    row.content = data.decode("utf-8", errors="replace") if data is not None else ""
+    image = data is not None and is_image(relative)
+    row.content = data.decode("utf-8", errors="replace") if data is not None and not image else ""
+    row.data = data if image else None
     row.content_hash, row.deleted = content_hash, data is None
     row.generation, row.updated_at = number, utcnow()
     return True

@@ -15,6 +15,7 @@ from kb_server.extensions import db
 from kb_server.jsonapi import APIError
 from kb_server.models import Site
 from kb_server.models.activity import normalize_origin
+from kb_server.security import SERVED_AT
 
 DEMO_SITE_KEY = "demo"
 log = logging.getLogger(__name__)
@@ -50,7 +51,10 @@ def _site(key) -> Site:
 
 
 def _same_origin(origin: str) -> bool:
-    return normalize_origin(origin) == normalize_origin(request.host_url)
+    """Whether a browser posts from a page of this server: its public URL, or the address
+    the request came to (``security.PublicURL``: a node opened by its own address)."""
+    served = {request.host_url, request.environ.get(SERVED_AT, request.host_url)}
+    return normalize_origin(origin) in {normalize_origin(url) for url in served}
 
 
 def allowed_categories(site: Site | None) -> tuple[str, ...]:

@@ -97,6 +97,51 @@ def test_a_follower_writes_the_shared_files_indexes_them_and_follows_changes(app
     assert "kb_index_generation_lag 0.0" in scraped
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
+def test_the_images_of_the_articles_folder_reach_every_node(app, tmp_path):
+    """Docs-as-code articles show images from the articles folder (``/files/...``): a node
+    that follows gets them from the database like the article files, and later changes,
+    additions and deletions on the node that has them too."""
+    folder = files.Path(app.config["ARTICLES_DIR"])
+    (folder / "en" / "img").mkdir()
+    (folder / "en" / "img" / "screen.png").write_bytes(PNG)
+    (folder / "media").mkdir()
+    (folder / "media" / "logo.png").write_bytes(PNG + b"logo")
+    (folder / "media" / "notes.txt").write_text("not an image")
+    follow.Follower(app).catch_up()                  # node A, the first: records its folder
+    with app.app_context():
+        db.session.add(PublishedFile(path="../outside.png", data=PNG, content_hash="x", generation=1))
+        db.session.commit()
+    rows = _rows(app)
+    assert rows["en/img/screen.png"].data == PNG and rows["en/img/screen.png"].content == ""
+    assert "media/notes.txt" not in rows
+
+    node = _follower_app(app, tmp_path)
+    follower = follow.Follower(node)
+    follower.catch_up()
+    copy = tmp_path / "node-b" / "articles"
+    assert (copy / "media" / "logo.png").read_bytes() == PNG + b"logo"
+    assert not (tmp_path / "node-b" / "outside.png").exists()
+    served = node.test_client().get("/files/en/img/screen.png")
+    assert served.status_code == 200 and served.data == PNG
+
+    (folder / "en" / "img" / "screen.png").write_bytes(PNG + b"v2")     # changed on node A
+    (folder / "en" / "img" / "new.png").write_bytes(PNG + b"new")
+    (folder / "media" / "logo.png").unlink()
+    with app.app_context():
+        report = files.sync_from_files(folder, followed=True)
+        db.session.commit()
+    assert sorted(report.images) == ["en/img/new.png", "en/img/screen.png", "media/logo.png"]
+    follower.catch_up()
+    assert (copy / "en" / "img" / "screen.png").read_bytes() == PNG + b"v2"
+    assert (copy / "en" / "img" / "new.png").read_bytes() == PNG + b"new"
+    assert not (copy / "media" / "logo.png").exists()
+    with node.app_context():     # B's own sync takes what its follower wrote for known
+        assert files.sync_from_files(copy, followed=True).images == []
+
+
 def test_a_first_node_serves_its_own_records_and_applies_a_change_recorded_meanwhile(
         app, monkeypatch):
     """The first catch-up of a node with files (a first node): the generation served includes

@@ -169,6 +169,22 @@ def test_a_forged_host_header_does_not_reach_api_links(tmp_path, articles_dir):
     assert all(c["url"].startswith("https://help.example.com/") for c in categories["categories"])
 
 
+def test_with_a_public_url_a_page_opened_at_the_nodes_own_address_still_posts(tmp_path, articles_dir):
+    """Production sets ``KB_PUBLIC_URL``; a node opened by its own address (an admin checking
+    one node) posts events, feedback and contacts from that address: the same origin."""
+    app = make_app(tmp_path / "a", ARTICLES_DIR=str(articles_dir),
+                   PUBLIC_URL="https://help.example.com")
+    client = app.test_client()
+    body = {"kind": "search", "session_id": "s1", "query": "reset password", "result_ids": []}
+    for origin, host in (("http://10.0.0.7:5000", "10.0.0.7:5000"),
+                         ("https://help.example.com", "help.example.com")):
+        response = client.post("/api/v1/events", json=body, headers={"Origin": origin, "Host": host})
+        assert response.status_code == 201, (origin, response.get_json())
+    other = client.post("/api/v1/events", json=body,
+                        headers={"Origin": "https://evil.example", "Host": "10.0.0.7:5000"})
+    assert other.status_code == 403
+
+
 def test_without_a_public_url_links_follow_the_request(client):
     hits = client.get("/api/v1/search?q=reset+password").get_json()["hits"]
     assert hits[0]["url"].startswith("http://localhost/a/")

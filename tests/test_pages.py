@@ -171,6 +171,23 @@ def test_unknown_or_hidden_pages_are_html_404(client, url):
     assert "Refund policy" not in html and "Draft text" not in html
 
 
+@pytest.mark.parametrize("url", ["/no-such-page", "/a", "/files/en/none.png"])
+def test_an_unknown_url_is_the_help_centers_404_page(client, url):
+    html = page(client, url + "?lang=ru", status=404)
+    assert "<h1>Страница не найдена</h1>" in html and 'href="/"' in html
+
+
+def test_an_unknown_console_url_is_the_consoles_404_page(app):
+    from authoring_helpers import staff_client
+    client = staff_client(app, "agent")
+    response = client.get("/console/tickets/LZ-000007?lang=uk")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and "Такої сторінки немає." in html
+    assert 'href="/console/"' in html and "console.css" in html       # the console's own page
+    api = client.get("/api/v1/no-such-endpoint")
+    assert api.status_code == 404 and api.get_json()["status"] == 404
+
+
 def test_script_in_article_or_query_never_reaches_the_page(app, client, articles_dir):
     (articles_dir / "en" / "scripted.md").write_text(XSS_ARTICLE, encoding="utf-8")
     with app.app_context():

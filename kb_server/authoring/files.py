@@ -31,7 +31,7 @@ from kb_server.authoring import store
 from kb_server.authoring.fields import from_article, from_revision
 from kb_server.console.strings import system_note
 from kb_server.extensions import db
-from kb_server.models import KbArticle, utcnow
+from kb_server.models import KbArticle, PublishedFile, utcnow
 
 log = logging.getLogger(__name__)
 FILE_AUTHOR = "file"
@@ -48,10 +48,10 @@ def disk_hash(path: Path) -> str:
         return ""
 
 
-def write_atomic(path: Path, text: str) -> str:
-    """Write ``text`` to ``path`` through a temporary file in the same folder (a reader sees
-    the old file or the new one, never half of one); returns the bytes' SHA-256."""
-    data = text.encode("utf-8")
+def write_atomic(path: Path, text: str | bytes) -> str:
+    """Write ``text`` (or bytes) to ``path`` through a temporary file in the same folder (a
+    reader sees the old file or the new one, never half of one); returns the bytes' SHA-256."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -94,6 +94,7 @@ class SyncReport:
     archived: list[str] = field(default_factory=list)       # their file was deleted
     errors: list[str] = field(default_factory=list)
     refused: str = ""        # why the files found deleted were not archived (the mass guard)
+    images: list[str] = field(default_factory=list)         # recorded for the other nodes
 
     @property
     def changed(self) -> bool:
@@ -102,8 +103,8 @@ class SyncReport:
 
 def article_files(articles_dir: str | Path):
     """``(relative path, path)`` of every article file: ``<lang>/<name>.md``."""
-    return ((relative, path) for relative, path in shared_kb.shared_files(articles_dir)
-            if "/" in relative)
+    return ((relative, path) for relative, path in shared_kb.text_files(articles_dir)
+            if relative.endswith(".md"))
 
 
 def sync_from_files(articles_dir: str | Path, followed: bool = False,
@@ -148,6 +149,8 @@ def sync_from_files(articles_dir: str | Path, followed: bool = False,
     report.refused = "" if confirm_removal else _mass_removal(articles_dir, len(gone), with_file)
     for article in [] if report.refused else gone:
         _archive_deleted(article.file_path, article, report)
+    if followed and not report.refused:
+        report.images = _sync_images(articles_dir)
     try:
         db.session.commit()
     except IntegrityError:     # another process imported the same new file at the same moment
@@ -155,6 +158,27 @@ def sync_from_files(articles_dir: str | Path, followed: bool = False,
         return SyncReport(errors=report.errors)
     _note_problems(report)
     return report
+
+
+def _sync_images(articles_dir: str | Path) -> list[str]:
+    """Record the images of the articles folder added, changed or deleted on this node's disk
+    (``shared_kb``: every node shows them). One this node last wrote or read is left alone:
+    a newer version from another node may be on its way."""
+    root = Path(articles_dir)
+    recorded = db.session.execute(db.select(PublishedFile.path, PublishedFile.deleted)).all()
+    changed, present = [], set()
+    for relative, path in shared_kb.image_files(root):
+        present.add(relative)
+        if not _unchanged_since_last_sync(path):
+            if shared_kb.record(relative, path.read_bytes()):
+                changed.append(relative)
+            remember(path)
+    for relative, deleted in recorded:
+        if (shared_kb.is_image(relative) and not deleted and relative not in present
+                and _had(root / relative)):
+            shared_kb.record(relative, None)
+            changed.append(relative)
+    return changed
 
 
 def _mass_removal(articles_dir: str | Path, gone: int, live: int) -> str:

@@ -207,6 +207,7 @@ _S: dict[str, tuple[str, str, str]] = {
     "placeholders": ("Placeholders", "Подстановки", "Підстановки"),
     "text": ("Text", "Текст", "Текст"),
     "add_macro": ("Add canned answer", "Добавить шаблон", "Додати шаблон"),
+    "page_not_found": ("This page does not exist.", "Такой страницы нет.", "Такої сторінки немає."),
     "forbidden": ("You do not have access to this page.", "У вас нет доступа к этой странице.",
                   "У вас немає доступу до цієї сторінки."),
     "done": ("Done", "Готово", "Готово"),

@@ -22,6 +22,7 @@ from kb_server.models.base import utcnow
 class PublishedFile(db.Model):
     path: Mapped[str] = mapped_column(String(300), primary_key=True)   # relative: en/slug.md
     content: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)   # an image's bytes
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # SHA-256 of the bytes
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     generation: Mapped[int] = mapped_column(Integer, index=True)

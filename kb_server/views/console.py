@@ -66,7 +66,13 @@ def _after(response):
 
 @bp.errorhandler(403)
 def _forbidden(_exc):
-    return render_template("console/error.html", message=strings.translate("forbidden")), 403
+    return error_page("forbidden"), 403
+
+
+def error_page(message_key: str) -> str:
+    """The console's error page saying ``message_key`` (also for a URL under /console that no
+    route knows: its context is given here, the blueprint's processor does not run then)."""
+    return render_template("console/error.html", message=strings.translate(message_key), **_context())
 
 
 def _login_limit():

@@ -15,8 +15,9 @@ from indexer.analysis import clean_query, detect_language
 from indexer.languages import LANGUAGES
 from kb_server import helpcenter, i18n, search
 from kb_server.extensions import public_limit
-from kb_server.jsonapi import MAX_QUERY_LENGTH
+from kb_server.jsonapi import MAX_QUERY_LENGTH, error_response, wants_json
 from kb_server.tickets import incidents
+from kb_server.views import console
 
 bp = Blueprint("public", __name__)
 
@@ -39,6 +40,20 @@ def _remember_language(response):
 
 def _not_found():
     abort(make_response(render_template("404.html"), 404))
+
+
+@bp.app_errorhandler(404)
+def _page_not_found(exc):
+    """Not found: a page of the part of the site it is under, not werkzeug's bare page (the
+    console's under /console, the help center's elsewhere); a JSON error on API paths; a
+    response a view made for it as it is."""
+    if exc.response is not None:
+        return exc
+    if wants_json():
+        return error_response(exc.description or exc.name, 404)
+    if request.path == "/console" or request.path.startswith("/console/"):
+        return console.error_page("page_not_found"), 404
+    return render_template("404.html", **_template_context()), 404
 
 
 ICON_MAX_AGE = 7 * 24 * 3600   # seconds a browser may keep the favicon
