@@ -2,6 +2,7 @@
 
     .venv/bin/python eval/abstain_features.py --json features.json   # search once, keep the features
     .venv/bin/python eval/abstain_features.py --replay features.json # measure the variants again
+    .venv/bin/python eval/abstain_features.py --replay features.json --at 0.48   # every variant at 0.48
 
 Each dev set of ``eval/abstain.py`` is indexed once and every query (its own questions and the
 unanswerable files run against its corpus) is searched once in hybrid mode with abstention
@@ -31,21 +32,30 @@ sys.path.insert(0, str(ROOT / "eval"))
 
 from abstain import DEV_SETS  # noqa: E402
 from indexer.abstention import EVIDENCE_THRESHOLD, PROBES, has_real_words, title_sample  # noqa: E402
-from indexer.analysis import CYRILLIC, clean_query, detect_language, english_count, words  # noqa: E402
+from indexer.analysis import CYRILLIC, LANGUAGES, clean_query, detect_language, english_count, words  # noqa: E402
 from indexer.embedding_cache import file_cached  # noqa: E402
 from indexer.embeddings import load_embedder  # noqa: E402
-from indexer.evaluate import TOP, load_queries, metrics, product_search  # noqa: E402
+from indexer.evaluate import TOP, load_beir, load_queries, metrics, product_search  # noqa: E402
+from indexer.index import build_index  # noqa: E402
 from indexer.fusion import article_of, best_by_article  # noqa: E402
 from indexer.keyword import INDEX_TERM, TEXT_FIELDS, analyze, section_key  # noqa: E402
 from indexer.search import RankingSettings, SearchService  # noqa: E402
 from indexer.tuning import (EVIDENCE_THRESHOLDS, AbstentionSample, DevSet,  # noqa: E402
                             abstention_metrics, abstention_scores, leave_one_set_out)
 
+BUNDLED_SETS = ("orbita_ru", "orbita_en", "orbita_uk")   # the bundled knowledge base's questions
 HUB_K = 10      # an article's hub level: the mean of its 10 closest probes (or titles)
 ENGLISH_WORDS = 1.65e9   # words counted in pyspellchecker's English list (for ``_rarity``)
 
 
 # --- measuring -------------------------------------------------------------------------------
+class _Same(dict):
+    """The bundled knowledge base's slugs are its articles' keys in every language."""
+
+    def __missing__(self, slug: str) -> str:
+        return slug
+
+
 def _article_words(service: SearchService, terms: list[str], language: str, article_id: str):
     """Per query term, whether the article's version in ``language`` has it; None: no such version."""
     article = service._public.by_id.get(article_id)
@@ -61,8 +71,8 @@ def _article_words(service: SearchService, terms: list[str], language: str, arti
                                         for name in TEXT_FIELDS)) for term in terms]
 
 
-def _query(service: SearchService, slugs: dict, text: str, reader) -> dict:
-    """What the variants need of one query."""
+def _query(service: SearchService, slugs: dict, text: str, reader, probes: np.ndarray) -> dict:
+    """What the variants need of one query (``probes``: the calibration probes' vectors)."""
     cleaned = clean_query(text)
     language = detect_language(cleaned)
     found = product_search(service, slugs, "hybrid", None)(text)[0]
@@ -74,14 +84,21 @@ def _query(service: SearchService, slugs: dict, text: str, reader) -> dict:
     keyword = best_by_article(service.keyword.rank(parsed.query, service.settings.candidates, ()))
     semantic = best_by_article(semantic)
     terms = analyze(cleaned, language)
-    articles = {key for key, _ in semantic[:1]} | {article_of(key) for key, _ in fused[:1]}
+    articles = {key for key, _ in semantic[:1] + keyword[:1]} | {article_of(key) for key, _ in fused[:1]}
+    cosines = dict(semantic)
     row.update(
         language=language, real=has_real_words(cleaned, language), terms=terms,
         df=[sum(reader.doc_frequency(f"{name}_{language}", term) for name in TEXT_FIELDS) for term in terms],
         corrected=parsed.corrected, semantic=[(key, round(cos, 6)) for key, cos in semantic[:10]],
         keyword=[key for key, _ in keyword[:5]], fused=article_of(fused[0][0]) if fused else None,
         keyword_evidence=max(service.answer_evidence(text, mode="keyword"), default=None),
-        words={key: _article_words(service, terms, language, key) for key in articles})
+        words={key: _article_words(service, terms, language, key) for key in articles},
+        cos={key: cosines.get(key) for key in articles},
+        probe_cos=max(float(cos) for probe, cos in zip(PROBES, probes @ service.semantic.encode(cleaned))
+                      if probe != cleaned),
+        # each judged article's other language versions against the query analysed in theirs
+        other_words={key: {other: _article_words(service, analyze(cleaned, other), other, key)
+                           for other in LANGUAGES if other != language} for key in articles})
     return row
 
 
@@ -99,37 +116,48 @@ def _hubs(service: SearchService, questions: list[str]) -> dict[str, float]:
 def measure(cache: str) -> dict:
     """Dev set -> its calibration, hubs and per-query features."""
     embedder = file_cached(load_embedder("e5"), cache)
+    probes = np.asarray(embedder.embed_queries(list(PROBES)))
     data = {}
     with tempfile.TemporaryDirectory(prefix="kb-features-") as tmp:
+        bundled = Path(tmp) / "bundled"
+        report = build_index(ROOT / "articles", bundled, embedder=embedder)
+        if report.errors:
+            raise SystemExit(f"articles/ did not index cleanly: {report.errors[0]}")
         for path, files in DEV_SETS.items():
-            dev = DevSet.build(path, Path(tmp), embedder)
+            if path.name in BUNDLED_SETS:     # as ``kb serve`` indexes articles/, by article
+                _, queries, qrels = load_beir(path)
+                qrels = {q: {doc.split("/", 1)[1] for doc in docs} for q, docs in qrels.items()}
+                index_dir, slugs, name = bundled, _Same(), path.name
+            else:
+                dev = DevSet.build(path, Path(tmp), embedder)
+                index_dir, slugs, queries, qrels, name = dev.index_dir, dev.slugs, dev.queries, dev.qrels, dev.name
             settings = RankingSettings(evidence_threshold=float("-inf"), keyword_evidence_threshold=float("-inf"))
-            service = SearchService(dev.index_dir, embedder=embedder, settings=settings)
-            unabstained = SearchService(dev.index_dir, embedder=embedder, settings=RankingSettings(abstain=False))
+            service = SearchService(index_dir, embedder=embedder, settings=settings)
+            unabstained = SearchService(index_dir, embedder=embedder, settings=RankingSettings(abstain=False))
             reader = service.keyword.searcher.reader()
             answerable = []
-            for query in dev.queries:
-                relevant = dev.qrels.get(str(query["_id"]))
+            for query in queries:
+                relevant = qrels.get(str(query["_id"]))
                 if relevant:
-                    row = _query(service, dev.slugs, query["text"], reader)
+                    row = _query(service, slugs, query["text"], reader, probes)
                     row["ndcg"], row["recall"], _ = metrics(row["results"][:TOP], relevant)
-                    plain = product_search(unabstained, dev.slugs, "hybrid", None)(query["text"])[0]
+                    plain = product_search(unabstained, slugs, "hybrid", None)(query["text"])[0]
                     row["recall_unabstained"] = metrics(plain[:TOP], relevant)[1]
                     answerable.append(row)
             titles = title_sample([a.title for _, a in sorted(service._public.by_id.items())])
             floors = service.floors
-            data[dev.name] = {
+            data[name] = {
                 "floors": {"background": floors.semantic_background, "floor": floors.semantic,
                            "top": max(floors.semantic_answer or floors.semantic, floors.semantic)},
                 "documents": reader.doc_count(),
                 "hubs": {"probes": _hubs(service, list(PROBES)), "titles": _hubs(service, titles)},
                 "answerable": answerable,
-                "unanswerable": {Path(f).stem: [_query(service, dev.slugs, q["text"], reader)
+                "unanswerable": {Path(f).stem: [_query(service, slugs, q["text"], reader, probes)
                                                 for q in load_queries(f)] for f in files}}
             for each in (service, unabstained):
                 each.keyword.close()
             embedder.save()
-            print(dev.name, len(answerable), flush=True)
+            print(name, len(answerable), flush=True)
     return data
 
 
@@ -154,24 +182,38 @@ def _rarity(row: dict) -> float:
 
 
 def evidence_of(row: dict, kb: dict, weight: float = 0.5, coverage="share", candidates="both",
-                penalty=lambda row, kb, article: 0.0, bonus=lambda row, kb: 0.0, zero=None):
+                penalty=lambda row, kb, article: 0.0, bonus=lambda row, kb: 0.0, zero=None,
+                probe_margin: float | None = None):
     """The product's evidence with one part changed: the best over the judged articles (the
     semantic best, and the fused best unless ``candidates`` is "semantic") of the cosine scaled
     from ``zero`` (default: the background) to the titles' median, less ``penalty`` (in cosine),
     plus ``weight`` x ``coverage`` of the query's words ("share", "idf", or a function), plus
-    ``bonus``. Cross-lingual articles as in the product (the probes' floor decides)."""
+    ``bonus``. Cross-lingual articles as in the product (the probes' floor decides), unless
+    ``coverage`` is "versions": the best share over the article's language versions, the query
+    analysed in each one's language. ``candidates`` "all" also judges the keyword ranker's best.
+    ``probe_margin``: no evidence when the query's cosine with the nearest calibration probe (as
+    a query; a probe asked is compared with the others) reaches its best article's plus it."""
     if not row.get("results") or not row.get("semantic"):
         return None
+    if probe_margin is not None and row["probe_cos"] >= row["semantic"][0][1] + probe_margin:
+        return None                                 # as close to an off-topic probe as to any article
     floors = kb["floors"]
     low = floors["background"] if zero is None else zero(kb)
     span = max(floors["top"] - low, 0.01)
-    cosines = dict(row["semantic"])
-    judged = [row["semantic"][0][0]] + ([row["fused"]] if candidates == "both" and row["fused"] else [])
+    cosines = {**dict(row["semantic"]), **{k: v for k, v in row.get("cos", {}).items() if v is not None}}
+    judged = [row["semantic"][0][0]] + ([row["fused"]] if candidates != "semantic" and row["fused"] else []) \
+        + (row["keyword"][:1] if candidates == "all" else [])
     values = []
     for article in judged:
         cos, present = cosines.get(article), row["words"].get(article)
         if cos is None:
             continue
+        if coverage == "versions":                  # the best of the article's language versions
+            shares = [sum(found) / len(found) for found in
+                      [present, *row.get("other_words", {}).get(article, {}).values()] if found]
+            if shares and (present is not None or row["real"]):
+                values.append((cos - low) / span + weight * max(shares))
+                continue
         if present is None:                         # no version in the query's language
             if row["real"]:
                 values.append(EVIDENCE_THRESHOLD + (cos - floors["floor"]) / (floors["top"] - floors["background"]))
@@ -267,6 +309,9 @@ VARIANTS: dict[str, dict] = {
     "product (0.5 x the query's words)": {0.5: {}},
     "product, the words' weight free": {w: {"weight": w} for w in (0.5, 0.25, 0.75, 1.0)},
     "semantic best article only": {0.5: {"candidates": "semantic"}},
+    "the keyword ranker's best article judged too": {0.5: {"candidates": "all"}},
+    "coverage: the best of the article's language versions (cross-language fallback)": {0.5: {"coverage": "versions"}},
+    "keyword best judged too, coverage of the best version": {0.5: {"candidates": "all", "coverage": "versions"}},
     "IDF-weighted coverage (weight)": {w: {"weight": w, "coverage": "idf"} for w in (0.5, 0.25, 0.75, 1.0)},
     "coverage over n + k words (k)": {k: {"coverage": _shrunk(k)} for k in (0.0, 0.5, 1.0, 2.0)},
     "common English words the KB lacks left out of coverage (least count)":
@@ -287,6 +332,8 @@ VARIANTS: dict[str, dict] = {
         {z: {"coverage": _generic_words_weigh_less(z)} for z in (9.0, 5.5, 5.0, 4.5)},
     "or the keyword evidence reaches tk (tk)": {tk: {"bonus": (lambda row, kb, tk=tk: 10.0 if (
         row.get("keyword_evidence") or 0.0) >= tk else 0.0)} for tk in (99.0, 1.25, 1.5, 2.0, 2.5, 3.0)},
+    "a probe as close as the best article, less a margin (m)": {
+        m: {"probe_margin": None if m == "off" else m} for m in ("off", 0.06, 0.04, 0.03, 0.02, 0.015, 0.01, 0.0)},
     "hubness, probes (lambda)": {x: {"penalty": (lambda row, kb, article, x=x: x * _hub("probes")(row, kb, article))}
                                  for x in (0.0, 0.25, 0.5, 1.0)},
     "hubness, titles (lambda)": {x: {"penalty": (lambda row, kb, article, x=x: x * _hub("titles")(row, kb, article))}
@@ -324,6 +371,21 @@ def report(data: dict, budget: float) -> str:
                          f"{100 * (sample.recall_unabstained - measured['recall@5']):.2f} pts, "
                          f"nDCG {measured['ndcg@10']:.4f}")
         lines.append(f"| {variant} | " + " | ".join(cells) + f" | {min(r['score'] for r in rows):.3f} |")
+    return "\n".join(lines)
+
+
+def fixed_report(data: dict, threshold: float) -> str:
+    """Markdown: every variant's parameters at one ``threshold``: per set its worst abstain_rate
+    and the recall@5 points abstention costs it."""
+    lines = ["| variant (parameter) | " + " | ".join(data) + " |", "|---" * (len(data) + 1) + "|"]
+    for variant, grid in VARIANTS.items():
+        for param, options in grid.items():
+            cells = []
+            for name, sample in samples_of(data, options).items():
+                measured = abstention_metrics(sample, threshold)
+                cells.append(f"{min(measured['abstain_rate'].values()):.3f}, "
+                             f"{100 * (sample.recall_unabstained - measured['recall@5']):.2f} pts")
+            lines.append(f"| {variant} ({param}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -409,10 +471,15 @@ def main() -> None:
     parser.add_argument("--json", dest="json_path", help="keep the measured features")
     parser.add_argument("--replay", help="the features of an earlier --json (no search)")
     parser.add_argument("--budget", type=float, default=1.0, help="recall@5 points abstention may cost")
+    parser.add_argument("--at", type=float, help="only every variant at this threshold")
     args = parser.parse_args()
     data = json.loads(Path(args.replay).read_text()) if args.replay else measure(args.cache)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(data))
+    if args.at is not None:
+        print(f"At threshold {args.at}: the worst abstain_rate and the recall@5 points lost:\n"
+              + fixed_report(data, args.at), flush=True)
+        return
     print(f"Held out: the worst abstain_rate, the recall@5 points lost and nDCG@10 under the "
           f"parameter/threshold chosen on the other sets (budget {args.budget} points):\n"
           + report(data, args.budget / 100) + "\n" + logistic_report(data, args.budget / 100), flush=True)

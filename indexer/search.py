@@ -22,7 +22,7 @@ from whoosh import index as whoosh_index
 from indexer.analysis import LANGUAGES, clean_query, detect_language, word_stems
 from indexer.articles import Article
 from indexer.abstention import (EVIDENCE_THRESHOLD, EVIDENCE_WEIGHT, KEYWORD_EVIDENCE_THRESHOLD,
-                                KEYWORD_EVIDENCE_WEIGHT, TAIL_RATIO, Floors,
+                                HYBRID_TAIL_RATIO, KEYWORD_EVIDENCE_WEIGHT, TAIL_RATIO, Floors,
                                 answered, asks_something, calibrate, cut_tail, domain_evidence,
                                 has_real_words, title_sample)
 from indexer.catalog import Catalog
@@ -105,6 +105,7 @@ class RankingSettings:
     rrf_k: int = 60
     abstain: bool = True                # only results that clear a calibrated floor (abstention)
     tail_ratio: float = TAIL_RATIO      # ... and score at least this share of the best one
+    hybrid_tail_ratio: float = HYBRID_TAIL_RATIO    # ... that share in hybrid search
     # abstention evidence (``indexer.abstention``): weight of the query's words, least evidence
     evidence_weight: float = EVIDENCE_WEIGHT                    # semantic and hybrid search
     evidence_threshold: float = EVIDENCE_THRESHOLD
@@ -370,7 +371,8 @@ class SearchService:
             else self.settings.evidence_threshold
         answers = answered(self._evidence(text, language, mode, parsed, ranked, semantic_ranked),
                            threshold)
-        return cut_tail(ranked, self.settings.tail_ratio) if answers else []
+        ratio = self.settings.hybrid_tail_ratio if mode == "hybrid" else self.settings.tail_ratio
+        return cut_tail(ranked, ratio) if answers else []
 
     def _rankings(self, text: str, language: str, mode: str, limit: int, categories,
                   parsed: ParsedQuery, vector=None) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:

@@ -466,3 +466,27 @@ def test_junk_is_not_corrected_into_answers(bundled_hybrid, query):
     results = bundled_hybrid.search(query, language="en")
     assert results.total == 0 and results.showing is None
 
+
+
+@pytest.mark.parametrize("query, slug", [
+    ("how do I reset my password", "reset-password"), ("как выгрузить все данные проекта", "export-data"),
+    ("як змінити картку для оплати", "change-payment-method")])
+def test_real_questions_on_the_bundled_kb_get_their_article_first_in_a_short_list(bundled_hybrid, query, slug):
+    # hybrid search cuts results under HYBRID_TAIL_RATIO of the best one (eval/tail.py); a tenth
+    # of it, the cut keyword search keeps, listed 10-16 of the 24 articles for these
+    results = bundled_hybrid.search(query)
+    assert results.hits[0].slug == slug and 1 <= results.total <= 5
+    wider = SearchService(bundled_hybrid.index_dir, embedder=bundled_hybrid.embedder, default_mode="hybrid",
+                          settings=RankingSettings(hybrid_tail_ratio=0.1))
+    try:
+        assert wider.search(query).total > results.total + 4
+    finally:
+        wider.keyword.close()
+
+
+@pytest.mark.xfail(strict=True, reason="README, Abstention, 'Fifth pass': e5-small puts these as close to the "
+                   "bundled articles (a hub, 'reset-password') as colloquial Ukrainian questions; no rule "
+                   "measured holds leaving one set out")
+@pytest.mark.parametrize("query", ["how long to boil an egg", "tell me a joke"])
+def test_off_topic_questions_get_no_answer_on_the_bundled_kb(bundled_hybrid, query):
+    assert bundled_hybrid.search(query).total == 0
