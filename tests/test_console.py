@@ -558,6 +558,17 @@ def test_every_action_from_the_console(staff_app, api, action, form, flash, chec
         assert ticket_json(api, ref)[check[0]] == check[1]
 
 
+def test_saving_no_facts_is_refused(staff_app, api):
+    """"Save facts" with every field empty changed nothing: it says so instead of "facts saved"
+    (and audits nothing)."""
+    ref = new_ticket(api, "Nothing works at all, every page is down")
+    refused = act(api, ref, "facts", facts={"error_text": "  "})
+    assert refused.status_code == 400 and "at least one fact" in refused.get_json()["error"]
+    page = console(staff_app, "agent1").post(f"/console/t/{ref}/facts", data={"fact_error_text": ""},
+                                              follow_redirects=True).get_data(as_text=True)
+    assert "at least one fact" in page and "recorded facts" not in page
+
+
 def test_reopen_and_deescalate_from_the_console(staff_app, api):
     ref = new_ticket(api, "How do I reopen things?")
     act(api, ref, "status", status="resolved")
