@@ -435,6 +435,10 @@ def test_escalation_asks_for_the_missing_facts_and_line2_sees_why(staff_app, api
     html = console(staff_app, "agent2").get(f"/console/t/{ref}").get_data(as_text=True)
     banner = html.split("data-escalation>")[1].split("</div>")[0]
     assert "Escalated from line 1 to line 2" in banner and "Reproduced, needs logs" in banner
+    for reader in ("agent2", "analyst"):           # the facts line 1 collected, for whoever reads
+        html = console(staff_app, reader).get(f"/console/t/{ref}").get_data(as_text=True)
+        banner = html.split("data-escalation>")[1].split("data-escalation-facts>")[1].split("</dl>")[0]
+        assert "Since when" in banner and "09:00 UTC" in banner and "HTTP 502" in banner
     assert ref in console(staff_app, "agent2").get("/console/?view=line").get_data(as_text=True)
     assert act(api, ref, "escalate", agent2, reason="vendor", line=4).status_code == 400   # party
     assert act(api, ref, "escalate", agent2, reason="down", line=1).status_code == 400
@@ -552,6 +556,17 @@ def test_every_action_from_the_console(staff_app, api, action, form, flash, chec
     assert f'flash-success" role="status">{flash.format(other=other)}<' in response.get_data(as_text=True)
     if check:
         assert ticket_json(api, ref)[check[0]] == check[1]
+
+
+def test_saving_no_facts_is_refused(staff_app, api):
+    """"Save facts" with every field empty changed nothing: it says so instead of "facts saved"
+    (and audits nothing)."""
+    ref = new_ticket(api, "Nothing works at all, every page is down")
+    refused = act(api, ref, "facts", facts={"error_text": "  "})
+    assert refused.status_code == 400 and "at least one fact" in refused.get_json()["error"]
+    page = console(staff_app, "agent1").post(f"/console/t/{ref}/facts", data={"fact_error_text": ""},
+                                              follow_redirects=True).get_data(as_text=True)
+    assert "at least one fact" in page and "recorded facts" not in page
 
 
 def test_reopen_and_deescalate_from_the_console(staff_app, api):

@@ -109,6 +109,21 @@ def test_a_burst_of_outage_reports_opens_one_incident_that_grows(app, client):
     assert [t.request_class for t in contacts if t.incident_id is None] == ["how_to"]
 
 
+def test_who_is_affected_is_no_topic(app, client):
+    """"у всей команды", "у всіх колег" say how many are affected (the class's ``people`` and
+    ``scope`` phrases), not what is broken: four reports of one sign-in outage in three
+    languages (the new-user trial's) open an incident without the embedder."""
+    with app.app_context():
+        assert topic("Орбита лежит, при входе ошибка 502 у всей команды.", "outage", "ru") == frozenset()
+        assert topic("Орбіта не працює, при вході помилка 502 у всіх колег.", "outage", "uk") == frozenset()
+    contact(client, "t1", "Orbita is down for everyone in our team, the login page gives 502 errors.", 0)
+    contact(client, "t2", "Орбіта не працює, при вході помилка 502 у всіх колег.", 1, "uk")
+    contact(client, "t3", "Орбита лежит, при входе ошибка 502 у всей команды.", 2, "ru")
+    contact(client, "t4", "Login is broken, 502 bad gateway, nobody in the office can get in.", 3)
+    [incident] = tickets(app, "incident")
+    assert incident.reports == 4
+
+
 def test_reports_spread_beyond_the_window_open_no_incident(app, client):
     for minutes, session in ((0, "a"), (11, "b"), (22, "c")):
         contact(client, session, "the app is down", minutes)

@@ -15,10 +15,10 @@ from indexer.search import SearchUnavailable
 from kb_server.cli.tickets import tickets as tickets_command
 from kb_server.console import kcs
 from kb_server.extensions import db
-from kb_server.models import AuditEntry, Ticket, TicketArticle, utcnow
+from kb_server.models import AuditEntry, KbArticle, Ticket, TicketArticle, utcnow
 from staff_helpers import bearer
 from test_console import act, change, console, new_ticket, staff_app, ticket_json  # noqa: F401 (fixture)
-from tickets_helpers import STAFF, search
+from tickets_helpers import STAFF, post, search
 
 RESET = "en/reset-password"
 INVOICES = "en/download-invoices"
@@ -387,6 +387,27 @@ def test_a_gap_prefers_its_linked_article_and_notifies_only_when_asked(app):
                                      "notified": []}]
         assert db.session.scalar(db.select(db.func.count()).select_from(TicketArticle)
                                  .filter_by(relation="referenced")) == 0
+
+
+def test_the_article_users_rated_not_helpful_does_not_answer_their_gap(app):
+    """A "not helpful" gap: search still finds the article voted down (that is how its users
+    got there), which answers nothing until it is published again after the votes."""
+    client = app.test_client()
+    search(client, "nh1", "reset password", [RESET], language="en")
+    post(client, "feedback", {"session_id": "nh1", "article_id": RESET, "helpful": False,
+                              "reason": "unclear"})
+    with app.app_context():
+        gap = db.session.scalar(db.select(Ticket).filter_by(kind="gap"))
+        assert RESET in gap.gap["articles"]
+        assert kcs.check_gaps() == []                           # the same article: no answer
+        article = db.session.scalar(db.select(KbArticle).filter_by(language="en", slug="reset-password"))
+        if article is None:
+            article = KbArticle(language="en", slug="reset-password", title="Reset", category="account",
+                                translation_key="reset-password", state="validated")
+            db.session.add(article)
+        article.published_at = gap.gap_last_seen + dt.timedelta(minutes=5)   # rewritten since
+        db.session.commit()
+        assert [row["article"] for row in kcs.check_gaps()] == [RESET]
 
 
 def test_resolving_a_gap_ticket_with_an_article_can_notify_its_users(staff_app, api):

@@ -169,6 +169,21 @@ def test_contact_form_points_at_a_refused_email_in_the_pages_language(page, live
     expect(page.locator("#contact-reference")).to_have_text(re.compile(r"^LZ-\d+$"))
 
 
+@pytest.mark.parametrize("status, error, said", [
+    (429, "5 per 1 minute", "Слишком много запросов. Подождите минуту."),
+    (403, "this origin may not post for this site", "Не удалось отправить. Попробуйте ещё раз.")])
+def test_contact_form_refusals_are_said_in_the_pages_language_only(page, live_server, status, error, said):
+    """The server's reason is English and for developers: the page says its own words (a
+    429 asks to wait, as the widget does)."""
+    page.route("**/api/v1/contact", lambda route: route.fulfill(
+        status=status, content_type="application/json", body=f'{{"error": "{error}", "status": {status}}}'))
+    page.goto(live_server + "/contact?lang=ru")
+    page.get_by_label("Ваш email").fill("ann@example.com")
+    page.get_by_label("Сообщение").fill("Экспорт не работает.")
+    page.get_by_role("button", name="Отправить").click()
+    expect(page.locator("#contact-status")).to_have_text(said)
+
+
 def test_usable_on_a_375px_phone(browser, live_server):
     context = browser.new_context(viewport=MOBILE, locale="ru-RU")
     page = context.new_page()

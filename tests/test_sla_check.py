@@ -182,3 +182,18 @@ def test_a_gap_ticket_has_a_resolution_target_only(office, client):
     login(client, STAFF_ADMIN, PASSWORD)
     page = client.get(f"/console/t/{reference}").get_data(as_text=True)
     assert "not applicable (no user waits for a reply)" in page
+
+
+def test_an_incident_has_a_resolution_target_only(office, client):
+    """An incident answers its users through their own tickets (and ``resolve-incident``): it
+    has no first response of its own to miss."""
+    with time_machine.travel(MONDAY_10_BERLIN, tick=False):
+        for session in ("i1", "i2", "i3"):
+            assert post(client, "contact", {"session_id": session, "email": f"{session}@example.com",
+                                            "message": "Orbita is down, nothing works"}).status_code == 201
+    with office.app_context():
+        reference = db.session.scalar(db.select(Ticket.reference).filter_by(kind="incident"))
+    row = ticket(office, reference)
+    assert row.sla_first_response_due is None and row.sla_resolution_due is not None
+    sla_check(office, MONDAY_10_BERLIN + dt.timedelta(hours=1))    # P1: a reply due in 15 min
+    assert ticket(office, reference).sla_state == "ok"

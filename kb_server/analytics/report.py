@@ -262,8 +262,8 @@ def ticket_summary(filters: Filters) -> dict:
     """Line-1 metrics of the tickets in range, and the share of suggested classes agents kept."""
     calendar = sla.policy().calendars[BUSINESS]
     result = ticket_metrics.summary(ticket_facts(filters), calendar)
-    result["suggestion_accuracy"] = corrections.suggestion_accuracy(
-        *filters.bounds, clauses=tuple(filters.clauses(Ticket)))["accuracy"]
+    result["suggestion_accuracy"] = corrections.suggestion_accuracy(   # of the same contact tickets
+        *filters.bounds, clauses=(Ticket.kind == "contact", *filters.clauses(Ticket)))["accuracy"]
     return result
 
 

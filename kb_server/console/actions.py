@@ -229,7 +229,10 @@ def reopen(actor: User, ticket: Ticket, params: Mapping) -> str:
 
 
 def record_facts(actor: User, ticket: Ticket, params: Mapping) -> str:
-    ticket.facts = {**(ticket.facts or {}), **_facts_from(params)}
+    given = _facts_from(params)
+    if not given:      # blank fields change nothing: no "facts saved", nothing audited
+        raise ActionError("err_no_facts")
+    ticket.facts = {**(ticket.facts or {}), **given}
     return Outcome("said_facts_saved")
 
 

@@ -15,6 +15,7 @@ The ticket actions built on these (``resolve-with-article``, ``link``, ``flag``)
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from kb_server.console.strings import SaidError
 from kb_server.extensions import db
 from kb_server.helpcenter import article_url, preferred_version
 from kb_server.mail import conversation
-from kb_server.models import (ArticleFlag, Ticket, TicketArticle, TicketMessage, TicketSignal,
+from kb_server.models import (ArticleFlag, KbArticle, Ticket, TicketArticle, TicketMessage, TicketSignal,
                               User, utcnow)
 from kb_server.models.kcs import FLAG_REASONS, RELATIONS
 from kb_server.models.tickets import OPEN_STATUSES
@@ -288,7 +289,9 @@ def answering_article(gap: Ticket) -> Article | None:
     """The article that now answers ``gap``, or None: its grouped queries are searched again
     and, when those carrying at least ``GAP_ANSWERED_SHARE`` of its searches find a result
     (the search service did not abstain), the answer is an article linked to the ticket if
-    one was found, else the article found for the most searches."""
+    one was found, else the article found for the most searches. A gap whose users rated what
+    they found "not helpful" is answered only by an article published after its last signal
+    (search finding the same articles again answers nothing)."""
     queries = _gap_queries(gap)
     if not queries:
         return None
@@ -296,8 +299,10 @@ def answering_article(gap: Ticket) -> Article | None:
     found: Counter[str] = Counter()
     answered = 0
     articles = search.service().current_catalog().articles
+    rated = bool((gap.gap or {}).get("articles"))   # users read what search found: not helpful
     for query, count in queries:
-        hits = search.search(query, language=gap.language or None, per_page=3).hits
+        hits = [hit for hit in search.search(query, language=gap.language or None, per_page=3).hits
+                if not rated or _published_since(hit.id, gap.gap_last_seen)]
         if hits:
             answered += count
         for hit in hits:
@@ -307,6 +312,13 @@ def answering_article(gap: Ticket) -> Article | None:
     linked = [article_id for article_id in found if articles[article_id].translation_key in linked_keys]
     best = max(linked or found, key=lambda article_id: found[article_id])
     return articles[best]
+
+
+def _published_since(article_id: str, moment: dt.datetime | None) -> bool:
+    """Whether the article was published (again) after ``moment``."""
+    language, _, slug = article_id.partition("/")
+    published = db.session.scalar(select(KbArticle.published_at).filter_by(language=language, slug=slug))
+    return published is not None and moment is not None and published > moment
 
 
 def answer_gap(gap: Ticket, article: Article, actor, notify: bool = False) -> list[str]:

@@ -570,6 +570,7 @@ _S: dict[str, tuple[str, str, str]] = {
                         "Эскалация — только на линию выше {line}-й", "Ескалація — лише на лінію вище за {line}-у"),
     "err_escalate_down": ("de-escalation goes to a lower line than {line}",
                           "Вернуть можно только на линию ниже {line}-й", "Повернути можна лише на лінію нижче за {line}-у"),
+    "err_no_facts": ("fill in at least one fact", "Заполните хотя бы один факт", "Заповніть хоча б один факт"),
     "err_missing_facts": ("collect these facts before escalating: {facts}",
                           "Перед эскалацией соберите факты: {facts}", "Перед ескалацією зберіть факти: {facts}"),
     "err_no_ticket": ("no ticket {reference}", "Заявки {reference} нет", "Заявки {reference} немає"),

@@ -53,6 +53,7 @@
         if (!response.ok) {
           var error = new Error(data.error || "HTTP " + response.status);
           error.field = data.field;      // the input at fault (a 400 names it)
+          error.status = response.status;
           throw error;
         }
         return data;
@@ -168,7 +169,8 @@
           input.focus();
           status.textContent = error.field === "email" ? form.dataset.invalidEmail : form.dataset.invalidField;
         } else {
-          status.textContent = form.dataset.failed + " (" + error.message + ")";
+          // the server's reason is English and for developers: the page says its own words
+          status.textContent = error.status === 429 ? form.dataset.tooMany : form.dataset.failed;
         }
         button.disabled = false;
       });

@@ -96,12 +96,16 @@ def topic_words(text: str, request_class: str, language: str = "") -> list[tuple
             and stem not in class_vocabulary(request_class)]
 
 
+VOCABULARY_KEYS = ("rules", "keywords", "examples", "scope", "people")
+
+
 def class_vocabulary(request_class: str) -> frozenset[str]:
-    """The stems, in every language, of the class's description, rules, keywords and examples
-    (so a thing its examples name, "calendar" for performance, is no topic of that class)."""
+    """The stems, in every language, of the class's description, rules, keywords, examples and
+    the phrases saying how many are affected (``scope``, ``people``: "у всей команды" says who,
+    not what): a thing its examples name, "calendar" for performance, is no topic of that class."""
     ticket_class = next((c for c in classes() if c["name"] == request_class), {})
     texts = [*(ticket_class.get("description") or {}).values()]
-    texts += [phrase for key in ("rules", "keywords", "examples")
+    texts += [phrase for key in VOCABULARY_KEYS
               for group in (ticket_class.get(key) or {}).values() for phrase in group or ()]
     return _vocabulary(tuple(texts))
 

@@ -7,7 +7,8 @@ Three targets, each a duration of *running* time on the target's calendar (``cal
 - ``resolution``: from creation to resolved (the time spent resolved does not count if the
   ticket is reopened).
 
-A knowledge-gap ticket has no user waiting for a reply (``ANSWERS_NOBODY``): its SLA is the
+A knowledge-gap or incident ticket has no user waiting for a reply (``ANSWERS_NOBODY``; an
+incident's users are answered on their own tickets): its SLA is the
 resolution target only.
 
 The clock stops while the ticket's status is one of ``SLA_PAUSE_STATUSES`` (waiting on the user
@@ -36,7 +37,7 @@ from kb_server.tickets.calendar import Calendar, CalendarError, Pause, parse_cal
 
 TARGETS = ("first_response", "next_update", "resolution")
 REPLY_TARGETS = ("first_response", "next_update")   # the targets of a reply to a waiting user
-ANSWERS_NOBODY = ("gap",)                           # ticket kinds without such a user
+ANSWERS_NOBODY = ("gap", "incident")               # ticket kinds without such a user
 DEFAULT_SLA = {
     "P1": {"first_response": "15m", "next_update": "1h", "resolution": "4h"},
     "P2": {"first_response": "1h", "next_update": "4h", "resolution": "8h"},
